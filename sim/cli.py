@@ -1,0 +1,140 @@
+"""Command line: ``python run_sim.py [command] ...`` (SPEC §3).
+
+Exit codes: 0 ok, 2 bad input, 1 internal error. Bad input prints one line per problem.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from sim.errors import InputError
+
+DEFAULT_SCENARIO = Path("scenarios") / "jember_pilkada_2024.yaml"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags like every other bad input: one line, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message} (see --help)")
+
+
+def _default_scenario() -> Path:
+    """The default scenario: from the current folder, else from the project checkout."""
+    if DEFAULT_SCENARIO.exists():
+        return DEFAULT_SCENARIO
+    return Path(__file__).resolve().parent.parent / DEFAULT_SCENARIO
+
+
+def _add_network_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--network",
+        metavar="demo|osm|PATH",
+        help="road network: the synthetic demo network, OSM download (place/bbox from the "
+        "scenario), or a local .osm/.osm.bz2/.osm.pbf/.graphml file",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = _Parser(prog="patrolsim", description="Patrol coverage simulator (SPEC §3).")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run plans x replications and write the result files")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--plan", action="append", metavar="P", help="only this plan (repeatable)")
+    run.add_argument("--reps", type=int, help="replications per plan")
+    run.add_argument("--seed", type=int, help="base random seed")
+    run.add_argument("--hours", type=float, help="simulated duration in hours")
+    _add_network_flag(run)
+    run.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
+
+    validate = commands.add_parser("validate", help="check a scenario file")
+    validate.add_argument("scenario", type=Path)
+
+    network = commands.add_parser("network", help="road network: info or build")
+    network_commands = network.add_subparsers(dest="network_command", parser_class=_Parser)
+    info = network_commands.add_parser("info", help="nodes, edges, connectivity, bbox, source")
+    _add_network_flag(info)
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    build = network_commands.add_parser("build", help="build or download, then cache")
+    _add_network_flag(build)
+    return parser
+
+
+def _network_spec(arg: str | None):
+    from sim.network import NetworkSpec, network_spec_from_arg
+
+    return network_spec_from_arg(arg) if arg else NetworkSpec("demo")
+
+
+def _cmd_network(args: argparse.Namespace) -> int:
+    from sim.network import load_network
+
+    if args.network_command is None:
+        raise InputError("network: say 'info' or 'build' (see --help)")
+    network = load_network(_network_spec(args.network))
+    info = network.info()
+    if args.network_command == "build":
+        print(f"{info['source_label']}: {info['nodes']} nodes, {info['edges']} edges")
+        print(f"cached at {info['cache_path']}")
+    elif args.json:
+        print(json.dumps(info, sort_keys=True))
+    else:
+        for key, value in info.items():
+            print(f"{key:26s} {value}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.config import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    n_units = {plan.name: sum(g.count for g in plan.units) for plan in scenario.plans}
+    print(
+        f"{args.scenario}: ok: {len(scenario.sites)} sites, {len(scenario.disturbances)} "
+        f"disturbance types, {len(scenario.plans)} plans ("
+        + ", ".join(f"{name}: {count} units" for name, count in n_units.items())
+        + ")"
+    )
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.experiment import run_experiment
+
+    run_experiment(
+        scenario_path=args.scenario,
+        plans=args.plan,
+        reps=args.reps,
+        seed=args.seed,
+        hours=args.hours,
+        network=args.network,
+        out_dir=args.out,
+        command_line=sys.argv,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not argv:
+            argv = ["run", str(_default_scenario())]
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 0
+        handler = {"run": _cmd_run, "validate": _cmd_validate, "network": _cmd_network}
+        return handler[args.command](args)
+    except InputError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
