@@ -91,8 +91,11 @@ class RepResult:
     end_min: float  # when the run stopped (after the last incident was answered)
 
 
-def simulate(scenario, world: World, plan_name: str, rep: int) -> RepResult:
-    """Run one replication of one plan: same incidents for every plan (common random numbers)."""
+def simulate(scenario, world: World, plan_name: str, rep: int, trace: bool = False) -> RepResult:
+    """Run one replication of one plan: same incidents for every plan (common random numbers).
+
+    With ``trace`` every unit keeps the legs it drove (``Unit.trace``), for maps and animations.
+    """
     plan = scenario.plan(plan_name)
     horizon_min = scenario.clock.duration_hours * MIN_PER_HOUR
     warmup_min = scenario.clock.warmup_hours * MIN_PER_HOUR
@@ -124,6 +127,7 @@ def simulate(scenario, world: World, plan_name: str, rep: int) -> RepResult:
                     rng=stream(scenario.seed, rep, STREAM_PATROL, len(units)),
                     after_service=scenario.dispatch.after_service,
                     window_min=(warmup_min, horizon_min),
+                    trace=[] if trace else None,
                 )
             )
     dispatcher = Dispatcher(env, units, world.site_node, scenario.dispatch.queue)

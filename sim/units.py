@@ -133,6 +133,15 @@ class Patrol:
 
 
 @dataclass(frozen=True)
+class TracedLeg:
+    """A leg as driven, for maps and animations: it may end early (the unit was dispatched)."""
+
+    leg: Leg
+    t_end_min: float
+    state: str  # patrolling | to_incident | returning
+
+
+@dataclass(frozen=True)
 class Job:
     """One incident a unit served: dispatch, arrival on scene, departure (minutes)."""
 
@@ -171,6 +180,7 @@ class Unit:
     dispatcher: Dispatcher | None = None
     incident: Incident | None = None
     stats: UnitStats = field(default_factory=UnitStats)
+    trace: list[TracedLeg] | None = None  # every leg driven, when tracing movement
 
     def __post_init__(self) -> None:
         self.position = Position(self.base)
@@ -179,6 +189,8 @@ class Unit:
         self._busy_since_min = 0.0
         self._next_stop = 0
         self._back_to_base = False
+        self._leg_state = "patrolling"
+        self._returning = False
         self.process = self.env.process(self._run())
 
     # -- what the dispatcher sees --------------------------------------------------
@@ -217,25 +229,25 @@ class Unit:
 
     def _patrol(self) -> Generator:
         if self._back_to_base:
-            yield from self._drive(self.base)
+            yield from self._drive(self.base, "returning")
             self._back_to_base = False
         mode, stops = self.patrol.mode, self.patrol.stops
         if mode in ("post", "base"):
-            yield from self._drive(stops[0] if mode == "post" else self.base)
+            yield from self._drive(stops[0] if mode == "post" else self.base, self._after_service_state())
             yield self.env.event()  # stand there until dispatched
         while True:
             if mode == "circuit":
                 stop = stops[self._next_stop]
-                yield from self._drive(stop)
+                yield from self._drive(stop, self._after_service_state())
                 self._next_stop = (self._next_stop + 1) % len(stops)
             else:
-                yield from self._drive(stops[int(self.rng.integers(len(stops)))])
+                yield from self._drive(stops[int(self.rng.integers(len(stops)))], self._after_service_state())
             yield self.env.timeout(self.patrol.dwell_min)
 
     def _serve(self) -> Generator:
         incident = self.incident
         assert incident is not None and self.dispatcher is not None
-        yield from self._drive(self.dispatcher.site_node[incident.spec.site])
+        yield from self._drive(self.dispatcher.site_node[incident.spec.site], "to_incident")
         self.dispatcher.arrived(self, incident)
         t_arrival_min = self.env.now
         yield self.env.timeout(incident.stage.on_scene_min)
@@ -246,10 +258,18 @@ class Unit:
         self.dispatcher.left(self, incident)
         if self.incident is None and self.after_service == "return_to_base":
             self._back_to_base = True
+        self._returning = True
 
-    def _drive(self, dest: int) -> Generator:
+    def _after_service_state(self) -> str:
+        """The first leg after a job is the way back; later legs are patrol."""
+        state = "returning" if self._returning else "patrolling"
+        self._returning = False
+        return state
+
+    def _drive(self, dest: int, state: str) -> Generator:
         if self.position.node == dest and self.position.head < 0:
             return
+        self._leg_state = state
         self.leg = self.roads.leg(self.position, dest, self.env.now, self.speed_factor)
         yield self.env.timeout(self.leg.t_end_min - self.env.now)
         self._stop_leg()
@@ -262,6 +282,8 @@ class Unit:
         t0, t1 = max(self.leg.t_start_min, start), min(self.env.now, end)
         if t1 > t0:
             self.stats.driven_m += self.leg.distance_m_at(t1) - self.leg.distance_m_at(t0)
+        if self.trace is not None:
+            self.trace.append(TracedLeg(self.leg, self.env.now, self._leg_state))
         self.position = self.leg.position_at(self.env.now)
         self.leg = None
 
