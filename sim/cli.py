@@ -62,6 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print one JSON object")
     build = network_commands.add_parser("build", help="build or download, then cache")
     _add_network_flag(build)
+
+    map_ = commands.add_parser("map", help="network, sites, bases and the area a plan covers in time")
+    map_.add_argument("scenario", type=Path)
+    map_.add_argument("--plan", required=True, metavar="P")
+    map_.add_argument("--compare", metavar="P2", help="draw a second plan beside it")
+    map_.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.html")
+    map_.add_argument("--bands", default="5,10,15,20", metavar="MIN,...", help="isochrone bands in minutes")
+    _add_network_flag(map_)
+
+    animate = commands.add_parser("animate", help="units moving, incidents appearing, dispatch lines")
+    animate.add_argument("scenario", type=Path)
+    animate.add_argument("--plan", required=True, metavar="P")
+    animate.add_argument("--hours", type=float, required=True, help="simulated hours to show")
+    animate.add_argument("--out", type=Path, required=True, metavar="FILE.gif|FILE.html")
+    animate.add_argument("--rep", type=int, default=0, help="which replication's random stream")
+    animate.add_argument("--seed", type=int, help="base random seed")
+    animate.add_argument("--frames-per-min", type=float, default=2.0, help="frames per simulated minute")
+    animate.add_argument("--fps", type=float, default=20.0, help="frames per second of playback")
+    _add_network_flag(animate)
     return parser
 
 
@@ -119,6 +138,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_map(args: argparse.Namespace) -> int:
+    from sim.maps import map_command
+
+    map_command(args)
+    return 0
+
+
+def _cmd_animate(args: argparse.Namespace) -> int:
+    from sim.animate import animate_command
+
+    animate_command(args)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -129,7 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 0
-        handler = {"run": _cmd_run, "validate": _cmd_validate, "network": _cmd_network}
+        handler = {
+            "run": _cmd_run,
+            "validate": _cmd_validate,
+            "network": _cmd_network,
+            "map": _cmd_map,
+            "animate": _cmd_animate,
+        }
         return handler[args.command](args)
     except InputError as error:
         for problem in error.problems:
