@@ -1,0 +1,75 @@
+"""Duration distributions: sample moments agree with the stated ones."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.dists import Exponential, Fixed, Lognormal, Triangular, Uniform, dist_from_dict
+
+N = 200_000
+Z999 = 3.2905  # two-sided 99.9% normal quantile
+
+
+def _samples(dist, seed: int = 12345) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.array([dist.sample(rng) for _ in range(N)])
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [Exponential(12.0), Lognormal(40.0, 20.0), Uniform(5.0, 25.0), Triangular(30.0, 60.0, 120.0)],
+    ids=lambda d: type(d).__name__,
+)
+def test_sample_mean_within_999_ci(dist) -> None:
+    x = _samples(dist)
+    half_width = Z999 * x.std(ddof=1) / math.sqrt(N)
+    assert abs(x.mean() - dist.mean) <= half_width
+
+
+def test_lognormal_sd_within_999_ci() -> None:
+    dist = Lognormal(40.0, 20.0)
+    x = _samples(dist, seed=777)
+    centred = x - x.mean()
+    var = centred.var(ddof=1)
+    # asymptotic standard error of the sample variance: sqrt((m4 - s^4) / n)
+    se_var = math.sqrt((np.mean(centred**4) - var**2) / N)
+    assert abs(var - dist.sd**2) <= Z999 * se_var
+
+
+def test_lognormal_parameters_of_the_underlying_normal() -> None:
+    dist = Lognormal(40.0, 20.0)
+    assert math.exp(dist.mu + dist.sigma**2 / 2) == pytest.approx(40.0)
+    variance = (math.exp(dist.sigma**2) - 1) * math.exp(2 * dist.mu + dist.sigma**2)
+    assert math.sqrt(variance) == pytest.approx(20.0)
+
+
+def test_fixed_is_always_its_value() -> None:
+    rng = np.random.default_rng(1)
+    dist = Fixed(7.5)
+    assert dist.mean == 7.5
+    assert {dist.sample(rng) for _ in range(100)} == {7.5}
+
+
+def test_samples_are_floats_in_range_and_reproducible() -> None:
+    dist = Triangular(30.0, 60.0, 120.0)
+    a = [dist.sample(np.random.default_rng(3)) for _ in range(3)]
+    b = [dist.sample(np.random.default_rng(3)) for _ in range(3)]
+    assert a == b and all(type(v) is float for v in a)
+    x = _samples(Uniform(5.0, 25.0))
+    assert x.min() >= 5.0 and x.max() < 25.0
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"dist": "fixed", "value": 5}, Fixed(5.0)),
+        ({"dist": "exponential", "mean": 12}, Exponential(12.0)),
+        ({"dist": "lognormal", "mean": 40, "sd": 20}, Lognormal(40.0, 20.0)),
+        ({"dist": "uniform", "low": 5, "high": 25}, Uniform(5.0, 25.0)),
+        ({"dist": "triangular", "low": 30, "mode": 60, "high": 120}, Triangular(30.0, 60.0, 120.0)),
+    ],
+)
+def test_dist_from_dict(spec, expected) -> None:
+    assert dist_from_dict(spec) == expected
