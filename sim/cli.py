@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from sim.errors import InputError
+from sim.errors import InputError, RunStopped
 
 DEFAULT_SCENARIO = Path("scenarios") / "jember_pilkada_2024.yaml"
 
@@ -38,6 +39,24 @@ def _add_network_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reps", metavar="N|auto",
+                        help="replications per plan; 'auto' adds them until the interval is narrow")
+    parser.add_argument("--precision", type=float, default=0.05, metavar="SHARE",
+                        help="with --reps auto: 95%% half-width at most this share of the mean (default 0.05)")
+    parser.add_argument("--max-reps", type=int, default=200, help="with --reps auto: at most this many")
+    parser.add_argument("--seed", type=int, help="base random seed")
+    parser.add_argument("--hours", type=float, help="simulated duration in hours")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                        help="change any scenario value by dotted path (repeatable), e.g. "
+                        "disturbances.provocation.rate_per_hour=0.3")
+    _add_network_flag(parser)
+    parser.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="local worker processes (default: the number of cores)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(prog="patrolsim", description="Patrol coverage simulator (SPEC §3).")
@@ -46,11 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run plans x replications and write the result files")
     run.add_argument("scenario", type=Path)
     run.add_argument("--plan", action="append", metavar="P", help="only this plan (repeatable)")
-    run.add_argument("--reps", type=int, help="replications per plan")
-    run.add_argument("--seed", type=int, help="base random seed")
-    run.add_argument("--hours", type=float, help="simulated duration in hours")
-    _add_network_flag(run)
-    run.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
+    _add_run_flags(run)
+    run.add_argument("--resume", action="store_true",
+                     help="keep the finished replications of an interrupted run in --out; run the rest")
+
+    sweep = commands.add_parser("sweep", help="run the experiment for each value of one parameter")
+    sweep.add_argument("scenario", type=Path)
+    sweep.add_argument("--param", required=True, metavar="PATH", help="dotted path, as for --set")
+    sweep.add_argument("--values", required=True, metavar="V1,V2,...")
+    sweep.add_argument("--plan", action="append", metavar="P", help="only this plan (repeatable)")
+    _add_run_flags(sweep)
 
     validate = commands.add_parser("validate", help="check a scenario file")
     validate.add_argument("scenario", type=Path)
@@ -122,19 +146,34 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_options(args: argparse.Namespace) -> dict:
+    from sim.experiment import parse_reps
+
+    if args.workers < 1:
+        raise InputError(f"--workers {args.workers}: must be at least 1")
+    if not 0 < args.precision < 1:
+        raise InputError(f"--precision {args.precision}: must be between 0 and 1")
+    return dict(
+        plans=args.plan, reps=parse_reps(args.reps), seed=args.seed, hours=args.hours, sets=args.sets,
+        network=args.network, workers=args.workers, scheduler=args.scheduler, precision=args.precision,
+        max_reps=args.max_reps, command_line=sys.argv,
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from sim.experiment import run_experiment
 
-    run_experiment(
-        scenario_path=args.scenario,
-        plans=args.plan,
-        reps=args.reps,
-        seed=args.seed,
-        hours=args.hours,
-        network=args.network,
-        out_dir=args.out,
-        command_line=sys.argv,
-    )
+    run_experiment(args.scenario, out_dir=args.out, resume=args.resume, **_run_options(args))
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.experiment import run_sweep
+
+    values = [v.strip() for v in args.values.split(",") if v.strip()]
+    if not values:
+        raise InputError("--values: give at least one value, e.g. --values 0.1,0.2,0.4")
+    run_sweep(args.scenario, args.param, values, out_dir=args.out, **_run_options(args))
     return 0
 
 
@@ -164,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         handler = {
             "run": _cmd_run,
+            "sweep": _cmd_sweep,
             "validate": _cmd_validate,
             "network": _cmd_network,
             "map": _cmd_map,
@@ -174,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
+    except RunStopped as stopped:
+        print(f"error: {stopped}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -12,3 +12,7 @@ class InputError(Exception):
     def __init__(self, problems: str | list[str]):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class RunStopped(Exception):
+    """A run stopped early (a worker died, the cluster failed); finished replications are saved."""

@@ -1,11 +1,5 @@
-"""From simulation records to table rows and per-plan summaries (SPEC §5)."""
+"""From simulation records to the rows of incidents.csv and units.csv (SPEC §5)."""
 from __future__ import annotations
-
-import math
-from typing import Iterable, Sequence
-
-import numpy as np
-from scipy import stats
 
 from sim.model import RepResult
 
@@ -18,10 +12,6 @@ INCIDENT_COLUMNS = [
 UNIT_COLUMNS = [
     "plan", "rep", "unit_id", "type", "agency", "busy_fraction", "km_driven", "incidents_served",
     "base", "patrol",
-]
-SUMMARY_COLUMNS = [
-    "plan", "reps", "incidents", "response_mean_min", "response_mean_ci95", "response_p50_min",
-    "response_p90_min", "within_target_pct", "within_target_ci95", "busy_fraction_mean",
 ]
 
 
@@ -76,45 +66,3 @@ def unit_rows(result: RepResult) -> list[dict]:
         }
         for unit in result.units
     ]
-
-
-def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and half-width of its 95% Student-t interval (NaN half-width for one value)."""
-    array = np.asarray(values, float)
-    array = array[~np.isnan(array)]
-    if len(array) == 0:
-        return math.nan, math.nan
-    if len(array) == 1:
-        return float(array[0]), math.nan
-    half = stats.t.ppf(0.975, len(array) - 1) * array.std(ddof=1) / math.sqrt(len(array))
-    return float(array.mean()), float(half)
-
-
-def summary_row(plan: str, incident_rows_: Iterable[dict], unit_rows_: Iterable[dict], target_min: float) -> dict:
-    """The per-plan line of summary.csv: across-replication means with 95% intervals."""
-    by_rep: dict[int, list[float]] = {}
-    for row in incident_rows_:
-        by_rep.setdefault(row["rep"], [])
-        if row["counted"]:
-            by_rep[row["rep"]].append(row["response_min"])
-    busy = [row["busy_fraction"] for row in unit_rows_]
-    reps = sorted(by_rep)
-    pooled = np.array([r for rep in reps for r in by_rep[rep]], float)
-    rep_means = [np.mean(by_rep[rep]) if by_rep[rep] else math.nan for rep in reps]
-    rep_within = [
-        100.0 * np.mean(np.asarray(by_rep[rep]) <= target_min) if by_rep[rep] else math.nan for rep in reps
-    ]
-    response_mean, response_ci = mean_ci95(rep_means)
-    within_mean, within_ci = mean_ci95(rep_within)
-    return {
-        "plan": plan,
-        "reps": len(reps),
-        "incidents": len(pooled),
-        "response_mean_min": response_mean,
-        "response_mean_ci95": response_ci,
-        "response_p50_min": float(np.percentile(pooled, 50)) if len(pooled) else math.nan,
-        "response_p90_min": float(np.percentile(pooled, 90)) if len(pooled) else math.nan,
-        "within_target_pct": within_mean,
-        "within_target_ci95": within_ci,
-        "busy_fraction_mean": float(np.mean(busy)) if busy else math.nan,
-    }

@@ -1,0 +1,191 @@
+"""Experiments end to end: executors agree, nothing is lost on a kill, the command line."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.experiment import run_experiment
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
+RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One network cache for the module, also for subprocesses (they read PATROLSIM_CACHE)."""
+    path = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("PATROLSIM_CACHE")
+    os.environ["PATROLSIM_CACHE"] = str(path)
+    yield path
+    if old is None:
+        del os.environ["PATROLSIM_CACHE"]
+    else:
+        os.environ["PATROLSIM_CACHE"] = old
+
+
+def cli(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def small_run(out: Path, **options) -> Path:
+    run_experiment(DEFAULT_SCENARIO, reps=options.pop("reps", 4), hours=options.pop("hours", 24), out_dir=out,
+                   quiet=True, figures=False, **options)
+    return out
+
+
+def test_one_worker_two_workers_and_a_dask_cluster_write_identical_files(cache, tmp_path):
+    from distributed import LocalCluster
+
+    one = small_run(tmp_path / "one", workers=1)
+    two = small_run(tmp_path / "two", workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        dask = small_run(tmp_path / "dask", scheduler=cluster.scheduler_address)
+    for name in RESULT_FILES:
+        assert (one / name).read_bytes() == (two / name).read_bytes() == (dask / name).read_bytes(), name
+    assert json.loads((dask / "manifest.json").read_text())["executor"].startswith("Dask")
+
+
+def test_a_killed_run_resumes_to_the_same_files_and_refuses_an_edited_scenario(cache, tmp_path):
+    args = ["run", str(DEFAULT_SCENARIO), "--reps", "6", "--hours", "168", "--workers", "1"]
+    reference = tmp_path / "reference"
+    assert cli(*args, "--out", str(reference)).returncode == 0
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), *args, "--out", str(out)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list((out / ".parts").glob("plan*.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    saved = len(list((out / ".parts").glob("plan*.json")))
+    assert 3 <= saved < 30, "the kill should land mid-run"
+    assert not (out / "summary.csv").exists()
+
+    resumed = cli(*args, "--out", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    for name in RESULT_FILES:
+        assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(DEFAULT_SCENARIO.read_text().replace("rate_per_hour: 0.25", "rate_per_hour: 0.3"))
+    refused = cli("run", str(edited), "--reps", "6", "--hours", "168", "--out", str(out), "--resume")
+    assert refused.returncode == 2
+    assert "--resume: the scenario differs" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def two_plan_scenario(tmp_path: Path, extra_unit: bool) -> Path:
+    """The default scenario cut to the 'mixed' plan and a copy: identical, or with one more car."""
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    mixed = next(plan for plan in data["plans"] if plan["name"] == "mixed")
+    copy = {"name": "mixed-copy", "units": [dict(group) for group in mixed["units"]]}
+    if extra_unit:
+        copy["units"].append({"type": "polri_car", "count": 1, "base": "polres", "patrol": {"mode": "base"}})
+    data["plans"] = [mixed, copy]
+    path = tmp_path / "two_plans.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def read_csv(path: Path) -> list[dict]:
+    import csv
+
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_identical_plans_differ_by_exactly_zero(cache, tmp_path):
+    out = tmp_path / "out"
+    run_experiment(two_plan_scenario(tmp_path, extra_unit=False), reps=5, hours=48, out_dir=out, quiet=True,
+                   figures=False)
+    copy = read_csv(out / "comparison.csv")[1]
+    assert float(copy["response_diff_min"]) == 0.0 and float(copy["response_diff_ci95"]) == 0.0
+    assert float(copy["within_target_diff_pct"]) == 0.0
+    assert copy["verdict"] == "no clear difference"
+
+
+def test_one_more_unit_is_never_worse(cache, tmp_path):
+    out = tmp_path / "out"
+    run_experiment(two_plan_scenario(tmp_path, extra_unit=True), reps=10, hours=168, out_dir=out, quiet=True,
+                   figures=False, sets=["disturbances.provocation.rate_per_hour=1.0"])
+    plus_one = read_csv(out / "comparison.csv")[1]
+    assert plus_one["verdict"] in ("better", "no clear difference")
+    # The paired interval's upper end: with one more car the mean response does not rise.
+    assert float(plus_one["response_diff_min"]) - float(plus_one["response_diff_ci95"]) <= 0.0
+
+
+def test_reps_auto_stops_when_the_interval_is_narrow(cache, tmp_path):
+    out = tmp_path / "auto"
+    _, summary = run_experiment(DEFAULT_SCENARIO, reps="auto", precision=0.25, max_reps=40, hours=48,
+                                plans=["all-at-hq", "fixed-posts"], out_dir=out, quiet=True, figures=False)
+    for row in summary:
+        assert row["response_mean_ci95"] <= 0.25 * row["response_mean_min"]
+    assert json.loads((out / "manifest.json").read_text())["replications"] == summary[0]["reps"] < 40
+
+
+def test_the_main_job_runs_the_default_scenario(cache, tmp_path):
+    result = cli(cwd=tmp_path)  # `python run_sim.py` with no arguments, from any folder
+    assert result.returncode == 0, result.stderr
+    for plan in ("all-at-hq", "fixed-posts", "joint-circuit", "mixed"):
+        assert plan in result.stdout
+    assert "synthetic" in result.stdout
+    out = tmp_path / "results" / "jember-pilkada-2024"
+    summary = read_csv(out / "summary.csv")
+    assert [row["reps"] for row in summary] == ["10"] * len(summary)
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "response_ecdf.png", "site_response.png", "within_target.png"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["network"]["synthetic"] is True and manifest["scenario_sha256"]
+
+
+@pytest.mark.parametrize("flag, message", [
+    (["--set", "disturbances.provokation.rate_per_hour=0.3"], "did you mean 'provocation'"),
+    (["--set", "disturbances.provocation.rate_per_hour=-1"], "rate_per_hour"),
+    (["--set", "replications"], "expected KEY=VALUE"),
+    (["--plan", "fixed-post"], "did you mean 'fixed-posts'"),
+    (["--reps", "many"], "--reps many"),
+    (["--workers", "0"], "--workers 0"),
+    (["--network", "nowhere.osm"], "nowhere.osm"),
+])
+def test_bad_flags_give_one_clear_message_and_exit_2(cache, tmp_path, flag, message):
+    result = cli("run", str(DEFAULT_SCENARIO), "--hours", "3", "--reps", "1", *flag, "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "o" / "summary.csv").exists()
+
+
+def test_validate_reports_every_problem_with_its_place(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DEFAULT_SCENARIO.read_text()
+                   .replace("patrol: {mode: post, at: kpu_office}", "patrol: {mode: post, at: kpu_ofice}", 1)
+                   .replace("rate_per_hour: 0.03", "rate_per_hour: -0.03"))
+    result = cli("validate", str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "unknown site 'kpu_ofice'; did you mean 'kpu_office'?" in result.stderr
+    assert "rate_per_hour" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 2
+
+
+def test_sweep_writes_a_table_and_a_plot(cache, tmp_path):
+    out = tmp_path / "sweep"
+    result = cli("sweep", str(DEFAULT_SCENARIO), "--param", "disturbances.provocation.rate_per_hour",
+                 "--values", "0.1,0.5", "--plan", "all-at-hq", "--plan", "fixed-posts", "--reps", "3",
+                 "--hours", "48", "--workers", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(out / "sweep.csv")
+    assert [(r["value"], r["plan"]) for r in rows] == [
+        ("0.1", "all-at-hq"), ("0.1", "fixed-posts"), ("0.5", "all-at-hq"), ("0.5", "fixed-posts")]
+    # Five times the provocation rate gives more incidents in the same replications.
+    assert int(rows[2]["incidents"]) > int(rows[0]["incidents"])
+    assert (out / "sweep.png").stat().st_size > 10_000
