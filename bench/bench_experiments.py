@@ -1,0 +1,76 @@
+"""Benchmark: the default scenario, all plans x 20 replications, on 1 and 2 local workers and
+on a 2-worker Dask LocalCluster. Prints one JSON object per line.
+
+Targets (issue 4): 2 workers at least 1.6x faster than 1 worker; total wall time at most 60 s;
+Dask with 2 workers within 1.5x of the local process pool. The machine is shared and noisy, so
+each executor runs several times, interleaved, and medians are compared.
+
+    python bench/bench_experiments.py [--reps 20] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.experiment import run_experiment  # noqa: E402
+
+SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
+
+
+def machine() -> dict:
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+            "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+def timed_run(out: Path, reps: int, **executor) -> float:
+    started = time.perf_counter()
+    run_experiment(SCENARIO, reps=reps, out_dir=out, quiet=True, **executor)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("PATROLSIM_CACHE", tempfile.mkdtemp(prefix="patrolsim-bench-"))
+    from distributed import LocalCluster
+
+    work = Path(tempfile.mkdtemp(prefix="patrolsim-bench-out-"))
+    timed_run(work / "warm", 1, workers=1)  # builds and caches the network and travel tables
+    times: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "dask 2 workers": []}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        timed_run(work / "dask-warm", 2, scheduler=cluster.scheduler_address)  # workers load the world
+        for repeat in range(args.repeats):
+            times["1 worker"].append(timed_run(work / f"one{repeat}", args.reps, workers=1))
+            times["2 workers"].append(timed_run(work / f"two{repeat}", args.reps, workers=2))
+            times["dask 2 workers"].append(
+                timed_run(work / f"dask{repeat}", args.reps, scheduler=cluster.scheduler_address))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    base = {"reps_per_plan": args.reps, "plans": 5, "repeats": args.repeats, "machine": machine()}
+    for name, values in times.items():
+        print(json.dumps({"bench": f"wall_s[{name}]", "value": round(median[name], 3),
+                          "runs_s": [round(v, 3) for v in values], **base}))
+    speedup = median["1 worker"] / median["2 workers"]
+    print(json.dumps({"bench": "speedup_2_workers_vs_1", "value": round(speedup, 3), "target": 1.6,
+                      "target_is": "min", "met": speedup >= 1.6, **base}))
+    print(json.dumps({"bench": "wall_s_2_workers", "value": round(median["2 workers"], 3), "target": 60,
+                      "target_is": "max", "met": median["2 workers"] <= 60, **base}))
+    dask_ratio = median["dask 2 workers"] / median["2 workers"]
+    print(json.dumps({"bench": "dask_vs_process_pool", "value": round(dask_ratio, 3), "target": 1.5,
+                      "target_is": "max", "met": dask_ratio <= 1.5, **base}))
+
+
+if __name__ == "__main__":
+    main()

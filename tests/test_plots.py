@@ -1,0 +1,260 @@
+"""Figures: valid PNGs of the promised size, and the plotted data equal to the data computed here."""
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from sim.config import load_scenario
+from sim.analysis import summary_row
+from sim.metrics import incident_rows, unit_rows
+from sim.model import build_world, simulate
+from sim.network import load_network
+from sim.plots import (
+    DPI,
+    FIGSIZE_IN,
+    SWEEP_FIGSIZE_IN,
+    ecdf_figure,
+    site_response_figure,
+    sweep_figure,
+    within_target_figure,
+    write_figures,
+    write_sweep_figure,
+)
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "jember_pilkada_2024.yaml"
+PLANS = ["base-only", "posts", "circuit"]
+SITES = ["kpu_office", "alun_alun", "unej", "tanggul"]
+TARGET_MIN = 15.0
+
+
+def random_incidents(seed: int = 7) -> list[dict]:
+    """Incident rows as sim.metrics makes them, with warm-up (uncounted) and never-reached incidents.
+
+    Site 'tanggul' sees no incident under plan 'posts', so its heat-table cell must stay empty.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for plan_index, plan in enumerate(PLANS):
+        for rep in range(3):
+            for incident_id in range(40):
+                site = SITES[rng.integers(len(SITES))]
+                if plan == "posts" and site == "tanggul":
+                    continue
+                response = float(rng.lognormal(1.5 + 0.3 * plan_index, 0.7))
+                reached = rng.random() > 0.05
+                rows.append({
+                    "plan": plan, "rep": rep, "incident_id": incident_id, "site": site,
+                    "response_min": response if reached else None,
+                    "counted": int(rng.random() > 0.1),
+                })
+    return rows
+
+
+def summaries(incidents: list[dict]) -> list[dict]:
+    """Summary rows from sim.analysis, fed only reached incidents as the model gives it (it follows
+    every incident until answered); the never-reached ones above are for the figures' own handling."""
+    return [
+        summary_row(plan, [r for r in incidents if r["plan"] == plan and r["response_min"] is not None],
+                    [{"busy_fraction": 0.1}], TARGET_MIN)
+        for plan in PLANS
+    ]
+
+
+def assert_png(path: Path, size_in: tuple[float, float]) -> None:
+    """The file decodes as PNG, has the figure's pixel size and is not blank."""
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = imread(path)
+    width, height = (round(side * DPI) for side in size_in)
+    assert pixels.shape[:2] == (height, width)
+    assert pixels[..., :3].std() > 0.05      # a blank or single-colour image has (near) zero spread
+
+
+def labelled_lines(ax) -> list:
+    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def test_write_figures_writes_three_pngs_of_the_expected_size(tmp_path):
+    incidents = random_incidents()
+    paths = write_figures(tmp_path, "test-scenario", True, TARGET_MIN, incidents, summaries(incidents))
+    figures = tmp_path / "figures"
+    assert paths == [figures / "response_ecdf.png", figures / "within_target.png", figures / "site_response.png"]
+    assert_png(paths[0], FIGSIZE_IN)
+    assert_png(paths[1], FIGSIZE_IN)
+    heat = site_response_figure("test-scenario", True, TARGET_MIN, PLANS, incidents)
+    assert_png(paths[2], tuple(heat.get_size_inches()))
+    assert sorted(p.name for p in figures.iterdir()) == sorted(p.name for p in paths)   # no temp files left
+
+
+def test_write_figures_replaces_existing_files(tmp_path):
+    incidents = random_incidents()
+    first = write_figures(tmp_path, "test-scenario", False, TARGET_MIN, incidents, summaries(incidents))
+    fewer = [r for r in incidents if r["plan"] == PLANS[0]]
+    again = write_figures(tmp_path, "test-scenario", False, TARGET_MIN, fewer, summaries(incidents)[:1])
+    assert again == first
+    assert len(list((tmp_path / "figures").iterdir())) == 3
+    assert_png(again[0], FIGSIZE_IN)
+
+
+def test_ecdf_lines_are_the_empirical_cdf_of_counted_responses():
+    incidents = random_incidents()
+    fig = ecdf_figure("test-scenario", False, TARGET_MIN, PLANS, incidents)
+    ax = fig.axes[0]
+    lines = labelled_lines(ax)
+    assert len(lines) == len(PLANS)
+    for plan, line in zip(PLANS, lines):
+        counted = [r for r in incidents if r["plan"] == plan and r["counted"]]
+        reached = [r["response_min"] for r in counted if r["response_min"] is not None]
+        x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        assert plan in line.get_label()
+        np.testing.assert_allclose(x, sorted(reached))
+        # At each plotted time the curve's top equals the share of counted incidents reached by then;
+        # the never-reached ones stay in the denominator.
+        for t in np.unique(x):
+            share = sum(r <= t for r in reached) / len(counted)
+            assert y[x == t].max() == pytest.approx(share)
+        assert y[-1] == pytest.approx(len(reached) / len(counted)) and y[-1] < 1.0
+    target_lines = [line for line in ax.get_lines() if list(line.get_xdata()) == [TARGET_MIN, TARGET_MIN]]
+    assert len(target_lines) == 1
+    assert any(f"target {TARGET_MIN:g} min" in text.get_text() for text in ax.texts)
+
+
+@pytest.mark.parametrize("builder", ["ecdf", "within", "site", "sweep"])
+def test_titles_name_the_scenario_and_say_synthetic_only_when_synthetic(builder):
+    incidents = random_incidents()
+    summary = summaries(incidents)
+    sweep_rows = [dict(row, value=v) for v in (1, 2) for row in summary]
+    build = {
+        "ecdf": lambda synthetic: ecdf_figure("jember-test", synthetic, TARGET_MIN, PLANS, incidents),
+        "within": lambda synthetic: within_target_figure("jember-test", synthetic, TARGET_MIN, summary),
+        "site": lambda synthetic: site_response_figure("jember-test", synthetic, TARGET_MIN, PLANS, incidents),
+        "sweep": lambda synthetic: sweep_figure("jember-test", synthetic, "units", sweep_rows),
+    }[builder]
+    synthetic_title = build(True).get_suptitle()
+    real_title = build(False).get_suptitle()
+    assert "jember-test" in synthetic_title and "jember-test" in real_title
+    assert "synthetic road network" in synthetic_title
+    assert "synthetic" not in real_title
+
+
+def test_heat_table_cells_are_per_site_means_of_counted_reached_incidents():
+    incidents = random_incidents()
+    fig = site_response_figure("test-scenario", False, TARGET_MIN, PLANS, incidents)
+    ax = fig.axes[0]
+    cells = ax.images[0].get_array()
+    sites = [label.get_text() for label in ax.get_yticklabels()]
+    assert sorted(sites) == sorted(SITES)
+    assert [label.get_text().split("\n")[0] for label in ax.get_xticklabels()] == PLANS
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts
+             if t.get_text().endswith("\n")}   # the bold value line of each filled cell
+    for i, site in enumerate(sites):
+        for j, plan in enumerate(PLANS):
+            times = [r["response_min"] for r in incidents
+                     if r["site"] == site and r["plan"] == plan and r["counted"] and r["response_min"] is not None]
+            if not times:
+                assert np.ma.is_masked(cells[i, j])
+                continue
+            assert cells[i, j] == pytest.approx(statistics.fmean(times))
+            assert texts[(i, j)].strip() == f"{statistics.fmean(times):.1f}"
+    assert np.ma.is_masked(cells[sites.index("tanggul"), PLANS.index("posts")])
+
+
+def test_figures_survive_missing_values(tmp_path):
+    """One replication gives NaN intervals; a plan with no counted incident has no mean at all."""
+    incidents = random_incidents()
+    summary = summaries(incidents)
+    summary[0] = dict(summary[0], within_target_ci95=math.nan, response_mean_ci95=None)
+    summary.append(dict(summary[1], plan="idle", incidents=0, response_mean_min=None, response_mean_ci95=None,
+                        within_target_pct=math.nan, within_target_ci95=None))
+    paths = write_figures(tmp_path, "test-scenario", False, TARGET_MIN, incidents, summary)
+    for path in paths:
+        assert imread(path).shape[2] == 4
+    fig = ecdf_figure("test-scenario", False, TARGET_MIN, PLANS + ["idle"], incidents)
+    assert len(labelled_lines(fig.axes[0])) == len(PLANS) + 1
+    # Without any counted incident the heat table says so instead of drawing an empty grid.
+    empty = write_figures(tmp_path / "empty", "test-scenario", False, TARGET_MIN, [], summary)[2]
+    heat = site_response_figure("test-scenario", False, TARGET_MIN, [r["plan"] for r in summary], [])
+    assert not heat.axes[0].images
+    assert_png(empty, tuple(heat.get_size_inches()))
+
+
+def sweep_rows(values: list, plans: list[str], seed: int = 3) -> list[dict]:
+    """Sweep rows in the lead's layout, one per (value, plan), with a missing interval here and there."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for value in values:
+        for plan in plans:
+            rows.append({
+                "value": value, "plan": plan,
+                "response_mean_min": float(rng.uniform(3, 20)),
+                "response_mean_ci95": None if rng.random() < 0.2 else float(rng.uniform(0.5, 3)),
+                "within_target_pct": float(rng.uniform(50, 100)),
+                "within_target_ci95": math.nan if rng.random() < 0.2 else float(rng.uniform(1, 30)),
+            })
+    return rows
+
+
+def test_sweep_figure_has_one_line_per_plan_in_each_panel(tmp_path):
+    values = [8, 2, 4, 6]     # given out of order: the lines must still run left to right
+    rows = sweep_rows(values, PLANS)
+    path = write_sweep_figure(tmp_path / "sweep.png", "test-scenario", True, "polri_car count", rows)
+    assert path == tmp_path / "sweep.png"
+    assert_png(path, SWEEP_FIGSIZE_IN)
+    fig = sweep_figure("test-scenario", True, "polri_car count", rows)
+    response_ax, within_ax = fig.axes
+    for ax, key in ((response_ax, "response_mean_min"), (within_ax, "within_target_pct")):
+        lines = labelled_lines(ax)
+        assert [line.get_label().split(" ")[0] for line in lines] == PLANS
+        for plan, line in zip(PLANS, lines):
+            expected = sorted((r["value"], r[key]) for r in rows if r["plan"] == plan)
+            np.testing.assert_allclose(line.get_xdata(), [v for v, _ in expected])
+            np.testing.assert_allclose(line.get_ydata(), [m for _, m in expected])
+    assert within_ax.get_xlabel() == "polri_car count"
+
+
+def test_sweep_figure_with_text_values_places_them_in_given_order(tmp_path):
+    values = ["nearest", "priority", "zone"]
+    rows = sweep_rows(values, PLANS)
+    assert_png(write_sweep_figure(tmp_path / "s.png", "test-scenario", False, "dispatch.policy", rows),
+               SWEEP_FIGSIZE_IN)
+    fig = sweep_figure("test-scenario", False, "dispatch.policy", rows)
+    for ax in fig.axes:
+        assert len(labelled_lines(ax)) == len(PLANS)
+    assert [label.get_text() for label in fig.axes[1].get_xticklabels()] == values
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    """Incident and summary rows of a short real run of the default scenario on the demo network."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATROLSIM_CACHE", str(tmp_path_factory.mktemp("cache")))
+        scenario = load_scenario(SCENARIO, {"replications": 2, "clock.duration_hours": 24})
+        network = load_network(scenario.network)
+        world = build_world(scenario, network)
+        incidents, summary = [], []
+        for plan in [p.name for p in scenario.plans][:3]:
+            results = [simulate(scenario, world, plan, rep) for rep in range(scenario.replications)]
+            plan_incidents = [row for result in results for row in incident_rows(result)]
+            plan_units = [row for result in results for row in unit_rows(result)]
+            incidents += plan_incidents
+            summary.append(summary_row(plan, plan_incidents, plan_units, scenario.target_response_min))
+    return scenario, network, incidents, summary
+
+
+def test_figures_of_a_real_run(tmp_path, simulated):
+    scenario, network, incidents, summary = simulated
+    assert network.synthetic and incidents
+    paths = write_figures(tmp_path, scenario.name, network.synthetic, scenario.target_response_min,
+                          incidents, summary)
+    assert_png(paths[0], FIGSIZE_IN)
+    assert_png(paths[1], FIGSIZE_IN)
+    plans = [row["plan"] for row in summary]
+    heat = site_response_figure(scenario.name, True, scenario.target_response_min, plans, incidents)
+    assert_png(paths[2], tuple(heat.get_size_inches()))
+    # The within-target bars are the summary shares, in summary order.
+    bars = within_target_figure(scenario.name, True, scenario.target_response_min, summary).axes[0].patches
+    np.testing.assert_allclose([bar.get_width() for bar in bars], [row["within_target_pct"] for row in summary])
