@@ -232,6 +232,8 @@ class Unit:
             yield from self._drive(self.base, "returning")
             self._back_to_base = False
         mode, stops = self.patrol.mode, self.patrol.stops
+        if len(set(stops)) == 1:  # a loop over one road node (sites snapped together) is a post
+            mode = "post"
         if mode in ("post", "base"):
             yield from self._drive(stops[0] if mode == "post" else self.base, self._after_service_state())
             yield self.env.event()  # stand there until dispatched

@@ -270,3 +270,33 @@ def test_same_seed_gives_the_same_numbers(busy_run):
     again = simulate(scenario, world, "plan", 1)
     assert incident_rows(again) == incident_rows(results[("plan", 1)])
     assert unit_rows(again) == unit_rows(results[("plan", 1)])
+
+
+def test_a_circuit_over_sites_on_one_road_node_stands_there_instead_of_spinning(tmp_path, grid):
+    import signal
+
+    node = 5
+    sites = [site_at(grid, node, "a"), site_at(grid, node, "b"), site_at(grid, 40, "hq", "police_hq")]
+    data = base_scenario(
+        sites=sites,
+        disturbances=[{"type": "fight", "rate_per_hour": 0.5, "sites": {"a": 1},
+                       "on_scene_min": {"dist": "fixed", "value": 5}, "units_required": 1, "priority": 1}],
+        units=[{"type": "car", "count": 1, "base": "hq",
+                "patrol": {"mode": "circuit", "route": ["a", "b"], "dwell_min": 0}}],
+        hours=24, reps=1,
+    )
+    scenario = scenario_file(tmp_path, data)
+    world = build_world(scenario, grid, cache_dir=tmp_path)
+
+    def give_up(*_):
+        raise TimeoutError("the simulation clock stopped advancing")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(20)
+    try:
+        rows = incident_rows(simulate(scenario, world, "plan", 0))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    # After the first drive out, the unit stands at the sites' node: later calls need no travel.
+    assert rows and all(r["travel_min"] == 0 for r in rows[1:] if r["wait_min"] == 0)
