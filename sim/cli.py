@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--plan", required=True, metavar="P")
     animate.add_argument("--hours", type=float, required=True, help="simulated hours to show")
     animate.add_argument("--out", type=Path, required=True, metavar="FILE.gif|FILE.html")
+    animate.add_argument("--from", type=float, default=0.0, dest="from_hours", metavar="H",
+                         help="start the picture H hours after the clock's start (default 0)")
     animate.add_argument("--rep", type=int, default=0, help="which replication's random stream")
     animate.add_argument("--seed", type=int, help="base random seed")
     animate.add_argument("--frames-per-min", type=float, default=2.0, help="frames per simulated minute")

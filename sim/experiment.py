@@ -13,10 +13,8 @@ import hashlib
 import io
 import json
 import math
-import os
 import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +33,7 @@ from sim.analysis import (
 )
 from sim.config import load_scenario, parse_override
 from sim.errors import InputError, RunStopped
+from sim.files import write_text
 from sim.metrics import INCIDENT_COLUMNS, UNIT_COLUMNS, incident_rows, unit_rows
 from sim.model import World, build_world, simulate
 from sim.network import NetworkSpec, RoadNetwork, load_network, network_spec_from_arg
@@ -45,19 +44,6 @@ AUTO_BATCH_REPS = 5  # --reps auto adds this many at a time, whatever the number
 
 
 # -- files --------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file whole or not at all: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _cell(value) -> str:
@@ -282,7 +268,7 @@ def _prepare_parts(out_dir: Path, key: dict, resume: bool) -> Path:
         return parts
     if parts.exists():
         shutil.rmtree(parts)
-    write_atomic(key_file, json.dumps(key, sort_keys=True) + "\n")
+    write_text(key_file, json.dumps(key, sort_keys=True) + "\n")
     return parts
 
 
@@ -337,7 +323,7 @@ def run_experiment(
 
     def save(part: dict) -> None:
         path = _part_path(parts, plan_index[part["plan"]], part["rep"])
-        write_atomic(path, json.dumps(part))
+        write_text(path, json.dumps(part))
         progress.step()
 
     def run_missing(rep_count: int) -> None:
@@ -379,16 +365,16 @@ def run_experiment(
     ]
     incidents = [row for p in plan_names for row in results[p][0]]
     units = [row for p in plan_names for row in results[p][1]]
-    write_atomic(out_dir / "incidents.csv", csv_text(INCIDENT_COLUMNS, incidents))
-    write_atomic(out_dir / "units.csv", csv_text(UNIT_COLUMNS, units))
-    write_atomic(out_dir / "summary.csv", csv_text(SUMMARY_COLUMNS, summary))
-    write_atomic(out_dir / "comparison.csv", csv_text(COMPARISON_COLUMNS, comparison))
+    write_text(out_dir / "incidents.csv", csv_text(INCIDENT_COLUMNS, incidents))
+    write_text(out_dir / "units.csv", csv_text(UNIT_COLUMNS, units))
+    write_text(out_dir / "summary.csv", csv_text(SUMMARY_COLUMNS, summary))
+    write_text(out_dir / "comparison.csv", csv_text(COMPARISON_COLUMNS, comparison))
     if figures:
         from sim.plots import write_figures
 
         write_figures(out_dir, scenario.name, road_network.synthetic, scenario.target_response_min,
                       incidents, summary)
-    write_atomic(out_dir / "manifest.json", json.dumps(
+    write_text(out_dir / "manifest.json", json.dumps(
         _manifest(scenario, scenario_path, plan_names, n_reps, road_network, started, command_line, executor),
         indent=2, default=str) + "\n")
 
@@ -472,7 +458,7 @@ def run_sweep(
         rows += [{"value": value, "value_text": text, **row} for row in summary]
     # The value as typed: 0.1 stays 0.1, not 0.1000.
     table = [{**row, "value": row["value_text"]} for row in rows]
-    write_atomic(out_dir / "sweep.csv", csv_text(["value", *SUMMARY_COLUMNS], table))
+    write_text(out_dir / "sweep.csv", csv_text(["value", *SUMMARY_COLUMNS], table))
     write_sweep_figure(out_dir / "sweep.png", scenario.name, synthetic, param, rows)
     if not quiet:
         for row in rows:

@@ -15,7 +15,6 @@ import importlib.util
 import json
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.errors import InputError
+from sim.files import write_text, write_whole
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -446,24 +446,14 @@ def _write_cache(network: RoadNetwork, entry: Path) -> RoadNetwork:
     npz = entry.with_suffix(".npz")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(npz, lambda f: np.savez(f, **network._arrays()))
-        _atomic_write(entry.with_suffix(".json"), lambda f: f.write(json.dumps(meta, indent=1).encode()))
+        write_whole(npz, lambda tmp: np.savez(tmp, **network._arrays()))
+        write_text(entry.with_suffix(".json"), json.dumps(meta, indent=1))
     except OSError as e:  # a read-only or full disk costs a rebuild next time, not this run
         warnings.warn(f"could not write the network cache in {entry.parent} ({e})", stacklevel=3)
         return network
     network.cache_path = str(npz)
     return network
 
-
-def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------- sites

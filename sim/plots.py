@@ -7,8 +7,6 @@ set in ``rcParams`` for the same reason.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from numbers import Real
 from pathlib import Path
 from typing import Sequence
@@ -18,6 +16,8 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+
+from sim.files import write_whole
 
 DPI = 100
 FIGSIZE_IN = (11.0, 6.5)            # ECDF and within-target figures: 1100 x 650 px
@@ -77,16 +77,7 @@ def _style(ax) -> None:
 
 def save_png(fig: Figure, path: Path) -> Path:
     """Write the figure as PNG whole or not at all: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format="png", dpi=DPI)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
 
 
 def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],

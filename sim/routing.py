@@ -12,8 +12,6 @@ Times are seconds, as in the network layer; the model converts to minutes.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -25,6 +23,7 @@ import numpy as np
 import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
+from sim.files import write_whole
 from sim.network import cache_dir as default_cache_dir
 
 if TYPE_CHECKING:
@@ -154,21 +153,8 @@ def build_travel_tables(network: RoadNetwork, destinations: Sequence[int] | np.n
 
 def save_travel_tables(tables: TravelTables, path: str | Path) -> None:
     """Write ``tables`` to ``path`` (.npz) atomically: a reader sees the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        # Writing through the open file object stops numpy from appending ".npz" to the name.
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                format_version=np.int64(TABLE_FORMAT_VERSION),
-                **{name: getattr(tables, name) for name in _TABLE_ARRAYS},
-            )
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    arrays = {name: getattr(tables, name) for name in _TABLE_ARRAYS}
+    write_whole(path, lambda tmp: np.savez(tmp, format_version=np.int64(TABLE_FORMAT_VERSION), **arrays))
 
 
 def load_travel_tables(path: str | Path) -> TravelTables:

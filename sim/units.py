@@ -189,7 +189,7 @@ class Unit:
         self._busy_since_min = 0.0
         self._next_stop = 0
         self._back_to_base = False
-        self._leg_state = "patrolling"
+        self.leg_state = "patrolling"  # of the current leg: patrolling | to_incident | returning
         self._returning = False
         self.process = self.env.process(self._run())
 
@@ -230,7 +230,7 @@ class Unit:
     def _patrol(self) -> Generator:
         if self._back_to_base:
             yield from self._drive(self.base, "returning")
-            self._back_to_base = False
+            self._back_to_base = self._returning = False
         mode, stops = self.patrol.mode, self.patrol.stops
         if len(set(stops)) == 1:  # a loop over one road node (sites snapped together) is a post
             mode = "post"
@@ -271,7 +271,7 @@ class Unit:
     def _drive(self, dest: int, state: str) -> Generator:
         if self.position.node == dest and self.position.head < 0:
             return
-        self._leg_state = state
+        self.leg_state = state
         self.leg = self.roads.leg(self.position, dest, self.env.now, self.speed_factor)
         yield self.env.timeout(self.leg.t_end_min - self.env.now)
         self._stop_leg()
@@ -285,7 +285,7 @@ class Unit:
         if t1 > t0:
             self.stats.driven_m += self.leg.distance_m_at(t1) - self.leg.distance_m_at(t0)
         if self.trace is not None:
-            self.trace.append(TracedLeg(self.leg, self.env.now, self._leg_state))
+            self.trace.append(TracedLeg(self.leg, self.env.now, self.leg_state))
         self.position = self.leg.position_at(self.env.now)
         self.leg = None
 

@@ -1,0 +1,32 @@
+"""Files that appear whole or not at all: write beside the target, then rename over it."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+
+def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(temporary path)`` beside ``path``, then rename it over ``path``.
+
+    The temporary name ends like ``path`` (so numpy, matplotlib and Pillow pick the right
+    format); on any failure it is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; results are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 text whole or not at all."""
+    return write_whole(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))

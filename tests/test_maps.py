@@ -1,0 +1,220 @@
+"""Coverage maps: the coverage figures, the PNG and HTML files, the command line, the page in a browser."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from sim.config import load_scenario
+from sim.maps import (
+    COMPARE_SIZE_PX,
+    SIZE_PX,
+    coverage,
+    draw_map_html,
+    draw_map_png,
+    incident_sites,
+    plan_spots,
+)
+from sim.model import build_world
+from sim.network import NetworkSpec, load_network
+from sim.routing import build_travel_tables
+from tests.browser import chromium_driver, js_errors
+from tests.graphs import network_from_edges
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
+BANDS_MIN = (5.0, 10.0, 15.0, 20.0)
+# "mixed" has every patrol mode: posts, a circuit, both kinds of random patrol, units at base.
+PLAN = "mixed"
+OTHER_PLAN = "all-at-hq"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """A private cache folder for this module (the demo network is built once, a few seconds)."""
+    path = tmp_path_factory.mktemp("patrolsim-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATROLSIM_CACHE", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def demo(cache):
+    """(scenario, world) of the default scenario on the demo network."""
+    scenario = load_scenario(SCENARIO)
+    network = load_network(NetworkSpec("demo"))
+    return scenario, build_world(scenario, network)
+
+
+def image_variance(path: Path) -> float:
+    pixels = matplotlib.image.imread(path)
+    return float(pixels[..., :3].var())
+
+
+# ------------------------------------------------------------------ the pure coverage function
+
+
+def line_network():
+    """0 <-> 1 <-> 2 <-> 3, 100 m apart, every edge 60 s."""
+    tails = [0, 1, 1, 2, 2, 3]
+    heads = [1, 0, 2, 1, 3, 2]
+    return network_from_edges(4, np.array(tails), np.array(heads), np.full(6, 60.0))
+
+
+def test_coverage_counts_nodes_sites_and_directed_road_length():
+    network = line_network()
+    cov = coverage(network, sources=[0], speed_factors=[1.0], target_min=1.5, site_nodes=[1, 3])
+    assert cov.time_min.tolist() == pytest.approx([0.0, 1.0, 2.0, 3.0])
+    assert (cov.sites_covered, cov.n_sites) == (1, 2)
+    # Heads reached within 1.5 min are nodes 0 and 1: edges 1->0, 0->1, 2->1, each 100 m of 600 m.
+    assert cov.covered_length_m == pytest.approx(300.0)
+    assert cov.road_share == pytest.approx(0.5)
+
+
+def test_coverage_divides_by_speed_and_takes_the_fastest_unit():
+    network = line_network()
+    slow = coverage(network, [0], [0.5], target_min=1.5, site_nodes=[1])
+    assert slow.time_min.tolist() == pytest.approx([0.0, 2.0, 4.0, 6.0])
+    assert slow.sites_covered == 0
+    both = coverage(network, [0, 3], [0.5, 2.0], target_min=1.5, site_nodes=[1, 2])
+    # Node 2: 1 min from the fast unit at 3; node 1: 1 min from it too, 2 min from the slow one.
+    assert both.time_min.tolist() == pytest.approx([0.0, 1.0, 0.5, 0.0])
+    assert both.site_share == 1.0
+
+
+# ------------------------------------------------------------------ PNG
+
+
+def test_png_has_the_size_is_drawn_and_its_site_share_matches_the_travel_tables(demo, tmp_path):
+    scenario, world = demo
+    out = tmp_path / "map.png"
+    result = draw_map_png(scenario, world, [PLAN], out, BANDS_MIN)
+
+    pixels = matplotlib.image.imread(out)
+    assert pixels.shape[:2] == (SIZE_PX[1], SIZE_PX[0])
+    assert image_variance(out) > 0.01
+    assert "synthetic road network" in (result.title + result.subtitle).lower()
+
+    # Independently: the reverse trees toward each incident site, read at every unit position.
+    site_nodes = [world.site_node[s] for s in incident_sites(scenario)]
+    tables = build_travel_tables(world.network, site_nodes)
+    positions = [(n, spot.speed_factor) for spot in plan_spots(scenario, world, PLAN) for n in spot.nodes]
+    covered = sum(
+        min(tables.time_s_to(site, node) / 60.0 / speed for node, speed in positions) <= scenario.target_response_min
+        for site in site_nodes
+    )
+    expected = f"{covered} of {len(site_nodes)} ({covered / len(site_nodes):.0%})"
+    assert 0 < covered < len(site_nodes)   # a figure that can be wrong either way
+    assert expected in result.legend[0]
+    assert f"within {scenario.target_response_min:g} min" in result.legend[0]
+
+
+def test_compare_draws_two_panels_and_the_difference_of_the_two_coverages(demo, tmp_path):
+    scenario, world = demo
+    first = draw_map_png(scenario, world, [OTHER_PLAN], tmp_path / "a.png", BANDS_MIN)
+    second = draw_map_png(scenario, world, [PLAN], tmp_path / "b.png", BANDS_MIN)
+    out = tmp_path / "compare.png"
+    both = draw_map_png(scenario, world, [OTHER_PLAN, PLAN], out, BANDS_MIN)
+
+    pixels = matplotlib.image.imread(out)
+    assert pixels.shape[:2] == (COMPARE_SIZE_PX[1], COMPARE_SIZE_PX[0])
+    half = pixels.shape[1] // 2
+    assert pixels[:, :half, :3].var() > 0.01 and pixels[:, half:, :3].var() > 0.01
+    assert both.legend == first.legend + second.legend   # each panel prints its own plan's figures
+    expected_km = (second.coverages[PLAN].covered_length_m - first.coverages[OTHER_PLAN].covered_length_m) / 1000
+    assert both.difference_km == pytest.approx(expected_km)
+    assert expected_km != 0
+
+
+# ------------------------------------------------------------------ command line
+
+
+def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATROLSIM_CACHE": str(cache)}
+    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=300)
+
+
+def test_cli_unknown_plan_is_bad_input_with_a_suggestion(cache, tmp_path):
+    out = tmp_path / "x.png"
+    done = run_cli("map", str(SCENARIO), "--plan", "mixd", "--out", str(out), cache=cache)
+    assert done.returncode == 2
+    assert "did you mean 'mixed'" in done.stderr and "Traceback" not in done.stderr
+    done = run_cli("map", str(SCENARIO), "--plan", "nope", "--out", str(out), cache=cache)
+    assert done.returncode == 2
+    assert "no plan 'nope'" in done.stderr and PLAN in done.stderr   # lists the plans there are
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_unsupported_extension_is_bad_input(cache, tmp_path):
+    done = run_cli("map", str(SCENARIO), "--plan", PLAN, "--out", str(tmp_path / "x.jpg"), cache=cache)
+    assert done.returncode == 2 and ".png or .html" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_writes_the_map_whole(demo, cache, tmp_path):
+    out = tmp_path / "maps" / "mixed.png"
+    done = run_cli("map", str(SCENARIO), "--plan", PLAN, "--compare", OTHER_PLAN, "--out", str(out), cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert out.is_file() and image_variance(out) > 0.01
+    assert [p.name for p in out.parent.iterdir()] == ["mixed.png"]   # no temporary file left behind
+    assert "difference in covered road length" in done.stdout
+
+
+# ------------------------------------------------------------------ HTML in a real browser
+
+
+@pytest.fixture(scope="module")
+def html_map(demo, tmp_path_factory):
+    scenario, world = demo
+    out = tmp_path_factory.mktemp("html") / "map.html"
+    return draw_map_html(scenario, world, [PLAN, OTHER_PLAN], out, BANDS_MIN)
+
+
+def test_html_is_self_contained_and_small(html_map):
+    page = html_map.path.read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page   # no CDN, no tiles
+    assert "synthetic road network" in page.lower()
+    assert html_map.path.stat().st_size < 2_000_000
+
+
+def test_html_runs_in_a_browser_with_zoom_hover_and_plan_switch(html_map, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    with chromium_driver(1280, 900) as driver:
+        driver.get(html_map.path.as_uri())
+        canvas = driver.find_element("id", "map")
+        assert js_errors(driver) == []
+
+        shot = tmp_path / "page.png"
+        driver.save_screenshot(str(shot))
+        assert image_variance(shot) > 0.01
+        body = driver.find_element("tag name", "body").text
+        assert "synthetic road network" in body.lower()
+        legend = driver.find_element("id", "legend").text
+        assert html_map.legend[0] in legend and html_map.legend[1] in legend   # same figures as the PNG
+
+        # Hover a site: its name and minutes appear in the tooltip (offsets are from the canvas centre).
+        x, y = driver.execute_script("return window.patrolMap.siteScreen('kpu_warehouse');")
+        width, height = canvas.size["width"], canvas.size["height"]
+        ActionChains(driver).move_to_element_with_offset(canvas, x - width / 2, y - height / 2).perform()
+        tooltip = driver.find_element("id", "tooltip")
+        assert "Gudang logistik KPU Jember" in tooltip.text and "min from the nearest unit" in tooltip.text
+
+        # Wheel zoom changes the scale; a second plan changes the legend figures.
+        scale_before = driver.execute_script("return window.patrolMap.scale;")
+        ActionChains(driver).scroll_from_origin(ScrollOrigin.from_element(canvas, 0, 0), 0, -600).perform()
+        deadline = time.monotonic() + 5
+        while driver.execute_script("return window.patrolMap.scale;") == scale_before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert driver.execute_script("return window.patrolMap.scale;") > scale_before
+        driver.find_element("css selector", "#legend button[data-plan='1']").click()
+        assert html_map.legend[2] in driver.find_element("id", "legend").text
+        assert js_errors(driver) == []
