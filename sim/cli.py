@@ -107,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--frames-per-min", type=float, default=2.0, help="frames per simulated minute")
     animate.add_argument("--fps", type=float, default=20.0, help="frames per second of playback")
     _add_network_flag(animate)
+    hypercube = commands.add_parser("hypercube", help="Larson's hypercube model beside the simulation")
+    hypercube.add_argument("scenario", type=Path)
+    hypercube.add_argument("--plan", required=True, metavar="P", help="a plan whose units stay at posts or bases")
+    hypercube.add_argument("--json", action="store_true", help="print one JSON object")
+    hypercube.add_argument("--no-sim", action="store_true", help="the model only, no simulation")
+    hypercube.add_argument("--approximate", action="store_true",
+                           help="allow Larson's approximation for more than 15 units")
+    hypercube.add_argument("--reps", type=int, help="simulated replications (default: the scenario's)")
+    hypercube.add_argument("--seed", type=int, help="base random seed")
+    hypercube.add_argument("--hours", type=float, help="simulated duration in hours")
+    hypercube.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets")
+    _add_network_flag(hypercube)
     return parser
 
 
@@ -193,6 +205,25 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hypercube(args: argparse.Namespace) -> int:
+    from sim.config import load_scenario
+    from sim.experiment import network_spec, scenario_overrides
+    from sim.model import build_world
+    from sim.network import load_network
+    from sim.validation import comparison, format_comparison, plan_model, simulate_figures
+
+    if args.reps is not None and args.reps < 1:
+        raise InputError(f"--reps {args.reps}: must be at least 1")
+    scenario = load_scenario(args.scenario, scenario_overrides(args.reps, args.seed, args.hours, args.sets))
+    scenario.plan(args.plan)  # an unknown plan fails before the network loads
+    world = build_world(scenario, load_network(network_spec(scenario, args.network)))
+    model = plan_model(scenario, world, args.plan, allow_approximate=args.approximate)
+    simulated = None if args.no_sim else simulate_figures(scenario, world, model, scenario.replications)
+    figures = comparison(model, simulated)
+    print(json.dumps(figures, sort_keys=True) if args.json else format_comparison(figures))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -210,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "network": _cmd_network,
             "map": _cmd_map,
             "animate": _cmd_animate,
+            "hypercube": _cmd_hypercube,
         }
         return handler[args.command](args)
     except InputError as error:

@@ -64,7 +64,8 @@ class Incident:
         return self.stage_index > 0
 
 
-def _hour_of_day(start: datetime, t_min: np.ndarray) -> np.ndarray:
+def hour_of_day(start: datetime, t_min: np.ndarray) -> np.ndarray:
+    """Hour of the day (0..23) at minutes ``t_min`` after ``start``."""
     start_min_of_day = start.hour * MIN_PER_HOUR + start.minute + start.second / 60.0
     return ((start_min_of_day + t_min) // MIN_PER_HOUR).astype(np.int64) % 24
 
@@ -87,7 +88,7 @@ def arrival_times_min(
         return np.empty(0)
     n_candidates = rng.poisson(peak_per_min * horizon_min)
     candidates = np.sort(rng.uniform(0.0, horizon_min, n_candidates))
-    keep = rng.uniform(size=n_candidates) * profile.max() < profile[_hour_of_day(start, candidates)]
+    keep = rng.uniform(size=n_candidates) * profile.max() < profile[hour_of_day(start, candidates)]
     return candidates[keep]
 
 

@@ -80,6 +80,16 @@ def _patrol(world: World, plan_name: str, group_index: int, patrol) -> Patrol:
     return Patrol("base")
 
 
+def unit_ids(plan) -> list[str]:
+    """Unit ids of a plan, in unit order: the type and a count within the type (``polri_car-2``)."""
+    ids, per_type = [], {}
+    for group in plan.units:
+        for _ in range(group.count):
+            per_type[group.type] = per_type.get(group.type, 0) + 1
+            ids.append(f"{group.type}-{per_type[group.type]}")
+    return ids
+
+
 @dataclass(frozen=True)
 class RepResult:
     """Records of one replication of one plan."""
@@ -108,6 +118,7 @@ def simulate(scenario, world: World, plan_name: str, rep: int, trace: bool = Fal
 
     env = simpy.Environment()
     units: list[Unit] = []
+    ids = iter(unit_ids(plan))
     for group_index, group in enumerate(plan.units):
         unit_type = scenario.unit_types[group.type]
         patrol = _patrol(world, plan.name, group_index, group.patrol)
@@ -115,7 +126,7 @@ def simulate(scenario, world: World, plan_name: str, rep: int, trace: bool = Fal
             units.append(
                 Unit(
                     env=env,
-                    unit_id=f"{group.type}-{sum(u.unit_type == group.type for u in units) + 1}",
+                    unit_id=next(ids),
                     unit_type=group.type,
                     agency=unit_type.agency,
                     speed_factor=unit_type.speed_factor,
