@@ -244,7 +244,7 @@ class _Report:
             if path[: len(set_path)] == set_path:
                 # the file's line would show a value that is not the one being checked
                 self._items.append((0, f"{self.label}: {_dotted(path)}: {message} "
-                                       f"(value from --set {key})"))
+                                       f"(value given on the command line for {key})"))
                 return
         line = self.line(path)
         where = f"{_dotted(path)}: " if path else ""

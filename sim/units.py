@@ -42,7 +42,8 @@ class Leg:
 
     @property
     def t_end_min(self) -> float:
-        return self.t_start_min + float(self.cum_min[-1]) - self.elapsed0_min
+        # Remaining time first: (start + total) - elapsed can round to before the start.
+        return self.t_start_min + (float(self.cum_min[-1]) - self.elapsed0_min)
 
     def position_at(self, t_min: float) -> Position:
         """Where the unit is at time ``t_min`` (clamped to the leg)."""

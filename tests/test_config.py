@@ -357,8 +357,8 @@ def test_bad_override_value_is_reported_as_coming_from_the_override(tmp_path: Pa
     problems = problems_of(file, {"replications": 0, "clock.duration_hour": 5})
     assert sorted(problems) == [
         f"{file}: clock.duration_hour: unknown key 'duration_hour'; did you mean 'duration_hours'? "
-        "(value from --set clock.duration_hour)",
-        f"{file}: replications: input should be greater than or equal to 1, got 0 (value from --set replications)",
+        "(value given on the command line for clock.duration_hour)",
+        f"{file}: replications: input should be greater than or equal to 1, got 0 (value given on the command line for replications)",
     ]
 
 

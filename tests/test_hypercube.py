@@ -235,6 +235,28 @@ def test_q_factors_are_exact_for_exchangeable_preferences() -> None:
     assert larson_q_factors(n_units, 0.6)[0] == pytest.approx(1.0, abs=1e-12)
 
 
+def test_approximation_reproduces_larson_odoni_three_server_example() -> None:
+    # Larson & Odoni, Urban Operations Research (1981), sec. 5.4.3 and 5.5.3
+    # (web.mit.edu/urban_or_book/www/book/chapter5/5.5.3.html): 3 units, mu = 1, lambda = 1.5,
+    # so rho = 0.5. Unit 1's own area has half the calls: atoms 1-2 prefer units (1, 2, 3),
+    # atom 4 (1, 3, 2); unit 1 is the first backup of the other two areas, (2, 1, 3) and
+    # (3, 1, 2) (book Table 5-4; units 0-based below). Only the preference list matters to
+    # either model, so each list is one atom here. The online text
+    # gives its per-atom rates only in a figure; the list totals 0.50, 0.25, 0.35, 0.40 are
+    # our reconstruction: with them the exact model gives the book's exact workloads
+    # (0.5574, 0.4734, 0.4693) to 4 decimals. The book prints Q(3, 1/2, .) = 1, 0.73684,
+    # 0.63158 and approximate workloads 0.5627, 0.4716, 0.4657 after the third iteration
+    # (stopping rule 0.001); our converged values are 0.56263, 0.47170, 0.46566 (the third
+    # iterate from rho_n = rho is 0.5628, 0.4716, 0.4657). Without the normalisation step
+    # (workloads rescaled to sum to lambda / mu) the fixed point is 0.5610, 0.4701, 0.4641,
+    # which the book's figures rule out.
+    inp = HypercubeInput(np.array([0.50, 0.25, 0.35, 0.40]),
+                         np.array([[0, 1, 2], [0, 2, 1], [1, 0, 2], [2, 0, 1]]), np.ones(3))
+    assert np.allclose(larson_q_factors(3, 0.5), [1.0, 0.73684, 0.63158], rtol=0, atol=5e-6)
+    assert np.allclose(solve_exact(inp).workload, [0.5574, 0.4734, 0.4693], rtol=0, atol=5e-5)
+    assert np.allclose(solve_approximate(inp).workload, [0.5627, 0.4716, 0.4657], rtol=0, atol=1.5e-4)
+
+
 @cache
 def approximation_errors(demand: str, load: float) -> tuple[tuple[int, int, float, float, float], ...]:
     """(N, seed, max rel error, max abs error, max abs error of the equal-share guess r/N)
@@ -248,15 +270,28 @@ def approximation_errors(demand: str, load: float) -> tuple[tuple[int, int, floa
     return tuple(rows)
 
 
-# Measured, not tuned: on these geometries Larson's approximation misses 3 % relative
-# except in the spread-out town at load 0.8. The large relative errors are on lightly used
-# units (exact workload ~0.02-0.2) at low load; absolute errors stay below 0.04.
+# Measured, not tuned (N = 4..12, 3 seeds each). These misses are properties of Larson's
+# approximation, not of the code: sim/hypercube.py reproduces Larson & Odoni's worked example
+# (test above) and its fixed point is unique from random starts. Larson & Odoni (sec. 5.5,
+# 5.5.3) report errors "within 1 or 2 percent", illustrated by one 3-unit example whose
+# workloads are all near 0.5 (max error 0.0053 = 1 % relative); our random towns are harder:
+# posts placed at random leave some units with a tiny or empty own area, so their workload
+# comes from deep in other atoms' preference lists, where the M/M/N correction factors
+# (symmetric units) miss the geographic correlation of busy units: even fed the exact
+# workloads, Larson's product Q(N, rho, k-1) rho_1..rho_{k-1} (1 - rho_n) puts the rate
+# of rank-5..12 dispatches to the 0.0005 unit 4-100 times too low (concentrated, load 0.2,
+# N = 12, seed 0), and rank-5..8 dispatches 23-31 % too low for a unit busy 46 % of the
+# time (spread, load 0.5, N = 12, seed 0). Worst unit's exact
+# workload, and worst relative error over units busy at least rho/2 of the time:
+#   spread 0.2: 0.042, 3.9 %          spread 0.5: 0.30, 5.3 %
+#   concentrated 0.2: 0.0005, 9.9 %   concentrated 0.5: 0.13, 6.3 %   concentrated 0.8: 0.62, 3.5 %
+# Spread demand at load 0.8 meets 3 % (worst 0.9 %).
 _MISSES_3_PERCENT = {
-    ("spread", 0.2): "worst relative error 13.7 % (absolute 0.007)",
-    ("spread", 0.5): "worst relative error 5.3 % (absolute 0.016)",
-    ("concentrated", 0.2): "worst relative error 91 % (absolute 0.023)",
-    ("concentrated", 0.5): "worst relative error 28 % (absolute 0.036)",
-    ("concentrated", 0.8): "worst relative error 3.5 % (absolute 0.022)",
+    ("spread", 0.2): "worst relative error 13.7 % (absolute 0.007), on a unit busy 4 % of the time",
+    ("spread", 0.5): "worst relative error 5.3 % (absolute 0.016), on a unit busy 30 % of the time",
+    ("concentrated", 0.2): "worst relative error 91 % (absolute 0.023), on a unit busy 0.05 % of the time",
+    ("concentrated", 0.5): "worst relative error 28 % (absolute 0.036), on a unit busy 13 % of the time",
+    ("concentrated", 0.8): "worst relative error 3.5 % (absolute 0.022), on a unit busy 62 % of the time",
 }
 
 
@@ -267,7 +302,16 @@ _MISSES_3_PERCENT = {
 ])
 def test_approximate_workloads_within_3_percent_of_exact(demand: str, load: float) -> None:
     worst = max(rel for _, _, rel, _, _ in approximation_errors(demand, load))
-    assert worst <= 0.03
+    assert worst <= 0.03, f"worst relative workload error {worst:.3%}"
+
+
+@pytest.mark.parametrize("demand", ["spread", "concentrated"])
+@pytest.mark.parametrize("load", [0.2, 0.5, 0.8])
+def test_approximate_absolute_workload_error_stays_as_measured(demand: str, load: float) -> None:
+    # Regression guard (the xfails above only catch improvements): the worst absolute
+    # workload error measured over N = 4..12 is 0.036 (concentrated, load 0.5).
+    worst = max(abs_err for _, _, _, abs_err, _ in approximation_errors(demand, load))
+    assert worst <= 0.04, f"worst absolute workload error {worst:.4f}"
 
 
 @pytest.mark.parametrize("demand", ["spread", "concentrated"])

@@ -300,3 +300,17 @@ def test_a_circuit_over_sites_on_one_road_node_stands_there_instead_of_spinning(
         signal.signal(signal.SIGALRM, previous)
     # After the first drive out, the unit stands at the sites' node: later calls need no travel.
     assert rows and all(r["travel_min"] == 0 for r in rows[1:] if r["wait_min"] == 0)
+
+
+def test_a_leg_never_ends_before_it_starts():
+    """A unit sent off a hair before the end of its street: late in a week-long run the clock's
+    rounding must not put the end of its leg before now (SimPy refuses a negative delay)."""
+    from sim.units import Leg
+
+    rng = np.random.default_rng(0)
+    for _ in range(20_000):
+        edge_min = rng.uniform(0.01, 2.0)
+        leg = Leg(t_start_min=rng.uniform(1000.0, 10080.0), nodes=np.array([0, 1]),
+                  cum_min=np.array([0.0, edge_min]), cum_m=np.array([0.0, 100.0]),
+                  elapsed0_min=edge_min)  # a fraction that rounded to the whole edge
+        assert leg.t_end_min >= leg.t_start_min
