@@ -58,6 +58,8 @@ class Leg:
 
     def distance_m_at(self, t_min: float) -> float:
         """Road distance from nodes[0] at time ``t_min`` (constant speed within an edge)."""
+        if t_min >= self.t_end_min:  # most legs are driven to the end: skip the interpolation
+            return float(self.cum_m[-1])
         elapsed = self.elapsed0_min + t_min - self.t_start_min
         return float(np.interp(elapsed, self.cum_min, self.cum_m))
 
@@ -70,19 +72,23 @@ class Roads:
         self.tables = tables
         tails = np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
         self._edge_id = {(int(u), int(v)): e for e, (u, v) in enumerate(zip(tails, network.indices))}
-        self._routes: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._routes: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _edge(self, tail: int, head: int) -> int | None:
         return self._edge_id.get((tail, head))
 
-    def route(self, origin: int, dest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Fastest route: nodes, cumulative time (s) and cumulative distance (m) at each node."""
-        key = (origin, dest)
+    def route(self, origin: int, dest: int, speed_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fastest route: nodes, cumulative time (min, at this speed factor) and distance (m) at each node.
+
+        Cached: patrols drive the same few routes over and over.
+        """
+        key = (origin, dest, speed_factor)
         if key not in self._routes:
             nodes, cum_s = self.tables.route(origin, dest)
             edges = [self._edge_id[(int(u), int(v))] for u, v in zip(nodes[:-1], nodes[1:])]
             cum_m = np.concatenate(([0.0], np.cumsum(self.network.length_m[edges])))
-            self._routes[key] = (np.asarray(nodes), np.asarray(cum_s, float), cum_m)
+            cum_min = np.asarray(cum_s, float) / (SECONDS_PER_MIN * speed_factor)
+            self._routes[key] = (np.asarray(nodes), cum_min, cum_m)
         return self._routes[key]
 
     def _ways_out(self, position: Position, dest: int) -> list[tuple[float, int, int]]:
@@ -105,22 +111,22 @@ class Roads:
 
     def leg(self, position: Position, dest: int, t_now_min: float, speed_factor: float) -> Leg:
         """The fastest leg from a position (node or mid-edge) to a destination node."""
-        scale = 1.0 / (SECONDS_PER_MIN * speed_factor)
         if position.head < 0:
-            nodes, cum_s, cum_m = self.route(position.node, dest)
-            return Leg(t_now_min, nodes, cum_s * scale, cum_m, 0.0)
+            nodes, cum_min, cum_m = self.route(position.node, dest, speed_factor)
+            return Leg(t_now_min, nodes, cum_min, cum_m, 0.0)
         _, first, second = min(self._ways_out(position, dest))
         edge = self._edge(first, second)
-        edge_s, edge_m = self.network.travel_time_s[edge], self.network.length_m[edge]
+        edge_min = self.network.travel_time_s[edge] / (SECONDS_PER_MIN * speed_factor)
+        edge_m = self.network.length_m[edge]
         # Along first->second the unit has covered `fraction` going on, 1 - fraction turning back.
         done = position.fraction if first == position.node else 1.0 - position.fraction
-        nodes, cum_s, cum_m = self.route(second, dest)
+        nodes, cum_min, cum_m = self.route(second, dest, speed_factor)
         return Leg(
             t_now_min,
             np.concatenate(([first], nodes)),
-            np.concatenate(([0.0], edge_s + cum_s)) * scale,
+            np.concatenate(([0.0], edge_min + cum_min)),
             np.concatenate(([0.0], edge_m + cum_m)),
-            done * edge_s * scale,
+            done * edge_min,
         )
 
 
@@ -287,7 +293,8 @@ class Unit:
             self.stats.driven_m += self.leg.distance_m_at(t1) - self.leg.distance_m_at(t0)
         if self.trace is not None:
             self.trace.append(TracedLeg(self.leg, self.env.now, self.leg_state))
-        self.position = self.leg.position_at(self.env.now)
+        arrived = self.env.now >= self.leg.t_end_min
+        self.position = Position(int(self.leg.nodes[-1])) if arrived else self.leg.position_at(self.env.now)
         self.leg = None
 
     def _count_busy(self, t_from: float, t_to: float) -> None:
