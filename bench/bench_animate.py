@@ -56,20 +56,21 @@ def main() -> None:
     load_network(scenario.network)  # build or read the cache outside the timing
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
+        # The 6-hour pictures start at 10:00, when disturbances come (the clock starts at midnight).
         runs = (
-            (".gif", args.hours),
-            (".html", args.hours),
-            (".html", scenario.clock.duration_hours),  # the longest page: the scenario's whole run
+            (".gif", args.hours, 10.0),
+            (".html", args.hours, 10.0),
+            (".html", scenario.clock.duration_hours, 0.0),  # the longest page: the scenario's whole run
         )
-        for suffix, hours in runs:
+        for suffix, hours, from_hours in runs:
             out = folder / f"{args.plan}-{hours:g}h{suffix}"
             started = time.perf_counter()
             frames = animate(scenario_path=args.scenario, plan=args.plan, hours=hours, out=out,
-                             frames_per_min=args.frames_per_min, fps=args.fps)
+                             frames_per_min=args.frames_per_min, fps=args.fps, from_hours=from_hours)
             seconds = time.perf_counter() - started
             details = {"frames": frames.n_frames, "units": len(frames.unit_ids),
                        "incidents": int((frames.incident_state != NOT_SHOWN).any(axis=1).sum()),
-                       "plan": args.plan, "hours": hours, "wall_s": round(seconds, 3)}
+                       "plan": args.plan, "hours": hours, "from_hours": from_hours, "wall_s": round(seconds, 3)}
             if suffix == ".gif":
                 report("animate_gif_wall", seconds, "s", 60.0, bytes=out.stat().st_size, **details)
             else:
