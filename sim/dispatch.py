@@ -68,12 +68,10 @@ class Dispatcher:
         self._arm_escalation(incident)
 
     def _arm_escalation(self, incident: Incident) -> None:
+        """Unanswered ``after_min`` after it became its present type, the incident escalates."""
         after_min = incident.stage.escalate_after_min
         if after_min is not None:
-            due = incident.spec.t_created_min + after_min
-            self.env.timeout(max(0.0, due - self.env.now)).callbacks.append(
-                lambda _event: self._escalate(incident)
-            )
+            self.env.timeout(after_min).callbacks.append(lambda _event: self._escalate(incident))
 
     def _escalate(self, incident: Incident) -> None:
         """Unanswered past the type's limit: the incident becomes its escalation type."""

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from sim.config import Scenario
+
 MIN_PER_HOUR = 60.0
+# Candidate arrivals are drawn this many at a time. A fixed size makes the arrivals of a shorter
+# clock exactly the first part of a longer one's: replication k of a 6-hour animation is the
+# first 6 hours of replication k of a week.
+ARRIVAL_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,7 @@ class Stage:
     priority: int
     units_required: int
     on_scene_min: float
-    escalate_after_min: float | None  # unanswered this long after creation -> next stage
+    escalate_after_min: float | None  # unanswered this long after becoming this type -> next stage
 
 
 @dataclass(frozen=True)
@@ -79,20 +87,23 @@ def arrival_times_min(
 ) -> np.ndarray:
     """Arrival times (minutes from start) of a Poisson process with an hour-of-day profile.
 
-    Thinning (Lewis & Shedler): candidates at the peak rate, each kept with probability
-    rate(t) / peak. Exact for any piecewise-constant profile.
+    Thinning (Lewis & Shedler): candidates at the peak rate, one after another, each kept with
+    probability rate(t) / peak. Exact for any piecewise-constant profile.
     """
     profile = np.ones(24) if hourly_profile is None else np.asarray(hourly_profile, float)
     peak_per_min = rate_per_hour * float(profile.max()) / MIN_PER_HOUR
     if peak_per_min <= 0.0:
         return np.empty(0)
-    n_candidates = rng.poisson(peak_per_min * horizon_min)
-    candidates = np.sort(rng.uniform(0.0, horizon_min, n_candidates))
-    keep = rng.uniform(size=n_candidates) * profile.max() < profile[hour_of_day(start, candidates)]
-    return candidates[keep]
+    kept, t_min = [], 0.0
+    while t_min < horizon_min:
+        candidates = t_min + np.cumsum(rng.exponential(1.0 / peak_per_min, ARRIVAL_CHUNK))
+        accept = rng.uniform(size=ARRIVAL_CHUNK) * profile.max() < profile[hour_of_day(start, candidates)]
+        kept.append(candidates[accept & (candidates < horizon_min)])
+        t_min = float(candidates[-1])
+    return np.concatenate(kept)
 
 
-def _stages(scenario, type_name: str, rng: np.random.Generator) -> tuple[Stage, ...]:
+def _stages(scenario: Scenario, type_name: str, rng: np.random.Generator) -> tuple[Stage, ...]:
     """The stage chain of a new incident, each stage's on-scene time drawn now."""
     by_type = {d.type: d for d in scenario.disturbances}
     stages: list[Stage] = []
@@ -117,7 +128,7 @@ def _stages(scenario, type_name: str, rng: np.random.Generator) -> tuple[Stage, 
     return tuple(stages)
 
 
-def draw_incidents(scenario, horizon_min: float, streams: dict[str, list[np.random.Generator]]) -> list[IncidentSpec]:
+def draw_incidents(scenario: Scenario, horizon_min: float, streams: dict[str, list[np.random.Generator]]) -> list[IncidentSpec]:
     """All incidents of one replication, in order of creation.
 
     ``streams`` holds one generator per disturbance type for each purpose:

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import simpy
 
 from sim.dispatch import Dispatcher
-from sim.incidents import Incident, draw_incidents
+from sim.incidents import Incident, IncidentSpec, draw_incidents
 from sim.network import RoadNetwork, snap_sites
 from sim.routing import TravelTables, travel_tables_for
-from sim.units import Patrol, Roads, Unit
+from sim.units import PatrolRoute, Roads, Unit
+
+if TYPE_CHECKING:
+    from sim.config import Scenario
 
 MIN_PER_HOUR = 60.0
 
@@ -42,7 +46,7 @@ def _road_pool(network: RoadNetwork, base: int, size: int, radius_km: float, rng
     return tuple(int(n) for n in rng.choice(near, size=min(size, len(near)), replace=False))
 
 
-def build_world(scenario, network: RoadNetwork, cache_dir=None) -> World:
+def build_world(scenario: Scenario, network: RoadNetwork, cache_dir=None) -> World:
     """Snap the sites, draw the random-patrol road pools and build the travel tables."""
     snapped = snap_sites(network, [(s.id, s.lon, s.lat) for s in scenario.sites], scenario.max_snap_m)
     site_node = {site: node for site, (node, _) in snapped.items()}
@@ -68,16 +72,16 @@ def build_world(scenario, network: RoadNetwork, cache_dir=None) -> World:
     )
 
 
-def _patrol(world: World, plan_name: str, group_index: int, patrol) -> Patrol:
+def _patrol(world: World, plan_name: str, group_index: int, patrol) -> PatrolRoute:
     node = world.site_node
     if patrol.mode == "post":
-        return Patrol("post", (node[patrol.at],))
+        return PatrolRoute("post", (node[patrol.at],))
     if patrol.mode == "circuit":
-        return Patrol("circuit", tuple(node[s] for s in patrol.route), patrol.dwell_min)
+        return PatrolRoute("circuit", tuple(node[s] for s in patrol.route), patrol.dwell_min)
     if patrol.mode == "random":
         pool = world.road_pools.get((plan_name, group_index)) or tuple(node[s] for s in patrol.sites)
-        return Patrol("random", pool, patrol.dwell_min)
-    return Patrol("base")
+        return PatrolRoute("random", pool, patrol.dwell_min)
+    return PatrolRoute("base")
 
 
 def unit_ids(plan) -> list[str]:
@@ -101,10 +105,18 @@ class RepResult:
     end_min: float  # when the run stopped (after the last incident was answered)
 
 
-def simulate(scenario, world: World, plan_name: str, rep: int, trace: bool = False) -> RepResult:
+def simulate(
+    scenario: Scenario,
+    world: World,
+    plan_name: str,
+    rep: int,
+    trace: bool = False,
+    incident_specs: Sequence[IncidentSpec] | None = None,
+) -> RepResult:
     """Run one replication of one plan: same incidents for every plan (common random numbers).
 
     With ``trace`` every unit keeps the legs it drove (``Unit.trace``), for maps and animations.
+    ``incident_specs`` replays given incidents instead of drawing the replication's own.
     """
     plan = scenario.plan(plan_name)
     horizon_min = scenario.clock.duration_hours * MIN_PER_HOUR
@@ -114,7 +126,7 @@ def simulate(scenario, world: World, plan_name: str, rep: int, trace: bool = Fal
         purpose: [stream(scenario.seed, rep, code, t) for t in range(n_types)]
         for purpose, code in (("arrivals", STREAM_ARRIVALS), ("sites", STREAM_SITES), ("on_scene", STREAM_ON_SCENE))
     }
-    specs = draw_incidents(scenario, horizon_min, streams)
+    specs = draw_incidents(scenario, horizon_min, streams) if incident_specs is None else list(incident_specs)
 
     env = simpy.Environment()
     units: list[Unit] = []
@@ -155,4 +167,6 @@ def simulate(scenario, world: World, plan_name: str, rep: int, trace: bool = Fal
     if dispatcher.unanswered > 0:
         dispatcher.all_answered = env.event()
         env.run(until=dispatcher.all_answered)
+    for unit in units:
+        unit.close_books()
     return RepResult(plan.name, rep, incidents, units, env.now)

@@ -131,7 +131,7 @@ class Roads:
 
 
 @dataclass(frozen=True)
-class Patrol:
+class PatrolRoute:
     """A unit's patrol resolved to road nodes."""
 
     mode: str  # post | circuit | random | base
@@ -179,7 +179,7 @@ class Unit:
     speed_factor: float
     base: int
     base_site: str
-    patrol: Patrol
+    patrol: PatrolRoute
     roads: Roads
     rng: np.random.Generator
     after_service: str  # resume | return_to_base
@@ -281,21 +281,33 @@ class Unit:
         self.leg_state = state
         self.leg = self.roads.leg(self.position, dest, self.env.now, self.speed_factor)
         yield self.env.timeout(self.leg.t_end_min - self.env.now)
-        self._stop_leg()
+        self._stop_leg(arrived=True)
 
-    def _stop_leg(self) -> None:
-        """End the current leg now, wherever the unit is, counting the distance driven."""
-        if self.leg is None:
+    def _stop_leg(self, arrived: bool = False) -> None:
+        """End the current leg now: at its destination node when ``arrived`` (never a rounding
+        error short of it), else wherever the unit is along it. Counts the distance driven."""
+        leg = self.leg
+        if leg is None:
             return
-        start, end = self.window_min
-        t0, t1 = max(self.leg.t_start_min, start), min(self.env.now, end)
-        if t1 > t0:
-            self.stats.driven_m += self.leg.distance_m_at(t1) - self.leg.distance_m_at(t0)
+        now = self.env.now
+        self._count_driven(leg, now, arrived)
         if self.trace is not None:
-            self.trace.append(TracedLeg(self.leg, self.env.now, self.leg_state))
-        arrived = self.env.now >= self.leg.t_end_min
-        self.position = Position(int(self.leg.nodes[-1])) if arrived else self.leg.position_at(self.env.now)
+            self.trace.append(TracedLeg(leg, now, self.leg_state))
+        self.position = Position(int(leg.nodes[-1])) if arrived else leg.position_at(now)
         self.leg = None
+
+    def _count_driven(self, leg: Leg, t_min: float, arrived: bool = False) -> None:
+        """Add the distance driven on ``leg`` until ``t_min`` that falls inside the window."""
+        start, end = self.window_min
+        t0, t1 = max(leg.t_start_min, start), min(t_min, end)
+        if t1 > t0:
+            to_m = float(leg.cum_m[-1]) if arrived and t1 == t_min else leg.distance_m_at(t1)
+            self.stats.driven_m += to_m - leg.distance_m_at(t0)
+
+    def close_books(self) -> None:
+        """At the end of a run: count the part of a leg still being driven (the leg stays open)."""
+        if self.leg is not None:
+            self._count_driven(self.leg, self.env.now)
 
     def _count_busy(self, t_from: float, t_to: float) -> None:
         start, end = self.window_min

@@ -6,52 +6,12 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
-import yaml
 from scipy import stats
 
+from tests.builders import base_scenario, digraph_from_network, scenario_file, site_at
 from tests.graphs import network_from_edges, random_grid_network
-from sim.config import load_scenario
 from sim.metrics import incident_rows, unit_rows
 from sim.model import build_world, simulate
-
-
-def digraph_from_network(network) -> nx.DiGraph:
-    """The network as a networkx DiGraph with edge attribute ``travel_time`` (s)."""
-    tails = np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
-    graph = nx.DiGraph()
-    graph.add_weighted_edges_from(
-        zip(tails.tolist(), network.indices.tolist(), network.travel_time_s.tolist()), weight="travel_time"
-    )
-    return graph
-
-
-def scenario_file(tmp_path, data: dict):
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return load_scenario(path)
-
-
-def site_at(network, node: int, site_id: str, kind: str = "crowd_point") -> dict:
-    return {"id": site_id, "name": site_id, "kind": kind, "lat": float(network.lat[node]),
-            "lon": float(network.lon[node]), "approximate": False}
-
-
-def base_scenario(sites, disturbances, units, hours, reps, warmup=0.0, **extra) -> dict:
-    return {
-        "name": "test",
-        "network": {"source": "demo"},
-        "clock": {"start": "2024-10-23T00:00", "duration_hours": hours, "warmup_hours": warmup},
-        "replications": reps,
-        "seed": 7,
-        "target_response_min": 15,
-        "sites": sites,
-        "disturbances": disturbances,
-        "unit_types": {"car": {"agency": "Polri", "speed_factor": 1.0},
-                       "slow_car": {"agency": "Satpol PP", "speed_factor": 0.8}},
-        "plans": [{"name": "plan", "units": units}],
-        "dispatch": {"policy": "nearest", "queue": "fifo", "after_service": "resume"},
-        **extra,
-    }
 
 
 def erlang_c(servers: int, load: float) -> float:
@@ -158,7 +118,7 @@ def test_unit_dispatched_mid_drive_leaves_from_where_it_is(tmp_path, grid):
     graph = digraph_from_network(grid)
     rng = np.random.default_rng(5)
     checked = 0
-    for trial in range(12):
+    for trial in range(24):
         hq, far, target = (int(n) for n in rng.choice(grid.n_nodes, size=3, replace=False))
         sites = [site_at(grid, hq, "hq", "police_hq"), site_at(grid, far, "far"), site_at(grid, target, "target")]
         data = base_scenario(
