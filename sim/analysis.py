@@ -35,9 +35,10 @@ def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
     return float(array.mean()), float(half)
 
 
-def _counted_responses(incident_rows: Iterable[dict]) -> dict[int, list[float]]:
-    """Counted responses (min) by replication; every replication present, even one without incidents."""
-    by_rep: dict[int, list[float]] = {}
+def _counted_responses(incident_rows: Iterable[dict], reps: Iterable[int] = ()) -> dict[int, list[float]]:
+    """Counted responses (min) by replication, for every replication in ``reps`` (an empty list
+    for one without counted incidents) and every replication the incident rows name."""
+    by_rep: dict[int, list[float]] = {rep: [] for rep in reps}
     for row in incident_rows:
         responses = by_rep.setdefault(row["rep"], [])
         if row["counted"]:
@@ -45,10 +46,13 @@ def _counted_responses(incident_rows: Iterable[dict]) -> dict[int, list[float]]:
     return by_rep
 
 
-def per_rep_figures(incident_rows: Iterable[dict], target_min: float) -> dict[int, tuple[float, float]]:
-    """(mean response min, % within target) of each replication; NaN for one without incidents."""
+def per_rep_figures(
+    incident_rows: Iterable[dict], target_min: float, reps: Iterable[int] = ()
+) -> dict[int, tuple[float, float]]:
+    """(mean response min, % within target) of each replication (those in ``reps`` and those the
+    rows name); NaN for one without counted incidents."""
     figures = {}
-    for rep, responses in sorted(_counted_responses(incident_rows).items()):
+    for rep, responses in sorted(_counted_responses(incident_rows, reps).items()):
         if responses:
             array = np.asarray(responses, float)
             figures[rep] = (float(array.mean()), 100.0 * float(np.mean(array <= target_min)))
@@ -58,9 +62,14 @@ def per_rep_figures(incident_rows: Iterable[dict], target_min: float) -> dict[in
 
 
 def summary_row(plan: str, incident_rows: Sequence[dict], unit_rows: Sequence[dict], target_min: float) -> dict:
-    """The per-plan line of summary.csv: across-replication means with 95% intervals."""
-    by_rep = _counted_responses(incident_rows)
-    figures = per_rep_figures(incident_rows, target_min)
+    """The per-plan line of summary.csv: across-replication means with 95% intervals.
+
+    ``reps`` is the number of replications run (every replication has unit rows); one without
+    counted incidents adds no figure to the means.
+    """
+    reps = {row["rep"] for row in unit_rows}
+    by_rep = _counted_responses(incident_rows, reps)
+    figures = per_rep_figures(incident_rows, target_min, reps)
     pooled = np.array([r for rep in sorted(by_rep) for r in by_rep[rep]], float)
     response_mean, response_ci = mean_ci95([figures[rep][0] for rep in figures])
     within_mean, within_ci = mean_ci95([figures[rep][1] for rep in figures])
@@ -91,18 +100,24 @@ def verdict(diff: float, half_width: float, lower_is_better: bool = True) -> str
 
 
 def comparison_row(
-    plan: str, reference: str, plan_rows: Sequence[dict], reference_rows: Sequence[dict], target_min: float
+    plan: str, reference: str, plan_rows: Sequence[dict], reference_rows: Sequence[dict], target_min: float,
+    reps: Iterable[int] = (),
 ) -> dict:
-    """One plan against the reference, paired by replication; the verdict is on mean response."""
-    mine = per_rep_figures(plan_rows, target_min)
-    theirs = per_rep_figures(reference_rows, target_min)
-    reps = sorted(set(mine) & set(theirs))
-    response_diff, response_ci = mean_ci95([mine[r][0] - theirs[r][0] for r in reps])
-    within_diff, within_ci = mean_ci95([mine[r][1] - theirs[r][1] for r in reps])
+    """One plan against the reference, paired by replication; the verdict is on mean response.
+
+    ``reps``: the replications run (those without counted incidents in either plan count in
+    ``reps`` but give no paired difference).
+    """
+    run = list(reps)
+    mine = per_rep_figures(plan_rows, target_min, run)
+    theirs = per_rep_figures(reference_rows, target_min, run)
+    paired = sorted(set(mine) & set(theirs))
+    response_diff, response_ci = mean_ci95([mine[r][0] - theirs[r][0] for r in paired])
+    within_diff, within_ci = mean_ci95([mine[r][1] - theirs[r][1] for r in paired])
     return {
         "plan": plan,
         "reference": reference,
-        "reps": len(reps),
+        "reps": len(paired),
         "response_diff_min": response_diff,
         "response_diff_ci95": response_ci,
         "within_target_diff_pct": within_diff,

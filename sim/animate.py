@@ -860,8 +860,7 @@ def animate(
 
     Raises InputError for bad flags, an unknown plan or a bad scenario, before any file is written.
     """
-    from sim.config import load_scenario
-    from sim.experiment import network_spec
+    from sim.config import load_scenario, network_spec
     from sim.model import build_world, simulate
     from sim.network import load_network
 

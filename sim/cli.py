@@ -150,11 +150,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.config import load_scenario
 
     scenario = load_scenario(args.scenario)
-    n_units = {plan.name: sum(g.count for g in plan.units) for plan in scenario.plans}
     print(
         f"{args.scenario}: ok: {len(scenario.sites)} sites, {len(scenario.disturbances)} "
         f"disturbance types, {len(scenario.plans)} plans ("
-        + ", ".join(f"{name}: {count} units" for name, count in n_units.items())
+        + ", ".join(f"{plan.name}: {plan.n_units} units" for plan in scenario.plans)
         + ")"
     )
     return 0
@@ -167,6 +166,8 @@ def _run_options(args: argparse.Namespace) -> dict:
         raise InputError(f"--workers {args.workers}: must be at least 1")
     if not 0 < args.precision < 1:
         raise InputError(f"--precision {args.precision}: must be between 0 and 1")
+    if args.max_reps < 1:
+        raise InputError(f"--max-reps {args.max_reps}: must be at least 1")
     return dict(
         plans=args.plan, reps=parse_reps(args.reps), seed=args.seed, hours=args.hours, sets=args.sets,
         network=args.network, workers=args.workers, scheduler=args.scheduler, precision=args.precision,
@@ -206,8 +207,8 @@ def _cmd_animate(args: argparse.Namespace) -> int:
 
 
 def _cmd_hypercube(args: argparse.Namespace) -> int:
-    from sim.config import load_scenario
-    from sim.experiment import network_spec, scenario_overrides
+    from sim.config import load_scenario, network_spec
+    from sim.experiment import scenario_overrides
     from sim.model import build_world
     from sim.network import load_network
     from sim.validation import comparison, format_comparison, plan_model, simulate_figures

@@ -18,7 +18,7 @@ import types
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Mapping, Sequence, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.dists import PARAMS as DIST_PARAMS
 from sim.dists import Dist, dist_from_dict
 from sim.errors import InputError
-from sim.network import NetworkSpec
+from sim.network import NetworkSpec, network_spec_from_arg
 
 YamlPath = tuple[Union[str, int], ...]
 
@@ -191,6 +191,41 @@ def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = Non
     return _scenario(model, data, path)
 
 
+def scenario_hash(raw: Mapping[str, Any]) -> str:
+    """sha256 of scenario data as canonical JSON (sorted keys): equal data, equal hash."""
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def choose_plans(scenario: Scenario, wanted: Sequence[str] | None) -> list[str]:
+    """The plans to run: those asked for, in the order given (the first is the reference),
+    else every plan in scenario order; an unknown name is an error with a suggestion."""
+    names = [plan.name for plan in scenario.plans]
+    if not wanted:
+        return names
+    problems = []
+    for name in wanted:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (plans: {', '.join(names)})"
+            problems.append(f"--plan: no plan '{name}' in the scenario{hint}")
+    if problems:
+        raise InputError(problems)
+    return list(dict.fromkeys(wanted))
+
+
+def network_spec(scenario: Scenario, arg: str | None) -> NetworkSpec:
+    """The scenario's network, unless --network says otherwise ('osm' keeps its place, bbox
+    and network type)."""
+    if arg is None:
+        return scenario.network
+    if arg == "osm":
+        net = scenario.network
+        if net.place is None and net.bbox is None:
+            raise InputError("--network osm: the scenario's network has no 'place' or 'bbox' to download")
+        return NetworkSpec("osm", place=net.place, bbox=net.bbox, network_type=net.network_type)
+    return network_spec_from_arg(arg)
+
+
 def parse_override(text: str) -> tuple[str, object]:
     """``"KEY=VALUE"`` from the command line -> (KEY, VALUE parsed as YAML: "0.3" -> 0.3)."""
     key, sep, value = text.partition("=")
@@ -295,8 +330,18 @@ class _Loader(yaml.SafeLoader):
     """
 
 
+# YAML 1.1 floats need a dot and a signed exponent, so PyYAML reads 1e12 or 1.0e300 as text;
+# this pattern (YAML 1.2's) also takes exponents without a dot or a sign.
+_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, _FLOAT if tag == "tag:yaml.org,2002:float" else regexp)
+            for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -453,6 +498,7 @@ def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, object],
 # ---------------------------------------------------------------------------------------------
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a scenario name is a folder name
 Id = Annotated[str, Field(min_length=1)]
 
 
@@ -581,6 +627,15 @@ class ScenarioModel(BaseModel):
     unit_types: dict[str, UnitTypeModel] = Field(min_length=1)
     plans: list[PlanModel] = Field(min_length=1)
     dispatch: DispatchModel = DispatchModel()
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        # results go to results/<name>/: no slashes, no leading dot, nothing a shell would mangle
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} cannot name the results folder: use letters, digits, '.', '_' "
+                             "and '-', starting with a letter or digit, e.g. jember-pilkada-2024")
+        return value
 
 
 def _without_none(annotation: Any) -> Any:
@@ -902,5 +957,5 @@ def _scenario(m: ScenarioModel, raw: dict[str, Any], path: Path) -> Scenario:
         dispatch=Dispatch(m.dispatch.policy, m.dispatch.queue, m.dispatch.after_service),
         source_path=str(path),
         raw=raw,
-        sha256=hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest(),
+        sha256=scenario_hash(raw),
     )

@@ -8,7 +8,6 @@ and an interrupted run loses only the replications that were still running.
 from __future__ import annotations
 
 import csv
-import difflib
 import hashlib
 import io
 import json
@@ -31,15 +30,16 @@ from sim.analysis import (
     precision_reached,
     summary_row,
 )
-from sim.config import load_scenario, parse_override
+from sim.config import choose_plans, load_scenario, network_spec, parse_override, scenario_hash
 from sim.errors import InputError, RunStopped
-from sim.files import write_text
+from sim.files import make_folder, write_text
 from sim.metrics import INCIDENT_COLUMNS, UNIT_COLUMNS, incident_rows, unit_rows
 from sim.model import World, build_world, simulate
-from sim.network import NetworkSpec, RoadNetwork, load_network, network_spec_from_arg
+from sim.network import NetworkSpec, RoadNetwork, load_network
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
 PARTS = ".parts"
+NETWORK_COLUMN = "network"  # last column of summary, comparison and sweep tables: which roads (SPEC §6)
 AUTO_BATCH_REPS = 5  # --reps auto adds this many at a time, whatever the number of workers
 
 
@@ -77,33 +77,6 @@ def _versions() -> dict[str, str]:
 # -- choosing what to run ----------------------------------------------------------------------
 
 
-def choose_plans(scenario, wanted: Sequence[str] | None) -> list[str]:
-    """The plans to run, in scenario order; an unknown name is an error with a suggestion."""
-    names = [plan.name for plan in scenario.plans]
-    if not wanted:
-        return names
-    problems = []
-    for name in wanted:
-        if name not in names:
-            close = difflib.get_close_matches(name, names, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f" (plans: {', '.join(names)})"
-            problems.append(f"--plan: no plan '{name}' in the scenario{hint}")
-    if problems:
-        raise InputError(problems)
-    return [name for name in names if name in wanted]
-
-
-def network_spec(scenario, arg: str | None) -> NetworkSpec:
-    """The scenario's network, unless --network says otherwise ('osm' keeps its place/bbox)."""
-    if arg is None:
-        return scenario.network
-    if arg == "osm":
-        if scenario.network.place is None and scenario.network.bbox is None:
-            raise InputError("--network osm: the scenario's network has no 'place' or 'bbox' to download")
-        return NetworkSpec("osm", place=scenario.network.place, bbox=scenario.network.bbox)
-    return network_spec_from_arg(arg)
-
-
 def scenario_overrides(reps: int | None, seed: int | None, hours: float | None, sets: Sequence[str]) -> dict:
     """Overrides by dotted path from the command line flags (--set last, so it wins)."""
     overrides: dict[str, object] = {}
@@ -134,9 +107,16 @@ def parse_reps(text: str | None) -> int | str | None:
 _WORLDS: dict[tuple[str, str], World] = {}  # per process: the network is loaded once, not per task
 
 
+def _world_key(scenario, network: NetworkSpec | RoadNetwork) -> tuple[str, str]:
+    """A network in hand by its content (a Dask worker may lack the file its spec names, so the
+    spec's cache key, which reads the file's size and time, is no use there); a spec by its cache key."""
+    if isinstance(network, RoadNetwork):
+        return scenario.sha256, f"content:{network.content_hash()}"
+    return scenario.sha256, f"spec:{network.cache_key()}"
+
+
 def _world(scenario, network: NetworkSpec | RoadNetwork) -> World:
-    spec = network.spec if isinstance(network, RoadNetwork) else network
-    key = (scenario.sha256, spec.cache_key())
+    key = _world_key(scenario, network)
     if key not in _WORLDS:
         road_network = network if isinstance(network, RoadNetwork) else load_network(network)
         _WORLDS[key] = build_world(scenario, road_network)
@@ -249,12 +229,20 @@ def _part_path(parts: Path, plan_index: int, rep: int) -> Path:
     return parts / f"plan{plan_index:03d}-rep{rep:05d}.json"
 
 
+def _code_hash() -> str:
+    """sha256 over the source of patrolsim (every sim/*.py, by name): another version, another hash."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _resume_key(scenario, network: RoadNetwork) -> dict:
-    """What must not change for parts to be reused: the scenario (bar its replication count)
-    and the road network."""
+    """What must not change for parts to be reused: the scenario (bar its replication count),
+    the road network and the code."""
     raw = {key: value for key, value in scenario.raw.items() if key != "replications"}
-    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
-    return {"scenario_sha256": digest, "network_hash": network.content_hash()}
+    return {"scenario_sha256": scenario_hash(raw), "network_hash": network.content_hash(),
+            "code_sha256": _code_hash()}
 
 
 def _prepare_parts(out_dir: Path, key: dict, resume: bool) -> Path:
@@ -262,6 +250,9 @@ def _prepare_parts(out_dir: Path, key: dict, resume: bool) -> Path:
     key_file = parts / "run.json"
     if resume and key_file.exists():
         saved = json.loads(key_file.read_text())
+        if saved.get("code_sha256") != key["code_sha256"]:
+            raise InputError(f"--resume: the parts in {out_dir} were made by another version of patrolsim; "
+                             "run without --resume")
         if saved != key:
             what = "scenario" if saved.get("scenario_sha256") != key["scenario_sha256"] else "road network"
             raise InputError(
@@ -269,8 +260,11 @@ def _prepare_parts(out_dir: Path, key: dict, resume: bool) -> Path:
                 "run without --resume to start over, or with another --out"
             )
         return parts
-    if parts.exists():
-        shutil.rmtree(parts)
+    try:
+        if parts.exists():
+            shutil.rmtree(parts)
+    except OSError as error:
+        raise InputError(f"{parts}: cannot write there ({error.strerror or error})") from None
     write_text(key_file, json.dumps(key, sort_keys=True) + "\n")
     return parts
 
@@ -306,10 +300,13 @@ def run_experiment(
     auto = reps == "auto"
     scenario = load_scenario(scenario_path, scenario_overrides(None if auto else reps, seed, hours, sets))
     plan_names = choose_plans(scenario, plans)
-    out_dir = Path(out_dir) if out_dir is not None else Path("results") / scenario.name
-    road_network = load_network(network_spec(scenario, network))
-    # Snaps the sites (errors early) and caches the travel tables; forked workers inherit it.
-    _WORLDS[(scenario.sha256, road_network.spec.cache_key())] = build_world(scenario, road_network)
+    spec = network_spec(scenario, network)
+    out_dir = make_folder(Path(out_dir) if out_dir is not None else Path("results") / scenario.name)
+    road_network = load_network(spec)
+    # Snaps the sites (errors early) and caches the travel tables; forked workers inherit it
+    # (they are given the spec), the in-process and Dask runs the network itself.
+    world = build_world(scenario, road_network)
+    _WORLDS[_world_key(scenario, road_network)] = _WORLDS[_world_key(scenario, road_network.spec)] = world
     parts = _prepare_parts(out_dir, _resume_key(scenario, road_network), resume)
     plan_index = {plan.name: i for i, plan in enumerate(scenario.plans)}
 
@@ -363,15 +360,19 @@ def run_experiment(
 
     reference = plan_names[0]
     comparison = [
-        comparison_row(p, reference, results[p][0], results[reference][0], scenario.target_response_min)
+        comparison_row(p, reference, results[p][0], results[reference][0], scenario.target_response_min,
+                       range(n_reps))
         for p in plan_names
     ]
     incidents = [row for p in plan_names for row in results[p][0]]
     units = [row for p in plan_names for row in results[p][1]]
     write_text(out_dir / "incidents.csv", csv_text(INCIDENT_COLUMNS, incidents))
     write_text(out_dir / "units.csv", csv_text(UNIT_COLUMNS, units))
-    write_text(out_dir / "summary.csv", csv_text(SUMMARY_COLUMNS, summary))
-    write_text(out_dir / "comparison.csv", csv_text(COMPARISON_COLUMNS, comparison))
+    label = {NETWORK_COLUMN: road_network.source_label}
+    write_text(out_dir / "summary.csv", csv_text([*SUMMARY_COLUMNS, NETWORK_COLUMN],
+                                                 [row | label for row in summary]))
+    write_text(out_dir / "comparison.csv", csv_text([*COMPARISON_COLUMNS, NETWORK_COLUMN],
+                                                    [row | label for row in comparison]))
     if figures:
         from sim.plots import write_figures
 
@@ -382,7 +383,7 @@ def run_experiment(
         else:
             write_figures(*args)
     write_text(out_dir / "manifest.json", json.dumps(
-        _manifest(scenario, scenario_path, plan_names, n_reps, road_network, started, command_line, executor),
+        _manifest(scenario, scenario_path, plan_names, n_reps, world, started, command_line, executor),
         indent=2, default=str) + "\n")
 
     if not quiet:
@@ -409,18 +410,20 @@ def _read_parts(parts: Path, plan_names, plan_index, n_reps: int) -> dict[str, t
     return results
 
 
-def _manifest(scenario, scenario_path, plan_names, n_reps, road_network, started, command_line, executor) -> dict:
+def _manifest(scenario, scenario_path, plan_names, n_reps, world: World, started, command_line, executor) -> dict:
+    road_network = world.network
     info = road_network.info()
     raw = dict(scenario.raw, replications=n_reps)
     return {
         "scenario": raw,
-        "scenario_sha256": hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest(),
+        "scenario_sha256": scenario_hash(raw),
         "scenario_path": str(scenario_path),
         "plans": plan_names,
         "replications": n_reps,
         "seed": scenario.seed,
         "rep_seeds": "replication k draws from numpy SeedSequence(seed, spawn_key=(k, purpose, index)), "
-                     f"k = 0..{n_reps - 1}",
+                     f"k = 0..{n_reps - 1}; random-patrol road pools from SeedSequence(seed, "
+                     "spawn_key=(4, base node, size, radius m))",
         "network": {
             "source": info["source"],
             "source_label": road_network.source_label,
@@ -430,11 +433,34 @@ def _manifest(scenario, scenario_path, plan_names, n_reps, road_network, started
             "content_hash": road_network.content_hash(),
         },
         "placeholder_or_approximate_sites": [s.id for s in scenario.sites if s.approximate],
+        "site_snap_m": {site: round(metres, 1) for site, metres in world.site_snap_m.items()},
         "executor": executor,
         "versions": _versions(),
         "wall_time_s": round(time.perf_counter() - started, 3),
         "command_line": list(command_line),
     }
+
+
+def _check_sweep_values(scenario_path: Path, param: str, values: Sequence[str], sets: Sequence[str],
+                        run_options: dict):
+    """The scenario with the first value; InputError for every value the scenario refuses, before
+    anything runs (a problem every value shares is reported once)."""
+    reps = run_options.get("reps")
+    by_value: dict[str, list[str]] = {}
+    scenarios = []
+    for text in values:
+        overrides = scenario_overrides(None if reps == "auto" else reps, run_options.get("seed"),
+                                       run_options.get("hours"), [*sets, f"{param}={text}"])
+        try:
+            scenarios.append(load_scenario(scenario_path, overrides))
+        except InputError as error:
+            by_value[text] = error.problems
+    if by_value:
+        shared = set.intersection(*map(set, by_value.values())) if len(by_value) == len(values) else set()
+        problems = [p for p in next(iter(by_value.values())) if p in shared]
+        problems += [f"--values {text}: {p}" for text, found in by_value.items() for p in found if p not in shared]
+        raise InputError(problems)
+    return scenarios[0]
 
 
 def run_sweep(
@@ -449,9 +475,9 @@ def run_sweep(
     from sim.plots import write_sweep_figure
 
     parsed = [parse_override(f"{param}={value}")[1] for value in values]
-    scenario = load_scenario(scenario_path, {param: parsed[0]})  # a bad path fails before any run
-    out_dir = Path(out_dir) if out_dir is not None else Path("results") / scenario.name / f"sweep-{param}"
     base_sets = list(run_options.pop("sets", ()))
+    scenario = _check_sweep_values(scenario_path, param, values, base_sets, run_options)
+    out_dir = Path(out_dir) if out_dir is not None else Path("results") / scenario.name / f"sweep-{param}"
     rows, synthetic = [], False
     for text, value in zip(values, parsed):
         run_dir, summary = run_experiment(
@@ -462,10 +488,11 @@ def run_sweep(
             print(f"  {param} = {text}: done ({run_dir})", file=sys.stderr, flush=True)
         manifest = json.loads((run_dir / "manifest.json").read_text())
         synthetic = manifest["network"]["synthetic"]
-        rows += [{"value": value, "value_text": text, **row} for row in summary]
+        label = manifest["network"]["source_label"]
+        rows += [{"value": value, "value_text": text, **row, NETWORK_COLUMN: label} for row in summary]
     # The value as typed: 0.1 stays 0.1, not 0.1000.
     table = [{**row, "value": row["value_text"]} for row in rows]
-    write_text(out_dir / "sweep.csv", csv_text(["value", *SUMMARY_COLUMNS], table))
+    write_text(out_dir / "sweep.csv", csv_text(["value", *SUMMARY_COLUMNS, NETWORK_COLUMN], table))
     write_sweep_figure(out_dir / "sweep.png", scenario.name, synthetic, param, rows)
     if not quiet:
         for row in rows:

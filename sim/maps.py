@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from sim.config import choose_plans, network_spec
 from sim.errors import InputError
-from sim.experiment import choose_plans, network_spec
 from sim.files import write_whole
 from sim.network import RoadNetwork
 

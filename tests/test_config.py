@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.config import Patrol, Scenario, load_scenario, parse_override
+from sim.config import Patrol, Scenario, choose_plans, load_scenario, network_spec, parse_override, scenario_hash
 from sim.dists import Lognormal, Triangular
 from sim.errors import InputError
 
@@ -250,6 +250,8 @@ CASES = [
     ("bad bbox", "source: demo", "source: demo\n  bbox: [113.8, -8.25, 113.6, -8.1]", "bbox", "network.bbox",
      "west < east"),
     ("duplicate yaml key", "seed: 7\n", "seed: 7\nseed: 8\n", "seed: 8", "seed", "duplicate key 'seed'"),
+    ("name that is no folder name", "name: test-scenario", "name: ../elsewhere", "../elsewhere", "name",
+     "'../elsewhere' cannot name the results folder"),
 ]
 
 
@@ -377,6 +379,55 @@ def test_parse_override_rejects_malformed_text(text: str) -> None:
         parse_override(text)
 
 
+@pytest.mark.parametrize("text, number", [("1e12", 1e12), ("1.0e300", 1e300), ("-2.5E-3", -0.0025),
+                                          ("+1E+3", 1000.0), ("5e-1", 0.5)])
+def test_exponent_floats_are_numbers_in_files_and_overrides(tmp_path: Path, text: str, number: float) -> None:
+    assert parse_override(f"x={text}") == ("x", number)
+    scenario_text = edit(MINIMAL, "seed: 7\n", f"seed: 7\nmax_snap_m: {text}\n")
+    file = write(tmp_path, scenario_text)
+    if number > 0:
+        assert load_scenario(file).max_snap_m == number
+    else:  # a number out of range, not "not a valid number" for a string
+        line = line_of(scenario_text, "max_snap_m")
+        assert problems_of(file) == [f"{file}:{line}: max_snap_m: input should be greater than 0, got {number!r}"]
+
+
+def test_texts_that_only_look_like_numbers_stay_text() -> None:
+    for text in ("1e", "e5", "1e5x", "2024-10-23"):
+        assert parse_override(f"x={text}") == ("x", text)
+
+
+@pytest.mark.parametrize("name", ["jember-pilkada-2024", "Run_2.b", "7days"])
+def test_a_folder_safe_name_is_accepted(tmp_path: Path, name: str) -> None:
+    assert load_scenario(write(tmp_path, edit(MINIMAL, "name: test-scenario", f"name: {name}"))).name == name
+
+
+@pytest.mark.parametrize("name", ["a/b", ".hidden", "-x", "two words", "x\\\\y"])
+def test_a_name_that_cannot_be_a_results_folder_is_refused(tmp_path: Path, name: str) -> None:
+    file = write(tmp_path, edit(MINIMAL, "name: test-scenario", f"name: {json.dumps(name)}"))
+    (problem,) = problems_of(file)
+    assert problem.startswith(f"{file}:1: name: ") and "cannot name the results folder" in problem
+
+
+def test_plans_run_in_the_order_asked_for_else_in_file_order(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, MINIMAL))
+    assert choose_plans(s, None) == ["fixed-posts", "roaming"]
+    assert choose_plans(s, ["roaming", "fixed-posts"]) == ["roaming", "fixed-posts"]
+    assert choose_plans(s, ["roaming", "roaming"]) == ["roaming"]
+    with pytest.raises(InputError, match="no plan 'roamin' in the scenario; did you mean 'roaming'"):
+        choose_plans(s, ["roamin"])
+
+
+def test_network_osm_keeps_the_scenarios_place_bbox_and_network_type(tmp_path: Path) -> None:
+    text = edit(MINIMAL, "source: demo", 'source: demo\n  place: "Jember"\n  network_type: drive_service')
+    s = load_scenario(write(tmp_path, text))
+    spec = network_spec(s, "osm")
+    assert (spec.source, spec.place, spec.bbox, spec.network_type) == ("osm", "Jember", None, "drive_service")
+    assert network_spec(s, None) == s.network
+    with pytest.raises(InputError, match="no 'place' or 'bbox'"):
+        network_spec(load_scenario(write(tmp_path, MINIMAL, "plain.yaml")), "osm")
+
+
 def test_parsed_override_string_loads_as_a_number(tmp_path: Path) -> None:
     s = load_scenario(write(tmp_path, MINIMAL), dict([parse_override("target_response_min=12.5")]))
     assert s.target_response_min == 12.5
@@ -413,7 +464,7 @@ def test_demo_network_keeps_place_and_bbox_for_a_later_osm_download(tmp_path: Pa
 def test_sha256_is_of_the_canonical_raw_data(tmp_path: Path) -> None:
     s = load_scenario(write(tmp_path, MINIMAL))
     canonical = json.dumps(s.raw, sort_keys=True, default=str)
-    assert s.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
+    assert s.sha256 == hashlib.sha256(canonical.encode()).hexdigest() == scenario_hash(s.raw)
 
 
 def test_sha256_is_stable_unless_a_value_changes(tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.experiment import run_experiment
+from sim.config import load_scenario
+from sim.experiment import run_experiment, run_rep
+from tests.graphs import random_grid_network
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
@@ -143,10 +145,18 @@ def test_the_main_job_runs_the_default_scenario(cache, tmp_path):
     out = tmp_path / "results" / "jember-pilkada-2024"
     summary = read_csv(out / "summary.csv")
     assert [row["reps"] for row in summary] == ["10"] * len(summary)
+    # Every table made on the demo network says so, in words, on every line.
+    comparison = read_csv(out / "comparison.csv")
+    assert list(summary[0])[-1] == list(comparison[0])[-1] == "network"
+    assert {row["network"] for row in summary + comparison} == {"synthetic demo network of Jember (not real roads)"}
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
         "response_ecdf.png", "site_response.png", "within_target.png"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["network"]["synthetic"] is True and manifest["scenario_sha256"]
+    # How far each site was moved to its road node, for a planner to check.
+    site_ids = [site["id"] for site in yaml.safe_load(DEFAULT_SCENARIO.read_text())["sites"]]
+    assert list(manifest["site_snap_m"]) == site_ids
+    assert all(0 <= metres <= 500 for metres in manifest["site_snap_m"].values())
 
 
 @pytest.mark.parametrize("flag, message", [
@@ -157,6 +167,7 @@ def test_the_main_job_runs_the_default_scenario(cache, tmp_path):
     (["--reps", "many"], "--reps many"),
     (["--workers", "0"], "--workers 0"),
     (["--network", "nowhere.osm"], "nowhere.osm"),
+    (["--reps", "auto", "--max-reps", "0"], "--max-reps 0: must be at least 1"),
 ])
 def test_bad_flags_give_one_clear_message_and_exit_2(cache, tmp_path, flag, message):
     result = cli("run", str(DEFAULT_SCENARIO), "--hours", "3", "--reps", "1", *flag, "--out", str(tmp_path / "o"))
@@ -188,4 +199,75 @@ def test_sweep_writes_a_table_and_a_plot(cache, tmp_path):
         ("0.1", "all-at-hq"), ("0.1", "fixed-posts"), ("0.5", "all-at-hq"), ("0.5", "fixed-posts")]
     # Five times the provocation rate gives more incidents in the same replications.
     assert int(rows[2]["incidents"]) > int(rows[0]["incidents"])
+    assert all("synthetic" in row["network"] for row in rows)
     assert (out / "sweep.png").stat().st_size > 10_000
+
+
+def test_a_bad_sweep_value_is_refused_before_anything_runs(cache, tmp_path):
+    out = tmp_path / "sweep"
+    result = cli("sweep", str(DEFAULT_SCENARIO), "--param", "disturbances.provocation.rate_per_hour",
+                 "--values", "0.1,-1", "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: --values -1: ") and "rate_per_hour" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()  # not even the run for 0.1
+
+
+def test_the_first_plan_given_is_the_reference(cache, tmp_path):
+    out = small_run(tmp_path / "out", reps=2, hours=6, plans=["fixed-posts", "all-at-hq"])
+    assert [row["plan"] for row in read_csv(out / "summary.csv")] == ["fixed-posts", "all-at-hq"]
+    comparison = read_csv(out / "comparison.csv")
+    assert [(row["plan"], row["reference"], row["verdict"]) for row in comparison][0] == (
+        "fixed-posts", "fixed-posts", "reference")
+    assert comparison[1]["reference"] == "fixed-posts"
+
+
+def test_resume_refuses_parts_made_by_another_version(cache, tmp_path):
+    out = tmp_path / "out"
+    args = ["run", str(DEFAULT_SCENARIO), "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out)]
+    assert cli(*args).returncode == 0
+    key_file = out / ".parts" / "run.json"
+    key = json.loads(key_file.read_text())
+    key_file.write_text(json.dumps(key | {"code_sha256": "0" * 64}))  # as an older patrolsim left it
+    refused = cli(*args, "--resume")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert f"--resume: the parts in {out} were made by another version of patrolsim; run without --resume" \
+        in refused.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ["run", str(DEFAULT_SCENARIO), "--hours", "3", "--reps", "1", "--out", "{file}"],
+    ["run", str(DEFAULT_SCENARIO), "--hours", "3", "--reps", "1", "--out", "/etc/passwd/x"],
+    ["map", str(DEFAULT_SCENARIO), "--plan", "mixed", "--out", "{file}/m.png"],
+    ["animate", str(DEFAULT_SCENARIO), "--plan", "mixed", "--hours", "1", "--out", "{file}/a.html"],
+], ids=["run-out-is-a-file", "run-out-under-a-file", "map-under-a-file", "animate-under-a-file"])
+def test_an_output_path_that_cannot_be_written_is_bad_input(cache, tmp_path, command):
+    file = tmp_path / "afile"
+    file.write_text("not a folder")
+    result = cli(*[arg.format(file=file) for arg in command])
+    assert result.returncode == 2, result.stderr
+    assert "cannot write there" in result.stderr and "Traceback" not in result.stderr
+    assert file.read_text() == "not a folder"
+
+
+def test_a_replication_runs_on_a_network_whose_file_is_not_here(cache, tmp_path):
+    """As on a Dask worker: the network arrives as arrays; the file its spec names is elsewhere."""
+    grid = random_grid_network(8, 8, seed=1)
+    assert grid.spec.source == "file" and not Path(grid.spec.path).exists()
+    nodes = [0, grid.n_nodes // 2, grid.n_nodes - 1]
+    sites = [{"id": f"s{i}", "lat": float(grid.lat[n]), "lon": float(grid.lon[n])} for i, n in enumerate(nodes)]
+    data = {
+        "name": "grid", "network": {"source": "demo"},
+        "clock": {"start": "2024-10-23T08:00", "duration_hours": 24}, "replications": 1, "seed": 3,
+        "target_response_min": 10, "sites": sites,
+        "disturbances": [{"type": "call", "rate_per_hour": 1.0, "on_scene_min": {"dist": "fixed", "value": 20},
+                          "priority": 1}],
+        "unit_types": {"car": {"agency": "Polri"}},
+        "plans": [{"name": "post", "units": [{"type": "car", "count": 1, "base": "s0",
+                                              "patrol": {"mode": "post", "at": "s1"}}]}],
+    }
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(data))
+    part = run_rep(load_scenario(path), grid, "post", 0)
+    assert (part["plan"], part["rep"]) == ("post", 0)
+    assert len(part["units"]) == 1 and len(part["incidents"]) > 5

@@ -60,7 +60,7 @@ def summaries(incidents: list[dict]) -> list[dict]:
     every incident until answered); the never-reached ones above are for the figures' own handling."""
     return [
         summary_row(plan, [r for r in incidents if r["plan"] == plan and r["response_min"] is not None],
-                    [{"busy_fraction": 0.1}], TARGET_MIN)
+                    [{"rep": rep, "busy_fraction": 0.1} for rep in range(3)], TARGET_MIN)
         for plan in PLANS
     ]
 
