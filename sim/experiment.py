@@ -139,14 +139,11 @@ def _run_in_process(scenario, network, tasks, on_done) -> None:
         on_done(run_rep(scenario, network, plan, rep))
 
 
-def _pool_context():
-    """Forked workers start at once with the world already built; where fork is not the custom
-    (macOS, Windows), spawned ones load the cached network once each."""
-    return get_context("fork" if sys.platform == "linux" else "spawn")
-
-
 def _run_on_processes(scenario, network: NetworkSpec, tasks, on_done, workers: int) -> None:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+    # Forked workers start at once with the world already built; where fork is not the custom
+    # (macOS, Windows), spawned ones load the cached network once each.
+    context = get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending = {pool.submit(run_rep, scenario, network, plan, rep) for plan, rep in tasks}
         try:
             while pending:
@@ -376,12 +373,8 @@ def run_experiment(
     if figures:
         from sim.plots import write_figures
 
-        args = (out_dir, scenario.name, road_network.synthetic, scenario.target_response_min, incidents, summary)
-        if workers > 1 and not scheduler:  # the figures are independent: draw them side by side
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-                write_figures(*args, map_fn=pool.map)
-        else:
-            write_figures(*args)
+        write_figures(out_dir, scenario.name, road_network.synthetic, scenario.target_response_min,
+                      incidents, summary)
     write_text(out_dir / "manifest.json", json.dumps(
         _manifest(scenario, scenario_path, plan_names, n_reps, world, started, command_line, executor),
         indent=2, default=str) + "\n")

@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 from pathlib import Path
-from functools import partial
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from matplotlib import colormaps
@@ -226,31 +225,20 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
     return fig
 
 
-FIGURE_NAMES = ("response_ecdf.png", "within_target.png", "site_response.png")
-
-
-def write_figure(name: str, out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
-                 incidents: Sequence[dict], summary: Sequence[dict]) -> Path:
-    """Write one of FIGURE_NAMES under out_dir/figures; return its path.
+def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
+                  incidents: Sequence[dict], summary: Sequence[dict]) -> list[Path]:
+    """Write figures/response_ecdf.png, within_target.png, site_response.png under out_dir; return the paths.
 
     Plans are taken in summary order (first = reference), so colours match across the figures.
     """
+    folder = Path(out_dir) / "figures"
     plans = [row["plan"] for row in summary]
-    if name == "response_ecdf.png":
-        fig = ecdf_figure(scenario_name, synthetic, target_min, plans, incidents)
-    elif name == "within_target.png":
-        fig = within_target_figure(scenario_name, synthetic, target_min, summary)
-    else:
-        fig = site_response_figure(scenario_name, synthetic, target_min, plans, incidents)
-    return save_png(fig, Path(out_dir) / "figures" / name)
-
-
-def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
-                  incidents: Sequence[dict], summary: Sequence[dict], map_fn: Callable = map) -> list[Path]:
-    """Write every figure of FIGURE_NAMES; ``map_fn`` may be a process pool's map to draw them at once."""
-    draw = partial(write_figure, out_dir=out_dir, scenario_name=scenario_name, synthetic=synthetic,
-                   target_min=target_min, incidents=incidents, summary=summary)
-    return list(map_fn(draw, FIGURE_NAMES))
+    builders = {
+        "response_ecdf.png": lambda: ecdf_figure(scenario_name, synthetic, target_min, plans, incidents),
+        "within_target.png": lambda: within_target_figure(scenario_name, synthetic, target_min, summary),
+        "site_response.png": lambda: site_response_figure(scenario_name, synthetic, target_min, plans, incidents),
+    }
+    return [save_png(build(), folder / name) for name, build in builders.items()]
 
 
 def _sweep_positions(values: list) -> tuple[bool, dict, list]:
