@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,19 +18,6 @@ from tests.graphs import random_grid_network
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """One network cache for the module, also for subprocesses (they read PATROLSIM_CACHE)."""
-    path = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("PATROLSIM_CACHE")
-    os.environ["PATROLSIM_CACHE"] = str(path)
-    yield path
-    if old is None:
-        del os.environ["PATROLSIM_CACHE"]
-    else:
-        os.environ["PATROLSIM_CACHE"] = old
 
 
 def cli(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -68,20 +68,6 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    import os
-
-    path = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("PATROLSIM_CACHE")
-    os.environ["PATROLSIM_CACHE"] = str(path)
-    yield path
-    if old is None:
-        del os.environ["PATROLSIM_CACHE"]
-    else:
-        os.environ["PATROLSIM_CACHE"] = old
-
-
 def test_hypercube_json_puts_each_model_figure_beside_the_simulation(cache):
     result = cli("hypercube", str(VALIDATION_SCENARIO), "--plan", "five-posts", "--json", "--reps", "4",
                  "--hours", "200")
