@@ -246,7 +246,10 @@ def _prepare_parts(out_dir: Path, key: dict, resume: bool) -> Path:
     parts = out_dir / PARTS
     key_file = parts / "run.json"
     if resume and key_file.exists():
-        saved = json.loads(key_file.read_text())
+        try:
+            saved = json.loads(key_file.read_text())
+        except (OSError, ValueError) as error:
+            raise InputError(f"--resume: {key_file} cannot be read ({error}); run without --resume") from None
         if saved.get("code_sha256") != key["code_sha256"]:
             raise InputError(f"--resume: the parts in {out_dir} were made by another version of patrolsim; "
                              "run without --resume")
@@ -396,7 +399,11 @@ def _read_parts(parts: Path, plan_names, plan_index, n_reps: int) -> dict[str, t
     for plan in plan_names:
         incidents, units = [], []
         for rep in range(n_reps):
-            part = json.loads(_part_path(parts, plan_index[plan], rep).read_text())
+            path = _part_path(parts, plan_index[plan], rep)
+            try:
+                part = json.loads(path.read_text())
+            except (OSError, ValueError) as error:  # written whole, so only a hand edit gets here
+                raise InputError(f"{path} cannot be read ({error}); delete it and run again with --resume") from None
             incidents += part["incidents"]
             units += part["units"]
         results[plan] = (incidents, units)

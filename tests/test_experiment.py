@@ -143,6 +143,12 @@ def test_the_main_job_runs_the_default_scenario(cache, tmp_path):
     site_ids = [site["id"] for site in yaml.safe_load(DEFAULT_SCENARIO.read_text())["sites"]]
     assert list(manifest["site_snap_m"]) == site_ids
     assert all(0 <= metres <= 500 for metres in manifest["site_snap_m"].values())
+    # Common random numbers: replication k of every plan, however different, meets the same incidents.
+    drawn: dict[str, set] = {}
+    for row in read_csv(out / "incidents.csv"):
+        drawn.setdefault(row["plan"], set()).add((row["rep"], row["incident_id"], row["type"], row["site"],
+                                                  row["t_created_min"]))
+    assert len(drawn) == 5 and all(incidents == drawn["all-at-hq"] for incidents in drawn.values())
 
 
 @pytest.mark.parametrize("flag, message", [
