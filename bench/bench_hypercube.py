@@ -18,17 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.hypercube import (
-    HypercubeInput,
-    preference_from_travel,
-    solve_approximate,
-    solve_exact,
-)
+from sim.hypercube import HypercubeInput, solve_approximate, solve_exact  # noqa: E402
+from tests.towns import town  # noqa: E402
 
 N_ATOMS = 300
 LOAD = 0.8
@@ -46,15 +41,7 @@ CASES = [
 
 
 def bench_input(n_units: int, seed: int = 0) -> HypercubeInput:
-    rng = np.random.default_rng(seed)
-    central = rng.random((N_ATOMS, 1)) < 0.7
-    atoms_km = np.where(central, 6 + rng.normal(0, 2, (N_ATOMS, 2)), rng.uniform(0, 12, (N_ATOMS, 2)))
-    weight = rng.lognormal(0, 1, N_ATOMS)
-    posts_km = rng.uniform(0, 12, (n_units, 2))
-    travel_min = 2.0 + np.abs(posts_km[:, None, :] - atoms_km[None, :, :]).sum(axis=2) / 30 * 60
-    mu = np.full(n_units, SERVICE_RATE_PER_MIN)
-    lam = weight / weight.sum() * LOAD * mu.sum()
-    return HypercubeInput(lam, preference_from_travel(travel_min), mu, travel_min)
+    return town(n_units, N_ATOMS, LOAD, seed, "concentrated", SERVICE_RATE_PER_MIN)
 
 
 def run_one(model: str, n_units: int) -> dict[str, float]:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from sim.errors import InputError
+from tests.towns import town
 from sim.hypercube import (
     HypercubeInput,
     compare_exact_approx,
@@ -40,26 +41,6 @@ def mmn_direct(servers: int, load_erl: Fraction) -> list[Fraction]:
     terms.append(load_erl**servers / math.factorial(servers) / (1 - load_erl / servers))
     total = sum(terms)
     return [t / total for t in terms]
-
-
-def town(n_units: int, n_atoms: int, load: float, seed: int, demand: str,
-         service_rate_per_min: float = 1 / 40) -> HypercubeInput:
-    """A random 12 km x 12 km town: posts uniform; atoms uniform with even weights
-    ("spread"), or 70 % of them around the centre (sd 2 km) with lognormal weights
-    ("concentrated", like Jember's sites). Travel = 2 min + Manhattan km at 30 km/h."""
-    rng = np.random.default_rng(seed)
-    if demand == "spread":
-        atoms_km = rng.uniform(0, 12, (n_atoms, 2))
-        weight = rng.uniform(0.5, 1.5, n_atoms)
-    else:
-        central = rng.random((n_atoms, 1)) < 0.7
-        atoms_km = np.where(central, 6 + rng.normal(0, 2, (n_atoms, 2)), rng.uniform(0, 12, (n_atoms, 2)))
-        weight = rng.lognormal(0, 1, n_atoms)
-    posts_km = rng.uniform(0, 12, (n_units, 2))
-    travel_min = 2.0 + np.abs(posts_km[:, None, :] - atoms_km[None, :, :]).sum(axis=2) / 30 * 60
-    mu = np.full(n_units, service_rate_per_min)
-    lam = weight / weight.sum() * load * mu.sum()
-    return HypercubeInput(lam, preference_from_travel(travel_min), mu, travel_min)
 
 
 def naive_state_prob(inp: HypercubeInput) -> np.ndarray:
