@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.files import write_whole
+from sim.incidents import MIN_PER_HOUR
 from sim.units import Job, Position, TracedLeg
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from sim.network import RoadNetwork
     from sim.units import Unit
 
-MIN_PER_HOUR = 60.0
 FORMATS = (".gif", ".html")
 
 # Unit states, as codes in the (U, T) state array.

@@ -131,9 +131,6 @@ def run_rep(scenario, network: NetworkSpec | RoadNetwork, plan: str, rep: int) -
 
 # -- executors -----------------------------------------------------------------------------------
 
-Task = tuple[str, int]
-
-
 def _run_in_process(scenario, network, tasks, on_done) -> None:
     for plan, rep in tasks:
         on_done(run_rep(scenario, network, plan, rep))

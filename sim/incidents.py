@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.config import Scenario
+    from sim.config import DisturbanceType, Scenario
 
 MIN_PER_HOUR = 60.0
 # Candidate arrivals are drawn this many at a time. A fixed size makes the arrivals of a shorter
@@ -103,9 +103,8 @@ def arrival_times_min(
     return np.concatenate(kept)
 
 
-def _stages(scenario: Scenario, type_name: str, rng: np.random.Generator) -> tuple[Stage, ...]:
+def _stages(by_type: dict[str, DisturbanceType], type_name: str, rng: np.random.Generator) -> tuple[Stage, ...]:
     """The stage chain of a new incident, each stage's on-scene time drawn now."""
-    by_type = {d.type: d for d in scenario.disturbances}
     stages: list[Stage] = []
     seen: set[str] = set()
     current = by_type[type_name]
@@ -134,6 +133,7 @@ def draw_incidents(scenario: Scenario, horizon_min: float, streams: dict[str, li
     ``streams`` holds one generator per disturbance type for each purpose:
     ``arrivals``, ``sites`` and ``on_scene``.
     """
+    by_type = {d.type: d for d in scenario.disturbances}
     drawn: list[tuple[float, int, str, tuple[Stage, ...]]] = []
     for type_index, disturbance in enumerate(scenario.disturbances):
         times = arrival_times_min(
@@ -148,7 +148,7 @@ def draw_incidents(scenario: Scenario, horizon_min: float, streams: dict[str, li
         picks = streams["sites"][type_index].choice(len(site_ids), size=len(times), p=weights / weights.sum())
         on_scene_rng = streams["on_scene"][type_index]
         for t, pick in zip(times, picks):
-            drawn.append((float(t), type_index, site_ids[pick], _stages(scenario, disturbance.type, on_scene_rng)))
+            drawn.append((float(t), type_index, site_ids[pick], _stages(by_type, disturbance.type, on_scene_rng)))
     drawn.sort(key=lambda item: (item[0], item[1]))
     return [
         IncidentSpec(incident_id=i + 1, site=site, t_created_min=t, stages=stages)

@@ -35,8 +35,8 @@ from sim.config import choose_plans, network_spec
 from sim.errors import InputError
 from sim.files import write_whole
 from sim.network import RoadNetwork
+from sim.units import SECONDS_PER_MIN
 
-SECONDS_PER_MIN = 60.0
 METRES_PER_DEG_LAT = 111_320.0
 KECAMATAN_CSV = Path(__file__).parent / "data" / "jember_kecamatan.csv"
 SIZE_PX = (1600, 1200)           # one plan

@@ -8,7 +8,7 @@ import numpy as np
 import simpy
 
 from sim.dispatch import Dispatcher
-from sim.incidents import Incident, IncidentSpec, draw_incidents
+from sim.incidents import MIN_PER_HOUR, Incident, IncidentSpec, draw_incidents
 from sim.network import RoadNetwork, snap_sites
 from sim.routing import TravelTables, travel_tables_for
 from sim.units import PatrolRoute, Roads, Unit
@@ -16,7 +16,6 @@ from sim.units import PatrolRoute, Roads, Unit
 if TYPE_CHECKING:
     from sim.config import Scenario
 
-MIN_PER_HOUR = 60.0
 
 # Purposes of the random streams; their numbers are part of the reproducibility contract.
 STREAM_ARRIVALS, STREAM_SITES, STREAM_ON_SCENE, STREAM_PATROL, STREAM_POOL = range(5)
