@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the script runs from bench/: make sim importable
 
-from sim.animate import NOT_SHOWN, animate  # noqa: E402
+from sim.viz.animate import NOT_SHOWN, animate  # noqa: E402
 from sim.config import load_scenario  # noqa: E402
-from sim.network import load_network  # noqa: E402
+from sim.network.roads import load_network  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 MACHINE = {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count()}

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.experiment import run_experiment  # noqa: E402
+from sim.study.experiment import run_experiment  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.hypercube import HypercubeInput, solve_approximate, solve_exact  # noqa: E402
+from sim.analytic.hypercube import HypercubeInput, solve_approximate, solve_exact  # noqa: E402
 from tests.towns import town  # noqa: E402
 
 N_ATOMS = 300

@@ -123,13 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _network_spec(arg: str | None):
-    from sim.network import NetworkSpec, network_spec_from_arg
+    from sim.network.roads import NetworkSpec, network_spec_from_arg
 
     return network_spec_from_arg(arg) if arg else NetworkSpec("demo")
 
 
 def _cmd_network(args: argparse.Namespace) -> int:
-    from sim.network import load_network
+    from sim.network.roads import load_network
 
     if args.network_command is None:
         raise InputError("network: say 'info' or 'build' (see --help)")
@@ -160,7 +160,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _run_options(args: argparse.Namespace) -> dict:
-    from sim.experiment import parse_reps
+    from sim.study.experiment import parse_reps
 
     if args.workers < 1:
         raise InputError(f"--workers {args.workers}: must be at least 1")
@@ -176,14 +176,14 @@ def _run_options(args: argparse.Namespace) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.experiment import run_experiment
+    from sim.study.experiment import run_experiment
 
     run_experiment(args.scenario, out_dir=args.out, resume=args.resume, **_run_options(args))
     return 0
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.experiment import run_sweep
+    from sim.study.experiment import run_sweep
 
     values = [v.strip() for v in args.values.split(",") if v.strip()]
     if not values:
@@ -193,14 +193,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from sim.maps import map_command
+    from sim.viz.maps import map_command
 
     map_command(args)
     return 0
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
-    from sim.animate import animate_command
+    from sim.viz.animate import animate_command
 
     animate_command(args)
     return 0
@@ -208,10 +208,10 @@ def _cmd_animate(args: argparse.Namespace) -> int:
 
 def _cmd_hypercube(args: argparse.Namespace) -> int:
     from sim.config import load_scenario, network_spec
-    from sim.experiment import scenario_overrides
-    from sim.model import build_world
-    from sim.network import load_network
-    from sim.validation import comparison, format_comparison, plan_model, simulate_figures
+    from sim.study.experiment import scenario_overrides
+    from sim.model.simulate import build_world
+    from sim.network.roads import load_network
+    from sim.analytic.validation import comparison, format_comparison, plan_model, simulate_figures
 
     if args.reps is not None and args.reps < 1:
         raise InputError(f"--reps {args.reps}: must be at least 1")

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from sim.analysis import comparison_row, mean_ci95, summary_row, verdict
+from sim.study.stats import comparison_row, mean_ci95, summary_row, verdict
 
 # Student-t 97.5% quantiles from a printed table, so the tests do not lean on scipy.
 T975 = {1: 12.706204736, 2: 4.302652730, 4: 2.776445105}

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from PIL import Image, ImageSequence
 
-from sim.animate import (
+from sim.viz.animate import (
     ON_SCENE,
     STANDING,
     TO_INCIDENT,
@@ -26,7 +26,7 @@ from sim.animate import (
 )
 from sim.cli import main
 from sim.config import load_scenario
-from sim.model import build_world, simulate
+from sim.model.simulate import build_world, simulate
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import random_grid_network
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.config import Patrol, Scenario, choose_plans, load_scenario, network_spec, parse_override, scenario_hash
-from sim.dists import Lognormal, Triangular
+from sim.config.scenario import Patrol, Scenario, choose_plans, load_scenario, network_spec, parse_override, scenario_hash
+from sim.plugins.dists import Lognormal, Triangular
 from sim.errors import InputError
 
 PROFILE = "[" + ", ".join(["0.5"] * 12 + ["1.5"] * 12) + "]"

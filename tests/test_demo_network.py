@@ -1,4 +1,4 @@
-"""Tests of the synthetic Jember demo network (sim.demo_network)."""
+"""Tests of the synthetic Jember demo network (sim.network.demo)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from osmnx.distance import great_circle
 
-from sim.demo_network import (
+from sim.network.demo import (
     CITY_CORE_BBOX,
     ROAD_CLASSES,
     SPEED_KPH,
@@ -79,7 +79,7 @@ def test_build_does_not_depend_on_hash_seed(graph: nx.MultiDiGraph) -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "from test_demo_network import graph_digest;"
-        "from sim.demo_network import build_demo_graph;"
+        "from sim.network.demo import build_demo_graph;"
         "print(graph_digest(build_demo_graph()))"
     )
     env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}

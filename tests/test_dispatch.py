@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.incidents import IncidentSpec, Stage, draw_incidents
-from sim.metrics import incident_rows, unit_rows
-from sim.model import STREAM_ARRIVALS, STREAM_ON_SCENE, STREAM_SITES, build_world, simulate, stream
+from sim.model.incidents import IncidentSpec, Stage, draw_incidents
+from sim.model.records import incident_rows, unit_rows
+from sim.model.simulate import STREAM_ARRIVALS, STREAM_ON_SCENE, STREAM_SITES, build_world, simulate, stream
 from tests.builders import base_scenario, scenario_file, site_at
 from tests.graphs import network_from_edges
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.dists import Exponential, Fixed, Lognormal, Triangular, Uniform, dist_from_dict
+from sim.plugins.dists import Exponential, Fixed, Lognormal, Triangular, Uniform, dist_from_dict
 
 N = 200_000
 Z999 = 3.2905  # two-sided 99.9% normal quantile

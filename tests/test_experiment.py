@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from sim.config import load_scenario
-from sim.experiment import run_experiment, run_rep
+from sim.study.experiment import run_experiment, run_rep
 from tests.graphs import random_grid_network
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ import pytest
 
 from sim.errors import InputError
 from tests.towns import town
-from sim.hypercube import (
+from sim.analytic.hypercube import (
     HypercubeInput,
     compare_exact_approx,
     erlang_b,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim.config import load_scenario
-from sim.maps import (
+from sim.viz.maps import (
     COMPARE_SIZE_PX,
     SIZE_PX,
     coverage,
@@ -21,9 +21,9 @@ from sim.maps import (
     incident_sites,
     plan_spots,
 )
-from sim.model import build_world
-from sim.network import NetworkSpec, load_network
-from sim.routing import build_travel_tables
+from sim.model.simulate import build_world
+from sim.network.roads import NetworkSpec, load_network
+from sim.network.routing import build_travel_tables
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import network_from_edges
 

@@ -10,8 +10,8 @@ from scipy import stats
 
 from tests.builders import base_scenario, digraph_from_network, scenario_file, site_at
 from tests.graphs import network_from_edges, random_grid_network
-from sim.metrics import incident_rows, unit_rows
-from sim.model import build_world, simulate
+from sim.model.records import incident_rows, unit_rows
+from sim.model.simulate import build_world, simulate
 
 
 def erlang_c(servers: int, load: float) -> float:
@@ -265,7 +265,7 @@ def test_a_circuit_over_sites_on_one_road_node_stands_there_instead_of_spinning(
 def test_a_leg_never_ends_before_it_starts():
     """A unit sent off a hair before the end of its street: late in a week-long run the clock's
     rounding must not put the end of its leg before now (SimPy refuses a negative delay)."""
-    from sim.units import Leg
+    from sim.model.units import Leg
 
     rng = np.random.default_rng(0)
     for _ in range(20_000):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sim.errors import InputError
-from sim.network import (
+from sim.network.roads import (
     NetworkSpec,
     cache_dir,
     load_network,
@@ -101,7 +101,7 @@ def test_to_graph_round_trips():
 
 
 def test_demo_source_is_synthetic_and_says_so():
-    pytest.importorskip("sim.demo_network", reason="sim/demo_network.py is written by another engineer")
+    pytest.importorskip("sim.network.demo", reason="sim/demo_network.py is written by another engineer")
     net = load_network(NetworkSpec("demo"))
     assert net.synthetic and "synthetic" in net.source_label and net.info()["synthetic"] is True
     assert net.dropped_nodes >= 0 and np.all(net.travel_time_s > 0)
@@ -123,7 +123,7 @@ def test_second_load_reads_the_cache_without_networkx_or_osmnx(tmp_path):
     assert not first.from_cache and Path(first.cache_path).is_file()
     assert Path(first.cache_path).is_relative_to(tmp_path / "cache")
     code = (
-        "import sys; from sim.network import NetworkSpec, load_network\n"
+        "import sys; from sim.network.roads import NetworkSpec, load_network\n"
         f"net = load_network(NetworkSpec('file', path={str(FIXTURE)!r}))\n"
         "print(net.from_cache, net.content_hash(), 'networkx' in sys.modules, 'osmnx' in sys.modules)"
     )

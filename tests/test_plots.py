@@ -10,11 +10,11 @@ import pytest
 from matplotlib.image import imread
 
 from sim.config import load_scenario
-from sim.analysis import summary_row
-from sim.metrics import incident_rows, unit_rows
-from sim.model import build_world, simulate
-from sim.network import load_network
-from sim.plots import (
+from sim.study.stats import summary_row
+from sim.model.records import incident_rows, unit_rows
+from sim.model.simulate import build_world, simulate
+from sim.network.roads import load_network
+from sim.viz.plots import (
     DPI,
     FIGSIZE_IN,
     SWEEP_FIGSIZE_IN,
@@ -33,7 +33,7 @@ TARGET_MIN = 15.0
 
 
 def random_incidents(seed: int = 7) -> list[dict]:
-    """Incident rows as sim.metrics makes them, with warm-up (uncounted) and never-reached incidents.
+    """Incident rows as sim.model.records makes them, with warm-up (uncounted) and never-reached incidents.
 
     Site 'tanggul' sees no incident under plan 'posts', so its heat-table cell must stay empty.
     """
@@ -56,7 +56,7 @@ def random_incidents(seed: int = 7) -> list[dict]:
 
 
 def summaries(incidents: list[dict]) -> list[dict]:
-    """Summary rows from sim.analysis, fed only reached incidents as the model gives it (it follows
+    """Summary rows from sim.study.stats, fed only reached incidents as the model gives it (it follows
     every incident until answered); the never-reached ones above are for the figures' own handling."""
     return [
         summary_row(plan, [r for r in incidents if r["plan"] == plan and r["response_min"] is not None],

@@ -9,8 +9,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sim.network import NetworkSpec, RoadNetwork, load_network
-from sim.routing import (
+from sim.network.roads import NetworkSpec, RoadNetwork, load_network
+from sim.network.routing import (
     TravelTables,
     build_travel_tables,
     load_travel_tables,

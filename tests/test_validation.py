@@ -13,8 +13,8 @@ import yaml
 from scipy import stats
 
 from sim.config import load_scenario
-from sim.model import build_world
-from sim.validation import plan_model, simulate_figures
+from sim.model.simulate import build_world
+from sim.analytic.validation import plan_model, simulate_figures
 from tests.graphs import random_grid_network
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.hypercube import HypercubeInput, preference_from_travel
+from sim.analytic.hypercube import HypercubeInput, preference_from_travel
 
 
 def town(n_units: int, n_atoms: int, load: float, seed: int, demand: str,

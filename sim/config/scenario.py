@@ -23,10 +23,10 @@ from typing import Annotated, Any, Literal, Mapping, Sequence, Union, get_args, 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.dists import PARAMS as DIST_PARAMS
-from sim.dists import Dist, dist_from_dict
+from sim.plugins.dists import PARAMS as DIST_PARAMS
+from sim.plugins.dists import Dist, dist_from_dict
 from sim.errors import InputError
-from sim.network import NetworkSpec, network_spec_from_arg
+from sim.network.roads import NetworkSpec, network_spec_from_arg
 
 YamlPath = tuple[Union[str, int], ...]
 

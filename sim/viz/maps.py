@@ -34,11 +34,11 @@ from scipy.sparse.csgraph import dijkstra
 from sim.config import choose_plans, network_spec
 from sim.errors import InputError
 from sim.files import write_whole
-from sim.network import RoadNetwork
-from sim.units import SECONDS_PER_MIN
+from sim.network.roads import RoadNetwork
+from sim.model.units import SECONDS_PER_MIN
 
 METRES_PER_DEG_LAT = 111_320.0
-KECAMATAN_CSV = Path(__file__).parent / "data" / "jember_kecamatan.csv"
+KECAMATAN_CSV = Path(__file__).parent.parent / "data" / "jember_kecamatan.csv"
 SIZE_PX = (1600, 1200)           # one plan
 COMPARE_SIZE_PX = (2400, 1400)   # two plans side by side
 DPI = 100
@@ -1002,8 +1002,8 @@ def parse_bands(text: str) -> tuple[float, ...]:
 def map_command(args: argparse.Namespace) -> MapResult:
     """``map SCENARIO --plan P [--compare P2] --out FILE.png|FILE.html [--bands ...] [--network ...]``."""
     from sim.config import load_scenario
-    from sim.model import build_world
-    from sim.network import load_network
+    from sim.model.simulate import build_world
+    from sim.network.roads import load_network
 
     out = Path(args.out)
     suffix = out.suffix.lower()

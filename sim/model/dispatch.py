@@ -5,8 +5,8 @@ from typing import Sequence
 
 import simpy
 
-from sim.incidents import Incident
-from sim.units import Unit
+from sim.model.incidents import Incident
+from sim.model.units import Unit
 
 
 class Dispatcher:

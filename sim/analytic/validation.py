@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.analysis import mean_ci95
+from sim.study.stats import mean_ci95
 from sim.errors import InputError
-from sim.hypercube import HypercubeInput, HypercubeResult, preference_from_travel, solve
-from sim.incidents import MIN_PER_HOUR, hour_of_day
-from sim.model import World, simulate, unit_ids
-from sim.units import SECONDS_PER_MIN
+from sim.analytic.hypercube import HypercubeInput, HypercubeResult, preference_from_travel, solve
+from sim.model.incidents import MIN_PER_HOUR, hour_of_day
+from sim.model.simulate import World, simulate, unit_ids
+from sim.model.units import SECONDS_PER_MIN
 
 MAX_EXACT_UNITS = 15  # 2^15 states: the exact model's limit (seconds, ~100 MB)
 SERVICE_TOLERANCE = 1e-10  # relative change of every service rate that ends the fixed point

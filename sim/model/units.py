@@ -13,10 +13,10 @@ import numpy as np
 import simpy
 
 if TYPE_CHECKING:
-    from sim.dispatch import Dispatcher
-    from sim.incidents import Incident
-    from sim.network import RoadNetwork
-    from sim.routing import TravelTables
+    from sim.model.dispatch import Dispatcher
+    from sim.model.incidents import Incident
+    from sim.network.roads import RoadNetwork
+    from sim.network.routing import TravelTables
 
 SECONDS_PER_MIN = 60.0
 

@@ -22,7 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from sim.analysis import (
+from sim.study.stats import (
     COMPARISON_COLUMNS,
     SUMMARY_COLUMNS,
     comparison_row,
@@ -33,9 +33,9 @@ from sim.analysis import (
 from sim.config import choose_plans, load_scenario, network_spec, parse_override, scenario_hash
 from sim.errors import InputError, RunStopped
 from sim.files import make_folder, write_text
-from sim.metrics import INCIDENT_COLUMNS, UNIT_COLUMNS, incident_rows, unit_rows
-from sim.model import World, build_world, simulate
-from sim.network import NetworkSpec, RoadNetwork, load_network
+from sim.model.records import INCIDENT_COLUMNS, UNIT_COLUMNS, incident_rows, unit_rows
+from sim.model.simulate import World, build_world, simulate
+from sim.network.roads import NetworkSpec, RoadNetwork, load_network
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
 PARTS = ".parts"
@@ -224,10 +224,12 @@ def _part_path(parts: Path, plan_index: int, rep: int) -> Path:
 
 
 def _code_hash() -> str:
-    """sha256 over the source of patrolsim (every sim/*.py, by name): another version, another hash."""
+    """sha256 over the source of patrolsim (every .py under sim/, by relative path): another
+    version, another hash."""
+    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -371,7 +373,7 @@ def run_experiment(
     write_text(out_dir / "comparison.csv", csv_text([*COMPARISON_COLUMNS, NETWORK_COLUMN],
                                                     [row | label for row in comparison]))
     if figures:
-        from sim.plots import write_figures
+        from sim.viz.plots import write_figures
 
         write_figures(out_dir, scenario.name, road_network.synthetic, scenario.target_response_min,
                       incidents, summary)
@@ -469,7 +471,7 @@ def run_sweep(
     **run_options,
 ) -> Path:
     """Run the experiment once per value of one scenario parameter; write sweep.csv and sweep.png."""
-    from sim.plots import write_sweep_figure
+    from sim.viz.plots import write_sweep_figure
 
     parsed = [parse_override(f"{param}={value}")[1] for value in values]
     base_sets = list(run_options.pop("sets", ()))

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import simpy
 
-from sim.dispatch import Dispatcher
-from sim.incidents import MIN_PER_HOUR, Incident, IncidentSpec, draw_incidents
-from sim.network import RoadNetwork, snap_sites
-from sim.routing import TravelTables, travel_tables_for
-from sim.units import PatrolRoute, Roads, Unit
+from sim.model.dispatch import Dispatcher
+from sim.model.incidents import MIN_PER_HOUR, Incident, IncidentSpec, draw_incidents
+from sim.network.roads import RoadNetwork, snap_sites
+from sim.network.routing import TravelTables, travel_tables_for
+from sim.model.units import PatrolRoute, Roads, Unit
 
 if TYPE_CHECKING:
     from sim.config import Scenario

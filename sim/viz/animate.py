@@ -26,13 +26,13 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.files import write_whole
-from sim.incidents import MIN_PER_HOUR
-from sim.units import Job, Position, TracedLeg
+from sim.model.incidents import MIN_PER_HOUR
+from sim.model.units import Job, Position, TracedLeg
 
 if TYPE_CHECKING:
-    from sim.model import RepResult
-    from sim.network import RoadNetwork
-    from sim.units import Unit
+    from sim.model.simulate import RepResult
+    from sim.network.roads import RoadNetwork
+    from sim.model.units import Unit
 
 FORMATS = (".gif", ".html")
 
@@ -861,8 +861,8 @@ def animate(
     Raises InputError for bad flags, an unknown plan or a bad scenario, before any file is written.
     """
     from sim.config import load_scenario, network_spec
-    from sim.model import build_world, simulate
-    from sim.network import load_network
+    from sim.model.simulate import build_world, simulate
+    from sim.network.roads import load_network
 
     out = Path(out)
     problems = check_request(out, hours, frames_per_min, fps, rep, from_hours)

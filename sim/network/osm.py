@@ -2,7 +2,7 @@
 
 Every function here returns an OSMnx-compatible ``networkx.MultiDiGraph`` in lon/lat (EPSG:4326)
 whose edges carry ``length`` (m), ``speed_kph`` (km/h) and ``travel_time`` (s). Turning the graph
-into compact arrays, the largest strongly connected component and caching live in ``sim.network``.
+into compact arrays, the largest strongly connected component and caching live in ``sim.network.roads``.
 
 Bad input (unknown place, unreadable file, an area without drivable road) raises
 ``sim.errors.InputError`` with one line that names the place or file.
@@ -175,7 +175,7 @@ def graph_from_osm(
     """Download the road graph of a place name or a bbox (west, south, east, north; degrees).
 
     Uses OSMnx (Nominatim to geocode, Overpass for the ways) with its HTTP cache in
-    ``http_cache_dir``. Keeps every component (``sim.network`` keeps the largest strongly
+    ``http_cache_dir``. Keeps every component (``sim.network.roads`` keeps the largest strongly
     connected one and reports the rest). Adds speeds and travel times.
     """
     import osmnx as ox

@@ -1,7 +1,7 @@
 """From simulation records to the rows of incidents.csv and units.csv (SPEC §5)."""
 from __future__ import annotations
 
-from sim.model import RepResult
+from sim.model.simulate import RepResult
 
 INCIDENT_COLUMNS = [
     "plan", "rep", "incident_id", "type", "site", "priority", "t_created_min",

@@ -24,10 +24,10 @@ import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
 from sim.files import write_whole
-from sim.network import cache_dir as default_cache_dir
+from sim.network.roads import cache_dir as default_cache_dir
 
 if TYPE_CHECKING:
-    from sim.network import RoadNetwork
+    from sim.network.roads import RoadNetwork
 
 #: Bumped whenever the layout of a cached table file changes; older files are rebuilt.
 TABLE_FORMAT_VERSION = 1

@@ -57,7 +57,7 @@ class NetworkSpec:
         Includes the cache format, the fallback speed table, for files their size and
         modification time (an edited file rebuilds), for the demo its generator's source.
         """
-        from sim import osm
+        from sim.network import osm
 
         # Only the fields the source reads: a demo spec that also names a place is the same network.
         used = {"demo": (), "osm": ("place", "bbox", "network_type"), "file": ("path", "network_type")}
@@ -73,7 +73,7 @@ class NetworkSpec:
             parts["spec"]["path"] = str(path)
             parts["file"] = [stat.st_size, stat.st_mtime_ns]
         if self.source == "demo":
-            origin = importlib.util.find_spec("sim.demo_network")
+            origin = importlib.util.find_spec("sim.network.demo")
             if origin is not None and origin.origin is not None:
                 parts["demo_code"] = hashlib.sha256(Path(origin.origin).read_bytes()).hexdigest()
         text = json.dumps(parts, sort_keys=True, default=str)
@@ -85,7 +85,7 @@ def network_spec_from_arg(value: str) -> NetworkSpec:
 
     Plain ``osm`` is an error here: it needs a place or bbox, which the scenario file gives.
     """
-    from sim import osm
+    from sim.network import osm
 
     text = value.strip()
     if text == "demo":
@@ -277,7 +277,7 @@ def network_from_graph(G: nx.MultiDiGraph, spec: NetworkSpec, *, source_label: s
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from sim.osm import road_class, road_class_rank
+    from sim.network.osm import road_class, road_class_rank
 
     label = source_label or G.graph.get("source_label") or G.graph.get("name") or spec.source
     synthetic = bool(G.graph.get("synthetic", False)) if synthetic is None else synthetic
@@ -380,7 +380,7 @@ def load_network(spec: NetworkSpec, cache_dir: str | Path | None = None, *, refr
 
 
 def _check_spec(spec: NetworkSpec) -> None:
-    from sim import osm
+    from sim.network import osm
 
     if spec.source not in SOURCES:
         raise InputError(f"unknown network source {spec.source!r}: use one of {', '.join(SOURCES)}")
@@ -399,10 +399,10 @@ def _check_spec(spec: NetworkSpec) -> None:
 
 
 def _build(spec: NetworkSpec, root: Path) -> RoadNetwork:
-    from sim import osm
+    from sim.network import osm
 
     if spec.source == "demo":
-        from sim.demo_network import build_demo_graph
+        from sim.network.demo import build_demo_graph
 
         return network_from_graph(build_demo_graph(), spec, synthetic=True,
                                   source_label="synthetic demo network of Jember (not real roads)")
