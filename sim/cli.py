@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _network_spec(arg: str | None):
-    from sim.network.roads import NetworkSpec, network_spec_from_arg
+    from sim.config.network_spec import NetworkSpec, network_spec_from_arg
 
     return network_spec_from_arg(arg) if arg else NetworkSpec("demo")
 
@@ -209,7 +209,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
 def _cmd_hypercube(args: argparse.Namespace) -> int:
     from sim.config import load_scenario, network_spec
     from sim.study.experiment import scenario_overrides
-    from sim.model.simulate import build_world
+    from sim.model import build_world
     from sim.network.roads import load_network
     from sim.analytic.validation import comparison, format_comparison, plan_model, simulate_figures
 

@@ -26,7 +26,7 @@ from sim.viz.animate import (
 )
 from sim.cli import main
 from sim.config import load_scenario
-from sim.model.simulate import build_world, simulate
+from sim.model import build_world, simulate
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import random_grid_network
 

@@ -6,7 +6,8 @@ import pytest
 
 from sim.model.incidents import IncidentSpec, Stage, draw_incidents
 from sim.model.records import incident_rows, unit_rows
-from sim.model.simulate import STREAM_ARRIVALS, STREAM_ON_SCENE, STREAM_SITES, build_world, simulate, stream
+from sim.model import build_world, simulate
+from sim.streams import STREAM_ARRIVALS, STREAM_ON_SCENE, STREAM_SITES, stream
 from tests.builders import base_scenario, scenario_file, site_at
 from tests.graphs import network_from_edges
 

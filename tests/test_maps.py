@@ -21,7 +21,7 @@ from sim.viz.maps import (
     incident_sites,
     plan_spots,
 )
-from sim.model.simulate import build_world
+from sim.model import build_world
 from sim.network.roads import NetworkSpec, load_network
 from sim.network.routing import build_travel_tables
 from tests.browser import chromium_driver, js_errors

@@ -11,7 +11,7 @@ from scipy import stats
 from tests.builders import base_scenario, digraph_from_network, scenario_file, site_at
 from tests.graphs import network_from_edges, random_grid_network
 from sim.model.records import incident_rows, unit_rows
-from sim.model.simulate import build_world, simulate
+from sim.model import build_world, simulate
 
 
 def erlang_c(servers: int, load: float) -> float:

@@ -12,7 +12,7 @@ from matplotlib.image import imread
 from sim.config import load_scenario
 from sim.study.stats import summary_row
 from sim.model.records import incident_rows, unit_rows
-from sim.model.simulate import build_world, simulate
+from sim.model import build_world, simulate
 from sim.network.roads import load_network
 from sim.viz.plots import (
     DPI,

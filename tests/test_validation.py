@@ -13,7 +13,7 @@ import yaml
 from scipy import stats
 
 from sim.config import load_scenario
-from sim.model.simulate import build_world
+from sim.model import build_world
 from sim.analytic.validation import plan_model, simulate_figures
 from tests.graphs import random_grid_network
 

@@ -16,7 +16,7 @@ from sim.study.stats import mean_ci95
 from sim.errors import InputError
 from sim.analytic.hypercube import HypercubeInput, HypercubeResult, preference_from_travel, solve
 from sim.model.incidents import MIN_PER_HOUR, hour_of_day
-from sim.model.simulate import World, simulate, unit_ids
+from sim.model import World, simulate, unit_ids
 from sim.model.units import SECONDS_PER_MIN
 
 MAX_EXACT_UNITS = 15  # 2^15 states: the exact model's limit (seconds, ~100 MB)

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.plugins.dists import PARAMS as DIST_PARAMS
 from sim.plugins.dists import Dist, dist_from_dict
 from sim.errors import InputError
-from sim.network.roads import NetworkSpec, network_spec_from_arg
+from sim.config.network_spec import NetworkSpec, network_spec_from_arg
 
 YamlPath = tuple[Union[str, int], ...]
 
@@ -174,21 +174,32 @@ class Scenario:
 # ---------------------------------------------------------------------------------------------
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = None) -> Scenario:
-    """Read, override, validate and convert a scenario file; InputError lists every problem."""
-    path = Path(path)
-    label = str(path)
-    data, report = _read_yaml(path, label)
+def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None,
+                  *, folder: str | Path | None = None) -> Scenario:
+    """Read, override, validate and convert a scenario; InputError lists every problem.
+
+    ``source`` is a YAML file or the scenario's data as a mapping (problems then name the YAML
+    path without a line; relative network paths resolve against ``folder``, default the
+    current folder).
+    """
+    if isinstance(source, Mapping):
+        data, report = copy.deepcopy(dict(source)), _Report("scenario", {})
+        path = None
+        folder = Path(folder) if folder is not None else Path.cwd()
+    else:
+        path = Path(source)
+        data, report = _read_yaml(path, str(path))
+        folder = path.parent
     data = _apply_overrides(data, overrides or {}, report)
     model: ScenarioModel | None = None
     try:
         model = ScenarioModel.model_validate(data)
     except ValidationError as exc:
         report.pydantic_errors(exc)
-    _Checks(data, report, path.parent).run()
+    _Checks(data, report, folder).run()
     report.raise_if_any()
     assert model is not None  # no problems reported, so the schema pass succeeded
-    return _scenario(model, data, path)
+    return _scenario(model, data, folder, None if path is None else str(path))
 
 
 def scenario_hash(raw: Mapping[str, Any]) -> str:
@@ -281,8 +292,11 @@ class _Report:
                 self._items.append((0, f"{self.label}: {_dotted(path)}: {message} "
                                        f"(value given on the command line for {key})"))
                 return
-        line = self.line(path)
         where = f"{_dotted(path)}: " if path else ""
+        if not self.lines:  # data given in code: no file, no lines
+            self._items.append((0, f"{self.label}: {where}{message}"))
+            return
+        line = self.line(path)
         self._items.append((line, f"{self.label}:{line}: {where}{message}"))
 
     def line(self, path: YamlPath) -> int:
@@ -917,7 +931,7 @@ def _patrol(m: PatrolModel, site_ids: tuple[str, ...]) -> Patrol:
     return Patrol("base")
 
 
-def _scenario(m: ScenarioModel, raw: dict[str, Any], path: Path) -> Scenario:
+def _scenario(m: ScenarioModel, raw: dict[str, Any], folder: Path, source_path: str | None) -> Scenario:
     site_ids = tuple(s.id for s in m.sites)
     disturbances = tuple(
         DisturbanceType(
@@ -943,7 +957,7 @@ def _scenario(m: ScenarioModel, raw: dict[str, Any], path: Path) -> Scenario:
     return Scenario(
         name=m.name,
         description=m.description,
-        network=_network_spec(m.network, path.parent),
+        network=_network_spec(m.network, folder),
         clock=Clock(m.clock.start, m.clock.duration_hours, m.clock.warmup_hours),
         replications=m.replications,
         seed=m.seed,
@@ -955,7 +969,7 @@ def _scenario(m: ScenarioModel, raw: dict[str, Any], path: Path) -> Scenario:
         unit_types={k: UnitType(k, u.agency, u.speed_factor) for k, u in m.unit_types.items()},
         plans=plans,
         dispatch=Dispatch(m.dispatch.policy, m.dispatch.queue, m.dispatch.after_service),
-        source_path=str(path),
+        source_path=source_path,
         raw=raw,
         sha256=scenario_hash(raw),
     )

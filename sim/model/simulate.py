@@ -1,4 +1,4 @@
-"""The simulation of one plan for one replication, and the world it runs in."""
+"""The simulation of one plan for one replication."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,76 +9,23 @@ import simpy
 
 from sim.model.dispatch import Dispatcher
 from sim.model.incidents import MIN_PER_HOUR, Incident, IncidentSpec, draw_incidents
-from sim.network.roads import RoadNetwork, snap_sites
-from sim.network.routing import TravelTables, travel_tables_for
-from sim.model.units import PatrolRoute, Roads, Unit
+from sim.model.units import PatrolRoute, Unit
+from sim.model.world import World, pool_key
+from sim.streams import STREAM_ARRIVALS, STREAM_ON_SCENE, STREAM_PATROL, STREAM_SITES, stream
 
 if TYPE_CHECKING:
     from sim.config import Scenario
 
 
-# Purposes of the random streams; their numbers are part of the reproducibility contract.
-STREAM_ARRIVALS, STREAM_SITES, STREAM_ON_SCENE, STREAM_PATROL, STREAM_POOL = range(5)
-
-
-def stream(seed: int, *key: int) -> np.random.Generator:
-    """An independent generator for (seed, key...): same key, same numbers, in any process."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
-
-
-@dataclass(frozen=True)
-class World:
-    """What every replication of a scenario shares: roads, site nodes and patrol pools."""
-
-    network: RoadNetwork
-    tables: TravelTables
-    roads: Roads
-    site_node: dict[str, int]
-    site_snap_m: dict[str, float]
-    road_pools: dict[tuple[str, int], tuple[int, ...]]  # (plan, unit group index) -> nodes
-
-
-def _road_pool(network: RoadNetwork, base: int, size: int, radius_km: float, rng: np.random.Generator) -> tuple[int, ...]:
-    """``size`` road nodes within ``radius_km`` (straight line) of the base, drawn at random."""
-    dist_m = np.hypot(network.x_m - network.x_m[base], network.y_m - network.y_m[base])
-    near = np.flatnonzero(dist_m <= radius_km * 1000.0)
-    return tuple(int(n) for n in rng.choice(near, size=min(size, len(near)), replace=False))
-
-
-def build_world(scenario: Scenario, network: RoadNetwork, cache_dir=None) -> World:
-    """Snap the sites, draw the random-patrol road pools and build the travel tables."""
-    snapped = snap_sites(network, [(s.id, s.lon, s.lat) for s in scenario.sites], scenario.max_snap_m)
-    site_node = {site: node for site, (node, _) in snapped.items()}
-    pools: dict[tuple[str, int], tuple[int, ...]] = {}
-    for plan in scenario.plans:
-        for group_index, group in enumerate(plan.units):
-            patrol = group.patrol
-            if patrol.mode == "random" and patrol.road_nodes:
-                base = site_node[group.base]
-                # Keyed by what defines the pool, so equal groups in two plans patrol alike.
-                rng = stream(scenario.seed, STREAM_POOL, base, patrol.road_nodes, round(patrol.radius_km * 1000))
-                pool = _road_pool(network, base, patrol.road_nodes, patrol.radius_km, rng)
-                pools[(plan.name, group_index)] = pool
-    destinations = sorted(set(site_node.values()) | {n for pool in pools.values() for n in pool})
-    tables = travel_tables_for(network, destinations, cache_dir=cache_dir)
-    return World(
-        network=network,
-        tables=tables,
-        roads=Roads(network, tables),
-        site_node=site_node,
-        site_snap_m={site: snap_m for site, (_, snap_m) in snapped.items()},
-        road_pools=pools,
-    )
-
-
-def _patrol(world: World, plan_name: str, group_index: int, patrol) -> PatrolRoute:
+def _patrol(world: World, group) -> PatrolRoute:
+    patrol = group.patrol
     node = world.site_node
     if patrol.mode == "post":
         return PatrolRoute("post", (node[patrol.at],))
     if patrol.mode == "circuit":
         return PatrolRoute("circuit", tuple(node[s] for s in patrol.route), patrol.dwell_min)
     if patrol.mode == "random":
-        pool = world.road_pools.get((plan_name, group_index)) or tuple(node[s] for s in patrol.sites)
+        pool = world.road_pools.get(pool_key(group)) or tuple(node[s] for s in patrol.sites)
         return PatrolRoute("random", pool, patrol.dwell_min)
     return PatrolRoute("base")
 
@@ -132,7 +79,7 @@ def simulate(
     ids = iter(unit_ids(plan))
     for group_index, group in enumerate(plan.units):
         unit_type = scenario.unit_types[group.type]
-        patrol = _patrol(world, plan.name, group_index, group.patrol)
+        patrol = _patrol(world, group)
         for _ in range(group.count):
             units.append(
                 Unit(

@@ -70,7 +70,7 @@ class Roads:
     def __init__(self, network: RoadNetwork, tables: TravelTables):
         self.network = network
         self.tables = tables
-        tails = np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
+        tails = network.edge_tails
         self._edge_id = {(int(u), int(v)): e for e, (u, v) in enumerate(zip(tails, network.indices))}
         self._routes: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 

@@ -17,17 +17,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.config.network_spec import FILE_SUFFIXES, GRAPHML_SUFFIXES, OSM_PBF_SUFFIXES, OSM_XML_SUFFIXES, check_bbox
 from sim.errors import InputError
 
 if TYPE_CHECKING:
     import networkx as nx
 
 
-#: File name endings the file importer reads.
-OSM_XML_SUFFIXES = (".osm", ".osm.bz2")
-OSM_PBF_SUFFIXES = (".osm.pbf",)
-GRAPHML_SUFFIXES = (".graphml",)
-FILE_SUFFIXES = OSM_XML_SUFFIXES + OSM_PBF_SUFFIXES + GRAPHML_SUFFIXES
 
 # Fallback speeds (km/h) per OSM `highway` class, used when a way has no usable `maxspeed` tag
 # (most Indonesian ways have none).
@@ -200,7 +196,7 @@ def graph_from_osm(
                         f"place {place!r} has no boundary polygon in OpenStreetMap: use a bbox instead"
                     ) from None
             else:
-                polygon = ox.utils_geo.bbox_to_poly(_check_bbox(bbox))  # type: ignore[arg-type]
+                polygon = ox.utils_geo.bbox_to_poly(check_bbox(bbox))  # type: ignore[arg-type]
             G = ox.graph_from_polygon(polygon, network_type=network_type, retain_all=True, simplify=True)
         except (InsufficientResponseError, ValueError) as e:
             # Overpass returned no ways, or none of their nodes lie inside the area.
@@ -209,17 +205,6 @@ def graph_from_osm(
             raise InputError(f"could not download the road network of {where}: {e}") from None
     G.graph["source_label"] = f"OpenStreetMap {network_type} network of {where}"
     return add_edge_speeds(G)
-
-
-def _check_bbox(bbox: Any) -> tuple[float, float, float, float]:
-    """The bbox as floats (west, south, east, north), or InputError if it is not one."""
-    try:
-        west, south, east, north = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        raise InputError(f"bbox must be four numbers [west, south, east, north], got {bbox!r}") from None
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise InputError(f"bbox {list(bbox)} is not [west, south, east, north] in degrees with west < east, south < north")
-    return west, south, east, north
 
 
 # ---------------------------------------------------------------- files

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.config.network_spec import FILE_SUFFIXES, SOURCES, NetworkSpec, check_bbox, network_spec_from_arg
 from sim.errors import InputError
 from sim.files import write_text, write_whole
 
@@ -35,83 +36,40 @@ log = logging.getLogger(__name__)
 #: Bumped whenever the arrays or their meaning change: old cache entries are then rebuilt.
 CACHE_FORMAT_VERSION = 1
 EARTH_RADIUS_M = 6_371_008.8
-SOURCES = ("demo", "osm", "file")
 # Zero-length edges exist in OSM (two nodes at one position); the routing needs times > 0.
 _MIN_LENGTH_M = 0.1
 _ARRAYS = ("node_osmid", "lon", "lat", "indptr", "indices", "travel_time_s", "length_m", "road_class")
 
 
-@dataclass(frozen=True)
-class NetworkSpec:
-    """Where the road network comes from (the scenario's ``network:`` block)."""
+def network_cache_key(spec: NetworkSpec) -> str:
+    """A stable hex digest of everything the built network depends on.
 
-    source: str                                             # "demo" | "osm" | "file"
-    place: str | None = None                                # osm: a place name Nominatim knows
-    bbox: tuple[float, float, float, float] | None = None   # osm: west, south, east, north (degrees)
-    path: str | None = None                                 # file: .osm .osm.bz2 .osm.pbf .graphml
-    network_type: str = "drive"
-
-    def cache_key(self) -> str:
-        """A stable hex digest of everything the built network depends on.
-
-        Includes the cache format, the fallback speed table, for files their size and
-        modification time (an edited file rebuilds), for the demo its generator's source.
-        """
-        from sim.network import osm
-
-        # Only the fields the source reads: a demo spec that also names a place is the same network.
-        used = {"demo": (), "osm": ("place", "bbox", "network_type"), "file": ("path", "network_type")}
-        spec = asdict(self) | {"bbox": list(self.bbox) if self.bbox is not None else None}
-        parts: dict[str, Any] = {
-            "format": CACHE_FORMAT_VERSION,
-            "spec": {"source": self.source} | {key: spec[key] for key in used.get(self.source, spec)},
-            "speeds": [osm.FALLBACK_SPEED_KPH, osm.DEFAULT_SPEED_KPH],
-        }
-        if self.source == "file" and self.path is not None:
-            path = Path(self.path).resolve()
-            stat = path.stat()
-            parts["spec"]["path"] = str(path)
-            parts["file"] = [stat.st_size, stat.st_mtime_ns]
-        if self.source == "demo":
-            origin = importlib.util.find_spec("sim.network.demo")
-            if origin is not None and origin.origin is not None:
-                parts["demo_code"] = hashlib.sha256(Path(origin.origin).read_bytes()).hexdigest()
-        text = json.dumps(parts, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def network_spec_from_arg(value: str) -> NetworkSpec:
-    """The spec for a ``--network`` value: ``demo``, ``osm:PLACE``, ``osm:W,S,E,N`` or a file path.
-
-    Plain ``osm`` is an error here: it needs a place or bbox, which the scenario file gives.
+    Includes the cache format, the fallback speed table, for files their size and
+    modification time (an edited file rebuilds), for the demo its generator's source.
     """
     from sim.network import osm
 
-    text = value.strip()
-    if text == "demo":
-        return NetworkSpec("demo")
-    if text == "osm":
-        raise InputError(
-            "--network osm needs a place or a bbox: set network.place or network.bbox in the scenario, "
-            "or write --network 'osm:PLACE NAME' or --network osm:WEST,SOUTH,EAST,NORTH"
-        )
-    if text.startswith("osm:"):
-        where = text[4:].strip()
-        numbers = where.split(",")
-        if len(numbers) == 4:
-            try:
-                return NetworkSpec("osm", bbox=osm._check_bbox(numbers))
-            except InputError:
-                pass  # not four numbers: a place name with commas ("Jember, Jawa Timur, ...")
-        if not where:
-            raise InputError("--network osm: needs a place name or a bbox after 'osm:'")
-        return NetworkSpec("osm", place=where)
-    if text.lower().endswith(osm.FILE_SUFFIXES):
-        return NetworkSpec("file", path=text)
-    raise InputError(
-        f"unknown network {value!r}: use demo, osm:PLACE, osm:WEST,SOUTH,EAST,NORTH, "
-        f"or a path to a {', '.join(osm.FILE_SUFFIXES)} file"
-    )
+    # Only the fields the source reads: a demo spec that also names a place is the same network.
+    used = {"demo": (), "osm": ("place", "bbox", "network_type"), "file": ("path", "network_type")}
+    fields = asdict(spec) | {"bbox": list(spec.bbox) if spec.bbox is not None else None}
+    parts: dict[str, Any] = {
+        "format": CACHE_FORMAT_VERSION,
+        "spec": {"source": spec.source} | {key: fields[key] for key in used.get(spec.source, fields)},
+        "speeds": [osm.FALLBACK_SPEED_KPH, osm.DEFAULT_SPEED_KPH],
+    }
+    if spec.source == "file" and spec.path is not None:
+        path = Path(spec.path).resolve()
+        stat = path.stat()
+        parts["spec"]["path"] = str(path)
+        parts["file"] = [stat.st_size, stat.st_mtime_ns]
+    if spec.source == "demo":
+        origin = importlib.util.find_spec("sim.network.demo")
+        if origin is not None and origin.origin is not None:
+            parts["demo_code"] = hashlib.sha256(Path(origin.origin).read_bytes()).hexdigest()
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 
 
 @dataclass(eq=False)
@@ -211,13 +169,18 @@ class RoadNetwork:
         # Nodes without an OSM id (-1) are keyed by index.
         ids = self.node_osmid.tolist() if (self.node_osmid >= 0).all() else list(range(self.n_nodes))
         G.add_nodes_from((ids[i], {"x": float(self.lon[i]), "y": float(self.lat[i])}) for i in range(self.n_nodes))
-        tails = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
+        tails = self.edge_tails
         pairs = set(zip(tails.tolist(), self.indices.tolist()))
         for e, (u, v) in enumerate(zip(tails.tolist(), self.indices.tolist())):
             G.add_edge(ids[u], ids[v], length=float(self.length_m[e]), travel_time=float(self.travel_time_s[e]),
                        speed_kph=float(self.length_m[e] / self.travel_time_s[e] * 3.6),
                        highway=self.road_class_names[self.road_class[e]], oneway=(v, u) not in pairs)
         return G
+
+    @functools.cached_property
+    def edge_tails(self) -> np.ndarray:
+        """int64 (E,): the tail node of each edge (CSR stores only the heads)."""
+        return np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
 
     @functools.cached_property
     def _origin(self) -> tuple[float, float]:
@@ -370,7 +333,7 @@ def load_network(spec: NetworkSpec, cache_dir: str | Path | None = None, *, refr
     """
     root = Path(cache_dir) if cache_dir is not None else _cache_root()
     _check_spec(spec)
-    entry = root / "networks" / spec.cache_key()
+    entry = root / "networks" / network_cache_key(spec)
     if not refresh:
         cached = _read_cache(spec, entry)
         if cached is not None:
@@ -388,12 +351,12 @@ def _check_spec(spec: NetworkSpec) -> None:
         if (spec.place is None) == (spec.bbox is None):
             raise InputError("network source osm needs exactly one of place or bbox")
         if spec.bbox is not None:
-            osm._check_bbox(spec.bbox)
+            check_bbox(spec.bbox)
     if spec.source == "file":
         if not spec.path:
             raise InputError("network source file needs a path")
-        if not spec.path.lower().endswith(osm.FILE_SUFFIXES):
-            raise InputError(f"unsupported network file {spec.path!r}: use one of {', '.join(osm.FILE_SUFFIXES)}")
+        if not spec.path.lower().endswith(FILE_SUFFIXES):
+            raise InputError(f"unsupported network file {spec.path!r}: use one of {', '.join(FILE_SUFFIXES)}")
         if not Path(spec.path).is_file():
             raise InputError(f"network file not found: {spec.path!r}")
 

@@ -108,9 +108,7 @@ class TravelTables:
 def _edge_table(network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
     """Edge keys ``tail * N + head`` (int64, sorted) and their travel times (s)."""
     n_nodes = network.n_nodes
-    indptr = np.asarray(network.indptr, dtype=np.int64)
-    tails = np.repeat(np.arange(n_nodes, dtype=np.int64), np.diff(indptr))
-    keys = tails * n_nodes + np.asarray(network.indices, dtype=np.int64)
+    keys = network.edge_tails * n_nodes + np.asarray(network.indices, dtype=np.int64)
     order = np.argsort(keys, kind="stable")
     return keys[order], np.asarray(network.travel_time_s, dtype=np.float64)[order]
 

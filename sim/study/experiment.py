@@ -34,8 +34,9 @@ from sim.config import choose_plans, load_scenario, network_spec, parse_override
 from sim.errors import InputError, RunStopped
 from sim.files import make_folder, write_text
 from sim.model.records import INCIDENT_COLUMNS, UNIT_COLUMNS, incident_rows, unit_rows
-from sim.model.simulate import World, build_world, simulate
-from sim.network.roads import NetworkSpec, RoadNetwork, load_network
+from sim.model import World, build_world, simulate
+from sim.config.network_spec import NetworkSpec
+from sim.network.roads import RoadNetwork, load_network, network_cache_key
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
 PARTS = ".parts"
@@ -112,7 +113,7 @@ def _world_key(scenario, network: NetworkSpec | RoadNetwork) -> tuple[str, str]:
     spec's cache key, which reads the file's size and time, is no use there); a spec by its cache key."""
     if isinstance(network, RoadNetwork):
         return scenario.sha256, f"content:{network.content_hash()}"
-    return scenario.sha256, f"spec:{network.cache_key()}"
+    return scenario.sha256, f"spec:{network_cache_key(network)}"
 
 
 def _world(scenario, network: NetworkSpec | RoadNetwork) -> World:

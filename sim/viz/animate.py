@@ -30,7 +30,7 @@ from sim.model.incidents import MIN_PER_HOUR
 from sim.model.units import Job, Position, TracedLeg
 
 if TYPE_CHECKING:
-    from sim.model.simulate import RepResult
+    from sim.model import RepResult
     from sim.network.roads import RoadNetwork
     from sim.model.units import Unit
 
@@ -268,7 +268,7 @@ def _view(
 
 def _segments_in_view(network: RoadNetwork, view_m: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Road segments (one per node pair, either direction) touching the view, and a class 0..2."""
-    tails = np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
+    tails = network.edge_tails
     heads = network.indices.astype(np.int64)
     low, high = np.minimum(tails, heads), np.maximum(tails, heads)
     _, first = np.unique(low * network.n_nodes + high, return_index=True)
@@ -861,7 +861,7 @@ def animate(
     Raises InputError for bad flags, an unknown plan or a bad scenario, before any file is written.
     """
     from sim.config import load_scenario, network_spec
-    from sim.model.simulate import build_world, simulate
+    from sim.model import build_world, simulate
     from sim.network.roads import load_network
 
     out = Path(out)

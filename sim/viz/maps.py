@@ -36,6 +36,7 @@ from sim.errors import InputError
 from sim.files import write_whole
 from sim.network.roads import RoadNetwork
 from sim.model.units import SECONDS_PER_MIN
+from sim.model.world import pool_key
 
 METRES_PER_DEG_LAT = 111_320.0
 KECAMATAN_CSV = Path(__file__).parent.parent / "data" / "jember_kecamatan.csv"
@@ -145,7 +146,7 @@ def plan_spots(scenario, world, plan_name: str) -> list[UnitSpot]:
     spots = []
     for index, group in enumerate(scenario.plan(plan_name).units):
         patrol = group.patrol
-        pool = world.road_pools.get((plan_name, index))
+        pool = world.road_pools.get(pool_key(group))
         if patrol.mode == "random" and pool:
             nodes, sites = tuple(pool), ("",) * len(pool)
         else:
@@ -210,13 +211,9 @@ class PlanLayer:
     legend: list[str]
 
 
-def _edge_tails(network: RoadNetwork) -> np.ndarray:
-    return np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
-
-
 def _drawn_edges(network: RoadNetwork) -> np.ndarray:
     """Edge ids to draw: one per road, i.e. a two-way road once (its tail < head direction)."""
-    tails, heads = _edge_tails(network), network.indices.astype(np.int64)
+    tails, heads = network.edge_tails, network.indices.astype(np.int64)
     keys = tails * network.n_nodes + heads
     has_reverse = np.isin(heads * network.n_nodes + tails, keys)
     return np.flatnonzero((tails < heads) | ~has_reverse)
@@ -227,7 +224,7 @@ def edge_bands(network: RoadNetwork, time_min: np.ndarray, bands_min: Sequence[f
 
     An edge takes the band of the later of its two end times, which is the same both ways.
     """
-    later_min = np.maximum(time_min[_edge_tails(network)], time_min[network.indices])
+    later_min = np.maximum(time_min[network.edge_tails], time_min[network.indices])
     return np.searchsorted(np.asarray(bands_min, float), later_min, side="left")
 
 
@@ -359,7 +356,7 @@ def _draw_roads(ax, network: RoadNetwork, bands: np.ndarray, n_bands: int, drawn
                 width_scale: float) -> None:
     from matplotlib.collections import LineCollection
 
-    tails = _edge_tails(network)[drawn]
+    tails = network.edge_tails[drawn]
     heads = network.indices[drawn]
     segments = np.stack([np.column_stack([network.lon[tails], network.lat[tails]]),
                          np.column_stack([network.lon[heads], network.lat[heads]])], axis=1)
@@ -626,7 +623,7 @@ def draw_map_png(scenario, world, plans: Sequence[str], out: Path, bands_min: Se
 
 def _polylines(network: RoadNetwork, drawn: np.ndarray) -> dict[str, list[list[int]]]:
     """The drawn roads chained into polylines of node indices, per road class (shorter than segments)."""
-    tails, heads = _edge_tails(network)[drawn], network.indices[drawn]
+    tails, heads = network.edge_tails[drawn], network.indices[drawn]
     classes = network.road_class[drawn]
     result: dict[str, list[list[int]]] = {}
     for k, name in enumerate(network.road_class_names):
@@ -1002,7 +999,7 @@ def parse_bands(text: str) -> tuple[float, ...]:
 def map_command(args: argparse.Namespace) -> MapResult:
     """``map SCENARIO --plan P [--compare P2] --out FILE.png|FILE.html [--bands ...] [--network ...]``."""
     from sim.config import load_scenario
-    from sim.model.simulate import build_world
+    from sim.model import build_world
     from sim.network.roads import load_network
 
     out = Path(args.out)

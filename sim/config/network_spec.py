@@ -1,0 +1,68 @@
+"""Where the road network comes from: the scenario's ``network:`` block and the ``--network`` flag."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sim.errors import InputError
+
+SOURCES = ("demo", "osm", "file")
+#: File name endings the file importer reads.
+OSM_XML_SUFFIXES = (".osm", ".osm.bz2")
+OSM_PBF_SUFFIXES = (".osm.pbf",)
+GRAPHML_SUFFIXES = (".graphml",)
+FILE_SUFFIXES = OSM_XML_SUFFIXES + OSM_PBF_SUFFIXES + GRAPHML_SUFFIXES
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """Where the road network comes from (the scenario's ``network:`` block)."""
+
+    source: str                                             # "demo" | "osm" | "file"
+    place: str | None = None                                # osm: a place name Nominatim knows
+    bbox: tuple[float, float, float, float] | None = None   # osm: west, south, east, north (degrees)
+    path: str | None = None                                 # file: .osm .osm.bz2 .osm.pbf .graphml
+    network_type: str = "drive"
+
+
+def check_bbox(bbox: Any) -> tuple[float, float, float, float]:
+    """The bbox as floats (west, south, east, north), or InputError if it is not one."""
+    try:
+        west, south, east, north = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise InputError(f"bbox must be four numbers [west, south, east, north], got {bbox!r}") from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise InputError(f"bbox {list(bbox)} is not [west, south, east, north] in degrees with west < east, south < north")
+    return west, south, east, north
+
+
+def network_spec_from_arg(value: str) -> NetworkSpec:
+    """The spec for a ``--network`` value: ``demo``, ``osm:PLACE``, ``osm:W,S,E,N`` or a file path.
+
+    Plain ``osm`` is an error here: it needs a place or bbox, which the scenario file gives.
+    """
+    text = value.strip()
+    if text == "demo":
+        return NetworkSpec("demo")
+    if text == "osm":
+        raise InputError(
+            "--network osm needs a place or a bbox: set network.place or network.bbox in the scenario, "
+            "or write --network 'osm:PLACE NAME' or --network osm:WEST,SOUTH,EAST,NORTH"
+        )
+    if text.startswith("osm:"):
+        where = text[4:].strip()
+        numbers = where.split(",")
+        if len(numbers) == 4:
+            try:
+                return NetworkSpec("osm", bbox=check_bbox(numbers))
+            except InputError:
+                pass  # not four numbers: a place name with commas ("Jember, Jawa Timur, ...")
+        if not where:
+            raise InputError("--network osm: needs a place name or a bbox after 'osm:'")
+        return NetworkSpec("osm", place=where)
+    if text.lower().endswith(FILE_SUFFIXES):
+        return NetworkSpec("file", path=text)
+    raise InputError(
+        f"unknown network {value!r}: use demo, osm:PLACE, osm:WEST,SOUTH,EAST,NORTH, "
+        f"or a path to a {', '.join(FILE_SUFFIXES)} file"
+    )
