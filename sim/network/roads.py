@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.config.network_spec import FILE_SUFFIXES, SOURCES, NetworkSpec, check_bbox, network_spec_from_arg
 from sim.errors import InputError
+from sim.network.geo import project_m
 from sim.files import write_text, write_whole
 
 if TYPE_CHECKING:
@@ -33,9 +34,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The one wording of the note every output made on a synthetic network carries.
+SYNTHETIC_NOTE = "synthetic road network, not real roads: it shows the method, not the place"
 #: Bumped whenever the arrays or their meaning change: old cache entries are then rebuilt.
 CACHE_FORMAT_VERSION = 1
-EARTH_RADIUS_M = 6_371_008.8
 # Zero-length edges exist in OSM (two nodes at one position); the routing needs times > 0.
 _MIN_LENGTH_M = 0.1
 _ARRAYS = ("node_osmid", "lon", "lat", "indptr", "indices", "travel_time_s", "length_m", "road_class")
@@ -157,7 +159,7 @@ class RoadNetwork:
 
     def nearest_node(self, lon: float, lat: float) -> tuple[int, float]:
         """(node index, distance m) of the node nearest to a point in degrees."""
-        x, y = _project(np.array([lon]), np.array([lat]), self._origin)
+        x, y = project_m(np.array([lon]), np.array([lat]), self._origin)
         dist, k = self._kdtree.query([x[0], y[0]])
         return int(k), float(dist)
 
@@ -197,14 +199,6 @@ class RoadNetwork:
         return {name: getattr(self, name) for name in _ARRAYS}
 
 
-def _project(lon: np.ndarray, lat: np.ndarray, origin: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Local equirectangular projection (m) around origin (lon, lat): within 0.1% over a regency."""
-    lon0, lat0 = origin
-    x = np.radians(lon - lon0) * np.cos(np.radians(lat0)) * EARTH_RADIUS_M
-    y = np.radians(lat - lat0) * EARTH_RADIUS_M
-    return x, y
-
-
 def _arrays_hash(arrays: dict[str, np.ndarray], class_names: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for name in _ARRAYS:
@@ -218,7 +212,7 @@ def _arrays_hash(arrays: dict[str, np.ndarray], class_names: Sequence[str]) -> s
 def _make_network(spec: NetworkSpec, arrays: dict[str, np.ndarray], meta: dict[str, Any], **extra: Any) -> RoadNetwork:
     west, east = float(arrays["lon"].min()), float(arrays["lon"].max())
     south, north = float(arrays["lat"].min()), float(arrays["lat"].max())
-    x_m, y_m = _project(arrays["lon"], arrays["lat"], ((west + east) / 2, (south + north) / 2))
+    x_m, y_m = project_m(arrays["lon"], arrays["lat"], ((west + east) / 2, (south + north) / 2))
     return RoadNetwork(
         spec=spec, x_m=x_m, y_m=y_m, **arrays,
         road_class_names=tuple(meta["road_class_names"]), synthetic=bool(meta["synthetic"]),
@@ -442,7 +436,7 @@ def snap_sites(network: RoadNetwork, sites: Sequence[Any], max_snap_m: float = 5
         lats.append(float(lat))
     if not ids:
         return {}
-    x, y = _project(np.array(lons), np.array(lats), network._origin)
+    x, y = project_m(np.array(lons), np.array(lats), network._origin)
     dist, nodes = network._kdtree.query(np.column_stack([x, y]))
     problems = [
         f"site {site_id} is {d:,.0f} m from the nearest road node (more than max_snap_m = {max_snap_m:g} m): "
