@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.config.scenario import Patrol, Scenario, choose_plans, load_scenario, network_spec, parse_override, scenario_hash
+from sim.plugins.patrols import Base, Circuit, Post, Random
+from sim.config import Scenario, choose_plans, load_scenario, network_spec, parse_override, scenario_hash
 from sim.plugins.dists import Lognormal, Triangular
 from sim.errors import InputError
 
@@ -122,14 +123,15 @@ def test_minimal_scenario_loads_with_the_right_values(tmp_path: Path) -> None:
 
     fixed = s.plan("fixed-posts")
     assert fixed.description == "a post and a circuit" and fixed.n_units == 2
-    assert fixed.units[0].patrol == Patrol("post", at="kpu_office")
-    assert fixed.units[1].patrol == Patrol("circuit", route=("kpu_office", "alun_alun"), dwell_min=10)
+    assert fixed.units[0].patrol == Post(at="kpu_office")
+    assert fixed.units[1].patrol == Circuit(route=("kpu_office", "alun_alun"), dwell_min=10)
     assert (fixed.units[1].type, fixed.units[1].count, fixed.units[1].base) == ("satpol_pp_car", 1, "polres")
     roaming = s.plan("roaming")
     assert roaming.n_units == 3
     # random patrol without a site list roams over every site, in file order
-    assert roaming.units[0].patrol == Patrol("random", dwell_min=5, sites=("kpu_office", "alun_alun", "polres"))
-    assert roaming.units[1].patrol == Patrol("base")
+    assert roaming.units[0].patrol == Random(dwell_min=5)  # sites: None, every site
+    assert roaming.units[0].patrol.sites_visited("polres", s) == ("kpu_office", "alun_alun", "polres")
+    assert roaming.units[1].patrol == Base()
 
     assert (s.dispatch.policy, s.dispatch.queue, s.dispatch.after_service) == ("nearest", "fifo", "resume")
     assert s.raw == yaml.safe_load(MINIMAL)
@@ -153,7 +155,7 @@ def test_unquoted_date_time_is_read(tmp_path: Path) -> None:
 def test_random_patrol_over_road_nodes(tmp_path: Path) -> None:
     text = edit(MINIMAL, "{mode: random, dwell_min: 5}", "{mode: random, road_nodes: 40, radius_km: 3}")
     patrol = load_scenario(write(tmp_path, text)).plan("roaming").units[0].patrol
-    assert (patrol.road_nodes, patrol.radius_km, patrol.sites, patrol.dwell_min) == (40, 3, (), 0.0)
+    assert (patrol.road_nodes, patrol.radius_km, patrol.sites, patrol.dwell_min) == (40, 3, None, 0.0)
 
 
 def test_unknown_plan_name_suggests(tmp_path: Path) -> None:
@@ -194,16 +196,16 @@ CASES = [
      "greater than or equal to 0"),
     ("unknown dist", "dist: lognormal,", "dist: lognormol,", "lognormol", "disturbances[0].on_scene_min.dist",
      "'fixed', 'exponential', 'lognormal', 'uniform' or 'triangular'"),
-    ("missing dist parameter", "mean: 40, sd: 20}", "mean: 40}", "mean: 40}", "disturbances[0].on_scene_min",
-     "dist 'lognormal' needs 'sd'"),
+    ("missing dist parameter", "mean: 40, sd: 20}", "mean: 40}", "mean: 40}", "disturbances[0].on_scene_min.sd",
+     "missing (required)"),
     ("parameter of another dist", "{dist: lognormal, mean: 40, sd: 20}", "{dist: exponential, mean: 40, sd: 20}",
-     "exponential", "disturbances[0].on_scene_min.sd", "'sd' is not a parameter of dist 'exponential'"),
+     "exponential", "disturbances[0].on_scene_min.sd", "'sd' is only for dist lognormal, not exponential"),
     ("unknown dist parameter", "mean: 40, sd: 20}", "mean: 40, sd: 20, shape: 2}", "shape",
      "disturbances[0].on_scene_min.shape", "unknown key 'shape'"),
     ("non-positive mean", "mean: 40, sd: 20}", "mean: 0, sd: 20}", "mean: 0", "disturbances[0].on_scene_min.mean",
-     "must be > 0"),
+     "greater than 0, got 0"),
     ("triangular mode outside", "mode: 60, high: 120", "mode: 160, high: 120", "mode: 160",
-     "disturbances[1].on_scene_min.mode", "between low and high"),
+     "disturbances[1].on_scene_min.mode", "must lie between low (30) and high (120), got 160"),
     ("too many units required", "units_required: 2", "units_required: 3", "units_required: 3",
      "disturbances[1].units_required",
      "disturbance type 'crowd_unrest' needs 3 units but plan 'fixed-posts' has only 2"),
@@ -218,7 +220,7 @@ CASES = [
     ("at on a circuit", "mode: circuit,", "mode: circuit, at: kpu_office,", "mode: circuit",
      "plans[0].units[1].patrol.at", "'at' is only for mode post, not circuit"),
     ("post without at", "{mode: post, at: kpu_office}", "{mode: post}", "mode: post",
-     "plans[0].units[0].patrol", "mode post needs 'at'"),
+     "plans[0].units[0].patrol.at", "missing (required)"),
     ("random with sites and road nodes", "{mode: random, dwell_min: 5}",
      "{mode: random, sites: [polres], road_nodes: 10}", "mode: random", "plans[1].units[0].patrol",
      "either 'sites' or 'road_nodes'"),
@@ -475,3 +477,79 @@ def test_sha256_is_stable_unless_a_value_changes(tmp_path: Path) -> None:
     assert load_scenario(write(tmp_path, MINIMAL, "a.yaml"), {"replications": 4}).sha256 != base
     changed = MINIMAL.replace("rate_per_hour: 0.15", "rate_per_hour: 0.16")
     assert load_scenario(write(tmp_path, changed, "c.yaml")).sha256 != base
+
+
+# --- YAML as read by ruamel.yaml (YAML 1.2) -------------------------------------------------
+
+
+def test_a_merge_key_may_be_overridden(tmp_path: Path) -> None:
+    text = edit(MINIMAL, "  - name: roaming\n    units:\n",
+                "  - name: roaming\n    units:\n      - &car {type: polri_car, count: 1, base: polres, patrol: {mode: base}}\n"
+                "      - {<<: *car, type: satpol_pp_car}\n")
+    plan = load_scenario(write(tmp_path, text)).plan("roaming")
+    assert [(g.type, g.count) for g in plan.units[:2]] == [("polri_car", 1), ("satpol_pp_car", 1)]
+
+
+def test_numbers_are_read_as_yaml_1_2(tmp_path: Path) -> None:
+    assert parse_override("x=010") == ("x", 10)      # YAML 1.1 would read octal 8
+    assert parse_override("x=yes") == ("x", "yes")   # YAML 1.1 would read true
+    s = load_scenario(write(tmp_path, edit(MINIMAL, "seed: 7", "seed: 010")))
+    assert s.seed == 10
+
+
+def test_an_alias_bomb_is_refused_without_expanding_it(tmp_path: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8))
+    file = write(tmp_path, bomb)
+    (problem,) = problems_of(file)
+    assert problem.startswith(f"{file}: more than 1,000,000 values once aliases are expanded")
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    file = write(tmp_path, "a: " + "[" * 100 + "]" * 100 + "\n")
+    (problem,) = problems_of(file)
+    assert problem.startswith(f"{file}:1: nested more than 64 levels deep")
+
+
+def test_every_duplicate_key_is_named_with_its_path_and_both_lines(tmp_path: Path) -> None:
+    text = edit(MINIMAL, "  duration_hours: 24\n", "  duration_hours: 24\n  duration_hours: 48\n")
+    text = edit(text, "seed: 7\n", "seed: 7\nseed: 8\n")
+    file = write(tmp_path, text)
+    first, second = line_of(text, "duration_hours: 24"), line_of(text, "seed: 7")
+    assert problems_of(file) == [
+        f"{file}:{first + 1}: clock.duration_hours: duplicate key 'duration_hours' (also on line {first})",
+        f"{file}:{second + 1}: seed: duplicate key 'seed' (also on line {second})",
+    ]
+
+
+# --- a scenario given as data (Study(dict), plans built in code) ---------------------------
+
+
+def test_a_scenario_given_as_data_loads_like_the_file(tmp_path: Path) -> None:
+    file = write(tmp_path, MINIMAL)
+    from_file = load_scenario(file)
+    from_data = load_scenario(yaml.safe_load(MINIMAL))
+    assert from_data.model_dump() == from_file.model_dump() and from_data.sha256 == from_file.sha256
+    assert from_data.source_path is None
+
+
+def test_problems_in_data_name_the_path_without_a_line() -> None:
+    data = yaml.safe_load(MINIMAL)
+    data["plans"][0]["units"][0]["patrol"]["at"] = "kpu_ofice"
+    data["seed"] = -1
+    with pytest.raises(InputError) as info:
+        load_scenario(data)
+    assert info.value.problems == [
+        "scenario: seed: input should be greater than or equal to 0, got -1",
+        "scenario: plans[0].units[0].patrol.at: unknown site 'kpu_ofice'; did you mean 'kpu_office'?",
+    ]
+
+
+def test_the_validated_scenario_is_frozen(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, MINIMAL))
+    with pytest.raises(Exception, match="frozen"):
+        s.seed = 8  # type: ignore[misc]
+    with pytest.raises(Exception, match="frozen"):
+        s.plans[0].units[0].patrol.at = "polres"  # type: ignore[misc]

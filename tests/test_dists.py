@@ -6,7 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.plugins.dists import Exponential, Fixed, Lognormal, Triangular, Uniform, dist_from_dict
+from pydantic import TypeAdapter, ValidationError
+
+from sim.plugins.dists import DISTS, Exponential, Fixed, Lognormal, Triangular, Uniform, dist_from_dict, dist_union
 
 N = 200_000
 Z999 = 3.2905  # two-sided 99.9% normal quantile
@@ -73,3 +75,32 @@ def test_samples_are_floats_in_range_and_reproducible() -> None:
 )
 def test_dist_from_dict(spec, expected) -> None:
     assert dist_from_dict(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "says"),
+    [
+        ({"dist": "fixed", "value": -1}, "value", "greater than or equal to 0"),
+        ({"dist": "exponential", "mean": 0}, "mean", "greater than 0"),
+        ({"dist": "lognormal", "mean": 40, "sd": 0}, "sd", "greater than 0"),
+        ({"dist": "uniform", "low": 25, "high": 5}, "high", "must be > low (25), got 5"),
+        ({"dist": "triangular", "low": 30, "mode": 160, "high": 120}, "mode", "between low (30) and high (120)"),
+        ({"dist": "lognormal", "mean": 40}, "sd", "Field required"),
+        ({"dist": "exponential", "mean": 40, "sd": 2}, "sd", "Extra inputs"),
+        ({"dist": "exponential", "mean": "40"}, "mean", "valid number"),
+    ],
+)
+def test_each_distribution_checks_its_own_parameters(spec, field, says) -> None:
+    with pytest.raises(ValidationError) as caught:
+        dist_from_dict(spec)
+    (error,) = caught.value.errors()
+    assert error["loc"] == (field,) and says in error["msg"]
+
+
+def test_every_registered_distribution_is_accepted_by_the_scenario_schema() -> None:
+    union = TypeAdapter(dist_union())
+    for name, cls in DISTS.items():
+        params = {"fixed": [3], "exponential": [3], "lognormal": [3, 1], "uniform": [1, 3],
+                  "triangular": [1, 2, 3]}[name]
+        built = cls(*params)
+        assert union.validate_python(built.model_dump()) == built

@@ -265,7 +265,7 @@ def test_a_circuit_over_sites_on_one_road_node_stands_there_instead_of_spinning(
 def test_a_leg_never_ends_before_it_starts():
     """A unit sent off a hair before the end of its street: late in a week-long run the clock's
     rounding must not put the end of its leg before now (SimPy refuses a negative delay)."""
-    from sim.model.units import Leg
+    from sim.model.movement import Leg
 
     rng = np.random.default_rng(0)
     for _ in range(20_000):

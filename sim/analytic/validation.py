@@ -17,7 +17,7 @@ from sim.errors import InputError
 from sim.analytic.hypercube import HypercubeInput, HypercubeResult, preference_from_travel, solve
 from sim.model.incidents import MIN_PER_HOUR, hour_of_day
 from sim.model import World, simulate, unit_ids
-from sim.model.units import SECONDS_PER_MIN
+from sim.model.movement import SECONDS_PER_MIN
 
 MAX_EXACT_UNITS = 15  # 2^15 states: the exact model's limit (seconds, ~100 MB)
 SERVICE_TOLERANCE = 1e-10  # relative change of every service rate that ends the fixed point
@@ -49,15 +49,15 @@ def _profile_mean(scenario, profile: tuple[float, ...] | None) -> float:
 
 def _units(scenario, plan) -> tuple[list[str], list[str], list[float]]:
     """Unit ids, where each stands, and speed factors, in the simulation's unit order."""
-    roving = [f"{g.type} x{g.count} ({g.patrol.mode})" for g in plan.units if g.patrol.mode not in ("post", "base")]
+    roving = [f"{g.type} x{g.count} ({g.patrol.mode})" for g in plan.units if g.patrol.standing_site(g.base) is None]
     if roving:
         raise InputError(
             f"hypercube: plan '{plan.name}' has units that move ({', '.join(roving)}); the hypercube "
-            "model needs every unit to stay at a post or base"
+            "model needs every unit to stand still when free (a post or the base)"
         )
     sites, speed = [], []
     for group in plan.units:
-        sites += [group.patrol.at if group.patrol.mode == "post" else group.base] * group.count
+        sites += [group.patrol.standing_site(group.base)] * group.count
         speed += [scenario.unit_types[group.type].speed_factor] * group.count
     return unit_ids(plan), sites, speed
 

@@ -1,11 +1,10 @@
-"""The scenario file: read, validate, override; the validated, frozen ``Scenario``."""
-from sim.config.scenario import (
-    Scenario,
-    choose_plans,
-    load_scenario,
-    network_spec,
-    parse_override,
-    scenario_hash,
-)
+"""The scenario: read (YAML file or data), override, validate; the frozen ``Scenario`` the package reads.
 
-__all__ = ["Scenario", "choose_plans", "load_scenario", "network_spec", "parse_override", "scenario_hash"]
+Modules, in the order data flows: ``yaml_reader`` (YAML with lines) -> ``overrides`` (``--set``)
+-> ``schema`` (the pydantic models, which are also the validated scenario) and ``checks`` (rules
+between parts) -> ``load`` (both passes, every problem reported at once via ``problems``).
+"""
+from sim.config.load import choose_plans, load_scenario, network_spec, parse_override, scenario_hash
+from sim.config.schema import Plan, Scenario
+
+__all__ = ["Plan", "Scenario", "choose_plans", "load_scenario", "network_spec", "parse_override", "scenario_hash"]

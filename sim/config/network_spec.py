@@ -1,12 +1,14 @@
 """Where the road network comes from: the scenario's ``network:`` block and the ``--network`` flag."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from sim.errors import InputError
+from sim.plugins.base import Spec, Tuple
 
-SOURCES = ("demo", "osm", "file")
 #: File name endings the file importer reads.
 OSM_XML_SUFFIXES = (".osm", ".osm.bz2")
 OSM_PBF_SUFFIXES = (".osm.pbf",)
@@ -14,15 +16,20 @@ GRAPHML_SUFFIXES = (".graphml",)
 FILE_SUFFIXES = OSM_XML_SUFFIXES + OSM_PBF_SUFFIXES + GRAPHML_SUFFIXES
 
 
-@dataclass(frozen=True)
-class NetworkSpec:
-    """Where the road network comes from (the scenario's ``network:`` block)."""
+class NetworkSpec(Spec):
+    """Where the road network comes from: the scenario's ``network:`` block, or ``--network``.
 
-    source: str                                             # "demo" | "osm" | "file"
-    place: str | None = None                                # osm: a place name Nominatim knows
-    bbox: tuple[float, float, float, float] | None = None   # osm: west, south, east, north (degrees)
-    path: str | None = None                                 # file: .osm .osm.bz2 .osm.pbf .graphml
+    In code the source may come first: ``NetworkSpec("osm", place="Jember")``.
+    """
+
+    source: Literal["demo", "osm", "file"]
+    place: str | None = None                # osm: a place name Nominatim knows
+    bbox: Annotated[Tuple[float], Field(min_length=4, max_length=4)] | None = None  # osm: W, S, E, N (degrees)
+    path: str | None = None                 # file: .osm .osm.bz2 .osm.pbf .graphml
     network_type: str = "drive"
+
+    def __init__(self, source: str | None = None, /, **fields: Any):
+        super().__init__(**({"source": source} if source is not None else {}), **fields)
 
 
 def check_bbox(bbox: Any) -> tuple[float, float, float, float]:
@@ -66,3 +73,9 @@ def network_spec_from_arg(value: str) -> NetworkSpec:
         f"unknown network {value!r}: use demo, osm:PLACE, osm:WEST,SOUTH,EAST,NORTH, "
         f"or a path to a {', '.join(FILE_SUFFIXES)} file"
     )
+
+
+def resolve_network_path(path: str, folder: Path) -> Path:
+    """A network file path as given in a scenario, relative to the scenario file's folder."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (folder / p).resolve()

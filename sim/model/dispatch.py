@@ -1,44 +1,36 @@
-"""Dispatch: the nearest free units to each incident; a queue when none is free."""
+"""The dispatcher: sends units to incidents by the scenario's policy, keeps the queue of incidents
+still short of units in the order of its queue discipline, and escalates unanswered incidents."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import simpy
 
-from sim.model.incidents import Incident
-from sim.model.units import Unit
+from sim.plugins.dispatch import POLICIES, QUEUE_DISCIPLINES
+
+if TYPE_CHECKING:
+    from sim.model.incidents import Incident
+    from sim.model.units import Unit
 
 
 class Dispatcher:
     """Sends units to incidents and keeps the queue of incidents still short of units.
 
     Invariant: while the queue holds an incident, no unit is free (a freed unit takes the
-    head of the queue at once), so 'nearest free unit' only matters for new incidents and
-    for escalations.
+    head of the queue at once), so the policy only matters for new incidents and escalations.
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        units: Sequence[Unit],
-        site_node: dict[str, int],
-        queue_policy: str,
-    ):
+    def __init__(self, env: simpy.Environment, units: Sequence[Unit], policy: str, queue: str):
         self.env = env
         self.units = list(units)
-        self.site_node = site_node
+        self.policy = POLICIES[policy]()
+        self.queue_key = QUEUE_DISCIPLINES[queue]
         self.queue: list[Incident] = []
-        self._priority_first = queue_policy == "priority"
         self.unanswered = 0  # incidents not yet fully staffed on scene
         self.all_answered: simpy.Event | None = None  # set by the model while draining
         for unit in self.units:
-            unit.dispatcher = self
-
-    def _queue_key(self, incident: Incident) -> tuple:
-        created = incident.spec.t_created_min
-        if self._priority_first:
-            return (incident.stage.priority, created, incident.spec.incident_id)
-        return (created, incident.spec.incident_id)
+            unit.on_arrival = self.arrived
+            unit.on_departure = self.left
 
     def _send(self, unit: Unit, incident: Incident) -> None:
         if incident.t_first_dispatch_min is None:
@@ -48,12 +40,10 @@ class Dispatcher:
         unit.assign(incident)
 
     def _staff(self, incident: Incident) -> None:
-        """Send the nearest free units the incident still lacks; queue it if that is not enough."""
-        missing = incident.units_missing
-        if missing > 0:
-            dest = self.site_node[incident.spec.site]
-            free = [(unit.eta_min(dest), i, unit) for i, unit in enumerate(self.units) if unit.free]
-            for _, _, unit in sorted(free, key=lambda item: item[:2])[:missing]:
+        """Send the units the policy chooses; queue the incident if that is not enough."""
+        if incident.units_missing > 0:
+            free = [unit for unit in self.units if unit.free]
+            for unit in self.policy.choose(incident, free, self.env.now)[:incident.units_missing]:
                 self._send(unit, incident)
         if incident.units_missing > 0:
             if incident not in self.queue:
@@ -97,7 +87,7 @@ class Dispatcher:
         """A unit finished on scene and is free: it takes the head of the queue, if any."""
         incident.units_left += 1
         if self.queue:
-            self.queue.sort(key=self._queue_key)
+            self.queue.sort(key=self.queue_key)
             head = self.queue[0]
             self._send(unit, head)
             if head.units_missing <= 0:

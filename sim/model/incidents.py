@@ -49,6 +49,7 @@ class Incident:
 
     spec: IncidentSpec
     counted: bool
+    node: int  # road node of its site
     stage_index: int = 0
     units_sent: int = 0
     units_arrived: int = 0

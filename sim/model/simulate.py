@@ -4,30 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-import numpy as np
 import simpy
 
 from sim.model.dispatch import Dispatcher
 from sim.model.incidents import MIN_PER_HOUR, Incident, IncidentSpec, draw_incidents
-from sim.model.units import PatrolRoute, Unit
-from sim.model.world import World, pool_key
+from sim.model.units import Unit
+from sim.model.world import World
 from sim.streams import STREAM_ARRIVALS, STREAM_ON_SCENE, STREAM_PATROL, STREAM_SITES, stream
 
 if TYPE_CHECKING:
     from sim.config import Scenario
-
-
-def _patrol(world: World, group) -> PatrolRoute:
-    patrol = group.patrol
-    node = world.site_node
-    if patrol.mode == "post":
-        return PatrolRoute("post", (node[patrol.at],))
-    if patrol.mode == "circuit":
-        return PatrolRoute("circuit", tuple(node[s] for s in patrol.route), patrol.dwell_min)
-    if patrol.mode == "random":
-        pool = world.road_pools.get(pool_key(group)) or tuple(node[s] for s in patrol.sites)
-        return PatrolRoute("random", pool, patrol.dwell_min)
-    return PatrolRoute("base")
 
 
 def unit_ids(plan) -> list[str]:
@@ -77,9 +63,9 @@ def simulate(
     env = simpy.Environment()
     units: list[Unit] = []
     ids = iter(unit_ids(plan))
-    for group_index, group in enumerate(plan.units):
+    for group in plan.units:
         unit_type = scenario.unit_types[group.type]
-        patrol = _patrol(world, group)
+        patrol = world.route(group)
         for _ in range(group.count):
             units.append(
                 Unit(
@@ -99,8 +85,9 @@ def simulate(
                     trace=[] if trace else None,
                 )
             )
-    dispatcher = Dispatcher(env, units, world.site_node, scenario.dispatch.queue)
-    incidents = [Incident(spec, counted=spec.t_created_min >= warmup_min) for spec in specs]
+    dispatcher = Dispatcher(env, units, scenario.dispatch.policy, scenario.dispatch.queue)
+    incidents = [Incident(spec, counted=spec.t_created_min >= warmup_min, node=world.site_node[spec.site])
+                 for spec in specs]
 
     def report_incidents():
         for incident in incidents:

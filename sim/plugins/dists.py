@@ -1,21 +1,64 @@
-"""Small duration distributions (minutes), ciw style: one ``sample(rng)`` method each.
+"""Duration distributions (minutes), ciw style: each validates its own parameters and has
+``sample(rng)`` and ``mean``.
 
-Parameters are validated by ``sim.config`` on the way in; the constructors here trust them.
+A plug-in point: a new distribution is one class here with a ``dist`` literal, registered with
+``@register``; the scenario schema accepts it at once (``on_scene_min: {dist: NAME, ...}``).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
+from pydantic import Field, ValidationInfo, field_validator
+
+from sim.plugins.base import Spec
+
+#: scenario name of each distribution -> its class
+DISTS: dict[str, type[Dist]] = {}
+
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
 
 
-@dataclass(frozen=True)
-class Fixed:
+class Dist(Spec):
+    """A distribution of durations in minutes; each class also has ``mean`` (a field or a property).
+
+    In code the parameters may be given in order: ``Lognormal(40, 20)``, ``Triangular(30, 60, 120)``.
+    """
+
+    dist: str
+    PARAMS: ClassVar[tuple[str, ...]] = ()  # the parameters, in the order of positional arguments
+
+    def __init__(self, *args: float, **kwargs: Any):
+        super().__init__(**dict(zip(self.PARAMS, args)), **kwargs)
+
+    def sample(self, rng: np.random.Generator) -> float:
+        raise NotImplementedError
+
+
+def register(cls: type[Dist]) -> type[Dist]:
+    """Add a distribution class to ``DISTS`` under the value of its ``dist`` literal."""
+    (name,) = cls.model_fields["dist"].annotation.__args__  # type: ignore[union-attr]
+    DISTS[name] = cls
+    return cls
+
+
+def _above(field: str, value: float, info: ValidationInfo) -> float:
+    """``value`` if it is above the already validated ``field``; else a ValueError naming both."""
+    low = info.data.get(field)
+    if low is not None and not value > low:
+        raise ValueError(f"must be > {field} ({low:g}), got {value:g}")
+    return value
+
+
+@register
+class Fixed(Dist):
     """Always ``value`` minutes."""
 
-    value: float
+    dist: Literal["fixed"] = "fixed"
+    PARAMS: ClassVar[tuple[str, ...]] = ("value",)
+    value: NonNegative
 
     @property
     def mean(self) -> float:
@@ -25,45 +68,56 @@ class Fixed:
         return float(self.value)
 
 
-@dataclass(frozen=True)
-class Exponential:
+@register
+class Exponential(Dist):
     """Exponential with the given ``mean`` (minutes)."""
 
-    mean: float
+    dist: Literal["exponential"] = "exponential"
+    PARAMS: ClassVar[tuple[str, ...]] = ("mean",)
+    mean: Positive
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.exponential(self.mean))
 
 
-@dataclass(frozen=True)
-class Lognormal:
+@register
+class Lognormal(Dist):
     """Lognormal given by the ``mean`` and ``sd`` of the variable itself (minutes).
 
     ``mu`` and ``sigma`` are the parameters of the underlying normal:
     sigma² = ln(1 + sd²/mean²), mu = ln(mean) − sigma²/2.
     """
 
-    mean: float
-    sd: float
-    mu: float = field(init=False, repr=False)
-    sigma: float = field(init=False, repr=False)
+    dist: Literal["lognormal"] = "lognormal"
+    PARAMS: ClassVar[tuple[str, ...]] = ("mean", "sd")
+    mean: Positive
+    sd: Annotated[float, Field(gt=0, description="for no spread use dist fixed")]
 
-    def __post_init__(self) -> None:
-        sigma2 = math.log1p((self.sd / self.mean) ** 2)
-        # frozen dataclass: derived fields are set once here, through object.__setattr__
-        object.__setattr__(self, "sigma", math.sqrt(sigma2))
-        object.__setattr__(self, "mu", math.log(self.mean) - sigma2 / 2.0)
+    @property
+    def sigma(self) -> float:
+        return math.sqrt(math.log1p((self.sd / self.mean) ** 2))
+
+    @property
+    def mu(self) -> float:
+        return math.log(self.mean) - math.log1p((self.sd / self.mean) ** 2) / 2.0
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.lognormal(self.mu, self.sigma))
 
 
-@dataclass(frozen=True)
-class Uniform:
+@register
+class Uniform(Dist):
     """Uniform on [``low``, ``high``) minutes."""
 
-    low: float
+    dist: Literal["uniform"] = "uniform"
+    PARAMS: ClassVar[tuple[str, ...]] = ("low", "high")
+    low: NonNegative
     high: float
+
+    @field_validator("high")
+    @classmethod
+    def _high_above_low(cls, value: float, info: ValidationInfo) -> float:
+        return _above("low", value, info)
 
     @property
     def mean(self) -> float:
@@ -73,13 +127,28 @@ class Uniform:
         return float(rng.uniform(self.low, self.high))
 
 
-@dataclass(frozen=True)
-class Triangular:
+@register
+class Triangular(Dist):
     """Triangular on [``low``, ``high``] minutes with its peak at ``mode``."""
 
-    low: float
-    mode: float
+    dist: Literal["triangular"] = "triangular"
+    PARAMS: ClassVar[tuple[str, ...]] = ("low", "mode", "high")
+    low: NonNegative
     high: float
+    mode: float  # after low and high, so that its check sees both
+
+    @field_validator("high")
+    @classmethod
+    def _high_above_low(cls, value: float, info: ValidationInfo) -> float:
+        return _above("low", value, info)
+
+    @field_validator("mode")
+    @classmethod
+    def _mode_inside(cls, value: float, info: ValidationInfo) -> float:
+        low, high = info.data.get("low"), info.data.get("high")
+        if low is not None and high is not None and not low <= value <= high:
+            raise ValueError(f"must lie between low ({low:g}) and high ({high:g}), got {value:g}")
+        return value
 
     @property
     def mean(self) -> float:
@@ -89,29 +158,11 @@ class Triangular:
         return float(rng.triangular(self.low, self.mode, self.high))
 
 
-Dist = Union[Fixed, Exponential, Lognormal, Uniform, Triangular]
-
-#: scenario name of each distribution -> its class; the parameter names are the field names
-DISTS: dict[str, type[Dist]] = {
-    "fixed": Fixed,
-    "exponential": Exponential,
-    "lognormal": Lognormal,
-    "uniform": Uniform,
-    "triangular": Triangular,
-}
-
-#: parameters each distribution takes, in the order of its constructor
-PARAMS: dict[str, tuple[str, ...]] = {
-    "fixed": ("value",),
-    "exponential": ("mean",),
-    "lognormal": ("mean", "sd"),
-    "uniform": ("low", "high"),
-    "triangular": ("low", "mode", "high"),
-}
+def dist_union() -> Any:
+    """The schema type of a distribution field: one of ``DISTS``, chosen by its ``dist`` key."""
+    return Annotated[Union[tuple(DISTS.values())], Field(discriminator="dist")]
 
 
-def dist_from_dict(d: Mapping[str, object]) -> Dist:
-    """The distribution described by ``{dist: NAME, PARAM: value, ...}`` (already validated)."""
-    name = str(d["dist"])
-    params = {key: float(d[key]) for key in PARAMS[name]}  # type: ignore[arg-type]
-    return DISTS[name](**params)
+def dist_from_dict(d: dict[str, Any]) -> Dist:
+    """The distribution described by ``{dist: NAME, PARAM: value, ...}`` (validated here)."""
+    return DISTS[str(d["dist"])].model_validate(d)

@@ -1,0 +1,167 @@
+"""The rules the schema cannot express: ids that exist and are unique, keys that fit together.
+
+They read the data as run (not the validated model), defensively, so that they still report
+what they can when the schema found the structure broken (the schema reports the types).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from sim.config.network_spec import resolve_network_path
+from sim.config.problems import Report, suggest
+from sim.config.yaml_reader import YamlPath
+from sim.plugins.patrols import PATROL_MODES
+
+#: Paths whose problems these checks report (with more to say than the schema): the schema's
+#: findings there are dropped. None matches any index.
+OWN_PATHS: tuple[YamlPath, ...] = (("disturbances", None, "sites"),)  # type: ignore[assignment]
+
+
+def _number(value: Any) -> bool:
+    """A finite int or float (YAML's true/false are bools, not numbers)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _items(section: Any) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, item) for i, item in enumerate(section) if isinstance(item, dict)] \
+        if isinstance(section, list) else []
+
+
+class Checks:
+    """The rules pydantic cannot express: ids that exist and are unique, keys that fit together."""
+
+    def __init__(self, data: dict[str, Any], report: Report, folder: Path):
+        self.data = data
+        self.report = report
+        self.folder = folder
+        self.site_ids: list[str] | None = None
+        self.dist_types: list[str] | None = None
+
+    def run(self) -> None:
+        self.site_ids = self._unique_ids("sites", "id", "site id")
+        self.dist_types = self._unique_ids("disturbances", "type", "disturbance type")
+        self._unique_ids("plans", "name", "plan name")
+        self._network()
+        self._clock()
+        for i, dist in _items(self.data.get("disturbances")):
+            self._disturbance(("disturbances", i), dist)
+        unit_types = self.data.get("unit_types")
+        type_names = [k for k in unit_types if isinstance(k, str)] \
+            if isinstance(unit_types, dict) else None
+        for i, plan in _items(self.data.get("plans")):
+            self._plan(("plans", i), plan, type_names)
+
+    def _ref(self, path: YamlPath, value: Any, known: list[str] | None, kind: str) -> None:
+        """Report ``value`` if it is a name that is not among ``known``."""
+        if known is not None and isinstance(value, str) and value not in known:
+            self.report.at(path, f"unknown {kind} '{value}'" + suggest(value, known))
+
+    def _unique_ids(self, section: str, key: str, kind: str) -> list[str] | None:
+        if not isinstance(self.data.get(section), list):
+            return None
+        seen: dict[str, int] = {}
+        for i, item in _items(self.data[section]):
+            value = item.get(key)
+            if not isinstance(value, str):
+                continue
+            if value in seen:
+                self.report.at((section, i, key), f"duplicate {kind} '{value}' "
+                                                  f"(also {section}[{seen[value]}])")
+            else:
+                seen[value] = i
+        return list(seen)
+
+    def _network(self) -> None:
+        net = self.data.get("network")
+        if not isinstance(net, dict):
+            return
+        source = net.get("source")
+        if source == "osm" and net.get("place") is None and net.get("bbox") is None:
+            self.report.at(("network", "source"), "source osm needs 'place' or 'bbox'")
+        if source == "file":
+            path = net.get("path")
+            if path is None:
+                self.report.at(("network", "source"), "source file needs 'path'")
+            elif isinstance(path, str) and not resolve_network_path(path, self.folder).exists():
+                self.report.at(("network", "path"),
+                               f"file not found: {resolve_network_path(path, self.folder)}")
+        bbox = net.get("bbox")
+        if isinstance(bbox, list) and len(bbox) == 4 and all(map(_number, bbox)):
+            west, south, east, north = bbox
+            if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+                self.report.at(("network", "bbox"), "expected [west, south, east, north] in "
+                                                    "degrees with west < east and south < north")
+
+    def _clock(self) -> None:
+        clock = self.data.get("clock")
+        if not isinstance(clock, dict):
+            return
+        duration, warmup = clock.get("duration_hours"), clock.get("warmup_hours", 0)
+        # a duration <= 0 is reported by pass 1 already
+        if _number(duration) and _number(warmup) and 0 < duration <= warmup:
+            self.report.at(("clock", "warmup_hours"), f"warmup_hours ({warmup}) must be "
+                                                      f"shorter than duration_hours ({duration})")
+
+    def _disturbance(self, path: YamlPath, dist: dict[str, Any]) -> None:
+        weights = dist.get("sites", "all")
+        if isinstance(weights, dict):
+            if not weights:
+                self.report.at(path + ("sites",), "no sites: give 'all' or site ids with weights")
+            for site, weight in weights.items():
+                self._ref(path + ("sites", site), site, self.site_ids, "site")
+                if not _number(weight) or weight <= 0:
+                    self.report.at(path + ("sites", site),
+                                   f"weight must be a positive number, got {weight!r}")
+        elif weights != "all":
+            self.report.at(path + ("sites",), "expected 'all' or a mapping of site id to "
+                                              f"weight such as {{alun_alun: 2}}, got {weights!r}")
+        profile = dist.get("hourly_profile")
+        if isinstance(profile, list):
+            if len(profile) != 24:
+                self.report.at(path + ("hourly_profile",), "needs exactly 24 numbers (one per "
+                                                           f"hour from 00:00), got {len(profile)}")
+            elif all(_number(x) and x == 0 for x in profile):
+                self.report.at(path + ("hourly_profile",), "all 24 values are zero")
+        escalation = dist.get("escalation")
+        if isinstance(escalation, dict):
+            target = escalation.get("to")
+            if target is not None and target == dist.get("type"):
+                self.report.at(path + ("escalation", "to"), "a disturbance type cannot "
+                                                            "escalate to itself")
+            else:
+                self._ref(path + ("escalation", "to"), target, self.dist_types,
+                          "disturbance type")
+
+    def _plan(self, path: YamlPath, plan: dict[str, Any], type_names: list[str] | None) -> None:
+        total: int | None = 0
+        for j, group in _items(plan.get("units")):
+            where = path + ("units", j)
+            self._ref(where + ("type",), group.get("type"), type_names, "unit type")
+            self._ref(where + ("base",), group.get("base"), self.site_ids, "site")
+            if isinstance(group.get("patrol"), dict):
+                self._patrol(where + ("patrol",), group["patrol"])
+            count = group.get("count")
+            valid = isinstance(count, int) and not isinstance(count, bool) and count >= 1
+            total = total + count if valid and total is not None else None
+        if not isinstance(plan.get("units"), list) or total is None:
+            return  # the unit count is unknown: pass 1 reports why
+        for i, dist in _items(self.data.get("disturbances")):
+            needed = dist.get("units_required", 1)
+            if isinstance(needed, int) and needed > total:
+                self.report.at(("disturbances", i, "units_required"),
+                               f"disturbance type '{dist.get('type')}' needs {needed} units "
+                               f"but plan '{plan.get('name')}' has only {total}")
+
+    def _patrol(self, path: YamlPath, patrol: dict[str, Any]) -> None:
+        mode = PATROL_MODES.get(patrol.get("mode"))  # type: ignore[arg-type]
+        if mode is None:
+            return  # the schema reports the unknown mode
+        for key in mode.SITE_KEYS:
+            value = patrol.get(key)
+            if isinstance(value, list):
+                for k, site in enumerate(value):
+                    self._ref(path + (key, k), site, self.site_ids, "site")
+            else:
+                self._ref(path + (key,), value, self.site_ids, "site")

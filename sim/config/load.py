@@ -1,0 +1,103 @@
+"""Loading a scenario: read (file or data), apply overrides, validate in two passes, freeze.
+
+Both passes always run and every problem is reported at once in one ``InputError``, each as
+``FILE:LINE: yaml.path: message``: the schema (structure, types, ranges, the plug-ins' own
+rules), then the cross-checks (ids that exist, units required against fleets).
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.config.checks import OWN_PATHS, Checks
+from sim.config.network_spec import NetworkSpec, network_spec_from_arg
+from sim.config.overrides import apply_overrides
+from sim.config.problems import Report
+from sim.config.schema import Scenario
+from sim.config.yaml_reader import read_yaml, read_yaml_value
+from sim.errors import InputError
+
+
+def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None,
+                  *, folder: str | Path | None = None) -> Scenario:
+    """Read, override, validate and freeze a scenario; InputError lists every problem.
+
+    ``source`` is a YAML file or the scenario's data as a mapping (problems then name the YAML
+    path without a line; relative network paths resolve against ``folder``, default the
+    current folder).
+    """
+    if isinstance(source, Mapping):
+        data, report = copy.deepcopy(dict(source)), Report("scenario", {})
+        source_path = None
+        folder = Path(folder) if folder is not None else Path.cwd()
+    else:
+        path = Path(source)
+        data, lines = read_yaml(path, str(path))
+        report, source_path, folder = Report(str(path), lines), str(path), path.parent
+    data = apply_overrides(data, overrides or {}, report)
+    scenario: Scenario | None = None
+    try:
+        scenario = Scenario.model_validate(data, context={"folder": folder})
+    except ValidationError as exc:
+        report.pydantic_errors(exc, Scenario, skip=OWN_PATHS)
+    Checks(data, report, folder).run()
+    report.raise_if_any()
+    assert scenario is not None  # no problems reported, so the schema pass succeeded
+    scenario._raw = copy.deepcopy(data)
+    scenario._sha256 = scenario_hash(data)
+    scenario._source_path = source_path
+    return scenario
+
+
+def scenario_hash(raw: Mapping[str, Any]) -> str:
+    """sha256 of scenario data as canonical JSON (sorted keys): equal data, equal hash."""
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def choose_plans(scenario: Scenario, wanted: Sequence[str] | None) -> list[str]:
+    """The plans to run: those asked for, in the order given (the first is the reference),
+    else every plan in scenario order; an unknown name is an error with a suggestion."""
+    names = [plan.name for plan in scenario.plans]
+    if not wanted:
+        return names
+    problems = []
+    for name in wanted:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (plans: {', '.join(names)})"
+            problems.append(f"--plan: no plan '{name}' in the scenario{hint}")
+    if problems:
+        raise InputError(problems)
+    return list(dict.fromkeys(wanted))
+
+
+def network_spec(scenario: Scenario, arg: str | None) -> NetworkSpec:
+    """The scenario's network, unless --network says otherwise ('osm' keeps its place, bbox
+    and network type)."""
+    net = scenario.network
+    if arg is None:
+        return net
+    if arg == "osm":
+        if net.place is None and net.bbox is None:
+            raise InputError("--network osm: the scenario's network has no 'place' or 'bbox' to download")
+        return NetworkSpec("osm", place=net.place, bbox=net.bbox, network_type=net.network_type)
+    return network_spec_from_arg(arg)
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``"KEY=VALUE"`` from the command line -> (KEY, VALUE read as YAML: "0.3" -> 0.3)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError(f"--set {text}: expected KEY=VALUE, e.g. clock.duration_hours=24")
+    try:
+        return key, read_yaml_value(value, f"--set {text}")
+    except InputError as error:
+        raise InputError(f"--set {text}: the value is not valid YAML ({error.problems[0]})") from None

@@ -1,0 +1,190 @@
+"""Problems with a scenario, each placed at its file, line and YAML path: ``FILE:LINE: a.b[2]: ...``."""
+from __future__ import annotations
+
+import difflib
+import types
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from sim.config.yaml_reader import Lines, YamlPath
+from sim.errors import InputError
+
+
+def dotted(path: YamlPath) -> str:
+    """``('plans', 2, 'units', 0, 'at')`` -> ``plans[2].units[0].at``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def suggest(name: str, known: list[str]) -> str:
+    """"; did you mean 'x'?" for the closest known name, else the short list of known names."""
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    if known and len(known) <= 12:
+        return f" (known: {', '.join(known)})"
+    return ""
+
+
+class Report:
+    """Collects problems; each is placed at the YAML line of its path (or of its nearest parent).
+
+    ``lines`` is empty for data given in code: problems then name the path without a line.
+    """
+
+    def __init__(self, label: str, lines: Lines):
+        self.label = label
+        self.lines = lines
+        self.overridden: list[tuple[YamlPath, str]] = []  # (path set, override key as given)
+        self._items: list[tuple[int, str]] = []  # (sort line, text); line 0 sorts first
+
+    def general(self, message: str) -> None:
+        """A problem without a place in the file (e.g. a bad override path)."""
+        self._items.append((0, message))
+
+    def at(self, path: YamlPath, message: str) -> None:
+        where = f"{dotted(path)}: " if path else ""
+        for set_path, key in self.overridden:
+            if path[: len(set_path)] == set_path:
+                # the file's line would show a value that is not the one being checked
+                self._items.append((0, f"{self.label}: {where}{message} "
+                                       f"(value given on the command line for {key})"))
+                return
+        if not self.lines:
+            self._items.append((0, f"{self.label}: {where}{message}"))
+            return
+        line = self.line(path)
+        self._items.append((line, f"{self.label}:{line}: {where}{message}"))
+
+    def line(self, path: YamlPath) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def raise_if_any(self) -> None:
+        if self._items:
+            ordered = sorted(self._items, key=lambda item: item[0])  # stable within a line
+            raise InputError(list(dict.fromkeys(text for _, text in ordered)))
+
+    # -- the schema's findings ------------------------------------------------------------------
+
+    def pydantic_errors(self, exc: ValidationError, schema: type[BaseModel],
+                        skip: tuple[YamlPath, ...] = ()) -> None:
+        """Each pydantic error as a problem at its YAML path. Paths under a ``skip`` pattern
+        (``None`` matches any index or key) are left to the cross-checks, which say more."""
+        for err in exc.errors(include_url=False):
+            loc, variant_of = _clean_loc(schema, tuple(p for p in err["loc"] if p != "[key]"))
+            if any(_matches(loc, pattern) for pattern in skip):
+                continue
+            self.at(*_message(err, loc, variant_of, schema))
+
+
+def _matches(loc: YamlPath, pattern: YamlPath) -> bool:
+    return len(loc) >= len(pattern) and all(p is None or p == part for part, p in zip(loc, pattern))
+
+
+def _message(err: dict[str, Any], loc: YamlPath, variant_of: dict[YamlPath, tuple[str, str, list]],
+             schema: type[BaseModel]) -> tuple[YamlPath, str]:
+    kind = err["type"]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        field = err["ctx"]["discriminator"].strip("'")
+        if kind == "union_tag_not_found":
+            return loc + (field,), "missing (required)"
+        tags = [t.strip().strip("'") for t in err["ctx"]["expected_tags"].split(",")]
+        choices = " or ".join([", ".join(map(repr, tags[:-1])), repr(tags[-1])]) if len(tags) > 1 else repr(tags[0])
+        return loc + (field,), f"input should be {choices}, got {err['ctx']['tag']!r}"
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        parent = loc[:-1]
+        if parent in variant_of:  # a key of another variant of a tagged union (another mode, dist)
+            field, tag, variants = variant_of[parent]
+            owners = [name for name, cls in variants if key in cls.model_fields and name != tag]
+            if owners:
+                return loc, f"'{key}' is only for {field} {' or '.join(owners)}, not {tag}"
+            known = list(dict(variants)[tag].model_fields)
+            return loc, f"unknown key '{key}'" + suggest(key, known)
+        return loc, f"unknown key '{key}'" + suggest(key, allowed_keys(schema, parent))
+    if kind == "missing":
+        return loc, "missing (required)"
+    if "[key]" in err["loc"]:
+        return loc, f"keys here must be text, got {err['input']!r}"
+    if kind == "model_type":  # pydantic would name our schema class
+        return loc, f"expected a mapping of keys, got {err['input']!r}"
+    message = err["msg"].removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    value = err.get("input")
+    if not isinstance(value, (dict, list)) and kind != "value_error":
+        message += f", got {value!r}"
+    return loc, message
+
+
+# -- walking the schema along a YAML path ----------------------------------------------------------
+
+
+def _without_none(annotation: Any) -> Any:
+    """``X | None`` -> ``X``; ``Annotated[X, ...]`` -> ``X``; anything else unchanged."""
+    while hasattr(annotation, "__metadata__"):
+        annotation = annotation.__origin__
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, types.UnionType) and len(args) == 1:
+        return _without_none(args[0])
+    return annotation
+
+
+def _union_variants(annotation: Any) -> tuple[str, list[tuple[str, type[BaseModel]]]] | None:
+    """(tag field, [(tag, class)]) of a tagged union of models, else None."""
+    options = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    if get_origin(annotation) not in (Union, types.UnionType) or len(options) < 2:
+        return None
+    for field in options[0].model_fields:
+        tags = [get_args(cls.model_fields[field].annotation) for cls in options if field in cls.model_fields]
+        if len(tags) == len(options) and all(len(t) == 1 and isinstance(t[0], str) for t in tags):
+            return field, [(t[0], cls) for t, cls in zip(tags, options)]
+    return None
+
+
+def _step(annotation: Any, part: Any) -> Any:
+    annotation = _without_none(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field is not None else None
+    if get_origin(annotation) in (list, dict, tuple):
+        return get_args(annotation)[-1] if get_origin(annotation) is not tuple else get_args(annotation)[0]
+    return None
+
+
+def _clean_loc(schema: type[BaseModel], loc: YamlPath) -> tuple[YamlPath, dict]:
+    """The YAML path of a pydantic location (the tags pydantic adds for tagged unions dropped),
+    and for each path that holds a union variant: (tag field, tag, variants)."""
+    annotation: Any = schema
+    out: list = []
+    variant_of: dict[YamlPath, tuple[str, str, list]] = {}
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        out.append(part)
+        annotation = _step(annotation, part)
+        union = _union_variants(_without_none(annotation)) if annotation is not None else None
+        if union is not None and parts:
+            field, variants = union
+            tag = parts.pop(0)
+            variant_of[tuple(out)] = (field, str(tag), variants)
+            annotation = dict(variants).get(tag)
+    return tuple(out), variant_of
+
+
+def allowed_keys(schema: type[BaseModel], loc: YamlPath) -> list[str]:
+    """The keys the schema allows at ``loc`` (for did-you-mean on unknown keys)."""
+    annotation: Any = schema
+    for part in loc:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return []
+    annotation = _without_none(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    union = _union_variants(annotation)
+    return sorted({key for _, cls in union[1] for key in cls.model_fields}) if union else []

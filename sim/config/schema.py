@@ -1,0 +1,204 @@
+"""The scenario schema (SPEC §4), and at the same time the validated scenario the package reads.
+
+Frozen, strict pydantic models: what comes out of ``load_scenario`` is an instance of
+``Scenario``, never re-validated or changed. Rules between parts of the file (ids that exist,
+units required against fleet sizes) are in ``sim.config.checks``; the plug-in points (patrol
+modes, distributions, dispatch policies and queues) bring their own keys from ``sim.plugins``.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+
+from sim.config.network_spec import NetworkSpec, resolve_network_path
+from sim.config.problems import suggest
+from sim.errors import InputError
+from sim.plugins.base import Spec, Tuple
+from sim.plugins.dispatch import POLICIES, QUEUE_DISCIPLINES
+from sim.plugins.dists import dist_union
+from sim.plugins.patrols import patrol_union
+
+Id = Annotated[str, Field(min_length=1)]
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a scenario name is a folder name
+
+
+class Clock(Spec):
+    """Wall-clock start and length of a run, in hours."""
+
+    start: datetime
+    duration_hours: float = Field(gt=0)
+    warmup_hours: float = Field(default=0.0, ge=0)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _iso_datetime(cls, value: Any) -> Any:
+        # the reader keeps dates as text; objects come from scenarios built in code
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError(f"not an ISO date-time such as \"2024-10-23T00:00\": {value!r}")
+
+
+class Site(Spec):
+    """A named place on the map (degrees); ``name`` defaults to the id."""
+
+    id: Id
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    kind: str = ""
+    approximate: bool = False
+    note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_defaults_to_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("name") is None and isinstance(data.get("id"), str):
+            return {**data, "name": data["id"]}
+        return data
+
+
+class Escalation(Spec):
+    """An incident unanswered for ``after_min`` minutes becomes disturbance type ``to``."""
+
+    after_min: float = Field(gt=0)
+    to: str
+
+
+class DisturbanceType(Spec):
+    """One kind of disturbance; ``rate_per_hour`` is for all its sites together."""
+
+    type: Id
+    rate_per_hour: float = Field(ge=0)
+    # site id -> relative weight; the file may say "all" (every site, weight 1): see Scenario
+    sites: dict[str, float]
+    hourly_profile: Tuple[Annotated[float, Field(ge=0)]] | None = None
+    on_scene_min: dist_union()  # type: ignore[valid-type]
+    units_required: int = Field(default=1, ge=1)
+    priority: int = Field(ge=1)
+    escalation: Escalation | None = None
+
+    @property
+    def site_weights(self) -> dict[str, float]:
+        return self.sites
+
+
+class UnitType(Spec):
+    """A kind of vehicle: its agency and its speed relative to the road's travel time."""
+
+    agency: str
+    speed_factor: float = Field(default=1.0, gt=0)
+
+
+class UnitGroup(Spec):
+    """``count`` units of one type, based at site ``base``, patrolling alike."""
+
+    type: str
+    count: int = Field(ge=1)
+    base: str
+    patrol: patrol_union()  # type: ignore[valid-type]
+
+
+class Plan(Spec):
+    """One deployment of units."""
+
+    name: Id
+    description: str = ""
+    units: Annotated[Tuple[UnitGroup], Field(min_length=1)]
+
+    @property
+    def n_units(self) -> int:
+        return sum(group.count for group in self.units)
+
+
+class Dispatch(Spec):
+    """Who goes (policy), in which order waiting incidents are served (queue), what units do after."""
+
+    policy: Literal[tuple(POLICIES)] = "nearest"  # type: ignore[valid-type]
+    queue: Literal[tuple(QUEUE_DISCIPLINES)] = "priority"  # type: ignore[valid-type]
+    after_service: Literal["resume", "return_to_base"] = "resume"
+
+
+class Scenario(Spec):
+    """A validated scenario. ``raw`` is the data as run (after overrides); do not mutate it."""
+
+    name: Id
+    description: str = ""
+    network: NetworkSpec
+    clock: Clock
+    replications: int = Field(ge=1)
+    seed: int = Field(ge=0)
+    target_response_min: float = Field(gt=0)
+    max_snap_m: float = Field(default=500.0, gt=0)
+    sites: Annotated[Tuple[Site], Field(min_length=1)]
+    disturbances: Annotated[Tuple[DisturbanceType], Field(min_length=1)]
+    unit_types: Annotated[dict[str, UnitType], Field(min_length=1)]
+    plans: Annotated[Tuple[Plan], Field(min_length=1)]
+    dispatch: Dispatch = Dispatch()
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _sha256: str = PrivateAttr(default="")
+    _source_path: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_site(cls, data: Any) -> Any:
+        """``sites: all`` (the default) in a disturbance means every site, weight 1, in file order."""
+        if not isinstance(data, dict) or not isinstance(data.get("disturbances"), list):
+            return data
+        site_ids = [s["id"] for s in data.get("sites") or [] if isinstance(s, dict) and isinstance(s.get("id"), str)]
+        every = {site: 1.0 for site in site_ids}
+        disturbances = [{**d, "sites": every} if isinstance(d, dict) and d.get("sites", "all") == "all" else d
+                        for d in data["disturbances"]]
+        return {**data, "disturbances": disturbances}
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        # results go to results/<name>/: no slashes, no leading dot, nothing a shell would mangle
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} cannot name the results folder: use letters, digits, '.', '_' "
+                             "and '-', starting with a letter or digit, e.g. jember-pilkada-2024")
+        return value
+
+    @field_validator("network")
+    @classmethod
+    def _resolve_file(cls, network: NetworkSpec, info: ValidationInfo) -> NetworkSpec:
+        """A network file path as given, relative to the scenario file's folder."""
+        folder = (info.context or {}).get("folder")
+        if network.path is None or folder is None:
+            return network
+        return network.model_copy(update={"path": str(resolve_network_path(network.path, folder))})
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return self._raw
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+    @property
+    def source_path(self) -> str | None:
+        return self._source_path
+
+    @property
+    def site_ids(self) -> tuple[str, ...]:
+        return tuple(site.id for site in self.sites)
+
+    def plan(self, name: str) -> Plan:
+        """The plan called ``name`` (InputError with a suggestion if there is none)."""
+        for plan in self.plans:
+            if plan.name == name:
+                return plan
+        raise InputError(f"no plan '{name}' in scenario '{self.name}'"
+                         + suggest(name, [p.name for p in self.plans]))
+

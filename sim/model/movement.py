@@ -1,0 +1,129 @@
+"""Movement on the road network: where a vehicle is (``Position``), one drive (``Leg``, with its
+position interpolated at any moment) and routes from any position, mid-street included (``Roads``).
+
+A unit drives a whole leg (route to one destination) with one timeout; its position at any
+moment is interpolated along the leg, so a unit dispatched mid-drive leaves from where it
+is, possibly mid-edge. Times here are minutes for the unit (speed factor applied); the
+network and routing layers speak seconds, converted once per route.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.network.roads import RoadNetwork
+    from sim.network.routing import TravelTables
+
+SECONDS_PER_MIN = 60.0
+
+
+@dataclass(frozen=True)
+class Position:
+    """At ``node`` when ``head`` is -1; otherwise on edge node->head, ``fraction`` of its time along."""
+
+    node: int
+    head: int = -1
+    fraction: float = 0.0
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One drive along a route. Times are minutes for this unit (speed factor applied)."""
+
+    t_start_min: float
+    nodes: np.ndarray  # route nodes; the unit may start partway along the first edge
+    cum_min: np.ndarray  # time to reach each node from nodes[0]
+    cum_m: np.ndarray  # road distance to each node from nodes[0]
+    elapsed0_min: float  # how far along cum_min the unit already is at t_start_min
+
+    @property
+    def t_end_min(self) -> float:
+        # Remaining time first: (start + total) - elapsed can round to before the start.
+        return self.t_start_min + (float(self.cum_min[-1]) - self.elapsed0_min)
+
+    def position_at(self, t_min: float) -> Position:
+        """Where the unit is at time ``t_min`` (clamped to the leg)."""
+        elapsed = min(max(self.elapsed0_min + t_min - self.t_start_min, 0.0), float(self.cum_min[-1]))
+        i = int(np.searchsorted(self.cum_min, elapsed, side="right")) - 1
+        if i >= len(self.nodes) - 1:
+            return Position(int(self.nodes[-1]))
+        fraction = (elapsed - self.cum_min[i]) / (self.cum_min[i + 1] - self.cum_min[i])
+        if fraction <= 0.0:
+            return Position(int(self.nodes[i]))
+        return Position(int(self.nodes[i]), int(self.nodes[i + 1]), float(fraction))
+
+    def distance_m_at(self, t_min: float) -> float:
+        """Road distance from nodes[0] at time ``t_min`` (constant speed within an edge)."""
+        if t_min >= self.t_end_min:  # most legs are driven to the end: skip the interpolation
+            return float(self.cum_m[-1])
+        elapsed = self.elapsed0_min + t_min - self.t_start_min
+        return float(np.interp(elapsed, self.cum_min, self.cum_m))
+
+
+class Roads:
+    """Routes and travel times over the network, from the travel tables (no graph search)."""
+
+    def __init__(self, network: RoadNetwork, tables: TravelTables):
+        self.network = network
+        self.tables = tables
+        tails = network.edge_tails
+        self._edge_id = {(int(u), int(v)): e for e, (u, v) in enumerate(zip(tails, network.indices))}
+        self._routes: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _edge(self, tail: int, head: int) -> int | None:
+        return self._edge_id.get((tail, head))
+
+    def route(self, origin: int, dest: int, speed_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fastest route: nodes, cumulative time (min, at this speed factor) and distance (m) at each node.
+
+        Cached: patrols drive the same few routes over and over.
+        """
+        key = (origin, dest, speed_factor)
+        if key not in self._routes:
+            nodes, cum_s = self.tables.route(origin, dest)
+            edges = [self._edge_id[(int(u), int(v))] for u, v in zip(nodes[:-1], nodes[1:])]
+            cum_m = np.concatenate(([0.0], np.cumsum(self.network.length_m[edges])))
+            cum_min = np.asarray(cum_s, float) / (SECONDS_PER_MIN * speed_factor)
+            self._routes[key] = (np.asarray(nodes), cum_min, cum_m)
+        return self._routes[key]
+
+    def _ways_out(self, position: Position, dest: int) -> list[tuple[float, int, int]]:
+        """From a point mid-edge: (time s to dest, first node, second node) going on or turning back."""
+        tail, head, fraction = position.node, position.head, position.fraction
+        forward = self._edge(tail, head)
+        t_forward = self.network.travel_time_s[forward]
+        ways = [((1.0 - fraction) * t_forward + self.tables.time_s_to(dest, head), tail, head)]
+        backward = self._edge(head, tail)
+        if backward is not None:  # a two-way road: the unit may turn around
+            t_back = self.network.travel_time_s[backward]
+            ways.append((fraction * t_back + self.tables.time_s_to(dest, tail), head, tail))
+        return ways
+
+    def time_s(self, position: Position, dest: int) -> float:
+        """Travel time (s, at speed factor 1) from a position to a destination node."""
+        if position.head < 0:
+            return self.tables.time_s_to(dest, position.node)
+        return min(self._ways_out(position, dest))[0]
+
+    def leg(self, position: Position, dest: int, t_now_min: float, speed_factor: float) -> Leg:
+        """The fastest leg from a position (node or mid-edge) to a destination node."""
+        if position.head < 0:
+            nodes, cum_min, cum_m = self.route(position.node, dest, speed_factor)
+            return Leg(t_now_min, nodes, cum_min, cum_m, 0.0)
+        _, first, second = min(self._ways_out(position, dest))
+        edge = self._edge(first, second)
+        edge_min = self.network.travel_time_s[edge] / (SECONDS_PER_MIN * speed_factor)
+        edge_m = self.network.length_m[edge]
+        # Along first->second the unit has covered `fraction` going on, 1 - fraction turning back.
+        done = position.fraction if first == position.node else 1.0 - position.fraction
+        nodes, cum_min, cum_m = self.route(second, dest, speed_factor)
+        return Leg(
+            t_now_min,
+            np.concatenate(([first], nodes)),
+            np.concatenate(([0.0], edge_min + cum_min)),
+            np.concatenate(([0.0], edge_m + cum_m)),
+            done * edge_min,
+        )
