@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the script runs from bench/: make sim and tests.graphs importable
 
-from sim.network.roads import NetworkSpec, RoadNetwork, load_network  # noqa: E402
+from sim.network import NetworkSpec, RoadNetwork, load_network  # noqa: E402
 from sim.network.routing import build_travel_tables  # noqa: E402
 from tests.graphs import random_grid_network  # noqa: E402
 

@@ -5,7 +5,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sim.network.roads import NetworkSpec, RoadNetwork, network_from_graph
+from sim.network import NetworkSpec, RoadNetwork, network_from_graph
 
 # Anchor of the made-up grids: central Jember, so coordinates look plausible on a map.
 _ORIGIN_LON = 113.70

@@ -1,4 +1,5 @@
-"""Tests of the hypercube queueing model (sim/hypercube.py).
+"""Tests of the hypercube queueing model (sim/analytic/hypercube.py) and the M/M/N formulas
+(sim/analytic/erlang.py).
 
 Tolerances: the exact model is a linear solve stopped at a relative residual of 1e-12 on
 equations scaled to O(1); its condition number is modest, so probabilities are good to
@@ -16,14 +17,11 @@ import pytest
 
 from sim.errors import InputError
 from tests.towns import town
+from sim.analytic.erlang import erlang_b, erlang_c, erlang_c_mean_wait_min, mmn_busy_count_prob
 from sim.analytic.hypercube import (
     HypercubeInput,
     compare_exact_approx,
-    erlang_b,
-    erlang_c,
-    erlang_c_mean_wait_min,
     larson_q_factors,
-    mmn_busy_count_prob,
     preference_from_travel,
     solve,
     solve_approximate,

@@ -15,9 +15,8 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 
-from sim.network import osm
 from sim.errors import InputError
-from sim.network.roads import NetworkSpec, load_network
+from sim.network import NetworkSpec, load_network, osm
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jember_small.osm"
 # Ways in the fixture a car may not use (footway, parking aisle, service, landuse, private,

@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sim.network.roads import NetworkSpec, RoadNetwork, load_network
+from sim.network import NetworkSpec, RoadNetwork, load_network
 from sim.network.routing import (
     TravelTables,
     build_travel_tables,
@@ -231,6 +231,18 @@ def test_corrupt_cache_warns_and_rebuilds(grid_network: RoadNetwork, tmp_path: P
         rebuilt = travel_tables_for(grid_network, [8, 9], cache_dir=tmp_path)
     assert_same_tables(rebuilt, expected)
     assert_same_tables(load_travel_tables(cached), expected)  # the cache entry was repaired
+
+
+def test_cache_entry_of_another_format_version_is_rebuilt(grid_network: RoadNetwork, tmp_path: Path) -> None:
+    expected = travel_tables_for(grid_network, [8, 9], cache_dir=tmp_path)
+    (cached,) = (tmp_path / "travel_tables").iterdir()
+    with np.load(cached) as data:
+        arrays = dict(data)
+    np.savez(cached, **(arrays | {"format_version": np.int64(0)}))  # as an older patrolsim wrote it
+    with pytest.warns(RuntimeWarning, match="format version 0.*rebuilding"):
+        rebuilt = travel_tables_for(grid_network, [8, 9], cache_dir=tmp_path)
+    assert_same_tables(rebuilt, expected)
+    assert_same_tables(load_travel_tables(cached), expected)
 
 
 def test_cache_entry_for_other_destinations_is_rebuilt(grid_network: RoadNetwork, tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Every function here returns an OSMnx-compatible ``networkx.MultiDiGraph`` in lon/lat (EPSG:4326)
 whose edges carry ``length`` (m), ``speed_kph`` (km/h) and ``travel_time`` (s). Turning the graph
-into compact arrays, the largest strongly connected component and caching live in ``sim.network.roads``.
+into compact arrays and the largest strongly connected component live in ``sim.network.road_network``,
+the cache in ``sim.network.roads``.
 
 Bad input (unknown place, unreadable file, an area without drivable road) raises
 ``sim.errors.InputError`` with one line that names the place or file.
@@ -17,12 +18,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.config.network_spec import FILE_SUFFIXES, GRAPHML_SUFFIXES, OSM_PBF_SUFFIXES, OSM_XML_SUFFIXES, check_bbox
+from sim.config.network_spec import FILE_SUFFIXES, GRAPHML_SUFFIXES, check_bbox
 from sim.errors import InputError
 
 if TYPE_CHECKING:
     import networkx as nx
-
 
 
 # Fallback speeds (km/h) per OSM `highway` class, used when a way has no usable `maxspeed` tag
@@ -143,7 +143,32 @@ def _positive(value: Any) -> float | None:
     return number if number > 0 and math.isfinite(number) else None
 
 
-# ---------------------------------------------------------------- download
+# ---------------------------------------------------------------- OSMnx
+
+
+# OSMnx 2.x has no public home for two things this module needs; both are private names, and
+# pyproject.toml pins OSMnx to the versions tested with them (2.0.0, 2.0.7, 2.1.0, 2.1.1):
+# - the exception for "the geocoder found nothing / Overpass sent no ways", to tell an unknown
+#   place from other failures (OSMnx exports it only from its private ``_errors`` module);
+# - the Overpass way filter of a ``network_type``, so that a file import keeps exactly the ways
+#   a download keeps (the filters exist only as Overpass QL inside OSMnx's query building, as
+#   its maintainer explains in gboeing/osmnx#1270).
+# Every use goes through the two functions below: an OSMnx upgrade is checked here, and the
+# tests (tests/test_osm_import.py) exercise both.
+
+
+def _insufficient_response_error() -> type[Exception]:
+    """OSMnx's exception for an empty answer (unknown place, no ways in the area); a ValueError."""
+    from osmnx._errors import InsufficientResponseError
+
+    return InsufficientResponseError
+
+
+def _osmnx_network_filter(network_type: str) -> str:
+    """OSMnx's Overpass QL way filter for ``network_type``; ValueError for an unknown type."""
+    from osmnx._overpass import _get_network_filter
+
+    return _get_network_filter(network_type)
 
 
 @contextlib.contextmanager
@@ -161,6 +186,9 @@ def _osmnx_settings(**values: Any) -> Iterator[None]:
             setattr(ox.settings, name, value)
 
 
+# ---------------------------------------------------------------- download
+
+
 def graph_from_osm(
     place: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
@@ -171,13 +199,13 @@ def graph_from_osm(
     """Download the road graph of a place name or a bbox (west, south, east, north; degrees).
 
     Uses OSMnx (Nominatim to geocode, Overpass for the ways) with its HTTP cache in
-    ``http_cache_dir``. Keeps every component (``sim.network.roads`` keeps the largest strongly
+    ``http_cache_dir``. Keeps every component (``network_from_graph`` keeps the largest strongly
     connected one and reports the rest). Adds speeds and travel times.
     """
     import osmnx as ox
     import requests
-    from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 
+    not_found = _insufficient_response_error()
     if (place is None) == (bbox is None):
         raise InputError("network source osm needs exactly one of place or bbox")
     _way_filter(network_type)   # an unknown network_type is an InputError before any request
@@ -188,7 +216,7 @@ def graph_from_osm(
             if place is not None:
                 try:
                     polygon = ox.geocode_to_gdf(place).union_all()
-                except InsufficientResponseError as e:
+                except not_found as e:
                     raise InputError(f"place {place!r} not found by the geocoder (Nominatim): {e}") from None
                 except TypeError:
                     # Nominatim knows the name but only as a point or line, not an area.
@@ -198,10 +226,11 @@ def graph_from_osm(
             else:
                 polygon = ox.utils_geo.bbox_to_poly(check_bbox(bbox))  # type: ignore[arg-type]
             G = ox.graph_from_polygon(polygon, network_type=network_type, retain_all=True, simplify=True)
-        except (InsufficientResponseError, ValueError) as e:
-            # Overpass returned no ways, or none of their nodes lie inside the area.
+        except ValueError as e:
+            # Overpass returned no ways, or none of their nodes lie inside the area. OSMnx's
+            # ResponseStatusCodeError (a server's error status) is a ValueError and ends here too.
             raise InputError(f"no drivable road in {where} ({e})") from None
-        except (ResponseStatusCodeError, requests.RequestException) as e:
+        except requests.RequestException as e:
             raise InputError(f"could not download the road network of {where}: {e}") from None
     G.graph["source_label"] = f"OpenStreetMap {network_type} network of {where}"
     return add_edge_speeds(G)
@@ -254,10 +283,8 @@ def _way_filter(network_type: str) -> list[tuple[str, str | None, re.Pattern[str
 
     Taken from OSMnx itself so the file import keeps exactly what a download keeps.
     """
-    import osmnx as ox
-
     try:
-        text = ox._overpass._get_network_filter(network_type)
+        text = _osmnx_network_filter(network_type)
     except ValueError:
         raise InputError(f"unknown network_type {network_type!r}: use drive, drive_service, walk, bike, all_public or all") from None
     conditions = []

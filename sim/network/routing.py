@@ -12,8 +12,6 @@ Times are seconds, as in the network layer; the model converts to minutes.
 from __future__ import annotations
 
 import hashlib
-import warnings
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +21,10 @@ import numpy as np
 import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
-from sim.files import write_whole
-from sim.network.roads import cache_dir as default_cache_dir
+from sim.network import cache
 
 if TYPE_CHECKING:
-    from sim.network.roads import RoadNetwork
+    from sim.network.road_network import RoadNetwork
 
 #: Bumped whenever the layout of a cached table file changes; older files are rebuilt.
 TABLE_FORMAT_VERSION = 1
@@ -151,19 +148,24 @@ def build_travel_tables(network: RoadNetwork, destinations: Sequence[int] | np.n
 
 def save_travel_tables(tables: TravelTables, path: str | Path) -> None:
     """Write ``tables`` to ``path`` (.npz) atomically: a reader sees the old file or the whole new one."""
-    arrays = {name: getattr(tables, name) for name in _TABLE_ARRAYS}
-    write_whole(path, lambda tmp: np.savez(tmp, format_version=np.int64(TABLE_FORMAT_VERSION), **arrays))
+    cache.save_entry(path, _table_arrays(tables), TABLE_FORMAT_VERSION)
 
 
 def load_travel_tables(path: str | Path) -> TravelTables:
     """Read tables written by :func:`save_travel_tables`; ValueError if the file is damaged."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if int(data["format_version"]) != TABLE_FORMAT_VERSION:
-                raise ValueError(f"format version {int(data['format_version'])}, expected {TABLE_FORMAT_VERSION}")
-            arrays = {name: data[name] for name in _TABLE_ARRAYS}
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile, ValueError) as exc:
-        raise ValueError(f"damaged travel-table file {path}: {exc}") from exc
+        arrays, _ = cache.read_entry(path, _TABLE_ARRAYS, TABLE_FORMAT_VERSION)
+        return _tables_from_arrays(arrays)
+    except cache.DamagedEntry as exc:
+        raise cache.DamagedEntry(f"damaged travel-table file {path}: {exc}") from exc
+
+
+def _table_arrays(tables: TravelTables) -> dict[str, np.ndarray]:
+    return {name: getattr(tables, name) for name in _TABLE_ARRAYS}
+
+
+def _tables_from_arrays(arrays: dict[str, np.ndarray]) -> TravelTables:
+    """TravelTables from stored arrays; DamagedEntry unless their types and shapes fit together."""
     dests, time_s, next_node = arrays["destinations"], arrays["time_s"], arrays["next_node"]
     edge_key, edge_time_s = arrays["edge_key"], arrays["edge_time_s"]
     well_formed = (
@@ -183,7 +185,7 @@ def load_travel_tables(path: str | Path) -> TravelTables:
         and bool(np.all((next_node >= -1) & (next_node < time_s.shape[1])))
     )
     if not well_formed:
-        raise ValueError(f"damaged travel-table file {path}: arrays have wrong types or shapes")
+        raise cache.DamagedEntry("arrays have wrong types or shapes")
     return TravelTables(**arrays)
 
 
@@ -204,23 +206,22 @@ def travel_tables_for(
     ``travel_tables/`` under ``cache_dir`` (default: the patrolsim cache folder, as for the
     network itself). A damaged or mismatched file gives a warning and is rebuilt.
     """
-    folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "travel_tables"
+    folder = (Path(cache_dir) if cache_dir is not None else cache.cache_dir()) / "travel_tables"
     path = folder / f"tt-{network.content_hash()[:24]}-{destinations_key(destinations)[:24]}.npz"
     expected = np.unique(np.asarray(destinations, dtype=np.int64))
-    if path.exists():
-        try:
-            tables = load_travel_tables(path)
-            # The name is only a hash prefix: check that the content answers this question.
-            if tables.n_nodes != network.n_nodes or tables.edge_key.size != network.n_edges:
-                raise ValueError(f"travel-table file {path} was built for another network")
-            if not np.array_equal(tables.destinations, expected):
-                raise ValueError(f"travel-table file {path} holds other destinations")
-            return tables
-        except ValueError as exc:
-            warnings.warn(f"{exc}; rebuilding it", RuntimeWarning, stacklevel=2)
-    tables = build_travel_tables(network, expected)
-    try:
-        save_travel_tables(tables, path)
-    except OSError as exc:  # a read-only or full disk costs a rebuild next time, not this run
-        warnings.warn(f"could not write the travel-table cache {path} ({exc})", RuntimeWarning, stacklevel=2)
+
+    def answers_this(arrays: dict[str, np.ndarray], _meta: object) -> TravelTables:
+        tables = _tables_from_arrays(arrays)
+        # The name is only a hash prefix: check that the content answers this question.
+        if tables.n_nodes != network.n_nodes or tables.edge_key.size != network.n_edges:
+            raise cache.DamagedEntry("built for another network")
+        if not np.array_equal(tables.destinations, expected):
+            raise cache.DamagedEntry("holds other destinations")
+        return tables
+
+    tables = cache.load_cached(path, _TABLE_ARRAYS, TABLE_FORMAT_VERSION, answers_this,
+                               what="travel-table cache entry")
+    if tables is None:
+        tables = build_travel_tables(network, expected)
+        cache.save_cached(path, _table_arrays(tables), TABLE_FORMAT_VERSION, what="travel-table cache")
     return tables
