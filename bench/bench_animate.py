@@ -18,9 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the script runs from bench/: make sim importable
 
-from sim.viz.animate import NOT_SHOWN, animate  # noqa: E402
 from sim.config import load_scenario  # noqa: E402
-from sim.network.roads import load_network  # noqa: E402
+from sim.model import build_world  # noqa: E402
+from sim.network import load_network  # noqa: E402
+from sim.viz.animate import window_overrides, write_animation  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 MACHINE = {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count()}
@@ -40,6 +41,16 @@ def report(bench: str, value: float, unit: str, target: float, **extra: object) 
         "machine": MACHINE | {"load_avg_1min": round(os.getloadavg()[0], 2)},
     }
     print(json.dumps(line), flush=True)
+
+
+def animate(scenario_path: Path, plan: str, hours: float, out: Path, frames_per_min: float, fps: float,
+            from_hours: float):
+    """What ``animate`` on the command line does: load, build the world, simulate, write."""
+    as_written = load_scenario(scenario_path)
+    scenario = load_scenario(scenario_path, window_overrides(as_written, hours, from_hours))
+    world = build_world(scenario, load_network(scenario.network))
+    return write_animation(scenario, world, plan, out, hours=hours, from_hours=from_hours,
+                           frames_per_min=frames_per_min, fps=fps)
 
 
 def main() -> None:
@@ -69,7 +80,7 @@ def main() -> None:
                              frames_per_min=args.frames_per_min, fps=args.fps, from_hours=from_hours)
             seconds = time.perf_counter() - started
             details = {"frames": frames.n_frames, "units": len(frames.unit_ids),
-                       "incidents": int((frames.incident_state != NOT_SHOWN).any(axis=1).sum()),
+                       "incidents": frames.incidents_shown,
                        "plan": args.plan, "hours": hours, "from_hours": from_hours, "wall_s": round(seconds, 3)}
             if suffix == ".gif":
                 report("animate_gif_wall", seconds, "s", 60.0, bytes=out.stat().st_size, **details)

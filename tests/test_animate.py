@@ -12,21 +12,20 @@ import pytest
 import yaml
 from PIL import Image, ImageSequence
 
-from sim.viz.animate import (
+from sim.cli import main
+from sim.config import load_scenario
+from sim.model import build_world, simulate
+from sim.viz.animate_frames import (
     ON_SCENE,
     STANDING,
     TO_INCIDENT,
     build_frames,
     frame_count,
     frame_times_min,
-    gif_map_aspect,
     unit_positions,
     unit_targets,
-    write_gif,
 )
-from sim.cli import main
-from sim.config import load_scenario
-from sim.model import build_world, simulate
+from sim.viz.animate_gif import gif_map_aspect, write_gif
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import random_grid_network
 

@@ -12,18 +12,13 @@ import numpy as np
 import pytest
 
 from sim.config import load_scenario
-from sim.viz.maps import (
-    COMPARE_SIZE_PX,
-    SIZE_PX,
-    coverage,
-    draw_map_html,
-    draw_map_png,
-    incident_sites,
-    plan_spots,
-)
 from sim.model import build_world
-from sim.network.roads import NetworkSpec, load_network
+from sim.network import NetworkSpec
+from sim.network.roads import load_network
 from sim.network.routing import build_travel_tables
+from sim.viz.coverage import coverage, incident_sites, plan_spots
+from sim.viz.map_html import draw_map_html
+from sim.viz.map_png import COMPARE_SIZE_PX, SIZE_PX, draw_map_png
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import network_from_edges
 

@@ -18,12 +18,12 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from sim.files import write_whole
+from sim.network import SYNTHETIC_NOTE
 
 DPI = 100
 FIGSIZE_IN = (11.0, 6.5)            # ECDF and within-target figures: 1100 x 650 px
 SWEEP_FIGSIZE_IN = (11.0, 9.0)      # two stacked panels: 1100 x 900 px
 TITLE_PT, LABEL_PT, TICK_PT, NOTE_PT = 17, 15, 13, 12
-SYNTHETIC_NOTE = "synthetic road network: shows the method, not Jember's real roads"
 HEAT_CMAP = "YlOrRd"                # light = fast, dark red = slow
 
 

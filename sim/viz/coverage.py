@@ -1,0 +1,243 @@
+"""Coverage of a plan: where its units stand and how fast they reach each road node (no drawing).
+
+Coverage is a best case of *standing* positions, not a simulation: every unit is assumed
+free and at one of the places its patrol mode puts it:
+
+- a unit that stands still when free (a post, the base) counts from where it stands;
+- a moving unit (a circuit, a random patrol) counts from any of its stops, the listed sites or
+  its road-node pool: the best stop for each road, a best case.
+
+From those positions one forward multi-source Dijkstra per speed class gives the travel time
+(minutes) to every road node; a unit type with ``speed_factor`` f drives every edge in
+``travel_time_s / f``. A directed edge counts as covered when its head node is reached within
+the target, so a two-way road counts once per direction, consistently for covered and total
+length. Maps shade each road by the band of the later of its two end times.
+
+Patrol modes are asked here only (``plan_spots``: where a mode's units stand, which sites or
+road nodes they use, whether they drive a loop), so the map writers draw spots without knowing
+the modes, and a new mode is drawn without changes here.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from sim.model.movement import SECONDS_PER_MIN
+from sim.model.world import World
+from sim.network import RoadNetwork
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Travel times from a plan's unit positions and the shares reached within the target."""
+
+    time_min: np.ndarray        # float64 (N,) fastest time from any unit position to each node, minutes
+    target_min: float
+    sites_covered: int          # incident sites whose node is reached within target_min
+    n_sites: int
+    covered_length_m: float     # directed edges whose head is reached within target_min
+    total_length_m: float       # all directed edges
+
+    @property
+    def site_share(self) -> float:
+        """Share of incident sites reached within the target (0..1)."""
+        return self.sites_covered / self.n_sites if self.n_sites else 0.0
+
+    @property
+    def road_share(self) -> float:
+        """Share of (directed) road length reached within the target (0..1)."""
+        return self.covered_length_m / self.total_length_m
+
+
+def node_times_min(network: RoadNetwork, sources: Sequence[int], speed_factors: Sequence[float]) -> np.ndarray:
+    """Minutes from the nearest source to every node; source i drives at speed_factors[i]."""
+    if len(sources) == 0 or len(sources) != len(speed_factors):
+        raise ValueError("need one speed factor per source, and at least one source")
+    by_speed: dict[float, list[int]] = defaultdict(list)
+    for node, factor in zip(sources, speed_factors):
+        by_speed[float(factor)].append(int(node))
+    graph = network.csr()
+    best_min = np.full(network.n_nodes, np.inf)
+    # One multi-source run per speed class: scaling all edge times by 1/f scales every path alike.
+    for factor, nodes in by_speed.items():
+        time_s = dijkstra(graph, directed=True, indices=sorted(set(nodes)), min_only=True)
+        np.minimum(best_min, time_s / (SECONDS_PER_MIN * factor), out=best_min)
+    return best_min
+
+
+def coverage(
+    network: RoadNetwork,
+    sources: Sequence[int],
+    speed_factors: Sequence[float],
+    target_min: float,
+    site_nodes: Sequence[int],
+) -> Coverage:
+    """Coverage of ``network`` from unit positions ``sources`` (node indices) within ``target_min``."""
+    time_min = node_times_min(network, sources, speed_factors)
+    covered_edge = time_min[network.indices] <= target_min
+    return Coverage(
+        time_min=time_min,
+        target_min=float(target_min),
+        sites_covered=int(sum(time_min[n] <= target_min for n in site_nodes)),
+        n_sites=len(site_nodes),
+        covered_length_m=float(network.length_m[covered_edge].sum()),
+        total_length_m=float(network.length_m.sum()),
+    )
+
+
+# ----------------------------------------------------------------------------- plan positions
+
+
+@dataclass(frozen=True)
+class UnitSpot:
+    """Where some of a plan's units stand (or may stand) and how fast they drive."""
+
+    mode: str                   # the patrol mode's name, for labels
+    unit_type: str
+    count: int                  # vehicles in the group
+    speed_factor: float
+    nodes: tuple[int, ...]      # node indices: one where units stand, the stops or pool otherwise
+    sites: tuple[str, ...]      # site ids of those nodes when they are sites ("" for road nodes)
+    standing: str | None        # the site where the units stand still, None if they keep moving
+    ordered: bool               # the units drive ``nodes`` in order, round and round
+
+
+def plan_spots(scenario, world: World, plan_name: str) -> list[UnitSpot]:
+    """The unit positions of a plan, one per unit group (see the module docstring)."""
+    spots = []
+    for group in scenario.plan(plan_name).units:
+        patrol, route = group.patrol, world.route(group)
+        standing = patrol.standing_site(group.base)
+        if standing is not None:
+            nodes, sites = (world.site_node[standing],), (standing,)
+        else:
+            nodes = route.stops
+            sites = patrol.sites_visited(group.base, world.places) or ("",) * len(nodes)
+        spots.append(UnitSpot(patrol.mode, group.type, group.count, scenario.unit_types[group.type].speed_factor,
+                              nodes, sites, standing, patrol.ORDERED_STOPS))
+    return spots
+
+
+def standing_counts(spots: Sequence[UnitSpot]) -> dict[str, int]:
+    """Vehicles standing still (at a post or base) per site id, in plan order."""
+    standing: dict[str, int] = defaultdict(int)
+    for spot in spots:
+        if spot.standing is not None:
+            standing[spot.standing] += spot.count
+    return dict(standing)
+
+
+def road_pools(spots: Sequence[UnitSpot]) -> list[tuple[int, ...]]:
+    """The road-node pools of moving patrols among road nodes (not among sites)."""
+    return [spot.nodes for spot in spots if spot.standing is None and spot.sites[0] == ""]
+
+
+def circuit_stops(spots: Sequence[UnitSpot]) -> list[tuple[int, ...]]:
+    """The stops (node indices, in driving order) of each patrol that drives a loop."""
+    return [spot.nodes for spot in spots if spot.ordered]
+
+
+def incident_sites(scenario) -> list[str]:
+    """Ids of the sites some disturbance type can strike, in scenario order."""
+    struck = {site for d in scenario.disturbances for site in d.site_weights}
+    return [s.id for s in scenario.sites if s.id in struck]
+
+
+def plan_coverage(scenario, world: World, plan_name: str) -> Coverage:
+    """Coverage of one plan: from its unit spots, for its incident sites, within the scenario target."""
+    spots = plan_spots(scenario, world, plan_name)
+    sources = [n for spot in spots for n in spot.nodes]
+    factors = [spot.speed_factor for spot in spots for _ in spot.nodes]
+    site_nodes = [world.site_node[s] for s in incident_sites(scenario)]
+    return coverage(world.network, sources, factors, scenario.target_response_min, site_nodes)
+
+
+def share_lines(cov: Coverage) -> list[str]:
+    """The legend's coverage figures, in words."""
+    return [
+        f"Incident sites reached within {cov.target_min:g} min: {cov.sites_covered} of {cov.n_sites} "
+        f"({cov.site_share:.0%})",
+        f"Road length reached within {cov.target_min:g} min: {cov.road_share:.1%} "
+        f"({cov.covered_length_m / 1000:,.0f} of {cov.total_length_m / 1000:,.0f} km, each direction counted)",
+    ]
+
+
+def difference_km(cov_a: Coverage, cov_b: Coverage) -> float:
+    """Covered road length of the second plan minus the first, km."""
+    return (cov_b.covered_length_m - cov_a.covered_length_m) / 1000
+
+
+def difference_line(first: str, cov_a: Coverage, second: str, cov_b: Coverage) -> str:
+    """The compare map's headline: covered road length of the second plan minus the first."""
+    diff_points = (cov_b.road_share - cov_a.road_share) * 100
+    return (f"Road length reached within {cov_a.target_min:g} min, '{second}' minus '{first}': "
+            f"{difference_km(cov_a, cov_b):+,.1f} km ({diff_points:+.1f} percentage points)")
+
+
+# ----------------------------------------------------------------------------- what a map shows of a plan
+
+
+@dataclass(frozen=True)
+class PlanLayer:
+    """What one plan adds to a map."""
+
+    name: str
+    description: str
+    spots: list[UnitSpot]
+    coverage: Coverage
+    circuits: list[np.ndarray]      # node paths along the roads, one per circuit group (closed)
+    standing: dict[str, int]        # site id -> vehicles standing there (posts, bases)
+    pools: list[tuple[int, ...]]    # road-node pools of random patrols
+    legend: list[str]
+
+
+def circuit_path(network: RoadNetwork, stops: Sequence[int]) -> np.ndarray:
+    """The node path of a closed circuit along the fastest roads between its stops."""
+    graph = network.csr()
+    path = [int(stops[0])]
+    for a, b in zip(stops, list(stops[1:]) + [stops[0]]):
+        _, pred = dijkstra(graph, directed=True, indices=int(a), return_predecessors=True)
+        leg = [int(b)]
+        while leg[-1] != a:
+            leg.append(int(pred[leg[-1]]))
+        path.extend(reversed(leg[:-1]))
+    return np.asarray(path)
+
+
+def plan_layer(scenario, world: World, plan_name: str) -> PlanLayer:
+    """Coverage, unit spots, circuit paths and standing vehicles of one plan."""
+    plan = scenario.plan(plan_name)
+    spots = plan_spots(scenario, world, plan_name)
+    cov = plan_coverage(scenario, world, plan_name)
+    circuits = [circuit_path(world.network, stops) for stops in circuit_stops(spots)]
+    return PlanLayer(plan.name, plan.description, spots, cov, circuits, standing_counts(spots), road_pools(spots),
+                     share_lines(cov))
+
+
+# ----------------------------------------------------------------------------- roads and bands
+
+
+def drawn_edges(network: RoadNetwork) -> np.ndarray:
+    """Edge ids to draw: one per road, i.e. a two-way road once (its tail < head direction)."""
+    tails, heads = network.edge_tails, network.indices.astype(np.int64)
+    keys = tails * network.n_nodes + heads
+    has_reverse = np.isin(heads * network.n_nodes + tails, keys)
+    return np.flatnonzero((tails < heads) | ~has_reverse)
+
+
+def node_bands(time_min: np.ndarray, bands_min: Sequence[float]) -> np.ndarray:
+    """Band index of every node (0 = within bands_min[0], len(bands_min) = beyond the last band)."""
+    return np.searchsorted(np.asarray(bands_min, float), time_min, side="left")
+
+
+def edge_bands(network: RoadNetwork, time_min: np.ndarray, bands_min: Sequence[float]) -> np.ndarray:
+    """Band index of every edge (0 = within bands_min[0], len(bands_min) = beyond the last band).
+
+    An edge takes the band of the later of its two end times, which is the same both ways.
+    """
+    later_min = np.maximum(time_min[network.edge_tails], time_min[network.indices])
+    return node_bands(later_min, bands_min)

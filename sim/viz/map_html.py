@@ -1,0 +1,162 @@
+"""The coverage map as one self-contained HTML page: its data as JSON, drawn on a canvas by web/map.js.
+
+No tiles, no CDN: the road network is the base map, so the page works offline from disk.
+Coordinates are whole metres in the network's projection (sim.network.geo) from the south-west
+corner of its bounding box; node lists are sent as differences to keep the file small.
+"""
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from sim.files import write_whole
+from sim.model.world import World
+from sim.network.geo import project_m
+from sim.network import RoadNetwork
+from sim.viz import web
+from sim.viz.coverage import PlanLayer, difference_km, difference_line, drawn_edges, node_bands, plan_layer
+from sim.viz.map_style import (
+    BEYOND_COLOUR,
+    SYNTHETIC_BADGE,
+    UNIT_COLOUR,
+    MapResult,
+    band_colours,
+    map_subtitle,
+    map_title,
+    road_width,
+    site_style,
+    towns_in,
+)
+
+def _polylines(network: RoadNetwork, drawn: np.ndarray) -> dict[str, list[list[int]]]:
+    """The drawn roads chained into polylines of node indices, per road class (shorter than segments)."""
+    tails, heads = network.edge_tails[drawn], network.indices[drawn]
+    classes = network.road_class[drawn]
+    result: dict[str, list[list[int]]] = {}
+    for k, name in enumerate(network.road_class_names):
+        ends: dict[int, list[int]] = defaultdict(list)   # node -> segments touching it
+        segs = np.flatnonzero(classes == k)
+        for s in segs.tolist():
+            ends[int(tails[s])].append(s)
+            ends[int(heads[s])].append(s)
+        used: set[int] = set()
+        lines: list[list[int]] = []
+        # Start at dead ends and junctions of odd degree first: fewer, longer lines.
+        starts = sorted(ends, key=lambda n: len(ends[n]) % 2 == 0)
+        for start in starts:
+            while any(s not in used for s in ends[start]):
+                line, node = [start], start
+                while True:
+                    nxt = next((s for s in ends[node] if s not in used), None)
+                    if nxt is None:
+                        break
+                    used.add(nxt)
+                    node = int(heads[nxt]) if int(tails[nxt]) == node else int(tails[nxt])
+                    line.append(node)
+                lines.append(line)
+        result[name] = lines
+    return result
+
+
+def _deltas(values: Sequence[int]) -> list[int]:
+    """First value, then differences: small numbers, a small file."""
+    array = np.asarray(values, dtype=np.int64)
+    return np.diff(array, prepend=0).tolist()
+
+
+def _plane(network: RoadNetwork) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(lon, lat) -> metres east and north of the network's south-west corner, in its projection."""
+    west, south, east, north = network.bbox()
+    origin = ((west + east) / 2, (south + north) / 2)   # the projection's origin, as for network.x_m
+    corner_x, corner_y = project_m(np.array(west), np.array(south), origin)
+
+    def plane_m(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x_m, y_m = project_m(np.asarray(lon, float), np.asarray(lat, float), origin)
+        return x_m - corner_x, y_m - corner_y
+
+    return plane_m
+
+
+def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Sequence[float]) -> dict:
+    """Everything the HTML page draws, as JSON-ready data (coordinates in whole metres)."""
+    network = world.network
+    plans = [layer.name for layer in layers]
+
+    plane_m = _plane(network)
+
+    def metres(lon: float, lat: float) -> tuple[int, int]:
+        x, y = plane_m(lon, lat)
+        return round(float(x)), round(float(y))
+
+    x_m, y_m = plane_m(network.lon, network.lat)
+    xs, ys = np.round(x_m).astype(np.int64), np.round(y_m).astype(np.int64)
+    plan_data = []
+    for layer in layers:
+        time_min = layer.coverage.time_min
+        plan_data.append({
+            "name": layer.name,
+            "description": layer.description,
+            "legend": layer.legend,
+            "band": "".join(map(str, node_bands(time_min, bands_min).tolist())),
+            # Tenths of a minute; unreachable nodes (none in a strongly connected network) as -1.
+            "time_dmin": np.where(np.isfinite(time_min), np.round(time_min * 10), -1).astype(np.int64).tolist(),
+            "standing": [[site, count] for site, count in layer.standing.items()],
+            "circuits": [_deltas(path) for path in layer.circuits],
+            "pools": [list(pool) for pool in layer.pools],
+        })
+    extra = []
+    if len(layers) == 2:
+        extra = [difference_line(plans[0], layers[0].coverage, plans[1], layers[1].coverage)]
+    sites = []
+    for site in scenario.sites:
+        x, y = metres(site.lon, site.lat)
+        marker, colour, words = site_style(site.kind)
+        sites.append({"id": site.id, "name": site.name, "kind": words, "marker": marker, "colour": colour,
+                      "approx": site.approximate, "node": world.site_node[site.id], "x": x, "y": y})
+    towns = [{"name": name, "xy": metres(lon, lat)} for name, lon, lat in towns_in(network)]
+    _, _, east, north = network.bbox()
+    width_m, height_m = metres(east, north)   # the north-east corner
+    return {
+        "title": map_title(scenario, plans),
+        "subtitle": map_subtitle(network, bands_min),
+        "synthetic": network.synthetic,
+        "target_min": scenario.target_response_min,
+        "bands_min": list(bands_min),
+        "band_colours": band_colours(len(bands_min)) + [BEYOND_COLOUR],
+        "unit_colour": UNIT_COLOUR,
+        "size_m": [width_m, height_m],
+        "x_m": _deltas(xs), "y_m": _deltas(ys),
+        "roads": [{"name": name, "width": road_width(name), "lines": [_deltas(line) for line in lines]}
+                  for name, lines in reversed(list(_polylines(network, drawn_edges(network)).items()))],  # minor first
+        "sites": sites,
+        "towns": towns,
+        "plans": plan_data,
+        "difference": extra,
+    }
+
+
+def html_page(data: dict) -> str:
+    """A self-contained page: the data as JSON and a canvas renderer, no external resources."""
+    return web.fill(
+        "map.html",
+        title=web.page_title(data["title"]),
+        style=web.asset("map.css"),
+        corner=html.escape(SYNTHETIC_BADGE) if data["synthetic"] else "",
+        data=web.script_json(data),
+        script=web.inline_scripts("panzoom.js", "map.js"),
+    )
+
+
+def draw_map_html(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float]) -> MapResult:
+    """Write the interactive page for one plan, or two to switch between, to ``out``."""
+    layers = [plan_layer(scenario, world, p) for p in plans]
+    data = map_data(scenario, world, layers, bands_min)
+    page = html_page(data)
+    write_whole(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
+    return MapResult(out, data["title"], data["subtitle"], [line for layer in layers for line in layer.legend],
+                     {layer.name: layer.coverage for layer in layers}, diff_km)
