@@ -193,31 +193,65 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from sim.viz.maps import map_command
+    from sim.config import load_scenario, network_spec
+    from sim.model import build_world
+    from sim.network import load_network
+    from sim.viz.maps import check_out, check_plans, parse_bands, write_map
 
-    map_command(args)
+    # Flags first (cheap), then the scenario and its plans, before the network loads.
+    check_out(args.out)
+    bands_min = parse_bands(args.bands)
+    scenario = load_scenario(args.scenario)
+    plans = [args.plan] + ([args.compare] if args.compare else [])
+    check_plans(scenario, plans)
+    network = load_network(network_spec(scenario, args.network))
+    result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min)
+    for line in result.legend:
+        print(line)
+    if result.difference_km is not None:
+        print(f"difference in covered road length: {result.difference_km:+,.1f} km")
+    if network.synthetic:
+        print(f"Road network: {network.described()}.")
+    print(f"map written to {args.out}")
     return 0
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
-    from sim.viz.animate import animate_command
+    from sim.config import load_scenario, network_spec
+    from sim.model import build_world
+    from sim.network import SYNTHETIC_NOTE, load_network
+    from sim.viz.animate import check_request, window_overrides, write_animation
 
-    animate_command(args)
+    problems = check_request(args.out, args.hours, args.frames_per_min, args.fps, args.rep, args.from_hours)
+    if problems:
+        raise InputError(problems)
+    # The run starts at the clock's start and ends with the window (see window_overrides).
+    overrides = window_overrides(load_scenario(args.scenario), args.hours, args.from_hours, args.seed)
+    scenario = load_scenario(args.scenario, overrides)
+    scenario.plan(args.plan)  # an unknown plan fails here, with a suggestion, before the network loads
+    world = build_world(scenario, load_network(network_spec(scenario, args.network)))
+    frames = write_animation(scenario, world, args.plan, args.out, hours=args.hours, from_hours=args.from_hours,
+                             rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps)
+    note = f"; {SYNTHETIC_NOTE}" if frames.synthetic else ""
+    print(f"{args.out}: {frames.n_frames} frames, {len(frames.unit_ids)} units, {frames.incidents_shown} incidents{note}")
+    if frames.incidents_shown == 0:
+        print("No incident in this window: try another --rep, or --from 10 to start at ten in the morning "
+              "of the first day (most disturbances come by day).")
     return 0
 
 
 def _cmd_hypercube(args: argparse.Namespace) -> int:
-    from sim.config import load_scenario, network_spec
+    from sim.study.api import Study
     from sim.study.experiment import scenario_overrides
-    from sim.model import build_world
-    from sim.network.roads import load_network
     from sim.analytic.validation import comparison, format_comparison, plan_model, simulate_figures
 
     if args.reps is not None and args.reps < 1:
         raise InputError(f"--reps {args.reps}: must be at least 1")
-    scenario = load_scenario(args.scenario, scenario_overrides(args.reps, args.seed, args.hours, args.sets))
+    study = Study(args.scenario, scenario_overrides(args.reps, args.seed, args.hours, args.sets),
+                  network=args.network)
+    scenario = study.scenario
     scenario.plan(args.plan)  # an unknown plan fails before the network loads
-    world = build_world(scenario, load_network(network_spec(scenario, args.network)))
+    world = study.world()
     model = plan_model(scenario, world, args.plan, allow_approximate=args.approximate)
     simulated = None if args.no_sim else simulate_figures(scenario, world, model, scenario.replications)
     figures = comparison(model, simulated)

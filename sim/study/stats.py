@@ -8,7 +8,7 @@ random numbers), which removes most of the noise from the difference.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import stats
@@ -135,25 +135,16 @@ def precision_reached(summary: Sequence[dict], relative_half_width: float) -> bo
     return True
 
 
-def _fmt(value: float, digits: int = 1) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+def summaries(rows: Mapping[str, tuple[Sequence[dict], Sequence[dict]]], plans: Sequence[str],
+              target_min: float) -> list[dict]:
+    """summary_row of each plan, in the order given; ``rows[plan]`` is (incident rows, unit rows)."""
+    return [summary_row(plan, rows[plan][0], rows[plan][1], target_min) for plan in plans]
 
 
-def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min: float) -> str:
-    """The terminal table printed after a run: headline figures with 95% intervals, verdicts."""
-    verdicts = {row["plan"]: row["verdict"] for row in comparison}
-    reference = comparison[0]["reference"] if comparison else ""
-    header = (
-        f"{'plan':22s} {'reps':>4s} {'incidents':>9s} {'mean response (min)':>19s} {'p90':>6s} "
-        f"{f'within {target_min:g} min (%)':>20s} {'busy':>5s}  vs {reference}"
-    )
-    lines = [header, "-" * len(header)]
-    for row in summary:
-        mean = f"{_fmt(row['response_mean_min'])} ± {_fmt(row['response_mean_ci95'])}"
-        within = f"{_fmt(row['within_target_pct'])} ± {_fmt(row['within_target_ci95'])}"
-        lines.append(
-            f"{row['plan'][:22]:22s} {row['reps']:4d} {row['incidents']:9d} {mean:>19s} "
-            f"{_fmt(row['response_p90_min']):>6s} {within:>20s} {_fmt(row['busy_fraction_mean'], 2):>5s}  "
-            f"{verdicts.get(row['plan'], '')}"
-        )
-    return "\n".join(lines)
+def comparisons(rows: Mapping[str, tuple[Sequence[dict], Sequence[dict]]], plans: Sequence[str],
+                target_min: float, reps: int) -> list[dict]:
+    """comparison_row of each plan against the first (the reference), over replications 0..reps-1."""
+    reference = plans[0]
+    return [comparison_row(plan, reference, rows[plan][0], rows[reference][0], target_min, range(reps))
+            for plan in plans]

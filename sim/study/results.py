@@ -1,0 +1,192 @@
+"""The results of a run (plans x replications) in memory: rows, summary and comparison as
+pandas DataFrames, the terminal table, and the result files of SPEC §5 (``to_dir``)."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+from sim.config import scenario_hash
+from sim.files import make_folder, write_text
+from sim.model import INCIDENT_COLUMNS, UNIT_COLUMNS
+from sim.study.stats import COMPARISON_COLUMNS, SUMMARY_COLUMNS, per_rep_figures
+from sim.study.tables import NETWORK_COLUMN, csv_text, data_frame, format_table
+
+PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
+RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "manifest.json")
+REPLICATION_COLUMNS = ["plan", "rep", "response_mean_min", "within_target_pct"]
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+@dataclass(eq=False)
+class Results:
+    """What ``Study.run`` returns: every row of every replication, and the tables made from them.
+
+    ``summary``, ``comparison``, ``incidents`` and ``units`` are pandas DataFrames with the
+    columns of the CSV files of the same names (full precision; the files round to 4 decimals).
+    The first plan is the reference of the comparison. ``to_dir`` writes the files the command
+    line writes; ``table()`` is the text it prints.
+    """
+
+    scenario: object                 # the Scenario as run (sim.config.Scenario)
+    plans: list[str]                 # plan names in run order; plans[0] is the reference
+    reps: int                        # replications per plan
+    network: object                  # the RoadNetwork the run used
+    site_snap_m: dict[str, float]    # how far each site was moved to its road node (m)
+    rows: dict[str, tuple[list[dict], list[dict]]] = field(repr=False)  # plan -> (incident rows, unit rows)
+    summary_rows: list[dict] = field(repr=False)
+    comparison_rows: list[dict] = field(repr=False)
+    executor: str = "1 worker"       # how it ran, in words
+    wall_time_s: float = 0.0         # load + simulate, seconds
+    scenario_path: str | None = None  # the YAML file the scenario came from, if any
+
+    @property
+    def reference(self) -> str:
+        """The plan the others are compared with (the first)."""
+        return self.plans[0]
+
+    @property
+    def network_label(self) -> str:
+        """Which roads, in words (the ``network`` column of the tables)."""
+        return self.network.source_label
+
+    # -- rows and tables ------------------------------------------------------------------------
+
+    @property
+    def incident_rows(self) -> list[dict]:
+        """One dict per incident and replication, plans in run order (the rows of incidents.csv)."""
+        return [row for plan in self.plans for row in self.rows[plan][0]]
+
+    @property
+    def unit_rows(self) -> list[dict]:
+        """One dict per unit and replication (the rows of units.csv)."""
+        return [row for plan in self.plans for row in self.rows[plan][1]]
+
+    def _labelled(self, rows: Sequence[dict]) -> list[dict]:
+        label = {NETWORK_COLUMN: self.network_label}
+        return [row | label for row in rows]
+
+    @cached_property
+    def summary(self):
+        """DataFrame: one row per plan, the columns of summary.csv."""
+        return data_frame([*SUMMARY_COLUMNS, NETWORK_COLUMN], self._labelled(self.summary_rows))
+
+    @cached_property
+    def comparison(self):
+        """DataFrame: each plan against the reference, paired by replication (comparison.csv)."""
+        return data_frame([*COMPARISON_COLUMNS, NETWORK_COLUMN], self._labelled(self.comparison_rows))
+
+    @cached_property
+    def incidents(self):
+        """DataFrame: one row per incident and replication, the columns of incidents.csv."""
+        return data_frame(INCIDENT_COLUMNS, self.incident_rows)
+
+    @cached_property
+    def units(self):
+        """DataFrame: one row per unit and replication, the columns of units.csv."""
+        return data_frame(UNIT_COLUMNS, self.unit_rows)
+
+    @cached_property
+    def replications(self):
+        """DataFrame: each replication's mean response (min) and share within target (%), per plan:
+        the observations behind the intervals (NaN for a replication without counted incidents)."""
+        target = self.scenario.target_response_min
+        rows = []
+        for plan in self.plans:
+            figures = per_rep_figures(self.rows[plan][0], target, range(self.reps))
+            rows += [{"plan": plan, "rep": rep, "response_mean_min": mean, "within_target_pct": within}
+                     for rep, (mean, within) in figures.items()]
+        return data_frame(REPLICATION_COLUMNS, rows)
+
+    def table(self) -> str:
+        """The text the command line prints after a run: the table, then notes on the roads and
+        on sites with approximate positions."""
+        lines = [format_table(self.summary_rows, self.comparison_rows, self.scenario.target_response_min)]
+        if self.network.synthetic:
+            lines.append(f"Road network: {self.network.described()}.")
+        approximate = [s.id for s in self.scenario.sites if s.approximate]
+        if approximate:
+            lines.append(f"Sites with approximate or placeholder positions: {', '.join(approximate)}.")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return (f"<Results {self.scenario.name}: {len(self.plans)} plans x {self.reps} replications, "
+                f"{self.executor}, {self.wall_time_s:.1f} s>")
+
+    # -- files ------------------------------------------------------------------------------------
+
+    def manifest(self, command_line: Sequence[str] = ()) -> dict:
+        """The content of manifest.json: the scenario as run and its hash, plans, replications,
+        seed scheme, network, snapping, package versions, executor, wall time, command line."""
+        network = self.network
+        raw = dict(self.scenario.raw, replications=self.reps)
+        return {
+            "scenario": raw,
+            "scenario_sha256": scenario_hash(raw),
+            "scenario_path": self.scenario_path,
+            "plans": list(self.plans),
+            "replications": self.reps,
+            "seed": self.scenario.seed,
+            "rep_seeds": "replication k draws from numpy SeedSequence(seed, spawn_key=(k, purpose, index)), "
+                         f"k = 0..{self.reps - 1}; random-patrol road pools from SeedSequence(seed, "
+                         "spawn_key=(4, base node, size, radius m))",
+            "network": {
+                "source": network.info()["source"],
+                "source_label": network.source_label,
+                "synthetic": network.synthetic,
+                "nodes": network.n_nodes,
+                "edges": network.n_edges,
+                "content_hash": network.content_hash(),
+            },
+            "placeholder_or_approximate_sites": [s.id for s in self.scenario.sites if s.approximate],
+            "site_snap_m": {site: round(metres, 1) for site, metres in self.site_snap_m.items()},
+            "executor": self.executor,
+            "versions": _versions(),
+            "wall_time_s": round(self.wall_time_s, 3),
+            "command_line": list(command_line),
+        }
+
+    def to_dir(self, out_dir: str | Path, *, figures: bool = True, command_line: Sequence[str] = (),
+               started: float | None = None) -> Path:
+        """Write incidents.csv, units.csv, summary.csv, comparison.csv, figures/ (unless
+        ``figures=False``) and manifest.json into ``out_dir`` (made if needed), each file whole or
+        not at all: the same files ``python run_sim.py run … --out`` writes. Returns the folder.
+
+        ``started`` (a ``time.perf_counter()`` value) makes the manifest's wall time run from
+        then to now; by default it is the run's own.
+        """
+        out_dir = make_folder(out_dir)
+        incidents = self.incident_rows
+        write_text(out_dir / "incidents.csv", csv_text(INCIDENT_COLUMNS, incidents))
+        write_text(out_dir / "units.csv", csv_text(UNIT_COLUMNS, self.unit_rows))
+        write_text(out_dir / "summary.csv", csv_text([*SUMMARY_COLUMNS, NETWORK_COLUMN],
+                                                     self._labelled(self.summary_rows)))
+        write_text(out_dir / "comparison.csv", csv_text([*COMPARISON_COLUMNS, NETWORK_COLUMN],
+                                                        self._labelled(self.comparison_rows)))
+        if figures:
+            from sim.viz.plots import write_figures
+
+            write_figures(out_dir, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
+                          incidents, self.summary_rows)
+        manifest = self.manifest(command_line)
+        if started is not None:
+            manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
+        write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+        return out_dir
