@@ -22,6 +22,7 @@ LAYERS = [
     ("viz", ["sim.viz"]),
     ("study", ["sim.study"]),
     ("analytic", ["sim.analytic"]),
+    ("optimize", ["sim.optimize"]),
     ("front doors", ["sim.cli", "sim"]),
 ]
 MAX_LINES = 500
