@@ -213,3 +213,17 @@ def test_html_runs_in_a_browser_with_zoom_hover_and_plan_switch(html_map, tmp_pa
         driver.find_element("css selector", "#legend button[data-plan='1']").click()
         assert html_map.legend[2] in driver.find_element("id", "legend").text
         assert js_errors(driver) == []
+
+
+def test_cli_bands_follow_the_scenarios_target_by_default(cache, tmp_path):
+    """A 3-minute target: bands 1, 2, 3, 4 minutes (not the 5-minute steps of a 15-minute target)."""
+    text = SCENARIO.read_text(encoding="utf-8").replace("target_response_min: 15", "target_response_min: 3")
+    assert "target_response_min: 3 " in text
+    scenario = tmp_path / "three_minutes.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    out = tmp_path / "map.html"
+    done = run_cli("map", str(scenario), "--plan", PLAN, "--out", str(out), cache=cache)
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert '"bands_min":[1.0,2.0,3.0,4.0]' in page
+    assert "reached within 3 min" in done.stdout

@@ -7,9 +7,10 @@ set in ``rcParams`` for the same reason.
 from __future__ import annotations
 
 import math
+import textwrap
 from numbers import Real
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib import colormaps
@@ -90,29 +91,39 @@ def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: S
     fig = _new_figure(FIGSIZE_IN)
     ax = fig.add_subplot()
     colors = plan_colors(plans)
-    longest = target_min
+    counts: dict[str, int] = {}
+    everything: list[float] = []
     for k, plan in enumerate(plans):
         counted = [row for row in incidents if row["plan"] == plan and row["counted"]]
         times = np.sort([t for t in map(_response, counted) if t is not None])
-        n = len(counted)
-        label = f"{plan_label(plans, plan)}: {n} counted incidents"
+        n = counts[plan] = len(counted)
+        label = plan_label(plans, plan)
         if n > len(times):
-            label += f", {n - len(times)} never reached"
+            label += f" ({n - len(times)} never reached)"
         # Earlier plans drawn wider, so a plan hidden under an identical later one still shows.
         width = 4.0 - 2.0 * k / max(len(plans) - 1, 1)
         ax.plot(times, np.arange(1, len(times) + 1) / max(n, 1), drawstyle="steps-post",
                 color=colors[plan], lw=width, label=label)
-        if len(times):
-            longest = max(longest, float(times[-1]))
+        everything += times.tolist()
+    # The axis ends at the 99th percentile (at least twice the target): a few very late
+    # responses would otherwise squeeze the part a planner reads into a sliver.
+    p99 = float(np.percentile(everything, 99)) if everything else target_min
+    x_max = max(2.0 * target_min, p99)
+    longest = max(everything, default=0.0)
+    cut = (f"\n(axis cut at the 99th percentile; the longest response took {longest:.0f} min)"
+           if longest > x_max else "")
+    legend_title = (f"plan ({next(iter(counts.values()))} counted incidents each)"
+                    if len(set(counts.values())) == 1 else
+                    "plan (counted incidents: " + ", ".join(f"{n}" for n in counts.values()) + ")")
     ax.axvline(target_min, color="black", ls="--", lw=1.8)
     ax.text(target_min, 0.03, f" target {target_min:g} min", fontsize=LABEL_PT, ha="left", va="bottom")
-    ax.set_xlim(0, longest * 1.03)
+    ax.set_xlim(0, x_max * 1.03)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.0f}%")
-    ax.set_xlabel("response time (min): creation to first unit on scene", fontsize=LABEL_PT)
+    ax.set_xlabel("response time (min): creation to first unit on scene" + cut, fontsize=LABEL_PT)
     ax.set_ylabel("incidents reached within that time", fontsize=LABEL_PT)
     _style(ax)
-    ax.legend(fontsize=NOTE_PT, loc="lower right", title="plan", title_fontsize=NOTE_PT)
+    ax.legend(fontsize=NOTE_PT, loc="center right", title=legend_title, title_fontsize=NOTE_PT)
     _title(fig, "How fast incidents are reached, per plan", scenario_name, synthetic)
     return fig
 
@@ -176,8 +187,9 @@ def site_means(incidents: Sequence[dict], plans: Sequence[str]) -> tuple[list[st
 
 
 def site_response_figure(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
-                         incidents: Sequence[dict]) -> Figure:
-    """Heat table of mean response time (min): sites as rows, plans as columns, value in each cell."""
+                         incidents: Sequence[dict], site_names: Mapping[str, str] | None = None) -> Figure:
+    """Heat table of mean response time (min): sites as rows (by name when ``site_names`` has
+    them), plans as columns, value in each cell."""
     sites, means, counts = site_means(incidents, plans)
     # Grow with the table so every cell keeps room for its two-line label.
     fig = _new_figure((max(9.0, 3.5 + 1.9 * len(plans)), max(5.0, 2.4 + 0.62 * len(sites))))
@@ -204,7 +216,8 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
                     fontweight="bold", color=ink)
             ax.text(j, i, f"\nn={counts[i, j]}", ha="center", va="center", fontsize=NOTE_PT - 2, color=ink)
     ax.set_xticks(range(len(plans)), [plan_label(plans, p).replace(" (", "\n(") for p in plans])
-    ax.set_yticks(range(len(sites)), sites)
+    names = site_names or {}
+    ax.set_yticks(range(len(sites)), [textwrap.fill(names.get(s, s), 30) for s in sites])
     ax.xaxis.tick_top()
     ax.tick_params(labelsize=TICK_PT, length=0)
     ax.set_xticks(np.arange(-0.5, len(plans)), minor=True)
@@ -226,7 +239,8 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
 
 
 def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
-                  incidents: Sequence[dict], summary: Sequence[dict]) -> list[Path]:
+                  incidents: Sequence[dict], summary: Sequence[dict],
+                  site_names: Mapping[str, str] | None = None) -> list[Path]:
     """Write figures/response_ecdf.png, within_target.png, site_response.png under out_dir; return the paths.
 
     Plans are taken in summary order (first = reference), so colours match across the figures.
@@ -236,7 +250,8 @@ def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min
     builders = {
         "response_ecdf.png": lambda: ecdf_figure(scenario_name, synthetic, target_min, plans, incidents),
         "within_target.png": lambda: within_target_figure(scenario_name, synthetic, target_min, summary),
-        "site_response.png": lambda: site_response_figure(scenario_name, synthetic, target_min, plans, incidents),
+        "site_response.png": lambda: site_response_figure(scenario_name, synthetic, target_min, plans, incidents,
+                                                          site_names),
     }
     return [save_png(build(), folder / name) for name, build in builders.items()]
 
