@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     map_.add_argument("--plan", required=True, metavar="P")
     map_.add_argument("--compare", metavar="P2", help="draw a second plan beside it")
     map_.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.html")
-    map_.add_argument("--bands", default="5,10,15,20", metavar="MIN,...", help="isochrone bands in minutes")
+    map_.add_argument("--bands", metavar="MIN,...",
+                      help="isochrone bands in minutes (default: thirds of the scenario's target up to 4/3 of it, "
+                      "e.g. 5,10,15,20 for a 15-minute target)")
     _add_network_flag(map_)
 
     animate = commands.add_parser("animate", help="units moving, incidents appearing, dispatch lines")
@@ -196,12 +198,13 @@ def _cmd_map(args: argparse.Namespace) -> int:
     from sim.config import load_scenario, network_spec
     from sim.model import build_world
     from sim.network import load_network
-    from sim.viz.maps import check_out, check_plans, parse_bands, write_map
+    from sim.viz.maps import check_out, check_plans, parse_bands, target_bands, write_map
 
     # Flags first (cheap), then the scenario and its plans, before the network loads.
     check_out(args.out)
-    bands_min = parse_bands(args.bands)
+    bands_min = parse_bands(args.bands) if args.bands is not None else None
     scenario = load_scenario(args.scenario)
+    bands_min = bands_min or target_bands(scenario.target_response_min)
     plans = [args.plan] + ([args.compare] if args.compare else [])
     check_plans(scenario, plans)
     network = load_network(network_spec(scenario, args.network))

@@ -184,7 +184,7 @@ class Results:
             from sim.viz.plots import write_figures
 
             write_figures(out_dir, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
-                          incidents, self.summary_rows)
+                          incidents, self.summary_rows, {site.id: site.name for site in self.scenario.sites})
         manifest = self.manifest(command_line)
         if started is not None:
             manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
