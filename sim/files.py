@@ -1,10 +1,14 @@
-"""Files that appear whole or not at all: write beside the target, then rename over it."""
+"""Files that appear whole or not at all (write beside the target, then rename over it), result
+folders replaced as one set, and the lock that keeps two runs out of one folder."""
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import sys
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection, Sequence
 
 from sim.errors import InputError
 
@@ -53,3 +57,203 @@ def write_whole(path: str | Path, write: Callable[[Path], object]) -> Path:
 def write_text(path: str | Path, text: str) -> Path:
     """Write UTF-8 text whole or not at all."""
     return write_whole(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
+
+
+# -- result folders: one run at a time, the whole set replaced at once ----------------------------
+
+LOCK_NAME = ".lock"
+_HELD: dict[str, "FolderLock"] = {}  # folder (resolved) -> the lock this process holds on it
+
+
+class FolderLock:
+    """An exclusive lock on a folder for one process (``FOLDER/.lock``, which holds its pid).
+
+    The kernel drops the lock when the process ends, however it ends (``kill -9`` included), so
+    a stale ``.lock`` file blocks nothing. Re-entrant within a process. Another process holding
+    it is bad input (InputError naming that process): two runs must not write one folder.
+    """
+
+    def __init__(self, folder: str | Path, what: str = "--out"):
+        self.folder = Path(folder)
+        self.what = what
+        self._fd: int | None = None
+        self._depth = 0
+
+    @property
+    def _key(self) -> str:
+        return os.path.realpath(self.folder)
+
+    def __enter__(self) -> "FolderLock":
+        held = _HELD.get(self._key)
+        if held is not None:
+            held._depth += 1
+            return held
+        make_folder(self.folder)
+        self._acquire()
+        self._depth = 1
+        _HELD[self._key] = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        held = _HELD.get(self._key, self)
+        held._depth -= 1
+        if held._depth == 0:
+            _HELD.pop(self._key, None)
+            if held._fd is not None:
+                os.close(held._fd)  # closing the file releases the lock
+                held._fd = None
+
+    def _acquire(self) -> None:
+        import fcntl
+
+        path = self.folder / LOCK_NAME
+        for _ in range(10):  # the file may be replaced under us (a finishing run swaps its folder)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as error:
+                raise UnwritableFolder(f"{self.folder}: cannot write there ({error.strerror or error})") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = _read_pid(fd)
+                os.close(fd)
+                who = f"process {holder}" if holder else "another process"
+                raise InputError(f"{self.what} {self.folder}: another patrolsim run ({who}) is writing there; "
+                                 f"wait for it to finish, or choose another {self.what}") from None
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                self._fd = fd
+                return
+            os.close(fd)
+        raise InputError(f"{self.what} {self.folder}: the folder keeps changing under this run; is another "
+                         "program writing there?")
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    if sys.platform != "linux":
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):  # old kernel, a filesystem without it
+        return False
+    raise OSError(error, os.strerror(error), str(a))
+
+
+def foreign_entries(folder: Path, allowed: Collection[str]) -> list[str]:
+    """Names in ``folder`` that are not among ``allowed`` (its result set): what replacing the
+    whole folder would delete."""
+    try:
+        return sorted(entry.name for entry in folder.iterdir() if entry.name not in allowed)
+    except FileNotFoundError:
+        return []
+    except NotADirectoryError:
+        raise UnwritableFolder(f"{folder}: cannot write there (it is a file, not a folder)") from None
+    except OSError as error:
+        raise UnwritableFolder(f"{folder}: cannot write there ({error.strerror or error})") from None
+
+
+def replace_folder(folder: str | Path, write: Callable[[Path], object], allowed: Collection[str],
+                   keep: Collection[str] = (), what: str = "--out") -> Path:
+    """Replace the result set in ``folder`` as one: ``write(new folder)`` fills a temporary folder
+    beside it, the entries named in ``keep`` (e.g. ``.parts``) move into it, and it takes the
+    folder's place in one step. On any failure before that step the old set is untouched.
+
+    A folder holding names outside ``allowed`` is refused (InputError) rather than deleted.
+    """
+    folder = Path(os.path.realpath(folder))  # a symlinked folder: its target is replaced, not the link
+    allowed = {*allowed, *keep, LOCK_NAME}
+    foreign = foreign_entries(folder, allowed)
+    if foreign:
+        raise InputError(foreign_message(folder, foreign, what))
+    with FolderLock(folder, what):
+        parent = folder.parent
+        try:
+            new = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}.new-"))
+        except OSError as error:
+            raise UnwritableFolder(f"{parent}: cannot write there ({error.strerror or error})") from None
+        try:
+            write(new)
+            os.chmod(new, 0o755)  # mkdtemp makes folders private; results are meant to be shared
+            with _signals_held():
+                new = _swap_in(new, folder, keep)
+        finally:
+            shutil.rmtree(new, ignore_errors=True)  # the old set after the swap, else the unfinished new one
+    return folder
+
+
+def _swap_in(new: Path, folder: Path, keep: Collection[str]) -> Path:
+    """Move ``keep`` from ``folder`` into ``new``, then put ``new`` in ``folder``'s place; return
+    where the old set now is (to delete). On failure everything moved is put back."""
+    try:  # linked, not moved: the folder has its (locked) .lock at every moment
+        os.link(folder / LOCK_NAME, new / LOCK_NAME)
+    except OSError:
+        pass  # a filesystem without hard links: the new set goes in without the lock file
+    moved = []
+    try:
+        for name in keep:
+            if (folder / name).exists():
+                os.replace(folder / name, new / name)
+                moved.append(name)
+        if _exchange(new, folder):
+            return new
+        old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old-"))
+        os.replace(folder, old / "set")  # where renameat2 is missing: two renames, a moment apart
+        try:
+            os.replace(new, folder)
+        except BaseException:
+            os.replace(old / "set", folder)
+            raise
+        return old
+    except BaseException:
+        for name in moved:
+            if (new / name).exists() and not (folder / name).exists():
+                os.replace(new / name, folder / name)
+        raise
+
+
+def foreign_message(folder: Path, foreign: Sequence[str], what: str = "--out") -> str:
+    """Why a folder with other files in it is not used for results."""
+    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+    return (f"{what} {folder}: holds files that are not patrolsim results ({shown}); a result set replaces "
+            "its whole folder, so give a new or empty folder, or one patrolsim wrote")
+
+
+class _signals_held:
+    """Hold back Ctrl-C and SIGTERM for the few renames that swap a result set in."""
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        self._mask = None
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask"):
+            self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)

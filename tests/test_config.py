@@ -387,10 +387,13 @@ def test_exponent_floats_are_numbers_in_files_and_overrides(tmp_path: Path, text
     assert parse_override(f"x={text}") == ("x", number)
     scenario_text = edit(MINIMAL, "seed: 7\n", f"seed: 7\nmax_snap_m: {text}\n")
     file = write(tmp_path, scenario_text)
-    if number > 0:
+    line = line_of(scenario_text, "max_snap_m")
+    if 0 < number <= 50_000:
         assert load_scenario(file).max_snap_m == number
+    elif number > 50_000:  # read as a number, then held to the bound (README: Limits on input)
+        assert problems_of(file) == [f"{file}:{line}: max_snap_m: input should be less than or equal to 50000, "
+                                     f"got {number!r}"]
     else:  # a number out of range, not "not a valid number" for a string
-        line = line_of(scenario_text, "max_snap_m")
         assert problems_of(file) == [f"{file}:{line}: max_snap_m: input should be greater than 0, got {number!r}"]
 
 

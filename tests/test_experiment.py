@@ -110,7 +110,7 @@ def test_one_more_unit_is_never_worse(cache, tmp_path):
     plus_one = read_csv(out / "comparison.csv")[1]
     assert plus_one["verdict"] in ("better", "no clear difference")
     # The paired interval's upper end: with one more car the mean response does not rise.
-    assert float(plus_one["response_diff_min"]) - float(plus_one["response_diff_ci95"]) <= 0.0
+    assert float(plus_one["response_diff_min"]) + float(plus_one["response_diff_ci95"]) <= 0.0
 
 
 def test_reps_auto_stops_when_the_interval_is_narrow(cache, tmp_path):

@@ -349,3 +349,55 @@ def test_bad_arrays_are_reported_together() -> None:
 def test_preference_ties_go_to_lower_unit_index() -> None:
     travel = np.array([[5.0, 1.0], [3.0, 1.0], [3.0, 0.5]])
     assert preference_from_travel(travel).tolist() == [[1, 2, 0], [2, 0, 1]]
+
+
+# ---------------------------------------------------------------- regency scale (issue 14)
+
+@pytest.mark.parametrize("n_units, equal_rates", [(6, False), (10, False), (10, True)])
+def test_matrix_free_balance_gives_the_sparse_matrix_answer(n_units: int, equal_rates: bool) -> None:
+    rng = np.random.default_rng(40 + n_units)
+    inp = town(n_units, 40, 0.85, seed=n_units, demand="concentrated")
+    if not equal_rates:  # up to 20x apart, as the sparse solver was tried on
+        mu = rng.uniform(1 / 200, 1 / 10, n_units)
+        inp = HypercubeInput(inp.arrival_rate_per_min * 0.85 * mu.sum() / inp.total_arrival_rate_per_min,
+                             inp.preference, mu, inp.travel_min)
+    sparse, free = solve_exact(inp, matrix_free=False), solve_exact(inp, matrix_free=True)
+    assert np.allclose(free.state_prob, sparse.state_prob, rtol=0, atol=1e-12)
+    assert np.allclose(free.dispatch_fraction, sparse.dispatch_fraction, rtol=0, atol=1e-12)
+    if n_units <= 6:
+        assert np.allclose(free.state_prob, naive_state_prob(inp), rtol=0, atol=TOL)
+
+
+def test_exact_above_15_units_is_mmn_with_equal_rates() -> None:
+    inp = town(16, 8, 0.8, seed=16, demand="spread")
+    result = solve_exact(inp)  # 65,536 states, solved matrix-free
+    mu = inp.service_rate_per_min[0]
+    offered = Fraction(inp.total_arrival_rate_per_min / mu)
+    assert np.allclose(result.busy_count_prob, [float(x) for x in mmn_direct(16, offered)], rtol=0, atol=TOL)
+    assert result.workload.sum() == pytest.approx(float(offered), abs=TOL)
+    assert result.dispatch_fraction.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_exact_refuses_more_than_20_units_with_a_clear_message() -> None:
+    inp = town(21, 5, 0.5, seed=1, demand="spread")
+    with pytest.raises(InputError, match=r"at most 20 units .*21 units would need about [0-9.]+ GB.*approximation"):
+        solve_exact(inp)
+
+
+@pytest.mark.parametrize("n_units", [200, 500])
+def test_approximate_settles_for_hundreds_of_units(n_units: int) -> None:
+    """At N = 200 the plain iteration cycles for ever; damped, it reaches a fixed point of the same map."""
+    inp = town(n_units, 300, 0.8, seed=0, demand="concentrated")
+    result = solve_approximate(inp)
+    offered = inp.total_arrival_rate_per_min / inp.service_rate_per_min[0]
+    assert result.workload.sum() == pytest.approx(offered, rel=1e-12)
+    assert np.all((result.workload >= 0) & (result.workload <= 1))
+    assert result.dispatch_fraction.sum() == pytest.approx(1.0, abs=1e-12)
+    # A fixed point: one more plain step of Larson's iteration moves no workload.
+    mu, q, pref = inp.service_rate_per_min[0], larson_q_factors(n_units, offered / n_units), inp.preference
+    before = np.cumprod(result.workload[pref], axis=1)
+    before = np.concatenate((np.ones((len(pref), 1)), before[:, :-1]), axis=1)
+    weight = inp.arrival_rate_per_min[:, None] * q[None, :] * before
+    v = np.bincount(pref.ravel(), weights=weight.ravel(), minlength=n_units) / mu
+    step = (v + offered * erlang_c(n_units, offered) / n_units) / (1 + v)
+    assert np.max(np.abs(step * offered / step.sum() - result.workload)) < 1e-10

@@ -99,7 +99,7 @@ def test_hypercube_refuses_plans_it_cannot_model(cache, args, message):
 
 
 def test_more_units_than_the_exact_model_takes_needs_the_approximation(cache):
-    bigger = ["--set", "plans.five-posts.units[0].count=12"]  # 16 units
+    bigger = ["--set", "plans.five-posts.units[0].count=17"]  # 21 units: one more than the exact model takes
     refused = cli("hypercube", str(VALIDATION_SCENARIO), "--plan", "five-posts", "--no-sim", *bigger)
     assert refused.returncode == 2 and "--approximate" in refused.stderr and "Traceback" not in refused.stderr
     approximate = cli("hypercube", str(VALIDATION_SCENARIO), "--plan", "five-posts", "--no-sim", "--json",

@@ -8,7 +8,8 @@ of mean ``1 / service_rate_per_min[n]`` minutes (travel + on scene + return, all
 the service time as in the hypercube model). When every unit is busy calls wait in one
 infinite FIFO queue.
 
-* ``solve_exact``: the 2^N-state Markov chain (state = set of busy units), N <= ~15.
+* ``solve_exact``: the 2^N-state Markov chain (state = set of busy units), N <= 20
+  (``sim.analytic.hypercube_balance`` solves its balance equations).
 * ``solve_approximate``: Larson's (1975) approximation with the M/M/N correction factors
   Q(N, rho, j), equal service rates only, for any N.
 * ``solve``: picks one of the two.
@@ -27,10 +28,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from scipy.special import gammaln, logsumexp
 
+from sim.analytic.hypercube_balance import CSR_MAX_UNITS, EXACT_MAX_UNITS, exact_model_bytes, solve_balance
 from sim.analytic.erlang import erlang_c, erlang_c_mean_wait_min, mean_queue_wait_min, mmn_busy_count_prob
 from sim.errors import InputError
 
@@ -39,14 +39,17 @@ from sim.errors import InputError
 _GMRES_RTOL = 1e-12
 # The first, coarse pass only has to fix the scale of each state's probability.
 _GMRES_COARSE_RTOL = 1e-6
-_GMRES_RESTART = 50
-# Restart cycles before giving up: a safety net, not the stopping rule. On the fleets tried
-# (N <= 15, loads 0.01..0.999, service rates equal or 20x apart, one or 300 atoms) each
-# pass stopped within a few cycles.
-_GMRES_MAX_CYCLES = 200
 # The approximate model's fixed-point iteration stops when no workload moves more than this.
 _APPROX_TOL = 1e-12
 _APPROX_MAX_ITER = 10_000
+# With hundreds of units the plain iteration can cycle for ever (seen at N = 200, load 0.8: steps
+# of 0.35 back and forth). Still stepping more than _APPROX_STALL_STEP after _APPROX_PLAIN_ITER
+# iterations (converging fleets are below 1e-10 by then), it goes on damped: each step shortened
+# by a factor, halved whenever steps stop shrinking over _APPROX_DAMPING_WINDOW iterations. Damping
+# moves no fixed point.
+_APPROX_PLAIN_ITER = 300
+_APPROX_STALL_STEP = 1e-3
+_APPROX_DAMPING_WINDOW = 25
 # Service rates closer than this (relative) count as equal for the approximate model.
 _EQUAL_RATE_RTOL = 1e-9
 
@@ -201,37 +204,7 @@ def _read_only(*arrays: np.ndarray) -> None:
 
 # ---------------------------------------------------------------- exact model
 
-def _solve_balance(rate: np.ndarray, outflow: np.ndarray, scale: np.ndarray,
-                   unit_bit: np.ndarray, rtol: float) -> np.ndarray:
-    """Solve the balance equations for y = p / scale with y_0 = 1, by GMRES to ``rtol``.
-
-    Balance of state c: outflow_c p_c = sum_b rate(b -> c) p_b. Divided by outflow_c s_c:
-    y_c - sum_b rate(b -> c) s_b / (outflow_c s_c) y_b = 0. State 0 is pinned (it has
-    positive probability: the chain is irreducible since lambda > 0 and every preference
-    list is complete) and its equation, implied by the others, dropped.
-    """
-    n_states = rate.shape[1]
-    states = np.arange(n_states, dtype=np.int64)
-    src = np.broadcast_to(states, rate.shape).ravel()
-    dst = (states[None, :] ^ unit_bit[:, None]).ravel()
-    coef = rate.ravel() * scale[src] / (outflow[dst] * scale[dst])
-    keep = (coef > 0) & (dst != 0)
-    src, dst, coef = src[keep], dst[keep], coef[keep]
-    from_zero = src == 0
-    rhs = np.zeros(n_states - 1)
-    np.add.at(rhs, dst[from_zero] - 1, coef[from_zero])
-    off = ~from_zero
-    matrix = sp.identity(n_states - 1, format="csr") - sp.csr_matrix(
-        (coef[off], (dst[off] - 1, src[off] - 1)), shape=(n_states - 1, n_states - 1))
-    y, info = spla.gmres(matrix, rhs, x0=np.ones(n_states - 1), rtol=rtol, atol=0.0,
-                         restart=_GMRES_RESTART, maxiter=_GMRES_MAX_CYCLES)
-    if info != 0:
-        raise RuntimeError(f"hypercube exact model: GMRES did not reach relative residual {rtol:g} "
-                           f"in {_GMRES_MAX_CYCLES} restart cycles ({n_states} states)")
-    return np.concatenate(([1.0], y))
-
-
-def solve_exact(inp: HypercubeInput) -> HypercubeResult:
+def solve_exact(inp: HypercubeInput, matrix_free: bool | None = None) -> HypercubeResult:
     """Exact hypercube model: 2^N busy/free states plus the M/M/N queue tail.
 
     Tail: with all N units busy and k >= 1 calls queued, arrivals add a call (rate lambda)
@@ -253,16 +226,23 @@ def solve_exact(inp: HypercubeInput) -> HypercubeResult:
     unknowns are near 1 and the residual is a per-state flow-balance error (stopping on a
     tolerance, not an iteration count). A direct sparse LU (spsolve) is exact but the hypercube graph's
     separators are dense: measured 0.6 s at N = 12, 5 s at N = 13, 36 s and 0.8 GB at
-    N = 14 (MMD ordering; COLAMD is slower), hence far over 10 s at N = 15.
+    N = 14 (MMD ordering; COLAMD is slower), hence far over 10 s at N = 15. Above 15 units the
+    equations are solved matrix-free (``sim.analytic.hypercube_balance``), up to 20 units;
+    ``matrix_free`` True or False chooses either way at any size.
     """
     n_units = inp.n_units
+    if n_units > EXACT_MAX_UNITS:
+        raise InputError(f"the exact hypercube model takes at most {EXACT_MAX_UNITS} units (2^{EXACT_MAX_UNITS} "
+                         f"states, about {exact_model_bytes(EXACT_MAX_UNITS) / 2**30:.1f} GB); {n_units} units "
+                         f"would need about {exact_model_bytes(n_units) / 2**30:,.1f} GB: use Larson's approximation")
     n_states = 1 << n_units
     full = n_states - 1
     lam = inp.total_arrival_rate_per_min
     mu = inp.service_rate_per_min
     states = np.arange(n_states, dtype=np.int64)
-    unit_bit = np.int64(1) << np.arange(n_units, dtype=np.int64)
-    busy = ((states[None, :] >> np.arange(n_units)[:, None]) & 1).astype(bool)  # (N, S)
+    busy = np.empty((n_units, n_states), dtype=bool)  # (N, S), one unit at a time: no (N, S) int temporary
+    for unit in range(n_units):
+        busy[unit] = (states >> unit) & 1
     busy_count = busy.sum(axis=0)
 
     # Atoms with the same preference list move the chain identically: merge their rates.
@@ -286,11 +266,11 @@ def solve_exact(inp: HypercubeInput) -> HypercubeResult:
     log_layer = (layer * np.log(lam / mu.mean()) - gammaln(layer + 1)
                  - (gammaln(n_units + 1) - gammaln(layer + 1) - gammaln(n_units - layer + 1)))
     scale = np.exp(log_layer - log_layer[0])[busy_count]
-    coarse = _solve_balance(rate, outflow, scale, unit_bit, _GMRES_COARSE_RTOL)
+    coarse = solve_balance(rate, outflow, scale, _GMRES_COARSE_RTOL, matrix_free)
     # States the coarse pass leaves at or below zero are numerically zero at its
     # precision: floor their scale so the fine pass resolves them relative to the rest.
     scale *= np.maximum(coarse, _GMRES_COARSE_RTOL)
-    p = scale * _solve_balance(rate, outflow, scale, unit_bit, _GMRES_RTOL)
+    p = scale * solve_balance(rate, outflow, scale, _GMRES_RTOL, matrix_free)
     a = lam / mu.sum()
     p[full] /= 1.0 - a  # all busy, queue of any length: P(full, 0) sum_k a^k
     p /= p.sum()
@@ -304,7 +284,10 @@ def solve_exact(inp: HypercubeInput) -> HypercubeResult:
     dispatch_fraction = (dispatch_prob[atom_row] * (inp.arrival_rate_per_min / lam)[:, None]).T
 
     busy_count_prob = np.bincount(busy_count, weights=p, minlength=n_units + 1)
-    workload = busy.astype(float) @ p
+    if n_units <= CSR_MAX_UNITS and not matrix_free:
+        workload = busy.astype(float) @ p
+    else:  # without the (N, S) float copy of busy (160 MB at N = 20)
+        workload = np.array([p[busy[unit]].sum() for unit in range(n_units)])
     _read_only(p, busy_count_prob, workload, dispatch_fraction)
     return HypercubeResult(
         state_prob=p,
@@ -381,7 +364,7 @@ def solve_approximate(inp: HypercubeInput) -> HypercubeResult:
     if not np.allclose(mu_all, mu_all[0], rtol=_EQUAL_RATE_RTOL, atol=0.0):
         raise InputError(
             f"approximate hypercube model needs equal service rates; got "
-            f"{mu_all.min():.6g}..{mu_all.max():.6g}/min (use the exact model, N <= 15)")
+            f"{mu_all.min():.6g}..{mu_all.max():.6g}/min (use the exact model, N <= 20)")
     n_units = inp.n_units
     mu = float(mu_all[0])
     lam_j = inp.arrival_rate_per_min
@@ -400,14 +383,24 @@ def solve_approximate(inp: HypercubeInput) -> HypercubeResult:
         return lam_j[:, None] * q[None, :] * before
 
     workload = np.full(n_units, mean_workload)
+    steps: list[float] = []
+    damping = 1.0
     for _ in range(_APPROX_MAX_ITER):
         v = np.bincount(pref.ravel(), weights=dispatch_weight(workload).ravel(), minlength=n_units) / mu
         new = (v + saturated_share) / (1.0 + v)
         new *= offered_erl / new.sum()
         moved = float(np.max(np.abs(new - workload)))
-        workload = new
+        workload = new if damping == 1.0 else workload + damping * (new - workload)
         if moved <= _APPROX_TOL:
             break
+        steps.append(moved)
+        if damping == 1.0:
+            if len(steps) >= _APPROX_PLAIN_ITER and moved > _APPROX_STALL_STEP:
+                damping = 0.5
+                steps.clear()
+        elif len(steps) > _APPROX_DAMPING_WINDOW and moved > 0.9 * steps[-1 - _APPROX_DAMPING_WINDOW]:
+            damping = max(damping / 2.0, 1.0 / 1024)
+            steps.clear()
     else:
         raise RuntimeError(f"approximate hypercube model: workloads did not settle to {_APPROX_TOL:g} "
                            f"in {_APPROX_MAX_ITER} iterations (N = {n_units})")

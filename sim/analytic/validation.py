@@ -15,11 +15,17 @@ import numpy as np
 from sim.study.stats import mean_ci95
 from sim.errors import InputError
 from sim.analytic.hypercube import HypercubeInput, HypercubeResult, preference_from_travel, solve
+from sim.analytic.hypercube_balance import EXACT_MAX_UNITS
 from sim.model.incidents import MIN_PER_HOUR, hour_of_day
 from sim.model import World, simulate, unit_ids
 from sim.model.movement import SECONDS_PER_MIN
+from sim.network.trees import times_s_from
 
-MAX_EXACT_UNITS = 15  # 2^15 states: the exact model's limit (seconds, ~100 MB)
+MAX_EXACT_UNITS = EXACT_MAX_UNITS  # 2^20 states: the exact model's limit (about 0.8 GB, a minute a solve)
+# Up to this many atoms, travel comes from each atom's reverse tree (the simulation's own numbers,
+# to the bit); above, from one forward tree per post (the same fastest paths, summed from the
+# other end: equal to about 1e-12 s, and a few hundred trees instead of thousands).
+REVERSE_TREES_MAX_ATOMS = 500
 SERVICE_TOLERANCE = 1e-10  # relative change of every service rate that ends the fixed point
 MAX_SERVICE_ITERATIONS = 200
 
@@ -90,11 +96,7 @@ def plan_model(scenario, world: World, plan_name: str, allow_approximate: bool =
         raise InputError("hypercube: the scenario has no disturbance with a positive rate")
     arrival = np.array([rate_per_min[a] for a in atoms])
     on_scene_min = np.array([on_scene_weighted[a] / rate_per_min[a] for a in atoms])
-    travel_min = np.array([
-        [world.tables.time_s_to(world.site_node[atom], world.site_node[site]) / SECONDS_PER_MIN / factor
-         for atom in atoms]
-        for site, factor in zip(unit_sites, speed_factors)
-    ])
+    travel_min = _travel_s(world, unit_sites, atoms) / SECONDS_PER_MIN / np.array(speed_factors)[:, None]
     preference = preference_from_travel(travel_min)
 
     # Service time depends on which calls a unit serves, which depends on service times.
@@ -122,6 +124,16 @@ def plan_model(scenario, world: World, plan_name: str, allow_approximate: bool =
         notes.append(f"{len(ids)} units: Larson's approximation, with one mean service time for all units")
     return PlanModel(plan.name, tuple(ids), tuple(unit_sites), tuple(atoms), model_input, result,
                      tuple(dict.fromkeys(notes)))
+
+
+def _travel_s(world: World, unit_sites: list[str], atoms: list[str]) -> np.ndarray:
+    """(units, atoms) fastest travel time in seconds from each unit's post to each atom."""
+    unit_nodes = np.array([world.site_node[site] for site in unit_sites], dtype=np.int64)
+    atom_nodes = [world.site_node[atom] for atom in atoms]
+    if len(atoms) > REVERSE_TREES_MAX_ATOMS:
+        return times_s_from(world.network, unit_nodes, atom_nodes)
+    # Atom by atom: each tree is used once, so a cache smaller than all of them never thrashes.
+    return np.column_stack([world.tables.times_s_to(node, unit_nodes) for node in atom_nodes])
 
 
 @dataclass(frozen=True)

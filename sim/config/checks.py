@@ -9,9 +9,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sim.config import limits
 from sim.config.network_spec import resolve_network_path
 from sim.config.problems import Report, suggest
+from sim.config.site_sets import kind_weights, site_set_ids_and_kinds
 from sim.config.yaml_reader import YamlPath
+from sim.errors import shown
 from sim.plugins.patrols import PATROL_MODES
 
 #: Paths whose problems these checks report (with more to say than the schema): the schema's
@@ -21,7 +24,9 @@ OWN_PATHS: tuple[YamlPath, ...] = (("disturbances", None, "sites"),)  # type: ig
 
 def _number(value: Any) -> bool:
     """A finite int or float (YAML's true/false are bools, not numbers)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return True  # math.isfinite cannot take an int of 400 digits; every int is finite
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _items(section: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -41,6 +46,7 @@ class Checks:
 
     def run(self) -> None:
         self.site_ids = self._unique_ids("sites", "id", "site id")
+        self.site_kinds = self._site_sets()
         self.dist_types = self._unique_ids("disturbances", "type", "disturbance type")
         self._unique_ids("plans", "name", "plan name")
         self._network()
@@ -93,6 +99,9 @@ class Checks:
             if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
                 self.report.at(("network", "bbox"), "expected [west, south, east, north] in "
                                                     "degrees with west < east and south < north")
+            elif max(east - west, north - south) > limits.MAX_BBOX_DEG:
+                self.report.at(("network", "bbox"), f"{east - west:g}° by {north - south:g}°: an OSM download "
+                                                    f"area is at most {limits.MAX_BBOX_DEG:g}° on a side")
 
     def _clock(self) -> None:
         clock = self.data.get("clock")
@@ -104,19 +113,38 @@ class Checks:
             self.report.at(("clock", "warmup_hours"), f"warmup_hours ({warmup}) must be "
                                                       f"shorter than duration_hours ({duration})")
 
+    def _site_sets(self) -> set[str]:
+        """The site sets' ids join the site ids, each unique; returns the kinds of every site."""
+        by_set, kinds = site_set_ids_and_kinds(self.data, self.folder)
+        if self.site_ids is not None:
+            seen = set(self.site_ids)
+            for i, ids in by_set:
+                clash = next((site for site in ids if site in seen), None)
+                if clash is not None:
+                    self.report.at(("site_sets", i), f"site id '{clash}' is already used (by sites or an earlier set)")
+                seen.update(ids)
+                self.site_ids.extend(ids)
+        return kinds
+
     def _disturbance(self, path: YamlPath, dist: dict[str, Any]) -> None:
         weights = dist.get("sites", "all")
-        if isinstance(weights, dict):
+        kind = kind_weights(weights)
+        if kind is not None:  # sites: {kind: K}, every site of kind K alike
+            if kind not in self.site_kinds:
+                self.report.at(path + ("sites", "kind"), f"no site of kind '{kind}'"
+                               + suggest(kind, sorted(self.site_kinds)))
+        elif isinstance(weights, dict):
             if not weights:
                 self.report.at(path + ("sites",), "no sites: give 'all' or site ids with weights")
             for site, weight in weights.items():
                 self._ref(path + ("sites", site), site, self.site_ids, "site")
                 if not _number(weight) or weight <= 0:
                     self.report.at(path + ("sites", site),
-                                   f"weight must be a positive number, got {weight!r}")
+                                   f"weight must be a positive number, got {shown(weight)}")
         elif weights != "all":
             self.report.at(path + ("sites",), "expected 'all' or a mapping of site id to "
-                                              f"weight such as {{alun_alun: 2}}, got {weights!r}")
+                                              f"weight such as {{alun_alun: 2}}, got {shown(weights)}")
+        self._minutes(path + ("on_scene_min",), dist.get("on_scene_min"))
         profile = dist.get("hourly_profile")
         if isinstance(profile, list):
             if len(profile) != 24:
@@ -143,10 +171,13 @@ class Checks:
             if isinstance(group.get("patrol"), dict):
                 self._patrol(where + ("patrol",), group["patrol"])
             count = group.get("count")
-            valid = isinstance(count, int) and not isinstance(count, bool) and count >= 1
+            valid = isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= limits.MAX_UNITS
             total = total + count if valid and total is not None else None
         if not isinstance(plan.get("units"), list) or total is None:
             return  # the unit count is unknown: pass 1 reports why
+        if total > limits.MAX_UNITS:
+            self.report.at(path + ("units",), f"plan '{plan.get('name')}' has {total:,} units, more than "
+                                              f"the {limits.MAX_UNITS:,} a plan may have")
         for i, dist in _items(self.data.get("disturbances")):
             needed = dist.get("units_required", 1)
             if isinstance(needed, int) and needed > total:
@@ -154,7 +185,21 @@ class Checks:
                                f"disturbance type '{dist.get('type')}' needs {needed} units "
                                f"but plan '{plan.get('name')}' has only {total}")
 
+    def _minutes(self, path: YamlPath, values: Any) -> None:
+        """Every number in a block of minutes (a distribution's parameters) is at most MAX_MINUTES."""
+        if not isinstance(values, dict):
+            return
+        for key, value in values.items():
+            self._at_most(path + (key,), value, limits.MAX_MINUTES, "min (the longest clock)")
+
+    def _at_most(self, path: YamlPath, value: Any, bound: float, unit: str) -> None:
+        if _number(value) and value > bound:
+            self.report.at(path, f"{shown(value, 40)} is more than the bound of {bound:,g} {unit}")
+
     def _patrol(self, path: YamlPath, patrol: dict[str, Any]) -> None:
+        self._at_most(path + ("dwell_min",), patrol.get("dwell_min"), limits.MAX_MINUTES, "min (the longest clock)")
+        self._at_most(path + ("road_nodes",), patrol.get("road_nodes"), limits.MAX_ROAD_NODES, "road nodes")
+        self._at_most(path + ("radius_km",), patrol.get("radius_km"), limits.MAX_RADIUS_KM, "km")
         mode = PATROL_MODES.get(patrol.get("mode"))  # type: ignore[arg-type]
         if mode is None:
             return  # the schema reports the unknown mode

@@ -10,6 +10,7 @@ import copy
 import difflib
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ from pydantic import ValidationError
 from sim.config.checks import OWN_PATHS, Checks
 from sim.config.network_spec import NetworkSpec, network_spec_from_arg
 from sim.config.overrides import apply_overrides
+from sim.config.plausibility import scenario_warnings
 from sim.config.problems import Report
 from sim.config.schema import Scenario
 from sim.config.yaml_reader import read_yaml, read_yaml_value
-from sim.errors import InputError
+from sim.errors import InputError, ScenarioWarning
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None,
@@ -53,6 +55,9 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     scenario._raw = copy.deepcopy(data)
     scenario._sha256 = scenario_hash(data)
     scenario._source_path = source_path
+    scenario._warnings = tuple(scenario_warnings(scenario, report))
+    for text in scenario.warnings:
+        warnings.warn(ScenarioWarning(text), stacklevel=2)
     return scenario
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from sim.errors import InputError
+from sim.config.limits import MAX_BBOX_DEG
+from sim.errors import InputError, shown
 from sim.plugins.base import Spec, Tuple
 
 #: File name endings the file importer reads.
@@ -37,10 +38,22 @@ def check_bbox(bbox: Any) -> tuple[float, float, float, float]:
     try:
         west, south, east, north = (float(v) for v in bbox)
     except (TypeError, ValueError):
-        raise InputError(f"bbox must be four numbers [west, south, east, north], got {bbox!r}") from None
+        raise InputError(f"bbox must be four numbers [west, south, east, north], got {shown(bbox)}") from None
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise InputError(f"bbox {list(bbox)} is not [west, south, east, north] in degrees with west < east, south < north")
+        raise InputError(f"bbox {shown(list(bbox))} is not [west, south, east, north] in degrees with west < east, "
+                         "south < north")
+    if max(east - west, north - south) > MAX_BBOX_DEG:
+        raise InputError(f"bbox {shown(list(bbox))} is {east - west:g}° by {north - south:g}°: an OSM download area "
+                         f"is at most {MAX_BBOX_DEG:g}° on a side")
     return west, south, east, north
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def network_spec_from_arg(value: str) -> NetworkSpec:
@@ -59,18 +72,18 @@ def network_spec_from_arg(value: str) -> NetworkSpec:
     if text.startswith("osm:"):
         where = text[4:].strip()
         numbers = where.split(",")
-        if len(numbers) == 4:
+        if len(numbers) == 4 and all(_is_number(n) for n in numbers):
             try:
                 return NetworkSpec("osm", bbox=check_bbox(numbers))
-            except InputError:
-                pass  # not four numbers: a place name with commas ("Jember, Jawa Timur, ...")
+            except InputError as error:  # four numbers are a bbox, never a place name
+                raise InputError(f"--network {value[:200]}: {error.problems[0]}") from None
         if not where:
             raise InputError("--network osm: needs a place name or a bbox after 'osm:'")
         return NetworkSpec("osm", place=where)
     if text.lower().endswith(FILE_SUFFIXES):
         return NetworkSpec("file", path=text)
     raise InputError(
-        f"unknown network {value!r}: use demo, osm:PLACE, osm:WEST,SOUTH,EAST,NORTH, "
+        f"unknown network {shown(value)}: use demo, osm:PLACE, osm:WEST,SOUTH,EAST,NORTH, "
         f"or a path to a {', '.join(FILE_SUFFIXES)} file"
     )
 

@@ -8,7 +8,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from sim.config.yaml_reader import Lines, YamlPath
-from sim.errors import InputError
+from sim.errors import InputError, shown
 
 
 def dotted(path: YamlPath) -> str:
@@ -53,11 +53,21 @@ class Report:
                 self._items.append((0, f"{self.label}: {where}{message} "
                                        f"(value given on the command line for {key})"))
                 return
+            if set_path[: len(path)] == path and path not in self.lines and self.lines:
+                # a key the override created: the file has no line for it
+                self._items.append((0, f"--set {key}: {where}{message}"))
+                return
         if not self.lines:
             self._items.append((0, f"{self.label}: {where}{message}"))
             return
         line = self.line(path)
         self._items.append((line, f"{self.label}:{line}: {where}{message}"))
+
+    def placed(self, path: YamlPath, message: str) -> str:
+        """``message`` placed at ``path`` as a problem would be, without recording it (for warnings)."""
+        before = len(self._items)
+        self.at(path, message)
+        return self._items.pop(before)[1]
 
     def line(self, path: YamlPath) -> int:
         while path and path not in self.lines:
@@ -95,7 +105,7 @@ def _message(err: dict[str, Any], loc: YamlPath, variant_of: dict[YamlPath, tupl
             return loc + (field,), "missing (required)"
         tags = [t.strip().strip("'") for t in err["ctx"]["expected_tags"].split(",")]
         choices = " or ".join([", ".join(map(repr, tags[:-1])), repr(tags[-1])]) if len(tags) > 1 else repr(tags[0])
-        return loc + (field,), f"input should be {choices}, got {err['ctx']['tag']!r}"
+        return loc + (field,), f"input should be {choices}, got {shown(err['ctx']['tag'])}"
     if kind == "extra_forbidden":
         key = str(loc[-1])
         parent = loc[:-1]
@@ -110,14 +120,14 @@ def _message(err: dict[str, Any], loc: YamlPath, variant_of: dict[YamlPath, tupl
     if kind == "missing":
         return loc, "missing (required)"
     if "[key]" in err["loc"]:
-        return loc, f"keys here must be text, got {err['input']!r}"
+        return loc, f"keys here must be text, got {shown(err['input'])}"
     if kind == "model_type":  # pydantic would name our schema class
-        return loc, f"expected a mapping of keys, got {err['input']!r}"
+        return loc, f"expected a mapping of keys, got {shown(err['input'])}"
     message = err["msg"].removeprefix("Value error, ")
     message = message[:1].lower() + message[1:]
     value = err.get("input")
     if not isinstance(value, (dict, list)) and kind != "value_error":
-        message += f", got {value!r}"
+        message += f", got {shown(value)}"
     return loc, message
 
 

@@ -13,9 +13,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from sim.config import limits
 from sim.config.network_spec import NetworkSpec, resolve_network_path
 from sim.config.problems import suggest
-from sim.errors import InputError
+from sim.config.site_sets import SiteSet, expand_site_sets
+from sim.errors import InputError, shown
 from sim.plugins.base import Spec, Tuple
 from sim.plugins.dispatch import POLICIES, QUEUE_DISCIPLINES
 from sim.plugins.dists import dist_union
@@ -29,8 +31,8 @@ class Clock(Spec):
     """Wall-clock start and length of a run, in hours."""
 
     start: datetime
-    duration_hours: float = Field(gt=0)
-    warmup_hours: float = Field(default=0.0, ge=0)
+    duration_hours: float = Field(gt=0, le=limits.MAX_DURATION_HOURS)
+    warmup_hours: float = Field(default=0.0, ge=0, le=limits.MAX_DURATION_HOURS)
 
     @field_validator("start", mode="before")
     @classmethod
@@ -45,7 +47,7 @@ class Clock(Spec):
                 return datetime.fromisoformat(value)
             except ValueError:
                 pass
-        raise ValueError(f"not an ISO date-time such as \"2024-10-23T00:00\": {value!r}")
+        raise ValueError(f"not an ISO date-time such as \"2024-10-23T00:00\": {shown(value)}")
 
 
 class Site(Spec):
@@ -70,7 +72,7 @@ class Site(Spec):
 class Escalation(Spec):
     """An incident unanswered for ``after_min`` minutes becomes disturbance type ``to``."""
 
-    after_min: float = Field(gt=0)
+    after_min: float = Field(gt=0, le=limits.MAX_MINUTES)
     to: str
 
 
@@ -78,13 +80,13 @@ class DisturbanceType(Spec):
     """One kind of disturbance; ``rate_per_hour`` is for all its sites together."""
 
     type: Id
-    rate_per_hour: float = Field(ge=0)
+    rate_per_hour: float = Field(ge=0, le=limits.MAX_RATE_PER_HOUR)
     # site id -> relative weight; the file may say "all" (every site, weight 1): see Scenario
     sites: dict[str, float]
-    hourly_profile: Tuple[Annotated[float, Field(ge=0)]] | None = None
+    hourly_profile: Tuple[Annotated[float, Field(ge=0, le=limits.MAX_PROFILE_VALUE)]] | None = None
     on_scene_min: dist_union()  # type: ignore[valid-type]
-    units_required: int = Field(default=1, ge=1)
-    priority: int = Field(ge=1)
+    units_required: int = Field(default=1, ge=1, le=limits.MAX_UNITS)
+    priority: int = Field(ge=1, le=limits.MAX_PRIORITY)
     escalation: Escalation | None = None
 
     @property
@@ -96,14 +98,14 @@ class UnitType(Spec):
     """A kind of vehicle: its agency and its speed relative to the road's travel time."""
 
     agency: str
-    speed_factor: float = Field(default=1.0, gt=0)
+    speed_factor: float = Field(default=1.0, ge=limits.SPEED_FACTOR_RANGE[0], le=limits.SPEED_FACTOR_RANGE[1])
 
 
 class UnitGroup(Spec):
     """``count`` units of one type, based at site ``base``, patrolling alike."""
 
     type: str
-    count: int = Field(ge=1)
+    count: int = Field(ge=1, le=limits.MAX_UNITS)
     base: str
     patrol: patrol_union()  # type: ignore[valid-type]
 
@@ -135,18 +137,20 @@ class Scenario(Spec):
     description: str = ""
     network: NetworkSpec
     clock: Clock
-    replications: int = Field(ge=1)
-    seed: int = Field(ge=0)
-    target_response_min: float = Field(gt=0)
-    max_snap_m: float = Field(default=500.0, gt=0)
+    replications: int = Field(ge=1, le=limits.MAX_REPLICATIONS)
+    seed: int = Field(ge=0, le=limits.MAX_SEED)
+    target_response_min: float = Field(gt=0, le=limits.MAX_TARGET_MIN)
+    max_snap_m: float = Field(default=500.0, gt=0, le=limits.MAX_SNAP_M)
     sites: Annotated[Tuple[Site], Field(min_length=1)]
     disturbances: Annotated[Tuple[DisturbanceType], Field(min_length=1)]
     unit_types: Annotated[dict[str, UnitType], Field(min_length=1)]
     plans: Annotated[Tuple[Plan], Field(min_length=1)]
     dispatch: Dispatch = Dispatch()
+    site_sets: Tuple[SiteSet] = ()  # many sites at once (sim.config.site_sets), appended to sites
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _sha256: str = PrivateAttr(default="")
     _source_path: str | None = PrivateAttr(default=None)
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
     @classmethod
@@ -160,12 +164,19 @@ class Scenario(Spec):
                         for d in data["disturbances"]]
         return {**data, "disturbances": disturbances}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _site_sets(cls, data: Any, info: ValidationInfo) -> Any:
+        """Site sets become sites, ``sites: {kind: K}`` weights; defined after ``_every_site`` so that
+        it runs before it (pydantic runs "before" validators last-defined first)."""
+        return expand_site_sets(data, (info.context or {}).get("folder"))
+
     @field_validator("name")
     @classmethod
     def _folder_name(cls, value: str) -> str:
         # results go to results/<name>/: no slashes, no leading dot, nothing a shell would mangle
         if not _NAME.match(value):
-            raise ValueError(f"{value!r} cannot name the results folder: use letters, digits, '.', '_' "
+            raise ValueError(f"{shown(value)} cannot name the results folder: use letters, digits, '.', '_' "
                              "and '-', starting with a letter or digit, e.g. jember-pilkada-2024")
         return value
 
@@ -189,6 +200,11 @@ class Scenario(Spec):
     @property
     def source_path(self) -> str | None:
         return self._source_path
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What looks unintended in this scenario (escalation cycles, overload, absurd values)."""
+        return self._warnings
 
     @property
     def site_ids(self) -> tuple[str, ...]:

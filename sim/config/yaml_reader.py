@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from sim.errors import InputError
 
@@ -50,6 +51,11 @@ def _load(text: str, label: str) -> Any:
         return _yaml().load(text)
     except DuplicateKeyError:
         raise InputError(_duplicate_keys(text, label)) from None
+    except ReaderError as error:  # a control character (NUL, BEL, form feed, ...): YAML allows none
+        line = text.count("\n", 0, max(error.position, 0)) + 1
+        raise InputError(f"{label}:{line}: YAML cannot hold the control character {error.character:#04x} "
+                         f"at column {error.position - text.rfind(chr(10), 0, error.position)}; "
+                         "remove it (is this a text file?)") from None
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{label}:{mark.line + 1}" if mark is not None else label
@@ -85,6 +91,37 @@ def _duplicate_keys(text: str, label: str) -> list[str]:
 
     walk(_yaml().compose(text), "")
     return problems or [f"{label}: a key is given twice in one mapping"]
+
+
+def _check_size(root: Any, label: str) -> None:
+    """InputError if ``root`` expands to more than MAX_VALUES values or holds an alias inside
+    itself. Counted once per distinct node (aliases share nodes), so a 300-byte alias bomb is
+    refused at once instead of being unfolded first."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, (CommentedMap, CommentedSeq)):
+            return 1
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in busy:
+            raise InputError(f"{label}: an alias (*name) is used inside the value it names, so it never ends")
+        if depth > MAX_DEPTH:
+            raise InputError(f"{label}:{node.lc.line + 1}: nested more than {MAX_DEPTH} levels deep")
+        busy.add(id(node))
+        items = [x for pair in node.items() for x in pair] if isinstance(node, CommentedMap) else list(node)
+        total = 1
+        for item in items:
+            total += size(item, depth + 1)
+            if total > MAX_VALUES:
+                raise InputError(f"{label}: more than {MAX_VALUES:,} values once aliases are expanded; "
+                                 "is an alias (*name) repeated inside another many times over?")
+        busy.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
 
 
 class _Plain:
@@ -146,6 +183,7 @@ def read_yaml(path: Path, label: str) -> tuple[dict[str, Any], Lines]:
     if loaded is None:
         raise InputError(f"{label}: the scenario file is empty")
     root_line = loaded.lc.line + 1 if isinstance(loaded, (CommentedMap, CommentedSeq)) else 1
+    _check_size(loaded, label)
     plain = _Plain(label)
     data = plain.convert(loaded, (), root_line)
     if not isinstance(data, dict):
@@ -157,4 +195,6 @@ def read_yaml(path: Path, label: str) -> tuple[dict[str, Any], Lines]:
 
 def read_yaml_value(text: str, label: str) -> Any:
     """One value written as YAML (``0.3``, ``[a, b]``, ``{x: 1}``, ``Jember 2024``) as plain data."""
-    return _Plain(label).convert(_load(text, label), (), 1)
+    loaded = _load(text, label)
+    _check_size(loaded, label)
+    return _Plain(label).convert(loaded, (), 1)

@@ -1,7 +1,16 @@
 """The dispatcher: sends units to incidents by the scenario's policy, keeps the queue of incidents
-still short of units in the order of its queue discipline, and escalates unanswered incidents."""
+still short of units in the order of its queue discipline, and escalates unanswered incidents.
+
+The queue is a heap: a freed unit takes the head in O(log n), where sorting the whole queue at
+every release made heavy load quadratic. It serves in exactly the order the sort did: by the
+discipline's key, equal keys in order of queueing (the sort was stable). An incident whose key
+changes while it waits (an escalation raises its priority) is pushed again under its new key and
+its old entry is skipped when it comes up.
+"""
 from __future__ import annotations
 
+import heapq
+import itertools
 from typing import TYPE_CHECKING, Sequence
 
 import simpy
@@ -25,7 +34,13 @@ class Dispatcher:
         self.units = list(units)
         self.policy = POLICIES[policy]()
         self.queue_key = QUEUE_DISCIPLINES[queue]
-        self.queue: list[Incident] = []
+        # Heap entries [key, queueing order, push number, incident]; the push number is unique, so
+        # entries never compare incidents. _queued maps each waiting incident to its live entry: a
+        # stale entry (the incident left the queue or was re-keyed) is known at a glance.
+        self._heap: list[list] = []
+        self._queued: dict[Incident, list] = {}
+        self._order = itertools.count()
+        self._pushes = itertools.count()
         self.unanswered = 0  # incidents not yet fully staffed on scene
         self.all_answered: simpy.Event | None = None  # set by the model while draining
         for unit in self.units:
@@ -41,15 +56,46 @@ class Dispatcher:
 
     def _staff(self, incident: Incident) -> None:
         """Send the units the policy chooses; queue the incident if that is not enough."""
-        if incident.units_missing > 0:
-            free = [unit for unit in self.units if unit.free]
-            for unit in self.policy.choose(incident, free, self.env.now)[:incident.units_missing]:
+        missing = incident.units_missing
+        # While incidents wait no unit is free (the invariant above): skip looking for one.
+        if missing > 0 and not self._queued:
+            free = [unit for unit in self.units if unit.incident is None]
+            for unit in self.policy.choose(incident, free, self.env.now)[:missing]:
                 self._send(unit, incident)
-        if incident.units_missing > 0:
-            if incident not in self.queue:
-                self.queue.append(incident)
-        elif incident in self.queue:
-            self.queue.remove(incident)
+            missing = incident.units_missing
+        if missing > 0:
+            self._enqueue(incident)
+        elif self._queued:
+            self._queued.pop(incident, None)
+
+    @property
+    def queue(self) -> list[Incident]:
+        """The incidents waiting for units, head first (a copy, in the order they will be served)."""
+        return [entry[-1] for entry in sorted(self._queued.values())]
+
+    def _enqueue(self, incident: Incident) -> None:
+        """Queue the incident, or re-key it if its key changed while it waited."""
+        key = self.queue_key(incident)
+        entry = self._queued.get(incident)
+        if entry is not None:
+            if entry[0] == key:
+                return
+            order = entry[1]  # re-keyed: it keeps its place among equal keys, as in a stable sort
+        else:
+            order = next(self._order)
+        entry = [key, order, next(self._pushes), incident]
+        self._queued[incident] = entry
+        heapq.heappush(self._heap, entry)
+
+    def _head(self) -> Incident | None:
+        """The waiting incident served next (stale heap entries dropped on the way)."""
+        heap = self._heap
+        while heap:
+            entry = heap[0]
+            if self._queued.get(entry[-1]) is entry:
+                return entry[-1]
+            heapq.heappop(heap)
+        return None
 
     def new_incident(self, incident: Incident) -> None:
         """A disturbance has just been reported."""
@@ -86,9 +132,9 @@ class Dispatcher:
     def left(self, unit: Unit, incident: Incident) -> None:
         """A unit finished on scene and is free: it takes the head of the queue, if any."""
         incident.units_left += 1
-        if self.queue:
-            self.queue.sort(key=self.queue_key)
-            head = self.queue[0]
+        head = self._head()
+        if head is not None:
             self._send(unit, head)
             if head.units_missing <= 0:
-                self.queue.pop(0)
+                del self._queued[head]
+                heapq.heappop(self._heap)

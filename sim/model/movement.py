@@ -8,16 +8,22 @@ network and routing layers speak seconds, converted once per route.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.network.routing import EdgeIndex
+
 if TYPE_CHECKING:
     from sim.network.roads import RoadNetwork
-    from sim.network.routing import TravelTables
+    from sim.network.trees import TravelTimes
 
 SECONDS_PER_MIN = 60.0
+# Routes kept for re-use (a patrol drives the same few again and again). Bounded because a long
+# run on a big network meets many one-off routes; a dropped route is only recomputed.
+MAX_CACHED_ROUTES = 20_000
 
 
 @dataclass(frozen=True)
@@ -66,29 +72,38 @@ class Leg:
 class Roads:
     """Routes and travel times over the network, from the travel tables (no graph search)."""
 
-    def __init__(self, network: RoadNetwork, tables: TravelTables):
+    def __init__(self, network: RoadNetwork, tables: TravelTimes, max_routes: int = MAX_CACHED_ROUTES):
         self.network = network
         self.tables = tables
-        tails = network.edge_tails
-        self._edge_id = {(int(u), int(v)): e for e, (u, v) in enumerate(zip(tails, network.indices))}
-        self._routes: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.max_routes = max_routes
+        self._edges: EdgeIndex = tables.edges  # shared with the trees: one index per network
+        self._routes: OrderedDict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
 
     def _edge(self, tail: int, head: int) -> int | None:
-        return self._edge_id.get((tail, head))
+        try:
+            return self.network.edge_id(tail, head)
+        except KeyError:
+            return None
 
     def route(self, origin: int, dest: int, speed_factor: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fastest route: nodes, cumulative time (min, at this speed factor) and distance (m) at each node.
 
-        Cached: patrols drive the same few routes over and over.
+        Cached (the ``max_routes`` most recently used): patrols drive the same few routes over and over.
         """
         key = (origin, dest, speed_factor)
-        if key not in self._routes:
-            nodes, cum_s = self.tables.route(origin, dest)
-            edges = [self._edge_id[(int(u), int(v))] for u, v in zip(nodes[:-1], nodes[1:])]
-            cum_m = np.concatenate(([0.0], np.cumsum(self.network.length_m[edges])))
-            cum_min = np.asarray(cum_s, float) / (SECONDS_PER_MIN * speed_factor)
-            self._routes[key] = (np.asarray(nodes), cum_min, cum_m)
-        return self._routes[key]
+        cached = self._routes.get(key)
+        if cached is not None:
+            self._routes.move_to_end(key)
+            return cached
+        nodes, cum_s = self.tables.route(origin, dest)
+        edges = self._edges.ids(nodes[:-1], nodes[1:])
+        cum_m = np.concatenate(([0.0], np.cumsum(self.network.length_m[edges])))
+        cum_min = np.asarray(cum_s, float) / (SECONDS_PER_MIN * speed_factor)
+        route = (np.asarray(nodes), cum_min, cum_m)
+        self._routes[key] = route
+        if len(self._routes) > self.max_routes:
+            self._routes.popitem(last=False)
+        return route
 
     def _ways_out(self, position: Position, dest: int) -> list[tuple[float, int, int]]:
         """From a point mid-edge: (time s to dest, first node, second node) going on or turning back."""

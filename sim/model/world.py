@@ -1,16 +1,24 @@
-"""The world every replication of a scenario shares: snapped sites, resolved patrols, travel tables."""
+"""The world every replication of a scenario shares: snapped sites, resolved patrols, travel times.
+
+Travel times come from reverse shortest-path trees (``sim.network.trees``): the known
+destinations (sites, bases, patrol stops) as eager, disk-cached tables when they are small
+enough, every other tree on first need, in a memory-bounded cache the replications share.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.config.site_sets import generated_site_ids
 from sim.model.movement import Roads
 from sim.network import RoadNetwork, snap_sites
-from sim.network.routing import TravelTables, travel_tables_for
+from sim.network.routing import travel_tables_for
+from sim.network.trees import EAGER_TABLES_MAX_BYTES, TravelTimes, eager_table_bytes
 from sim.plugins.patrols import PatrolRoute
 from sim.streams import STREAM_POOL, stream
 
@@ -52,7 +60,7 @@ class World:
     """What every replication of a scenario shares: roads, site nodes and the plans' patrols."""
 
     network: RoadNetwork
-    tables: TravelTables
+    tables: TravelTimes  # travel times and routes to any node (pinned tables + trees on first need)
     roads: Roads
     site_node: dict[str, int]
     site_snap_m: dict[str, float]
@@ -61,19 +69,27 @@ class World:
 
     def route(self, group: UnitGroup) -> PatrolRoute:
         """The group's patrol on road nodes (resolved on first use for a plan built later, e.g.
-        by ``Study.with_plan``, as long as its road nodes have travel tables)."""
+        by ``Study.with_plan``; its stops' trees are made when first driven to)."""
         key = _route_key(group)
         if key not in self.routes:
-            route = group.patrol.resolve(group.base, self.places)
-            if not set(route.stops) <= set(self.tables.destinations.tolist()):
-                raise ValueError(f"the world has no travel tables for the road nodes of {group.patrol!r}; "
-                                 "build the world from a scenario that holds this plan")
-            self.routes[key] = route
+            self.routes[key] = group.patrol.resolve(group.base, self.places)
         return self.routes[key]
 
 
+def _snap(scenario: Scenario, network: RoadNetwork) -> dict[str, tuple[int, float]]:
+    """Site id -> (road node, snap distance m). Generated (synthetic) sites snap however far their
+    point is from a road: it has no true position that max_snap_m could find wrong."""
+    generated = generated_site_ids(scenario.site_sets)
+    if not generated:
+        return snap_sites(network, [(s.id, s.lon, s.lat) for s in scenario.sites], scenario.max_snap_m)
+    snapped = snap_sites(network, [(s.id, s.lon, s.lat) for s in scenario.sites if s.id not in generated],
+                         scenario.max_snap_m)
+    snapped |= snap_sites(network, [(s.id, s.lon, s.lat) for s in scenario.sites if s.id in generated], math.inf)
+    return {s.id: snapped[s.id] for s in scenario.sites}
+
+
 def _resolve(scenario: Scenario, network: RoadNetwork) -> tuple[dict[str, tuple[int, float]], Places, dict]:
-    snapped = snap_sites(network, [(s.id, s.lon, s.lat) for s in scenario.sites], scenario.max_snap_m)
+    snapped = _snap(scenario, network)
     places = Places(network, {site: node for site, (node, _) in snapped.items()}, scenario.site_ids, scenario.seed)
     routes = {_route_key(group): group.patrol.resolve(group.base, places)
               for plan in scenario.plans for group in plan.units}
@@ -84,10 +100,21 @@ def _destinations(places: Places, routes: dict) -> list[int]:
     return sorted(set(places.site_node.values()) | {n for route in routes.values() for n in route.stops})
 
 
-def build_world(scenario: Scenario, network: RoadNetwork, cache_dir=None) -> World:
-    """Snap the sites, resolve every plan's patrols to road nodes and build the travel tables."""
+def build_world(scenario: Scenario, network: RoadNetwork, cache_dir=None,
+                eager_max_bytes: int = EAGER_TABLES_MAX_BYTES, tree_cache_bytes: int | None = None) -> World:
+    """Snap the sites, resolve every plan's patrols to road nodes and set up the travel times.
+
+    The known destinations get eager tables (built or read from the disk cache) when they take at
+    most ``eager_max_bytes``; other trees are made on first need and kept within
+    ``tree_cache_bytes`` (default: ``$PATROLSIM_TREE_CACHE_MB``, else 1 GB). Either way every time
+    and route is the same to the bit.
+    """
     snapped, places, routes = _resolve(scenario, network)
-    tables = travel_tables_for(network, _destinations(places, routes), cache_dir=cache_dir)
+    destinations = _destinations(places, routes)
+    pinned = None
+    if eager_table_bytes(len(destinations), network.n_nodes) <= eager_max_bytes:
+        pinned = travel_tables_for(network, destinations, cache_dir=cache_dir)
+    tables = TravelTimes(network, pinned, tree_cache_bytes)
     return World(
         network=network,
         tables=tables,

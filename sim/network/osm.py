@@ -188,6 +188,30 @@ def _osmnx_settings(**values: Any) -> Iterator[None]:
 
 # ---------------------------------------------------------------- download
 
+#: Seconds to wait for the Overpass API's status page before calling the download off.
+OVERPASS_CHECK_TIMEOUT_S = 10.0
+
+
+def _overpass_answers() -> bool:
+    """Whether the Overpass API's status page answers within OVERPASS_CHECK_TIMEOUT_S.
+
+    OSMnx asks the same page before a query and, when it cannot reach it, waits 60 s before
+    trying the query anyway. Asked here first, an offline machine skips that wait (the query
+    then fails at once, or is served from OSMnx's HTTP cache). Uses OSMnx's request settings,
+    so a proxy OSMnx would use is used here too.
+    """
+    import osmnx as ox
+    import requests
+
+    if not ox.settings.overpass_rate_limit:
+        return True  # OSMnx will not ask the status page, so it will not wait for it either
+    url = ox.settings.overpass_url.rstrip("/") + "/status"
+    try:
+        requests.get(url, timeout=OVERPASS_CHECK_TIMEOUT_S, **ox.settings.requests_kwargs)
+    except requests.RequestException:
+        return False
+    return True
+
 
 def graph_from_osm(
     place: str | None = None,
@@ -210,7 +234,9 @@ def graph_from_osm(
         raise InputError("network source osm needs exactly one of place or bbox")
     _way_filter(network_type)   # an unknown network_type is an InputError before any request
     where = f"place {place!r}" if place is not None else f"bbox {list(bbox)}"  # type: ignore[arg-type]
-    cache = {} if http_cache_dir is None else {"use_cache": True, "cache_folder": str(http_cache_dir)}
+    cache: dict[str, Any] = {} if http_cache_dir is None else {"use_cache": True, "cache_folder": str(http_cache_dir)}
+    if not _overpass_answers():
+        cache["overpass_rate_limit"] = False  # no 60 s wait for a status page that will not answer
     with _osmnx_settings(**cache):
         try:
             if place is not None:
@@ -273,6 +299,11 @@ def _graph_from_graphml(path: Path) -> nx.MultiDiGraph:
             G = ox.distance.add_edge_lengths(G)
     except Exception as e:  # networkx/lxml/OSMnx raise many kinds for a file that is not GraphML
         raise InputError(f"{path.name}: not a readable GraphML road graph ({type(e).__name__}: {e})") from None
+    outside = [n for n, d in G.nodes(data=True)
+               if not (-180 <= float(d.get("x", 0)) <= 180 and -90 <= float(d.get("y", 0)) <= 90)]
+    if outside:
+        raise InputError(f"{path.name}: node {str(outside[0])[:40]} lies outside -90..90 latitude, -180..180 "
+                         "longitude: not a readable road graph")
     # GraphML stores every attribute as text; the demo network saved as GraphML stays synthetic.
     G.graph["synthetic"] = str(G.graph.get("synthetic", "")).lower() == "true"
     return G
@@ -309,6 +340,15 @@ def _keeps_way(tags: Mapping[str, str], conditions: list[tuple[str, str | None, 
     return True
 
 
+def _check_location(path: Path, node: Any) -> None:
+    """InputError unless an OSM node lies on the globe: a latitude of 95 would make a road
+    thousands of kilometres long."""
+    if not node.location.valid():
+        lat, lon = node.location.lat_without_check(), node.location.lon_without_check()
+        raise InputError(f"{path.name}: node {node.id} is at lat {lat:g}, lon {lon:g}, outside -90..90 and "
+                         "-180..180 degrees: not a readable OpenStreetMap file")
+
+
 def _graph_from_osm_file(path: Path, network_type: str) -> nx.MultiDiGraph:
     """Filter the drivable ways (pyosmium reads XML, bz2 and PBF) into plain OSM XML for OSMnx."""
     import osmium
@@ -328,6 +368,7 @@ def _graph_from_osm_file(path: Path, network_type: str) -> nx.MultiDiGraph:
             with osmium.SimpleWriter(str(filtered)) as writer:
                 for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
                     if obj.is_node() and obj.id in way_nodes:
+                        _check_location(path, obj)
                         present.add(obj.id)
                         writer.add_node(obj)
                     elif obj.is_way() and obj.id in kept_ways:
@@ -336,8 +377,10 @@ def _graph_from_osm_file(path: Path, network_type: str) -> nx.MultiDiGraph:
                         refs = [n.ref for n in obj.nodes if n.ref in present]
                         if len(refs) >= 2:
                             writer.add_way(obj.replace(nodes=refs, tags=dict(obj.tags)))
-        except RuntimeError as e:  # libosmium's parse errors: bad XML, not PBF, bad bzip2
-            raise InputError(f"{path.name}: not a readable OpenStreetMap file ({e})") from None
+        except (RuntimeError, ValueError, osmium.InvalidLocationError) as e:
+            # libosmium's parse errors: bad XML, not PBF, bad bzip2, a coordinate that is not a
+            # number ('abc', '400'), an id beyond 64 bits
+            raise InputError(f"{path.name}: not a readable OpenStreetMap file ({str(e)[:200]})") from None
         if not kept_ways:
             raise InputError(f"{path.name}: no drivable road ({network_type}) in the file")
         try:

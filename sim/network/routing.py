@@ -7,6 +7,11 @@ in the reverse tree is the successor on the forward route). The simulation then 
 "how far is unit u from site s" and "which way does it drive" by array look-ups, never
 by a graph search per dispatch (SPEC §6).
 
+These eager tables hold every destination known in advance, at 12 bytes per destination and
+network node, and are cached on disk. ``sim.network.trees.TravelTimes`` makes the same trees on
+first need instead, for any node, in a memory-bounded cache, and answers from eager tables
+where a world has them (small scenarios); ``route_along_tree`` and ``EdgeIndex`` serve both.
+
 Times are seconds, as in the network layer; the model converts to minutes.
 """
 from __future__ import annotations
@@ -78,36 +83,66 @@ class TravelTables:
         Raises ValueError if ``dest`` cannot be reached from ``origin``.
         """
         k = self.row(dest)
-        origin = int(origin)
-        dest = int(dest)
-        if not np.isfinite(self.time_s[k, origin]):
-            raise ValueError(f"node {dest} cannot be reached from node {origin}")
-        next_row = self.next_node[k]
-        nodes = [origin]
-        node = origin
-        # A tree route visits each node at most once; more steps than nodes means a cycle,
-        # which only a damaged table (e.g. edited cache file) can produce.
-        for _ in range(self.n_nodes):
-            if node == dest:
-                break
-            node = int(next_row[node])
-            nodes.append(node)
-        else:
-            raise RuntimeError(f"travel tables are inconsistent: no route {origin} -> {dest}")
-        path = np.asarray(nodes, dtype=np.int64)
-        keys = path[:-1] * self.n_nodes + path[1:]
-        pos = np.searchsorted(self.edge_key, keys)
-        cum_time_s = np.zeros(len(path), dtype=np.float64)
-        np.cumsum(self.edge_time_s[pos], out=cum_time_s[1:])
-        return path, cum_time_s
+        return route_along_tree(self.time_s[k], self.next_node[k], int(origin), int(dest),
+                                self.edge_key, self.edge_time_s)
+
+
+def route_along_tree(time_s: np.ndarray, next_node: np.ndarray, origin: int, dest: int,
+                     edge_key: np.ndarray, edge_time_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The route ``(nodes, cum_time_s)`` from ``origin`` to ``dest`` along dest's reverse tree
+    (``time_s``, ``next_node``: one destination's row), timed by the edges (keys ``tail * N + head``,
+    sorted, and their times). ValueError if dest cannot be reached from origin."""
+    if not np.isfinite(time_s[origin]):
+        raise ValueError(f"node {dest} cannot be reached from node {origin}")
+    n_nodes = len(next_node)
+    nodes = [origin]
+    node = origin
+    # A tree route visits each node at most once; more steps than nodes means a cycle,
+    # which only a damaged table (e.g. edited cache file) can produce.
+    for _ in range(n_nodes):
+        if node == dest:
+            break
+        node = int(next_node[node])
+        nodes.append(node)
+    else:
+        raise RuntimeError(f"travel tables are inconsistent: no route {origin} -> {dest}")
+    path = np.asarray(nodes, dtype=np.int64)
+    pos = np.searchsorted(edge_key, path[:-1] * n_nodes + path[1:])
+    cum_time_s = np.zeros(len(path), dtype=np.float64)
+    np.cumsum(edge_time_s[pos], out=cum_time_s[1:])
+    return path, cum_time_s
+
+
+@dataclass(frozen=True)
+class EdgeIndex:
+    """A network's edges found by (tail, head) without a dict: keys ``tail * N + head``, sorted,
+    with each key's edge id (position in the network's edge arrays) and travel time (s)."""
+
+    n_nodes: int
+    key: np.ndarray  # int64 (E,) sorted
+    edge_id: np.ndarray  # int64 (E,)
+    time_s: np.ndarray  # float64 (E,)
+
+    @classmethod
+    def of(cls, network: RoadNetwork) -> EdgeIndex:
+        keys = network.edge_tails * network.n_nodes + np.asarray(network.indices, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        return cls(network.n_nodes, keys[order], order,
+                   np.asarray(network.travel_time_s, dtype=np.float64)[order])
+
+    def ids(self, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
+        """Edge ids of the edges ``tails[i] -> heads[i]`` (KeyError if one is not an edge)."""
+        keys = np.asarray(tails, dtype=np.int64) * self.n_nodes + np.asarray(heads, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.key, keys), max(len(self.key) - 1, 0))
+        if keys.size and not np.array_equal(self.key[pos], keys):
+            raise KeyError("no such edge on the route")
+        return self.edge_id[pos]
 
 
 def _edge_table(network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
     """Edge keys ``tail * N + head`` (int64, sorted) and their travel times (s)."""
-    n_nodes = network.n_nodes
-    keys = network.edge_tails * n_nodes + np.asarray(network.indices, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    return keys[order], np.asarray(network.travel_time_s, dtype=np.float64)[order]
+    edges = EdgeIndex.of(network)
+    return edges.key, edges.time_s
 
 
 def build_travel_tables(network: RoadNetwork, destinations: Sequence[int] | np.ndarray) -> TravelTables:

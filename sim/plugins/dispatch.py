@@ -4,7 +4,9 @@ freed unit takes first).
 Two plug-in points, chosen by ``dispatch.policy`` and ``dispatch.queue`` in the scenario:
 - a policy is a class registered with ``@register_policy``; ``choose(incident, free_units, now)``
   returns the units to send, at most ``incident.units_missing`` of them;
-- a queue discipline is a sort key of an incident, in ``QUEUE_DISCIPLINES``.
+- a queue discipline is a sort key of an incident, in ``QUEUE_DISCIPLINES``. The dispatcher keeps
+  its queue as a heap and reads a waiting incident's key when it is queued and when it changes
+  stage (an escalation), so a key may depend on the incident and its stage, not on the clock.
 Nothing here imports the model: incidents and units are seen through the protocols below.
 """
 from __future__ import annotations
@@ -67,8 +69,11 @@ class Nearest:
     """The free units that reach the incident first, from where they are now (ties: plan order)."""
 
     def choose(self, incident: DispatchIncident, free_units: Sequence[U], now: float) -> list[U]:
-        ranked = sorted(free_units, key=lambda unit: unit.eta_min(incident.node))  # stable
-        return ranked[:incident.units_missing]
+        node, wanted = incident.node, incident.units_missing
+        if wanted == 1 and free_units:  # the usual case: min keeps the first of equals, as the sort
+            return [min(free_units, key=lambda unit: unit.eta_min(node))]
+        ranked = sorted(free_units, key=lambda unit: unit.eta_min(node))  # stable
+        return ranked[:wanted]
 
 
 def most_urgent_first(incident: DispatchIncident) -> tuple:

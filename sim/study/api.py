@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sim.config import choose_plans, load_scenario, network_spec
-from sim.errors import InputError
+from sim.config.limits import check_replications, check_work, check_workers, expected_work
+from sim.errors import InputError, shown
 from sim.model import World, build_world, simulate, world_key
 from sim.network import load_network, network_cache_key
 from sim.study.parts import MemoryParts
@@ -193,7 +194,7 @@ class Study:
 
     def run(self, plans: str | Sequence[str] | None = None, reps: int | str | None = None, *,
             seed: int | None = None, hours: float | None = None, workers: int = 1, scheduler: str | None = None,
-            precision: float = 0.05, max_reps: int = 200, progress: bool = False) -> Results:
+            precision: float = 0.05, max_reps: int = 200, progress: bool = False, force: bool = False) -> Results:
         """Run plans x replications and return the Results; nothing is written to disk.
 
         ``plans``: names (the first is the reference of the comparison), default all.
@@ -201,22 +202,26 @@ class Study:
         ``reps="auto"`` adds replications until every 95% interval on mean response is narrower
         than ``precision`` times the mean (at most ``max_reps``). ``workers`` > 1 runs on that many
         local processes, ``scheduler="tcp://host:port"`` on a Dask cluster; the numbers are the
-        same whatever runs them. ``progress`` shows replications done on stderr.
+        same whatever runs them. ``progress`` shows replications done on stderr. A run whose
+        expected work is above the bounds of ``sim.config.limits`` raises InputError unless ``force``.
         """
         auto = reps == "auto"
-        if not auto and reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 1):
-            raise InputError(f"reps {reps!r}: expected a whole number >= 1 or 'auto'")
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise InputError(f"workers {workers!r}: must be a whole number >= 1")
+        if not auto and reps is not None:
+            if isinstance(reps, bool) or not isinstance(reps, int):
+                raise InputError(f"reps {shown(reps, 40)}: expected a whole number >= 1 or 'auto'")
+            check_replications(reps, "reps")
+        check_workers(workers, "workers")
         if auto and not 0 < precision < 1:
-            raise InputError(f"precision {precision}: must be between 0 and 1")
-        if auto and max_reps < 1:
-            raise InputError(f"max_reps {max_reps}: must be at least 1")
+            raise InputError(f"precision {shown(precision, 40)}: must be between 0 and 1")
+        if auto:
+            check_replications(max_reps, "max_reps")
         names = [plans] if isinstance(plans, str) else plans
         for name in names or ():
             self.scenario.plan(name)
         study = self._for_run(None if auto else reps, seed, hours)
-        return run_plans(study, choose_plans(study.scenario, names), auto=auto, precision=precision,
+        chosen = choose_plans(study.scenario, names)
+        check_work(expected_work(study.scenario, chosen, max_reps if auto else study.scenario.replications), force)
+        return run_plans(study, chosen, auto=auto, precision=precision,
                          max_reps=max_reps, parts=MemoryParts(), workers=workers, scheduler=scheduler,
                          quiet=not progress)
 

@@ -10,22 +10,32 @@ loses only the replications that were still running, and progress and the table 
 """
 from __future__ import annotations
 
+import errno
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
 from sim.config import choose_plans, parse_override
+from sim.config.limits import check_replications, check_work, expected_work
 from sim.errors import InputError, RunStopped
-from sim.files import make_folder, write_text
+from sim.files import LOCK_NAME, FolderLock, UnwritableFolder, foreign_message, write_text
 from sim.study.api import Study, StudyCache
 from sim.study.executors import executor_label, run_rep  # noqa: F401  (run_rep: part of this module's API)
 from sim.study.parts import PARTS, PartFiles, resume_key  # noqa: F401
 from sim.study.parts import code_hash as _code_hash  # noqa: F401  (resume: every .py under sim/, recursively)
-from sim.study.results import Results
+from sim.study.results import Results, check_result_folder
 from sim.study.runner import AUTO_BATCH_REPS, run_plans  # noqa: F401
 from sim.study.stats import SUMMARY_COLUMNS
 from sim.study.tables import NETWORK_COLUMN, csv_text  # noqa: F401
+
+
+# Errors of a write that the user can act on (room, permissions, a folder gone), not bugs.
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT,
+                 errno.EIO, errno.ENOTDIR}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]")
+MAX_FOLDER_NAME = 100  # characters of a sweep value's folder name
 
 
 # -- choosing what to run ----------------------------------------------------------------------
@@ -50,10 +60,8 @@ def parse_reps(text: str | None) -> int | str | None:
     try:
         reps = int(text)
     except ValueError:
-        raise InputError(f"--reps {text}: expected a whole number or 'auto'") from None
-    if reps < 1:
-        raise InputError(f"--reps {text}: must be at least 1")
-    return reps
+        raise InputError(f"--reps {text[:40]}: expected a whole number or 'auto'") from None
+    return check_replications(reps)
 
 
 # -- the experiment ----------------------------------------------------------------------------------
@@ -76,12 +84,14 @@ def run_experiment(
     command_line: Sequence[str] = (),
     quiet: bool = False,
     figures: bool = True,
+    force: bool = False,
 ) -> tuple[Path, list[dict]]:
     """Run the chosen plans for every replication and write the result files.
 
     ``reps='auto'`` adds replications in batches until every plan's 95% interval on mean
     response is narrower than ``precision`` times the mean (or ``max_reps`` is reached).
-    Returns the output folder and the summary rows.
+    A run whose expected work is above the bounds of ``sim.config.limits`` is refused unless
+    ``force``. Returns the output folder and the summary rows.
     """
     started = time.perf_counter()
     auto = reps == "auto"
@@ -89,38 +99,52 @@ def run_experiment(
     out_dir, results = _run_and_write(
         study, plans, auto=auto, out_dir=out_dir, workers=workers, scheduler=scheduler, resume=resume,
         precision=precision, max_reps=max_reps, command_line=command_line, quiet=quiet, figures=figures,
-        started=started)
+        started=started, force=force)
     return out_dir, results.summary_rows
 
 
 def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out_dir: Path | None, workers: int,
                    scheduler: str | None, resume: bool, precision: float, max_reps: int,
-                   command_line: Sequence[str], quiet: bool, figures: bool, started: float) -> tuple[Path, Results]:
-    """One study's run with its parts on disk, then its files (and, unless quiet, its table)."""
+                   command_line: Sequence[str], quiet: bool, figures: bool, started: float,
+                   force: bool = False) -> tuple[Path, Results]:
+    """One study's run with its parts on disk, then its files (and, unless quiet, its table).
+
+    Everything that can be checked is checked before the output folder is touched; the folder
+    is then locked for this run until its result set is in place.
+    """
     scenario = study.scenario
     plan_names = choose_plans(scenario, plans)
     study.network_spec  # a bad --network fails before the output folder is made
-    out_dir = make_folder(Path(out_dir) if out_dir is not None else Path("results") / scenario.name)
-    road_network = study.network()
-    # Snaps the sites (errors early) and builds the travel tables; forked workers inherit the
-    # world, the in-process and Dask runs are given it or its network.
-    study.world()
-    parts = PartFiles(out_dir, resume_key(scenario, road_network), resume,
-                      {plan.name: i for i, plan in enumerate(scenario.plans)})
-    if not quiet:
-        print(f"{scenario.name}: {len(plan_names)} plans, {scenario.clock.duration_hours:g} h each, "
-              f"on the {road_network.source_label}; {executor_label(workers, scheduler)}", file=sys.stderr, flush=True)
-    try:
-        results = run_plans(study, plan_names, auto=auto, precision=precision, max_reps=max_reps, parts=parts,
-                            workers=workers, scheduler=scheduler, quiet=quiet, started=started)
-    except (KeyboardInterrupt, RunStopped) as stop:
-        message = (f"{parts.count()} finished replications are saved in {parts.folder}; "
-                   "run again with --resume to finish")
-        if isinstance(stop, KeyboardInterrupt):
-            print(f"interrupted: {message}", file=sys.stderr)
+    check_work(expected_work(scenario, plan_names, max_reps if auto else scenario.replications), force)
+    out_dir = check_result_folder(Path(out_dir) if out_dir is not None else Path("results") / scenario.name)
+    with FolderLock(out_dir):
+        road_network = study.network()
+        # Snaps the sites (errors early) and builds the travel tables; forked workers inherit the
+        # world, the in-process and Dask runs are given it or its network.
+        study.world()
+        parts = PartFiles(out_dir, resume_key(scenario, road_network), resume,
+                          {plan.name: i for i, plan in enumerate(scenario.plans)})
+        if not quiet:
+            print(f"{scenario.name}: {len(plan_names)} plans, {scenario.clock.duration_hours:g} h each, "
+                  f"on the {road_network.source_label}; {executor_label(workers, scheduler)}", file=sys.stderr,
+                  flush=True)
+        saved = (lambda: f"{parts.count()} finished replications are saved in {parts.folder}")
+        try:
+            results = run_plans(study, plan_names, auto=auto, precision=precision, max_reps=max_reps, parts=parts,
+                                workers=workers, scheduler=scheduler, quiet=quiet, started=started)
+            results.to_dir(out_dir, figures=figures, command_line=command_line, started=started)
+        except KeyboardInterrupt:
+            print(f"interrupted: {saved()}; run again with --resume to finish", file=sys.stderr)
             raise
-        raise RunStopped(f"{stop}: {message}") from None
-    results.to_dir(out_dir, figures=figures, command_line=command_line, started=started)
+        except RunStopped as stop:
+            raise RunStopped(f"{stop}: {saved()}; run again with --resume to finish") from None
+        except OSError as error:  # a full disk, a folder gone away or read-only (UnwritableFolder too)
+            if not isinstance(error, UnwritableFolder) and error.errno not in _WRITE_ERRORS:
+                raise
+            where = (error.problems[0] if isinstance(error, UnwritableFolder)
+                     else f"{out_dir}: cannot write there ({error.strerror or error})")
+            raise InputError(f"{where}; any previous result files are unchanged; {saved()}: make room and run "
+                             "again with --resume") from None
     if not quiet:
         print(results.table())
         print(f"Results in {out_dir}/")
@@ -153,6 +177,48 @@ def _sweep_studies(scenario_path: Path, param: str, values: Sequence[str], sets:
     return studies
 
 
+def safe_name(text: str) -> str:
+    """``text`` as a folder name: letters, digits and ``. _ + = -`` kept, anything else (a slash,
+    a space) becomes ``_``; never ``.`` or ``..`` or a hidden name; at most MAX_FOLDER_NAME characters."""
+    name = _UNSAFE.sub("_", text)[:MAX_FOLDER_NAME]
+    return "_" + name[1:] if name.startswith(".") else name or "_"
+
+
+def sweep_folders(param: str, values: Sequence[str]) -> list[str]:
+    """The folder of each sweep value inside the sweep's folder (``PARAM=VALUE``, made safe);
+    InputError if two values would share one."""
+    folders = [safe_name(f"{param}={text}") for text in values]
+    seen: dict[str, str] = {}
+    for text, folder in zip(values, folders):
+        if folder in seen:
+            raise InputError(f"--values: {seen[folder][:40]!r} and {text[:40]!r} would share the folder {folder}; "
+                             "give values that differ in letters or digits")
+        seen[folder] = text
+    return folders
+
+
+def check_sweep_folder(out_dir: Path) -> None:
+    """InputError unless a sweep may write into ``out_dir``: empty, new, or a sweep's own folder."""
+    if str(out_dir).strip() == "":
+        raise InputError("--out '': give a folder name (an empty one would mean the current folder)")
+    try:
+        entries = list(out_dir.iterdir()) if out_dir.is_dir() else []
+    except OSError as error:
+        raise UnwritableFolder(f"{out_dir}: cannot write there ({error.strerror or error})") from None
+    foreign = sorted(entry.name for entry in entries if not _sweep_entry(entry))
+    if foreign:
+        raise InputError(foreign_message(out_dir, foreign))
+
+
+def _sweep_entry(entry: Path) -> bool:
+    """Whether a sweep wrote this: its table, figure, lock, a value's result folder, or the
+    temporary folder of a result set being swapped in."""
+    name = entry.name
+    if name.startswith("."):
+        return name == LOCK_NAME or ".new-" in name or ".old-" in name
+    return name in ("sweep.csv", "sweep.png") or (entry.is_dir() and "=" in name)
+
+
 def run_sweep(
     scenario_path: Path,
     param: str,
@@ -177,22 +243,28 @@ def run_sweep(
     for key in ("seed", "hours", "network"):
         options.pop(key, None)
     options = {"workers": 1, "scheduler": None, "resume": False, "precision": 0.05, "max_reps": 200,
-               "command_line": (), "figures": True} | options
+               "command_line": (), "figures": True, "force": False} | options
     name = studies[0].scenario.name
-    out_dir = Path(out_dir) if out_dir is not None else Path("results") / name / f"sweep-{param}"
+    out_dir = Path(out_dir) if out_dir is not None else Path("results") / name / f"sweep-{safe_name(param)}"
+    folders = sweep_folders(param, values)
+    for study in studies:  # every value's expected work, before any runs
+        check_work(expected_work(study.scenario, choose_plans(study.scenario, plans),
+                                 options["max_reps"] if auto else study.scenario.replications), options.get("force", False))
+    check_sweep_folder(out_dir)
     rows, synthetic = [], False
-    for text, value, study in zip(values, parsed, studies):
-        run_dir, results = _run_and_write(study, plans, auto=auto, out_dir=out_dir / f"{param}={text}", quiet=True,
-                                          started=time.perf_counter(), **options)
-        if not quiet:
-            print(f"  {param} = {text}: done ({run_dir})", file=sys.stderr, flush=True)
-        synthetic = results.network.synthetic
-        label = results.network_label
-        rows += [{"value": value, "value_text": text, **row, NETWORK_COLUMN: label} for row in results.summary_rows]
-    # The value as typed: 0.1 stays 0.1, not 0.1000.
-    table = [{**row, "value": row["value_text"]} for row in rows]
-    write_text(out_dir / "sweep.csv", csv_text(["value", *SUMMARY_COLUMNS, NETWORK_COLUMN], table))
-    write_sweep_figure(out_dir / "sweep.png", name, synthetic, param, rows)
+    with FolderLock(out_dir):
+        for text, value, study, folder in zip(values, parsed, studies, folders):
+            run_dir, results = _run_and_write(study, plans, auto=auto, out_dir=out_dir / folder, quiet=True,
+                                              started=time.perf_counter(), **options)
+            if not quiet:
+                print(f"  {param} = {text}: done ({run_dir})", file=sys.stderr, flush=True)
+            synthetic = results.network.synthetic
+            label = results.network_label
+            rows += [{"value": value, "value_text": text, **row, NETWORK_COLUMN: label} for row in results.summary_rows]
+        # The value as typed: 0.1 stays 0.1, not 0.1000.
+        table = [{**row, "value": row["value_text"]} for row in rows]
+        write_text(out_dir / "sweep.csv", csv_text(["value", *SUMMARY_COLUMNS, NETWORK_COLUMN], table))
+        write_sweep_figure(out_dir / "sweep.png", name, synthetic, param, rows)
     if not quiet:
         for row in rows:
             print(f"{param}={row['value_text']:10s} {row['plan']:22s} mean response "

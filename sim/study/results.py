@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Sequence
 
 from sim.config import scenario_hash
-from sim.files import make_folder, write_text
+from sim.errors import InputError
+from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
 from sim.model import INCIDENT_COLUMNS, UNIT_COLUMNS
+from sim.study.parts import PARTS
 from sim.study.stats import COMPARISON_COLUMNS, SUMMARY_COLUMNS, per_rep_figures
 from sim.study.tables import NETWORK_COLUMN, csv_text, data_frame, format_table
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
 RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "manifest.json")
+RESULT_SET = (*RESULT_FILES, "figures", PARTS, LOCK_NAME)  # what a result folder may hold
 REPLICATION_COLUMNS = ["plan", "rep", "response_mean_min", "within_target_pct"]
 
 
@@ -166,27 +169,50 @@ class Results:
     def to_dir(self, out_dir: str | Path, *, figures: bool = True, command_line: Sequence[str] = (),
                started: float | None = None) -> Path:
         """Write incidents.csv, units.csv, summary.csv, comparison.csv, figures/ (unless
-        ``figures=False``) and manifest.json into ``out_dir`` (made if needed), each file whole or
-        not at all: the same files ``python run_sim.py run … --out`` writes. Returns the folder.
+        ``figures=False``) and manifest.json into ``out_dir`` (made if needed): the same files
+        ``python run_sim.py run … --out`` writes. Returns the folder.
+
+        The set is replaced as one: it is written into a temporary folder beside ``out_dir`` that
+        then takes its place, so an error, Ctrl-C or a full disk leaves the previous set whole
+        (and the finished replications of ``.parts/`` stay). A folder holding other files than a
+        result set is refused (InputError), never emptied; so is one another run is writing.
 
         ``started`` (a ``time.perf_counter()`` value) makes the manifest's wall time run from
         then to now; by default it is the run's own.
         """
-        out_dir = make_folder(out_dir)
-        incidents = self.incident_rows
-        write_text(out_dir / "incidents.csv", csv_text(INCIDENT_COLUMNS, incidents))
-        write_text(out_dir / "units.csv", csv_text(UNIT_COLUMNS, self.unit_rows))
-        write_text(out_dir / "summary.csv", csv_text([*SUMMARY_COLUMNS, NETWORK_COLUMN],
-                                                     self._labelled(self.summary_rows)))
-        write_text(out_dir / "comparison.csv", csv_text([*COMPARISON_COLUMNS, NETWORK_COLUMN],
-                                                        self._labelled(self.comparison_rows)))
-        if figures:
-            from sim.viz.plots import write_figures
 
-            write_figures(out_dir, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
-                          incidents, self.summary_rows, {site.id: site.name for site in self.scenario.sites})
-        manifest = self.manifest(command_line)
-        if started is not None:
-            manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
-        write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
-        return out_dir
+        def write(folder: Path) -> None:
+            incidents = self.incident_rows
+            write_text(folder / "incidents.csv", csv_text(INCIDENT_COLUMNS, incidents))
+            write_text(folder / "units.csv", csv_text(UNIT_COLUMNS, self.unit_rows))
+            write_text(folder / "summary.csv", csv_text([*SUMMARY_COLUMNS, NETWORK_COLUMN],
+                                                        self._labelled(self.summary_rows)))
+            write_text(folder / "comparison.csv", csv_text([*COMPARISON_COLUMNS, NETWORK_COLUMN],
+                                                           self._labelled(self.comparison_rows)))
+            if figures:
+                from sim.viz.plots import write_figures
+
+                write_figures(folder, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
+                              incidents, self.summary_rows, {site.id: site.name for site in self.scenario.sites})
+            manifest = self.manifest(command_line)
+            if started is not None:
+                manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
+            write_text(folder / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+        return replace_folder(check_result_folder(out_dir), write, RESULT_SET, keep=(PARTS,))
+
+
+def check_result_folder(out_dir: str | Path, what: str = "--out") -> Path:
+    """``out_dir`` as a Path if a result set may go there (InputError if not: an empty name, a
+    file, a folder holding other files than a result set)."""
+    if str(out_dir).strip() == "":
+        raise InputError(f"{what} '': give a folder name (an empty one would mean the current folder)")
+    out_dir = Path(out_dir)
+    here = Path.cwd().resolve()
+    if out_dir.resolve() == here or out_dir.resolve() in here.parents:
+        raise InputError(f"{what} {out_dir}: is the current folder or holds it; a result set replaces its whole "
+                         "folder, so give a folder of its own")
+    foreign = foreign_entries(out_dir, RESULT_SET)
+    if foreign:
+        raise InputError(foreign_message(out_dir, foreign, what))
+    return out_dir

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.config import limits
 from sim.errors import InputError
 from sim.model import World, simulate
 from sim.model.incidents import MIN_PER_HOUR
@@ -25,22 +26,29 @@ def check_request(out: Path, hours: float, frames_per_min: float, fps: float, re
                   from_hours: float = 0.0) -> list[str]:
     """Problems with the animate flags (empty if none)."""
     problems = []
-    if not from_hours >= 0:
-        problems.append(f"--from {from_hours:g}: must be 0 or more hours after the clock's start")
+    gif = Path(out).suffix.lower() == ".gif"
+    if not 0 <= from_hours <= limits.MAX_DURATION_HOURS:
+        problems.append(f"--from {from_hours:g}: must be from 0 to {limits.MAX_DURATION_HOURS:g} hours after the clock's start")
     if Path(out).suffix.lower() not in FORMATS:
-        problems.append(f"--out {out}: say FILE.gif or FILE.html (got '{Path(out).suffix or 'no extension'}')")
-    if not hours > 0:
-        problems.append(f"--hours {hours:g}: must be more than 0")
-    if not frames_per_min > 0:
-        problems.append(f"--frames-per-min {frames_per_min:g}: must be more than 0")
-    elif hours > 0 and frame_count(hours, frames_per_min) < 1:
-        problems.append(f"--hours {hours:g} at --frames-per-min {frames_per_min:g} gives no frame")
-    if not fps > 0:
-        problems.append(f"--fps {fps:g}: must be more than 0")
-    elif Path(out).suffix.lower() == ".gif" and fps > MAX_GIF_FPS:
-        problems.append(f"--fps {fps:g}: a GIF plays at most {MAX_GIF_FPS:g} frames per second (browsers slow faster GIFs)")
-    if rep < 0:
-        problems.append(f"--rep {rep}: must be 0 or more")
+        problems.append(f"--out {str(out)[:200]}: say FILE.gif or FILE.html (got '{Path(out).suffix[:20] or 'no extension'}')")
+    if not 0 < hours <= limits.MAX_DURATION_HOURS:
+        problems.append(f"--hours {hours:g}: must be more than 0 and at most {limits.MAX_DURATION_HOURS:g}")
+    if not 0 < frames_per_min <= limits.MAX_FRAMES_PER_MIN:
+        problems.append(f"--frames-per-min {frames_per_min:g}: must be more than 0 and at most "
+                        f"{limits.MAX_FRAMES_PER_MIN:g} (one frame per simulated second)")
+    elif 0 < hours <= limits.MAX_DURATION_HOURS:
+        frames, most = frame_count(hours, frames_per_min), limits.MAX_GIF_FRAMES if gif else limits.MAX_HTML_FRAMES
+        if frames < 1:
+            problems.append(f"--hours {hours:g} at --frames-per-min {frames_per_min:g} gives no frame")
+        elif frames > most:
+            problems.append(f"--hours {hours:g} at --frames-per-min {frames_per_min:g} gives {frames:,} frames, more "
+                            f"than the {most:,} of a{' GIF' if gif else 'n HTML page'}; lower one of them")
+    fps_bound = MAX_GIF_FPS if gif else limits.MAX_ANIMATION_FPS
+    if not 0 < fps <= fps_bound:
+        why = "a GIF plays at most" if gif else "a page shows at most"
+        problems.append(f"--fps {fps:g}: must be more than 0; {why} {fps_bound:g} frames per second")
+    if not 0 <= rep < limits.MAX_REPLICATIONS:
+        problems.append(f"--rep {str(rep)[:40]}: must be from 0 to {limits.MAX_REPLICATIONS - 1:,}")
     return problems
 
 

@@ -1,0 +1,138 @@
+"""Upper bounds on every number a user can type, and the expected work of a run.
+
+Each bound is checked before any work starts (the schema, the command line's flags, the
+animation request); the README's "Limits on input" table lists them with the reason for each.
+A value inside every bound can still ask for too much at once (a year of clock × thousands of
+replications), so ``expected_work`` estimates a run's incidents and unit-hours from the rates and
+the clock, and ``check_work`` refuses a run above the work bounds unless it is forced.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+import numpy as np
+
+from sim.errors import InputError
+
+MIN_PER_HOUR = 60.0
+
+# -- the scenario ------------------------------------------------------------------------------------
+MAX_DURATION_HOURS = 8784.0   # a leap year: the model knows the hour of day, not seasons
+MAX_MINUTES = MAX_DURATION_HOURS * MIN_PER_HOUR  # any time in minutes (on-scene, dwell, escalation)
+MAX_REPLICATIONS = 10_000     # intervals narrow as 1/sqrt(n): 10,000 gives 1% of one replication's spread
+MAX_SEED = 2**63 - 1          # fits every integer type a result file is read with
+MAX_RATE_PER_HOUR = 1000.0    # one incident every 3.6 s at one type: far beyond a patrol fleet
+MAX_PROFILE_VALUE = 1000.0    # an hour-of-day multiplier; a ratio of 1,000 between hours is already extreme
+MAX_PRIORITY = 1000
+MAX_UNITS = 1000              # units in a plan (and units one incident may need): each is a process the
+#                               dispatcher scans per incident
+MAX_TARGET_MIN = 1440.0       # a response target of a day
+MAX_SNAP_M = 50_000.0         # a site 50 km from any road is not on this network
+MAX_ROAD_NODES = 10_000       # nodes in a random patrol's pool
+MAX_RADIUS_KM = 200.0         # a random patrol's pool radius: a regency is about 100 km across
+MAX_BBOX_DEG = 2.0            # an OSM download area's width and height: about 220 km
+SPEED_FACTOR_RANGE = (0.01, 100.0)
+PLAUSIBLE_SPEED_FACTOR = (0.25, 4.0)  # outside: a warning
+PLAUSIBLE_ON_SCENE_MEAN_MIN = 1440.0  # above: a warning (on scene for more than a day)
+
+# -- the command line ----------------------------------------------------------------------------------
+WORKERS_PER_CORE = 4          # more processes than this per core only add memory and switching
+MAX_ANIMATION_FPS = 60.0      # a screen shows no more
+MAX_FRAMES_PER_MIN = 60.0     # one frame per simulated second
+MAX_HTML_FRAMES = 100_000     # about 30 MB of page (the whole week at 2 per minute is 20,160)
+MAX_GIF_FRAMES = 10_000       # about 3 minutes of drawing (720 frames take 12 s)
+MAX_BANDS = 12                # coverage bands on a map: more cannot be told apart by colour
+MAX_SWEEP_VALUES = 100        # values of one sweep: each is a whole run
+
+# -- the work of one run --------------------------------------------------------------------------------
+MAX_INCIDENTS = 1_000_000     # incident rows: about 1 KB of memory each until the files are written
+MAX_UNIT_HOURS = 20_000_000   # simulated unit-hours: about 15 minutes of one core on patrol
+
+
+def max_workers() -> int:
+    """The most local worker processes a run may start: WORKERS_PER_CORE per core."""
+    return WORKERS_PER_CORE * (os.cpu_count() or 1)
+
+
+def profile_mean(profile: Sequence[float] | None, start: datetime, from_min: float, to_min: float) -> float:
+    """Mean of an hour-of-day profile over minutes [from_min, to_min) of a clock that starts at
+    ``start`` (1 without a profile); by the minute, which is exact for a start on a whole minute."""
+    if profile is None or to_min <= from_min:
+        return 1.0
+    start_of_day_min = start.hour * MIN_PER_HOUR + start.minute + start.second / 60.0
+    minutes = np.arange(math.floor(from_min), math.ceil(to_min)) + 0.5
+    hours = ((start_of_day_min + minutes) // MIN_PER_HOUR).astype(np.int64) % 24
+    return float(np.asarray(profile, float)[hours].mean())
+
+
+def incidents_per_replication(scenario) -> float:
+    """Expected incidents in one replication: the integral of every type's rate over the clock."""
+    horizon_min = scenario.clock.duration_hours * MIN_PER_HOUR
+    return sum(d.rate_per_hour * scenario.clock.duration_hours
+               * profile_mean(d.hourly_profile, scenario.clock.start, 0.0, horizon_min)
+               for d in scenario.disturbances)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a run will simulate: expected incidents and unit-hours over all plans and replications."""
+
+    incidents: float
+    unit_hours: float
+    replications: int
+    plans: int
+
+    def describe(self) -> str:
+        return (f"about {_count(self.incidents)} incidents and {_count(self.unit_hours)} unit-hours "
+                f"({self.plans} plan{'s' * (self.plans != 1)} × {self.replications:,} replications)")
+
+
+def _count(value: float) -> str:
+    if value >= 1e6:
+        return f"{value / 1e6:,.1f} million"
+    return f"{value:,.0f}"
+
+
+def expected_work(scenario, plans: Sequence[str], replications: int) -> Work:
+    """The expected incidents (rate × clock × replications × plans) and unit-hours of a run."""
+    per_rep = incidents_per_replication(scenario)
+    units = sum(scenario.plan(name).n_units for name in plans)
+    return Work(incidents=per_rep * replications * len(plans),
+                unit_hours=units * scenario.clock.duration_hours * replications,
+                replications=replications, plans=len(plans))
+
+
+def check_work(work: Work, force: bool) -> None:
+    """InputError if a run would exceed the work bounds, unless ``force``."""
+    if force:
+        return
+    over = []
+    if work.incidents > MAX_INCIDENTS:
+        over.append(f"{MAX_INCIDENTS:,} incidents")
+    if work.unit_hours > MAX_UNIT_HOURS:
+        over.append(f"{MAX_UNIT_HOURS:,} unit-hours")
+    if over:
+        raise InputError(f"expected work: {work.describe()}, more than the {' and '.join(over)} a run may take "
+                         "without --force; lower the replications, the hours or the rates, or add --force")
+
+
+def check_workers(workers: object, flag: str = "--workers") -> int:
+    """``workers`` if it is a whole number from 1 to max_workers(), else InputError."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= max_workers():
+        raise InputError(f"{flag} {str(workers)[:40]}: must be a whole number from 1 to {max_workers()} "
+                         f"({WORKERS_PER_CORE} per core on this machine's {os.cpu_count() or 1})")
+    return workers
+
+
+def check_replications(reps: int, flag: str = "--reps") -> int:
+    """``reps`` if it is from 1 to MAX_REPLICATIONS, else InputError."""
+    if reps < 1:
+        raise InputError(f"{flag} {reps}: must be at least 1")
+    if reps > MAX_REPLICATIONS:
+        raise InputError(f"{flag} {str(reps)[:40]}: at most {MAX_REPLICATIONS:,} replications (the bound on "
+                         "replications; see the README's Limits on input)")
+    return reps

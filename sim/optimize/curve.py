@@ -1,0 +1,81 @@
+"""What each car buys: the best covered share (model) and the simulated share within target against
+the number of cars, as a table and a figure."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from sim.network import SYNTHETIC_NOTE
+from sim.study.tables import csv_text
+from sim.viz.plots import DPI, LABEL_PT, NOTE_PT, TICK_PT, TITLE_PT, plan_colors, save_png
+
+CURVE_COLUMNS = ["units", "objective", "covered_share", "expected_covered_share", "mean_travel_min", "optimal",
+                 "gap", "within_target_pct", "within_target_ci95", "response_mean_min", "response_mean_ci95",
+                 "posts", "network"]
+_MODEL, _SIMULATED = "#1f4e9c", "#c0392b"
+_HAND_MARKERS = "DsP^vX*ph"
+
+
+def curve_csv(rows: Sequence[dict]) -> str:
+    """The table ``fleet_curve.csv``: one row per fleet size (posts joined by spaces)."""
+    return csv_text(CURVE_COLUMNS, [{**row, "posts": " ".join(row["posts"])} for row in rows])
+
+
+def _number(value) -> float:
+    return math.nan if value is None else float(value)
+
+
+def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objective: str, rows: Sequence[dict],
+                 hand: Sequence[dict]) -> Figure:
+    """Top: model covered share and simulated share within target (95% bars) against cars, the
+    hand-written plans as points. Bottom: what the n-th car adds, model and simulation."""
+    fig = Figure(figsize=(11.0, 9.5), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    units = np.array([row["units"] for row in rows], float)
+    model = 100 * np.array([row["covered_share"] for row in rows])
+    simulated = np.array([_number(row["within_target_pct"]) for row in rows])
+    half = np.array([_number(row["within_target_ci95"]) for row in rows])
+    top.plot(units, model, color=_MODEL, lw=2.5, marker="s", ms=8,
+             label=f"model ({objective}): demand within {target_min:g} min of a post")
+    top.errorbar(units, simulated, yerr=np.nan_to_num(half), color=_SIMULATED, lw=2.5, marker="o", ms=8, capsize=4,
+                 label=f"simulated: incidents reached within {target_min:g} min (95% CI)")
+    colors = plan_colors([plan["plan"] for plan in hand])
+    sizes = [plan["units"] for plan in hand]
+    for k, plan in enumerate(hand):
+        # Plans of one fleet size side by side, so that their markers and bars do not hide each other.
+        same = [j for j, size in enumerate(sizes) if size == plan["units"]]
+        shift = 0.12 * (same.index(k) - (len(same) - 1) / 2)
+        top.errorbar([plan["units"] + shift], [plan["within_target_pct"]],
+                     yerr=[np.nan_to_num(plan["within_target_ci95"])],
+                     ls="none", marker=_HAND_MARKERS[k % len(_HAND_MARKERS)], ms=10, capsize=3,
+                     color=colors[plan["plan"]], label=f"hand-written plan {plan['plan']} (simulated)")
+    top.set_ylim(0, 104)
+    top.set_ylabel("share (%)", fontsize=LABEL_PT)
+    top.legend(fontsize=NOTE_PT, loc="lower right")
+    width = 0.38
+    bottom.bar(units[1:] - width / 2, np.diff(model), width, color=_MODEL, label="model")
+    bottom.bar(units[1:] + width / 2, np.diff(simulated), width, color=_SIMULATED, label="simulated")
+    bottom.axhline(0, color="black", lw=1)
+    bottom.set_ylabel("added by this car\n(percentage points)", fontsize=LABEL_PT)
+    bottom.set_xlabel("cars", fontsize=LABEL_PT)
+    bottom.legend(fontsize=NOTE_PT, loc="upper right")
+    if len(units) <= 25:  # a tick at every fleet size run, while they can be read
+        bottom.set_xticks(units, [f"{u:g}" for u in units])
+    for ax in (top, bottom):
+        ax.tick_params(labelsize=TICK_PT)
+        ax.grid(True, color="0.88")
+        ax.set_axisbelow(True)
+    title = f"What each car buys · {scenario_name}"
+    fig.suptitle(title + (f"\n{SYNTHETIC_NOTE}" if synthetic else ""), fontsize=TITLE_PT)
+    return fig
+
+
+def write_curve_figure(path: Path, *args, **kwargs) -> Path:
+    """Write ``curve_figure(*args, **kwargs)`` as a PNG, whole or not at all."""
+    return save_png(curve_figure(*args, **kwargs), Path(path))

@@ -1,0 +1,122 @@
+"""What a placement achieves on an ``Instance``: covered share, mean travel minutes, expected
+covered share; and the greedy placement (one unit at a time, the best next post each time).
+
+``counts[c]`` is the number of units at candidate c. Shares are of the total demand weight.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Demand points and candidate posts: ``travel_min[i, c]`` minutes from candidate c to demand
+    point i (inf when there is no route), ``weight[i]`` its demand, ``target_min`` the standard."""
+
+    weight: np.ndarray       # float (D,) >= 0
+    travel_min: np.ndarray   # float (D, C)
+    target_min: float
+
+    def __post_init__(self) -> None:
+        if self.travel_min.ndim != 2 or self.travel_min.shape[0] != len(self.weight):
+            raise ValueError(f"travel_min {self.travel_min.shape} does not fit {len(self.weight)} demand points")
+        if (self.weight < 0).any() or not np.isfinite(self.weight).all():
+            raise ValueError("demand weights must be finite and >= 0")
+
+    @property
+    def n_candidates(self) -> int:
+        return int(self.travel_min.shape[1])
+
+    @cached_property
+    def covers(self) -> np.ndarray:
+        """bool (D, C): candidate c reaches demand point i within the target."""
+        return self.travel_min <= self.target_min
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.weight.sum())
+
+
+def _share(instance: Instance, values: np.ndarray) -> float:
+    total = instance.total_weight
+    return float(instance.weight @ values) / total if total > 0 else 0.0
+
+
+def covered_share(instance: Instance, counts: np.ndarray) -> float:
+    """Share of demand within the target of at least one post."""
+    return _share(instance, instance.covers[:, np.asarray(counts) > 0].any(axis=1).astype(float))
+
+
+def nearest_travel_min(instance: Instance, counts: np.ndarray) -> np.ndarray:
+    """Minutes from the nearest post to each demand point (inf if no post reaches it)."""
+    open_ = np.asarray(counts) > 0
+    if not open_.any():
+        return np.full(len(instance.weight), np.inf)
+    return instance.travel_min[:, open_].min(axis=1)
+
+
+def mean_travel_min(instance: Instance, counts: np.ndarray) -> float:
+    """Demand-weighted mean of the minutes from the nearest post (inf if some demand is unreachable)."""
+    nearest = nearest_travel_min(instance, counts)
+    used = instance.weight > 0
+    if not np.isfinite(nearest[used]).all():
+        return float("inf")
+    return _share(instance, np.where(used, nearest, 0.0))
+
+
+def covering_units(instance: Instance, counts: np.ndarray) -> np.ndarray:
+    """int (D,): how many units are within the target of each demand point."""
+    return instance.covers.astype(np.int64) @ np.asarray(counts, dtype=np.int64)
+
+
+def expected_covered_share(instance: Instance, counts: np.ndarray, busy: float) -> float:
+    """MEXCLP's value: a point covered by n units is covered with probability 1 - busy**n."""
+    n = covering_units(instance, counts)
+    return _share(instance, 1.0 - np.power(float(busy), n))
+
+
+def objective_value(instance: Instance, counts: np.ndarray, objective: str, busy: float) -> float:
+    """The value an objective gives a placement: covered share (mclp), expected covered share
+    (mexclp), or mean travel minutes (pmedian, lower is better)."""
+    if objective == "mclp":
+        return covered_share(instance, counts)
+    if objective == "mexclp":
+        return expected_covered_share(instance, counts, busy)
+    if objective == "pmedian":
+        return mean_travel_min(instance, counts)
+    raise ValueError(f"unknown objective {objective!r}")
+
+
+def greedy(instance: Instance, units: int, objective: str, busy: float = 0.0) -> np.ndarray:
+    """Counts of the greedy placement: each unit goes where it adds most to the objective (ties:
+    the first candidate). MCLP and p-median use each candidate once; MEXCLP may stack units."""
+    weight = instance.weight
+    n_cand = instance.n_candidates
+    counts = np.zeros(n_cand, dtype=np.int64)
+    if objective in ("mclp", "mexclp"):
+        cover = instance.covers.astype(np.float64)
+        n_covering = np.zeros(len(weight))
+        for _ in range(units):
+            if objective == "mclp":
+                gain = (weight * (n_covering == 0)) @ cover
+                gain[counts > 0] = -np.inf
+            else:
+                gain = (weight * (1.0 - busy) * np.power(float(busy), n_covering)) @ cover
+            best = int(np.argmax(gain))
+            counts[best] += 1
+            n_covering += cover[:, best]
+        return counts
+    if objective == "pmedian":
+        travel = np.where(np.isfinite(instance.travel_min), instance.travel_min, np.finfo(float).max / 1e6)
+        nearest = np.full(len(weight), np.inf)
+        for _ in range(units):
+            cost = weight @ np.minimum(nearest[:, None], travel)
+            cost[counts > 0] = np.inf
+            best = int(np.argmin(cost))
+            counts[best] = 1
+            nearest = np.minimum(nearest, travel[:, best])
+        return counts
+    raise ValueError(f"unknown objective {objective!r}")

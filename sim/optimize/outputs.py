@@ -1,0 +1,149 @@
+"""The optimiser's text: ``proposed_plan.yaml`` (to paste into a scenario), ``optimize.json`` and
+what the terminal shows."""
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Sequence
+from importlib import metadata
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+
+OBJECTIVE_NAMES = {
+    "mclp": "MCLP, the maximal covering location problem (Church & ReVelle 1974; ties: most backup cover)",
+    "mexclp": "MEXCLP, the maximum expected covering location problem (Daskin 1983)",
+    "pmedian": "p-median, least demand-weighted travel time (Hakimi 1964; ReVelle & Swain 1970)",
+}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("patrolsim")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+def _flow(mapping: dict) -> CommentedMap:
+    """A mapping written on one line, like the scenario file's sites and unit groups."""
+    out = CommentedMap()
+    for key, value in mapping.items():
+        out[key] = _flow(value) if isinstance(value, dict) else value
+    out.fa.set_flow_style()
+    return out
+
+
+def proposed_plan_yaml(comment: Sequence[str], sites: Sequence[dict], plans: Sequence[dict]) -> str:
+    """A YAML block with the new sites and the plans, headed by ``comment`` lines: paste the sites
+    under the scenario's ``sites:`` and the plans under its ``plans:``."""
+    data = CommentedMap()
+    if sites:
+        data["sites"] = CommentedSeq(_flow(site) for site in sites)
+    plan_list = CommentedSeq()
+    for plan in plans:
+        entry = CommentedMap(name=plan["name"], description=plan["description"])
+        entry["units"] = CommentedSeq(_flow(group) for group in plan["units"])
+        plan_list.append(entry)
+    data["plans"] = plan_list
+    yaml = YAML()
+    yaml.width = 4096  # one site or unit group per line, however long
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    header = "".join(f"# {line}\n" if line else "#\n" for line in comment)
+    return header + buffer.getvalue()
+
+
+def plan_comment(scenario_name: str, objective: str, candidates: str, n_candidates: int, units_text: str,
+                 target_min: float, busy: float, optimal: bool, gap: float, refine_text: str,
+                 synthetic: bool, network_label: str) -> list[str]:
+    """The comment heading ``proposed_plan.yaml``: how the plan was found and what it assumes."""
+    proof = "proven optimal" if optimal else f"not proven optimal: gap {gap:.2%} at the time limit"
+    lines = [
+        f"Proposed by patrolsim {_version()} `optimize` for scenario {scenario_name}:",
+        f"{units_text}, placed by {OBJECTIVE_NAMES[objective]},",
+        f"solved as an integer program ({proof}) over {n_candidates} candidate posts ({candidates}).",
+        "Assumes: demand = each site's expected incidents per hour over the measured clock; a site is",
+        f"covered when a post is within {target_min:g} min of it at speed factor 1; units stand at their",
+        "posts when free; faster unit types got the posts with the longest travel"
+        + (f"; busy probability {busy:.3f}." if objective == "mexclp" else "."),
+    ]
+    if refine_text:
+        lines.append(refine_text)
+    lines += [f"Road network: {network_label}."]
+    if synthetic:
+        lines.append("Posts at road nodes are points of a synthetic network, not real places.")
+    lines += [
+        "New sites have kind proposed_post and approximate: true: survey a real standing place near each.",
+        "To use it: add the sites (if any) under `sites:` and the plan under `plans:` of the scenario.",
+        "A disturbance with `sites: all` would then put incidents at the new sites too: list its sites.",
+        "",
+    ]
+    return lines
+
+
+def _clean(value):
+    """JSON without NaN or infinity (null instead), numbers rounded to 6 significant digits."""
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(item) for item in value]
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else float(f"{value:.6g}")
+    return value
+
+
+def json_text(data: dict, indent: int | None = 2) -> str:
+    """``data`` as JSON text (NaN and infinity as null)."""
+    return json.dumps(_clean(data), indent=indent, sort_keys=False) + ("\n" if indent else "")
+
+
+def _fmt(value: float | None, digits: int = 1, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def comparison_table(proposal: str, summary: Sequence[dict], paired: Sequence, target_min: float) -> str:
+    """The proposal and each plan, simulated: within-target share and mean response with 95%
+    intervals, and the proposal minus each plan, paired by replication."""
+    by_plan = {row["plan"]: row for row in summary}
+    head = (f"{'plan':24s} {'within ' + format(target_min, 'g') + ' min (%)':>18s} {'mean response (min)':>20s}"
+            f"   proposal minus plan: {'points':>13s} {'minutes':>13s}  verdict")
+    lines = [head, "-" * len(head)]
+
+    def row(plan: str) -> str:
+        s = by_plan[plan]
+        return (f"{plan:24s} {_fmt(s['within_target_pct']) + ' ± ' + _fmt(s['within_target_ci95']):>18s} "
+                f"{_fmt(s['response_mean_min']) + ' ± ' + _fmt(s['response_mean_ci95']):>20s}")
+
+    lines.append(row(proposal) + "   (the proposal)")
+    for item in paired:
+        points = f"{_fmt(item.within_target_diff_pct, signed=True)} ± {_fmt(item.within_target_diff_ci95)}"
+        minutes = f"{_fmt(item.response_diff_min, signed=True)} ± {_fmt(item.response_diff_ci95)}"
+        lines.append(f"{row(item.plan)}   {'':22s}{points:>13s} {minutes:>13s}  {item.verdict}")
+    return "\n".join(lines)
+
+
+def objective_text(objective: str, value: float, target_min: float) -> str:
+    """An objective's value in words: a share covered, or minutes of mean travel."""
+    if objective == "pmedian":
+        return f"mean travel {_fmt(value, 2)} min"
+    what = "expected covered share" if objective == "mexclp" else f"covered within {target_min:g} min"
+    return f"{what} {value:.1%}"
+
+
+def figures_lines(figures: dict, target_min: float, time_limit_s: float) -> list[str]:
+    """The model's figures of a placement in words."""
+    travel = figures["mean_travel_min"]
+    proof = ("optimal" if figures["optimal"]
+             else f"not proven optimal in the {time_limit_s:g} s time limit (gap {figures['gap']:.2%})")
+    return [
+        f"program: {proof}, {figures['seconds']:.2f} s, {figures['solver']}",
+        f"posts: {', '.join(figures['posts'])}",
+        f"model: {figures['covered_share']:.1%} of demand within {target_min:g} min of a post; mean travel "
+        f"{_fmt(travel, 2)} min from the nearest post; expected covered share {figures['expected_covered_share']:.1%} "
+        f"(busy probability {figures['busy']:.3f})",
+    ]

@@ -1,0 +1,90 @@
+"""A scenario as a location problem: demand sites, candidate posts and the travel minutes between
+them, and what a placement achieves on it (the figures ``--json`` prints)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.errors import InputError
+from sim.optimize.candidates import Candidate, build_candidates
+from sim.optimize.demand import Demand, site_demand
+from sim.optimize.metrics import Instance, covered_share, expected_covered_share, mean_travel_min
+from sim.optimize.programs import Solution
+from sim.optimize.travel import travel_min_from_tables
+
+_SHOWN_SITES = 20  # an error lists at most this many sites by name
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Demand at the scenario's sites, candidate posts, and the travel minutes between them."""
+
+    demand: Demand
+    candidates: list[Candidate]
+    instance: Instance
+    candidate_kind: str
+
+    @property
+    def n_candidates(self) -> int:
+        return len(self.candidates)
+
+
+def build_problem(scenario, world, kind: str, k: int = 0) -> Problem:
+    """The location problem of a scenario on its world, with candidates of ``kind``."""
+    demand = site_demand(scenario)
+    if len(demand.site_ids) == 0:
+        raise InputError("no site has incidents (every disturbance rate or weight is 0): nothing to cover")
+    candidates = build_candidates(kind, k, scenario, world, demand)
+    if not candidates:
+        raise InputError(f"--candidates {kind}: the scenario has no such sites")
+    demand_nodes = [world.site_node[site] for site in demand.site_ids]
+    travel = travel_min_from_tables(world.tables, demand_nodes, [c.node for c in candidates])
+    instance = Instance(demand.per_hour, travel, scenario.target_response_min)
+    return Problem(demand, candidates, instance, kind if kind != "nodes" else f"nodes:{k}")
+
+
+def check_coverable(problem: Problem) -> None:
+    """InputError naming the sites with incidents that no candidate reaches within the target."""
+    instance = problem.instance
+    never = np.flatnonzero(~instance.covers.any(axis=1))
+    if len(never) == 0:
+        return
+    nearest = instance.travel_min[never].min(axis=1)
+    named = [f"{problem.demand.site_ids[i]} (nearest candidate {nearest[j]:.1f} min away)"
+             for j, i in enumerate(never[:_SHOWN_SITES])]
+    more = f" and {len(never) - _SHOWN_SITES} more" if len(never) > _SHOWN_SITES else ""
+    raise InputError(f"target {instance.target_min:g} min: {len(never)} site(s) with incidents can never be "
+                     f"covered from any {problem.candidate_kind} candidate: {', '.join(named)}{more}; "
+                     "raise target_response_min (--set target_response_min=...) or widen --candidates "
+                     "(towns, nodes:K)")
+
+
+def check_units(problem: Problem, units: int) -> None:
+    """InputError unless 1 <= units <= the number of candidates."""
+    if units > problem.n_candidates:
+        raise InputError(f"--units {units}: more units than the {problem.n_candidates} candidate posts of "
+                         f"--candidates {problem.candidate_kind}; use fewer units or more candidates (towns, nodes:K)")
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def figures(problem: Problem, solution: Solution, busy: float) -> dict:
+    """The ``--json`` object of one placement: all three metrics, whatever the objective."""
+    counts = solution.counts
+    return {
+        "objective": solution.objective,
+        "units": int(counts.sum()),
+        "posts": sorted(problem.candidates[c].id for c in solution.posts),
+        "covered_share": covered_share(problem.instance, counts),
+        "mean_travel_min": _finite(mean_travel_min(problem.instance, counts)),
+        "expected_covered_share": expected_covered_share(problem.instance, counts, busy),
+        "busy": busy,
+        "optimal": bool(solution.optimal),
+        "gap": solution.gap,
+        "seconds": round(solution.seconds, 3),
+        "solver": solution.solver,
+    }
