@@ -6,11 +6,8 @@ the documented random-stream contract, or by another algorithm (networkx for tra
 from __future__ import annotations
 
 import json
-import math
-import shutil
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import networkx as nx

@@ -72,8 +72,9 @@ def _propose(request: Request, study, problem: Problem, fleet, plan_name: str, b
             refined = replace(solution, counts=counts)
             final = {**figures(problem, refined, busy), "refined": True}
     greedy_value = objective_value(instance, greedy(instance, units, request.objective, busy), request.objective, busy)
-    description = (f"{request.objective.upper()} placement of {units} units over {problem.n_candidates} candidates "
-                   f"({problem.candidate_kind}) by patrolsim optimize" + (", refined by simulation" if moves else ""))
+    description = (f"{outputs.OBJECTIVE_LABELS[request.objective]} placement of {units} units over "
+                   f"{problem.n_candidates} candidates ({problem.candidate_kind}) by patrolsim optimize"
+                   + (", refined by simulation" if moves else ""))
     return Proposal(units, final, program, greedy_value, placed, plan_dict(plan_name, description, placed,
                                                                            problem.candidates), moves)
 
@@ -151,7 +152,7 @@ def run_optimize(request: Request, command_line: list[str]) -> int:
                                    scenario.target_response_min, proposals[-1].figures["busy"],
                                    all(p.program["optimal"] for p in proposals),
                                    max(p.program["gap"] for p in proposals), refine_text, network.synthetic,
-                                   network.source_label)
+                                   network.source_label, bool(new_sites))
     write_text(out / "proposed_plan.yaml", outputs.proposed_plan_yaml(comment, new_sites, [p.plan for p in proposals]))
     paired = paired_rows(results, names[0], hand) if not request.curve else []
     curve = [_curve_row(p, summary, network.source_label) for p in proposals]

@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 
+OBJECTIVE_LABELS = {"mclp": "MCLP", "mexclp": "MEXCLP", "pmedian": "p-median"}
 OBJECTIVE_NAMES = {
     "mclp": "MCLP, the maximal covering location problem (Church & ReVelle 1974; ties: most backup cover)",
     "mexclp": "MEXCLP, the maximum expected covering location problem (Daskin 1983)",
@@ -58,7 +59,7 @@ def proposed_plan_yaml(comment: Sequence[str], sites: Sequence[dict], plans: Seq
 
 def plan_comment(scenario_name: str, objective: str, candidates: str, n_candidates: int, units_text: str,
                  target_min: float, busy: float, optimal: bool, gap: float, refine_text: str,
-                 synthetic: bool, network_label: str) -> list[str]:
+                 synthetic: bool, network_label: str, new_sites: bool) -> list[str]:
     """The comment heading ``proposed_plan.yaml``: how the plan was found and what it assumes."""
     proof = "proven optimal" if optimal else f"not proven optimal: gap {gap:.2%} at the time limit"
     lines = [
@@ -73,14 +74,14 @@ def plan_comment(scenario_name: str, objective: str, candidates: str, n_candidat
     if refine_text:
         lines.append(refine_text)
     lines += [f"Road network: {network_label}."]
-    if synthetic:
-        lines.append("Posts at road nodes are points of a synthetic network, not real places.")
-    lines += [
-        "New sites have kind proposed_post and approximate: true: survey a real standing place near each.",
-        "To use it: add the sites (if any) under `sites:` and the plan under `plans:` of the scenario.",
-        "A disturbance with `sites: all` would then put incidents at the new sites too: list its sites.",
-        "",
-    ]
+    if new_sites:
+        lines += ["New sites have kind proposed_post and approximate: true: survey a real standing place near each"
+                  + ("; on a synthetic network they are not real places." if synthetic else "."),
+                  "To use it: add the sites under `sites:` and the plan under `plans:` of the scenario.",
+                  "A disturbance with `sites: all` would then put incidents at the new sites too: list its sites."]
+    else:
+        lines.append("To use it: add the plan under `plans:` of the scenario (its posts are existing sites).")
+    lines.append("")
     return lines
 
 
