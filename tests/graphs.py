@@ -47,6 +47,22 @@ def network_from_edges(
     )
 
 
+def grid_streets(n_rows: int, n_cols: int, one_way_share: float,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The directed streets of an ``n_rows`` x ``n_cols`` grid (node ids row by row): tails, heads
+    and a speed (m/s, 10..60 km/h) per direction; ``one_way_share`` of the block sides one-way."""
+    node = np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
+    a = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
+    b = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
+    one_way = rng.random(len(a)) < one_way_share
+    forward_only = one_way & (rng.random(len(a)) < 0.5)
+    backward_only = one_way & ~forward_only
+    tails = np.concatenate([a[~backward_only], b[~forward_only]])
+    heads = np.concatenate([b[~backward_only], a[~forward_only]])
+    speed_m_s = rng.uniform(10.0, 60.0, size=len(tails)) / 3.6
+    return tails, heads, speed_m_s
+
+
 def random_grid_network(
     n_rows: int,
     n_cols: int,
@@ -61,15 +77,7 @@ def random_grid_network(
     10..60 km/h). Only the largest strongly connected component is kept, as for real networks.
     """
     rng = np.random.default_rng(seed)
-    node = np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
-    a = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
-    b = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
-    one_way = rng.random(len(a)) < one_way_share
-    forward_only = one_way & (rng.random(len(a)) < 0.5)
-    backward_only = one_way & ~forward_only
-    tails = np.concatenate([a[~backward_only], b[~forward_only]])
-    heads = np.concatenate([b[~backward_only], a[~forward_only]])
-    speed_m_s = rng.uniform(10.0, 60.0, size=len(tails)) / 3.6
+    tails, heads, speed_m_s = grid_streets(n_rows, n_cols, one_way_share, rng)
     travel_time_s = spacing_m / speed_m_s
     rows, cols = np.divmod(np.arange(n_rows * n_cols), n_cols)
     return network_from_edges(

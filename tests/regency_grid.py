@@ -14,6 +14,7 @@ from scipy.sparse.csgraph import connected_components
 from sim.config.network_spec import NetworkSpec
 from sim.network.geo import EARTH_RADIUS_M
 from sim.network.road_network import RoadNetwork, network_from_arrays
+from tests.graphs import grid_streets
 
 # The kecamatan boxes' outer bounds (sim/data/jember_kecamatan.csv), degrees.
 REGENCY_WEST, REGENCY_SOUTH, REGENCY_EAST, REGENCY_NORTH = 113.2624, -8.5630, 114.0434, -7.9683
@@ -27,15 +28,7 @@ def regency_grid_network(n_nodes: int, seed: int = 2024, one_way_share: float = 
     height_m = np.radians(REGENCY_NORTH - REGENCY_SOUTH) * EARTH_RADIUS_M
     spacing_m = float(np.sqrt(width_m * height_m / n_nodes))
     n_cols, n_rows = int(round(width_m / spacing_m)), int(round(height_m / spacing_m))
-    node = np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
-    a = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
-    b = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
-    one_way = rng.random(len(a)) < one_way_share
-    forward_only = one_way & (rng.random(len(a)) < 0.5)
-    backward_only = one_way & ~forward_only
-    tails = np.concatenate([a[~backward_only], b[~forward_only]])
-    heads = np.concatenate([b[~backward_only], a[~forward_only]])
-    speed_m_s = rng.uniform(10.0, 60.0, size=len(tails)) / 3.6
+    tails, heads, speed_m_s = grid_streets(n_rows, n_cols, one_way_share, rng)
     rows, cols = np.divmod(np.arange(n_rows * n_cols), n_cols)
     lon = REGENCY_WEST + (REGENCY_EAST - REGENCY_WEST) * cols / (n_cols - 1)
     lat = REGENCY_SOUTH + (REGENCY_NORTH - REGENCY_SOUTH) * rows / (n_rows - 1)
