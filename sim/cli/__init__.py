@@ -1,0 +1,93 @@
+"""Command line: ``python run_sim.py [command] ...``.
+
+Exit codes: 0 ok, 2 bad input, 1 internal error. Bad input prints one line per problem. Each
+command is a module here with ``register(commands)``, which adds its parser and returns its handlers.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from sim.cli import animate, hypercube, network, optimize, run, validate
+from sim.cli import map as map_command
+from sim.cli.common import Parser, default_scenario
+from sim.errors import InputError, RunStopped
+
+#: the command modules, in the order --help lists them
+COMMANDS = [run, validate, network, map_command, animate, hypercube, optimize]
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _parser_and_handlers() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    parser = Parser(prog="patrolsim", description="Patrol coverage simulator.")
+    commands = parser.add_subparsers(dest="command", parser_class=Parser)
+    handlers: dict[str, Handler] = {}
+    for command in COMMANDS:
+        handlers.update(command.register(commands))
+    return parser, handlers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    return _parser_and_handlers()[0]
+
+
+def _print_scenario_warnings() -> None:
+    """Scenario warnings as ``warning: ...`` lines on stderr, each once per command, other
+    warnings as usual."""
+    import warnings
+
+    from sim.errors import ScenarioWarning
+
+    warnings.simplefilter("default", ScenarioWarning)  # also forgets those shown by an earlier main()
+    if getattr(warnings.showwarning, "patrolsim", False):
+        return
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 (warnings' signature)
+        if issubclass(category, ScenarioWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    show.patrolsim = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops a run as Ctrl-C does: finished replications are kept, the message says
+    how to resume (worker processes end with their parent in any case)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _print_scenario_warnings()
+    _stop_on_sigterm()
+    try:
+        if not argv:
+            argv = ["run", str(default_scenario())]
+        parser, handlers = _parser_and_handlers()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return handlers[args.command](args)
+    except InputError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except RunStopped as stopped:
+        print(f"error: {stopped}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader of our output went away (| head): nothing left to say
+        return 1

@@ -1,0 +1,52 @@
+"""``animate``: units moving, incidents appearing, dispatch lines."""
+from __future__ import annotations
+
+import argparse
+
+from pathlib import Path
+
+from sim.cli.common import add_force_flag, add_network_flag
+from sim.errors import InputError
+
+def register(commands) -> dict:
+    """Add the command's parser; return its handlers by command name."""
+    animate = commands.add_parser("animate", help="units moving, incidents appearing, dispatch lines")
+    animate.add_argument("scenario", type=Path)
+    animate.add_argument("--plan", required=True, metavar="P")
+    animate.add_argument("--hours", type=float, required=True, help="simulated hours to show")
+    animate.add_argument("--out", type=Path, required=True, metavar="FILE.gif|FILE.html")
+    animate.add_argument("--from", type=float, default=0.0, dest="from_hours", metavar="H",
+                         help="start the picture H hours after the clock's start (default 0)")
+    animate.add_argument("--rep", type=int, default=0, help="which replication's random stream")
+    animate.add_argument("--seed", type=int, help="base random seed")
+    animate.add_argument("--frames-per-min", type=float, default=2.0, help="frames per simulated minute")
+    animate.add_argument("--fps", type=float, default=20.0, help="frames per second of playback")
+    add_network_flag(animate)
+    add_force_flag(animate)
+    return {"animate": _cmd_animate}
+
+
+def _cmd_animate(args: argparse.Namespace) -> int:
+    from sim.config import load_scenario, network_spec
+    from sim.model import build_world
+    from sim.network import SYNTHETIC_NOTE, load_network
+    from sim.config.limits import check_work, expected_work
+    from sim.viz.animate import check_request, window_overrides, write_animation
+
+    problems = check_request(args.out, args.hours, args.frames_per_min, args.fps, args.rep, args.from_hours)
+    if problems:
+        raise InputError(problems)
+    # The run starts at the clock's start and ends with the window (see window_overrides).
+    overrides = window_overrides(load_scenario(args.scenario), args.hours, args.from_hours, args.seed)
+    scenario = load_scenario(args.scenario, overrides)
+    scenario.plan(args.plan)  # an unknown plan fails here, with a suggestion, before the network loads
+    check_work(expected_work(scenario, [args.plan], 1), args.force)
+    world = build_world(scenario, load_network(network_spec(scenario, args.network)))
+    frames = write_animation(scenario, world, args.plan, args.out, hours=args.hours, from_hours=args.from_hours,
+                             rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps)
+    note = f"; {SYNTHETIC_NOTE}" if frames.synthetic else ""
+    print(f"{args.out}: {frames.n_frames} frames, {len(frames.unit_ids)} units, {frames.incidents_shown} incidents{note}")
+    if frames.incidents_shown == 0:
+        print("No incident in this window: try another --rep, or --from 10 to start at ten in the morning "
+              "of the first day (most disturbances come by day).")
+    return 0

@@ -1,0 +1,87 @@
+"""What the commands share: the parser that reports bad flags as input errors, common flags, the
+default scenario and the run options."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from sim.errors import InputError
+
+DEFAULT_SCENARIO = Path("scenarios") / "jember_pilkada_2024.yaml"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags like every other bad input: one line, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message} (see --help)")
+
+
+def default_scenario() -> Path:
+    """The default scenario: from the current folder, else from the project checkout."""
+    if DEFAULT_SCENARIO.exists():
+        return DEFAULT_SCENARIO
+    return Path(__file__).resolve().parents[2] / DEFAULT_SCENARIO
+
+
+def add_network_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--network",
+        metavar="demo|osm|PATH",
+        help="road network: the synthetic demo network, OSM download (place/bbox from the "
+        "scenario), or a local .osm/.osm.bz2/.osm.pbf/.graphml file",
+    )
+
+
+def folder_arg(text: str) -> Path:
+    """--out of run and sweep: a folder name; an empty one would mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a folder name (an empty one would mean the current folder)")
+    return Path(text)
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reps", metavar="N|auto",
+                        help="replications per plan; 'auto' adds them until the interval is narrow")
+    parser.add_argument("--precision", type=float, default=0.05, metavar="SHARE",
+                        help="with --reps auto: 95%% half-width at most this share of the mean (default 0.05)")
+    parser.add_argument("--max-reps", type=int, default=200, help="with --reps auto: at most this many")
+    parser.add_argument("--seed", type=int, help="base random seed")
+    parser.add_argument("--hours", type=float, help="simulated duration in hours")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                        help="change any scenario value by dotted path (repeatable), e.g. "
+                        "disturbances.provocation.rate_per_hour=0.3")
+    add_network_flag(parser)
+    parser.add_argument("--out", type=folder_arg, help="output folder (default results/<scenario name>/)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="local worker processes (default: the number of cores)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
+    add_force_flag(parser)
+
+
+def add_force_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the expected work is above the bounds (see the README's Limits on input)")
+
+
+def network_spec_arg(arg: str | None):
+    from sim.config.network_spec import NetworkSpec, network_spec_from_arg
+
+    return network_spec_from_arg(arg) if arg else NetworkSpec("demo")
+
+
+def run_options(args: argparse.Namespace) -> dict:
+    from sim.config.limits import check_replications, check_workers
+    from sim.study.experiment import parse_reps
+
+    check_workers(args.workers)
+    if not 0 < args.precision < 1:
+        raise InputError(f"--precision {args.precision}: must be between 0 and 1")
+    check_replications(args.max_reps, "--max-reps")
+    return dict(
+        plans=args.plan, reps=parse_reps(args.reps), seed=args.seed, hours=args.hours, sets=args.sets,
+        network=args.network, workers=args.workers, scheduler=args.scheduler, precision=args.precision,
+        max_reps=args.max_reps, command_line=sys.argv, force=args.force,
+    )
