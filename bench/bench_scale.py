@@ -10,7 +10,8 @@ it is met, and the machine with its load average. Sections (``--only NAME``, rep
 - ``voting_300k``: the same on a 300,000-node synthetic regency grid (trees on first need only; the
   eager tables' size is given, not built).
 - ``heavy``: 10,000 incidents an hour for 3 h with 20 units; and at 1,000 an hour the queue sorted
-  at every release (today's dispatcher, re-implemented here) against the heap, same rows checked.
+  at every release (the dispatcher before the heap, tests/sorted_queue.py) against the heap, same
+  rows checked.
 - ``mmc``: M/M/c (units posted where calls arise, exponential on-scene) against bare SimPy's M/M/c,
   incidents (customers) per CPU-second, interleaved rounds, medians; c = 5 and c = 20.
 - ``hypercube``: exact model at N = 16, 18, 20 and Larson's approximation at N = 200, 500, 1,000
@@ -205,41 +206,10 @@ def _timed_rows(scenario, world, dispatcher_class=None) -> tuple[float, int, str
     return elapsed, len(result.incidents), digest
 
 
-def sorting_dispatcher():
-    """Today's dispatcher queue, as it was: a list, sorted whole at every release."""
-    from sim.model.dispatch import Dispatcher
-
-    class Sorting(Dispatcher):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.waiting = []
-
-        def _staff(self, incident):
-            if incident.units_missing > 0:
-                free = [unit for unit in self.units if unit.free]
-                for unit in self.policy.choose(incident, free, self.env.now)[:incident.units_missing]:
-                    self._send(unit, incident)
-            if incident.units_missing > 0:
-                if incident not in self.waiting:
-                    self.waiting.append(incident)
-            elif incident in self.waiting:
-                self.waiting.remove(incident)
-
-        def left(self, unit, incident):
-            incident.units_left += 1
-            if self.waiting:
-                self.waiting.sort(key=self.queue_key)
-                head = self.waiting[0]
-                self._send(unit, head)
-                if head.units_missing <= 0:
-                    self.waiting.pop(0)
-
-    return Sorting
-
-
 def bench_heavy() -> None:
     from sim.model import build_world
     from sim.network import load_network
+    from tests.sorted_queue import SortedQueueDispatcher
 
     scenario = _heavy_scenario(10_000, 3)
     world = build_world(scenario, load_network(scenario.network))
@@ -248,7 +218,7 @@ def bench_heavy() -> None:
            note="every incident followed until answered (the queue drains long after the 3 h)")
     small = _heavy_scenario(1_000, 3)
     heap_s, n, heap_rows = _timed_rows(small, world)
-    sort_s, _, sort_rows = _timed_rows(small, world, sorting_dispatcher())
+    sort_s, _, sort_rows = _timed_rows(small, world, SortedQueueDispatcher)
     report("heavy_1000_per_h_sorted_queue_over_heap", sort_s / heap_s, "x", None, at_least=True, incidents=n,
            heap_s=round(heap_s, 3), sorted_s=round(sort_s, 3), same_rows=heap_rows == sort_rows)
 

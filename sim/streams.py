@@ -9,6 +9,8 @@ import numpy as np
 
 # Purposes of the random streams.
 STREAM_ARRIVALS, STREAM_SITES, STREAM_ON_SCENE, STREAM_PATROL, STREAM_POOL = range(5)
+STREAM_SITE_SETS = 5  # generated site sets' points: spawn_key (5, kecamatan code), seed of the set
+STREAM_EVENTS = 6  # event incidents: spawn_key (rep, 6, event key, type index, part); 5 is site sets'
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

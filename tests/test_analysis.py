@@ -66,6 +66,12 @@ def test_verdict_reads_the_interval(diff, half, lower_is_better, expected):
     assert verdict(diff, half, lower_is_better) == expected
 
 
+def test_verdict_says_why_there_is_none():
+    assert verdict(math.nan, math.nan, paired=0) == "no counted incidents"
+    assert verdict(-2.0, math.nan, paired=1) == "1 replication: no interval"
+    assert verdict(-2.0, 1.0, paired=2) == "better"
+
+
 def test_comparison_pairs_replications_and_skips_one_without_figures():
     # One incident per replication; target 10 min. Rep 3: the plan's only incident is not counted.
     plan = [incident(0, 5.0), incident(1, 7.0), incident(2, 9.0), incident(3, 1.0, counted=False)]
@@ -83,6 +89,13 @@ def test_comparison_pairs_replications_and_skips_one_without_figures():
     # Within target: plan 100, 100, 100; reference 100, 100, 0 -> differences 0, 0, 100.
     assert row["within_target_diff_pct"] == pytest.approx(100 / 3)
     assert row["within_target_diff_ci95"] == pytest.approx(T975[2] * math.sqrt(10_000 / 3) / math.sqrt(3))
+
+    # One incident per replication, so each replication's p90 is its response: the same pairs.
+    assert row["p90_diff_min"] == pytest.approx(-8 / 3)
+    assert row["p90_diff_ci95"] == pytest.approx(row["response_diff_ci95"])
+    assert row["p90_verdict"] == "better" and row["paired_reps"] == 3
+    # Within target the interval straddles 0: 33.3 - 143.4 < 0 < 33.3 + 143.4.
+    assert row["within_target_verdict"] == "no clear difference"
 
     same = comparison_row("plan-a", "plan-a", reference, reference, 10.0, reps=range(4))
     assert same["verdict"] == "reference" and same["response_diff_min"] == 0.0

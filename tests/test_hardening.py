@@ -83,8 +83,9 @@ def test_a_second_run_into_the_same_folder_is_refused_naming_the_first(cache, tm
     finally:
         first.kill()
         first.communicate()
-    # The lock dies with its process: after a kill -9 the folder is free again.
-    again = cli(*RUN, "--reps", "2", "--seed", "2", "--out", str(out))
+    # The lock dies with its process: after a kill -9 the folder is free again (the killed run's
+    # replications are of another seed, so replacing them is asked for).
+    again = cli(*RUN, "--reps", "2", "--seed", "2", "--out", str(out), "--replace")
     assert again.returncode == 0, again.stderr
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
 
@@ -123,7 +124,7 @@ def test_a_failed_final_write_leaves_the_previous_set_whole_and_says_resume(cach
     before = digests(out)
     # A file size limit that a part file fits (about 10 kB) and incidents.csv does not: the
     # run's replications are all saved, then the final writes fail as on a full disk.
-    failed = cli(*args, "--seed", "2", "--out", str(out), preexec_fn=_file_size_limit(40_000))
+    failed = cli(*args, "--seed", "2", "--out", str(out), "--replace", preexec_fn=_file_size_limit(40_000))
     line = one_clean_error(failed)
     assert "cannot write there" in line and "--resume" in line and "20 finished replications are saved" in line
     assert digests(out) == before, "the previous result set is untouched"
@@ -189,7 +190,8 @@ def test_a_folder_with_other_files_is_refused_not_emptied(cache, tmp_path):
 def finished(cache, tmp_path_factory):
     """A finished run of 3 replications with its parts."""
     out = tmp_path_factory.mktemp("finished") / "out"
-    result = cli("run", str(SCENARIO), "--hours", "24", "--reps", "3", "--workers", "1", "--out", str(out))
+    result = cli("run", str(SCENARIO), "--hours", "24", "--reps", "3", "--workers", "1", "--out", str(out),
+                 "--keep-parts")
     assert result.returncode == 0, result.stderr
     return out
 
@@ -215,7 +217,7 @@ def test_resume_refuses_two_swapped_part_files(finished, tmp_path):
 def test_resume_refuses_a_part_of_another_run(finished, tmp_path):
     other = tmp_path / "other"
     assert cli("run", str(SCENARIO), "--hours", "24", "--reps", "1", "--seed", "5", "--workers", "1",
-               "--out", str(other)).returncode == 0
+               "--out", str(other), "--keep-parts").returncode == 0
     out, args = resume_copy(finished, tmp_path)
     shutil.copy(other / ".parts" / "plan001-rep00000.json", out / ".parts" / "plan001-rep00000.json")
     assert "plan001-rep00000.json: made by another run" in one_clean_error(cli(*args))

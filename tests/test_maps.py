@@ -227,3 +227,129 @@ def test_cli_bands_follow_the_scenarios_target_by_default(cache, tmp_path):
     page = out.read_text(encoding="utf-8")
     assert '"bands_min":[1.0,2.0,3.0,4.0]' in page
     assert "reached within 3 min" in done.stdout
+
+
+# ------------------------------------------------------------------ labels and simulated results
+
+
+def test_labels_never_overlap_and_those_left_out_are_counted():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from sim.viz.map_labels import LabelPlacer
+
+    fig = Figure(figsize=(8, 6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    rng = np.random.default_rng(7)
+    points = rng.random((4000, 2))
+    placer = LabelPlacer(ax)
+    placed = [placer.add(x, y, f"TPS {i:04d}", 8) for i, (x, y) in enumerate(points)]
+    assert placer.placed == sum(placed) and placer.skipped == len(points) - sum(placed)
+    assert 30 < placer.placed < len(points)   # some fit, most cannot on an 800 x 600 picture
+    from matplotlib.text import Text
+
+    # The text's own box as drawn (an annotation's extent would add its leader line).
+    fig.canvas.draw()
+    boxes = [Text.get_window_extent(text, fig.canvas.get_renderer()) for text in ax.texts]
+    assert len(boxes) == placer.placed
+    for i, a in enumerate(boxes):
+        assert not any(a.overlaps(b) for b in boxes[i + 1:]), "two labels overlap"
+
+
+def sites_rows(plan: str) -> list[dict]:
+    """A hand-written sites.csv of one plan (text values, as csv.DictReader gives them)."""
+    return [
+        {"plan": plan, "site": "tanggul", "incidents": "28", "response_mean_min": "30.1", "response_p90_min": "38.9",
+         "within_target_pct": "3.57", "within_target_ci95": "5.1"},
+        {"plan": plan, "site": "rambipuji", "incidents": "16", "response_mean_min": "14.0", "response_p90_min": "23.3",
+         "within_target_pct": "62.5", "within_target_ci95": "20"},
+        {"plan": plan, "site": "kpu_office", "incidents": "82", "response_mean_min": "4.0", "response_p90_min": "8.0",
+         "within_target_pct": "98.8", "within_target_ci95": "2"},
+        {"plan": plan, "site": "polres", "incidents": "0", "response_mean_min": "", "response_p90_min": "",
+         "within_target_pct": "", "within_target_ci95": ""},
+        {"plan": "other", "site": "tanggul", "incidents": "1", "response_mean_min": "1", "response_p90_min": "1",
+         "within_target_pct": "100", "within_target_ci95": "0"},
+    ]
+
+
+def test_site_results_classes_and_the_sites_that_miss_the_target():
+    from sim.viz.map_results import NO_RESULT_COLOUR, SHARE_CLASSES, missed, share_colour, site_results
+
+    results = site_results(sites_rows(PLAN), PLAN)
+    assert set(results) == {"tanggul", "rambipuji", "kpu_office", "polres"}   # the other plan's row left out
+    assert results["tanggul"].within_target_pct == pytest.approx(3.57) and results["tanggul"].incidents == 28
+    assert [r.site for r in missed(results)] == ["tanggul", "rambipuji"]     # worst first; no incidents: not missing
+    colours = {site: share_colour(r) for site, r in results.items()}
+    assert colours == {"tanggul": SHARE_CLASSES[0][1], "rambipuji": SHARE_CLASSES[1][1],
+                       "kpu_office": SHARE_CLASSES[2][1], "polres": NO_RESULT_COLOUR}
+
+
+def test_png_with_results_lists_the_sites_that_miss_the_target(demo, tmp_path):
+    from sim.viz.map_results import site_results
+
+    scenario, world = demo
+    results = {p: site_results(sites_rows(p), p) for p in (OTHER_PLAN, PLAN)}
+    out = tmp_path / "compare.png"
+    result = draw_map_png(scenario, world, [OTHER_PLAN, PLAN], out, BANDS_MIN, results=results)
+    assert image_variance(out) > 0.01
+    text = "\n".join(result.missed)
+    assert f"plan '{PLAN}': 2 site(s)" in text and "Kota Tanggul" in text and "4% ± 5" in text
+    assert text.index("Kota Tanggul") < text.index("Kota Rambipuji")
+
+
+def write_results(folder: Path, scenario_name: str = "jember-pilkada-2024", plans=(PLAN,), rows=True) -> Path:
+    """A results folder as run writes it, as far as map reads it: manifest.json and sites.csv."""
+    import csv
+    import json
+
+    scenario = load_scenario(SCENARIO)
+    raw = dict(scenario.raw, name=scenario_name)
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"scenario": raw, "plans": list(plans),
+                                                      "scenario_sha256": "x" * 64}, default=str), encoding="utf-8")
+    if rows:
+        from sim.viz.map_results import SITE_COLUMNS
+
+        with open(folder / "sites.csv", "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=SITE_COLUMNS, restval="")
+            writer.writeheader()
+            for plan in plans:
+                for row in sites_rows(plan)[:4]:
+                    writer.writerow(row)
+    return folder
+
+
+def test_cli_results_of_another_scenario_or_lacking_the_plan_are_bad_input(cache, tmp_path):
+    out = tmp_path / "out" / "map.png"
+    cases = [
+        (write_results(tmp_path / "other", scenario_name="another-place"), "results of scenario 'another-place'"),
+        (write_results(tmp_path / "noplan", plans=(OTHER_PLAN,)), f"plan '{PLAN}' was not run there"),
+        (write_results(tmp_path / "nocsv", rows=False), "cannot read sites.csv"),
+        (tmp_path / "missing", "not a folder"),
+    ]
+    for folder, words in cases:
+        done = run_cli("map", str(SCENARIO), "--plan", PLAN, "--results", str(folder), "--out", str(out), cache=cache)
+        assert done.returncode == 2, done.stderr
+        assert words in done.stderr and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not out.parent.exists()
+
+
+def test_cli_run_then_map_with_its_results(cache, tmp_path):
+    """End to end: a short run, then the map of its results (sites.csv is written by run)."""
+    results = tmp_path / "run"
+    done = run_cli("run", str(SCENARIO), "--plan", OTHER_PLAN, "--plan", PLAN, "--reps", "2", "--hours", "24",
+                   "--workers", "1", "--out", str(results), cache=cache)
+    assert done.returncode == 0, done.stderr
+    if not (results / "sites.csv").exists():
+        pytest.skip("run does not write sites.csv yet")
+    out = tmp_path / "map.html"
+    done = run_cli("map", str(SCENARIO), "--plan", OTHER_PLAN, "--compare", PLAN, "--results", str(results),
+                   "--out", str(out), cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert f"plan '{PLAN}'" in done.stdout and "(simulated)" in done.stdout
+    page = out.read_text(encoding="utf-8")
+    assert '"results":{"sites"' in page

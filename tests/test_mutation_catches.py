@@ -132,6 +132,18 @@ def test_an_escalation_timer_runs_from_the_present_stage_not_from_creation(tmp_p
     assert (rows[3]["escalated"], rows[3]["escalated_to"]) == (0, "")
 
 
+def one_posted_car(tmp_path, network, sites: list[dict], post: str, hours: float, **dispatch: str):
+    """A scenario of one car based at the first site and posted at ``post``, whose incidents the
+    test gives (the one type's rate is 0), with ``dispatch`` settings; and its world."""
+    data = base_scenario(sites, [{"type": "fight", "rate_per_hour": 0.0, "sites": "all", "on_scene_min": fixed(10),
+                                  "priority": 1}],
+                         [{"type": "car", "count": 1, "base": sites[0]["id"], "patrol": {"mode": "post", "at": post}}],
+                         hours=hours, reps=1)
+    data["dispatch"].update(dispatch)
+    scenario = scenario_file(tmp_path, data)
+    return scenario, build_world(scenario, network, cache_dir=tmp_path)
+
+
 # -- after service ----------------------------------------------------------------------------------------------
 
 
@@ -141,14 +153,8 @@ def test_after_service_the_unit_resumes_or_drives_back_to_base_first(tmp_path, a
     (4 km), or to base and then out to its post (1 + 5 km); it first drove base -> post (5 km)."""
     line = network_from_edges(3, [0, 1, 1, 2], [1, 0, 2, 1], [60.0, 60.0, 240.0, 240.0],
                               x_m=np.array([0.0, 1000.0, 5000.0]))
-    data = base_scenario([site_at(line, 0, "hq", "police_hq"), site_at(line, 1, "market"), site_at(line, 2, "post")],
-                         [{"type": "fight", "rate_per_hour": 0.0, "sites": {"market": 1}, "on_scene_min": fixed(15),
-                           "priority": 1}],
-                         [{"type": "car", "count": 1, "base": "hq", "patrol": {"mode": "post", "at": "post"}}],
-                         hours=48, reps=1)
-    data["dispatch"]["after_service"] = after_service
-    scenario = scenario_file(tmp_path, data)
-    world = build_world(scenario, line, cache_dir=tmp_path)
+    sites = [site_at(line, 0, "hq", "police_hq"), site_at(line, 1, "market"), site_at(line, 2, "post")]
+    scenario, world = one_posted_car(tmp_path, line, sites, "post", 48, after_service=after_service)
     fight = (Stage("fight", 1, 1, 15.0, None),)
     specs = [IncidentSpec(k + 1, "market", 120.0 + 300.0 * k, fight) for k in range(7)]  # far apart
     result = simulate(scenario, world, "plan", 0, incident_specs=specs)
@@ -166,14 +172,7 @@ def test_waiting_incidents_are_served_in_the_order_of_the_queue_discipline(tmp_p
     priorities 3, 1, 2, 1, 3. Each job lasts 10 minutes on the spot, so the k-th served is sent at
     30 + 10 (k - 1): most urgent first then oldest, or strictly oldest first."""
     line = network_from_edges(2, [0, 1], [1, 0], [10.0, 10.0])
-    data = base_scenario([site_at(line, 0, "square")],
-                         [{"type": "fight", "rate_per_hour": 0.0, "sites": "all", "on_scene_min": fixed(10),
-                           "priority": 1}],
-                         [{"type": "car", "count": 1, "base": "square", "patrol": {"mode": "post", "at": "square"}}],
-                         hours=3, reps=1)
-    data["dispatch"]["queue"] = queue
-    scenario = scenario_file(tmp_path, data)
-    world = build_world(scenario, line, cache_dir=tmp_path)
+    scenario, world = one_posted_car(tmp_path, line, [site_at(line, 0, "square")], "square", 3, queue=queue)
     specs = [IncidentSpec(0, "square", 0.0, (Stage("long", 1, 1, 30.0, None),))] + [
         IncidentSpec(k, "square", float(k), (Stage("fight", p, 1, 10.0, None),))
         for k, p in zip(range(1, 6), (3, 1, 2, 1, 3))]
@@ -193,11 +192,11 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def test_resume_does_not_rewrite_finished_replications(cache, tmp_path):
     out = tmp_path / "out"
     args = ["run", str(SCENARIO), "--hours", "24", "--workers", "1", "--out", str(out)]
-    assert cli(*args, "--reps", "3").returncode == 0
+    assert cli(*args, "--reps", "3", "--keep-parts").returncode == 0  # kept for --resume to add to
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
               for p in (out / ".parts").glob("plan*.json")}
     assert len(before) == 15
-    resumed = cli(*args, "--reps", "5", "--resume")
+    resumed = cli(*args, "--reps", "5", "--resume", "--keep-parts")
     assert resumed.returncode == 0, resumed.stderr
     after = {p.name: p for p in (out / ".parts").glob("plan*.json")}
     assert len(after) == 25

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import math
-import statistics
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
 
 from sim.config import load_scenario
-from sim.study.stats import summary_row
+from sim.study.breakdowns import site_rows
+from sim.study.stats import comparison_row, summary_row
 from sim.model.records import incident_rows, unit_rows
 from sim.model import build_world, simulate
 from sim.network.roads import load_network
@@ -18,6 +19,7 @@ from sim.viz.plots import (
     DPI,
     FIGSIZE_IN,
     SWEEP_FIGSIZE_IN,
+    dodge_offset,
     ecdf_figure,
     site_response_figure,
     sweep_figure,
@@ -65,6 +67,27 @@ def summaries(incidents: list[dict]) -> list[dict]:
     ]
 
 
+def comparisons(incidents: list[dict]) -> list[dict]:
+    """Each plan against the first, paired by replication, as sim.study.stats makes them."""
+    reached = [r for r in incidents if r["response_min"] is not None]
+    return [comparison_row(plan, PLANS[0], [r for r in reached if r["plan"] == plan],
+                           [r for r in reached if r["plan"] == PLANS[0]], TARGET_MIN, range(3)) for plan in PLANS]
+
+
+def sites(incidents: list[dict], plans: list[str] = PLANS) -> list[dict]:
+    """sites.csv rows (sim.study.breakdowns) of the sites named in the incidents."""
+    named = [SimpleNamespace(id=site, name=f"Site {site}", kind="crowd_point") for site in SITES]
+    rows = [dict(r, escalated=0) for r in incidents if r["response_min"] is not None]
+    return site_rows(rows, plans, named, TARGET_MIN)
+
+
+def figures(path: Path, incidents: list[dict], summary: list[dict] | None = None, synthetic: bool = True):
+    summary = summaries(incidents) if summary is None else summary
+    plans = [row["plan"] for row in summary]
+    return write_figures(path, "test-scenario", synthetic, TARGET_MIN, incidents, summary,
+                         comparisons(incidents)[:len(plans)], sites(incidents, plans))
+
+
 def assert_png(path: Path, size_in: tuple[float, float]) -> None:
     """The file decodes as PNG, has the figure's pixel size and is not blank."""
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -80,21 +103,21 @@ def labelled_lines(ax) -> list:
 
 def test_write_figures_writes_three_pngs_of_the_expected_size(tmp_path):
     incidents = random_incidents()
-    paths = write_figures(tmp_path, "test-scenario", True, TARGET_MIN, incidents, summaries(incidents))
-    figures = tmp_path / "figures"
-    assert paths == [figures / "response_ecdf.png", figures / "within_target.png", figures / "site_response.png"]
+    paths = figures(tmp_path, incidents)
+    folder = tmp_path / "figures"
+    assert paths == [folder / "response_ecdf.png", folder / "within_target.png", folder / "site_response.png"]
     assert_png(paths[0], FIGSIZE_IN)
     assert_png(paths[1], FIGSIZE_IN)
-    heat = site_response_figure("test-scenario", True, TARGET_MIN, PLANS, incidents)
+    heat = site_response_figure("test-scenario", True, TARGET_MIN, PLANS, sites(incidents))
     assert_png(paths[2], tuple(heat.get_size_inches()))
-    assert sorted(p.name for p in figures.iterdir()) == sorted(p.name for p in paths)   # no temp files left
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in paths)   # no temp files left
 
 
 def test_write_figures_replaces_existing_files(tmp_path):
     incidents = random_incidents()
-    first = write_figures(tmp_path, "test-scenario", False, TARGET_MIN, incidents, summaries(incidents))
+    first = figures(tmp_path, incidents, synthetic=False)
     fewer = [r for r in incidents if r["plan"] == PLANS[0]]
-    again = write_figures(tmp_path, "test-scenario", False, TARGET_MIN, fewer, summaries(incidents)[:1])
+    again = figures(tmp_path, fewer, summaries(incidents)[:1], synthetic=False)
     assert again == first
     assert len(list((tmp_path / "figures").iterdir())) == 3
     assert_png(again[0], FIGSIZE_IN)
@@ -118,6 +141,10 @@ def test_ecdf_lines_are_the_empirical_cdf_of_counted_responses():
             share = sum(r <= t for r in reached) / len(counted)
             assert y[x == t].max() == pytest.approx(share)
         assert y[-1] == pytest.approx(len(reached) / len(counted)) and y[-1] < 1.0
+    # The legend names the plans only; how many incidents is said once, not per plan.
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "plan"
+    assert [text.get_text().split(" (")[0] for text in legend.get_texts()] == PLANS
     target_lines = [line for line in ax.get_lines() if list(line.get_xdata()) == [TARGET_MIN, TARGET_MIN]]
     assert len(target_lines) == 1
     assert any(f"target {TARGET_MIN:g} min" in text.get_text() for text in ax.texts)
@@ -130,8 +157,9 @@ def test_titles_name_the_scenario_and_say_synthetic_only_when_synthetic(builder)
     sweep_rows = [dict(row, value=v) for v in (1, 2) for row in summary]
     build = {
         "ecdf": lambda synthetic: ecdf_figure("jember-test", synthetic, TARGET_MIN, PLANS, incidents),
-        "within": lambda synthetic: within_target_figure("jember-test", synthetic, TARGET_MIN, summary),
-        "site": lambda synthetic: site_response_figure("jember-test", synthetic, TARGET_MIN, PLANS, incidents),
+        "within": lambda synthetic: within_target_figure("jember-test", synthetic, TARGET_MIN, summary,
+                                                         comparisons(incidents)),
+        "site": lambda synthetic: site_response_figure("jember-test", synthetic, TARGET_MIN, PLANS, sites(incidents)),
         "sweep": lambda synthetic: sweep_figure("jember-test", synthetic, "units", sweep_rows),
     }[builder]
     synthetic_title = build(True).get_suptitle()
@@ -141,26 +169,65 @@ def test_titles_name_the_scenario_and_say_synthetic_only_when_synthetic(builder)
     assert "synthetic" not in real_title
 
 
-def test_heat_table_cells_are_per_site_means_of_counted_reached_incidents():
+@pytest.mark.parametrize("metric, key", [("within_target", "within_target_pct"), ("response", "response_mean_min")])
+def test_heat_table_cells_are_the_sites_csv_figures_worst_first(metric, key):
     incidents = random_incidents()
-    fig = site_response_figure("test-scenario", False, TARGET_MIN, PLANS, incidents)
+    rows = sites(incidents)
+    fig = site_response_figure("test-scenario", False, TARGET_MIN, PLANS, rows, metric=metric)
     ax = fig.axes[0]
     cells = ax.images[0].get_array()
-    sites = [label.get_text() for label in ax.get_yticklabels()]
-    assert sorted(sites) == sorted(SITES)
+    names = [label.get_text() for label in ax.get_yticklabels()]
+    assert sorted(names) == sorted(f"Site {s}" for s in SITES)
     assert [label.get_text().split("\n")[0] for label in ax.get_xticklabels()] == PLANS
     texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts
              if t.get_text().endswith("\n")}   # the bold value line of each filled cell
-    for i, site in enumerate(sites):
+    value = {(r["site_name"], r["plan"]): r for r in rows}
+    for i, name in enumerate(names):
         for j, plan in enumerate(PLANS):
-            times = [r["response_min"] for r in incidents
-                     if r["site"] == site and r["plan"] == plan and r["counted"] and r["response_min"] is not None]
-            if not times:
+            row = value[(name, plan)]
+            if row["incidents"] == 0:
                 assert np.ma.is_masked(cells[i, j])
                 continue
-            assert cells[i, j] == pytest.approx(statistics.fmean(times))
-            assert texts[(i, j)].strip() == f"{statistics.fmean(times):.1f}"
-    assert np.ma.is_masked(cells[sites.index("tanggul"), PLANS.index("posts")])
+            assert cells[i, j] == pytest.approx(row[key])
+            shown = f"{row[key]:.0f}%" if metric == "within_target" else f"{row[key]:.1f}"
+            assert texts[(i, j)].strip() == shown
+    assert np.ma.is_masked(cells[names.index("Site tanggul"), PLANS.index("posts")])
+    # Worst first: the mean over plans of the share rises (or of the response falls) down the rows.
+    means = np.nanmean(np.ma.filled(cells.astype(float), np.nan), axis=1)
+    assert list(means) == sorted(means, reverse=metric == "response")
+
+
+def test_heat_table_of_thousands_of_sites_shows_the_worst_and_says_so():
+    rng = np.random.default_rng(5)
+    rows = [{"plan": plan, "site": f"tps-{i:04d}", "site_name": f"TPS {i}", "kind": "polling_station",
+             "incidents": int(i % 3 != 0), "response_mean_min": float(rng.uniform(1, 30)),
+             "within_target_pct": float(rng.choice([0.0, 100.0]))} for plan in PLANS for i in range(4041)]
+    fig = site_response_figure("test-scenario", True, TARGET_MIN, PLANS, rows, max_sites=25)
+    ax = fig.axes[0]
+    assert len(ax.get_yticklabels()) == 25
+    assert "the 25 worst of 2,694 sites with incidents" in fig.get_suptitle().replace("\n", " ")
+    assert np.nanmax(np.ma.filled(ax.images[0].get_array().astype(float), np.nan)) == 0.0   # only failing sites
+
+
+def test_within_target_figure_is_a_forest_plot_of_paired_differences():
+    incidents = random_incidents()
+    summary, comparison = summaries(incidents), comparisons(incidents)
+    ax = within_target_figure("test-scenario", False, TARGET_MIN, summary, comparison).axes[0]
+    # One point per plan other than the reference, at its paired difference, whisker = its 95% interval.
+    drawn = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    others = comparison[1:]
+    assert [container.get_label() for container in ax.containers] == [row["plan"] for row in others]
+    assert len(drawn) == len(others)
+    for line, row in zip(drawn, others):
+        assert line.get_xdata()[0] == pytest.approx(row["within_target_diff_pct"])
+    whiskers = [c for c in ax.collections if c.get_segments()]
+    for whisker, row in zip(whiskers, others):
+        (x0, _), (x1, _) = whisker.get_segments()[0]
+        half = row["within_target_diff_ci95"]
+        assert (x0, x1) == pytest.approx((row["within_target_diff_pct"] - half, row["within_target_diff_pct"] + half))
+    assert any(list(line.get_xdata()) == [0, 0] for line in ax.get_lines())   # the reference line
+    right = [label.get_text() for label in ax.figure.axes[1].get_yticklabels()]
+    assert [" ".join(text.split("\n")[1:]) for text in right] == [row["within_target_verdict"] for row in others]
 
 
 def test_figures_survive_missing_values(tmp_path):
@@ -170,14 +237,14 @@ def test_figures_survive_missing_values(tmp_path):
     summary[0] = dict(summary[0], within_target_ci95=math.nan, response_mean_ci95=None)
     summary.append(dict(summary[1], plan="idle", incidents=0, response_mean_min=None, response_mean_ci95=None,
                         within_target_pct=math.nan, within_target_ci95=None))
-    paths = write_figures(tmp_path, "test-scenario", False, TARGET_MIN, incidents, summary)
+    paths = figures(tmp_path, incidents, summary, synthetic=False)
     for path in paths:
         assert imread(path).shape[2] == 4
     fig = ecdf_figure("test-scenario", False, TARGET_MIN, PLANS + ["idle"], incidents)
     assert len(labelled_lines(fig.axes[0])) == len(PLANS) + 1
     # Without any counted incident the heat table says so instead of drawing an empty grid.
-    empty = write_figures(tmp_path / "empty", "test-scenario", False, TARGET_MIN, [], summary)[2]
-    heat = site_response_figure("test-scenario", False, TARGET_MIN, [r["plan"] for r in summary], [])
+    empty = figures(tmp_path / "empty", [], summary, synthetic=False)[2]
+    heat = site_response_figure("test-scenario", False, TARGET_MIN, [r["plan"] for r in summary], sites([]))
     assert not heat.axes[0].images
     assert_png(empty, tuple(heat.get_size_inches()))
 
@@ -209,10 +276,15 @@ def test_sweep_figure_has_one_line_per_plan_in_each_panel(tmp_path):
     for ax, key in ((response_ax, "response_mean_min"), (within_ax, "within_target_pct")):
         lines = labelled_lines(ax)
         assert [line.get_label().split(" ")[0] for line in lines] == PLANS
-        for plan, line in zip(PLANS, lines):
+        for k, (plan, line) in enumerate(zip(PLANS, lines)):
             expected = sorted((r["value"], r[key]) for r in rows if r["plan"] == plan)
-            np.testing.assert_allclose(line.get_xdata(), [v for v, _ in expected])
+            # Plans side by side around each value (dodged by a fixed share of the gap), no bands.
+            shift = dodge_offset(k, len(PLANS), 2.0)
+            np.testing.assert_allclose(line.get_xdata(), [v + shift for v, _ in expected])
             np.testing.assert_allclose(line.get_ydata(), [m for _, m in expected])
+        assert not [c for c in ax.collections if type(c).__name__ == "FillBetweenPolyCollection"
+                    or c.__class__.__name__ == "PolyCollection"]
+    assert len({dodge_offset(k, len(PLANS), 2.0) for k in range(len(PLANS))}) == len(PLANS)
     assert within_ax.get_xlabel() == "polri_car count"
 
 
@@ -248,13 +320,18 @@ def simulated(tmp_path_factory):
 def test_figures_of_a_real_run(tmp_path, simulated):
     scenario, network, incidents, summary = simulated
     assert network.synthetic and incidents
-    paths = write_figures(tmp_path, scenario.name, network.synthetic, scenario.target_response_min,
-                          incidents, summary)
+    plans = [row["plan"] for row in summary]
+    target = scenario.target_response_min
+    comparison = [comparison_row(plan, plans[0], [r for r in incidents if r["plan"] == plan],
+                                 [r for r in incidents if r["plan"] == plans[0]], target, range(2)) for plan in plans]
+    site_table = site_rows(incidents, plans, scenario.sites, target)
+    paths = write_figures(tmp_path, scenario.name, network.synthetic, target, incidents, summary, comparison,
+                          site_table)
     assert_png(paths[0], FIGSIZE_IN)
     assert_png(paths[1], FIGSIZE_IN)
-    plans = [row["plan"] for row in summary]
-    heat = site_response_figure(scenario.name, True, scenario.target_response_min, plans, incidents)
+    heat = site_response_figure(scenario.name, True, target, plans, site_table)
     assert_png(paths[2], tuple(heat.get_size_inches()))
-    # The within-target bars are the summary shares, in summary order.
-    bars = within_target_figure(scenario.name, True, scenario.target_response_min, summary).axes[0].patches
-    np.testing.assert_allclose([bar.get_width() for bar in bars], [row["within_target_pct"] for row in summary])
+    # The forest plot's points are the paired differences, in summary order after the reference.
+    forest = within_target_figure(scenario.name, True, target, summary, comparison).axes[0]
+    points = [line.get_xdata()[0] for line in forest.get_lines() if line.get_marker() == "o"]
+    np.testing.assert_allclose(points, [row["within_target_diff_pct"] for row in comparison[1:]])

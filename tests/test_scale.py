@@ -5,8 +5,10 @@ what it replaces (eager tables, a queue sorted at every release), run for real.
 """
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from sim.model import build_world, incident_rows, simulate, unit_rows
 from sim.model.dispatch import Dispatcher
 from sim.model.incidents import IncidentSpec, Stage
 from sim.model.movement import Roads
+from sim.model.simulate import collector_paused
 from sim.network import NetworkSpec, load_network
 from sim.network.routing import EdgeIndex, build_travel_tables
 from sim.network.trees import (
@@ -30,6 +33,7 @@ from sim.network.trees import (
 )
 from tests.builders import base_scenario, scenario_file, site_at
 from tests.graphs import random_grid_network
+from tests.sorted_queue import SortedQueueDispatcher
 
 # The overloaded scenarios below are meant to overload: their load warning is no news here.
 pytestmark = pytest.mark.filterwarnings("ignore:.*the queue grows all run long")
@@ -166,34 +170,6 @@ def test_runs_on_trees_made_on_first_need_give_the_same_rows_as_eager_tables(dem
 # -- the queue --------------------------------------------------------------------------------------
 
 
-class SortedQueueDispatcher(Dispatcher):
-    """The dispatcher's queue as it was before the heap: a list, sorted whole at every release."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.waiting = []
-
-    def _staff(self, incident):
-        if incident.units_missing > 0:
-            free = [unit for unit in self.units if unit.free]
-            for unit in self.policy.choose(incident, free, self.env.now)[:incident.units_missing]:
-                self._send(unit, incident)
-        if incident.units_missing > 0:
-            if incident not in self.waiting:
-                self.waiting.append(incident)
-        elif incident in self.waiting:
-            self.waiting.remove(incident)
-
-    def left(self, unit, incident):
-        incident.units_left += 1
-        if self.waiting:
-            self.waiting.sort(key=self.queue_key)
-            head = self.waiting[0]
-            self._send(unit, head)
-            if head.units_missing <= 0:
-                self.waiting.pop(0)
-
-
 def overloaded(tmp_path, grid, queue: str, after_service: str):
     """Four sites, three units, about three times the work they can do; half the types escalate into
     a more urgent type that needs more units, so waiting incidents change key and size."""
@@ -263,6 +239,54 @@ def test_the_queue_lists_waiting_incidents_head_first(tmp_path, grid):
     finally:
         module.Dispatcher = original
     assert max(seen) > 5
+
+
+# -- throughput -------------------------------------------------------------------------------------
+
+
+def test_a_run_pauses_the_cyclic_collector_and_leaves_it_as_it_found_it(tmp_path, grid, monkeypatch):
+    scenario = overloaded(tmp_path, grid, "priority", "resume")
+    world = build_world(scenario, grid, cache_dir=tmp_path)
+    during = []
+
+    class Watching(Dispatcher):
+        def new_incident(self, incident):
+            during.append(gc.isenabled())
+            super().new_incident(incident)
+
+    monkeypatch.setattr(sys.modules["sim.model.simulate"], "Dispatcher", Watching)
+    assert gc.isenabled()
+    simulate(scenario, world, "plan", 0)
+    assert during and not any(during) and gc.isenabled()
+    gc.disable()
+    try:
+        simulate(scenario, world, "plan", 0)
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()
+
+
+def test_concurrent_runs_turn_the_collector_on_again_when_the_last_one_ends():
+    entered, first_done = threading.Barrier(2), threading.Event()
+    seen = {}
+
+    def first():
+        with collector_paused():
+            entered.wait()
+        first_done.set()
+
+    def second():
+        with collector_paused():
+            entered.wait()
+            first_done.wait()
+            seen["after the first ended"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"after the first ended": False} and gc.isenabled()
 
 
 # -- the voting day ---------------------------------------------------------------------------------

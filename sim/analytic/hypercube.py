@@ -180,8 +180,16 @@ def preference_from_travel(travel_min: np.ndarray) -> np.ndarray:
     return np.argsort(travel.T, axis=1, kind="stable")
 
 
-def _mean_travel(inp: HypercubeInput, dispatch_fraction: np.ndarray) -> float | None:
-    return None if inp.travel_min is None else float(np.sum(dispatch_fraction * inp.travel_min))
+def _result(inp: HypercubeInput, method: Literal["exact", "approximate"], state_prob: np.ndarray | None,
+            busy_count_prob: np.ndarray, workload: np.ndarray, dispatch_fraction: np.ndarray,
+            queue_probability: float, mean_wait_min: float) -> HypercubeResult:
+    """Either model's result, its arrays made read-only, the mean travel time added."""
+    for array in (state_prob, busy_count_prob, workload, dispatch_fraction):
+        if array is not None:
+            array.setflags(write=False)
+    mean_travel_min = None if inp.travel_min is None else float(np.sum(dispatch_fraction * inp.travel_min))
+    return HypercubeResult(state_prob, busy_count_prob, workload, dispatch_fraction, mean_travel_min,
+                           queue_probability, mean_wait_min, method)
 
 
 def _dispatch_sets(pref_row: np.ndarray, states: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
@@ -195,11 +203,6 @@ def _dispatch_sets(pref_row: np.ndarray, states: np.ndarray) -> Iterator[tuple[i
         free = ((candidates >> unit) & 1) == 0
         yield int(unit), candidates[free]
         candidates = candidates[~free]
-
-
-def _read_only(*arrays: np.ndarray) -> None:
-    for arr in arrays:
-        arr.setflags(write=False)
 
 
 # ---------------------------------------------------------------- exact model
@@ -288,17 +291,8 @@ def solve_exact(inp: HypercubeInput, matrix_free: bool | None = None) -> Hypercu
         workload = busy.astype(float) @ p
     else:  # without the (N, S) float copy of busy (160 MB at N = 20)
         workload = np.array([p[busy[unit]].sum() for unit in range(n_units)])
-    _read_only(p, busy_count_prob, workload, dispatch_fraction)
-    return HypercubeResult(
-        state_prob=p,
-        busy_count_prob=busy_count_prob,
-        workload=workload,
-        dispatch_fraction=dispatch_fraction,
-        mean_travel_min=_mean_travel(inp, dispatch_fraction),
-        queue_probability=queue_probability,
-        mean_wait_min=mean_queue_wait_min(queue_probability, float(mu.sum()), lam),
-        method="exact",
-    )
+    return _result(inp, "exact", p, busy_count_prob, workload, dispatch_fraction, queue_probability,
+                   mean_queue_wait_min(queue_probability, float(mu.sum()), lam))
 
 
 # ---------------------------------------------------------------- approximate model
@@ -413,17 +407,8 @@ def solve_approximate(inp: HypercubeInput) -> HypercubeResult:
     dispatch_fraction = by_unit.T / lam
 
     busy_count_prob = mmn_busy_count_prob(n_units, offered_erl)
-    _read_only(workload, dispatch_fraction, busy_count_prob)
-    return HypercubeResult(
-        state_prob=None,
-        busy_count_prob=busy_count_prob,
-        workload=workload,
-        dispatch_fraction=dispatch_fraction,
-        mean_travel_min=_mean_travel(inp, dispatch_fraction),
-        queue_probability=p_sat,
-        mean_wait_min=erlang_c_mean_wait_min(n_units, lam, mu),
-        method="approximate",
-    )
+    return _result(inp, "approximate", None, busy_count_prob, workload, dispatch_fraction, p_sat,
+                   erlang_c_mean_wait_min(n_units, lam, mu))
 
 
 # ---------------------------------------------------------------- front doors

@@ -15,7 +15,7 @@ def register(commands) -> dict:
     hypercube.add_argument("--json", action="store_true", help="print one JSON object")
     hypercube.add_argument("--no-sim", action="store_true", help="the model only, no simulation")
     hypercube.add_argument("--approximate", action="store_true",
-                           help="allow Larson's approximation for more than 15 units")
+                           help="allow Larson's approximation for more than 20 units (the exact model's limit)")
     hypercube.add_argument("--reps", type=int, help="simulated replications (default: the scenario's)")
     hypercube.add_argument("--seed", type=int, help="base random seed")
     hypercube.add_argument("--hours", type=float, help="simulated duration in hours")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from pathlib import Path
 
@@ -14,7 +15,11 @@ def register(commands) -> dict:
     map_.add_argument("scenario", type=Path)
     map_.add_argument("--plan", required=True, metavar="P")
     map_.add_argument("--compare", metavar="P2", help="draw a second plan beside it")
-    map_.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.html")
+    map_.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.html|FILE.geojson|FILE.gpkg",
+                      help="a picture (.png), an interactive page (.html) or GIS layers (.geojson, .gpkg)")
+    map_.add_argument("--results", type=Path, metavar="DIR",
+                      help="a run's results folder of this scenario: colour each site by its simulated share "
+                      "within the target (from DIR/sites.csv) and list the sites that miss it")
     map_.add_argument("--bands", metavar="MIN,...",
                       help="isochrone bands in minutes (default: thirds of the scenario's target up to 4/3 of it, "
                       "e.g. 5,10,15,20 for a 15-minute target)")
@@ -37,16 +42,70 @@ def _cmd_map(args: argparse.Namespace) -> int:
     bands_min = bands_min or target_bands(scenario.target_response_min)
     plans = [args.plan] + ([args.compare] if args.compare else [])
     check_plans(scenario, plans)
+    results = read_results(args.results, scenario, plans) if args.results is not None else None
     network = load_network(network_spec(scenario, args.network))
-    result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min)
+    result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results)
     for line in result.legend:
+        print(line)
+    for line in result.missed:
         print(line)
     if result.difference_km is not None:
         print(f"difference in covered road length: {result.difference_km:+,.1f} km")
     if network.synthetic:
         print(f"Road network: {network.described()}.")
+    if result.unlabelled:
+        print(f"{result.unlabelled:,} site names left out of the picture for want of room (the .html map names "
+              "every site on hover)")
     print(f"map written to {args.out}")
     return 0
+
+
+def read_results(folder: Path, scenario, plans) -> dict:
+    """plan -> site id -> SiteResult from FOLDER/sites.csv, after checking FOLDER/manifest.json says
+    the results are of this scenario (its sites, target and the plans shown as they are now)."""
+    import csv
+
+    from sim.viz.map_results import SITE_COLUMNS, site_results
+
+    where = f"--results {str(folder)!r}"
+    if not folder.is_dir():
+        raise InputError(f"{where}: not a folder (give the folder a run wrote, e.g. results/{scenario.name})")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        ran = manifest["scenario"]
+        ran_plans = list(manifest["plans"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{where}: no readable manifest.json of a run ({type(error).__name__}: {error})") from None
+    if ran.get("name") != scenario.name:
+        raise InputError(f"{where}: these are results of scenario '{ran.get('name')}', not '{scenario.name}'")
+    missing = [p for p in plans if p not in ran_plans]
+    if missing:
+        raise InputError(f"{where}: plan '{missing[0]}' was not run there (it has: {', '.join(ran_plans)})")
+    now = scenario.raw
+    changed = [key for key in ("sites", "target_response_min") if _canonical(ran.get(key)) != _canonical(now.get(key))]
+    plans_then = {p.get("name"): p for p in ran.get("plans", [])}
+    plans_now = {p.get("name"): p for p in now.get("plans", [])}
+    changed += [f"plan '{p}'" for p in plans if _canonical(plans_then.get(p)) != _canonical(plans_now.get(p))]
+    if changed:
+        raise InputError(f"{where}: the scenario's {', '.join(changed)} differ from those the results were made with "
+                         f"(scenario sha256 {str(manifest.get('scenario_sha256', '?'))[:12]}); run it again")
+    try:
+        with open(folder / "sites.csv", encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            absent = [c for c in SITE_COLUMNS if c not in (reader.fieldnames or [])]
+            if absent:
+                raise InputError(f"{where}: sites.csv lacks column(s) {', '.join(absent)}")
+            rows = list(reader)
+        return {plan: site_results(rows, plan) for plan in plans}
+    except OSError as error:
+        raise InputError(f"{where}: cannot read sites.csv ({error.strerror or error}); a run writes it "
+                         "with its other result files") from None
+    except (ValueError, KeyError) as error:
+        raise InputError(f"{where}: sites.csv: unreadable row ({error})") from None
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _check_bands(bands_min) -> None:

@@ -17,9 +17,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     print(
-        f"{args.scenario}: ok: {len(scenario.sites)} sites, {len(scenario.disturbances)} "
-        f"disturbance types, {len(scenario.plans)} plans ("
-        + ", ".join(f"{plan.name}: {plan.n_units} units" for plan in scenario.plans)
+        f"{args.scenario}: ok: {_count(len(scenario.sites), 'site')}, "
+        f"{_count(len(scenario.disturbances), 'disturbance type')}, {_count(len(scenario.plans), 'plan')} ("
+        + ", ".join(f"{plan.name}: {_count(plan.n_units, 'unit')}" for plan in scenario.plans)
         + ")"
     )
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 site``, ``2 sites``, ``4,041 sites``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

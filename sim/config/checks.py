@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import limits
+from sim.config.calendar import DAYS_PER_WEEK
+from sim.config.season_checks import season_checks
 from sim.config.network_spec import resolve_network_path
 from sim.config.problems import Report, suggest
 from sim.config.site_sets import kind_weights, site_set_ids_and_kinds
@@ -43,6 +45,7 @@ class Checks:
         self.folder = folder
         self.site_ids: list[str] | None = None
         self.dist_types: list[str] | None = None
+        self.phase_names: list[str] | None = None
 
     def run(self) -> None:
         self.site_ids = self._unique_ids("sites", "id", "site id")
@@ -56,8 +59,10 @@ class Checks:
         unit_types = self.data.get("unit_types")
         type_names = [k for k in unit_types if isinstance(k, str)] \
             if isinstance(unit_types, dict) else None
+        self.phase_names = season_checks(self.data, self.report, self.site_ids, self.dist_types)
         for i, plan in _items(self.data.get("plans")):
             self._plan(("plans", i), plan, type_names)
+            self._by_phase(("plans", i), plan, type_names)
 
     def _ref(self, path: YamlPath, value: Any, known: list[str] | None, kind: str) -> None:
         """Report ``value`` if it is a name that is not among ``known``."""
@@ -152,6 +157,13 @@ class Checks:
                                                            f"hour from 00:00), got {len(profile)}")
             elif all(_number(x) and x == 0 for x in profile):
                 self.report.at(path + ("hourly_profile",), "all 24 values are zero")
+        weekly = dist.get("weekly_profile")
+        if isinstance(weekly, list):
+            if len(weekly) != DAYS_PER_WEEK:
+                self.report.at(path + ("weekly_profile",), "needs exactly 7 numbers (Monday to Sunday), "
+                                                           f"got {len(weekly)}")
+            elif all(_number(x) and x == 0 for x in weekly):
+                self.report.at(path + ("weekly_profile",), "all 7 values are zero")
         escalation = dist.get("escalation")
         if isinstance(escalation, dict):
             target = escalation.get("to")
@@ -161,6 +173,20 @@ class Checks:
             else:
                 self._ref(path + ("escalation", "to"), target, self.dist_types,
                           "disturbance type")
+
+    def _by_phase(self, path: YamlPath, plan: dict[str, Any], type_names: list[str] | None) -> None:
+        """Each phase fleet: a phase of the calendar, and units checked as the plan's own."""
+        by_phase = plan.get("by_phase")
+        if not isinstance(by_phase, dict):
+            return
+        for phase, fleet in by_phase.items():
+            where = path + ("by_phase", phase)
+            if self.phase_names is None:
+                self.report.at(where, f"phase '{phase}': the scenario has no calendar.phases")
+            else:
+                self._ref(where, phase, self.phase_names, "phase")
+            if isinstance(fleet, dict):
+                self._plan(where, {**fleet, "name": f"{plan.get('name')}' in phase '{phase}"}, type_names)
 
     def _plan(self, path: YamlPath, plan: dict[str, Any], type_names: list[str] | None) -> None:
         total: int | None = 0

@@ -21,7 +21,7 @@ from sim.errors import InputError
 MIN_PER_HOUR = 60.0
 
 # -- the scenario ------------------------------------------------------------------------------------
-MAX_DURATION_HOURS = 8784.0   # a leap year: the model knows the hour of day, not seasons
+MAX_DURATION_HOURS = 8784.0   # a leap year: holds a whole season (calendar phases, events, weekdays)
 MAX_MINUTES = MAX_DURATION_HOURS * MIN_PER_HOUR  # any time in minutes (on-scene, dwell, escalation)
 MAX_REPLICATIONS = 10_000     # intervals narrow as 1/sqrt(n): 10,000 gives 1% of one replication's spread
 MAX_SEED = 2**63 - 1          # fits every integer type a result file is read with
@@ -35,6 +35,11 @@ MAX_SNAP_M = 50_000.0         # a site 50 km from any road is not on this networ
 MAX_ROAD_NODES = 10_000       # nodes in a random patrol's pool
 MAX_RADIUS_KM = 200.0         # a random patrol's pool radius: a regency is about 100 km across
 MAX_BBOX_DEG = 2.0            # an OSM download area's width and height: about 220 km
+MAX_PHASES = 100              # calendar phases: a season has a handful; each is a fleet and a summary row
+MAX_EVENTS = 1000             # dated events: each is its own random stream per disturbance type
+MAX_DUTY_WINDOWS = 24         # daily on-duty windows of a unit group: one an hour is already a patchwork
+MAX_TRAVEL_PERIODS = 24       # daily travel periods: each is a set of travel tables in memory
+MAX_EVENT_HOURS = MAX_DURATION_HOURS  # an event longer than the clock is a typo for minutes
 SPEED_FACTOR_RANGE = (0.01, 100.0)
 PLAUSIBLE_SPEED_FACTOR = (0.25, 4.0)  # outside: a warning
 PLAUSIBLE_ON_SCENE_MEAN_MIN = 1440.0  # above: a warning (on scene for more than a day)
@@ -71,10 +76,33 @@ def profile_mean(profile: Sequence[float] | None, start: datetime, from_min: flo
 
 def incidents_per_replication(scenario) -> float:
     """Expected incidents in one replication: the integral of every type's rate over the clock."""
+    if getattr(scenario, "calendar", None) is not None or getattr(scenario, "events", ()) \
+            or any(getattr(d, "weekly_profile", None) is not None for d in scenario.disturbances):
+        return _season_incidents(scenario)
     horizon_min = scenario.clock.duration_hours * MIN_PER_HOUR
     return sum(d.rate_per_hour * scenario.clock.duration_hours
                * profile_mean(d.hourly_profile, scenario.clock.start, 0.0, horizon_min)
                for d in scenario.disturbances)
+
+
+def _season_incidents(scenario) -> float:
+    """Expected incidents of one replication with season keys: every type's rate × hourly × weekly ×
+    phase multiplier, summed by the minute, plus each event's rates × hours."""
+    start = scenario.clock.start
+    minutes = np.arange(math.ceil(scenario.clock.duration_hours * MIN_PER_HOUR)) + 0.5
+    of_week = start.weekday() * 1440.0 + start.hour * MIN_PER_HOUR + start.minute + minutes
+    hour, day = (of_week // MIN_PER_HOUR).astype(np.int64) % 24, (of_week // 1440.0).astype(np.int64) % 7
+    phases = scenario.calendar.phases if scenario.calendar is not None else ()
+    bounds = [((p.start - start).total_seconds() / 60.0, (p.end - start).total_seconds() / 60.0) for p in phases]
+    total = 0.0
+    for d in scenario.disturbances:
+        value = np.asarray(d.hourly_profile or [1.0] * 24, float)[hour]
+        if d.weekly_profile is not None:
+            value = value * np.asarray(d.weekly_profile, float)[day]
+        for phase, (t0, t1) in zip(phases, bounds):
+            value = np.where((minutes >= t0) & (minutes < t1), value * phase.multiplier(d.type), value)
+        total += d.rate_per_hour * float(value.sum()) / MIN_PER_HOUR
+    return total + sum(rate * e.hours for e in scenario.events for rate in e.rate_per_hour.values())
 
 
 @dataclass(frozen=True)

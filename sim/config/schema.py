@@ -8,12 +8,13 @@ modes, distributions, dispatch policies and queues) bring their own keys from ``
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from sim.config import limits
+from sim.config.calendar import Calendar, Event, daily_window, iso_datetime
 from sim.config.network_spec import NetworkSpec, resolve_network_path
 from sim.config.problems import suggest
 from sim.config.site_sets import SiteSet, expand_site_sets
@@ -38,16 +39,7 @@ class Clock(Spec):
     @classmethod
     def _iso_datetime(cls, value: Any) -> Any:
         # the reader keeps dates as text; objects come from scenarios built in code
-        if isinstance(value, datetime):
-            return value
-        if isinstance(value, date):
-            return datetime(value.year, value.month, value.day)
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value)
-            except ValueError:
-                pass
-        raise ValueError(f"not an ISO date-time such as \"2024-10-23T00:00\": {shown(value)}")
+        return iso_datetime(value)
 
 
 class Site(Spec):
@@ -60,6 +52,8 @@ class Site(Spec):
     kind: str = ""
     approximate: bool = False
     note: str = ""
+    source: str = ""  # where the position came from ("nominatim": `sites geocode`, to be confirmed)
+    display_name: str = ""  # the geocoder's full name of its match, for a person to check
 
     @model_validator(mode="before")
     @classmethod
@@ -84,6 +78,8 @@ class DisturbanceType(Spec):
     # site id -> relative weight; the file may say "all" (every site, weight 1): see Scenario
     sites: dict[str, float]
     hourly_profile: Tuple[Annotated[float, Field(ge=0, le=limits.MAX_PROFILE_VALUE)]] | None = None
+    # Monday..Sunday multipliers of the rate (checks: exactly 7, not all zero)
+    weekly_profile: Tuple[Annotated[float, Field(ge=0, le=limits.MAX_PROFILE_VALUE)]] | None = None
     on_scene_min: dist_union()  # type: ignore[valid-type]
     units_required: int = Field(default=1, ge=1, le=limits.MAX_UNITS)
     priority: int = Field(ge=1, le=limits.MAX_PRIORITY)
@@ -108,14 +104,46 @@ class UnitGroup(Spec):
     count: int = Field(ge=1, le=limits.MAX_UNITS)
     base: str
     patrol: patrol_union()  # type: ignore[valid-type]
+    # daily windows of the clock's local time ("07:00-15:00"); None: on duty all day (sim.model.shifts)
+    on_duty: Annotated[Tuple[str], Field(min_length=1, max_length=limits.MAX_DUTY_WINDOWS)] | None = None
+
+    @field_validator("on_duty")
+    @classmethod
+    def _windows(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for text in value or ():
+            daily_window(text)
+        return value
+
+    @property
+    def duty_windows(self) -> tuple[tuple[int, int], ...] | None:
+        """The on-duty windows as (start, end) minutes of the day (None: all day)."""
+        return None if self.on_duty is None else tuple(daily_window(text) for text in self.on_duty)
+
+
+class Fleet(Spec):
+    """The units of a plan while one calendar phase lasts."""
+
+    units: Annotated[Tuple[UnitGroup], Field(min_length=1)]
 
 
 class Plan(Spec):
-    """One deployment of units."""
+    """One deployment of units: ``units`` outside the phases named in ``by_phase``, each of those
+    phases' own fleet while it lasts."""
 
     name: Id
     description: str = ""
     units: Annotated[Tuple[UnitGroup], Field(min_length=1)]
+    by_phase: Annotated[dict[str, Fleet], Field(max_length=limits.MAX_PHASES)] = {}
+
+    @property
+    def shifts(self) -> bool:
+        """Whether units come and go (duty windows or phase fleets): then units.csv has on_duty_h."""
+        return bool(self.by_phase) or any(g.on_duty is not None for g in self.units)  # by_phase covers its own
+
+    @property
+    def fleets(self) -> dict[str, tuple[UnitGroup, ...]]:
+        """Every fleet: "" (outside the phases of by_phase) first, then each phase's."""
+        return {"": self.units} | {phase: fleet.units for phase, fleet in self.by_phase.items()}
 
     @property
     def n_units(self) -> int:
@@ -128,6 +156,36 @@ class Dispatch(Spec):
     policy: Literal[tuple(POLICIES)] = "nearest"  # type: ignore[valid-type]
     queue: Literal[tuple(QUEUE_DISCIPLINES)] = "priority"  # type: ignore[valid-type]
     after_service: Literal["resume", "return_to_base"] = "resume"
+
+
+class TravelPeriod(Spec):
+    """Daily hours (clock local time, ``from``-``to``) when roads are slower or faster: travel times
+    on the ``road_classes`` (default every road) divided by ``speed_factor``."""
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    speed_factor: float = Field(ge=limits.SPEED_FACTOR_RANGE[0], le=limits.SPEED_FACTOR_RANGE[1])
+    road_classes: Annotated[Tuple[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> TravelPeriod:
+        try:
+            daily_window(f"{self.start}-{self.end}")
+        except ValueError:
+            raise ValueError(f"from {self.start!r:.20} to {self.end!r:.20}: give two different times HH:MM between "
+                             "00:00 and 24:00, e.g. from: \"06:30\", to: \"08:30\"") from None
+        return self
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """(start, end) minutes of the day; the end may come before the start (across midnight)."""
+        return daily_window(f"{self.start}-{self.end}")
+
+
+class Travel(Spec):
+    """Road speeds by hour of day (sim.model.periods)."""
+
+    periods: Annotated[Tuple[TravelPeriod], Field(min_length=1, max_length=limits.MAX_TRAVEL_PERIODS)]
 
 
 class Scenario(Spec):
@@ -147,6 +205,9 @@ class Scenario(Spec):
     plans: Annotated[Tuple[Plan], Field(min_length=1)]
     dispatch: Dispatch = Dispatch()
     site_sets: Tuple[SiteSet] = ()  # many sites at once (sim.config.site_sets), appended to sites
+    calendar: Calendar | None = None  # dated phases (sim.config.calendar)
+    travel: Travel | None = None  # road speeds by hour of day
+    events: Annotated[Tuple[Event], Field(max_length=limits.MAX_EVENTS)] = ()
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _sha256: str = PrivateAttr(default="")
     _source_path: str | None = PrivateAttr(default=None)

@@ -32,13 +32,11 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from sim.config.network_spec import resolve_network_path
 from sim.plugins.base import Spec
-from sim.streams import stream
+from sim.streams import STREAM_SITE_SETS, stream
 
 MAX_SITE_SET_COUNT = 100_000  # sites in one generated set or file: each is a snapped site in every world
 MAX_SITE_FILE_BYTES = 20 * 2**20  # as a scenario file
 MAX_SITE_SET_SEED = 2**63 - 1
-# Purpose number of the site-set streams, after sim.streams' 0..4: (seed, 5, kecamatan code).
-STREAM_SITE_SETS = 5
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 FILE_COLUMNS = ("id", "name", "lat", "lon")
 

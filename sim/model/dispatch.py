@@ -59,7 +59,7 @@ class Dispatcher:
         missing = incident.units_missing
         # While incidents wait no unit is free (the invariant above): skip looking for one.
         if missing > 0 and not self._queued:
-            free = [unit for unit in self.units if unit.incident is None]
+            free = [unit for unit in self.units if unit.incident is None and unit.off_duty is None]
             for unit in self.policy.choose(incident, free, self.env.now)[:missing]:
                 self._send(unit, incident)
             missing = incident.units_missing
@@ -132,7 +132,11 @@ class Dispatcher:
     def left(self, unit: Unit, incident: Incident) -> None:
         """A unit finished on scene and is free: it takes the head of the queue, if any."""
         incident.units_left += 1
-        head = self._head()
+        self.offer(unit)
+
+    def offer(self, unit: Unit) -> None:
+        """A free unit takes the head of the queue, if any and if the unit is on duty."""
+        head = self._head() if self._heap and unit.off_duty is None else None
         if head is not None:
             self._send(unit, head)
             if head.units_missing <= 0:

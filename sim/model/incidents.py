@@ -6,16 +6,23 @@ same incidents (common random numbers).
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.config.calendar import PhaseTimes, minutes_after
+from sim.streams import STREAM_EVENTS, stream
+
 if TYPE_CHECKING:
-    from sim.config import DisturbanceType, Scenario
+    from sim.config import Scenario
+    from sim.config.calendar import Calendar, Event
+    from sim.config.schema import DisturbanceType
 
 MIN_PER_HOUR = 60.0
+MIN_PER_DAY = 24 * MIN_PER_HOUR
 # Candidate arrivals are drawn this many at a time. A fixed size makes the arrivals of a shorter
 # clock exactly the first part of a longer one's: replication k of a 6-hour animation is the
 # first 6 hours of replication k of a week.
@@ -41,6 +48,8 @@ class IncidentSpec:
     site: str
     t_created_min: float
     stages: tuple[Stage, ...]
+    phase: str | None = None  # the calendar phase it arose in ("" outside every phase); None: no season keys
+    event: str | None = None  # the event that caused it ("" none); None: no season keys
 
 
 @dataclass(eq=False)
@@ -79,26 +88,76 @@ def hour_of_day(start: datetime, t_min: np.ndarray) -> np.ndarray:
     return ((start_min_of_day + t_min) // MIN_PER_HOUR).astype(np.int64) % 24
 
 
+def day_of_week(start: datetime, t_min: np.ndarray) -> np.ndarray:
+    """Day of the week (0 = Monday .. 6 = Sunday) at minutes ``t_min`` after ``start``."""
+    start_min_of_week = start.weekday() * MIN_PER_DAY + start.hour * MIN_PER_HOUR + start.minute + start.second / 60.0
+    return ((start_min_of_week + t_min) // MIN_PER_DAY).astype(np.int64) % 7
+
+
+@dataclass(frozen=True)
+class RateShape:
+    """A disturbance type's rate over the clock, relative to its base rate: hourly profile ×
+    weekly profile × the multiplier of the phase in force (1 where a part is not given)."""
+
+    hourly: np.ndarray  # 24 values
+    weekly: np.ndarray | None = None  # 7 values, Monday first
+    phases: PhaseTimes | None = None
+    phase_multiplier: np.ndarray | None = None  # per phase; outside every phase 1
+
+    @property
+    def peak(self) -> float:
+        """An upper bound of ``at`` (the thinning's candidate rate, relative to the base)."""
+        peak = float(self.hourly.max())
+        if self.weekly is not None:
+            peak *= float(self.weekly.max())
+        if self.phase_multiplier is not None:
+            peak *= max(1.0, float(self.phase_multiplier.max()))
+        return peak
+
+    def at(self, start: datetime, t_min: np.ndarray) -> np.ndarray:
+        """The relative rate at minutes ``t_min`` after ``start``."""
+        value = self.hourly[hour_of_day(start, t_min)]
+        if self.weekly is not None:
+            value = value * self.weekly[day_of_week(start, t_min)]
+        if self.phases is not None and self.phase_multiplier is not None:
+            index = self.phases.index_at(t_min)
+            value = value * np.where(index >= 0, self.phase_multiplier[np.clip(index, 0, None)], 1.0)
+        return value
+
+
+def rate_shape(disturbance: DisturbanceType, calendar: Calendar | None, phases: PhaseTimes) -> RateShape:
+    """The shape of a disturbance type's rate in a scenario (its profiles and the phases' multipliers)."""
+    hourly = np.ones(24) if disturbance.hourly_profile is None else np.asarray(disturbance.hourly_profile, float)
+    weekly = None if disturbance.weekly_profile is None else np.asarray(disturbance.weekly_profile, float)
+    if calendar is None:
+        return RateShape(hourly, weekly)
+    multiplier = np.array([phase.multiplier(disturbance.type) for phase in calendar.phases], float)
+    return RateShape(hourly, weekly, phases, multiplier)
+
+
 def arrival_times_min(
     rate_per_hour: float,
-    hourly_profile: tuple[float, ...] | None,
+    hourly_profile: tuple[float, ...] | None | RateShape,
     start: datetime,
     horizon_min: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Arrival times (minutes from start) of a Poisson process with an hour-of-day profile.
+    """Arrival times (minutes from start) of a Poisson process whose rate is ``rate_per_hour``
+    times an hour-of-day profile (or a whole ``RateShape``).
 
     Thinning (Lewis & Shedler): candidates at the peak rate, one after another, each kept with
-    probability rate(t) / peak. Exact for any piecewise-constant profile.
+    probability rate(t) / peak. Exact for any piecewise-constant rate.
     """
-    profile = np.ones(24) if hourly_profile is None else np.asarray(hourly_profile, float)
-    peak_per_min = rate_per_hour * float(profile.max()) / MIN_PER_HOUR
+    shape = hourly_profile if isinstance(hourly_profile, RateShape) else \
+        RateShape(np.ones(24) if hourly_profile is None else np.asarray(hourly_profile, float))
+    peak = shape.peak
+    peak_per_min = rate_per_hour * peak / MIN_PER_HOUR
     if peak_per_min <= 0.0:
         return np.empty(0)
     kept, t_min = [], 0.0
     while t_min < horizon_min:
         candidates = t_min + np.cumsum(rng.exponential(1.0 / peak_per_min, ARRIVAL_CHUNK))
-        accept = rng.uniform(size=ARRIVAL_CHUNK) * profile.max() < profile[hour_of_day(start, candidates)]
+        accept = rng.uniform(size=ARRIVAL_CHUNK) * peak < shape.at(start, candidates)
         kept.append(candidates[accept & (candidates < horizon_min)])
         t_min = float(candidates[-1])
     return np.concatenate(kept)
@@ -128,18 +187,48 @@ def _stages(by_type: dict[str, DisturbanceType], type_name: str, rng: np.random.
     return tuple(stages)
 
 
+def event_key(event_id: str) -> int:
+    """A stream key from an event's id (not its place in the list): adding, removing or
+    reordering events leaves every other event's incidents where they were."""
+    return int.from_bytes(hashlib.sha256(event_id.encode()).digest()[:8], "big")
+
+
+def _event_draws(scenario: Scenario, event: Event, horizon_min: float, seed: int, rep: int,
+                 by_type: dict[str, DisturbanceType]) -> list[tuple[float, int, str, tuple[Stage, ...], str]]:
+    """The extra incidents of one event: per type a constant rate over [start, start + hours),
+    each type on its own streams (arrivals, sites, on-scene) keyed by the event's id."""
+    t0 = minutes_after(scenario.clock.start, event.start)
+    t1 = min(t0 + event.hours * MIN_PER_HOUR, horizon_min)
+    site_ids = list(event.sites)
+    weights = np.array([event.sites[s] for s in site_ids], float)
+    type_index = {d.type: i for i, d in enumerate(scenario.disturbances)}
+    out = []
+    for type_name, rate in event.rate_per_hour.items():
+        key = (rep, STREAM_EVENTS, event_key(event.id), type_index[type_name])
+        arrivals = stream(seed, *key, 0)
+        count = arrivals.poisson(rate * max(t1 - t0, 0.0) / MIN_PER_HOUR)
+        times = np.sort(t0 + arrivals.uniform(size=count) * (t1 - t0))
+        picks = stream(seed, *key, 1).choice(len(site_ids), size=count, p=weights / weights.sum())
+        on_scene = stream(seed, *key, 2)
+        out += [(float(t), type_index[type_name], site_ids[pick], _stages(by_type, type_name, on_scene), event.id)
+                for t, pick in zip(times, picks)]
+    return out
+
+
 def draw_incidents(scenario: Scenario, horizon_min: float, streams: dict[str, list[np.random.Generator]]) -> list[IncidentSpec]:
     """All incidents of one replication, in order of creation.
 
     ``streams`` holds one generator per disturbance type for each purpose:
-    ``arrivals``, ``sites`` and ``on_scene``.
+    ``arrivals``, ``sites`` and ``on_scene``. Event incidents draw from streams of their own
+    (``sim.streams.STREAM_EVENTS``, same seed and replication as ``streams``).
     """
     by_type = {d.type: d for d in scenario.disturbances}
-    drawn: list[tuple[float, int, str, tuple[Stage, ...]]] = []
+    phases = PhaseTimes.of(scenario.calendar, scenario.clock.start)
+    drawn: list[tuple[float, int, str, tuple[Stage, ...], str]] = []
     for type_index, disturbance in enumerate(scenario.disturbances):
         times = arrival_times_min(
             disturbance.rate_per_hour,
-            disturbance.hourly_profile,
+            rate_shape(disturbance, scenario.calendar, phases),
             scenario.clock.start,
             horizon_min,
             streams["arrivals"][type_index],
@@ -149,9 +238,16 @@ def draw_incidents(scenario: Scenario, horizon_min: float, streams: dict[str, li
         picks = streams["sites"][type_index].choice(len(site_ids), size=len(times), p=weights / weights.sum())
         on_scene_rng = streams["on_scene"][type_index]
         for t, pick in zip(times, picks):
-            drawn.append((float(t), type_index, site_ids[pick], _stages(by_type, disturbance.type, on_scene_rng)))
-    drawn.sort(key=lambda item: (item[0], item[1]))
+            drawn.append((float(t), type_index, site_ids[pick], _stages(by_type, disturbance.type, on_scene_rng), ""))
+    if scenario.events:
+        # the replication's seed and number, read from its streams' keys (seed, (rep, purpose, type))
+        sequence = streams["arrivals"][0].bit_generator.seed_seq
+        for event in scenario.events:
+            drawn += _event_draws(scenario, event, horizon_min, sequence.entropy, sequence.spawn_key[0], by_type)
+    drawn.sort(key=lambda item: (item[0], item[1], item[4]))
+    season = scenario.calendar is not None or bool(scenario.events)
     return [
-        IncidentSpec(incident_id=i + 1, site=site, t_created_min=t, stages=stages)
-        for i, (t, _, site, stages) in enumerate(drawn)
+        IncidentSpec(incident_id=i + 1, site=site, t_created_min=t, stages=stages,
+                     phase=phases.name_at(t) if season else None, event=event if season else None)
+        for i, (t, _, site, stages, event) in enumerate(drawn)
     ]

@@ -9,6 +9,8 @@ INCIDENT_COLUMNS = [
     "full_response_min", "on_scene_min", "units_required", "units_sent", "escalated", "counted",
     "escalated_to",
 ]
+SEASON_INCIDENT_COLUMNS = ["phase", "event"]  # only for a scenario with a calendar or events
+SEASON_UNIT_COLUMNS = ["on_duty_h", "overtime_min"]  # only for a plan with duty windows or phase fleets
 UNIT_COLUMNS = [
     "plan", "rep", "unit_id", "type", "agency", "busy_fraction", "km_driven", "incidents_served",
     "base", "patrol",
@@ -46,12 +48,15 @@ def incident_rows(result: RepResult) -> list[dict]:
             "counted": int(incident.counted),
             "escalated_to": stage.type if incident.escalated else "",
         })
+        if spec.phase is not None:  # a scenario with a calendar or events (SEASON_INCIDENT_COLUMNS)
+            rows[-1] |= {"phase": spec.phase, "event": spec.event}
     return rows
 
 
 def unit_rows(result: RepResult) -> list[dict]:
-    """One row per unit of a replication; figures cover the measurement window."""
-    return [
+    """One row per unit of a replication; figures cover the measurement window. Units that come
+    and go (sim.model.shifts) also have on_duty_h (inside the window) and overtime_min."""
+    rows = [
         {
             "plan": result.plan,
             "rep": result.rep,
@@ -66,3 +71,8 @@ def unit_rows(result: RepResult) -> list[dict]:
         }
         for unit in result.units
     ]
+    for row, unit in zip(rows, result.units):
+        books = getattr(unit, "shift", None)
+        if books is not None:
+            row |= {"on_duty_h": books.on_duty_h(unit.window_min), "overtime_min": books.overtime_min}
+    return rows

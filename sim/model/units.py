@@ -1,12 +1,20 @@
 """Patrol units as SimPy processes: the patrol loop (driven by the unit's patrol mode), service at
-incidents, and the books (busy time, distance, jobs, the movement trace)."""
+incidents, and the books (busy time, distance, jobs, the movement trace).
+
+A unit's process runs every event of its unit, so it is kept lean (it bounds how many incidents
+a second the model simulates): no generator for a drive that stays put, and a unit standing still
+is woken by the event it waits on rather than by a SimPy interrupt: triggered as SimPy triggers an
+interrupt (urgent, now: the same place in SimPy's queue, so the same results to the bit) without
+the interrupt's extra event, its two exception objects and its search of the callbacks.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Generator
+from typing import TYPE_CHECKING, Callable, Generator, Iterable, NamedTuple
 
 import numpy as np
 import simpy
+from simpy.events import URGENT, Timeout
 
 from sim.model.movement import SECONDS_PER_MIN, Leg, Position, Roads
 from sim.plugins.patrols import PatrolRoute
@@ -24,8 +32,7 @@ class TracedLeg:
     state: str  # patrolling | to_incident | returning
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """One incident a unit served: dispatch, arrival on scene, departure (minutes)."""
 
     incident_id: int
@@ -42,6 +49,10 @@ class UnitStats:
     driven_m: float = 0.0
     incidents_served: int = 0
     jobs: list[Job] = field(default_factory=list)
+
+
+class _Dispatched(Exception):
+    """Raised in a standing unit's patrol loop when it is woken for an incident: ends the loop."""
 
 
 @dataclass(eq=False)
@@ -76,6 +87,11 @@ class Unit:
         self._back_to_base = False
         self.leg_state = "patrolling"  # of the current leg: patrolling | to_incident | returning
         self._returning = False
+        self._standing: simpy.Event | None = None  # what a unit standing still waits for
+        self._tables = self.roads.tables
+        self._per_min = SECONDS_PER_MIN * self.speed_factor  # seconds of travel per minute of this unit
+        self.off_duty: simpy.Event | None = None  # while off duty (sim.model.shifts): fires when back on
+        self.shift = None  # duty books (sim.model.shifts.ShiftBooks) when the plan's units come and go
         self.process = self.env.process(self._run())
 
     # -- what the dispatcher sees --------------------------------------------------
@@ -89,15 +105,42 @@ class Unit:
 
     def eta_min(self, dest: int) -> float:
         """Minutes this unit needs from where it is now to ``dest``."""
-        return self.roads.time_s(self.position_now(), dest) / (SECONDS_PER_MIN * self.speed_factor)
+        position = self.position
+        if self.leg is None and position.head < 0:  # at a node: asked for every free unit, so inline
+            return self._tables.time_s_to(dest, position.node) / self._per_min
+        return self.roads.time_s(self.position_now(), dest) / self._per_min
 
     def assign(self, incident: Incident) -> None:
         """Send this free unit to an incident (called by the dispatcher)."""
         self.incident = incident
         self._busy_since_min = self.env.now
+        self._stop_patrol()
+
+    def go_off_duty(self) -> None:
+        """Off duty (sim.model.shifts): a patrolling unit stops where it is; one on a job finishes it."""
+        self.off_duty = self.env.event()
+        self._stop_patrol()
+
+    def go_on_duty(self) -> None:
+        """Back on duty: a fresh crew starts at the base (a unit still on its job carries on)."""
+        gate, self.off_duty = self.off_duty, None
+        if self.incident is None:
+            self.position, self.next_stop = Position(self.base), 0
+            self._back_to_base = self._returning = False
+        if gate is not None:
+            gate.succeed()
+
+    def _stop_patrol(self) -> None:
+        """End the patrol loop now (to serve an incident or to go off duty)."""
         if self._patrolling:
             self._patrolling = False
-            self.process.interrupt()
+            standing = self._standing
+            if standing is None:
+                self.process.interrupt()
+            else:  # as simpy.events.Interruption does: triggered and scheduled urgent, now
+                self._standing = None
+                standing._ok, standing._value = True, None
+                self.env.schedule(standing, URGENT)
 
     # -- the process -----------------------------------------------------------------
 
@@ -106,28 +149,31 @@ class Unit:
             if self.incident is None:
                 try:
                     self._patrolling = True
-                    yield from self._patrol()
-                except simpy.Interrupt:
-                    self._stop_leg()
+                    if self.off_duty is not None:  # off duty: wait (not dispatchable) until back on
+                        yield self.off_duty
+                    if self._back_to_base:
+                        yield from self._drive(self.base, "returning")
+                        self._back_to_base = self._returning = False
+                    yield from self.patrol.drive(self)
+                except (simpy.Interrupt, _Dispatched):
+                    self._standing = None  # an interrupt may also end a unit's standing
+                    if self.leg is not None:
+                        self._stop_leg()
             else:
                 yield from self._serve()
 
-    def _patrol(self) -> Generator:
-        if self._back_to_base:
-            yield from self._drive(self.base, "returning")
-            self._back_to_base = self._returning = False
-        yield from self.patrol.drive(self)
-
     # -- what a patrol mode's loop may do (sim.plugins.patrols.PatrolUnit) -----------------
 
-    def patrol_to(self, node: int) -> Generator:
+    def patrol_to(self, node: int) -> Iterable:
         """Drive to ``node`` as part of the patrol (the first such leg after a job is the way back)."""
-        yield from self._drive(node, self._after_service_state())
+        return self._drive(node, self._after_service_state())
 
     def stand_at(self, node: int) -> Generator:
         """Drive to ``node`` and stand there until dispatched."""
         yield from self.patrol_to(node)
-        yield self.env.event()
+        self._standing = standing = self.env.event()
+        yield standing
+        raise _Dispatched
 
     def dwell(self, minutes: float) -> simpy.Timeout:
         return self.env.timeout(minutes)
@@ -135,15 +181,17 @@ class Unit:
     # -- serving an incident -----------------------------------------------------------------
 
     def _serve(self) -> Generator:
-        incident = self.incident
+        incident, env, stats = self.incident, self.env, self.stats
         assert incident is not None and self.on_arrival is not None and self.on_departure is not None
         yield from self._drive(incident.node, "to_incident")
         self.on_arrival(self, incident)
-        t_arrival_min = self.env.now
-        yield self.env.timeout(incident.stage.on_scene_min)
-        self._count_busy(self._busy_since_min, self.env.now)
-        self.stats.incidents_served += int(incident.counted)
-        self.stats.jobs.append(Job(incident.spec.incident_id, self._busy_since_min, t_arrival_min, self.env.now))
+        t_arrival_min = env.now
+        yield Timeout(env, incident.stage.on_scene_min)
+        t_leave_min, t_dispatch_min = env.now, self._busy_since_min
+        start, end = self.window_min
+        stats.busy_min += max(0.0, min(t_leave_min, end) - max(t_dispatch_min, start))
+        stats.incidents_served += int(incident.counted)
+        stats.jobs.append(Job(incident.spec.incident_id, t_dispatch_min, t_arrival_min, t_leave_min))
         self.incident = None
         self.on_departure(self, incident)
         if self.incident is None and self.after_service == "return_to_base":
@@ -156,9 +204,14 @@ class Unit:
         self._returning = False
         return state
 
-    def _drive(self, dest: int, state: str) -> Generator:
-        if self.position.node == dest and self.position.head < 0:
-            return
+    def _drive(self, dest: int, state: str) -> Iterable:
+        """The drive to ``dest``, to ``yield from``: nothing at all when the unit is there."""
+        position = self.position
+        if position.node == dest and position.head < 0:
+            return ()
+        return self._drive_leg(dest, state)
+
+    def _drive_leg(self, dest: int, state: str) -> Generator:
         self.leg_state = state
         self.leg = self.roads.leg(self.position, dest, self.env.now, self.speed_factor)
         yield self.env.timeout(self.leg.t_end_min - self.env.now)
@@ -189,10 +242,6 @@ class Unit:
         """At the end of a run: count the part of a leg still being driven (the leg stays open)."""
         if self.leg is not None:
             self._count_driven(self.leg, self.env.now)
-
-    def _count_busy(self, t_from: float, t_to: float) -> None:
-        start, end = self.window_min
-        self.stats.busy_min += max(0.0, min(t_to, end) - max(t_from, start))
 
     def busy_fraction(self) -> float:
         """Share of the measurement window spent assigned to incidents (counting an open job)."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.config.site_sets import generated_site_ids
 from sim.model.movement import Roads
+from sim.model.periods import TimedRoads, period_roads
 from sim.network import RoadNetwork, snap_sites
 from sim.network.routing import travel_tables_for
 from sim.network.trees import EAGER_TABLES_MAX_BYTES, TravelTimes, eager_table_bytes
@@ -66,6 +67,16 @@ class World:
     site_snap_m: dict[str, float]
     places: Places
     routes: dict[tuple[Any, str], PatrolRoute]  # (patrol mode, base site) -> resolved route
+    # travel.periods: (start, end minute of the day, Roads at the period's speeds); none: roads always
+    periods: tuple[tuple[int, int, Roads], ...] = ()
+    start_min_of_day: float = 0.0  # of the clock, for the periods
+
+    def roads_for(self, env: Any) -> Roads | TimedRoads:
+        """The roads a replication's units drive: ``roads``, or with travel periods the roads of the
+        period in force at each moment of ``env``."""
+        if not self.periods:
+            return self.roads
+        return TimedRoads(env, self.roads, self.periods, self.start_min_of_day)
 
     def route(self, group: UnitGroup) -> PatrolRoute:
         """The group's patrol on road nodes (resolved on first use for a plan built later, e.g.
@@ -92,7 +103,7 @@ def _resolve(scenario: Scenario, network: RoadNetwork) -> tuple[dict[str, tuple[
     snapped = _snap(scenario, network)
     places = Places(network, {site: node for site, (node, _) in snapped.items()}, scenario.site_ids, scenario.seed)
     routes = {_route_key(group): group.patrol.resolve(group.base, places)
-              for plan in scenario.plans for group in plan.units}
+              for plan in scenario.plans for groups in plan.fleets.values() for group in groups}
     return snapped, places, routes
 
 
@@ -123,6 +134,8 @@ def build_world(scenario: Scenario, network: RoadNetwork, cache_dir=None,
         site_snap_m={site: snap_m for site, (_, snap_m) in snapped.items()},
         places=places,
         routes=routes,
+        periods=period_roads(network, scenario.travel.periods, tree_cache_bytes) if scenario.travel else (),
+        start_min_of_day=scenario.clock.start.hour * 60.0 + scenario.clock.start.minute,
     )
 
 
@@ -138,4 +151,7 @@ def world_key(scenario: Scenario, network: RoadNetwork) -> str:
         "seed": scenario.seed,  # draws the road pools, also those of plans resolved later
         "destinations": _destinations(places, routes),
     }
+    if scenario.travel is not None:  # the periods' tables belong to the world too
+        content["travel"] = scenario.travel.model_dump(mode="json")
+        content["clock_start"] = scenario.clock.start.isoformat()
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

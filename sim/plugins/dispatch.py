@@ -12,6 +12,7 @@ Nothing here imports the model: incidents and units are seen through the protoco
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import methodcaller
 from typing import Protocol, TypeVar
 
 
@@ -69,10 +70,10 @@ class Nearest:
     """The free units that reach the incident first, from where they are now (ties: plan order)."""
 
     def choose(self, incident: DispatchIncident, free_units: Sequence[U], now: float) -> list[U]:
-        node, wanted = incident.node, incident.units_missing
+        eta_min, wanted = methodcaller("eta_min", incident.node), incident.units_missing
         if wanted == 1 and free_units:  # the usual case: min keeps the first of equals, as the sort
-            return [min(free_units, key=lambda unit: unit.eta_min(node))]
-        ranked = sorted(free_units, key=lambda unit: unit.eta_min(node))  # stable
+            return [min(free_units, key=eta_min)]
+        ranked = sorted(free_units, key=eta_min)  # stable
         return ranked[:wanted]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from sim.config.limits import check_replications, check_work, expected_work
 from sim.errors import InputError, RunStopped
 from sim.files import LOCK_NAME, FolderLock, UnwritableFolder, foreign_message, write_text
 from sim.study.api import Study, StudyCache
+from sim.study.folders import auto_replications, check_same_run, run_identity
 from sim.study.executors import executor_label, run_rep  # noqa: F401  (run_rep: part of this module's API)
 from sim.study.parts import PARTS, PartFiles, resume_key  # noqa: F401
 from sim.study.parts import code_hash as _code_hash  # noqa: F401  (resume: every .py under sim/, recursively)
@@ -85,13 +87,19 @@ def run_experiment(
     quiet: bool = False,
     figures: bool = True,
     force: bool = False,
+    replace: bool = False,
+    keep_parts: bool = False,
+    report: bool = True,
 ) -> tuple[Path, list[dict]]:
     """Run the chosen plans for every replication and write the result files.
 
     ``reps='auto'`` adds replications in batches until every plan's 95% interval on mean
     response is narrower than ``precision`` times the mean (or ``max_reps`` is reached).
     A run whose expected work is above the bounds of ``sim.config.limits`` is refused unless
-    ``force``. Returns the output folder and the summary rows.
+    ``force``; a folder holding another run's results is refused unless ``replace``
+    (``sim.study.folders``). The finished replications (``.parts/``) are deleted once the result
+    files are in place unless ``keep_parts``; ``report`` (with ``figures``) writes report.html last.
+    Returns the output folder and the summary rows.
     """
     started = time.perf_counter()
     auto = reps == "auto"
@@ -99,14 +107,15 @@ def run_experiment(
     out_dir, results = _run_and_write(
         study, plans, auto=auto, out_dir=out_dir, workers=workers, scheduler=scheduler, resume=resume,
         precision=precision, max_reps=max_reps, command_line=command_line, quiet=quiet, figures=figures,
-        started=started, force=force)
+        started=started, force=force, replace=replace, keep_parts=keep_parts, report=report)
     return out_dir, results.summary_rows
 
 
 def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out_dir: Path | None, workers: int,
                    scheduler: str | None, resume: bool, precision: float, max_reps: int,
                    command_line: Sequence[str], quiet: bool, figures: bool, started: float,
-                   force: bool = False) -> tuple[Path, Results]:
+                   force: bool = False, replace: bool = False, keep_parts: bool = False,
+                   report: bool = True) -> tuple[Path, Results]:
     """One study's run with its parts on disk, then its files (and, unless quiet, its table).
 
     Everything that can be checked is checked before the output folder is touched; the folder
@@ -119,10 +128,13 @@ def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out
     out_dir = check_result_folder(Path(out_dir) if out_dir is not None else Path("results") / scenario.name)
     with FolderLock(out_dir):
         road_network = study.network()
+        key = resume_key(scenario, road_network)
+        check_same_run(out_dir, _identity(study, plan_names, auto and (precision, max_reps)), key, replace=replace,
+                       resume=resume)
         # Snaps the sites (errors early) and builds the travel tables; forked workers inherit the
         # world, the in-process and Dask runs are given it or its network.
         study.world()
-        parts = PartFiles(out_dir, resume_key(scenario, road_network), resume,
+        parts = PartFiles(out_dir, key, resume,
                           {plan.name: i for i, plan in enumerate(scenario.plans)})
         if not quiet:
             print(f"{scenario.name}: {len(plan_names)} plans, {scenario.clock.duration_hours:g} h each, "
@@ -145,10 +157,34 @@ def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out
                      else f"{out_dir}: cannot write there ({error.strerror or error})")
             raise InputError(f"{where}; any previous result files are unchanged; {saved()}: make room and run "
                              "again with --resume") from None
+        if not keep_parts:
+            shutil.rmtree(parts.folder, ignore_errors=True)  # the result files hold every row now
+        if report and figures:
+            _write_report(out_dir, study, quiet)
     if not quiet:
         print(results.table())
-        print(f"Results in {out_dir}/")
+        page = " (report.html: the one-page report)" if (out_dir / "report.html").exists() else ""
+        print(f"Results in {out_dir}/{page}")
     return out_dir, results
+
+
+def _identity(study: Study, plans: Sequence[str], auto: tuple[float, int] | bool) -> dict:
+    """The identity of the run ``study`` is about to make (sim.study.folders); ``auto``: with
+    --reps auto, (precision, max_reps)."""
+    scenario = study.scenario
+    return run_identity(scenario.raw, plans, auto_replications(*auto) if auto else scenario.replications,
+                        study.network().content_hash())
+
+
+def _write_report(out_dir: Path, study: Study, quiet: bool) -> None:
+    """report.html, after the result files: a report that fails says so and loses nothing."""
+    from sim.study.report import write_report
+
+    try:
+        write_report(out_dir, study=study)
+    except Exception as error:  # noqa: BLE001 (the results are written; say what failed, go on)
+        print(f"warning: {out_dir / 'report.html'} not written ({type(error).__name__}: {str(error)[:200]}); the "
+              f"result files are complete; `python run_sim.py report {out_dir}` tries again", file=sys.stderr)
 
 
 # -- the sweep -----------------------------------------------------------------------------------------
@@ -243,7 +279,8 @@ def run_sweep(
     for key in ("seed", "hours", "network"):
         options.pop(key, None)
     options = {"workers": 1, "scheduler": None, "resume": False, "precision": 0.05, "max_reps": 200,
-               "command_line": (), "figures": True, "force": False} | options
+               "command_line": (), "figures": True, "force": False, "replace": False, "keep_parts": False} | options
+    options["report"] = False  # a value's folder is one point of the sweep; `report FOLDER` makes its page
     name = studies[0].scenario.name
     out_dir = Path(out_dir) if out_dir is not None else Path("results") / name / f"sweep-{safe_name(param)}"
     folders = sweep_folders(param, values)
@@ -253,6 +290,11 @@ def run_sweep(
     check_sweep_folder(out_dir)
     rows, synthetic = [], False
     with FolderLock(out_dir):
+        for study, folder in zip(studies, folders):  # every value's folder, before any runs
+            check_same_run(out_dir / folder, _identity(study, choose_plans(study.scenario, plans),
+                                                       auto and (options["precision"], options["max_reps"])),
+                           resume_key(study.scenario, study.network()), replace=options["replace"],
+                           resume=options["resume"])
         for text, value, study, folder in zip(values, parsed, studies, folders):
             run_dir, results = _run_and_write(study, plans, auto=auto, out_dir=out_dir / folder, quiet=True,
                                               started=time.perf_counter(), **options)

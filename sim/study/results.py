@@ -1,9 +1,11 @@
-"""The results of a run (plans x replications) in memory: rows, summary and comparison as
-pandas DataFrames, the terminal table, and the result files of SPEC §5 (``to_dir``)."""
+"""The results of a run (plans x replications) in memory: rows, summary, comparison and the
+per-site and per-priority breakdowns as pandas DataFrames, the terminal table, and the result
+files (``to_dir``)."""
 from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,13 +18,20 @@ from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
 from sim.model import INCIDENT_COLUMNS, UNIT_COLUMNS
 from sim.study.parts import PARTS
-from sim.study.stats import COMPARISON_COLUMNS, SUMMARY_COLUMNS, per_rep_figures
-from sim.study.tables import NETWORK_COLUMN, csv_text, data_frame, format_table
+from sim.study.breakdowns import PRIORITY_COLUMNS, SITE_COLUMNS, priority_rows, site_rows, worst_sites
+from sim.study.stats import COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, SUMMARY_COLUMNS, per_rep_figures
+from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format_table
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
-RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "manifest.json")
-RESULT_SET = (*RESULT_FILES, "figures", PARTS, LOCK_NAME)  # what a result folder may hold
+RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "sites.csv", "priorities.csv",
+                "manifest.json")
+# what a result folder may hold (report.html: written by `run` and `report` after the set)
+RESULT_SET = (*RESULT_FILES, "summary_by_phase.csv", "figures", "report.html", PARTS, LOCK_NAME)
 REPLICATION_COLUMNS = ["plan", "rep", "response_mean_min", "within_target_pct"]
+# comparison.csv: its first columns as they always were (network last among them), then the paired
+# figures added later, so readers by position keep working.
+COMPARISON_FILE_COLUMNS = [*COMPARISON_COLUMNS, NETWORK_COLUMN, *COMPARISON_PAIRED_COLUMNS]
+MAX_LISTED_SITES = 12  # approximate sites named in the terminal table; the manifest lists them all
 
 
 def _versions() -> dict[str, str]:
@@ -56,6 +65,7 @@ class Results:
     executor: str = "1 worker"       # how it ran, in words
     wall_time_s: float = 0.0         # load + simulate, seconds
     scenario_path: str | None = None  # the YAML file the scenario came from, if any
+    precision: dict | None = None    # with reps='auto': the aim and what was reached (manifest "precision")
 
     @property
     def reference(self) -> str:
@@ -91,7 +101,28 @@ class Results:
     @cached_property
     def comparison(self):
         """DataFrame: each plan against the reference, paired by replication (comparison.csv)."""
-        return data_frame([*COMPARISON_COLUMNS, NETWORK_COLUMN], self._labelled(self.comparison_rows))
+        return data_frame(COMPARISON_FILE_COLUMNS, self._labelled(self.comparison_rows))
+
+    @cached_property
+    def site_rows(self) -> list[dict]:
+        """One dict per plan and site, every site of the scenario (the rows of sites.csv)."""
+        return site_rows(self.incident_rows, self.plans, self.scenario.sites, self.scenario.target_response_min)
+
+    @cached_property
+    def priority_rows(self) -> list[dict]:
+        """One dict per plan and priority as handled (the rows of priorities.csv)."""
+        levels = {d.priority for d in self.scenario.disturbances}
+        return priority_rows(self.incident_rows, self.plans, levels, self.scenario.target_response_min)
+
+    @cached_property
+    def sites(self):
+        """DataFrame: one row per plan and site, the columns of sites.csv."""
+        return data_frame(SITE_COLUMNS, self.site_rows)
+
+    @cached_property
+    def priorities(self):
+        """DataFrame: one row per plan and priority as handled, the columns of priorities.csv."""
+        return data_frame(PRIORITY_COLUMNS, self.priority_rows)
 
     @cached_property
     def incidents(self):
@@ -116,15 +147,21 @@ class Results:
         return data_frame(REPLICATION_COLUMNS, rows)
 
     def table(self) -> str:
-        """The text the command line prints after a run: the table, then notes on the roads and
-        on sites with approximate positions."""
-        lines = [format_table(self.summary_rows, self.comparison_rows, self.scenario.target_response_min)]
+        """The text the command line prints after a run: the table, paired differences, worst
+        sites, then notes on precision (reps='auto'), the roads and sites whose positions are
+        placeholders or approximate."""
+        urgent = min((row["priority"] for row in self.priority_rows), default=None)
+        top = {row["plan"]: row for row in self.priority_rows if row["priority"] == urgent}
+        worst = {plan: worst_sites(self.site_rows, plan) for plan in self.plans}
+        table = format_table(self.summary_rows, self.comparison_rows, self.scenario.target_response_min, top, worst)
+        lines = [*table.split("\n"), ""]
+        if self.precision is not None:
+            lines.append(precision_note(self.precision))
         if self.network.synthetic:
             lines.append(f"Road network: {self.network.described()}.")
-        approximate = [s.id for s in self.scenario.sites if s.approximate]
-        if approximate:
-            lines.append(f"Sites with approximate or placeholder positions: {', '.join(approximate)}.")
-        return "\n".join(lines)
+        lines += site_notes(self.scenario.sites)
+        return "\n".join(part for line in lines
+                         for part in (textwrap.wrap(line, WIDTH) if len(line) > WIDTH else [line]))
 
     def __str__(self) -> str:
         return self.table()
@@ -159,6 +196,7 @@ class Results:
                 "content_hash": network.content_hash(),
             },
             "placeholder_or_approximate_sites": [s.id for s in self.scenario.sites if s.approximate],
+            "precision": self.precision,
             "site_snap_m": {site: round(metres, 1) for site, metres in self.site_snap_m.items()},
             "executor": self.executor,
             "versions": _versions(),
@@ -187,13 +225,18 @@ class Results:
             write_text(folder / "units.csv", csv_text(UNIT_COLUMNS, self.unit_rows))
             write_text(folder / "summary.csv", csv_text([*SUMMARY_COLUMNS, NETWORK_COLUMN],
                                                         self._labelled(self.summary_rows)))
-            write_text(folder / "comparison.csv", csv_text([*COMPARISON_COLUMNS, NETWORK_COLUMN],
+            write_text(folder / "comparison.csv", csv_text(COMPARISON_FILE_COLUMNS,
                                                            self._labelled(self.comparison_rows)))
+            write_text(folder / "sites.csv", csv_text(SITE_COLUMNS, self.site_rows))
+            write_text(folder / "priorities.csv", csv_text(PRIORITY_COLUMNS, self.priority_rows))
             if figures:
                 from sim.viz.plots import write_figures
 
                 write_figures(folder, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
-                              incidents, self.summary_rows, {site.id: site.name for site in self.scenario.sites})
+                              incidents, self.summary_rows, self.comparison_rows, self.site_rows)
+            from sim.study.phases import write_season_files  # a season's columns and files (issue #11)
+
+            write_season_files(folder, self, figures)
             manifest = self.manifest(command_line)
             if started is not None:
                 manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
@@ -216,3 +259,35 @@ def check_result_folder(out_dir: str | Path, what: str = "--out") -> Path:
     if foreign:
         raise InputError(foreign_message(out_dir, foreign, what))
     return out_dir
+
+
+def precision_note(precision: dict) -> str:
+    """One line on what --reps auto reached: every plan within the aim, or where --max-reps stopped it."""
+    aim, reps = precision["aim_share"], precision["replications"]
+    reached = precision["per_plan"]
+    if precision["reached"]:
+        return (f"--reps auto: after {reps} replications every plan's 95% interval on mean response is within "
+                f"±{100 * aim:g}% of its mean.")
+    short = ", ".join(f"{plan} " + ("no interval" if share is None else f"±{100 * share:.1f}%")
+                      for plan, share in reached.items() if share is None or share > aim) or "none"
+    return (f"Warning: --reps auto stopped at --max-reps {precision['max_reps']} before every 95% interval on "
+            f"mean response was within ±{100 * aim:g}% of its mean; short of it: {short}.")
+
+
+def site_notes(sites: Sequence) -> list[str]:
+    """Lines naming the placeholder sites (the note says "placeholder") and counting the other
+    approximate or synthetic ones, a few by id when there are many (the manifest lists all)."""
+    placeholders = [s.id for s in sites if s.approximate and "placeholder" in s.note.lower()]
+    others = [s.id for s in sites if s.approximate and "placeholder" not in s.note.lower()]
+    lines = []
+    if placeholders:
+        lines.append(f"Placeholder positions (not verified): {_listed(placeholders)}.")
+    if others:
+        lines.append(f"{len(others):,} other sites have approximate or synthetic positions: {_listed(others)}.")
+    return lines
+
+
+def _listed(ids: Sequence[str]) -> str:
+    if len(ids) <= MAX_LISTED_SITES:
+        return ", ".join(ids)
+    return ", ".join(ids[:5]) + f", … ({len(ids) - 5:,} more; manifest.json lists them all)"

@@ -9,27 +9,32 @@ from typing import Sequence
 
 from sim.study.executors import executor_label, run_tasks
 from sim.study.parts import MemoryParts
-from sim.study.results import Results
-from sim.study.stats import comparisons, precision_reached, summaries
+from sim.study.results import Results, precision_note
+from sim.study.stats import comparisons, precision_reached, relative_precision, summaries
 
 AUTO_BATCH_REPS = 5  # reps='auto' adds this many at a time, whatever the number of workers
+PROGRESS_EVERY_S = 5.0  # without a terminal (a log file, CI), at most one progress line this often
 
 
 class Progress:
-    """Replications done, rate and time left, on stderr: a bar on a terminal, else plain lines."""
+    """Replications done, rate and time left, on stderr: a bar when stderr is a terminal, else
+    plain lines, at most one every PROGRESS_EVERY_S seconds plus one at the end, so a log file
+    stays short. ``clock`` (seconds, monotonic) and ``stream`` are there for tests."""
 
-    def __init__(self, total: int, done: int, quiet: bool):
+    def __init__(self, total: int, done: int, quiet: bool, clock=time.monotonic, stream=None):
         self.total, self.done, self.quiet = total, done, quiet
-        self.started = time.monotonic()
-        self._last_line = 0.0
+        self.clock, self.stream = clock, stream or sys.stderr
+        self.started = clock()
+        self._last_line = -math.inf
+        self._shown = -1   # the `done` of the last line printed
         self._new = 0
         self._bar = None
-        if not quiet and sys.stderr.isatty():
+        if not quiet and self.stream.isatty():
             import tqdm as tqdm_module
             from tqdm import tqdm
 
             tqdm_module.tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked
-            self._bar = tqdm(total=total, initial=done, unit="rep", file=sys.stderr, dynamic_ncols=True)
+            self._bar = tqdm(total=total, initial=done, unit="rep", file=self.stream, dynamic_ncols=True)
 
     def extend(self, total: int) -> None:
         self.total = total
@@ -42,18 +47,22 @@ class Progress:
         self._new += 1
         if self._bar is not None:
             self._bar.update(1)
-        elif not self.quiet:
-            now = time.monotonic()
-            if now - self._last_line >= 5.0 or self.done == self.total:
-                self._last_line = now
-                rate = self._new / max(now - self.started, 1e-9)
-                left = (self.total - self.done) / rate if rate > 0 else math.inf
-                print(f"  {self.done}/{self.total} replications done, {rate:.1f}/s, about {left:.0f} s left",
-                      file=sys.stderr, flush=True)
+        elif not self.quiet and self.clock() - self._last_line >= PROGRESS_EVERY_S:
+            self._line()
+
+    def _line(self) -> None:
+        now = self._last_line = self.clock()
+        self._shown = self.done
+        rate = self._new / max(now - self.started, 1e-9)
+        left = (self.total - self.done) / rate if rate > 0 else math.inf
+        print(f"  {self.done}/{self.total} replications done, {rate:.1f}/s, about {left:.0f} s left",
+              file=self.stream, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+        elif not self.quiet and self._new and self._shown != self.done:
+            self._line()   # the final count, whenever the last line was
 
 
 def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: float = 0.05, max_reps: int = 200,
@@ -64,8 +73,9 @@ def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: flo
 
     With ``auto`` the scenario's replications (at most ``max_reps``) are a start: replications
     are added in batches until every plan's 95% interval on mean response is narrower than
-    ``precision`` times the mean, or ``max_reps`` is reached. Progress goes to stderr unless
-    ``quiet``.
+    ``precision`` times the mean, or ``max_reps`` is reached; the Results' ``precision`` says
+    which, per plan, and a stop at ``max_reps`` short of the aim is warned about on stderr (unless
+    ``quiet``: then the table says it). Progress goes to stderr unless ``quiet``.
     """
     started = time.perf_counter() if started is None else started
     scenario = study.scenario
@@ -92,9 +102,29 @@ def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: flo
             n_reps = min(n_reps + AUTO_BATCH_REPS, max_reps)
     finally:
         progress.close()
-    return Results(
+    reached = precision_block(summary, precision, max_reps, n_reps) if auto else None
+    results = Results(
         scenario=scenario, plans=list(plans), reps=n_reps, network=world.network, site_snap_m=dict(world.site_snap_m),
         rows=rows, summary_rows=summary, comparison_rows=comparisons(rows, plans, target, n_reps),
         executor=executor_label(workers, scheduler), wall_time_s=time.perf_counter() - started,
-        scenario_path=study.source_path,
+        scenario_path=study.source_path, precision=reached,
     )
+    if reached is not None and not reached["reached"] and not quiet:
+        print(precision_note(reached), file=sys.stderr, flush=True)
+    return results
+
+
+def precision_block(summary: list[dict], aim: float, max_reps: int, reps: int) -> dict:
+    """The manifest's ``precision``: the aim (95% half-width on mean response as a share of the
+    mean), the replications run, whether every plan reached it, whether --max-reps stopped the
+    run short, and each plan's share reached (None without an interval)."""
+    shares = relative_precision(summary)
+    reached = precision_reached(summary, aim)
+    return {
+        "aim_share": aim,
+        "max_reps": max_reps,
+        "replications": reps,
+        "reached": reached,
+        "stopped_by_max_reps": not reached and reps >= max_reps,
+        "per_plan": {plan: None if math.isnan(share) else round(share, 4) for plan, share in shares.items()},
+    }

@@ -1,13 +1,14 @@
 """Statistics across replications: per-plan summaries and paired plan comparisons.
 
-Replications are the independent observations: each replication gives one mean response and
-one within-target share per plan, and intervals are Student-t over those. Plans are compared
+Replications are the independent observations: each replication gives one mean response, one
+within-target share and one p90 response per plan, and intervals are Student-t over those. Plans are compared
 pairwise by replication, since replication k of every plan sees the same incidents (common
 random numbers), which removes most of the noise from the difference.
 """
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -21,6 +22,18 @@ COMPARISON_COLUMNS = [
     "plan", "reference", "reps", "response_diff_min", "response_diff_ci95", "within_target_diff_pct",
     "within_target_diff_ci95", "verdict",
 ]
+# Appended after the network column, so the columns comparison.csv always had keep their places.
+COMPARISON_PAIRED_COLUMNS = [
+    "within_target_verdict", "p90_diff_min", "p90_diff_ci95", "p90_verdict", "paired_reps",
+]
+NO_INCIDENTS = "no counted incidents"
+ONE_REPLICATION = "1 replication: no interval"
+
+
+@cache
+def _t975(dof: int) -> float:
+    """Student-t 97.5% quantile; cached because per-site tables ask for it thousands of times."""
+    return float(stats.t.ppf(0.975, dof))
 
 
 def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
@@ -31,8 +44,22 @@ def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
         return math.nan, math.nan
     if len(array) == 1:
         return float(array[0]), math.nan
-    half = stats.t.ppf(0.975, len(array) - 1) * array.std(ddof=1) / math.sqrt(len(array))
+    half = _t975(len(array) - 1) * array.std(ddof=1) / math.sqrt(len(array))
     return float(array.mean()), float(half)
+
+
+def rep_figures(responses: Sequence[float], target_min: float) -> tuple[float, float, float]:
+    """(mean response min, % within target, p90 min) of one replication's counted responses; NaN
+    for none. A response never reached (NaN) counts as missing the target and stays out of the
+    mean and p90."""
+    array = np.asarray(responses, float)
+    if len(array) == 0:
+        return math.nan, math.nan, math.nan
+    within = 100.0 * float(np.mean(array <= target_min))
+    reached = array[~np.isnan(array)]
+    if len(reached) == 0:
+        return math.nan, within, math.nan
+    return float(reached.mean()), within, float(np.percentile(reached, 90))
 
 
 def _counted_responses(incident_rows: Iterable[dict], reps: Iterable[int] = ()) -> dict[int, list[float]]:
@@ -42,7 +69,7 @@ def _counted_responses(incident_rows: Iterable[dict], reps: Iterable[int] = ()) 
     for row in incident_rows:
         responses = by_rep.setdefault(row["rep"], [])
         if row["counted"]:
-            responses.append(row["response_min"])
+            responses.append(math.nan if row["response_min"] is None else row["response_min"])
     return by_rep
 
 
@@ -51,14 +78,7 @@ def per_rep_figures(
 ) -> dict[int, tuple[float, float]]:
     """(mean response min, % within target) of each replication (those in ``reps`` and those the
     rows name); NaN for one without counted incidents."""
-    figures = {}
-    for rep, responses in sorted(_counted_responses(incident_rows, reps).items()):
-        if responses:
-            array = np.asarray(responses, float)
-            figures[rep] = (float(array.mean()), 100.0 * float(np.mean(array <= target_min)))
-        else:
-            figures[rep] = (math.nan, math.nan)
-    return figures
+    return {rep: figures[:2] for rep, figures in _per_rep_all(incident_rows, target_min, reps).items()}
 
 
 def summary_row(plan: str, incident_rows: Sequence[dict], unit_rows: Sequence[dict], target_min: float) -> dict:
@@ -88,8 +108,13 @@ def summary_row(plan: str, incident_rows: Sequence[dict], unit_rows: Sequence[di
     }
 
 
-def verdict(diff: float, half_width: float, lower_is_better: bool = True) -> str:
-    """Plain words for a paired difference and its 95% interval."""
+def verdict(diff: float, half_width: float, lower_is_better: bool = True, paired: int | None = None) -> str:
+    """Plain words for a paired difference and its 95% interval; when there is none, why:
+    ``paired`` replications had figures in both plans (0: no counted incidents, 1: no interval)."""
+    if paired == 0:
+        return NO_INCIDENTS
+    if paired == 1:
+        return ONE_REPLICATION
     if math.isnan(diff) or math.isnan(half_width):
         return "not enough replications"
     if diff + half_width < 0:
@@ -103,38 +128,62 @@ def comparison_row(
     plan: str, reference: str, plan_rows: Sequence[dict], reference_rows: Sequence[dict], target_min: float,
     reps: Iterable[int] = (),
 ) -> dict:
-    """One plan against the reference, paired by replication; the verdict is on mean response.
+    """One plan against the reference, paired by replication: mean response (``verdict``), share
+    within target and p90 response, each a mean of per-replication differences with its 95%
+    interval and verdict.
 
     ``reps``: the replications run (those without counted incidents in either plan count in
-    ``reps`` but give no paired difference).
+    ``reps`` but give no paired difference; ``paired_reps`` counts those that do).
     """
     run = list(reps)
-    mine = per_rep_figures(plan_rows, target_min, run)
-    theirs = per_rep_figures(reference_rows, target_min, run)
-    paired = sorted(set(mine) & set(theirs))
-    response_diff, response_ci = mean_ci95([mine[r][0] - theirs[r][0] for r in paired])
-    within_diff, within_ci = mean_ci95([mine[r][1] - theirs[r][1] for r in paired])
+    mine = _per_rep_all(plan_rows, target_min, run)
+    theirs = _per_rep_all(reference_rows, target_min, run)
+    both = sorted(set(mine) & set(theirs))
+    # Replications with counted incidents in both plans; the mean is NaN only when there are none.
+    paired = [r for r in both if not math.isnan(mine[r][1]) and not math.isnan(theirs[r][1])]
+    diffs = [mean_ci95([mine[r][k] - theirs[r][k] for r in paired]) for k in range(3)]
+    (response_diff, response_ci), (within_diff, within_ci), (p90_diff, p90_ci) = diffs
+    is_reference = plan == reference
+
+    def say(diff: float, half: float, lower_is_better: bool) -> str:
+        return "reference" if is_reference else verdict(diff, half, lower_is_better, len(paired))
+
     return {
         "plan": plan,
         "reference": reference,
-        "reps": len(paired),
+        "reps": len(both),
         "response_diff_min": response_diff,
         "response_diff_ci95": response_ci,
         "within_target_diff_pct": within_diff,
         "within_target_diff_ci95": within_ci,
-        "verdict": "reference" if plan == reference else verdict(response_diff, response_ci),
+        "verdict": say(response_diff, response_ci, True),
+        "within_target_verdict": say(within_diff, within_ci, False),
+        "p90_diff_min": p90_diff,
+        "p90_diff_ci95": p90_ci,
+        "p90_verdict": say(p90_diff, p90_ci, True),
+        "paired_reps": len(paired),
     }
+
+
+def _per_rep_all(incident_rows: Iterable[dict], target_min: float, reps: Iterable[int]) -> dict[int, tuple]:
+    """rep_figures of each replication (those in ``reps`` and those the rows name)."""
+    return {rep: rep_figures(responses, target_min)
+            for rep, responses in sorted(_counted_responses(incident_rows, reps).items())}
+
+
+def relative_precision(summary: Sequence[dict]) -> dict[str, float]:
+    """Each plan's 95% half-width on mean response as a share of the mean (NaN when there is none)."""
+    shares = {}
+    for row in summary:
+        mean, half = row["response_mean_min"], row["response_mean_ci95"]
+        shares[row["plan"]] = half / abs(mean) if mean and not math.isnan(half) else math.nan
+    return shares
 
 
 def precision_reached(summary: Sequence[dict], relative_half_width: float) -> bool:
     """Whether every plan's mean-response interval is narrower than the given share of its mean."""
-    for row in summary:
-        mean, half = row["response_mean_min"], row["response_mean_ci95"]
-        if math.isnan(half) or half > relative_half_width * abs(mean):
-            return False
-    return True
-
-
+    return all(not math.isnan(share) and share <= relative_half_width
+               for share in relative_precision(summary).values())
 
 def summaries(rows: Mapping[str, tuple[Sequence[dict], Sequence[dict]]], plans: Sequence[str],
               target_min: float) -> list[dict]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import math
-from typing import Iterable, Sequence
+import textwrap
+from typing import Iterable, Mapping, Sequence
 
-NETWORK_COLUMN = "network"  # last column of summary, comparison and sweep tables: which roads (SPEC §6)
+NETWORK_COLUMN = "network"  # closing column of summary and sweep tables (and of comparison's first ones): which roads
 
 
 def _cell(value) -> str:
@@ -36,25 +37,94 @@ def data_frame(columns: Sequence[str], rows: Sequence[dict]):
     return pd.DataFrame.from_records([[row[c] for c in columns] for row in rows], columns=list(columns))
 
 
-def _fmt(value: float, digits: int = 1) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+def _fmt(value: float | None, digits: int = 1, sign: bool = False) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
 
 
-def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min: float) -> str:
-    """The terminal table printed after a run: headline figures with 95% intervals, verdicts."""
-    verdicts = {row["plan"]: row["verdict"] for row in comparison}
-    reference = comparison[0]["reference"] if comparison else ""
-    header = (
-        f"{'plan':22s} {'reps':>4s} {'incidents':>9s} {'mean response (min)':>19s} {'p90':>6s} "
-        f"{f'within {target_min:g} min (%)':>20s} {'busy':>5s}  vs {reference}"
-    )
+def _pm(value: float | None, half: float | None, sign: bool = False) -> str:
+    """``value ± half``; the ± part left out when there is no interval."""
+    if value is None or math.isnan(value):
+        return "-"
+    return _fmt(value, sign=sign) + ("" if half is None or math.isnan(half) else f" ± {_fmt(half)}")
+
+
+WIDTH = 100  # terminal columns the table is laid out for
+_SHORT_VERDICT = {"better": "better", "worse": "worse", "no clear difference": "unclear"}
+
+
+def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min: float,
+                 top_priority: Mapping[str, dict] | None = None,
+                 worst: Mapping[str, Sequence[dict]] | None = None) -> str:
+    """The terminal table printed after a run, at most WIDTH columns: headline figures with 95%
+    intervals (and the most urgent priority's within-target share from ``top_priority``: plan ->
+    its priorities.csv row), the paired differences against the reference with verdicts, and
+    each plan's worst sites (``worst``: plan -> sites.csv rows)."""
+    top_priority = top_priority or {}
+    level = next(iter(top_priority.values()))["priority"] if top_priority else 1
+    within = f"within {target_min:g} min (%)"
+    header = (f"{'plan':18s} {'reps':>4s} {'incidents':>9s} {'mean (min)':>12s} {'p90 (min)':>9s} "
+              f"{within:>17s} {f'P{level} within (%)':>13s} {'busy':>5s}")
     lines = [header, "-" * len(header)]
     for row in summary:
-        mean = f"{_fmt(row['response_mean_min'])} ± {_fmt(row['response_mean_ci95'])}"
-        within = f"{_fmt(row['within_target_pct'])} ± {_fmt(row['within_target_ci95'])}"
+        urgent = top_priority.get(row["plan"], {})
         lines.append(
-            f"{row['plan'][:22]:22s} {row['reps']:4d} {row['incidents']:9d} {mean:>19s} "
-            f"{_fmt(row['response_p90_min']):>6s} {within:>20s} {_fmt(row['busy_fraction_mean'], 2):>5s}  "
-            f"{verdicts.get(row['plan'], '')}"
+            f"{row['plan'][:18]:18s} {row['reps']:4d} {row['incidents']:9d} "
+            f"{_pm(row['response_mean_min'], row['response_mean_ci95']):>12s} {_fmt(row['response_p90_min']):>9s} "
+            f"{_pm(row['within_target_pct'], row['within_target_ci95']):>17s} "
+            f"{_pm(urgent.get('within_target_pct'), urgent.get('within_target_ci95')):>13s} "
+            f"{_fmt(row['busy_fraction_mean'], 2):>5s}"
         )
+    lines += textwrap.wrap(
+        f"± = half-width of the 95% interval over replications. P{level} = priority-{level} incidents as "
+        "handled (an escalated incident counts at the priority it escalated to). busy = mean share of "
+        "the measured time a unit spent on incidents (from dispatch to leaving the scene).", WIDTH)
+    lines += _paired_lines(comparison, target_min)
+    lines += _worst_lines(worst or {}, target_min)
     return "\n".join(lines)
+
+
+def _paired_lines(comparison: Sequence[dict], target_min: float) -> list[str]:
+    """Each plan minus the reference, paired by replication, with a one-word verdict per figure."""
+    others = [row for row in comparison if row["verdict"] != "reference"]
+    if not others:
+        return []
+    reference = others[0]["reference"]
+    figures = (("response_diff_min", "response_diff_ci95", "verdict"),
+               ("within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict"),
+               ("p90_diff_min", "p90_diff_ci95", "p90_verdict"))
+    lines = ["", f"vs {reference}, paired by replication (plan minus {reference}, 95% interval):",
+             f"{'plan':18s} " + "  ".join(f"{title:^23s}" for title in
+                                          ("mean response (min)", f"within {target_min:g} min (pts)", "p90 (min)")).rstrip()]
+    reasons = []
+    for row in others:
+        cells = []
+        for diff, half, word in figures:
+            verdict = row[word]
+            if verdict not in _SHORT_VERDICT:
+                reasons.append(verdict)
+            shown = _SHORT_VERDICT.get(verdict, "")
+            cells.append(f"{_pm(row[diff], row[half], sign=True):>14s} {shown:8s}")
+        lines.append((f"{row['plan'][:18]:18s} " + "  ".join(cells)).rstrip())
+    lines.append("better/worse: the interval excludes 0; unclear: it does not.")
+    lines += [f"no verdict: {reason}" for reason in dict.fromkeys(reasons)]
+    return lines
+
+
+def _worst_lines(worst: Mapping[str, Sequence[dict]], target_min: float) -> list[str]:
+    """The worst sites of each plan by name with their within-target share, wrapped to WIDTH."""
+    if not any(worst.values()):
+        return []
+    lines = ["", f"Worst sites per plan (% of their incidents reached within {target_min:g} min):"]
+    for plan, rows in worst.items():
+        cells = [f"{row['site_name']} {_fmt(row['within_target_pct'])}%" for row in rows] or ["no counted incidents"]
+        line = f"{plan[:18]:18s} {cells[0]}"
+        for cell in cells[1:]:   # a name is never split: the next one goes on a new line if it must
+            if len(line) + 2 + len(cell) <= WIDTH:
+                line += ", " + cell
+            else:
+                lines.append(line + ",")
+                line = " " * 19 + cell
+        lines.append(line)
+    return lines

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 # Unit states, as codes in the (U, T) state array, with their legend words and colours.
 STANDING, PATROLLING, TO_INCIDENT, ON_SCENE, RETURNING = range(5)
 UNIT_STATE_LABELS = ("standing at post/base", "patrolling", "driving to incident", "on scene", "returning")
-UNIT_COLOURS = ("#86b6e6", "#1f5fbf", "#f07f00", "#8e2bc9", "#1a9e77")
+# Standing grey and patrolling blue: a parked car and a moving one must be told apart at a glance.
+UNIT_COLOURS = ("#b3b3b3", "#1f5fbf", "#f07f00", "#8e2bc9", "#1a9e77")
+MAX_UNIT_LABELS = 40   # more units than this are drawn without their names (they would cover the map)
 _TRACE_STATE = {"patrolling": PATROLLING, "to_incident": TO_INCIDENT, "returning": RETURNING}
 
 # Incident states, as codes in the (I, T) state array.
@@ -178,12 +180,19 @@ def incident_states(result: RepResult, times_min: np.ndarray) -> tuple[np.ndarra
 
 
 def running_figures(result: RepResult, times_min: np.ndarray, target_min: float) -> dict[str, np.ndarray]:
-    """Per frame: mean response so far (min, nan before the first), answered, within target, waiting, on the way."""
+    """Per frame: mean response over the shown window (min, nan before the first), answered, within
+    target, waiting, on the way.
+
+    The mean and the share within target count the incidents created since the first frame and
+    answered by this one: what the picture has shown, not what came before ``--from``.
+    """
     times_min = np.asarray(times_min, dtype=np.float64)
     created, dispatch, arrival, _ = incident_times(result).T
-    order = np.argsort(arrival)
-    response_min = (arrival - created)[order]
-    answered = np.searchsorted(arrival[order], times_min, side="right")
+    window_start = times_min[0] if len(times_min) else 0.0
+    in_window = np.where(created >= window_start, arrival, np.inf)   # earlier incidents: never counted
+    order = np.argsort(in_window)
+    response_min = (in_window - created)[order]
+    answered = np.searchsorted(in_window[order], times_min, side="right")
     cum_response = np.concatenate(([0.0], np.cumsum(np.where(np.isfinite(response_min), response_min, 0.0))))
     cum_within = np.concatenate(([0], np.cumsum(response_min <= target_min)))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -19,6 +19,7 @@ from sim.viz.animate_frames import (
     TO_INCIDENT,
     UNIT_COLOURS,
     UNIT_STATE_LABELS,
+    MAX_UNIT_LABELS,
     Frames,
     short_name,
     speed_text,
@@ -42,10 +43,10 @@ def _figures_text(frames: Frames, k: int) -> str:
     mean = figures["mean_response_min"][k]
     answered = int(figures["answered"][k])
     if answered:
-        response = (f"mean response so far {mean:.1f} min ({answered} answered, "
+        response = (f"mean response in the shown window {mean:.1f} min ({answered} answered, "
                     f"{figures['within_target_pct'][k]:.0f}% within {frames.target_min:g} min)")
     else:
-        response = "mean response so far: no incident answered yet"
+        response = "mean response in the shown window: no incident answered yet"
     return f"{response}\nincidents waiting for a unit {int(figures['waiting'][k])}, unit on the way {int(figures['on_the_way'][k])}"
 
 
@@ -116,6 +117,14 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
                      color="#111111", animated=True)
     figures = fig.text(0.01, _BOTTOM_BAND - 0.012, "", ha="left", va="top", fontsize=7, color="#222222",
                        animated=True)
+    import matplotlib.patheffects as path_effects
+
+    # Each unit's name beside it (few enough units only), moved with it every frame.
+    names = [] if len(frames.unit_ids) > MAX_UNIT_LABELS else [
+        ax.annotate(unit_id, (0, 0), xytext=(5, -2), textcoords="offset points", ha="left", va="top", fontsize=5.5,
+                    color="#111111", zorder=6, animated=True,
+                    path_effects=[path_effects.withStroke(linewidth=1.8, foreground="white")])
+        for unit_id in frames.unit_ids]
     unit_rgba = np.array([to_rgba(c) for c in UNIT_COLOURS])
     incident_rgba = np.array([to_rgba(c) for c in INCIDENT_COLOURS])
 
@@ -135,7 +144,9 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
         ])
         clock.set_text(frames.clock_labels[k])
         figures.set_text(_figures_text(frames, k))
-        for artist in (dispatch, incidents, units, clock, figures):
+        for u, name in enumerate(names):
+            name.xy = (frames.unit_x_m[u, k], frames.unit_y_m[u, k])
+        for artist in (dispatch, incidents, *names, units, clock, figures):
             fig.draw_artist(artist)
 
     return canvas, draw

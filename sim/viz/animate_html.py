@@ -17,6 +17,7 @@ from sim.viz import web
 from sim.viz.animate_frames import (
     INCIDENT_COLOURS,
     INCIDENT_STATE_LABELS,
+    MAX_UNIT_LABELS,
     UNIT_COLOURS,
     UNIT_STATE_LABELS,
     Frames,
@@ -74,6 +75,8 @@ def html_data(frames: Frames, fps: float) -> dict:
         "sites": [[short_name(name), (x - x0) / span_x, (y - y0) / span_y, is_base]
                   for name, x, y, is_base in frames.sites],
         "unit_colours": list(UNIT_COLOURS),
+        # Names drawn beside the units when there are few enough to read them.
+        "unit_names": frames.unit_ids if len(frames.unit_ids) <= MAX_UNIT_LABELS else [],
         "unit_labels": list(UNIT_STATE_LABELS),
         "incident_colours": list(INCIDENT_COLOURS),
         "incident_labels_state": list(INCIDENT_STATE_LABELS),

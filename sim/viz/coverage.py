@@ -234,6 +234,25 @@ def node_bands(time_min: np.ndarray, bands_min: Sequence[float]) -> np.ndarray:
     return np.searchsorted(np.asarray(bands_min, float), time_min, side="left")
 
 
+# Codes of ``coverage_change``: how an edge's coverage within the target changes from one plan to another.
+NEITHER, BOTH, GAINED, LOST = range(4)
+CHANGE_WORDS = ("within the target in neither plan", "within the target in both plans",
+                "gained: within the target only in the second plan", "lost: within the target only in the first plan")
+
+
+def edge_within(network: RoadNetwork, time_min: np.ndarray, target_min: float) -> np.ndarray:
+    """Per edge: True when both its ends are reached within ``target_min`` (as the map shades it)."""
+    return np.maximum(time_min[network.edge_tails], time_min[network.indices]) <= target_min
+
+
+def coverage_change(network: RoadNetwork, time_a_min: np.ndarray, time_b_min: np.ndarray,
+                    target_min: float) -> np.ndarray:
+    """Per edge (int8): NEITHER, BOTH, GAINED (second plan only) or LOST (first plan only)."""
+    a = edge_within(network, time_a_min, target_min)
+    b = edge_within(network, time_b_min, target_min)
+    return np.select([a & b, b & ~a, a & ~b], [BOTH, GAINED, LOST], NEITHER).astype(np.int8)
+
+
 def edge_bands(network: RoadNetwork, time_min: np.ndarray, bands_min: Sequence[float]) -> np.ndarray:
     """Band index of every edge (0 = within bands_min[0], len(bands_min) = beyond the last band).
 

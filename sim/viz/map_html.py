@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,20 @@ from sim.network.geo import project_m
 from sim.network import RoadNetwork
 from sim.viz import web
 from sim.viz.coverage import PlanLayer, difference_km, difference_line, drawn_edges, node_bands, plan_layer
+from sim.viz.map_results import (
+    NO_RESULT_COLOUR,
+    NO_RESULT_WORDS,
+    SHARE_CLASSES,
+    SiteResult,
+    missed_lines,
+    result_text,
+    share_colour,
+)
 from sim.viz.map_style import (
+    BAND_NOTE,
+    BAND_TITLE,
     BEYOND_COLOUR,
+    CHANGE_COLOURS,
     SYNTHETIC_BADGE,
     UNIT_COLOUR,
     MapResult,
@@ -81,7 +93,17 @@ def _plane(network: RoadNetwork) -> Callable[[np.ndarray, np.ndarray], tuple[np.
     return plane_m
 
 
-def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Sequence[float]) -> dict:
+def _results_data(plan: str, results: Mapping[str, SiteResult], names: Mapping[str, str], target_min: float) -> dict:
+    """One plan's simulated figures per site for the page: colour, words for the tooltip, the missed list."""
+    by_site = {}
+    for site, result in results.items():
+        text = result_text(result, target_min) if result.has_incidents else NO_RESULT_WORDS
+        by_site[site] = {"colour": share_colour(result), "text": "simulated: " + text, "misses": result.misses}
+    return {"sites": by_site, "missed": missed_lines(plan, results, names, target_min, limit=15)}
+
+
+def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Sequence[float],
+             results: Mapping[str, Mapping[str, SiteResult]] | None = None) -> dict:
     """Everything the HTML page draws, as JSON-ready data (coordinates in whole metres)."""
     network = world.network
     plans = [layer.name for layer in layers]
@@ -94,6 +116,7 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
 
     x_m, y_m = plane_m(network.lon, network.lat)
     xs, ys = np.round(x_m).astype(np.int64), np.round(y_m).astype(np.int64)
+    names = {s.id: s.name for s in scenario.sites}
     plan_data = []
     for layer in layers:
         time_min = layer.coverage.time_min
@@ -107,6 +130,10 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
             "standing": [[site, count] for site, count in layer.standing.items()],
             "circuits": [_deltas(path) for path in layer.circuits],
             "pools": [list(pool) for pool in layer.pools],
+            # Nodes reached within the target ("1"), for the difference view: a road counts when both ends do.
+            "within": "".join("1" if t <= scenario.target_response_min else "0" for t in time_min.tolist()),
+            "results": (_results_data(layer.name, results[layer.name], names, scenario.target_response_min)
+                        if results is not None else None),
         })
     extra = []
     if len(layers) == 2:
@@ -128,6 +155,11 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
         "bands_min": list(bands_min),
         "band_colours": band_colours(len(bands_min)) + [BEYOND_COLOUR],
         "unit_colour": UNIT_COLOUR,
+        "band_title": BAND_TITLE,
+        "band_note": BAND_NOTE,
+        "change_colours": CHANGE_COLOURS,
+        "share_classes": [[colour, words] for _, colour, words in reversed(SHARE_CLASSES)]
+        + [[NO_RESULT_COLOUR, NO_RESULT_WORDS]],
         "size_m": [width_m, height_m],
         "x_m": _deltas(xs), "y_m": _deltas(ys),
         "roads": [{"name": name, "width": road_width(name), "lines": [_deltas(line) for line in lines]}
@@ -151,12 +183,16 @@ def html_page(data: dict) -> str:
     )
 
 
-def draw_map_html(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float]) -> MapResult:
-    """Write the interactive page for one plan, or two to switch between, to ``out``."""
+def draw_map_html(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float],
+                  results: Mapping[str, Mapping[str, SiteResult]] | None = None) -> MapResult:
+    """Write the interactive page for one plan, or two to switch between (and their difference), to ``out``."""
     layers = [plan_layer(scenario, world, p) for p in plans]
-    data = map_data(scenario, world, layers, bands_min)
+    data = map_data(scenario, world, layers, bands_min, results)
     page = html_page(data)
     write_whole(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
+    names = {s.id: s.name for s in scenario.sites}
+    missed_all = tuple(line for plan in plans if results is not None
+                       for line in missed_lines(plan, results[plan], names, scenario.target_response_min, limit=20))
     return MapResult(out, data["title"], data["subtitle"], [line for layer in layers for line in layer.legend],
-                     {layer.name: layer.coverage for layer in layers}, diff_km)
+                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all)

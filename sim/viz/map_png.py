@@ -2,14 +2,18 @@
 
 One plan fills the page: the whole network on the left, an inset of the city centre where the
 sites cluster, the legend below; two plans (``--compare``) stand side by side, each with its
-own inset and legend, under a headline giving the difference in covered road length.
+own inset and legend, under a headline giving the difference in covered road length, and below
+them a difference map (roads that gain or lose coverage). With simulated results, sites are
+filled by their share of incidents reached within the target and the legend names those that
+miss it. Labels are placed by ``map_labels`` (collision-free; what does not fit is counted).
 Drawing is in degrees (lon, lat) with an aspect of 1 / cos(latitude), so metres are equal both ways.
 """
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +22,25 @@ from sim.files import write_whole
 from sim.model.world import World
 from sim.network.geo import EARTH_RADIUS_M, project_m
 from sim.network import RoadNetwork
-from sim.viz.coverage import PlanLayer, difference_km, difference_line, drawn_edges, edge_bands, plan_layer
+from sim.viz.coverage import (
+    BOTH,
+    GAINED,
+    LOST,
+    NEITHER,
+    PlanLayer,
+    coverage_change,
+    difference_km,
+    difference_line,
+    drawn_edges,
+    edge_bands,
+    plan_layer,
+)
+from sim.viz.map_labels import LabelPlacer
+from sim.viz.map_legend import difference_legend, plan_legend
+from sim.viz.map_results import SiteResult, missed, missed_lines, share_colour
 from sim.viz.map_style import (
     BEYOND_COLOUR,
+    CHANGE_COLOURS,
     SYNTHETIC_BADGE,
     UNIT_COLOUR,
     MapResult,
@@ -32,8 +52,9 @@ from sim.viz.map_style import (
     towns_in,
 )
 
-SIZE_PX = (1600, 1200)           # one plan
-COMPARE_SIZE_PX = (2400, 1400)   # two plans side by side
+SIZE_PX = (1600, 1300)           # one plan
+COMPARE_SIZE_PX = (2400, 2200)   # two plans side by side, their difference below
+MANY_SITES = 200                 # beyond this, the main map draws sites small
 DPI = 100
 # Metres per degree of latitude in the network's projection (sim.network.geo), for degree arithmetic.
 M_PER_DEG_LAT = math.radians(1.0) * EARTH_RADIUS_M
@@ -49,60 +70,15 @@ def _city_box(network: RoadNetwork, scenario) -> tuple[float, float, float, floa
     cos_lat = math.cos(math.radians(float(np.median(lat))))
     x_m, y_m = project_m(lon, lat, (float(np.median(lon)), float(np.median(lat))))
     near = np.hypot(x_m, y_m) <= 2500.0
-    pad_deg = 500.0 / M_PER_DEG_LAT
-    box = (lon[near].min() - pad_deg / cos_lat, lat[near].min() - pad_deg,
-           lon[near].max() + pad_deg / cos_lat, lat[near].max() + pad_deg)
+    # Room around the outermost sites for their labels (more east-west: labels are wide).
+    pad_deg, pad_x_deg = 500.0 / M_PER_DEG_LAT, 1100.0 / M_PER_DEG_LAT / cos_lat
+    box = (lon[near].min() - pad_x_deg, lat[near].min() - pad_deg,
+           lon[near].max() + pad_x_deg, lat[near].max() + pad_deg)
     west, south, east, north = network.bbox()
     # Worth an inset only when the cluster is a small part of the map.
     if (box[2] - box[0]) > 0.3 * (east - west) or (box[3] - box[1]) > 0.3 * (north - south):
         return None
     return box
-
-
-class _LabelPlacer:
-    """Greedy label placement: try a few offsets, take the first that overlaps no placed label."""
-
-    # (dx, dy) of the label's anchor corner from the point, points; far ones get a leader line.
-    _OFFSETS_PT = tuple(
-        (dx, dy, "left" if dx > 0 else "right" if dx < 0 else "center", "bottom")
-        for dy in (3, -14, 10, -22, 22, -34, 36, -48, 52, -64)
-        for dx in (8, -8, 24, -24)
-    )
-
-    def __init__(self, ax) -> None:
-        self.ax = ax
-        self.placed: list[tuple[float, float, float, float]] = []
-
-    def reserve(self, lon: float, lat: float, radius_px: float) -> None:
-        """Keep labels off a marker."""
-        x, y = self.ax.transData.transform((lon, lat))
-        self.placed.append((x - radius_px, y - radius_px, x + radius_px, y + radius_px))
-
-    def add(self, lon: float, lat: float, text: str, size_pt: float, **style) -> None:
-        x, y = self.ax.transData.transform((lon, lat))
-        px_per_pt = self.ax.figure.dpi / 72.0
-        lines = text.split("\n")
-        width = 0.6 * size_pt * max(len(line) for line in lines) * px_per_pt
-        height = 1.3 * size_pt * len(lines) * px_per_pt
-        frame = self.ax.bbox.extents
-        candidates = []
-        for rank, (dx_pt, dy_pt, ha, va) in enumerate(self._OFFSETS_PT):
-            x0 = x + dx_pt * px_per_pt - {"left": 0, "right": width, "center": width / 2}[ha]
-            y0 = y + dy_pt * px_per_pt
-            box = (x0, y0, x0 + width, y0 + height)
-            outside = not (frame[0] <= box[0] and box[2] <= frame[2] and frame[1] <= box[1] and box[3] <= frame[3])
-            clashes = sum(_overlap(box, other) for other in self.placed)
-            # Inside the frame first, then fewest clashes, then the preferred offset.
-            candidates.append((outside, clashes, rank, (dx_pt, dy_pt, ha, va, box)))
-        dx_pt, dy_pt, ha, va, box = min(candidates, key=lambda c: c[:3])[3]
-        self.placed.append(box)
-        leader = {"arrowstyle": "-", "color": "#555555", "lw": 0.7} if abs(dy_pt) > 14 or abs(dx_pt) > 8 else None
-        self.ax.annotate(text, (lon, lat), xytext=(dx_pt, dy_pt), textcoords="offset points", ha=ha, va=va,
-                         fontsize=size_pt, zorder=8, arrowprops=leader, **style)
-
-
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _draw_roads(ax, network: RoadNetwork, bands: np.ndarray, n_bands: int, drawn: np.ndarray,
@@ -157,14 +133,25 @@ def _scale_bar(ax, lat0: float, length_km: float) -> None:
                 fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black"}, zorder=9)
 
 
+def _label_order(scenario, layer: PlanLayer, results: Mapping[str, SiteResult] | None) -> list:
+    """Sites in the order they get a label: those missing the target (worst first), where units
+    stand, then the rest in scenario order; the first ones are never crowded out by the others."""
+    worst = {r.site: k for k, r in enumerate(missed(results))} if results else {}
+    order = {site.id: k for k, site in enumerate(scenario.sites)}
+    return sorted(scenario.sites, key=lambda s: (s.id not in worst, worst.get(s.id, 0),
+                                                 s.id not in layer.standing, order[s.id]))
+
+
 def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Sequence[float] | None,
-                          zoomed: bool) -> None:
-    """Towns, sites and unit positions.
+                          zoomed: bool, results: Mapping[str, SiteResult] | None) -> set[str]:
+    """Towns, sites and unit positions; returns the ids of the sites given a label.
 
     The inset (``zoomed``) labels what lies inside it; the main map labels what lies outside
-    ``box`` (the inset's area), or everything when there is no inset.
+    ``box`` (the inset's area), or everything when there is no inset. With ``results`` a site
+    is filled with the colour of its simulated share within target.
     """
     network = world.network
+    many = len(scenario.sites) > MANY_SITES
 
     def in_box(lon: float, lat: float) -> bool:
         return box is not None and box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
@@ -172,7 +159,7 @@ def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Seq
     def labelled(lon: float, lat: float) -> bool:
         return in_box(lon, lat) if zoomed else not in_box(lon, lat)
 
-    labels = _LabelPlacer(ax)
+    labels = LabelPlacer(ax)
     # Circuits along the roads and random-patrol pools.
     for path in layer.circuits:
         ax.plot(network.lon[path], network.lat[path], color=UNIT_COLOUR, linewidth=2.2 if zoomed else 1.6,
@@ -181,15 +168,27 @@ def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Seq
         nodes = list(pool)
         ax.scatter(network.lon[nodes], network.lat[nodes], s=14 if zoomed else 6, marker="+",
                    color=UNIT_COLOUR, linewidths=1.0, zorder=5)
-    site_by_id = {s.id: s for s in scenario.sites}
-    # Sites: one symbol per kind; hollow where the position is approximate or a placeholder.
+    # Sites: a symbol per kind; filled by the simulated share with results, else by kind and
+    # hollow where the position is approximate. One scatter per look: thousands of sites stay fast.
+    groups: dict[tuple[str, str, str], list] = defaultdict(list)
     for site in scenario.sites:
         marker, colour, _ = site_style(site.kind)
-        ax.scatter([site.lon], [site.lat], s=120 if zoomed else 60, marker=marker,
-                   facecolors="white" if site.approximate else colour, edgecolors=colour,
-                   linewidths=2.0, zorder=7)
-        labels.reserve(site.lon, site.lat, 8)
+        if results is not None:
+            face, edge = share_colour(results.get(site.id)), "#222222"
+        else:
+            face, edge = ("white" if site.approximate else colour), colour
+        groups[(marker, face, edge)].append(site)
+    size = 120 if zoomed else (14 if many else 60)
+    for (marker, face, edge), sites in groups.items():
+        ax.scatter([s.lon for s in sites], [s.lat for s in sites], s=size, marker=marker, facecolors=face,
+                   edgecolors=edge, linewidths=0.6 if many and not zoomed else 1.8, zorder=7)
+    radius_px = math.sqrt(size) / 2 * ax.figure.dpi / 72 + 1
+    # Thousands of small markers would leave no room for any label: then only a few sites are
+    # named (those missing the target) and labels may cover the small markers.
+    for site in ([] if many and not zoomed else scenario.sites):
+        labels.reserve(site.lon, site.lat, radius_px)
     # Vehicles standing still (posts, bases): a badge with the count, up-left of the site marker.
+    site_by_id = {s.id: s for s in scenario.sites}
     badge_pt = 10 if zoomed else 7
     for site_id, count in layer.standing.items():
         site = site_by_id[site_id]
@@ -198,76 +197,38 @@ def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Seq
                     bbox={"boxstyle": "circle,pad=0.25", "fc": UNIT_COLOUR, "ec": "white", "lw": 1}, zorder=9)
         x, y = ax.transData.transform((site.lon, site.lat))
         px = badge_pt * ax.figure.dpi / 72
-        labels.placed.append((x - 2 * px, y, x, y + 2 * px))
+        labels.reserve_box((x - 2 * px, y, x, y + 2 * px))
+    named: set[str] = set()
+    ordered = _label_order(scenario, layer, results)
+    first = [s for s in ordered if (results and results.get(s.id) and results[s.id].misses)
+             or (s.id in layer.standing and not many)]
+    text_style = {"color": "#111111", "bbox": {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}}
+
+    def label_site(site) -> None:
+        if labelled(site.lon, site.lat):
+            text = textwrap.fill(site.name + (" (approx.)" if site.approximate else ""), 24)
+            if labels.add(site.lon, site.lat, text, 9.5 if zoomed else 9, **text_style):
+                named.add(site.id)
+
+    for site in first:
+        label_site(site)
+    lon_s = np.array([s.lon for s in scenario.sites])
+    lat_s = np.array([s.lat for s in scenario.sites])
     for name, lon, lat in towns_in(network):
-        near_site = any(math.hypot(lon - s.lon, lat - s.lat) < 0.004 for s in scenario.sites)
+        near_site = bool((np.hypot(lon_s - lon, lat_s - lat) < 0.004).any()) and not many
         if labelled(lon, lat) and not near_site:
             ax.scatter([lon], [lat], s=8, color="#555555", zorder=6)
             labels.add(lon, lat, name, 9, color="#555555", fontstyle="italic")
-    for site in scenario.sites:
-        if labelled(site.lon, site.lat):
-            text = textwrap.fill(site.name + (" (approx.)" if site.approximate else ""), 26)
-            labels.add(site.lon, site.lat, text, 10 if zoomed else 9, color="#111111",
-                       bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
-
-
-def _legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min: Sequence[float], ncol: int) -> None:
-    """Coverage figures on top, then the keys: bands, sites, units, roads."""
-    from matplotlib.lines import Line2D
-
-    ax.set_axis_off()
-    chars_per_line = int(ax.bbox.width / (0.62 * 13 * ax.figure.dpi / 72))
-    share_text = "\n".join(textwrap.fill(line, chars_per_line, subsequent_indent="   ") for line in layer.legend)
-    ax.text(0.0, 1.0, share_text, transform=ax.transAxes, ha="left", va="top", fontsize=13,
-            fontweight="bold", color="#111111")
-    band_handles, lower = [], 0.0
-    for colour, upper in zip(band_colours(len(bands_min)), bands_min):
-        band_handles.append(Line2D([], [], color=colour, linewidth=5, label=f"{lower:g}-{upper:g} min"))
-        lower = upper
-    band_handles.append(Line2D([], [], color=BEYOND_COLOUR, linewidth=5, label=f"over {lower:g} min"))
-    kinds = [k for k in dict.fromkeys(s.kind for s in scenario.sites)]
-    site_handles = []
-    for kind in kinds:
-        marker, colour, words = site_style(kind)
-        site_handles.append(Line2D([], [], marker=marker, color=colour, markerfacecolor=colour, linestyle="none",
-                                   markersize=9, label=words))
-    if any(s.approximate for s in scenario.sites):
-        site_handles.append(Line2D([], [], marker="o", color="#444444", markerfacecolor="white", linestyle="none",
-                                   markeredgewidth=2, markersize=9, label="hollow: approximate position"))
-    unit_handles = [
-        Line2D([], [], marker="o", color=UNIT_COLOUR, markerfacecolor=UNIT_COLOUR, markeredgecolor="white",
-               linestyle="none", markersize=13, label="vehicles at a post or base (number)"),
-        Line2D([], [], color=UNIT_COLOUR, linewidth=2, linestyle=(0, (4, 2)), label="circuit route"),
-        Line2D([], [], marker="+", color=UNIT_COLOUR, linestyle="none", markersize=8,
-               label="random-patrol road points"),
-    ]
-    road_handles = [Line2D([], [], color="#777777", linewidth=road_width(n) * 1.5, label=n)
-                    for n in network.road_class_names]
-    sections = [
-        (f"Minutes to the nearest unit\n(target {scenario.target_response_min:g} min)", band_handles),
-        ("Sites", site_handles),
-        ("Units", unit_handles),
-        ("Roads", road_handles),
-    ]
-    # Wide legend: four columns. Narrow: three, units under the bands.
-    columns = [[0], [1], [2], [3]] if ncol >= 4 else [[0, 2], [1], [3]]
-    size_pt = 11 if ncol >= 4 else 10
-    entry_frac = size_pt * 1.75 * ax.figure.dpi / 72 / ax.bbox.height    # one legend row, axes fraction
-    top = 1.0 - (len(share_text.splitlines()) + 0.8) * entry_frac * 1.2
-    for col, members in enumerate(columns):
-        y = top
-        for i in members:
-            title, handles = sections[i]
-            legend = ax.legend(handles=handles, title=title, loc="upper left", fontsize=size_pt,
-                               title_fontsize=size_pt, bbox_to_anchor=(col / len(columns), y), frameon=False,
-                               alignment="left", borderaxespad=0.0)
-            ax.add_artist(legend)
-            y -= (len(handles) + 1.6) * entry_frac
+    for site in ([] if many and not zoomed else ordered[len(first):]):
+        label_site(site)
+    return named
 
 
 def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[float], rects: dict[str, list[float]],
-           city_box: Sequence[float] | None, ncol: int) -> None:
-    """One plan's map, inset (when ``city_box``) and legend in the given figure rectangles (fractions)."""
+           city_box: Sequence[float] | None, ncols: int, results: Mapping[str, SiteResult] | None,
+           with_missed: bool) -> int:
+    """One plan's map, inset (when ``city_box``) and legend in the given figure rectangles (fractions);
+    returns how many sites got no label."""
     from matplotlib.patches import Rectangle
 
     network = world.network
@@ -276,28 +237,79 @@ def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[fl
     bands = edge_bands(network, layer.coverage.time_min, bands_min)
     drawn = drawn_edges(network)
     inset_view = None
+    named: set[str] = set()
     if city_box is not None:
         inset = fig.add_axes(rects["inset"])
         _set_view(inset, city_box, lat0)
         (x0, x1), (y0, y1) = inset.get_xlim(), inset.get_ylim()
         inset_view = (x0, y0, x1, y1)
         _draw_roads(inset, network, bands, len(bands_min), drawn, 2.0)
-        _draw_sites_and_units(inset, scenario, world, layer, inset_view, zoomed=True)
+        named |= _draw_sites_and_units(inset, scenario, world, layer, inset_view, True, results)
         _scale_bar(inset, lat0, 1.0)
-        inset.set_title("Jember city centre (black box on the map)", fontsize=11, loc="left")
+        inset.set_title("City centre (black box on the map)", fontsize=11, loc="left")
     ax = fig.add_axes(rects["map"])
     pad = 0.01 * (east - west)
     _set_view(ax, (west - pad, south - pad, east + pad, north + pad), lat0)
     _draw_roads(ax, network, bands, len(bands_min), drawn, 1.0)
-    _draw_sites_and_units(ax, scenario, world, layer, inset_view, zoomed=False)
+    named |= _draw_sites_and_units(ax, scenario, world, layer, inset_view, False, results)
     _scale_bar(ax, lat0, 10.0 if east - west > 0.2 else 1.0)
-    chars = int(ax.bbox.width / (0.6 * 12 * fig.dpi / 72))
-    ax.set_title(textwrap.shorten(f"plan '{layer.name}': {layer.description}", chars, placeholder=" ..."),
-                 fontsize=12, loc="left")
+    _plan_title(ax, f"plan '{layer.name}': {layer.description}")
     if inset_view is not None:
         ax.add_patch(Rectangle(inset_view[:2], inset_view[2] - inset_view[0], inset_view[3] - inset_view[1],
                                fill=False, edgecolor="black", linewidth=1.2, zorder=10))
-    _legend(fig.add_axes(rects["legend"]), scenario, network, layer, bands_min, ncol)
+    unlabelled = len(scenario.sites) - len(named)
+    if unlabelled:
+        ax.text(0.995, 0.005, f"{unlabelled:,} of {len(scenario.sites):,} site names left out (no room to name them)",
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="#333333", zorder=11,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
+    plan_legend(fig.add_axes(rects["legend"]), scenario, network, layer, bands_min, ncols, results, with_missed)
+    return unlabelled
+
+
+def _plan_title(ax, text: str) -> None:
+    """A plan's name and description above its map: up to two lines, never past the map's width."""
+    chars = int(ax.bbox.width / (0.6 * 12 * ax.figure.dpi / 72))
+    lines = textwrap.wrap(text, chars)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), chars, placeholder=" ...")]
+    ax.set_title("\n".join(lines), fontsize=12, loc="left")
+
+
+def _difference_panel(fig, scenario, world: World, layers: Sequence[PlanLayer], target_min: float, rect: list[float],
+                      city_box: Sequence[float] | None) -> None:
+    """Roads that gain or lose coverage within the target from the first plan to the second."""
+    from matplotlib.collections import LineCollection
+
+    network = world.network
+    west, south, east, north = network.bbox()
+    lat0 = (south + north) / 2
+    change = coverage_change(network, layers[0].coverage.time_min, layers[1].coverage.time_min, target_min)
+    drawn = drawn_edges(network)
+    ax = fig.add_axes(rect)
+    pad = 0.01 * (east - west)
+    _set_view(ax, (west - pad, south - pad, east + pad, north + pad), lat0)
+    palette = [CHANGE_COLOURS[k] for k in ("neither", "both", "gained", "lost")]   # coverage's codes
+    # The changes on top and a little wider: they are what this map is for.
+    for codes, scale in (((NEITHER, BOTH), 1.0), ((GAINED, LOST), 1.8)):
+        chosen = drawn[np.isin(change[drawn], codes)]
+        tails, heads = network.edge_tails[chosen], network.indices[chosen]
+        segments = np.stack([np.column_stack([network.lon[tails], network.lat[tails]]),
+                             np.column_stack([network.lon[heads], network.lat[heads]])], axis=1)
+        widths = [road_width(network.road_class_names[k]) * scale for k in network.road_class[chosen]]
+        ax.add_collection(LineCollection(segments, colors=[palette[c] for c in change[chosen]],
+                                         linewidths=widths, zorder=3 if scale > 1 else 2))
+    labels = LabelPlacer(ax)
+    ax.scatter([s.lon for s in scenario.sites], [s.lat for s in scenario.sites], s=10, color="#222222", zorder=6)
+    for name, lon, lat in towns_in(network):
+        labels.add(lon, lat, name, 9, color="#555555", fontstyle="italic")
+    if city_box is not None:
+        from matplotlib.patches import Rectangle
+
+        ax.add_patch(Rectangle(city_box[:2], city_box[2] - city_box[0], city_box[3] - city_box[1], fill=False,
+                               edgecolor="black", linewidth=1.0, zorder=10))
+    _scale_bar(ax, lat0, 10.0 if east - west > 0.2 else 1.0)
+    _plan_title(ax, f"Difference: roads that gain or lose coverage within {target_min:g} min, "
+                    f"'{layers[1].name}' against '{layers[0].name}'")
 
 
 def _frac(fig_px: tuple[int, int], left_px: float, top_px: float, width_px: float, height_px: float) -> list[float]:
@@ -307,8 +319,13 @@ def _frac(fig_px: tuple[int, int], left_px: float, top_px: float, width_px: floa
 
 
 def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float],
-                 size_px: tuple[int, int] | None = None) -> MapResult:
-    """Draw one plan, or two side by side, to a PNG of ``size_px`` (width, height) pixels."""
+                 size_px: tuple[int, int] | None = None,
+                 results: Mapping[str, Mapping[str, SiteResult]] | None = None) -> MapResult:
+    """Draw one plan, or two side by side with their difference, to a PNG of ``size_px`` (width, height).
+
+    ``results`` (plan -> site id -> SiteResult, from sites.csv) colours the sites by their
+    simulated share within target and lists those that miss it.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -324,19 +341,15 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
     fig.text(0.01, 1 - 14 / h, title, ha="left", va="top", fontsize=17, fontweight="bold")
     fig.text(0.01, 1 - 46 / h, subtitle, ha="left", va="top", fontsize=11,
              color="#b2182b" if network.synthetic else "#333333")
-    top = 118.0 if len(layers) == 1 else 140.0
+    top = 140.0 if len(layers) == 1 else 170.0
     diff_km = None
-    if len(layers) == 2:
-        cov_a, cov_b = layers[0].coverage, layers[1].coverage
-        diff_km = difference_km(cov_a, cov_b)
-        fig.text(0.01, 1 - 92 / h, difference_line(plans[0], cov_a, plans[1], cov_b), ha="left", va="top",
-                 fontsize=13, fontweight="bold")
     west, south, east, north = network.bbox()
     lat0 = (south + north) / 2
     network_ratio = (east - west) * math.cos(math.radians(lat0)) / (north - south)   # width / height
+    plan_results = [results[p] if results is not None else None for p in plans]
     if len(layers) == 1:
         map_w = 0.69 * w
-        map_h = min(h - top - 300, map_w / network_ratio)
+        map_h = min(h - top - 420, map_w / network_ratio)
         if city_box is None:
             rects = {"map": _frac(size_px, 10, top, map_w, h - top - 20),
                      "legend": _frac(size_px, map_w + 30, top + 20, w - map_w - 45, h - top - 40)}
@@ -344,22 +357,38 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
             rects = {"map": _frac(size_px, 10, top, map_w, map_h),
                      "inset": _frac(size_px, map_w + 25, top, w - map_w - 35, map_h),
                      "legend": _frac(size_px, 20, top + map_h + 15, w - 40, h - top - map_h - 25)}
-        _panel(fig, scenario, world, layers[0], bands_min, rects, city_box, ncol=4 if city_box else 2)
+        ncols = (5 if results is not None else 4) if city_box else 2
+        unlabelled = _panel(fig, scenario, world, layers[0], bands_min, rects, city_box, ncols, plan_results[0], True)
     else:
+        cov_a, cov_b = layers[0].coverage, layers[1].coverage
+        diff_km = difference_km(cov_a, cov_b)
+        fig.text(0.01, 1 - 96 / h, difference_line(plans[0], cov_a, plans[1], cov_b), ha="left", va="top",
+                 fontsize=13, fontweight="bold")
         col_w = w / 2
-        map_h = min(0.62 * (h - top), (col_w - 20) / network_ratio)
+        map_h = min(0.36 * (h - top), (col_w - 20) / network_ratio)
+        low_top, low_h = top + map_h + 30, 0.25 * (h - top)
+        diff_top = low_top + low_h + 60
+        unlabelled = 0
         for i, layer in enumerate(layers):
             left = i * col_w
-            low_top, low_h = top + map_h + 30, h - top - map_h - 50
             rects = {"map": _frac(size_px, left + 10, top, col_w - 20, map_h),
                      "inset": _frac(size_px, left + 10, low_top, 0.36 * col_w, low_h),
                      "legend": _frac(size_px, left + 0.36 * col_w + 30, low_top, 0.62 * col_w - 40, low_h)}
             if city_box is None:
                 rects["legend"] = _frac(size_px, left + 20, low_top, col_w - 40, low_h)
-            _panel(fig, scenario, world, layer, bands_min, rects, city_box, ncol=2)
+            unlabelled = max(unlabelled, _panel(fig, scenario, world, layer, bands_min, rects, city_box,
+                                                3 if city_box else 4, plan_results[i], False))
+        diff_h = min(h - diff_top - 30, (col_w - 20) / network_ratio)
+        _difference_panel(fig, scenario, world, layers, scenario.target_response_min,
+                          _frac(size_px, 10, diff_top, col_w - 20, diff_h), city_box)
+        difference_legend(fig.add_axes(_frac(size_px, col_w + 20, diff_top, col_w - 40, h - diff_top - 30)),
+                          scenario, plans, difference_line(plans[0], cov_a, plans[1], cov_b), results)
     if network.synthetic:
         fig.text(0.995, 0.005, SYNTHETIC_BADGE, ha="right", va="bottom", fontsize=10,
                  color="#b2182b", fontweight="bold")
     write_whole(out, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
+    missed_all = tuple(line for plan, r in zip(plans, plan_results) if r is not None
+                       for line in missed_lines(plan, r, {s.id: s.name for s in scenario.sites},
+                                                scenario.target_response_min, limit=20))
     return MapResult(out, title, subtitle, [line for layer in layers for line in layer.legend],
-                     {layer.name: layer.coverage for layer in layers}, diff_km)
+                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all, unlabelled)

@@ -22,6 +22,10 @@ SYNTHETIC_BADGE = SYNTHETIC_NOTE.partition(":")[0]
 # Band colours from fast (dark green) to slow (orange-red); beyond the last band: grey.
 BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#a50026")
 BEYOND_COLOUR = "#c9c9c9"
+# The difference layer of a compare map: gained, lost, both, neither (sim.viz.coverage's codes).
+CHANGE_COLOURS = {"gained": "#2166ac", "lost": "#d6604d", "both": "#b8c9b8", "neither": "#e3e3e3"}
+BAND_TITLE = "Minutes to the nearest unit"
+BAND_NOTE = "travel times: a best case for moving units"
 ROAD_WIDTH = {"motorway": 2.4, "trunk": 2.2, "primary": 2.0, "secondary": 1.4, "tertiary": 1.0}
 MINOR_ROAD_WIDTH = 0.45
 UNIT_COLOUR = "#1f2d6b"
@@ -47,6 +51,8 @@ class MapResult:
     legend: list[str]               # the coverage lines printed in the legend(s), in order
     coverages: dict[str, Coverage]  # plan name -> coverage
     difference_km: float | None     # compare maps: covered road length of the second minus the first
+    missed: tuple[str, ...] = ()    # with results: the lines naming the sites that miss the target, per plan
+    unlabelled: int = 0             # PNG: labels left out for want of room
 
 
 def band_colours(n_bands: int) -> list[str]:

@@ -7,24 +7,27 @@ command line) before any work is done, so a bad request never leaves a half-writ
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sim.config import choose_plans
 from sim.errors import InputError
 from sim.model.world import World
+from sim.viz.gis import write_gis
 from sim.viz.map_html import draw_map_html
 from sim.viz.map_png import draw_map_png
+from sim.viz.map_results import SiteResult, check_sites
 from sim.viz.map_style import MapResult
 
-FORMATS = (".png", ".html")
+FORMATS = (".png", ".html", ".geojson", ".gpkg")
 
 
 def check_out(out: Path) -> str:
     """The map's format (its file suffix, lower case); InputError unless .png or .html."""
     suffix = Path(out).suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(f"--out {str(out)!r}: the map is written as .png or .html, not {suffix or 'no extension'!r}")
+        raise InputError(f"--out {str(out)!r}: the map is written as .png or .html (or, for GIS, .geojson or .gpkg), "
+                         f"not {suffix or 'no extension'!r}")
     return suffix
 
 
@@ -65,16 +68,32 @@ def check_plans(scenario, plans: Sequence[str]) -> None:
         raise InputError(f"--compare: '{plans[1]}' is the plan itself; name another plan")
 
 
-def write_map(scenario, world: World, plans: Sequence[str], out_path: Path,
-              bands_min: Sequence[float] = (5.0, 10.0, 15.0, 20.0)) -> MapResult:
-    """Write the coverage map of one plan, or two side by side, as ``out_path`` (.png or .html).
+def check_results(scenario, plans: Sequence[str], results: Mapping[str, Mapping[str, SiteResult]]) -> None:
+    """InputError unless ``results`` has rows for every plan shown, and only for the scenario's sites."""
+    site_ids = [s.id for s in scenario.sites]
+    for plan in plans:
+        try:
+            check_sites(results.get(plan, {}), plan, site_ids)
+        except ValueError as error:
+            raise InputError(f"--results: sites.csv: {error}") from None
 
-    ``bands_min`` are the upper limits of the shading bands, minutes. InputError (before any
-    work) for another suffix, bad bands, an unknown plan or the same plan twice.
+
+def write_map(scenario, world: World, plans: Sequence[str], out_path: Path,
+              bands_min: Sequence[float] = (5.0, 10.0, 15.0, 20.0),
+              results: Mapping[str, Mapping[str, SiteResult]] | None = None) -> MapResult:
+    """Write the coverage map of one plan, or two side by side, as ``out_path``: a PNG, an HTML
+    page, or GIS layers (.geojson, .gpkg; see ``sim.viz.gis``).
+
+    ``bands_min`` are the upper limits of the shading bands, minutes; ``results`` (plan -> site
+    id -> SiteResult, from a run's sites.csv) adds the simulated share within target per site.
+    InputError (before any work) for another suffix, bad bands, an unknown plan, the same plan
+    twice, or results lacking a plan.
     """
     out_path = Path(out_path)
     suffix = check_out(out_path)
     check_bands(bands_min)
     check_plans(scenario, plans)
-    draw = draw_map_png if suffix == ".png" else draw_map_html
-    return draw(scenario, world, list(plans), out_path, tuple(bands_min))
+    if results is not None:
+        check_results(scenario, plans, results)
+    draw = {".png": draw_map_png, ".html": draw_map_html}.get(suffix, write_gis)
+    return draw(scenario, world, list(plans), out_path, tuple(bands_min), results=results)

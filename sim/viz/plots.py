@@ -1,4 +1,4 @@
-"""Figures of a run and of a parameter sweep (SPEC §5): PNG files a planner reads at a glance.
+"""Figures of a run and of a parameter sweep: PNG files a planner reads at a glance.
 
 Built on ``matplotlib.figure.Figure`` with the Agg canvas, never pyplot: no global figure state,
 so this is safe in worker processes and in tests. Font sizes are passed to each artist rather than
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import textwrap
+import warnings
 from numbers import Real
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 from matplotlib import colormaps
@@ -25,7 +26,9 @@ DPI = 100
 FIGSIZE_IN = (11.0, 6.5)            # ECDF and within-target figures: 1100 x 650 px
 SWEEP_FIGSIZE_IN = (11.0, 9.0)      # two stacked panels: 1100 x 900 px
 TITLE_PT, LABEL_PT, TICK_PT, NOTE_PT = 17, 15, 13, 12
-HEAT_CMAP = "YlOrRd"                # light = fast, dark red = slow
+HEAT_CMAP = "YlOrRd"                # mean response: light = fast, dark red = slow
+SHARE_CMAP = "RdYlBu"               # share within target: red = few reached in time, blue = most (not red-green)
+MAX_HEAT_SITES = 30                 # rows of the heat table; with more sites it shows the worst
 
 
 def _number(value) -> float:
@@ -112,112 +115,162 @@ def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: S
     longest = max(everything, default=0.0)
     cut = (f"\n(axis cut at the 99th percentile; the longest response took {longest:.0f} min)"
            if longest > x_max else "")
-    legend_title = (f"plan ({next(iter(counts.values()))} counted incidents each)"
-                    if len(set(counts.values())) == 1 else
-                    "plan (counted incidents: " + ", ".join(f"{n}" for n in counts.values()) + ")")
+    # The count is said once, on the y axis, not repeated in the legend.
+    same = len(set(counts.values())) == 1
+    of_what = (f"\n(of the {next(iter(counts.values())):,} counted per plan)" if same and counts
+               else "\n(of each plan's counted incidents)")
     ax.axvline(target_min, color="black", ls="--", lw=1.8)
     ax.text(target_min, 0.03, f" target {target_min:g} min", fontsize=LABEL_PT, ha="left", va="bottom")
     ax.set_xlim(0, x_max * 1.03)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.0f}%")
     ax.set_xlabel("response time (min): creation to first unit on scene" + cut, fontsize=LABEL_PT)
-    ax.set_ylabel("incidents reached within that time", fontsize=LABEL_PT)
+    ax.set_ylabel("incidents reached within that time" + of_what, fontsize=LABEL_PT)
     _style(ax)
-    ax.legend(fontsize=NOTE_PT, loc="center right", title=legend_title, title_fontsize=NOTE_PT)
+    ax.legend(fontsize=NOTE_PT, loc="center right", title="plan", title_fontsize=NOTE_PT)
     _title(fig, "How fast incidents are reached, per plan", scenario_name, synthetic)
     return fig
 
 
 def within_target_figure(scenario_name: str, synthetic: bool, target_min: float,
-                         summary: Sequence[dict]) -> Figure:
-    """Horizontal bar per plan: mean share (%) of incidents reached within the target, 95% CI as error bar.
+                         summary: Sequence[dict], comparison: Sequence[dict]) -> Figure:
+    """Forest plot: each plan's share within target minus the reference's (percentage points),
+    the mean of the paired differences by replication with its 95% interval, and the verdict.
 
-    The drawn error bar is clipped to 0-100% (a share cannot leave it); the printed value is the raw interval.
+    Paired differences, not the plans' own intervals side by side: with common random numbers
+    two plans' intervals can overlap while their difference is clearly not zero.
     """
     fig = _new_figure(FIGSIZE_IN)
     ax = fig.add_subplot()
     plans = [row["plan"] for row in summary]
     colors = plan_colors(plans)
-    ypos = np.arange(len(plans))
-    share = np.array([_number(row["within_target_pct"]) for row in summary])
-    half = np.array([_number(row["within_target_ci95"]) for row in summary])
-    ax.barh(ypos, np.nan_to_num(share), color=[colors[p] for p in plans], height=0.6)
-    low = np.clip(share - half, 0, 100)
-    high = np.clip(share + half, 0, 100)
-    has_ci = ~np.isnan(half) & ~np.isnan(share)
-    ax.errorbar(share[has_ci], ypos[has_ci], xerr=[share[has_ci] - low[has_ci], high[has_ci] - share[has_ci]],
-                fmt="none", ecolor="black", elinewidth=2, capsize=6)
-    for y, value, ci in zip(ypos, share, half):
-        # Values sit in a column right of the axes so long error bars never hide them.
-        text = "no data" if math.isnan(value) else f"{value:.1f}%" + ("" if math.isnan(ci) else f" ± {ci:.1f}")
-        ax.text(101.5, y, text, fontsize=LABEL_PT, va="center", ha="left", clip_on=False)
-    ax.set_yticks(ypos, [plan_label(plans, p) for p in plans])
-    ax.invert_yaxis()   # first plan (the reference) on top
-    ax.set_xlim(0, 100)
-    ax.set_xlabel(f"incidents reached within {target_min:g} min (%), mean over replications ± 95% CI",
-                  fontsize=LABEL_PT)
+    share = {row["plan"]: row for row in summary}
+    rows = [row for row in comparison if row["plan"] != row["reference"]]
+    reference = comparison[0]["reference"] if comparison else (plans[0] if plans else "")
+    ref = share.get(reference, {})
+    ref_text = _share_text(ref.get("within_target_pct"), ref.get("within_target_ci95"))
+    _title(fig, f"Within {target_min:g} min: each plan minus {reference}, paired", scenario_name, synthetic)
+    if not rows:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"only one plan ({reference}: {ref_text} within target): nothing to compare",
+                transform=ax.transAxes, ha="center", va="center", fontsize=LABEL_PT)
+        return fig
+    ypos = np.arange(len(rows))
+    diff = np.array([_number(row["within_target_diff_pct"]) for row in rows])
+    half = np.array([_number(row["within_target_diff_ci95"]) for row in rows])
+    for y, row, d, h in zip(ypos, rows, diff, half):
+        if math.isnan(d):
+            continue
+        ax.errorbar([d], [y], xerr=None if math.isnan(h) else [[h], [h]], fmt="o", ms=11,
+                    color=colors.get(row["plan"], "black"), elinewidth=3, capsize=8, label=row["plan"])
+    ax.axvline(0.0, color="black", lw=1.8)
+    reach = np.nanmax(np.abs(np.concatenate([diff, diff + np.nan_to_num(half), diff - np.nan_to_num(half)])),
+                      initial=0.0)
+    reach = 1.0 if math.isnan(reach) or reach == 0 else 1.15 * reach
+    ax.set_xlim(-reach, reach)
+    ax.text(0.0, -0.75, f"{reference} (reference)", ha="center", va="center", fontsize=NOTE_PT,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    ylim = (len(rows) - 0.5, -1.0)   # first plan on top, room for the reference label
+    # Figures and verdicts as the tick labels of a right-hand axis: the layout keeps room for them
+    # and long whiskers never hide them.
+    right = ax.twinx()
+    figures = [("no figure" if math.isnan(d) else f"{d:+.1f}" + ("" if math.isnan(h) else f" ± {h:.1f}") + " pts")
+               + "\n" + textwrap.fill(row["within_target_verdict"], 18) for row, d, h in zip(rows, diff, half)]
+    right.set_yticks(ypos, figures)
+    right.set_ylim(*ylim)
+    right.tick_params(labelsize=NOTE_PT, length=0)
+    labels = []
+    for row in rows:
+        mine = share.get(row["plan"], {})
+        labels.append(f"{row['plan']}\n{_share_text(mine.get('within_target_pct'), mine.get('within_target_ci95'))}")
+    ax.set_yticks(ypos, labels)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(f"difference in share reached within {target_min:g} min (percentage points), "
+                  f"mean of paired differences ± 95% CI\n{reference}: {ref_text}; "
+                  "right of 0 = more incidents reached in time than the reference", fontsize=NOTE_PT)
     _style(ax)
     ax.grid(False, axis="y")
-    _title(fig, f"Share of incidents reached within the {target_min:g}-minute target",
-           scenario_name, synthetic)
     return fig
 
 
-def site_means(incidents: Sequence[dict], plans: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Sites (most counted incidents first), mean response (min) and count per (site, plan).
+def _share_text(value: float | None, half: float | None) -> str:
+    value, half = _number(value), _number(half)
+    if math.isnan(value):
+        return "no counted incidents"
+    return f"{value:.1f}%" + ("" if math.isnan(half) else f" ± {half:.1f}")
 
-    Only counted incidents that were reached enter; a (site, plan) without any has NaN mean, count 0.
-    """
-    reached = [(row["site"], row["plan"], t) for row in incidents if (t := _response(row)) is not None]
-    totals: dict[str, int] = {}
-    for site, _, _ in reached:
-        totals[site] = totals.get(site, 0) + 1
-    sites = sorted(totals, key=lambda s: (-totals[s], s))
-    row_of = {s: i for i, s in enumerate(sites)}
+
+def heat_cells(site_rows: Sequence[dict], plans: Sequence[str], metric: str) -> tuple[list[dict], np.ndarray]:
+    """The sites with counted incidents (their first row each), worst first, and the metric's value
+    per (site, plan): ``within_target`` (share %) or ``response`` (mean min); NaN where a plan has
+    none there. Worst first: by the mean over plans of the lower share, then of the longer mean
+    response (or the other way round for ``response``)."""
     col_of = {p: j for j, p in enumerate(plans)}
-    sums = np.zeros((len(sites), len(plans)))
-    counts = np.zeros((len(sites), len(plans)), int)
-    for site, plan, t in reached:
-        if plan in col_of:
-            sums[row_of[site], col_of[plan]] += t
-            counts[row_of[site], col_of[plan]] += 1
-    with np.errstate(invalid="ignore"):
-        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    return sites, means, counts
+    first: dict[str, dict] = {}
+    share: dict[str, np.ndarray] = {}
+    slow: dict[str, np.ndarray] = {}
+    for row in site_rows:
+        if row["plan"] not in col_of or not row["incidents"]:
+            continue
+        site, j = row["site"], col_of[row["plan"]]
+        first.setdefault(site, row)
+        share.setdefault(site, np.full(len(plans), np.nan))[j] = _number(row["within_target_pct"])
+        slow.setdefault(site, np.full(len(plans), np.nan))[j] = -_number(row["response_mean_min"])
+    keys = (share, slow) if metric == "within_target" else (slow, share)
+    with warnings.catch_warnings():   # a site whose every figure is NaN sorts as NaN, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        order = sorted(first, key=lambda site: (*(float(np.nanmean(k[site])) for k in keys), site))
+    values = share if metric == "within_target" else {site: -slow[site] for site in slow}
+    matrix = np.array([values[site] for site in order]).reshape(len(order), len(plans))
+    return [first[site] for site in order], matrix
 
 
 def site_response_figure(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
-                         incidents: Sequence[dict], site_names: Mapping[str, str] | None = None) -> Figure:
-    """Heat table of mean response time (min): sites as rows (by name when ``site_names`` has
-    them), plans as columns, value in each cell."""
-    sites, means, counts = site_means(incidents, plans)
-    # Grow with the table so every cell keeps room for its two-line label.
-    fig = _new_figure((max(9.0, 3.5 + 1.9 * len(plans)), max(5.0, 2.4 + 0.62 * len(sites))))
+                         site_rows: Sequence[dict], metric: str = "within_target",
+                         max_sites: int = MAX_HEAT_SITES) -> Figure:
+    """Heat table of the sites.csv rows: sites (by name) as rows, worst first, plans as columns,
+    coloured by the share within target (``metric="within_target"``) or the mean response
+    (``"response"``), both written in each cell with the number of counted incidents. With more
+    than ``max_sites`` sites only the worst are drawn, and the title says so."""
+    sites, values = heat_cells(site_rows, plans, metric)
+    by_key = {(row["site"], row["plan"]): row for row in site_rows}
+    total = len(sites)
+    sites, values = sites[:max_sites], values[:max_sites]
+    within = metric == "within_target"
+    what = (f"Share reached within {target_min:g} min" if within else "Mean response time") + " per site and plan"
+    if total > len(sites):
+        what += f": the {len(sites)} worst of {total:,} sites with incidents"
+    width_in = max(9.0, 3.5 + 2.1 * len(plans))
+    fig = _new_figure((width_in, max(5.0, 2.8 + 0.62 * len(sites))))
     ax = fig.add_subplot()
-    _title(fig, "Mean response time per site and plan", scenario_name, synthetic)
+    _title(fig, textwrap.fill(what, int(8 * width_in)), scenario_name, synthetic)
     if not sites:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "no counted incident was reached in this run", transform=ax.transAxes,
+        ax.text(0.5, 0.5, "no counted incident in this run", transform=ax.transAxes,
                 ha="center", va="center", fontsize=LABEL_PT)
         return fig
-    top = float(np.nanmax(means))
-    norm = Normalize(0.0, max(top, target_min))   # target always on the colour scale
-    cmap = colormaps[HEAT_CMAP].with_extremes(bad="0.92")
-    image = ax.imshow(np.ma.masked_invalid(means), cmap=cmap, norm=norm, aspect="auto")
-    for i in range(len(sites)):
-        for j in range(len(plans)):
-            if counts[i, j] == 0:
+    if within:
+        norm, cmap = Normalize(0.0, 100.0), colormaps[SHARE_CMAP].with_extremes(bad="0.92")
+    else:
+        norm = Normalize(0.0, max(float(np.nanmax(values)), target_min))   # target always on the scale
+        cmap = colormaps[HEAT_CMAP].with_extremes(bad="0.92")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
+    for i, site in enumerate(sites):
+        for j, plan in enumerate(plans):
+            row = by_key.get((site["site"], plan))
+            if row is None or not row["incidents"] or math.isnan(values[i, j]):
                 ax.text(j, i, "–", ha="center", va="center", fontsize=LABEL_PT, color="0.4")
                 continue
             # Dark cells get white text: pick by the cell colour's luminance.
-            r, g, b, _ = cmap(norm(means[i, j]))
+            r, g, b, _ = cmap(norm(values[i, j]))
             ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
-            ax.text(j, i, f"{means[i, j]:.1f}\n", ha="center", va="center", fontsize=LABEL_PT,
-                    fontweight="bold", color=ink)
-            ax.text(j, i, f"\nn={counts[i, j]}", ha="center", va="center", fontsize=NOTE_PT - 2, color=ink)
+            main = f"{values[i, j]:.0f}%" if within else f"{values[i, j]:.1f}"
+            small = (f"{_number(row['response_mean_min']):.1f} min, n={row['incidents']}" if within
+                     else f"n={row['incidents']}")
+            ax.text(j, i, f"{main}\n", ha="center", va="center", fontsize=LABEL_PT, fontweight="bold", color=ink)
+            ax.text(j, i, f"\n{small}", ha="center", va="center", fontsize=NOTE_PT - 2, color=ink)
     ax.set_xticks(range(len(plans)), [plan_label(plans, p).replace(" (", "\n(") for p in plans])
-    names = site_names or {}
-    ax.set_yticks(range(len(sites)), [textwrap.fill(names.get(s, s), 30) for s in sites])
+    ax.set_yticks(range(len(sites)), [textwrap.fill(site["site_name"], 30) for site in sites])
     ax.xaxis.tick_top()
     ax.tick_params(labelsize=TICK_PT, length=0)
     ax.set_xticks(np.arange(-0.5, len(plans)), minor=True)
@@ -226,22 +279,27 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
     ax.tick_params(which="minor", length=0)
     for side in ax.spines.values():
         side.set_visible(False)
-    ax.set_ylabel("site (most incidents first)", fontsize=LABEL_PT)
-    ax.set_xlabel("each cell: mean response time (min) of the counted incidents at that site; n = their number",
-                  fontsize=NOTE_PT)
+    ax.set_ylabel("site (worst first)", fontsize=LABEL_PT)
+    cell = (f"% of counted incidents reached within {target_min:g} min (mean over replications); "
+            "mean response; n = counted incidents" if within
+            else "mean response time (min) of the counted incidents there; n = their number")
+    ax.set_xlabel(textwrap.fill("each cell: " + cell, int(8 * width_in)), fontsize=NOTE_PT)
     bar = fig.colorbar(image, ax=ax, shrink=0.9)
-    bar.set_label("mean response time (min)", fontsize=LABEL_PT)
+    bar.set_label(f"% within {target_min:g} min" if within else "mean response time (min)", fontsize=LABEL_PT)
     bar.ax.tick_params(labelsize=TICK_PT)
-    bar.ax.axhline(target_min, color="black", lw=2)
-    bar.ax.text(-0.1, target_min, f"target {target_min:g} ", transform=bar.ax.get_yaxis_transform(),
-                ha="right", va="center", fontsize=NOTE_PT)
+    if not within:
+        bar.ax.axhline(target_min, color="black", lw=2)
+        bar.ax.text(-0.1, target_min, f"target {target_min:g} ", transform=bar.ax.get_yaxis_transform(),
+                    ha="right", va="center", fontsize=NOTE_PT)
     return fig
 
 
 def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
-                  incidents: Sequence[dict], summary: Sequence[dict],
-                  site_names: Mapping[str, str] | None = None) -> list[Path]:
-    """Write figures/response_ecdf.png, within_target.png, site_response.png under out_dir; return the paths.
+                  incidents: Sequence[dict], summary: Sequence[dict], comparison: Sequence[dict],
+                  site_rows: Sequence[dict]) -> list[Path]:
+    """Write figures/response_ecdf.png, within_target.png (paired differences against the
+    reference), site_response.png (share within target per site, worst first) under out_dir;
+    return the paths.
 
     Plans are taken in summary order (first = reference), so colours match across the figures.
     """
@@ -249,9 +307,8 @@ def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min
     plans = [row["plan"] for row in summary]
     builders = {
         "response_ecdf.png": lambda: ecdf_figure(scenario_name, synthetic, target_min, plans, incidents),
-        "within_target.png": lambda: within_target_figure(scenario_name, synthetic, target_min, summary),
-        "site_response.png": lambda: site_response_figure(scenario_name, synthetic, target_min, plans, incidents,
-                                                          site_names),
+        "within_target.png": lambda: within_target_figure(scenario_name, synthetic, target_min, summary, comparison),
+        "site_response.png": lambda: site_response_figure(scenario_name, synthetic, target_min, plans, site_rows),
     }
     return [save_png(build(), folder / name) for name, build in builders.items()]
 
@@ -267,8 +324,10 @@ def _sweep_positions(values: list) -> tuple[bool, dict, list]:
 def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence[dict]) -> Figure:
     """Two panels against the swept parameter, one line per plan: mean response (min) and within-target (%).
 
-    Numeric values: lines with a dashed 95% CI band. Text values (e.g. a policy name): points with
-    95% CI error bars, plans side by side, since a line between categories would mean nothing.
+    Each point has its 95% CI as an error bar, the plans side by side (dodged) around each value
+    so five plans' bars stay apart (overlapping translucent bands were unreadable). Numeric values:
+    points joined by lines. Text values (e.g. a policy name): points only, since a line between
+    categories would mean nothing.
     """
     plans = _unique(row["plan"] for row in rows)
     numeric, position, ordered = _sweep_positions(_unique(row["value"] for row in rows))
@@ -280,25 +339,21 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
         (ax_resp, "response_mean_min", "response_mean_ci95", "mean response time (min)", (0.0, math.inf)),
         (ax_within, "within_target_pct", "within_target_ci95", "incidents within target (%)", (0.0, 100.0)),
     )
+    spots = sorted(position.values())
+    gap = min((b - a for a, b in zip(spots, spots[1:])), default=1.0)
     for k, plan in enumerate(plans):
         plan_rows = sorted((r for r in rows if r["plan"] == plan), key=lambda r: position[r["value"]])
-        # Side-by-side offset for text values so error bars of different plans do not overlap.
-        shift = 0.0 if numeric else 0.25 * (k - (len(plans) - 1) / 2) / max(len(plans) - 1, 1)
+        # Plans side by side within 30% of the narrowest gap between values, so bars never touch.
+        shift = dodge_offset(k, len(plans), gap)
         x = np.array([position[r["value"]] + shift for r in plan_rows])
         for ax, mean_key, ci_key, _, (floor, ceiling) in panels:
             mean = np.array([_number(r[mean_key]) for r in plan_rows])
             half = np.array([_number(r[ci_key]) for r in plan_rows])
             low, high = np.clip(mean - half, floor, ceiling), np.clip(mean + half, floor, ceiling)
             style = dict(color=colors[plan], label=plan_label(plans, plan), marker="o", ms=8)
-            if numeric:
-                ax.plot(x, mean, lw=2.5, **style)
-                # Faint fill with dashed edges: overlapping bands of several plans stay tellable apart.
-                ax.fill_between(x, low, high, facecolor=(*colors[plan][:3], 0.10), edgecolor=colors[plan],
-                                ls="--", lw=1.2)
-            else:
-                ax.plot(x, mean, ls="none", **style)
-                ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="none", ecolor=colors[plan],
-                            elinewidth=2.5, capsize=0)
+            ax.plot(x, mean, lw=2.0 if numeric else 0, ls="-" if numeric else "none", **style)
+            ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="none", ecolor=colors[plan],
+                        elinewidth=2.5, capsize=4)
     for ax, _, _, ylabel, _ in panels:
         ax.set_ylabel(ylabel, fontsize=LABEL_PT)
         _style(ax)
@@ -308,10 +363,15 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
         # Ticks at the values actually run: 2, 4, 6 cars, not 3 or 5.
         ax_within.set_xticks([position[v] for v in ordered], [f"{v:g}" if numeric else str(v) for v in ordered])
     ax_within.set_xlabel(param, fontsize=LABEL_PT)
-    ax_resp.legend(fontsize=NOTE_PT, title=f"plan ({'dashed band' if numeric else 'bar'}: 95% CI)",
+    ax_resp.legend(fontsize=NOTE_PT, title="plan (bar: 95% CI)",
                    title_fontsize=NOTE_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _title(fig, f"Response against {param}", scenario_name, synthetic)
     return fig
+
+
+def dodge_offset(k: int, n: int, gap: float) -> float:
+    """x offset of the k-th of n plans around a value: spread over 30% of ``gap``, centred."""
+    return 0.0 if n <= 1 else 0.3 * gap * (k - (n - 1) / 2) / (n - 1)
 
 
 def write_sweep_figure(path: Path, scenario_name: str, synthetic: bool, param: str,

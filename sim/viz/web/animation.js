@@ -137,12 +137,20 @@ function draw(k) {
     ctx.arc(at[0], at[1], 6, 0, 2 * Math.PI);
     ctx.fill(); ctx.stroke();
   }
+  // Unit names beside the units (the page leaves them out when there are too many to read).
+  ctx.font = "10px system-ui, sans-serif"; ctx.lineWidth = 2.5; ctx.strokeStyle = "rgba(255,255,255,.9)";
+  ctx.fillStyle = "#111";
+  D.unit_names.forEach((name, u) => {
+    const at = quantised(unitX[base + u], unitY[base + u]);
+    ctx.strokeText(name, at[0] + 8, at[1] + 12); ctx.fillText(name, at[0] + 8, at[1] + 12);
+  });
+  ctx.lineWidth = 1.2; ctx.strokeStyle = "#222";
   clock.textContent = D.clock[k];
   const n = D.answered[k];
   figures.innerHTML = "";
-  const line1 = n ? "mean response so far " + D.mean_response_min[k].toFixed(1) + " min (" + n + " answered, " +
+  const line1 = n ? "mean response in the shown window " + D.mean_response_min[k].toFixed(1) + " min (" + n + " answered, " +
       Math.round(D.within_target_pct[k]) + "% within " + D.target_min + " min)"
-    : "mean response so far: no incident answered yet";
+    : "mean response in the shown window: no incident answered yet";
   const line2 = "incidents waiting for a unit " + D.waiting[k] + ", unit on the way " + D.on_the_way[k];
   for (const text of [line1, line2]) {
     const div = document.createElement("div"); div.textContent = text; figures.appendChild(div);

@@ -1,5 +1,6 @@
-/* The coverage map page: roads shaded by minutes from the nearest unit, sites, units, legend,
- * hover for names and minutes, a plan switch on compare maps. Needs panzoom.js (PanZoom) first.
+/* The coverage map page: roads shaded by minutes from the nearest unit, sites (coloured by their
+ * simulated share within target when results came with the map), units, legend, hover for names
+ * and minutes, a plan switch and a difference view (roads gained or lost) on compare maps. Needs panzoom.js (PanZoom) first.
  * Data: the JSON in #map-data (see sim/viz/map_html.py, map_data); coordinates in metres,
  * node and line arrays as differences (undelta).
  */
@@ -11,8 +12,12 @@
   var roads = D.roads.map(function (r) { return {name: r.name, width: r.width, lines: r.lines.map(undelta)}; });
   var plans = D.plans.map(function (p) {
     return {name: p.name, description: p.description, legend: p.legend, band: p.band, time: p.time_dmin,
-            standing: p.standing, circuits: p.circuits.map(undelta), pools: p.pools, paths: null};
+            standing: p.standing, circuits: p.circuits.map(undelta), pools: p.pools, paths: null,
+            within: p.within, results: p.results};
   });
+  var DIFF = plans.length > 1 ? plans.length : -1;   // the view index of the difference view
+  var diffColours = ["neither", "both", "gained", "lost"].map(function (k) { return D.change_colours[k]; });
+  var diffPaths = null;
   var siteById = {}; D.sites.forEach(function (s) { siteById[s.id] = s; });
   var canvas = document.getElementById("map"), ctx = canvas.getContext("2d");
   var tooltip = document.getElementById("tooltip");
@@ -39,10 +44,29 @@
     return paths;
   }
 
-  // The whole network below the 90 px title, with a 4% margin.
+  // Roads of the difference view per code: 0 neither, 1 both, 2 gained, 3 lost (both ends within the target).
+  function buildDiffPaths() {
+    var a = plans[0].within, b = plans[1].within, paths = [];
+    roads.forEach(function (r) {
+      var byCode = [new Path2D(), new Path2D(), new Path2D(), new Path2D()];
+      r.lines.forEach(function (line) {
+        for (var i = 1; i < line.length; i++) {
+          var m = line[i - 1], n = line[i];
+          var inA = a[m] === "1" && a[n] === "1", inB = b[m] === "1" && b[n] === "1";
+          var code = inA && inB ? 1 : inB ? 2 : inA ? 3 : 0;
+          byCode[code].moveTo(X[m], -Y[m]); byCode[code].lineTo(X[n], -Y[n]);
+        }
+      });
+      paths.push({width: r.width, byBand: byCode});
+    });
+    return paths;
+  }
+
+  // The whole network below the 90 px title and left of the legend panel, with a 4% margin.
+  function panelWidth() { return canvas.clientWidth > 700 ? 350 : 0; }
   function fit() {
     var w = canvas.clientWidth, h = canvas.clientHeight;
-    state.fit(D.size_m[0], D.size_m[1], [0, 90, w, h - 90], 1.04);
+    state.fit(D.size_m[0], D.size_m[1], [0, 90, w - panelWidth(), h - 90], 1.04);
   }
   function resize() {
     var r = window.devicePixelRatio || 1;
@@ -62,20 +86,40 @@
     ctx.lineWidth = 2.2; ctx.strokeStyle = colour; ctx.stroke();
   }
 
+  function siteColour(p, s) {
+    var res = p && p.results && p.results.sites[s.id];
+    return res ? res.colour : (p && p.results ? D.share_classes[D.share_classes.length - 1][0] : s.colour);
+  }
+
   function draw() {
-    var p = plans[state.plan], r = window.devicePixelRatio || 1;
-    if (!p.paths) p.paths = buildPaths(p);
+    var diff = state.plan === DIFF, r = window.devicePixelRatio || 1;
+    var p = diff ? null : plans[state.plan];
+    var paths, colours;
+    if (diff) { diffPaths = diffPaths || buildDiffPaths(); paths = diffPaths; colours = diffColours; }
+    else { if (!p.paths) p.paths = buildPaths(p); paths = p.paths; colours = D.band_colours; }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
     // Roads in metres: one transform, widths in screen pixels (growing a little with zoom).
     ctx.setTransform(r * state.scale, 0, 0, r * state.scale, r * state.tx, r * state.ty);
     ctx.lineCap = "round";
     var zoomWidth = Math.max(1, Math.min(3, Math.sqrt(state.scale * 40)));
-    p.paths.forEach(function (road) {
+    paths.forEach(function (road) {
       ctx.lineWidth = road.width * zoomWidth / state.scale;
-      road.byBand.forEach(function (path, band) { ctx.strokeStyle = D.band_colours[band]; ctx.stroke(path); });
+      road.byBand.forEach(function (path, band) {
+        // The difference view draws gains and losses wider: they are what it is for.
+        if (diff && band >= 2) ctx.lineWidth = road.width * zoomWidth * 2 / state.scale;
+        ctx.strokeStyle = colours[band]; ctx.stroke(path);
+        if (diff && band >= 2) ctx.lineWidth = road.width * zoomWidth / state.scale;
+      });
     });
     ctx.setTransform(r, 0, 0, r, 0, 0);
+    if (!diff) drawUnits(p);
+    drawPlaces(p);
+    drawScale();
+    state.draws += 1;
+  }
+
+  function drawUnits(p) {
     // Circuits and random-patrol points.
     ctx.strokeStyle = D.unit_colour; ctx.lineWidth = 2; ctx.setLineDash([7, 4]);
     p.circuits.forEach(function (path) {
@@ -90,61 +134,125 @@
         ctx.beginPath(); ctx.moveTo(q[0] - 4, q[1]); ctx.lineTo(q[0] + 4, q[1]); ctx.moveTo(q[0], q[1] - 4); ctx.lineTo(q[0], q[1] + 4); ctx.stroke();
       });
     });
-    // Towns, then sites with names when zoomed in enough to read them.
-    ctx.font = "italic 12px system-ui, sans-serif"; ctx.fillStyle = "#555";
-    D.towns.forEach(function (t) { var q = toScreen(t.xy[0], t.xy[1]); ctx.fillRect(q[0] - 2, q[1] - 2, 4, 4); ctx.fillText(t.name, q[0] + 5, q[1] - 4); });
-    var showNames = state.scale > 0.03;
-    D.sites.forEach(function (s) {
-      var q = toScreen(s.x, s.y);
-      marker(s.marker, q[0], q[1], 6, s.colour, s.approx);
-      if (showNames) {
-        var label = s.name + (s.approx ? " (approx.)" : "");
-        ctx.font = "13px system-ui, sans-serif"; ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,.85)";
-        ctx.strokeText(label, q[0] + 10, q[1] + 4); ctx.fillStyle = "#111"; ctx.fillText(label, q[0] + 10, q[1] + 4);
+  }
+
+  // Labels that do not collide: each tries a few places around its point and is left out when
+  // none is free; placed boxes sit in a grid of 64 px cells, so thousands of sites stay fast.
+  function placer() {
+    var cells = {}, CELLPX = 64;
+    function keys(b) {
+      var out = [];
+      for (var i = Math.floor(b[0] / CELLPX); i <= Math.floor(b[2] / CELLPX); i++)
+        for (var j = Math.floor(b[1] / CELLPX); j <= Math.floor(b[3] / CELLPX); j++) out.push(i + "," + j);
+      return out;
+    }
+    function free(b) {
+      return keys(b).every(function (k) { return !(cells[k] || []).some(function (o) { return b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3]; }); });
+    }
+    function add(b) { keys(b).forEach(function (k) { (cells[k] = cells[k] || []).push(b); }); }
+    return {add: add, place: function (x, y, w, h) {
+      var W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight;
+      var tries = [[8, 4], [-8 - w, 4], [8, -h + 2], [-8 - w, -h + 2], [-w / 2, 14], [-w / 2, -h - 8]];
+      for (var t = 0; t < tries.length; t++) {
+        var b = [x + tries[t][0], y + tries[t][1] - h + 4, x + tries[t][0] + w, y + tries[t][1] + 4];
+        if (b[0] >= 0 && b[2] <= W && b[1] >= 90 && b[3] <= H && free(b)) { add(b); return [b[0], b[3] - 4]; }
       }
+      return null;
+    }};
+  }
+
+  function drawPlaces(p) {
+    var labels = placer();
+    var points = D.sites.map(function (s) { return toScreen(s.x, s.y); });
+    points.forEach(function (q) { labels.add([q[0] - 7, q[1] - 7, q[0] + 7, q[1] + 7]); });
+    D.sites.forEach(function (s, i) { marker(s.marker, points[i][0], points[i][1], 6, siteColour(p, s), s.approx && !(p && p.results)); });
+    // Sites that miss the target first, then towns, then the other sites when zoomed in enough.
+    var first = {};
+    if (p && p.results) Object.keys(p.results.sites).forEach(function (id) { if (p.results.sites[id].misses) first[id] = 1; });
+    function label(text, x, y, font, colour) {
+      ctx.font = font;
+      var at = labels.place(x, y, ctx.measureText(text).width, 14);
+      if (!at) return;
+      ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,.85)"; ctx.strokeText(text, at[0], at[1]);
+      ctx.fillStyle = colour; ctx.fillText(text, at[0], at[1]);
+    }
+    var showNames = state.scale > 0.03;
+    function siteLabel(s, i) { label(s.name + (s.approx ? " (approx.)" : ""), points[i][0], points[i][1], "13px system-ui, sans-serif", "#111"); }
+    D.sites.forEach(function (s, i) { if (first[s.id] && (showNames || D.sites.length < 50)) siteLabel(s, i); });
+    D.towns.forEach(function (t) {
+      var q = toScreen(t.xy[0], t.xy[1]);
+      ctx.fillStyle = "#555"; ctx.fillRect(q[0] - 2, q[1] - 2, 4, 4);
+      label(t.name, q[0], q[1], "italic 12px system-ui, sans-serif", "#555");
     });
-    p.standing.forEach(function (pair) {
+    if (showNames) D.sites.forEach(function (s, i) { if (!first[s.id]) siteLabel(s, i); });
+    if (p) p.standing.forEach(function (pair) {
       var s = siteById[pair[0]], q = toScreen(s.x, s.y);
       ctx.beginPath(); ctx.arc(q[0] - 10, q[1] - 10, 8, 0, 2 * Math.PI);
       ctx.fillStyle = D.unit_colour; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.stroke();
       ctx.fillStyle = "#fff"; ctx.font = "bold 11px system-ui, sans-serif"; ctx.textAlign = "center";
       ctx.fillText(String(pair[1]), q[0] - 10, q[1] - 6); ctx.textAlign = "start";
     });
+  }
+
+  function drawScale() {
     // Scale bar: a round number of metres about 120 px long.
     var target = 120 / state.scale, unit = Math.pow(10, Math.floor(Math.log10(target)));
     var len = [1, 2, 5, 10].map(function (k) { return k * unit; }).filter(function (m) { return m <= target; }).pop();
-    var h = canvas.clientHeight, x0 = canvas.clientWidth - 30 - len * state.scale, y0 = h - 44;
+    var h = canvas.clientHeight, x0 = canvas.clientWidth - panelWidth() - 30 - len * state.scale, y0 = h - 44;
     ctx.fillStyle = "#111"; ctx.fillRect(x0, y0, len * state.scale, 4);
     ctx.font = "12px system-ui, sans-serif"; ctx.fillText(len >= 1000 ? (len / 1000) + " km" : len + " m", x0, y0 - 5);
-    state.draws += 1;
   }
 
   function legend() {
-    var el = document.getElementById("legend"), html = "";
+    var el = document.getElementById("legend"), html = "", diff = state.plan === DIFF;
     if (plans.length > 1) {
       plans.forEach(function (p, i) { html += '<button data-plan="' + i + '" class="' + (i === state.plan ? "on" : "") + '">' + esc(p.name) + "</button>"; });
+      html += '<button data-plan="' + DIFF + '" class="' + (diff ? "on" : "") + '">difference</button>';
       html += '<div class="shares">' + D.difference.map(esc).join("<br>") + "</div>";
     }
-    var p = plans[state.plan];
-    html += "<div><b>plan '" + esc(p.name) + "'</b>: " + esc(p.description) + "</div>";
-    html += '<div class="shares">' + p.legend.map(esc).join("<br>") + "</div>";
-    html += "<div>Minutes from the nearest unit (target " + D.target_min + "):</div>";
     var lower = 0;
-    D.bands_min.forEach(function (b, i) { html += '<span class="row"><span class="sw" style="background:' + D.band_colours[i] + '"></span>' + lower + "&ndash;" + b + " min</span>"; lower = b; });
-    html += '<span class="row"><span class="sw" style="background:' + D.band_colours[D.band_colours.length - 1] + '"></span>over ' + lower + " min</span>";
+    if (diff) {
+      html += "<h3>Roads within " + D.target_min + " min of the nearest unit (both ends; " + esc(D.band_note) + ")</h3>";
+      [["gained", "gained: only in '" + plans[1].name + "'"], ["lost", "lost: only in '" + plans[0].name + "'"],
+       ["both", "in both plans"], ["neither", "in neither plan"]].forEach(function (row) {
+        html += '<span class="row"><span class="sw" style="background:' + D.change_colours[row[0]] + '"></span>' + esc(row[1]) + "</span>";
+      });
+      plans.forEach(function (p) { html += missedHtml(p); });
+    } else {
+      var p = plans[state.plan];
+      html += "<div><b>plan '" + esc(p.name) + "'</b>: " + esc(p.description) + "</div>";
+      html += '<div class="shares">' + p.legend.map(esc).join("<br>") + "</div>";
+      html += "<h3>" + esc(D.band_title) + ", plan '" + esc(p.name) + "' (target " + D.target_min + " min; " + esc(D.band_note) + ")</h3>";
+      D.bands_min.forEach(function (b, i) { html += '<span class="row"><span class="sw" style="background:' + D.band_colours[i] + '"></span>' + lower + "&ndash;" + b + " min</span>"; lower = b; });
+      html += '<span class="row"><span class="sw" style="background:' + D.band_colours[D.band_colours.length - 1] + '"></span>over ' + lower + " min</span>";
+      if (p.results) {
+        html += "<h3>Site colour: simulated share of incidents reached within " + D.target_min + " min, plan '" + esc(p.name) + "'</h3>";
+        D.share_classes.forEach(function (c) { html += '<span class="row"><span style="color:' + c[0] + '">&#11044;</span> ' + esc(c[1]) + "</span>"; });
+      }
+    }
     var kinds = {};
     D.sites.forEach(function (s) { kinds[s.kind] = s; });
-    html += "<div>";
+    html += "<h3>Sites</h3>";
     var glyph = {s: "&#9632;", D: "&#9670;", "^": "&#9650;", v: "&#9660;", o: "&#9679;"};
-    Object.keys(kinds).forEach(function (k) { html += '<span class="row"><span style="color:' + kinds[k].colour + '">' + (glyph[kinds[k].marker] || "&#9679;") + "</span> " + esc(k) + "</span>"; });
-    if (D.sites.some(function (s) { return s.approx; })) html += '<span class="row">&#9675; hollow: approximate position</span>';
-    html += '<span class="row"><span style="color:' + D.unit_colour + '">&#11044;</span> vehicles at a post or base (number)</span>';
-    html += '<span class="row"><span style="color:' + D.unit_colour + '">- - -</span> circuit route</span>';
-    html += '<span class="row"><span style="color:' + D.unit_colour + '">+</span> random-patrol road points</span></div>';
+    var coloured = diff || !plans[state.plan].results;
+    Object.keys(kinds).forEach(function (k) { html += '<span class="row"><span style="color:' + (coloured ? kinds[k].colour : "#333") + '">' + (glyph[kinds[k].marker] || "&#9679;") + "</span> " + esc(k) + "</span>"; });
+    if (coloured && D.sites.some(function (s) { return s.approx; })) html += '<span class="row">&#9675; hollow: approximate position</span>';
+    if (!diff) {
+      html += "<h3>Units, plan '" + esc(plans[state.plan].name) + "'</h3>";
+      html += '<span class="row"><span style="color:' + D.unit_colour + '">&#11044;</span> vehicles at a post or base (number)</span>';
+      html += '<span class="row"><span style="color:' + D.unit_colour + '">- - -</span> circuit route</span>';
+      html += '<span class="row"><span style="color:' + D.unit_colour + '">+</span> random-patrol road points</span>';
+      html += missedHtml(plans[state.plan]);
+    }
     el.innerHTML = html;
     Array.prototype.forEach.call(el.querySelectorAll("button"), function (b) {
       b.addEventListener("click", function () { state.plan = +b.getAttribute("data-plan"); legend(); draw(); });
     });
+  }
+  function missedHtml(p) {
+    if (!p.results) return "";
+    var lines = p.results.missed;
+    return "<h3>" + esc(lines[0]) + "</h3>" + (lines.length > 1 ? '<ul class="missed">' + lines.slice(1).map(function (l) { return "<li>" + esc(l.trim()) + "</li>"; }).join("") + "</ul>" : "");
   }
   function esc(t) { return String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
 
@@ -158,14 +266,20 @@
     }
     return best;
   }
-  function minutes(n) { var t = plans[state.plan].time[n]; return t < 0 ? "not reachable" : (t / 10).toFixed(1) + " min from the nearest unit"; }
+  function minutes(n) {
+    if (state.plan === DIFF) return plans.map(function (p) { var t = p.time[n]; return "'" + p.name + "' " + (t < 0 ? "not reachable" : (t / 10).toFixed(1) + " min"); }).join(", ") + " from the nearest unit";
+    var t = plans[state.plan].time[n]; return t < 0 ? "not reachable" : (t / 10).toFixed(1) + " min from the nearest unit";
+  }
   function hover(px, py) {
-    var text = "";
+    var text = "", result = "";
     D.sites.forEach(function (s) {
       var q = toScreen(s.x, s.y);
       if (!text && Math.abs(q[0] - px) < 10 && Math.abs(q[1] - py) < 10)
         text = s.name + (s.approx ? " (approximate position)" : "") + "\n" + s.kind + ": " + minutes(s.node);
+      var p = plans[state.plan];
+      if (text && p && p.results && !result) { var res = p.results.sites[s.id]; result = res ? res.text : "simulated: no counted incidents"; }
     });
+    if (result) text += "\n" + result;
     if (!text) {
       var d = toData(px, py), n = nearestNode(d[0], d[1], 15 / state.scale);
       if (n >= 0) text = "road: " + minutes(n);

@@ -1,0 +1,137 @@
+"""The election season: dated phases, events, and weekly profiles (issue #11).
+
+```yaml
+calendar:
+  phases:                       # in order, not overlapping, inside the clock
+    - {name: campaign, start: "2024-09-25T00:00", end: "2024-11-24T00:00", rate_multiplier: {all: 1.0}}
+events:                         # extra incidents at these sites while the event lasts
+  - {id: protest_13nov, start: "2024-11-13T10:00", hours: 4, sites: {dprd_office: 1},
+     rate_per_hour: {crowd_unrest: 1.5}}
+```
+
+The models here hold the data; ``PhaseTimes`` turns the phases into minutes of the run's clock for
+the model. Rules between parts (names that exist, phases inside the clock) are in ``checks``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from sim.config import limits
+from sim.errors import shown
+from sim.plugins.base import Spec, Tuple
+
+ALL_TYPES = "all"  # rate_multiplier key for every disturbance type without its own
+DAYS_PER_WEEK = 7
+Multiplier = Annotated[float, Field(ge=0, le=limits.MAX_PROFILE_VALUE)]
+
+
+def iso_datetime(value: Any) -> Any:
+    """A date-time from YAML text ("2024-11-27T00:00"); datetime/date objects pass (scenarios built in code)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"not an ISO date-time such as \"2024-10-23T00:00\": {shown(value)}")
+
+
+class Phase(Spec):
+    """A dated stretch of the season; its ``rate_multiplier`` scales disturbance rates by type
+    (``all``: every type not named), 1 where not given."""
+
+    name: Annotated[str, Field(min_length=1)]
+    start: datetime
+    end: datetime
+    rate_multiplier: dict[str, Multiplier] = {}
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates(cls, value: Any) -> Any:
+        return iso_datetime(value)
+
+    def multiplier(self, disturbance_type: str) -> float:
+        return self.rate_multiplier.get(disturbance_type, self.rate_multiplier.get(ALL_TYPES, 1.0))
+
+
+class Calendar(Spec):
+    """The phases of the season, in order and not overlapping."""
+
+    phases: Annotated[Tuple[Phase], Field(min_length=1, max_length=limits.MAX_PHASES)]
+
+
+class Event(Spec):
+    """Extra incidents (``rate_per_hour`` by disturbance type, constant) at ``sites`` (site id ->
+    weight) from ``start`` for ``hours``."""
+
+    id: Annotated[str, Field(min_length=1)]
+    name: str = ""
+    start: datetime
+    hours: float = Field(gt=0, le=limits.MAX_EVENT_HOURS)
+    sites: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
+    rate_per_hour: dict[str, Annotated[float, Field(ge=0, le=limits.MAX_RATE_PER_HOUR)]] = Field(min_length=1)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        return iso_datetime(value)
+
+
+_WINDOW = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
+MIN_PER_DAY = 1440
+
+
+def daily_window(text: Any) -> tuple[int, int]:
+    """``"07:00-15:00"`` -> (420, 900) minutes of the day; the end may be "24:00" and may come
+    before the start (a window across midnight: "19:00-07:00"). ValueError if malformed."""
+    match = _WINDOW.match(text) if isinstance(text, str) else None
+    if match is not None:
+        h0, m0, h1, m1 = map(int, match.groups())
+        start, end = h0 * 60 + m0, h1 * 60 + m1
+        if h0 < 24 and m0 < 60 and m1 < 60 and end <= MIN_PER_DAY and start != end % MIN_PER_DAY:
+            return start, end
+    raise ValueError(f"{shown(text)} is not a daily window \"HH:MM-HH:MM\" between 00:00 and 24:00 with "
+                     "different ends, e.g. \"07:00-15:00\" or \"19:00-07:00\"")
+
+
+def minutes_after(start: datetime, when: datetime) -> float:
+    """Minutes from the clock's start to ``when``."""
+    return (when - start).total_seconds() / 60.0
+
+
+@dataclass(frozen=True)
+class PhaseTimes:
+    """The phases on the run's clock: names and [start, end) in minutes from the clock's start."""
+
+    names: tuple[str, ...]
+    start_min: np.ndarray
+    end_min: np.ndarray
+
+    @classmethod
+    def of(cls, calendar: Calendar | None, clock_start: datetime) -> PhaseTimes:
+        phases = calendar.phases if calendar is not None else ()
+        return cls(tuple(p.name for p in phases),
+                   np.array([minutes_after(clock_start, p.start) for p in phases], float),
+                   np.array([minutes_after(clock_start, p.end) for p in phases], float))
+
+    def index_at(self, t_min: np.ndarray) -> np.ndarray:
+        """Index of the phase in force at each time, -1 outside every phase."""
+        t_min = np.asarray(t_min, float)
+        i = np.searchsorted(self.start_min, t_min, side="right") - 1
+        inside = (i >= 0) & (t_min < self.end_min[np.clip(i, 0, None)]) if len(self.names) else i >= 0
+        return np.where(inside, i, -1)
+
+    def name_at(self, t_min: float) -> str:
+        """The phase in force at ``t_min`` ("" outside every phase)."""
+        i = int(self.index_at(np.array([t_min]))[0])
+        return self.names[i] if i >= 0 else ""
+

@@ -1,0 +1,86 @@
+"""The season's result files (issue #11): incidents.csv with ``phase`` and ``event``, units.csv
+with ``on_duty_h`` and ``overtime_min``, summary_by_phase.csv, and the figure by hour and phase.
+
+Only for a scenario with a calendar, events or duty windows: any other scenario's files are left
+exactly as ``Results.to_dir`` wrote them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from sim.files import write_text
+from sim.model.incidents import MIN_PER_HOUR
+from sim.model.records import INCIDENT_COLUMNS, SEASON_INCIDENT_COLUMNS, SEASON_UNIT_COLUMNS, UNIT_COLUMNS
+from sim.study.stats import SUMMARY_COLUMNS, summary_row
+from sim.study.tables import NETWORK_COLUMN, csv_text
+from sim.viz.phase_plots import OUTSIDE_PHASES, write_season_figure
+
+SUMMARY_BY_PHASE = "summary_by_phase.csv"
+#: summary.csv's columns with the phase after the plan. busy_fraction_mean is of the whole run
+#: (unit rows are not split by phase), so it is left empty here.
+PHASE_SUMMARY_COLUMNS = [SUMMARY_COLUMNS[0], "phase", *SUMMARY_COLUMNS[1:], NETWORK_COLUMN]
+
+
+def is_season(scenario: Any) -> bool:
+    """Whether the scenario has a calendar or events (and so incidents carry phase and event)."""
+    return scenario.calendar is not None or bool(scenario.events)
+
+
+def phase_names(scenario: Any, incident_rows: Sequence[dict]) -> list[str]:
+    """The calendar's phases in order, then ``(no phase)`` if incidents arose outside every phase."""
+    names = [p.name for p in scenario.calendar.phases] if scenario.calendar is not None else []
+    if any(row["phase"] == "" for row in incident_rows):
+        names.append(OUTSIDE_PHASES)
+    return names
+
+
+def _phase(row: dict) -> str:
+    return row["phase"] or OUTSIDE_PHASES
+
+
+def phase_summary_rows(results: Any) -> list[dict]:
+    """One row per plan and phase: summary.csv's figures over the incidents created in that phase."""
+    target = results.scenario.target_response_min
+    names = phase_names(results.scenario, results.incident_rows)
+    out = []
+    for plan in results.plans:
+        incidents, units = results.rows[plan]
+        for name in names:
+            row = summary_row(plan, [r for r in incidents if _phase(r) == name], units, target)
+            out.append(row | {"phase": name, "busy_fraction_mean": None, NETWORK_COLUMN: results.network_label})
+    return out
+
+
+def hour_of_day(results: Any, row: dict) -> int:
+    start = results.scenario.clock.start
+    return int((start.hour * MIN_PER_HOUR + start.minute + row["t_created_min"]) // MIN_PER_HOUR) % 24
+
+
+def write_season_files(folder: Path, results: Any, figures: bool = True) -> None:
+    """Into a result folder being written: the season columns, summary_by_phase.csv and the figure
+    (nothing for a scenario without season keys)."""
+    scenario = results.scenario
+    folder = Path(folder)
+    units = results.unit_rows
+    if any(SEASON_UNIT_COLUMNS[0] in row for row in units):
+        # a plan whose units never come and go: on duty the whole measured window, no overtime
+        clock = scenario.clock
+        always = {"on_duty_h": clock.duration_hours - clock.warmup_hours, "overtime_min": 0.0}
+        units = [always | row for row in units]
+        write_text(folder / "units.csv", csv_text(UNIT_COLUMNS + SEASON_UNIT_COLUMNS, units))
+    if not is_season(scenario):
+        return
+    incidents = results.incident_rows
+    write_text(folder / "incidents.csv", csv_text(INCIDENT_COLUMNS + SEASON_INCIDENT_COLUMNS, incidents))
+    write_text(folder / SUMMARY_BY_PHASE, csv_text(PHASE_SUMMARY_COLUMNS, phase_summary_rows(results)))
+    if figures:
+        names = phase_names(scenario, incidents)
+        by_hour = {plan: [[] for _ in range(24)] for plan in results.plans}
+        by_phase: dict[str, dict[str, list]] = {plan: {name: [] for name in names} for plan in results.plans}
+        for row in incidents:
+            if row["counted"]:
+                by_hour[row["plan"]][hour_of_day(results, row)].append(row["response_min"])
+                by_phase[row["plan"]][_phase(row)].append(row["response_min"])
+        write_season_figure(folder / "figures", scenario.name, results.network.synthetic,
+                            scenario.target_response_min, results.plans, by_hour, by_phase, names)

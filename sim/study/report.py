@@ -1,0 +1,134 @@
+"""``report.html``: a results folder as one self-contained page a planner can mail.
+
+The page is made from the files of the folder (manifest.json, summary.csv, comparison.csv, and
+sites.csv, priorities.csv and figures/ where they are there), plus a coverage map drawn from the
+run's world. Everything is inline (CSS, images as data: URIs); the page has no script and fetches
+nothing. Text from the files is escaped. What a folder lacks is said on the page ("not available"),
+never a failure: only a folder that is not a results folder at all is refused.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from sim.errors import InputError
+from sim.files import write_text
+from sim.study.folders import MANIFEST
+from sim.study.report_html import page
+
+REPORT = "report.html"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]] | None:
+    """The rows of a CSV file, None if it is not there."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"{path}: cannot be read ({str(error)[:200]})") from None
+
+
+def read_folder(folder: Path) -> dict[str, Any]:
+    """What a report shows, read from a results folder; InputError if it is not one."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder; give a results folder (one `run` wrote)")
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        hint = (": a sweep's results are in its PARAM=VALUE folders" if (folder / "sweep.csv").exists()
+                else " (one `run` wrote)")
+        raise InputError(f"{folder}: not a results folder, it has no {MANIFEST}; give a results folder{hint}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest["scenario"], dict):
+            raise TypeError("not a JSON object with the scenario")
+        manifest["plans"], manifest["network"]["source_label"]  # noqa: B018 (present, or not a manifest)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{manifest_path}: not the manifest of a patrolsim run ({str(error)[:200]})") from None
+    summary = _read_csv(folder / "summary.csv")
+    if not summary:
+        raise InputError(f"{folder}: not a results folder, summary.csv is missing or empty")
+    figures = sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
+    return {"manifest": manifest, "summary": summary, "comparison": _read_csv(folder / "comparison.csv") or [],
+            "sites": _read_csv(folder / "sites.csv"), "priorities": _read_csv(folder / "priorities.csv"),
+            "figures": figures}
+
+
+def best_plan(summary: Sequence[Mapping[str, str]]) -> str:
+    """The plan with the largest share within target (the first of equals; the reference if none has one)."""
+    def share(row: Mapping[str, str]) -> float:
+        try:
+            return float(row["within_target_pct"])
+        except (KeyError, ValueError):
+            return float("-inf")
+    return max(summary, key=share)["plan"]
+
+
+def _study_of(manifest: Mapping[str, Any], network: str | None):
+    """A Study of the run's scenario on its road network (InputError/OSError if it cannot be had)."""
+    from sim.study.api import Study
+
+    path = manifest.get("scenario_path")
+    folder = Path(path).parent if isinstance(path, str) else None
+    if network is None and manifest["network"].get("source") == "demo":
+        network = "demo"
+    return Study(manifest["scenario"], network=network, folder=folder)
+
+
+def _site_results(rows: Sequence[Mapping[str, str]] | None, plan: str) -> dict | None:
+    """The map's per-site results of ``plan`` from sites.csv rows (None without them)."""
+    from sim.viz.map_results import site_results
+
+    if not rows:
+        return None
+    try:
+        return {plan: site_results(rows, plan)}
+    except (ValueError, KeyError):  # a sites.csv edited by hand: the map without the simulated shares
+        return None
+
+
+def map_image(manifest: Mapping[str, Any], plan: str, study=None, network: str | None = None,
+              sites: Sequence[Mapping[str, str]] | None = None) -> tuple[str, str]:
+    """(PNG as a data: URI or "", what it shows or why it is not available); ``sites``: the rows
+    of sites.csv, to colour each site by its simulated share within target."""
+    from sim.viz.maps import target_bands, write_map
+
+    label = manifest["network"]["source_label"]
+    try:
+        study = study if study is not None else _study_of(manifest, network)
+        world = study.world()
+        if world.network.content_hash() != manifest["network"].get("content_hash"):
+            return "", f"not available: the road network at hand is not the one of this run ({label})"
+        scenario = study.scenario
+        with tempfile.TemporaryDirectory(prefix="patrolsim-report-") as tmp:
+            path = Path(tmp) / "map.png"
+            result = write_map(scenario, world, [plan], path, target_bands(scenario.target_response_min),
+                               results=_site_results(sites, plan))
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+    except (InputError, OSError) as error:
+        problem = error.problems[0] if isinstance(error, InputError) else str(error)
+        return "", (f"not available: the coverage map cannot be drawn here ({problem[:200]}); the run's road "
+                    f"network: {label}")
+    return f"data:image/png;base64,{data}", "; ".join(result.legend)
+
+
+def write_report(folder: str | Path, study=None, network: str | None = None) -> Path:
+    """Write ``folder/report.html`` from the result files in ``folder``; return its path.
+
+    ``study`` (a sim.study.api.Study of the run) gives the map's world; without it the scenario
+    of manifest.json is loaded on ``network`` (a --network value; by default the run's own).
+    InputError if ``folder`` is not a results folder.
+    """
+    folder = Path(folder)
+    data = read_folder(folder)
+    plan = best_plan(data["summary"])
+    data["map_plan"] = plan
+    data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"])
+    data["figure_uris"] = [(path.name, "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"))
+                           for path in data["figures"]]
+    return write_text(folder / REPORT, page(data))

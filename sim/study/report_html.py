@@ -1,0 +1,341 @@
+"""The report page's HTML from what ``sim.study.report`` read: the headline, the scenario in plain
+words, the plan table with its verdicts, the worst sites, priorities, the map, the figures and how
+it was made. Every text taken from the files is escaped; the layout and CSS are ``viz/web/report.*``.
+"""
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Mapping, Sequence
+
+from sim.viz.web import asset, fill, page_title
+
+WORST_PER_PLAN = 5   # each plan's worst sites (by share within target) that the site table shows
+MAX_SITE_ROWS = 25   # at most this many sites in the table (a scenario may have thousands)
+MAX_NAMES = 8        # site names listed in one line of the scenario section
+FIGURE_CAPTIONS = {
+    "response_ecdf.png": "Share of incidents reached within x minutes, per plan; the target is marked.",
+    "within_target.png": "Share of incidents reached within the target: each plan against the reference, "
+                         "95% intervals.",
+    "site_response.png": "Response per site and plan (heat table).",
+}
+Row = Mapping[str, str]
+
+
+def _num(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    number = _num(value)
+    return "–" if number is None else f"{number:,.{digits}f}".replace("-", "−")
+
+
+def _pm(mean: Any, ci: Any, digits: int = 1) -> str:
+    if _num(mean) is None:
+        return "–"
+    return _fmt(mean, digits) + ("" if _num(ci) is None else f" ± {_fmt(ci, digits)}")
+
+
+def _names(names: Sequence[str]) -> str:
+    shown = ", ".join(escape(name) for name in names[:MAX_NAMES])
+    return shown + (f" and {len(names) - MAX_NAMES:,} more" if len(names) > MAX_NAMES else "")
+
+
+def _share_style(share: float | None) -> str:
+    """A background from red (50% or less) through amber (75%) to green (100%): a share within
+    target reads at a glance (three in four reached in time is not yet good)."""
+    if share is None:
+        return ""
+    hue = round(2.4 * max(0.0, min(50.0, share - 50.0)))
+    return f' style="background:hsl({hue},70%,86%)"'
+
+
+def _target(manifest: Mapping[str, Any]) -> str:
+    return f"{_num(manifest['scenario'].get('target_response_min')) or 0:g} min"
+
+
+# -- headline and scenario -------------------------------------------------------------------------
+
+
+def headline(data: Mapping[str, Any]) -> str:
+    manifest, summary = data["manifest"], data["summary"]
+    raw, target = manifest["scenario"], _target(manifest)
+    by_plan = {row["plan"]: row for row in summary}
+    best, reference = by_plan[data["map_plan"]], summary[0]
+    parts = [f"<h1>Where should the patrol cars stand? {escape(str(raw.get('name', '')))}</h1>"]
+    lede = (f"Best plan by share of incidents reached within {target}: <b>{escape(best['plan'])}</b>, "
+            f"{_pm(best.get('within_target_pct'), best.get('within_target_ci95'))}%")
+    if best is not reference:
+        lede += (f"; the reference plan {escape(reference['plan'])} reaches "
+                 f"{_pm(reference.get('within_target_pct'), reference.get('within_target_ci95'))}%")
+    parts.append(f'<p class="lede">{lede} (95% intervals over {escape(str(best.get("reps", "")))} replications).</p>')
+    worst = [row for row in _worst_sites(data.get("sites") or [], best["plan"], 3)
+             if _num(row["within_target_pct"]) < 100.0]
+    if data.get("sites") and not worst:
+        parts.append(f"<p>At every one of its sites every incident was reached within {target}.</p>")
+    if worst:
+        listed = ", ".join(f"{escape(row.get('site_name') or row['site'])} ({_fmt(row['within_target_pct'])}%)"
+                           for row in worst)
+        parts.append(f"<p>Its weakest sites: {listed}.</p>")
+    if manifest["network"].get("synthetic"):
+        parts.append('<p class="warning"><b>Read these numbers as a demonstration of the method, not as findings '
+                     f"about the place</b>: the road network is {escape(manifest['network']['source_label'])}. "
+                     "See below for what else is synthetic or a placeholder.</p>")
+    elif _placeholders(raw):
+        parts.append('<p class="warning">Some site positions are placeholders (listed below): geocode them '
+                     "before planning use.</p>")
+    return "\n".join(parts)
+
+
+def _placeholders(raw: Mapping[str, Any]) -> list[dict]:
+    return [site for site in raw.get("sites") or [] if isinstance(site, dict) and site.get("approximate")
+            and str(site.get("note", "")).lower().startswith("placeholder")]
+
+
+def _assumptions(raw: Mapping[str, Any], network: Mapping[str, Any]) -> list[str]:
+    """What is synthetic, a placeholder or an assumption, in plain words."""
+    lines = []
+    if network.get("synthetic"):
+        lines.append(f"The road network is a {escape(network['source_label'])}: response times on it show the "
+                     "method, not the place.")
+    by_note: dict[str, list[str]] = {}
+    for site in raw.get("sites") or []:
+        if isinstance(site, dict) and site.get("approximate"):
+            note = str(site.get("note") or "approximate position")
+            by_note.setdefault(note, []).append(str(site.get("name") or site.get("id")))
+    for note in sorted(by_note, key=lambda n: (not n.lower().startswith("placeholder"), n)):
+        placeholder = note.lower().startswith("placeholder")
+        label = "Placeholder positions" if placeholder else "Approximate positions"
+        why = note.split(":", 1)[1].strip() if placeholder and ":" in note else note
+        lines.append(f"{label} ({escape(why)}): {_names(by_note[note])}.")
+    for spec in raw.get("site_sets") or []:
+        if not isinstance(spec, dict):
+            continue
+        kind = escape(str(spec.get("kind", "")))
+        if spec.get("generate"):
+            count = _num(spec.get("count"))
+            shown = f"{int(count):,}" if count is not None else ""
+            lines.append(f"{shown} {kind} sites are synthetic: generated "
+                         f"({escape(str(spec['generate']))}), not real positions.")
+        elif spec.get("file"):
+            lines.append(f"{kind} sites from the file {escape(str(spec['file']))}.")
+    lines.append("Incident rates, on-scene times and escalation limits are inputs of the scenario file: "
+                 "planning assumptions unless the file cites a source for them.")
+    return lines
+
+
+def scenario_section(data: Mapping[str, Any]) -> str:
+    manifest = data["manifest"]
+    raw, network = manifest["scenario"], manifest["network"]
+    clock = raw.get("clock") if isinstance(raw.get("clock"), dict) else {}
+    facts = []
+    if raw.get("description"):
+        facts.append(("What", escape(str(raw["description"]))))
+    facts.append(("Clock", f"from {escape(str(clock.get('start', '?')))}, {_fmt(clock.get('duration_hours'), 0)} h; "
+                           f"the first {_fmt(clock.get('warmup_hours', 0), 0)} h are warm-up, not counted"))
+    facts.append(("Target", f"first unit on scene within {_target(manifest)}"))
+    disturbances = []
+    for item in raw.get("disturbances") or []:
+        if not isinstance(item, dict):
+            continue
+        text = (f"{escape(str(item.get('type')))}: {_fmt(item.get('rate_per_hour'), 3)} an hour, priority "
+                f"{escape(str(item.get('priority', '?')))}, {escape(str(item.get('units_required', 1)))} unit(s)")
+        escalation = item.get("escalation")
+        if isinstance(escalation, dict):
+            text += (f", becomes {escape(str(escalation.get('to')))} if no unit is there within "
+                     f"{_fmt(escalation.get('after_min'), 0)} min")
+        disturbances.append(text)
+    facts.append(("Disturbances", "<br>".join(disturbances) or "–"))
+    sites = [s for s in raw.get("sites") or [] if isinstance(s, dict)]
+    generated = sum(int(_num(s.get("count")) or 0) for s in raw.get("site_sets") or [] if isinstance(s, dict))
+    facts.append(("Sites", f"{len(sites):,} named" + (f", {generated:,} more from site sets" if generated else "")))
+    facts.append(("Runs", f"{len(manifest['plans'])} plans × {escape(str(manifest.get('replications')))} "
+                          f"replications, seed {escape(str(manifest.get('seed')))}; replication k of every plan "
+                          "meets the same incidents (common random numbers)"))
+    facts.append(("Roads", f"{escape(network['source_label'])}, {int(_num(network.get('nodes')) or 0):,} nodes"))
+    rows = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
+    assumptions = "".join(f"<li>{line}</li>" for line in _assumptions(raw, network))
+    return (f'<dl class="facts">{rows}</dl>\n<h3>What is synthetic, a placeholder or an assumption</h3>\n'
+            f"<ul>{assumptions}</ul>")
+
+
+# -- plans, sites, priorities -------------------------------------------------------------------------
+
+
+def _verdict(row: Row | None, diff: str, ci: str, verdict: str, unit: str) -> str:
+    if row is not None and row.get("verdict") == "reference":
+        return '<td><span class="verdict reference">reference</span></td>'
+    if row is None or verdict not in row:
+        return '<td class="unclear">not available</td>'
+    word = row[verdict] or "–"
+    kind = {"better": "better", "worse": "worse", "reference": "reference"}.get(word, "unclear")
+    figure = "" if kind == "reference" else f"<br><small>{_pm(row.get(diff), row.get(ci))} {unit}</small>"
+    return f'<td><span class="verdict {kind}">{escape(word)}</span>{figure}</td>'
+
+
+def plans_section(data: Mapping[str, Any]) -> str:
+    manifest, summary = data["manifest"], data["summary"]
+    target = _target(manifest)
+    plans = {p.get("name"): p for p in manifest["scenario"].get("plans") or [] if isinstance(p, dict)}
+    comparison = {row["plan"]: row for row in data["comparison"]}
+    first = {}
+    for row in data.get("priorities") or []:
+        if row.get("priority") == "1":
+            first[row["plan"]] = row
+    head = ["plan", "units", "incidents", "mean response (min)", "p90 (min)", f"within {target} (%)",
+            f"priority 1 within {target} (%)", "busy", "mean response", f"within {target}", "p90"]
+    cells = [f'<th class="name">{head[0]}</th>'] + [f"<th>{escape(h)}</th>" for h in head[1:8]]
+    header = (f'<tr><th colspan="8"></th><th colspan="3">against {escape(summary[0]["plan"])} (paired)</th></tr>'
+              f"<tr>{''.join(cells)}" + "".join(f"<th>{h}</th>" for h in head[8:]) + "</tr>")
+    body = []
+    for row in summary:
+        plan = plans.get(row["plan"], {})
+        units = sum(int(_num(g.get("count")) or 0) for g in plan.get("units") or [] if isinstance(g, dict))
+        p1 = first.get(row["plan"])
+        compared = comparison.get(row["plan"])
+        share = _num(row.get("within_target_pct"))
+        body.append(
+            f'<tr><td class="name"><b>{escape(row["plan"])}</b><small>{escape(str(plan.get("description", "")))}'
+            f"</small></td><td>{units or '–'}</td><td>{_fmt(row.get('incidents'), 0)}</td>"
+            f"<td>{_pm(row.get('response_mean_min'), row.get('response_mean_ci95'))}</td>"
+            f"<td>{_fmt(row.get('response_p90_min'))}</td>"
+            f"<td class=\"share\"{_share_style(share)}>{_pm(share, row.get('within_target_ci95'))}</td>"
+            + ("<td>not available</td>" if p1 is None else
+               f'<td class="share"{_share_style(_num(p1.get("within_target_pct")))}>'
+               f"{_pm(p1.get('within_target_pct'), p1.get('within_target_ci95'))}</td>")
+            + f"<td>{_fmt(row.get('busy_fraction_mean'), 2)}</td>"
+            + _verdict(compared, "response_diff_min", "response_diff_ci95", "verdict", "min")
+            + _verdict(compared, "within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict",
+                       "points")
+            + _verdict(compared, "p90_diff_min", "p90_diff_ci95", "p90_verdict", "min") + "</tr>")
+    return (f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>\n'
+            '<p class="note">Shares are coloured from red (50% or less) through amber (75%) to green (100%). '
+            '± is the half-width of a 95% interval over replications. <b>better</b> or '
+            "<b>worse</b>: the 95% interval of the paired difference against the reference (the same incidents "
+            "in both plans, replication by replication) excludes zero; otherwise no clear difference, or why no "
+            "verdict can be given. busy: the mean share of the measured time a unit spends on incidents (from "
+            "dispatch to leaving the scene). From summary.csv and comparison.csv.</p>")
+
+
+def _worst_sites(rows: Sequence[Row], plan: str, count: int) -> list[Row]:
+    with_figures = [row for row in rows if row.get("plan") == plan and _num(row.get("within_target_pct")) is not None
+                    and (_num(row.get("incidents")) or 0) > 0]
+    return sorted(with_figures, key=lambda row: (_num(row["within_target_pct"]), row["site"]))[:count]
+
+
+def sites_section(data: Mapping[str, Any]) -> str:
+    rows = data.get("sites")
+    if rows is None:
+        return '<p class="unavailable">Not available: this folder has no sites.csv.</p>'
+    plans = [row["plan"] for row in data["summary"]]
+    cell = {(row.get("plan"), row.get("site")): row for row in rows}
+    chosen: list[str] = []
+    for plan in plans:
+        chosen += [row["site"] for row in _worst_sites(rows, plan, WORST_PER_PLAN) if row["site"] not in chosen]
+    if not chosen:
+        return '<p class="unavailable">Not available: no site has counted incidents.</p>'
+
+    def mean_share(site: str) -> float:
+        shares = [_num(cell.get((plan, site), {}).get("within_target_pct")) for plan in plans]
+        known = [s for s in shares if s is not None]
+        return sum(known) / len(known) if known else 0.0
+
+    chosen = sorted(chosen, key=lambda site: (mean_share(site), site))[:MAX_SITE_ROWS]
+    target = _target(data["manifest"])
+    header = ('<tr><th class="name">site</th><th>incidents</th>'
+              + "".join(f"<th>{escape(plan)}</th>" for plan in plans) + "</tr>")
+    body = []
+    for site in chosen:
+        some = next(cell[(plan, site)] for plan in plans if (plan, site) in cell)
+        tds = []
+        for plan in plans:
+            row = cell.get((plan, site), {})
+            share = _num(row.get("within_target_pct"))
+            tds.append(f'<td class="share"{_share_style(share)}>{_pm(share, row.get("within_target_ci95"), 0)}'
+                       f"<br><small>{_fmt(row.get('response_mean_min'))} min</small></td>")
+        kind = escape(some.get("kind", ""))
+        body.append(f'<tr><td class="name">{escape(some.get("site_name") or site)}<small>{kind}</small></td>'
+                    f"<td>{_fmt(some.get('incidents'), 0)}</td>{''.join(tds)}</tr>")
+    sites = len({row.get("site") for row in rows})
+    return (f'<p>Share of each site\'s incidents reached within {target} (%, ± 95%), and below it the mean '
+            f"response. Shown: each plan's {WORST_PER_PLAN} worst sites, at most {MAX_SITE_ROWS}, of {sites:,} "
+            "sites; incidents are over all replications (the same in every plan). Every site of every plan is "
+            "in sites.csv.</p>\n"
+            f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+def priorities_section(data: Mapping[str, Any]) -> str:
+    rows = data.get("priorities")
+    if rows is None:
+        return '<p class="unavailable">Not available: this folder has no priorities.csv.</p>'
+    plans = [row["plan"] for row in data["summary"]]
+    levels = sorted({row.get("priority", "") for row in rows}, key=lambda p: (_num(p) is None, _num(p) or 0, p))
+    cell = {(row.get("plan"), row.get("priority")): row for row in rows}
+    header = ('<tr><th class="name">plan</th>'
+              + "".join(f"<th>priority {escape(level)}</th>" for level in levels) + "</tr>")
+    body = []
+    for plan in plans:
+        tds = []
+        for level in levels:
+            row = cell.get((plan, level), {})
+            share = _num(row.get("within_target_pct"))
+            tds.append(f'<td class="share"{_share_style(share)}>{_pm(share, row.get("within_target_ci95"))}'
+                       f"<br><small>{_fmt(row.get('incidents'), 0)} incidents</small></td>")
+        body.append(f'<tr><td class="name">{escape(plan)}</td>{"".join(tds)}</tr>')
+    return (f"<p>Share of incidents reached within {_target(data['manifest'])} (%, ± 95%) by priority as "
+            "handled (an escalated incident counts at the priority it was handled at). From priorities.csv.</p>\n"
+            f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+# -- map, figures, provenance, the page ----------------------------------------------------------------
+
+
+def map_section(data: Mapping[str, Any]) -> str:
+    if not data.get("map"):
+        return f'<p class="unavailable">{escape(data["map_text"])}</p>'
+    return (f'<figure><img src="{data["map"]}" alt="coverage map of plan {escape(data["map_plan"])}">'
+            f"<figcaption>{escape(data['map_text'])}. The plan with the largest share within target is drawn; "
+            "roads are shaded by minutes from the nearest unit (a best case for units that move), and sites, where "
+            "sites.csv is there, by their simulated share within target. "
+            "<code>python run_sim.py map</code> draws any plan, or two side by side.</figcaption></figure>")
+
+
+def figures_section(data: Mapping[str, Any]) -> str:
+    if not data["figure_uris"]:
+        return '<p class="unavailable">Not available: this folder has no figures (a run with figures writes them).</p>'
+    known = [name for name in FIGURE_CAPTIONS if any(n == name for n, _ in data["figure_uris"])]
+    order = known + [n for n, _ in data["figure_uris"] if n not in known]
+    uris = dict(data["figure_uris"])
+    return "\n".join(
+        f'<figure><img src="{uris[name]}" alt="{escape(name)}"><figcaption>{escape(FIGURE_CAPTIONS.get(name, ""))} '
+        f"<code>figures/{escape(name)}</code></figcaption></figure>" for name in order)
+
+
+def provenance(data: Mapping[str, Any]) -> str:
+    manifest = data["manifest"]
+    versions = manifest.get("versions") if isinstance(manifest.get("versions"), dict) else {}
+    command = " ".join(str(arg) for arg in manifest.get("command_line") or []) or "the Python API"
+    facts = [
+        ("patrolsim", escape(str(versions.get("patrolsim", "?")))),
+        ("command", f"<code>{escape(command)}</code>"),
+        ("ran on", f"{escape(str(manifest.get('executor', '?')))}, {_fmt(manifest.get('wall_time_s'))} s"),
+        ("random numbers", escape(str(manifest.get("rep_seeds", "")))),
+        ("scenario sha256", f"<code>{escape(str(manifest.get('scenario_sha256', '')))}</code>"),
+        ("road network sha256", f"<code>{escape(str(manifest['network'].get('content_hash', '')))}</code>"),
+    ]
+    rows = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
+    return (f'<dl class="facts">{rows}</dl><p>Every number on this page is from the files beside it '
+            "(manifest.json, summary.csv, comparison.csv, sites.csv, priorities.csv, figures/); "
+            "<code>python run_sim.py report FOLDER</code> makes this page again.</p>")
+
+
+def page(data: Mapping[str, Any]) -> str:
+    """The whole report page."""
+    name = str(data["manifest"]["scenario"].get("name", ""))
+    return fill("report.html", title=page_title(f"patrolsim report: {name}"), style=asset("report.css"),
+                headline=headline(data), scenario=scenario_section(data), plans=plans_section(data),
+                sites=sites_section(data), priorities=priorities_section(data), map=map_section(data),
+                figures=figures_section(data), provenance=provenance(data))

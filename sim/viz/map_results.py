@@ -1,0 +1,121 @@
+"""Simulated results per site on a map: the share of incidents reached within the target.
+
+The command line reads ``sites.csv`` (one row per plan and site) and hands its rows here as
+plain dicts; this module turns them into ``SiteResult`` per plan and site, sorts sites into
+colour classes and names the sites that miss the target. No file reading, no drawing.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+# Colour classes of the simulated share within target, worst first: (lowest share %, colour, words).
+# "Misses the target" is below the top class: fewer than 90% of its incidents reached in time.
+SHARE_CLASSES = (
+    (0.0, "#d7191c", "under 50% (most incidents late)"),
+    (50.0, "#fdae61", "50-90%"),
+    (90.0, "#1a9641", "90% or more"),
+)
+MISS_BELOW_PCT = SHARE_CLASSES[-1][0]
+NO_RESULT_COLOUR = "#9e9e9e"
+NO_RESULT_WORDS = "no counted incidents"
+SITE_COLUMNS = ("plan", "site", "site_name", "kind", "incidents", "response_mean_min", "response_mean_ci95",
+                "response_p90_min", "within_target_pct", "within_target_ci95", "escalated_pct")
+NUMBER_COLUMNS = SITE_COLUMNS[4:]
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """One plan's simulated figures at one site (nan where the site had no counted incidents)."""
+
+    site: str
+    incidents: int
+    response_mean_min: float
+    response_p90_min: float
+    within_target_pct: float
+    within_target_ci95: float
+
+    @property
+    def has_incidents(self) -> bool:
+        return self.incidents > 0 and math.isfinite(self.within_target_pct)
+
+    @property
+    def misses(self) -> bool:
+        """Fewer than MISS_BELOW_PCT % of its incidents reached within the target."""
+        return self.has_incidents and self.within_target_pct < MISS_BELOW_PCT
+
+
+def _number(text: str | float | None) -> float:
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return math.nan
+    return float(text)
+
+
+def site_results(rows: Iterable[Mapping[str, object]], plan: str) -> dict[str, SiteResult]:
+    """The rows of ``plan`` (rows as read from sites.csv, values text or numbers) by site id.
+
+    ValueError for a row whose numbers do not read.
+    """
+    results = {}
+    for row in rows:
+        if row["plan"] != plan:
+            continue
+        incidents = _number(row["incidents"])
+        results[str(row["site"])] = SiteResult(
+            site=str(row["site"]),
+            incidents=int(incidents) if math.isfinite(incidents) else 0,
+            response_mean_min=_number(row["response_mean_min"]),
+            response_p90_min=_number(row["response_p90_min"]),
+            within_target_pct=_number(row["within_target_pct"]),
+            within_target_ci95=_number(row["within_target_ci95"]),
+        )
+    return results
+
+
+def share_colour(result: SiteResult | None) -> str:
+    """The colour of a site's simulated within-target share (grey: no counted incidents)."""
+    if result is None or not result.has_incidents:
+        return NO_RESULT_COLOUR
+    colour = SHARE_CLASSES[0][1]
+    for lowest, class_colour, _ in SHARE_CLASSES:
+        if result.within_target_pct >= lowest:
+            colour = class_colour
+    return colour
+
+
+def missed(results: Mapping[str, SiteResult]) -> list[SiteResult]:
+    """The sites that miss the target, worst first (ties by site id)."""
+    return sorted((r for r in results.values() if r.misses), key=lambda r: (r.within_target_pct, r.site))
+
+
+def result_text(result: SiteResult, target_min: float) -> str:
+    """``"2% ± 3 within 15 min (p90 31.5 min, 41 incidents)"``."""
+    ci = f" ± {result.within_target_ci95:.0f}" if math.isfinite(result.within_target_ci95) else ""
+    p90 = f"p90 {result.response_p90_min:.1f} min, " if math.isfinite(result.response_p90_min) else ""
+    return f"{result.within_target_pct:.0f}%{ci} within {target_min:g} min ({p90}{result.incidents} incidents)"
+
+
+def missed_lines(plan: str, results: Mapping[str, SiteResult], names: Mapping[str, str], target_min: float,
+                 limit: int | None = None) -> list[str]:
+    """Lines naming the sites that miss the target in ``plan`` (at most ``limit``, then how many more)."""
+    worst = missed(results)
+    if not worst:
+        return [f"plan '{plan}': every site with incidents reached within {target_min:g} min "
+                f"{MISS_BELOW_PCT:g}% of the time or more (simulated)"]
+    head = (f"plan '{plan}': {len(worst)} site(s) reached within {target_min:g} min less than "
+            f"{MISS_BELOW_PCT:g}% of the time (simulated):")
+    shown = worst if limit is None else worst[:limit]
+    lines = [head] + [f"  {names.get(r.site, r.site)}: {result_text(r, target_min)}" for r in shown]
+    if len(worst) > len(shown):
+        lines.append(f"  ... and {len(worst) - len(shown)} more")
+    return lines
+
+
+def check_sites(results: Mapping[str, SiteResult], plan: str, site_ids: Sequence[str]) -> None:
+    """ValueError unless ``results`` has rows for ``plan`` and only for the scenario's sites."""
+    if not results:
+        raise ValueError(f"no rows for plan '{plan}'")
+    unknown = sorted(set(results) - set(site_ids))
+    if unknown:
+        raise ValueError(f"plan '{plan}' has rows for sites the scenario does not have: {', '.join(unknown[:5])}")
