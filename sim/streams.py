@@ -11,6 +11,8 @@ import numpy as np
 STREAM_ARRIVALS, STREAM_SITES, STREAM_ON_SCENE, STREAM_PATROL, STREAM_POOL = range(5)
 STREAM_SITE_SETS = 5  # generated site sets' points: spawn_key (5, kecamatan code), seed of the set
 STREAM_EVENTS = 6  # event incidents: spawn_key (rep, 6, event key, type index, part); 5 is site sets'
+STREAM_REPORTS = 7  # public report delays (detection): spawn_key (rep, 7, type index), in incident order
+STREAM_DETERRENCE = 8  # deterrence draws (one uniform per candidate): spawn_key (rep, 8), in incident order
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

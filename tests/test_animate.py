@@ -1,10 +1,13 @@
 """Animations: GIF files, the movement trace they draw, the HTML page in a real browser, bad input."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
+import re
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ import yaml
 from PIL import Image, ImageSequence
 
 from sim.cli import main
+from sim.cli.animate import count_text, no_incident_hint
 from sim.config import load_scenario
 from sim.model import build_world, simulate
 from sim.viz.animate_frames import (
@@ -25,7 +29,8 @@ from sim.viz.animate_frames import (
     unit_positions,
     unit_targets,
 )
-from sim.viz.animate_gif import gif_map_aspect, write_gif
+from sim.viz.animate_gif import _gif_figure, gif_map_aspect, write_gif
+from sim.viz.animate_html import write_html
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import random_grid_network
 
@@ -114,6 +119,104 @@ def test_a_failed_gif_leaves_no_file_behind(grid, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+# -- labels ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def busy(grid):
+    """The grid's frames crowded on purpose: 30 units and 12 sites packed around the map's centre."""
+    scenario, world, result = grid
+    frames = build_frames(scenario, world, result, frame_times_min(0.25, 2.0), 2.0, gif_map_aspect((640, 480)))
+    rng = np.random.default_rng(5)
+    x0, y0, x1, y1 = frames.view_m
+    centre, spread = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), 0.12 * (x1 - x0)
+    n_units, n_frames = 30, frames.n_frames
+    # Each unit wanders a little from its own spot, so the crowd shifts from frame to frame.
+    start = centre + rng.normal(0.0, spread, (n_units, 2))
+    walk = np.cumsum(rng.normal(0.0, spread / 20, (n_units, n_frames, 2)), axis=1)
+    sites = [(f"Site number {i}", *(centre + rng.normal(0.0, spread, 2)), i < 3) for i in range(12)]
+    return dataclasses.replace(
+        frames, unit_ids=[f"car-{u:02d}" for u in range(n_units)],
+        unit_x_m=start[:, None, 0] + walk[..., 0], unit_y_m=start[:, None, 1] + walk[..., 1],
+        unit_state=rng.integers(0, 5, (n_units, n_frames)).astype(np.int8),
+        unit_target=np.full((n_units, n_frames), -1, np.int32), sites=sites)
+
+
+def _overlaps(a, b) -> bool:
+    """Whether the insides of two boxes (x0, y0, x1, y1) overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _overlapping_pairs(boxes) -> list[tuple[int, int]]:
+    """Index pairs of boxes that overlap."""
+    return [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes[:i]) if _overlaps(a, b)]
+
+
+def test_gif_labels_of_a_busy_frame_never_overlap_each_other_or_a_unit(busy):
+    from matplotlib.text import Text
+
+    canvas, draw = _gif_figure(busy, (640, 480), 100.0, 20.0)
+    canvas.draw()
+    ax = canvas.figure.axes[0]
+    renderer = canvas.get_renderer()
+    unit_half_px = np.sqrt(55.0) / 2 * 100.0 / 72.0   # the scatter's s=55 pt^2 circle, in pixels
+    shown, left_out = 0, 0
+    for k in range(0, busy.n_frames, 5):
+        draw(k)
+        texts = [t for t in ax.texts if t.get_visible()]
+        boxes = [Text.get_window_extent(t, renderer).extents for t in texts]   # the text as drawn
+        assert _overlapping_pairs(boxes) == [], f"labels overlap in frame {k}"
+        # Unit names keep off every unit marker (site names are drawn once; units may drive over them).
+        unit_boxes = [box for t, box in zip(texts, boxes) if t.get_text().startswith("car-")]
+        units_px = ax.transData.transform(np.column_stack([busy.unit_x_m[:, k], busy.unit_y_m[:, k]]))
+        for (x, y), unit in zip(units_px, busy.unit_ids):
+            marker = (x - unit_half_px, y - unit_half_px, x + unit_half_px, y + unit_half_px)
+            assert not any(_overlaps(marker, box) for box in unit_boxes), f"a label covers {unit} in frame {k}"
+        shown += len(unit_boxes)
+        left_out += len(busy.unit_ids) - len(unit_boxes)
+    # Crowded on purpose: many names fit, some cannot and are left out rather than printed over others.
+    assert shown > 0 and left_out > 0
+    assert sum(t.get_visible() for t in ax.texts if t.get_text().startswith("Site")) >= 3
+
+
+def test_html_labels_of_a_busy_frame_never_overlap_in_a_real_browser(busy, tmp_path):
+    out = tmp_path / "busy.html"
+    write_html(busy, out, 20.0)
+    with chromium_driver() as driver:
+        driver.get(out.as_uri())
+        assert js_errors(driver) == []
+        shown = 0
+        for k in range(0, busy.n_frames, 5):
+            # The boxes the page measured for the texts it drew (site labels, then this frame's unit labels).
+            sites, units = driver.execute_script(f"frame = {k}; draw({k}); return [siteLabelBoxes, unitLabelBoxes];")
+            assert _overlapping_pairs(sites + units) == [], f"labels overlap in frame {k}"
+            shown += len(units)
+        assert shown > 0 and len(sites) >= 3
+        # A name left out shows when the pointer rests on its unit.
+        hovered = driver.execute_script("""
+            const u = [...Array(U).keys()].find(u => unitSpots[frame * U + u] < 0);
+            const at = quantised(unitX[frame * U + u], unitY[frame * U + u]), r = canvas.getBoundingClientRect();
+            canvas.dispatchEvent(new MouseEvent("mousemove", {clientX: r.left + at[0] * r.width / W,
+                                                               clientY: r.top + at[1] * r.height / H}));
+            return [D.unit_names[u], canvas.title];""")
+        assert hovered[0].startswith("car-") and hovered[1] == hovered[0]
+        assert js_errors(driver) == []
+
+
+def test_incident_counts_are_singular_only_for_one():
+    assert [count_text(n, "incident") for n in (0, 1, 2)] == ["0 incidents", "1 incident", "2 incidents"]
+
+
+def test_the_no_incident_hint_suggests_the_morning_only_before_it():
+    midnight = datetime(2024, 10, 23, 0, 0)
+    assert "--from 10 " in no_incident_hint(0.0, 0, midnight)
+    assert "--from 4 " in no_incident_hint(0.0, 0, datetime(2024, 10, 23, 6, 0))
+    for from_hours in (10.0, 12.5, 30.0):
+        hint = no_incident_hint(from_hours, 0, midnight)
+        assert "--from" not in hint and "--rep 1" in hint
+    assert "--rep 9998" in no_incident_hint(12.0, 9999, midnight)   # the last replication there is
+
+
 # -- the movement trace -----------------------------------------------------------------------
 
 
@@ -182,9 +285,12 @@ def demo_html(tmp_path_factory):
     try:
         out = tmp_path_factory.mktemp("html") / "joint.html"
         # Half an hour from midnight: shorter than the scenario's warm-up, which must then not fail.
-        code = main(["animate", str(DEFAULT_SCENARIO), "--plan", "joint-circuit", "--hours", "0.5",
-                     "--out", str(out), "--network", "demo"])
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main(["animate", str(DEFAULT_SCENARIO), "--plan", "joint-circuit", "--hours", "0.5",
+                         "--out", str(out), "--network", "demo"])
         assert code == 0
+        out.with_suffix(".printed.txt").write_text(printed.getvalue(), encoding="utf-8")
         yield out
     finally:
         if saved is None:
@@ -198,6 +304,15 @@ def test_html_is_self_contained_and_says_the_network_is_synthetic(demo_html):
     assert "synthetic road network" in page
     for outside in ("http://", "https://", "<script src", "<link "):
         assert outside not in page
+
+
+def test_the_command_says_what_it_drew_in_words_that_agree_with_the_counts(demo_html):
+    printed = demo_html.with_suffix(".printed.txt").read_text(encoding="utf-8").splitlines()
+    summary = re.fullmatch(r".*joint\.html: 60 frames, 8 units, (\d+) (incidents?); synthetic road network.*", printed[0])
+    assert summary, printed[0]
+    assert (summary[2] == "incident") == (summary[1] == "1")
+    if summary[1] == "0":   # from midnight: the hint points at the morning
+        assert "--from 10 " in printed[1]
 
 
 def test_html_plays_in_a_real_browser(demo_html):

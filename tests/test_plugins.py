@@ -74,7 +74,7 @@ def test_dispatch_and_queue_choices_come_from_the_registries(line) -> None:
         for queue in QUEUE_DISCIPLINES:
             dispatch = {"policy": policy, "queue": queue, "after_service": "resume"}
             assert _scenario(line, unit, dispatch=dispatch).dispatch.policy == policy
-    with pytest.raises(InputError, match="dispatch.policy: input should be 'nearest', got 'closest'"):
+    with pytest.raises(InputError, match="dispatch.policy: input should be 'nearest' or 'coverage', got 'closest'"):
         _scenario(line, unit, dispatch={"policy": "closest"})
 
 

@@ -2,11 +2,33 @@
 from __future__ import annotations
 
 import argparse
-
+from datetime import datetime
 from pathlib import Path
 
 from sim.cli.common import add_force_flag, add_network_flag
 from sim.errors import InputError
+
+DAYTIME_HOUR = 10   # ten in the morning: most disturbances come by day
+
+
+def count_text(n: int, noun: str) -> str:
+    """'1 incident', '0 incidents', '3 incidents'."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def no_incident_hint(from_hours: float, rep: int, clock_start: datetime) -> str:
+    """What to try when the window shows no incident: the first day's daytime if the window starts
+    before it, else another replication."""
+    from sim.config import limits
+
+    other_rep = rep + 1 if rep + 1 < limits.MAX_REPLICATIONS else rep - 1
+    daytime_from = (DAYTIME_HOUR - clock_start.hour - clock_start.minute / 60.0) % 24.0
+    if from_hours < daytime_from:
+        return (f"No incident in this window: try --from {daytime_from:g} to start at ten in the morning of "
+                f"the first day (most disturbances come by day), or another replication (--rep {other_rep}).")
+    return (f"No incident in this window: try another replication (--rep {other_rep}) or a longer --hours; "
+            "incidents are random and a quiet stretch is possible.")
+
 
 def register(commands) -> dict:
     """Add the command's parser; return its handlers by command name."""
@@ -28,9 +50,9 @@ def register(commands) -> dict:
 
 def _cmd_animate(args: argparse.Namespace) -> int:
     from sim.config import load_scenario, network_spec
+    from sim.config.limits import check_work, expected_work
     from sim.model import build_world
     from sim.network import SYNTHETIC_NOTE, load_network
-    from sim.config.limits import check_work, expected_work
     from sim.viz.animate import check_request, window_overrides, write_animation
 
     problems = check_request(args.out, args.hours, args.frames_per_min, args.fps, args.rep, args.from_hours)
@@ -45,8 +67,8 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     frames = write_animation(scenario, world, args.plan, args.out, hours=args.hours, from_hours=args.from_hours,
                              rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps)
     note = f"; {SYNTHETIC_NOTE}" if frames.synthetic else ""
-    print(f"{args.out}: {frames.n_frames} frames, {len(frames.unit_ids)} units, {frames.incidents_shown} incidents{note}")
+    print(f"{args.out}: {count_text(frames.n_frames, 'frame')}, {count_text(len(frames.unit_ids), 'unit')}, "
+          f"{count_text(frames.incidents_shown, 'incident')}{note}")
     if frames.incidents_shown == 0:
-        print("No incident in this window: try another --rep, or --from 10 to start at ten in the morning "
-              "of the first day (most disturbances come by day).")
+        print(no_incident_hint(args.from_hours, args.rep, scenario.clock.start))
     return 0

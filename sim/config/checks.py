@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import limits
+from sim.config.agencies import agency_checks, group_types
 from sim.config.calendar import DAYS_PER_WEEK
+from sim.config.presence import presence_checks
 from sim.config.season_checks import season_checks
 from sim.config.network_spec import resolve_network_path
 from sim.config.problems import Report, suggest
@@ -60,9 +62,11 @@ class Checks:
         type_names = [k for k in unit_types if isinstance(k, str)] \
             if isinstance(unit_types, dict) else None
         self.phase_names = season_checks(self.data, self.report, self.site_ids, self.dist_types)
+        presence_checks(self.data, self.report, self._minutes)
         for i, plan in _items(self.data.get("plans")):
             self._plan(("plans", i), plan, type_names)
             self._by_phase(("plans", i), plan, type_names)
+        agency_checks(self.data, self.report)
 
     def _ref(self, path: YamlPath, value: Any, known: list[str] | None, kind: str) -> None:
         """Report ``value`` if it is a name that is not among ``known``."""
@@ -198,7 +202,7 @@ class Checks:
                 self._patrol(where + ("patrol",), group["patrol"])
             count = group.get("count")
             valid = isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= limits.MAX_UNITS
-            total = total + count if valid and total is not None else None
+            total = total + count * len(group_types(group)) if valid and total is not None else None
         if not isinstance(plan.get("units"), list) or total is None:
             return  # the unit count is unknown: pass 1 reports why
         if total > limits.MAX_UNITS:

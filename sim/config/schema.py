@@ -16,6 +16,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 from sim.config import limits
 from sim.config.calendar import Calendar, Event, daily_window, iso_datetime
 from sim.config.network_spec import NetworkSpec, resolve_network_path
+from sim.config.presence import Detection, Deterrence
 from sim.config.problems import suggest
 from sim.config.site_sets import SiteSet, expand_site_sets
 from sim.errors import InputError, shown
@@ -84,6 +85,22 @@ class DisturbanceType(Spec):
     units_required: int = Field(default=1, ge=1, le=limits.MAX_UNITS)
     priority: int = Field(ge=1, le=limits.MAX_PRIORITY)
     escalation: Escalation | None = None
+    # who may answer (default: every agency), and the least each agency sends of units_required (sim.model.eligibility)
+    agencies: Annotated[Tuple[Id], Field(min_length=1)] | None = None
+    requires: Annotated[dict[str, Annotated[int, Field(ge=1, le=limits.MAX_UNITS)]], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _requires_fit(self) -> DisturbanceType:
+        if self.requires is None:
+            return self
+        if sum(self.requires.values()) > self.units_required:
+            raise ValueError(f"requires {sum(self.requires.values())} units in all but units_required is "
+                             f"{self.units_required}")
+        stray = [a for a in self.requires if self.agencies is not None and a not in self.agencies]
+        if stray:
+            raise ValueError(f"requires agency '{stray[0]:.40}', which is not among its agencies")
+        return self
+    report_delay_min: dist_union() | None = None  # type: ignore[valid-type]  # this type's own (detection)
 
     @property
     def site_weights(self) -> dict[str, float]:
@@ -98,9 +115,13 @@ class UnitType(Spec):
 
 
 class UnitGroup(Spec):
-    """``count`` units of one type, based at site ``base``, patrolling alike."""
+    """``count`` units of one type, based at site ``base``, patrolling alike; or, with ``joint``,
+    ``count`` joint patrols of one vehicle of each listed type (sim.model.joint). A plan holds a
+    joint group as one group per member type (``joint_tag`` says which patrol they make up)."""
 
-    type: str
+    type: str | None = None
+    joint: Annotated[Tuple[Id], Field(min_length=2, max_length=limits.MAX_JOINT_VEHICLES)] | None = None
+    on_dispatch: Literal["split", "together"] = "split"
     count: int = Field(ge=1, le=limits.MAX_UNITS)
     base: str
     patrol: patrol_union()  # type: ignore[valid-type]
@@ -114,16 +135,50 @@ class UnitGroup(Spec):
             daily_window(text)
         return value
 
+    _joint_tag: tuple[int, str] | None = PrivateAttr(default=None)  # (entry in its fleet, on_dispatch)
+
+    @model_validator(mode="after")
+    def _type_or_joint(self) -> UnitGroup:
+        if (self.type is None) == (self.joint is None):
+            raise ValueError("give either 'type' (one vehicle type) or 'joint' (the vehicle types of a joint patrol)")
+        if "on_dispatch" in self.model_fields_set and self.joint is None:
+            raise ValueError("'on_dispatch' only applies to a joint patrol")
+        return self
+
+    @property
+    def joint_tag(self) -> tuple[int, str] | None:
+        """(index of its joint group in the fleet, on_dispatch) for a member of a joint patrol, else None."""
+        return self._joint_tag
+
     @property
     def duty_windows(self) -> tuple[tuple[int, int], ...] | None:
         """The on-duty windows as (start, end) minutes of the day (None: all day)."""
         return None if self.on_duty is None else tuple(daily_window(text) for text in self.on_duty)
 
 
+def _members(units: tuple[UnitGroup, ...]) -> tuple[UnitGroup, ...]:
+    """The groups with each joint group as one group per member type, tagged with the joint group."""
+    out: list[UnitGroup] = []
+    for entry, group in enumerate(units):
+        if group.joint is None:
+            out.append(group)
+            continue
+        for member in group.joint:
+            part = group.model_copy(update={"type": member, "joint": None})
+            part._joint_tag = (entry, group.on_dispatch)
+            out.append(part)
+    return tuple(out)
+
+
 class Fleet(Spec):
     """The units of a plan while one calendar phase lasts."""
 
     units: Annotated[Tuple[UnitGroup], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _joint_members(self) -> Fleet:
+        object.__setattr__(self, "units", _members(self.units))  # frozen: set once, while validating
+        return self
 
 
 class Plan(Spec):
@@ -134,6 +189,11 @@ class Plan(Spec):
     description: str = ""
     units: Annotated[Tuple[UnitGroup], Field(min_length=1)]
     by_phase: Annotated[dict[str, Fleet], Field(max_length=limits.MAX_PHASES)] = {}
+
+    @model_validator(mode="after")
+    def _joint_members(self) -> Plan:
+        object.__setattr__(self, "units", _members(self.units))  # frozen: set once, while validating
+        return self
 
     @property
     def shifts(self) -> bool:
@@ -150,12 +210,38 @@ class Plan(Spec):
         return sum(group.count for group in self.units)
 
 
+class Preempt(Spec):
+    """An incident of priority ``for_priority`` or more urgent, with no free unit that may answer it,
+    takes one from an incident of priority ``from_priority_at_least`` or less urgent: en route to it
+    (``en_route``), or also on scene (``any``)."""
+
+    for_priority: int = Field(default=1, ge=1, le=limits.MAX_PRIORITY)
+    from_priority_at_least: int = Field(ge=1, le=limits.MAX_PRIORITY)
+    when: Literal["en_route", "any"] = "en_route"
+
+    @model_validator(mode="after")
+    def _less_urgent(self) -> Preempt:
+        if self.from_priority_at_least <= self.for_priority:
+            raise ValueError(f"from_priority_at_least ({self.from_priority_at_least}) must be a less urgent "
+                             f"(larger) priority than for_priority ({self.for_priority})")
+        return self
+
+
 class Dispatch(Spec):
     """Who goes (policy), in which order waiting incidents are served (queue), what units do after."""
 
     policy: Literal[tuple(POLICIES)] = "nearest"  # type: ignore[valid-type]
     queue: Literal[tuple(QUEUE_DISCIPLINES)] = "priority"  # type: ignore[valid-type]
     after_service: Literal["resume", "return_to_base"] = "resume"
+    # policy coverage: candidates within this many minutes of the nearest are weighed by the coverage they leave
+    coverage_slack_min: float = Field(default=2.0, ge=0, le=limits.MAX_COVERAGE_SLACK_MIN)
+    preempt: Preempt | None = None
+
+    @model_validator(mode="after")
+    def _slack_for_coverage(self) -> Dispatch:
+        if "coverage_slack_min" in self.model_fields_set and self.policy != "coverage":
+            raise ValueError("'coverage_slack_min' only applies with policy: coverage")
+        return self
 
 
 class TravelPeriod(Spec):
@@ -208,6 +294,8 @@ class Scenario(Spec):
     calendar: Calendar | None = None  # dated phases (sim.config.calendar)
     travel: Travel | None = None  # road speeds by hour of day
     events: Annotated[Tuple[Event], Field(max_length=limits.MAX_EVENTS)] = ()
+    detection: Detection | None = None  # reports by the public and by patrols (sim.model.presence)
+    deterrence: Deterrence | None = None  # candidates thinned by units standing near
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _sha256: str = PrivateAttr(default="")
     _source_path: str | None = PrivateAttr(default=None)

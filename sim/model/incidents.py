@@ -67,6 +67,10 @@ class Incident:
     t_first_arrival_min: float | None = None
     t_full_arrival_min: float | None = None
     unit_ids: list[str] = field(default_factory=list)
+    # detection and deterrence (sim.model.presence): when and by whom it was reported; deterred: never arose
+    t_reported_min: float | None = None
+    detected_by: str = ""  # public | patrol
+    deterred: bool = False
 
     @property
     def stage(self) -> Stage:

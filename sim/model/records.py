@@ -11,6 +11,12 @@ INCIDENT_COLUMNS = [
 ]
 SEASON_INCIDENT_COLUMNS = ["phase", "event"]  # only for a scenario with a calendar or events
 SEASON_UNIT_COLUMNS = ["on_duty_h", "overtime_min"]  # only for a plan with duty windows or phase fleets
+DETECTION_COLUMNS = ["t_reported_min", "report_delay_min", "detected_by"]  # only with a detection block
+DETERRENCE_COLUMNS = ["deterred"]  # only with a deterrence block (a deterred candidate: counted 0, no response)
+PREEMPT_COLUMNS = ["preempted"]  # only with dispatch.preempt: times the incident lost a unit to a more urgent one
+OPTIONAL_INCIDENT_COLUMNS = [*SEASON_INCIDENT_COLUMNS, *DETECTION_COLUMNS, *DETERRENCE_COLUMNS, *PREEMPT_COLUMNS]
+JOINT_UNIT_COLUMNS = ["joint_patrol"]  # only when a plan has joint patrols: the patrol's label, "" for none
+OPTIONAL_UNIT_COLUMNS = [*SEASON_UNIT_COLUMNS, *JOINT_UNIT_COLUMNS]
 UNIT_COLUMNS = [
     "plan", "rep", "unit_id", "type", "agency", "busy_fraction", "km_driven", "incidents_served",
     "base", "patrol",
@@ -50,7 +56,28 @@ def incident_rows(result: RepResult) -> list[dict]:
         })
         if spec.phase is not None:  # a scenario with a calendar or events (SEASON_INCIDENT_COLUMNS)
             rows[-1] |= {"phase": spec.phase, "event": spec.event}
+        if "detection" in result.presence:
+            rows[-1] |= {"t_reported_min": incident.t_reported_min,
+                         "report_delay_min": _minus(incident.t_reported_min, created),
+                         "detected_by": incident.detected_by}
+        if "deterrence" in result.presence:
+            rows[-1]["deterred"] = int(incident.deterred)
+        if result.preempted is not None:
+            rows[-1]["preempted"] = result.preempted.get(spec.incident_id, 0)
     return rows
+
+
+def incident_columns(rows: list[dict]) -> list[str]:
+    """The columns of incidents.csv for these rows: INCIDENT_COLUMNS and the optional ones they hold."""
+    first = rows[0] if rows else {}
+    return INCIDENT_COLUMNS + [column for column in OPTIONAL_INCIDENT_COLUMNS if column in first]
+
+
+def unit_columns(rows: list[dict], season: bool = False) -> list[str]:
+    """The columns of units.csv for these rows: UNIT_COLUMNS, with ``season`` SEASON_UNIT_COLUMNS
+    (sim.study.phases fills them in), and joint_patrol when the rows have it."""
+    first = rows[0] if rows else {}
+    return UNIT_COLUMNS + SEASON_UNIT_COLUMNS * season + [c for c in JOINT_UNIT_COLUMNS if c in first]
 
 
 def unit_rows(result: RepResult) -> list[dict]:
@@ -75,4 +102,6 @@ def unit_rows(result: RepResult) -> list[dict]:
         books = getattr(unit, "shift", None)
         if books is not None:
             row |= {"on_duty_h": books.on_duty_h(unit.window_min), "overtime_min": books.overtime_min}
+        if result.joint_columns:  # one row per vehicle; the vehicles of a joint patrol share its label
+            row["joint_patrol"] = unit.joint.label if unit.joint is not None else ""
     return rows

@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Sequence
 import simpy
 from simpy.events import Timeout
 
-from sim.model.dispatch import Dispatcher
+from sim.model.dispatch import Dispatcher, Rules
+from sim.model.eligibility import site_demand, type_rules
+from sim.model.joint import joint_patrols
 from sim.model.incidents import MIN_PER_HOUR, Incident, IncidentSpec, draw_incidents
+from sim.model.presence import start_presence
 from sim.config.calendar import PhaseTimes
 from sim.model.shifts import fleet_groups, fleet_unit_ids, plan_duty, start_shifts
 from sim.model.units import Unit
@@ -71,6 +74,9 @@ class RepResult:
     incidents: list[Incident]
     units: list[Unit]
     end_min: float  # when the run stopped (after the last incident was answered)
+    presence: tuple[str, ...] = ()  # the scenario's blocks among detection, deterrence (their columns)
+    preempted: dict[int, int] | None = None  # incident id -> times pre-empted (None: no dispatch.preempt)
+    joint_columns: bool = False  # some plan of the scenario has joint patrols (units.csv: joint_patrol)
 
 
 @collector_paused()
@@ -123,7 +129,11 @@ def simulate(
                     trace=[] if trace else None,
                 )
             )
-    dispatcher = Dispatcher(env, units, scenario.dispatch.policy, scenario.dispatch.queue)
+    joint = joint_patrols(plan, units)
+    rules = Rules(type_rules(scenario), scenario.dispatch.preempt, bool(joint),
+                  site_demand(scenario, world.site_node) if scenario.dispatch.policy == "coverage" else (),
+                  scenario.target_response_min, scenario.dispatch.coverage_slack_min)
+    dispatcher = Dispatcher(env, units, scenario.dispatch.policy, scenario.dispatch.queue, rules)
     if plan.shifts:  # units come and go: by phase and by the hour
         start = scenario.clock.start
         duty = plan_duty(plan, PhaseTimes.of(scenario.calendar, start), start.hour * 60.0 + start.minute, horizon_min)
@@ -131,8 +141,10 @@ def simulate(
     incidents = [Incident(spec, counted=spec.t_created_min >= warmup_min, node=world.site_node[spec.site])
                  for spec in specs]
 
+    presence = start_presence(scenario, world.network, env, units, dispatcher, incidents, rep)
+
     def report_incidents():
-        new_incident = dispatcher.new_incident
+        new_incident = dispatcher.new_incident if presence is None else presence.arise
         for incident in incidents:
             yield Timeout(env, incident.spec.t_created_min - env.now)
             new_incident(incident)
@@ -145,4 +157,8 @@ def simulate(
         env.run(until=dispatcher.all_answered)
     for unit in units:
         unit.close_books()
-    return RepResult(plan.name, rep, incidents, units, env.now)
+    blocks = tuple(name for name in ("detection", "deterrence") if getattr(scenario, name) is not None)
+    preempted = None if scenario.dispatch.preempt is None else \
+        {incident.spec.incident_id: n for incident, n in dispatcher.preempted.items()}
+    joint_columns = any(group.joint_tag is not None for p in scenario.plans for _, group in fleet_groups(p))
+    return RepResult(plan.name, rep, incidents, units, env.now, blocks, preempted, joint_columns)

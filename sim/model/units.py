@@ -10,7 +10,7 @@ the interrupt's extra event, its two exception objects and its search of the cal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Generator, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, NamedTuple
 
 import numpy as np
 import simpy
@@ -21,6 +21,7 @@ from sim.plugins.patrols import PatrolRoute
 
 if TYPE_CHECKING:
     from sim.model.incidents import Incident
+    from sim.model.joint import JointPatrol
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,15 @@ class Unit:
     incident: Incident | None = None
     stats: UnitStats = field(default_factory=UnitStats)
     trace: list[TracedLeg] | None = None  # every leg driven, when tracing movement
+    watch: Any = None  # told of legs and duty (sim.model.presence.Presence) when detection or deterrence is on
+    joint: JointPatrol | None = None  # the joint patrol it belongs to (sim.model.joint), if any
 
     def __post_init__(self) -> None:
         self.position = Position(self.base)
         self.leg: Leg | None = None
         self._patrolling = False  # inside the interruptible patrol loop
         self._busy_since_min = 0.0
+        self._t_arrival_min = 0.0  # on scene of the present job since (a pre-empted job's books)
         self.next_stop = 0  # a circuit goes on from here after an interruption
         self._back_to_base = False
         self.leg_state = "patrolling"  # of the current leg: patrolling | to_incident | returning
@@ -112,14 +116,20 @@ class Unit:
 
     def assign(self, incident: Incident) -> None:
         """Send this free unit to an incident (called by the dispatcher)."""
+        if self.joint is not None:
+            self.joint.leaving(self, dispatched=True)
         self.incident = incident
         self._busy_since_min = self.env.now
         self._stop_patrol()
 
     def go_off_duty(self) -> None:
         """Off duty (sim.model.shifts): a patrolling unit stops where it is; one on a job finishes it."""
+        if self.joint is not None:
+            self.joint.leaving(self, dispatched=False)
         self.off_duty = self.env.event()
         self._stop_patrol()
+        if self.watch is not None:
+            self.watch.duty_changed(self)
 
     def go_on_duty(self) -> None:
         """Back on duty: a fresh crew starts at the base (a unit still on its job carries on)."""
@@ -127,6 +137,10 @@ class Unit:
         if self.incident is None:
             self.position, self.next_stop = Position(self.base), 0
             self._back_to_base = self._returning = False
+        if self.joint is not None:
+            self.joint.back_on_duty(self)
+        if self.watch is not None:
+            self.watch.duty_changed(self)
         if gate is not None:
             gate.succeed()
 
@@ -151,6 +165,9 @@ class Unit:
                     self._patrolling = True
                     if self.off_duty is not None:  # off duty: wait (not dispatchable) until back on
                         yield self.off_duty
+                    if self.joint is not None and not self.joint.leads(self):
+                        yield from self.joint.follow(self)  # rides along, or finds the patrol again
+                        continue
                     if self._back_to_base:
                         yield from self._drive(self.base, "returning")
                         self._back_to_base = self._returning = False
@@ -183,10 +200,15 @@ class Unit:
     def _serve(self) -> Generator:
         incident, env, stats = self.incident, self.env, self.stats
         assert incident is not None and self.on_arrival is not None and self.on_departure is not None
-        yield from self._drive(incident.node, "to_incident")
-        self.on_arrival(self, incident)
-        t_arrival_min = env.now
-        yield Timeout(env, incident.stage.on_scene_min)
+        try:
+            yield from self._drive(incident.node, "to_incident")
+            self.on_arrival(self, incident)
+            self._t_arrival_min = t_arrival_min = env.now
+            yield Timeout(env, incident.stage.on_scene_min)
+        except simpy.Interrupt:  # pre-empted (divert): off to a more urgent incident, from here
+            if self.leg is not None:
+                self._stop_leg()
+            return
         t_leave_min, t_dispatch_min = env.now, self._busy_since_min
         start, end = self.window_min
         stats.busy_min += max(0.0, min(t_leave_min, end) - max(t_dispatch_min, start))
@@ -197,6 +219,18 @@ class Unit:
         if self.incident is None and self.after_service == "return_to_base":
             self._back_to_base = True
         self._returning = True
+
+    def divert(self, incident: Incident, on_scene: bool) -> None:
+        """Pre-empted (sim.model.dispatch): leave the present job now for ``incident``; a job left on
+        scene is booked as served until now."""
+        now, old, start, end = self.env.now, self.incident, *self.window_min
+        assert old is not None
+        self.stats.busy_min += max(0.0, min(now, end) - max(self._busy_since_min, start))
+        if on_scene:
+            self.stats.incidents_served += int(old.counted)
+            self.stats.jobs.append(Job(old.spec.incident_id, self._busy_since_min, self._t_arrival_min, now))
+        self._busy_since_min, self.incident = now, incident
+        self.process.interrupt()
 
     def _after_service_state(self) -> str:
         """The first leg after a job is the way back; later legs are patrol."""
@@ -214,6 +248,10 @@ class Unit:
     def _drive_leg(self, dest: int, state: str) -> Generator:
         self.leg_state = state
         self.leg = self.roads.leg(self.position, dest, self.env.now, self.speed_factor)
+        if self.joint is not None:
+            self.joint.leg_started(self)
+        if self.watch is not None:
+            self.watch.leg_started(self, self.leg)
         yield self.env.timeout(self.leg.t_end_min - self.env.now)
         self._stop_leg(arrived=True)
 
@@ -229,6 +267,10 @@ class Unit:
             self.trace.append(TracedLeg(leg, now, self.leg_state))
         self.position = Position(int(leg.nodes[-1])) if arrived else leg.position_at(now)
         self.leg = None
+        if self.watch is not None:
+            self.watch.leg_ended(self, now)
+        if self.joint is not None:
+            self.joint.leg_ended(self, arrived)
 
     def _count_driven(self, leg: Leg, t_min: float, arrived: bool = False) -> None:
         """Add the distance driven on ``leg`` until ``t_min`` that falls inside the window."""

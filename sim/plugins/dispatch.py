@@ -2,8 +2,10 @@
 freed unit takes first).
 
 Two plug-in points, chosen by ``dispatch.policy`` and ``dispatch.queue`` in the scenario:
-- a policy is a class registered with ``@register_policy``; ``choose(incident, free_units, now)``
-  returns the units to send, at most ``incident.units_missing`` of them;
+- a policy is a class registered with ``@register_policy``, made once per replication with the
+  ``PolicyContext`` below; ``choose(incident, free_units, now)`` returns the units to send, at most
+  ``incident.units_missing`` of them, from ``free_units`` (the dispatcher has already kept only the
+  units that may answer the incident);
 - a queue discipline is a sort key of an incident, in ``QUEUE_DISCIPLINES``. The dispatcher keeps
   its queue as a heap and reads a waiting incident's key when it is queued and when it changes
   stage (an escalation), so a key may depend on the incident and its stage, not on the clock.
@@ -50,7 +52,19 @@ class DispatchUnit(Protocol):
 U = TypeVar("U", bound=DispatchUnit)
 
 
+class PolicyContext(Protocol):
+    """What a policy may know of the replication besides the incident and the candidates."""
+
+    site_demand: tuple[tuple[int, float], ...]  # (road node, incidents per hour) of every site with demand
+    target_min: float  # the scenario's response target
+    slack_min: float  # dispatch.coverage_slack_min
+
+    def free_units(self) -> Sequence[DispatchUnit]: ...  # every free on-duty unit, of any agency
+
+
 class DispatchPolicy(Protocol):
+    def __init__(self, context: PolicyContext | None = None) -> None: ...
+
     def choose(self, incident: DispatchIncident, free_units: Sequence[U], now: float) -> list[U]: ...
 
 
@@ -69,12 +83,60 @@ def register_policy(name: str) -> Callable[[type], type]:
 class Nearest:
     """The free units that reach the incident first, from where they are now (ties: plan order)."""
 
+    def __init__(self, context: PolicyContext | None = None) -> None:
+        pass
+
     def choose(self, incident: DispatchIncident, free_units: Sequence[U], now: float) -> list[U]:
         eta_min, wanted = methodcaller("eta_min", incident.node), incident.units_missing
         if wanted == 1 and free_units:  # the usual case: min keeps the first of equals, as the sort
             return [min(free_units, key=eta_min)]
         ranked = sorted(free_units, key=eta_min)  # stable
         return ranked[:wanted]
+
+
+@register_policy("coverage")
+class LeastCoverageLost:
+    """Among the candidates within ``slack_min`` of the nearest, the one whose absence leaves the least
+    demand (incidents per hour at sites) that no other free unit reaches within the target; ties:
+    the nearer, then plan order. An incident needing k units gets them one after another this way.
+
+    Costs one travel time per free unit and demand site per choice (only when two candidates are close).
+    """
+
+    def __init__(self, context: PolicyContext | None = None) -> None:
+        if context is None:
+            raise ValueError("the coverage policy needs the replication's demand and target")
+        self.context = context
+        self.nodes = [node for node, _ in context.site_demand]
+        self.demand = [rate for _, rate in context.site_demand]
+
+    def _reach(self, unit: DispatchUnit) -> list[bool]:
+        """Which demand sites ``unit`` reaches within the target from where it is now."""
+        target = self.context.target_min
+        return [unit.eta_min(node) <= target for node in self.nodes]
+
+    def choose(self, incident: DispatchIncident, free_units: Sequence[U], now: float) -> list[U]:
+        eta = {id(unit): unit.eta_min(incident.node) for unit in free_units}
+        pool, picks = list(free_units), []
+        while pool and len(picks) < incident.units_missing:
+            nearest = min(eta[id(unit)] for unit in pool)
+            close = [unit for unit in pool if eta[id(unit)] <= nearest + self.context.slack_min]
+            if len(close) > 1:
+                chosen = {id(unit) for unit in picks}
+                reach = {id(unit): self._reach(unit) for unit in self.context.free_units() if id(unit) not in chosen}
+                for unit in close:  # a candidate not in free_units() (cannot happen) still counts as covering
+                    reach.setdefault(id(unit), self._reach(unit))
+                covered = [sum(column) for column in zip(*reach.values())]
+
+                def lost(unit: DispatchUnit) -> float:
+                    return sum(rate for rate, n, mine in zip(self.demand, covered, reach[id(unit)]) if mine and n == 1)
+
+                pick = min(close, key=lambda unit: (lost(unit), eta[id(unit)]))  # min keeps plan order on ties
+            else:
+                pick = close[0]
+            picks.append(pick)
+            pool.remove(pick)
+        return picks
 
 
 def most_urgent_first(incident: DispatchIncident) -> tuple:

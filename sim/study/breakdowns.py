@@ -15,7 +15,7 @@ from typing import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from sim.study.stats import mean_ci95, rep_figures
+from sim.study.stats import mean_ci95, presence_figures, rep_figures
 
 FIGURE_COLUMNS = [
     "incidents", "response_mean_min", "response_mean_ci95", "response_p90_min", "within_target_pct",
@@ -89,3 +89,15 @@ def worst_sites(rows: Sequence[dict], plan: str, n: int = 3) -> list[dict]:
     (ties: the longer mean response first)."""
     mine = [row for row in rows if row["plan"] == plan and row["incidents"] > 0]
     return sorted(mine, key=lambda row: (row["within_target_pct"], -row["response_mean_min"], row["site"]))[:n]
+
+
+SITE_DETERRENCE_COLUMNS = ["deterred", "deterred_pct"]  # sites.csv's last columns with a deterrence block
+
+
+def with_deterred(site_rows: Sequence[dict], incident_rows: Iterable[dict], warmup_min: float) -> list[dict]:
+    """sites.csv's rows with each site's deterred candidates after the warm-up (count, % of its candidates)."""
+    by_site: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in incident_rows:
+        by_site[row["plan"], row["site"]].append(row)
+    return [row | presence_figures(by_site.get((row["plan"], row["site"]), []), warmup_min, SITE_DETERRENCE_COLUMNS)
+            for row in site_rows]

@@ -19,8 +19,10 @@ from sim.config import scenario_hash
 from sim.errors import InputError
 from sim.files import write_text
 from sim.model import INCIDENT_COLUMNS, UNIT_COLUMNS
+from sim.model.records import OPTIONAL_INCIDENT_COLUMNS, OPTIONAL_UNIT_COLUMNS
 
 PARTS = ".parts"
+OPTIONAL_COLUMNS = {*OPTIONAL_INCIDENT_COLUMNS, *OPTIONAL_UNIT_COLUMNS}  # columns only some scenarios' rows have
 RUN_FILE = "run.json"
 _PART_NAME = re.compile(r"^plan(\d{3,})-rep(\d{5,})\.json$")
 
@@ -88,7 +90,7 @@ def run_digest(key: Mapping[str, str]) -> str:
 
 def _row_problem(row: Any, columns: Sequence[str], kinds: Mapping[str, str], plan: str, rep: int) -> str | None:
     """What is wrong with one row of a part (None if nothing)."""
-    if not isinstance(row, dict) or set(row) - {"phase", "event", "on_duty_h", "overtime_min"} != set(columns):  # + season
+    if not isinstance(row, dict) or set(row) - OPTIONAL_COLUMNS != set(columns):  # + season, detection, deterrence
         return "a row without the columns of the result files"
     for column in columns:
         value, kind = row[column], kinds.get(column, _FLOAT)

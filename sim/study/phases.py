@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from sim.files import write_text
 from sim.model.incidents import MIN_PER_HOUR
-from sim.model.records import INCIDENT_COLUMNS, SEASON_INCIDENT_COLUMNS, SEASON_UNIT_COLUMNS, UNIT_COLUMNS
+from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.stats import SUMMARY_COLUMNS, summary_row
 from sim.study.tables import NETWORK_COLUMN, csv_text
 from sim.viz.phase_plots import OUTSIDE_PHASES, write_season_figure
@@ -68,11 +68,11 @@ def write_season_files(folder: Path, results: Any, figures: bool = True) -> None
         clock = scenario.clock
         always = {"on_duty_h": clock.duration_hours - clock.warmup_hours, "overtime_min": 0.0}
         units = [always | row for row in units]
-        write_text(folder / "units.csv", csv_text(UNIT_COLUMNS + SEASON_UNIT_COLUMNS, units))
+        write_text(folder / "units.csv", csv_text(unit_columns(units, season=True), units))
     if not is_season(scenario):
         return
     incidents = results.incident_rows
-    write_text(folder / "incidents.csv", csv_text(INCIDENT_COLUMNS + SEASON_INCIDENT_COLUMNS, incidents))
+    write_text(folder / "incidents.csv", csv_text(incident_columns(incidents), incidents))
     write_text(folder / SUMMARY_BY_PHASE, csv_text(PHASE_SUMMARY_COLUMNS, phase_summary_rows(results)))
     if figures:
         names = phase_names(scenario, incidents)

@@ -16,10 +16,13 @@ from typing import Sequence
 from sim.config import scenario_hash
 from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
-from sim.model import INCIDENT_COLUMNS, UNIT_COLUMNS
+from sim.model import UNIT_COLUMNS
+from sim.model.records import incident_columns, unit_columns
 from sim.study.parts import PARTS
-from sim.study.breakdowns import PRIORITY_COLUMNS, SITE_COLUMNS, priority_rows, site_rows, worst_sites
-from sim.study.stats import COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, SUMMARY_COLUMNS, per_rep_figures
+from sim.study.breakdowns import (PRIORITY_COLUMNS, SITE_COLUMNS, SITE_DETERRENCE_COLUMNS, priority_rows, site_rows,
+                                  with_deterred, worst_sites)
+from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, SUMMARY_COLUMNS, per_rep_figures,
+                             presence_columns, presence_figures)
 from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format_table
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
@@ -96,7 +99,19 @@ class Results:
     @cached_property
     def summary(self):
         """DataFrame: one row per plan, the columns of summary.csv."""
-        return data_frame([*SUMMARY_COLUMNS, NETWORK_COLUMN], self._labelled(self.summary_rows))
+        return data_frame(*self._summary_table)
+
+    @property
+    def _warmup_min(self) -> float:
+        return self.scenario.clock.warmup_hours * 60.0
+
+    @cached_property
+    def _summary_table(self) -> tuple[list[str], list[dict]]:
+        """summary.csv's columns and rows: detection and deterrence figures after the network, with their blocks."""
+        extra = presence_columns(self.scenario)
+        rows = [row | presence_figures(self.rows[row["plan"]][0], self._warmup_min, extra) if extra else row
+                for row in self._labelled(self.summary_rows)]
+        return [*SUMMARY_COLUMNS, NETWORK_COLUMN, *extra], rows
 
     @cached_property
     def comparison(self):
@@ -106,7 +121,15 @@ class Results:
     @cached_property
     def site_rows(self) -> list[dict]:
         """One dict per plan and site, every site of the scenario (the rows of sites.csv)."""
-        return site_rows(self.incident_rows, self.plans, self.scenario.sites, self.scenario.target_response_min)
+        rows = site_rows(self.incident_rows, self.plans, self.scenario.sites, self.scenario.target_response_min)
+        if getattr(self.scenario, "deterrence", None) is None:
+            return rows
+        return with_deterred(rows, self.incident_rows, self._warmup_min)
+
+    @property
+    def _site_columns(self) -> list[str]:
+        deterrence = getattr(self.scenario, "deterrence", None) is not None
+        return SITE_COLUMNS + SITE_DETERRENCE_COLUMNS * deterrence
 
     @cached_property
     def priority_rows(self) -> list[dict]:
@@ -117,7 +140,7 @@ class Results:
     @cached_property
     def sites(self):
         """DataFrame: one row per plan and site, the columns of sites.csv."""
-        return data_frame(SITE_COLUMNS, self.site_rows)
+        return data_frame(self._site_columns, self.site_rows)
 
     @cached_property
     def priorities(self):
@@ -127,7 +150,7 @@ class Results:
     @cached_property
     def incidents(self):
         """DataFrame: one row per incident and replication, the columns of incidents.csv."""
-        return data_frame(INCIDENT_COLUMNS, self.incident_rows)
+        return data_frame(incident_columns(self.incident_rows), self.incident_rows)
 
     @cached_property
     def units(self):
@@ -221,13 +244,12 @@ class Results:
 
         def write(folder: Path) -> None:
             incidents = self.incident_rows
-            write_text(folder / "incidents.csv", csv_text(INCIDENT_COLUMNS, incidents))
-            write_text(folder / "units.csv", csv_text(UNIT_COLUMNS, self.unit_rows))
-            write_text(folder / "summary.csv", csv_text([*SUMMARY_COLUMNS, NETWORK_COLUMN],
-                                                        self._labelled(self.summary_rows)))
+            write_text(folder / "incidents.csv", csv_text(incident_columns(incidents), incidents))
+            write_text(folder / "units.csv", csv_text(unit_columns(self.unit_rows), self.unit_rows))
+            write_text(folder / "summary.csv", csv_text(*self._summary_table))
             write_text(folder / "comparison.csv", csv_text(COMPARISON_FILE_COLUMNS,
                                                            self._labelled(self.comparison_rows)))
-            write_text(folder / "sites.csv", csv_text(SITE_COLUMNS, self.site_rows))
+            write_text(folder / "sites.csv", csv_text(self._site_columns, self.site_rows))
             write_text(folder / "priorities.csv", csv_text(PRIORITY_COLUMNS, self.priority_rows))
             if figures:
                 from sim.viz.plots import write_figures

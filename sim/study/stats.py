@@ -197,3 +197,37 @@ def comparisons(rows: Mapping[str, tuple[Sequence[dict], Sequence[dict]]], plans
     reference = plans[0]
     return [comparison_row(plan, reference, rows[plan][0], rows[reference][0], target_min, range(reps))
             for plan in plans]
+
+
+# Detection and deterrence (sim.model.presence): summary.csv's columns after the network, with their block.
+PRESENCE_SUMMARY_COLUMNS = {"detection": ["response_from_report_mean_min", "detected_by_patrol_pct"],
+                            "deterrence": ["deterred", "deterred_pct"]}
+
+
+def presence_columns(scenario) -> list[str]:
+    """The summary columns of the scenario's detection and deterrence blocks (none without them)."""
+    return [column for block, columns in PRESENCE_SUMMARY_COLUMNS.items()
+            if getattr(scenario, block, None) is not None for column in columns]
+
+
+def presence_figures(incident_rows: Sequence[dict], warmup_min: float, columns: Sequence[str]) -> dict:
+    """Detection and deterrence figures of some incident rows (one plan, or one plan's site):
+    mean response from the report (min; mean over replications of each one's mean, as
+    response_mean_min), share of counted incidents detected by patrol (%), deterred candidates
+    created after the warm-up (count, and % of those candidates)."""
+    counted = [row for row in incident_rows if row["counted"]]
+    out: dict = {}
+    if "response_from_report_mean_min" in columns:
+        by_rep: dict[int, list[float]] = {}
+        for row in counted:
+            if row["t_first_arrival_min"] is not None:
+                by_rep.setdefault(row["rep"], []).append(row["t_first_arrival_min"] - row["t_reported_min"])
+        out["response_from_report_mean_min"] = mean_ci95([float(np.mean(v)) for v in by_rep.values()])[0]
+        out["detected_by_patrol_pct"] = (100.0 * sum(row["detected_by"] == "patrol" for row in counted)
+                                         / len(counted)) if counted else math.nan
+    if "deterred" in columns:
+        deterred = sum(1 for row in incident_rows if row["deterred"] and row["t_created_min"] >= warmup_min)
+        candidates = deterred + len(counted)
+        out["deterred"] = deterred
+        out["deterred_pct"] = 100.0 * deterred / candidates if candidates else math.nan
+    return out

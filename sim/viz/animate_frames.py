@@ -33,11 +33,19 @@ UNIT_COLOURS = ("#b3b3b3", "#1f5fbf", "#f07f00", "#8e2bc9", "#1a9e77")
 MAX_UNIT_LABELS = 40   # more units than this are drawn without their names (they would cover the map)
 _TRACE_STATE = {"patrolling": PATROLLING, "to_incident": TO_INCIDENT, "returning": RETURNING}
 
-# Incident states, as codes in the (I, T) state array.
-NOT_SHOWN, WAITING, UNIT_ON_THE_WAY, INCIDENT_ON_SCENE, CLEARED = range(5)
-INCIDENT_STATE_LABELS = ("", "waiting for a unit", "unit on the way", "units on scene", "cleared")
-INCIDENT_COLOURS = ("#ffffff", "#e3111b", "#f0a800", "#8e2bc9", "#2a9d3a")
+# Incident states, as codes in the (I, T) state array. The last two only with detection or
+# deterrence (issue #12): a candidate deterred (a faint mark that fades), an incident a patrol has
+# just spotted (a bright flash at the site).
+NOT_SHOWN, WAITING, UNIT_ON_THE_WAY, INCIDENT_ON_SCENE, CLEARED, DETERRED, SPOTTED = range(7)
+INCIDENT_STATE_LABELS = ("", "waiting for a unit", "unit on the way", "units on scene", "cleared",
+                         "deterred (did not happen)", "just spotted by a patrol")
+INCIDENT_COLOURS = ("#ffffff", "#e3111b", "#f0a800", "#8e2bc9", "#2a9d3a", "#8c8c8c", "#ffe600")
 FADE_MIN = 20.0  # a cleared incident fades out over this many simulated minutes
+DETERRED_OPACITY = 0.4  # a deterred candidate's mark at its start (then it fades as a cleared one)
+FLASH_MIN = 4.0  # a patrol's spotting flashes this many simulated minutes
+# Size of an incident's star per state, relative to the others: the flash is bigger, so it shows
+# around the unit that stands at the site and spotted it (units are drawn over incidents).
+INCIDENT_SCALE = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.8)
 
 
 
@@ -176,7 +184,31 @@ def incident_states(result: RepResult, times_min: np.ndarray) -> tuple[np.ndarra
     ).astype(np.int8)
     fade = np.clip(1.0 - (t - cleared) / FADE_MIN, 0.0, 1.0) if len(created) else np.empty(state.shape)
     opacity = np.where(state == CLEARED, fade, (state != NOT_SHOWN).astype(np.float64))
+    deterred = _deterred(result)[:, None]
+    if deterred.any():  # never reported: a faint mark from its start, fading as a cleared incident
+        faint = DETERRED_OPACITY * np.clip(1.0 - (t - created) / FADE_MIN, 0.0, 1.0)
+        shown = deterred & (t >= created) & (t < created + FADE_MIN)
+        state = np.where(deterred, np.where(shown, DETERRED, NOT_SHOWN), state).astype(np.int8)
+        opacity = np.where(deterred, np.where(shown, faint, 0.0), opacity)
+    spotted = np.array([i.t_reported_min if i.detected_by == "patrol" else np.inf for i in result.incidents])[:, None]
+    flash = (t >= spotted) & (t < spotted + FLASH_MIN)
+    if flash.any():  # full and half opacity by turns every half minute: it blinks in both renderers
+        state = np.where(flash, SPOTTED, state).astype(np.int8)
+        with np.errstate(invalid="ignore"):  # inf - inf where nothing was spotted (masked out)
+            blink = np.where(np.floor((t - spotted) * 2.0) % 2 == 0, 1.0, 0.5)
+        opacity = np.where(flash, blink, opacity)
     return state, opacity
+
+
+def _deterred(result: RepResult) -> np.ndarray:
+    """Per incident: whether it was a deterred candidate (never arose)."""
+    return np.array([i.deterred for i in result.incidents], dtype=bool)
+
+
+def incident_labels(state: np.ndarray) -> tuple[str, ...]:
+    """The legend's words per state code: the detection and deterrence states only when shown."""
+    present = set(np.unique(state).tolist())
+    return tuple(label if code < DETERRED or code in present else "" for code, label in enumerate(INCIDENT_STATE_LABELS))
 
 
 def running_figures(result: RepResult, times_min: np.ndarray, target_min: float) -> dict[str, np.ndarray]:
@@ -203,7 +235,7 @@ def running_figures(result: RepResult, times_min: np.ndarray, target_min: float)
         "mean_response_min": np.where(answered > 0, mean, np.nan),
         "within_target_pct": np.where(answered > 0, within_pct, np.nan),
         "answered": answered,
-        "waiting": ((created <= t) & (t < dispatch)).sum(axis=1),
+        "waiting": ((created <= t) & (t < dispatch) & ~_deterred(result)).sum(axis=1),
         "on_the_way": ((dispatch <= t) & (t < arrival)).sum(axis=1),
     }
 
@@ -237,6 +269,7 @@ class Frames:
     segments_m: np.ndarray  # (S, 4) x0, y0, x1, y1 of the road segments in view
     segment_class: np.ndarray  # (S,) int8: 0 main road .. 2 minor street
     frames_per_min: float
+    incident_labels: tuple[str, ...] = INCIDENT_STATE_LABELS  # legend words per state ("": not in this animation)
 
     @property
     def n_frames(self) -> int:
@@ -307,7 +340,7 @@ def build_frames(
         clock_labels=[(start + timedelta(minutes=float(t))).strftime("%a %d %b %Y %H:%M") for t in times_min],
         times_min=np.asarray(times_min, dtype=np.float64),
         view_m=view,
-        unit_ids=[unit.unit_id for unit in result.units],
+        unit_ids=[unit_name(unit) for unit in result.units],
         unit_x_m=unit_x,
         unit_y_m=unit_y,
         unit_state=unit_state,
@@ -322,7 +355,14 @@ def build_frames(
         segments_m=segments,
         segment_class=segment_class,
         frames_per_min=frames_per_min,
+        incident_labels=incident_labels(state),
     )
+
+
+def unit_name(unit: Unit) -> str:
+    """A unit's label: its id; a joint patrol's vehicle is "joint-1 Polri": the vehicles riding
+    together are drawn on one spot, one marker labelled with its patrol's agencies."""
+    return unit.unit_id if unit.joint is None else f"{unit.joint.label} {unit.agency}"
 
 
 def speed_text(frames: Frames, fps: float) -> str:

@@ -2,7 +2,7 @@
 
 The network, sites and legend are drawn once; each frame restores that background and draws
 only the moving artists (blitting), then is mapped onto one fixed palette so colours do not
-flicker from frame to frame.
+flicker from frame to frame. Site and unit names go where ``animate_labels`` finds room.
 """
 from __future__ import annotations
 
@@ -14,15 +14,21 @@ from sim.files import write_whole
 from sim.network import SYNTHETIC_NOTE
 from sim.viz.animate_frames import (
     INCIDENT_COLOURS,
-    INCIDENT_STATE_LABELS,
+    INCIDENT_SCALE,
     NOT_SHOWN,
     TO_INCIDENT,
     UNIT_COLOURS,
     UNIT_STATE_LABELS,
-    MAX_UNIT_LABELS,
     Frames,
     short_name,
     speed_text,
+)
+from sim.viz.animate_labels import (
+    SPOT_NONE,
+    LabelSizes,
+    place_sites,
+    text_anchor,
+    unit_label_spots,
 )
 
 MAX_GIF_FPS = 50.0  # GIF delays are hundredths of a second; browsers slow down delays under 2
@@ -50,25 +56,30 @@ def _figures_text(frames: Frames, k: int) -> str:
     return f"{response}\nincidents waiting for a unit {int(figures['waiting'][k])}, unit on the way {int(figures['on_the_way'][k])}"
 
 
-def _label_sites(ax, canvas, sites: list[tuple[str, float, float, bool]]) -> None:
-    """Name the sites where a label fits: right of the marker, else left, else below; never overlapping."""
-    import matplotlib.patheffects as path_effects
+# Label sizes in the GIF's pixels (100 dpi): fonts of 6 and 5.5 pt; the markers' half-widths.
+_GIF_LABELS = LabelSizes(site_font_px=8.4, unit_font_px=7.7, base_px=4.5, site_px=3.0, unit_px=5.6, star_px=9.8)
 
-    renderer = canvas.get_renderer()
-    inside = ax.get_window_extent(renderer)
-    placed = []
+
+def _gif_labels(ax, frames: Frames):
+    """Site labels drawn on ``ax`` (placed once) and each unit's label spot per frame, in display pixels."""
+    import matplotlib.patheffects as path_effects
+    from matplotlib.transforms import IdentityTransform
+
+    def to_px(x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xy = ax.transData.transform(np.column_stack([np.ravel(x_m), np.ravel(y_m)]))
+        return xy[:, 0].reshape(np.shape(x_m)), xy[:, 1].reshape(np.shape(y_m))
+
+    frame = tuple(ax.bbox.extents)
+    names = [short_name(name) for name, *_ in frames.sites]
+    site_x, site_y = to_px(np.array([s[1] for s in frames.sites]), np.array([s[2] for s in frames.sites]))
+    placed, fixed = place_sites(site_x, site_y, names, [s[3] for s in frames.sites], _GIF_LABELS, frame)
     halo = [path_effects.withStroke(linewidth=2.2, foreground="white")]
-    # Bases first: they are where units start and come back to.
-    for name, x, y, _ in sorted(sites, key=lambda site: not site[3]):
-        for offset, ha, va in (((4, 3), "left", "bottom"), ((-4, 3), "right", "bottom"), ((0, -5), "center", "top")):
-            label = ax.annotate(short_name(name), (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va,
-                                fontsize=6, color="#444444", zorder=2, path_effects=halo)
-            box = label.get_window_extent(renderer)
-            fits = inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
-            if fits and not any(box.overlaps(other) for other in placed):
-                placed.append(box)
-                break
-            label.remove()
+    for name, spot in zip(names, placed):
+        if spot is not None:
+            x, y, ha = text_anchor(*spot)
+            ax.text(x, y, name, transform=IdentityTransform(), ha=ha, va="bottom", fontsize=6, color="#444444",
+                    zorder=2, path_effects=halo)
+    return unit_label_spots(frames, to_px, _GIF_LABELS, fixed, frame), to_px
 
 
 def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float):
@@ -94,13 +105,14 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
     for name, x, y, is_base in frames.sites:
         ax.plot(x, y, marker="^" if is_base else "s", ms=6 if is_base else 4, color="#333333" if is_base else "#777777",
                 zorder=2.5, markeredgecolor="white", markeredgewidth=0.5)
-    _label_sites(ax, canvas, frames.sites)
+    label_spots, to_px = _gif_labels(ax, frames)
     title = frames.title + (f"\n{SYNTHETIC_NOTE}" if frames.synthetic else "")
     fig.text(0.99, 1.0 - _TOP_BAND / 2, title, ha="right", va="center", fontsize=8.5, color="#222222")
     handles = [Line2D([], [], ls="", marker="o", ms=7, color=c, markeredgecolor="#222222", markeredgewidth=0.6,
                       label=f"unit {label}") for c, label in zip(UNIT_COLOURS, UNIT_STATE_LABELS)]
     handles += [Line2D([], [], ls="", marker="*", ms=11, color=c, markeredgecolor="black", markeredgewidth=0.4,
-                       label=f"incident: {label}") for c, label in zip(INCIDENT_COLOURS[1:], INCIDENT_STATE_LABELS[1:])]
+                       label=f"incident: {label}") for c, label in zip(INCIDENT_COLOURS[1:], frames.incident_labels[1:])
+                if label]
     handles += [Line2D([], [], color=UNIT_COLOURS[TO_INCIDENT], ls=(0, (4, 2)), label="dispatch line"),
                 Line2D([], [], ls="", marker="^", ms=6, color="#333333", label="base"),
                 Line2D([], [], ls="", marker="s", ms=4, color="#777777", label="site")]
@@ -118,15 +130,17 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
     figures = fig.text(0.01, _BOTTOM_BAND - 0.012, "", ha="left", va="top", fontsize=7, color="#222222",
                        animated=True)
     import matplotlib.patheffects as path_effects
+    from matplotlib.transforms import IdentityTransform
 
-    # Each unit's name beside it (few enough units only), moved with it every frame.
-    names = [] if len(frames.unit_ids) > MAX_UNIT_LABELS else [
-        ax.annotate(unit_id, (0, 0), xytext=(5, -2), textcoords="offset points", ha="left", va="top", fontsize=5.5,
-                    color="#111111", zorder=6, animated=True,
-                    path_effects=[path_effects.withStroke(linewidth=1.8, foreground="white")])
-        for unit_id in frames.unit_ids]
+    # Each unit's name beside it where it fits (see animate_labels), moved with it every frame.
+    names = [ax.text(0, 0, unit_id, transform=IdentityTransform(), va="bottom", fontsize=5.5, color="#111111",
+                     zorder=6, animated=True, visible=False,
+                     path_effects=[path_effects.withStroke(linewidth=1.8, foreground="white")])
+             for unit_id in frames.unit_ids] if (label_spots != SPOT_NONE).any() else []
+    unit_x_px, unit_y_px = to_px(frames.unit_x_m, frames.unit_y_m)
     unit_rgba = np.array([to_rgba(c) for c in UNIT_COLOURS])
     incident_rgba = np.array([to_rgba(c) for c in INCIDENT_COLOURS])
+    incident_area = np.square(INCIDENT_SCALE)  # scatter sizes are areas
 
     def draw(k: int) -> None:
         units.set_offsets(np.column_stack([frames.unit_x_m[:, k], frames.unit_y_m[:, k]]))
@@ -136,6 +150,7 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
         colours = incident_rgba[frames.incident_state[shown, k]]
         colours[:, 3] = frames.incident_opacity[shown, k]
         incidents.set_facecolors(colours)
+        incidents.set_sizes(190.0 * incident_area[frames.incident_state[shown, k]])
         incidents.set_edgecolors(np.column_stack([np.zeros((len(shown), 3)), colours[:, 3]]))
         driving = np.flatnonzero(frames.unit_target[:, k] >= 0)
         dispatch.set_segments([
@@ -145,7 +160,13 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
         clock.set_text(frames.clock_labels[k])
         figures.set_text(_figures_text(frames, k))
         for u, name in enumerate(names):
-            name.xy = (frames.unit_x_m[u, k], frames.unit_y_m[u, k])
+            spot = int(label_spots[u, k])
+            name.set_visible(spot != SPOT_NONE)
+            if spot != SPOT_NONE:
+                x, y, ha = _GIF_LABELS.unit_anchor(unit_x_px[u, k], unit_y_px[u, k], spot, frames.unit_ids[u],
+                                                   frames.unit_state[u, k])
+                name.set_position((x, y))
+                name.set_horizontalalignment(ha)
         for artist in (dispatch, incidents, *names, units, clock, figures):
             fig.draw_artist(artist)
 

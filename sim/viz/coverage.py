@@ -106,8 +106,20 @@ class UnitSpot:
     ordered: bool               # the units drive ``nodes`` in order, round and round
 
 
+def joint_lines(scenario, plan_name: str) -> list[str]:
+    """One legend line per joint group of a plan: its patrols drive as one marker, of these agencies."""
+    members: dict[int, list] = defaultdict(list)
+    for group in scenario.plan(plan_name).units:
+        if group.joint_tag is not None:
+            members[group.joint_tag[0]].append(group)
+    return [f"Joint patrol{'s' * (groups[0].count > 1)} ×{groups[0].count} ({groups[0].patrol.mode}, "
+            f"{groups[0].joint_tag[1]}): " + ", ".join(scenario.unit_types[g.type].agency for g in groups)
+            for groups in members.values()]
+
+
 def plan_spots(scenario, world: World, plan_name: str) -> list[UnitSpot]:
-    """The unit positions of a plan, one per unit group (see the module docstring)."""
+    """The unit positions of a plan, one per unit group (see the module docstring); the vehicle
+    types of a joint group are one group each, at the same positions."""
     spots = []
     for group in scenario.plan(plan_name).units:
         patrol, route = group.patrol, world.route(group)
@@ -137,8 +149,9 @@ def road_pools(spots: Sequence[UnitSpot]) -> list[tuple[int, ...]]:
 
 
 def circuit_stops(spots: Sequence[UnitSpot]) -> list[tuple[int, ...]]:
-    """The stops (node indices, in driving order) of each patrol that drives a loop."""
-    return [spot.nodes for spot in spots if spot.ordered]
+    """The stops (node indices, in driving order) of each loop driven (a loop driven by several
+    groups, e.g. the vehicles of a joint patrol, once)."""
+    return list(dict.fromkeys(spot.nodes for spot in spots if spot.ordered))
 
 
 def incident_sites(scenario) -> list[str]:
@@ -215,7 +228,7 @@ def plan_layer(scenario, world: World, plan_name: str) -> PlanLayer:
     cov = plan_coverage(scenario, world, plan_name)
     circuits = [circuit_path(world.network, stops) for stops in circuit_stops(spots)]
     return PlanLayer(plan.name, plan.description, spots, cov, circuits, standing_counts(spots), road_pools(spots),
-                     share_lines(cov))
+                     share_lines(cov) + joint_lines(scenario, plan_name))
 
 
 # ----------------------------------------------------------------------------- roads and bands

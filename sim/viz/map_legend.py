@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from sim.network import RoadNetwork
 from sim.viz.coverage import PlanLayer
-from sim.viz.map_results import NO_RESULT_COLOUR, NO_RESULT_WORDS, SHARE_CLASSES, SiteResult, missed
+from sim.viz.map_results import (DETERRED_COLOUR, DETERRED_WORDS, NO_RESULT_COLOUR, NO_RESULT_WORDS, SHARE_CLASSES,
+                                 SiteResult, has_deterrence, missed)
 from sim.viz.map_style import (
     BAND_NOTE,
     BAND_TITLE,
@@ -117,6 +118,9 @@ def plan_legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min:
                                 markersize=10, label=words) for _, colour, words in reversed(SHARE_CLASSES)]
         share_handles.append(Line2D([], [], marker="o", color=NO_RESULT_COLOUR, markerfacecolor=NO_RESULT_COLOUR,
                                     linestyle="none", markersize=10, label=NO_RESULT_WORDS))
+        if has_deterrence(results):
+            share_handles.append(Line2D([], [], marker="o", color=DETERRED_COLOUR, alpha=0.5, linestyle="none",
+                                        markersize=14, label=DETERRED_WORDS))
         plan_blocks.append(_legend_block(ax, f"Site colour: simulated share of incidents reached within "
                                          f"{target:g} min, plan '{layer.name}'", share_handles, size_pt, chars))
     plan_blocks.append(_legend_block(ax, f"Units, plan '{layer.name}'", [

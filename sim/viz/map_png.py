@@ -37,7 +37,8 @@ from sim.viz.coverage import (
 )
 from sim.viz.map_labels import LabelPlacer
 from sim.viz.map_legend import difference_legend, plan_legend
-from sim.viz.map_results import SiteResult, missed, missed_lines, share_colour
+from sim.viz.map_results import (DETERRED_COLOUR, SiteResult, deterred_alpha, has_deterrence, missed, missed_lines,
+                                 share_colour)
 from sim.viz.map_style import (
     BEYOND_COLOUR,
     CHANGE_COLOURS,
@@ -179,6 +180,13 @@ def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Seq
             face, edge = ("white" if site.approximate else colour), colour
         groups[(marker, face, edge)].append(site)
     size = 120 if zoomed else (14 if many else 60)
+    if has_deterrence(results):  # a halo under each site, as dark as its share of candidates deterred
+        from matplotlib.colors import to_rgba
+
+        halo = [(s, deterred_alpha(results.get(s.id))) for s in scenario.sites]
+        halo = [(s, a) for s, a in halo if a > 0]
+        ax.scatter([s.lon for s, _ in halo], [s.lat for s, _ in halo], s=size * 5, marker="o", linewidths=0,
+                   facecolors=[to_rgba(DETERRED_COLOUR, a) for _, a in halo], zorder=6.5)
     for (marker, face, edge), sites in groups.items():
         ax.scatter([s.lon for s in sites], [s.lat for s in sites], s=size, marker=marker, facecolors=face,
                    edgecolors=edge, linewidths=0.6 if many and not zoomed else 1.8, zorder=7)

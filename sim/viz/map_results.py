@@ -23,6 +23,11 @@ NO_RESULT_WORDS = "no counted incidents"
 SITE_COLUMNS = ("plan", "site", "site_name", "kind", "incidents", "response_mean_min", "response_mean_ci95",
                 "response_p90_min", "within_target_pct", "within_target_ci95", "escalated_pct")
 NUMBER_COLUMNS = SITE_COLUMNS[4:]
+# With a deterrence block sites.csv also has deterred_pct (issue #12): the maps shade each site by it,
+# a halo of this colour, as opaque as DETERRED_MAX_ALPHA at 100% of candidates deterred.
+DETERRED_COLOUR = "#6a3d9a"
+DETERRED_MAX_ALPHA = 0.8
+DETERRED_WORDS = "halo: share of candidates\ndeterred (darker: more)"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class SiteResult:
     response_p90_min: float
     within_target_pct: float
     within_target_ci95: float
+    deterred_pct: float = math.nan  # of the site's candidate incidents (nan: no deterrence block)
 
     @property
     def has_incidents(self) -> bool:
@@ -69,6 +75,7 @@ def site_results(rows: Iterable[Mapping[str, object]], plan: str) -> dict[str, S
             response_p90_min=_number(row["response_p90_min"]),
             within_target_pct=_number(row["within_target_pct"]),
             within_target_ci95=_number(row["within_target_ci95"]),
+            deterred_pct=_number(row.get("deterred_pct")),
         )
     return results
 
@@ -93,7 +100,20 @@ def result_text(result: SiteResult, target_min: float) -> str:
     """``"2% ± 3 within 15 min (p90 31.5 min, 41 incidents)"``."""
     ci = f" ± {result.within_target_ci95:.0f}" if math.isfinite(result.within_target_ci95) else ""
     p90 = f"p90 {result.response_p90_min:.1f} min, " if math.isfinite(result.response_p90_min) else ""
-    return f"{result.within_target_pct:.0f}%{ci} within {target_min:g} min ({p90}{result.incidents} incidents)"
+    deterred = f", {result.deterred_pct:.0f}% of candidates deterred" if math.isfinite(result.deterred_pct) else ""
+    return f"{result.within_target_pct:.0f}%{ci} within {target_min:g} min ({p90}{result.incidents} incidents{deterred})"
+
+
+def deterred_alpha(result: SiteResult | None) -> float:
+    """Opacity of a site's deterrence halo: its deterred share × DETERRED_MAX_ALPHA (0 without one)."""
+    if result is None or not math.isfinite(result.deterred_pct):
+        return 0.0
+    return DETERRED_MAX_ALPHA * min(max(result.deterred_pct, 0.0), 100.0) / 100.0
+
+
+def has_deterrence(results) -> bool:
+    """Whether any site's results carry a deterred share (results of a run with a deterrence block)."""
+    return results is not None and any(math.isfinite(r.deterred_pct) for r in results.values())
 
 
 def missed_lines(plan: str, results: Mapping[str, SiteResult], names: Mapping[str, str], target_min: float,

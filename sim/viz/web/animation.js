@@ -12,6 +12,7 @@ const unitX = decode(D.unit_x, Uint16Array), unitY = decode(D.unit_y, Uint16Arra
 const unitState = decode(D.unit_state, Uint8Array), unitTarget = decode(D.unit_target, Int16Array);
 const incState = decode(D.incident_state, Uint8Array), incOpacity = decode(D.incident_opacity, Uint8Array);
 const segments = decode(D.segments, Int32Array), segClass = decode(D.segment_class, Uint8Array);
+const unitSpots = decode(D.unit_spots, Int8Array);
 const U = D.units, I = D.incident_x.length, T = D.frames;
 
 document.getElementById("title").textContent = D.title;
@@ -27,7 +28,7 @@ function fit() {
 }
 window.addEventListener("resize", fit);
 fit();
-const W = 1100, H = Math.round(W * D.view_m[1] / D.view_m[0]);
+const W = D.map_px[0], H = D.map_px[1];   // the size animate_html.py placed the labels for
 const ratio = window.devicePixelRatio || 1;
 canvas.width = W * ratio; canvas.height = H * ratio;
 const ctx = canvas.getContext("2d");
@@ -37,6 +38,16 @@ const view = PanZoom.view();
 view.fit(D.view_m[0], D.view_m[1], [0, 0, W, H], 1);
 // Units and incidents come as 0..65535 across the view.
 const quantised = (qx, qy) => view.toScreen(qx / 65535 * D.view_m[0], qy / 65535 * D.view_m[1]);
+
+// The box a text drawn with textBaseline "bottom" covers: [x0, y0, x1, y1] on the canvas.
+function textBox(g, text, x, y, align) {
+  const m = g.measureText(text);
+  const x0 = align === "left" ? x : align === "right" ? x - m.width : x - m.width / 2;
+  return [x0, y - m.actualBoundingBoxAscent, x0 + m.width, y + m.actualBoundingBoxDescent];
+}
+// The labels drawn: the sites' once, the units' of the frame shown (what tests check for overlaps).
+const siteLabelBoxes = [];
+let unitLabelBoxes = [];
 
 // The network is drawn once onto an off-screen canvas; each frame copies it.
 const background = document.createElement("canvas");
@@ -60,33 +71,26 @@ background.width = canvas.width; background.height = canvas.height;
   }
   g.font = "11px system-ui, sans-serif";
   g.lineJoin = "round";
-  const placed = [];
-  // The synthetic-network note goes bottom right; keep site labels off it.
-  if (D.synthetic) placed.push([W - 8 - g.measureText(D.note).width, H - 8 - 11, W, H]);
-  // Bases first; a label goes right of its marker, else left, else below, never overlapping.
-  const sites = D.sites.slice().sort((a, b) => b[3] - a[3]);
-  for (const [name, fx, fy, isBase] of sites) {
+  for (const [name, fx, fy, isBase] of D.sites) {
     const [x, y] = view.toScreen(fx * D.view_m[0], fy * D.view_m[1]);   // fractions of the view
     g.fillStyle = isBase ? "#333" : "#777";
     g.beginPath();
     if (isBase) { g.moveTo(x, y - 6); g.lineTo(x + 5, y + 4); g.lineTo(x - 5, y + 4); }
     else { g.rect(x - 3, y - 3, 6, 6); }
     g.fill();
-    const w = g.measureText(name).width, h = 11;
-    for (const [lx, ly] of [[x + 6, y - 4], [x - 6 - w, y - 4], [x - w / 2, y + 15]]) {
-      const box = [lx, ly - h, lx + w, ly + 2];
-      const inside = box[0] >= 0 && box[2] <= W && box[1] >= 0 && box[3] <= H;
-      const free = placed.every(o => box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3]);
-      if (inside && free) {
-        placed.push(box);
-        g.strokeStyle = "rgba(255,255,255,0.9)"; g.lineWidth = 3; g.strokeText(name, lx, ly);
-        g.fillStyle = "#444"; g.fillText(name, lx, ly);
-        break;
-      }
-    }
+  }
+  // Labels where animate_html.py placed them (clear of each other and of the markers); the rest show on hover.
+  g.textBaseline = "bottom";
+  for (const [name, , , , label] of D.sites) {
+    if (!label) continue;
+    const [lx, ly, align] = label;
+    g.textAlign = align;
+    g.strokeStyle = "rgba(255,255,255,0.9)"; g.lineWidth = 3; g.strokeText(name, lx, ly);
+    g.fillStyle = "#444"; g.fillText(name, lx, ly);
+    siteLabelBoxes.push(textBox(g, name, lx, ly, align));
   }
   if (D.synthetic) {
-    g.fillStyle = "#b00020"; g.textAlign = "right"; g.fillText(D.note, W - 8, H - 8);
+    g.fillStyle = "#b00020"; g.textAlign = "right"; g.textBaseline = "alphabetic"; g.fillText(D.note, W - 8, H - 8);
   }
 })();
 
@@ -127,7 +131,7 @@ function draw(k) {
     ctx.globalAlpha = incOpacity[k * I + i] / 255;
     ctx.fillStyle = D.incident_colours[s];
     const at = quantised(D.incident_x[i], D.incident_y[i]);
-    star(at[0], at[1], 11);
+    star(at[0], at[1], 11 * D.incident_scale[s]);
   }
   ctx.globalAlpha = 1; ctx.lineWidth = 1.2; ctx.strokeStyle = "#222";
   for (let u = 0; u < U; u++) {
@@ -137,13 +141,24 @@ function draw(k) {
     ctx.arc(at[0], at[1], 6, 0, 2 * Math.PI);
     ctx.fill(); ctx.stroke();
   }
-  // Unit names beside the units (the page leaves them out when there are too many to read).
-  ctx.font = "10px system-ui, sans-serif"; ctx.lineWidth = 2.5; ctx.strokeStyle = "rgba(255,255,255,.9)";
-  ctx.fillStyle = "#111";
-  D.unit_names.forEach((name, u) => {
-    const at = quantised(unitX[base + u], unitY[base + u]);
-    ctx.strokeText(name, at[0] + 8, at[1] + 12); ctx.fillText(name, at[0] + 8, at[1] + 12);
-  });
+  // Unit names at the spot animate_html.py found free (-1: no room; the name shows on hover).
+  ctx.font = D.unit_label.font_px + "px system-ui, sans-serif"; ctx.lineWidth = 2.5;
+  ctx.strokeStyle = "rgba(255,255,255,.9)"; ctx.fillStyle = "#111"; ctx.textBaseline = "bottom";
+  const L = D.unit_label;
+  unitLabelBoxes = [];
+  for (let u = 0; u < U; u++) {
+    const spot = unitSpots[base + u];
+    if (spot < 0) continue;
+    const [sx, sy] = L.spots[spot], at = quantised(unitX[base + u], unitY[base + u]);
+    // The box's near edge is reach_px (per unit state) from the point (see animate_labels.spot_box); y is down here.
+    const reach = L.reach_px[unitState[base + u]];
+    const lx = at[0] + sx * (reach + L.pad_px), ly = at[1] - (sy * reach + (sy - 1) * L.height_px / 2 + 1);
+    const align = sx > 0 ? "left" : sx < 0 ? "right" : "center";
+    ctx.textAlign = align;
+    ctx.strokeText(D.unit_names[u], lx, ly); ctx.fillText(D.unit_names[u], lx, ly);
+    unitLabelBoxes.push(textBox(ctx, D.unit_names[u], lx, ly, align));
+  }
+  ctx.textAlign = "start"; ctx.textBaseline = "alphabetic";
   ctx.lineWidth = 1.2; ctx.strokeStyle = "#222";
   clock.textContent = D.clock[k];
   const n = D.answered[k];
@@ -168,6 +183,23 @@ function start() {
     frame += 1; draw(frame);
   }, 1000 / D.fps);
 }
+// Hovering a unit or a site shows its name (labels that found no room are left off the map).
+canvas.addEventListener("mousemove", e => {
+  const r = canvas.getBoundingClientRect();
+  const px = (e.clientX - r.left) * W / r.width, py = (e.clientY - r.top) * H / r.height;
+  let best = "", bestD = 10;
+  for (let u = 0; u < U; u++) {
+    const at = quantised(unitX[frame * U + u], unitY[frame * U + u]), d = Math.hypot(at[0] - px, at[1] - py);
+    if (d < bestD) { best = D.unit_names[u]; bestD = d; }
+  }
+  if (!best) {
+    for (const [name, fx, fy] of D.sites) {
+      const at = view.toScreen(fx * D.view_m[0], fy * D.view_m[1]), d = Math.hypot(at[0] - px, at[1] - py);
+      if (d < bestD) { best = name; bestD = d; }
+    }
+  }
+  canvas.title = best;
+});
 play.addEventListener("click", () => (timer === null ? start() : stop()));
 slider.addEventListener("input", () => { frame = Number(slider.value); draw(frame); });
 document.addEventListener("keydown", e => { if (e.key === " ") { e.preventDefault(); play.click(); } });
@@ -179,10 +211,11 @@ D.unit_labels.forEach((label, s) => {
   item.appendChild(document.createTextNode("unit " + label));
 });
 D.incident_labels_state.forEach((label, s) => {
-  if (s === 0) return;
+  if (!label) return;  // state 0, and states this animation does not show
   legend.insertAdjacentHTML("beforeend", '<span><span class="star">&#9733;</span></span>');
   const item = legend.lastChild; item.firstChild.style.color = D.incident_colours[s];
   item.appendChild(document.createTextNode("incident: " + label));
 });
 legend.insertAdjacentHTML("beforeend", "<span>- - - dispatch line: unit to its incident</span>");
+legend.insertAdjacentHTML("beforeend", "<span>hover a unit or a site for its name</span>");
 if (T > 0) draw(0);
