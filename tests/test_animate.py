@@ -353,3 +353,109 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cap
     assert words in err
     assert "Traceback" not in err
     assert not out_dir.exists() or list(out_dir.iterdir()) == []
+
+
+# -- joint patrols (issue #12) -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def joint(tmp_path_factory):
+    """A grid with one joint patrol of three agencies (split on dispatch) and Polri-only incidents:
+    the Polri car leaves the patrol for each job and comes back."""
+    network = random_grid_network(12, 12, seed=3)
+    corners = {"hq": 0, "north": network.n_nodes - 1, "east": 11, "west": network.n_nodes - 12, "mid": network.n_nodes // 2}
+    data = {
+        "name": "grid-joint",
+        "network": {"source": "demo"},
+        "clock": {"start": "2024-10-23T09:00", "duration_hours": 2.0, "warmup_hours": 0},
+        "replications": 1,
+        "seed": 11,
+        "target_response_min": 5,
+        "sites": [_site(network, node, site) for site, node in corners.items()],
+        "disturbances": [{"type": "provocation", "rate_per_hour": 2.0, "sites": "all", "agencies": ["Polri"],
+                          "on_scene_min": {"dist": "fixed", "value": 6}, "units_required": 1, "priority": 1}],
+        "unit_types": {"polri_car": {"agency": "Polri"}, "tni_car": {"agency": "TNI"},
+                       "pp_car": {"agency": "Satpol PP"}},
+        "plans": [{"name": "joint", "units": [
+            {"joint": ["polri_car", "tni_car", "pp_car"], "count": 1, "base": "hq", "on_dispatch": "split",
+             "patrol": {"mode": "circuit", "route": ["north", "east", "west"], "dwell_min": 5}},
+            {"type": "polri_car", "count": 1, "base": "mid", "patrol": {"mode": "base"}},
+        ]}],
+        "dispatch": {"policy": "nearest", "queue": "fifo", "after_service": "return_to_base"},
+    }
+    path = tmp_path_factory.mktemp("joint") / "joint.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    scenario = load_scenario(path)
+    world = build_world(scenario, network, cache_dir=tmp_path_factory.mktemp("tables"))
+    result = simulate(scenario, world, "joint", 0, trace=True)
+    frames = build_frames(scenario, world, result, frame_times_min(2.0, 1.0), 1.0, gif_map_aspect((640, 480)))
+    members = [u for u, unit in enumerate(result.units) if unit.joint is not None]
+    assert len(members) == 3 and len(result.incidents) >= 2
+    return frames, members
+
+
+def test_a_joint_patrol_together_is_one_marker_and_a_vehicle_sent_off_its_own(joint):
+    frames, (polri, tni, pp) = joint
+    texts, text = frames.label_texts, frames.marker_text()
+    x, y, state = frames.unit_x_m, frames.unit_y_m, frames.unit_state
+    together = np.ones(frames.n_frames, bool)
+    for u in (tni, pp):
+        together &= (np.hypot(x[u] - x[polri], y[u] - y[polri]) < 1.0) & (state[u] == state[polri])
+    # Together: one marker (the first vehicle's), labelled with the patrol and its agencies.
+    assert together.sum() > 10
+    assert (text[polri, together] == texts.index("joint-1: Polri+TNI+Satpol PP")).all()
+    assert (text[[tni, pp]][:, together] == -1).all()
+    # Sent to a job, the Polri car is its own marker with its own name; the other two stay one marker.
+    sent = state[polri] == TO_INCIDENT
+    assert sent.any() and not together[sent].any()
+    assert (np.array(texts)[text[polri, sent]] == "joint-1 Polri").all()
+    assert (text[tni, sent] == texts.index("joint-1: TNI+Satpol PP")).all() and (text[pp, sent] == -1).all()
+    # ... and it rejoins the marker when back with the patrol.
+    assert together[np.flatnonzero(sent)[-1]:].any()
+    # Every vehicle is drawn, alone or in a joint marker, exactly once per frame.
+    drawn = text >= 0
+    assert (drawn[polri] | (text[tni] >= 0) | (text[pp] >= 0)).all()
+
+
+def test_gif_draws_one_joint_marker_and_label_and_no_labels_overlap(joint):
+    from matplotlib.text import Text
+
+    frames, _ = joint
+    canvas, draw = _gif_figure(frames, (640, 480), 100.0, 20.0)
+    canvas.draw()
+    ax = canvas.figure.axes[0]
+    renderer = canvas.get_renderer()
+    units_scatter, rings = [c for c in ax.collections if c.get_animated()][-2:]
+    text = frames.marker_text()
+    seen_joint_label = 0
+    for k in range(frames.n_frames):
+        draw(k)
+        texts = [t for t in ax.texts if t.get_visible()]
+        assert _overlapping_pairs([Text.get_window_extent(t, renderer).extents for t in texts]) == [], k
+        patrol_labels = [t.get_text() for t in texts if t.get_text().startswith("joint-1:")]
+        assert len(patrol_labels) <= 1
+        seen_joint_label += len(patrol_labels)
+        # One dot per marker, one ring per joint marker.
+        assert len(units_scatter.get_offsets()) == (text[:, k] >= 0).sum()
+        assert len(rings.get_offsets()) == (text[:, k] >= len(frames.unit_ids)).sum()
+    assert seen_joint_label > 0
+
+
+def test_html_draws_one_joint_marker_and_its_labels_never_overlap(joint, tmp_path):
+    frames, _ = joint
+    out = tmp_path / "joint.html"
+    write_html(frames, out, 20.0)
+    with chromium_driver() as driver:
+        driver.get(out.as_uri())
+        assert js_errors(driver) == []
+        names = driver.execute_script("return D.unit_names;")
+        seen = 0
+        for k in range(frames.n_frames):
+            sites, units, drawn = driver.execute_script(
+                f"frame = {k}; draw({k}); return [siteLabelBoxes, unitLabelBoxes,"
+                f" [...Array(U).keys()].filter(u => unitText[{k} * U + u] >= 0).length];")
+            assert _overlapping_pairs(sites + units) == [], f"labels overlap in frame {k}"
+            assert drawn == (frames.marker_text()[:, k] >= 0).sum()
+            seen += len(units)
+        assert seen > 0 and "joint-1: Polri+TNI+Satpol PP" in names
+        assert js_errors(driver) == []

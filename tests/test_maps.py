@@ -353,3 +353,17 @@ def test_cli_run_then_map_with_its_results(cache, tmp_path):
     assert f"plan '{PLAN}'" in done.stdout and "(simulated)" in done.stdout
     page = out.read_text(encoding="utf-8")
     assert '"results":{"sites"' in page
+
+
+def test_the_legend_names_each_joint_patrol_with_its_agencies_and_where_it_drives():
+    from sim.viz.coverage import joint_lines
+
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "jember_pilkada_2024_joint.yaml")
+    # Named as the animation names the patrols' markers (joint-1, joint-2 in plan order).
+    assert joint_lines(scenario, "joint-patrols-together") == [
+        ("Joint patrol joint-1: Polri+TNI+Satpol PP+Dishub (circuit Kantor KPU Kabupaten Jember → "
+         "Kantor Bawaslu Kabupaten Jember → Gudang logistik KPU Jember, together)"),
+        ("Joint patrol joint-2: Polri+TNI (circuit Gudang logistik KPU Jember → Alun-alun Jember → "
+         "Kantor KPU Kabupaten Jember, together)"),
+    ]
+    assert joint_lines(scenario, "joint-circuit") == []

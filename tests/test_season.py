@@ -170,6 +170,9 @@ def test_season_result_files(tmp_path):
     counts = {line.split(",")[1]: int(line.split(",")[3]) for line in by_phase[1:]}
     assert sum(counts.values()) == sum(1 for line in incidents[1:] if line.split(",")[17] == "1")
     assert (out / "figures" / "response_by_hour_and_phase.png").stat().st_size > 10_000
+    # the Python API's tables are the files' columns
+    assert list(results.incidents.columns) == incidents[0].split(",")
+    assert list(results.units.columns) == (out / "units.csv").read_text().splitlines()[0].split(",")
 
 
 def test_a_speed_factor_of_half_exactly_doubles_legs_started_in_the_period():
@@ -254,6 +257,15 @@ def test_an_incident_after_the_shift_waits_for_the_next_one():
     assert unit["on_duty_h"] == 16.0 and unit["overtime_min"] == 15.0  # the 14:45 job ran to 15:15
 
 
+def test_units_table_has_duty_columns_when_units_come_and_go():
+    from sim import Study
+
+    car = {"type": "car", "count": 1, "base": "a", "patrol": {"mode": "post", "at": "a"}, "on_duty": ["07:00-15:00"]}
+    units = Study(_one_site([car], 48)).run(reps=1).units
+    assert list(units.columns[-2:]) == ["on_duty_h", "overtime_min"]
+    assert 0 < units["on_duty_h"].iloc[0] <= 16.0
+
+
 def test_phase_fleets_leave_after_their_job_and_join_at_their_base():
     phases = [{"name": "p", "start": "2024-11-20T10:00", "end": "2024-11-20T20:00"}]
     own = [{"type": "car", "count": 1, "base": "a", "patrol": {"mode": "post", "at": "a"}}]
@@ -313,3 +325,15 @@ def test_a_clock_shortened_on_the_command_line_cuts_the_season():
     short["clock"]["duration_hours"] = 30  # in the file: the later phases are outside its clock
     with pytest.raises(Exception, match="is outside the clock"):
         load_scenario(short)
+
+
+def test_validate_names_each_phase_fleet(capsys):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "jember_pilkada_2024_season.yaml"
+    assert main(["validate", str(path)]) == 0
+    scenario = load_scenario(path)
+    line = capsys.readouterr().out
+    for plan in scenario.plans:
+        phase_counts = ", ".join(f"{phase} {sum(g.count for g in fleet.units)}" for phase, fleet in plan.by_phase.items())
+        assert f"{plan.name}: {plan.n_units} units ({phase_counts})" in line

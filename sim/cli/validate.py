@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-
 from pathlib import Path
+
 
 def register(commands) -> dict:
     """Add the command's parser; return its handlers by command name."""
@@ -19,10 +19,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(
         f"{args.scenario}: ok: {_count(len(scenario.sites), 'site')}, "
         f"{_count(len(scenario.disturbances), 'disturbance type')}, {_count(len(scenario.plans), 'plan')} ("
-        + ", ".join(f"{plan.name}: {_count(plan.n_units, 'unit')}" for plan in scenario.plans)
+        + ", ".join(f"{plan.name}: {_fleet_text(plan)}" for plan in scenario.plans)
         + ")"
     )
     return 0
+
+
+def _fleet_text(plan) -> str:
+    """``8 units``, or with fleets by phase ``8 units (voting_day 46, counting 10)``."""
+    by_phase = [f"{phase} {sum(group.count for group in fleet.units):,}" for phase, fleet in plan.by_phase.items()]
+    return _count(plan.n_units, "unit") + (f" ({', '.join(by_phase)})" if by_phase else "")
 
 
 def _count(n: int, noun: str) -> str:

@@ -1,8 +1,6 @@
-"""The season's result files (issue #11): incidents.csv with ``phase`` and ``event``, units.csv
-with ``on_duty_h`` and ``overtime_min``, summary_by_phase.csv, and the figure by hour and phase.
-
-Only for a scenario with a calendar, events or duty windows: any other scenario's files are left
-exactly as ``Results.to_dir`` wrote them.
+"""The season's result files (issue #11): summary_by_phase.csv and the figure by hour and phase,
+for a scenario with a calendar or events. (The season's columns of incidents.csv and units.csv
+come with the rows: sim.model.records.)
 """
 from __future__ import annotations
 
@@ -11,7 +9,6 @@ from typing import Any, Sequence
 
 from sim.files import write_text
 from sim.model.incidents import MIN_PER_HOUR
-from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.stats import SUMMARY_COLUMNS, summary_row
 from sim.study.tables import NETWORK_COLUMN, csv_text
 from sim.viz.phase_plots import OUTSIDE_PHASES, write_season_figure
@@ -58,21 +55,13 @@ def hour_of_day(results: Any, row: dict) -> int:
 
 
 def write_season_files(folder: Path, results: Any, figures: bool = True) -> None:
-    """Into a result folder being written: the season columns, summary_by_phase.csv and the figure
-    (nothing for a scenario without season keys)."""
+    """Into a result folder being written: summary_by_phase.csv and the figure by hour and phase
+    (nothing for a scenario without a calendar or events)."""
     scenario = results.scenario
     folder = Path(folder)
-    units = results.unit_rows
-    if any(SEASON_UNIT_COLUMNS[0] in row for row in units):
-        # a plan whose units never come and go: on duty the whole measured window, no overtime
-        clock = scenario.clock
-        always = {"on_duty_h": clock.duration_hours - clock.warmup_hours, "overtime_min": 0.0}
-        units = [always | row for row in units]
-        write_text(folder / "units.csv", csv_text(unit_columns(units, season=True), units))
     if not is_season(scenario):
         return
     incidents = results.incident_rows
-    write_text(folder / "incidents.csv", csv_text(incident_columns(incidents), incidents))
     write_text(folder / SUMMARY_BY_PHASE, csv_text(PHASE_SUMMARY_COLUMNS, phase_summary_rows(results)))
     if figures:
         names = phase_names(scenario, incidents)

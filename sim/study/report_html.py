@@ -44,6 +44,13 @@ def _names(names: Sequence[str]) -> str:
     return shown + (f" and {len(names) - MAX_NAMES:,} more" if len(names) > MAX_NAMES else "")
 
 
+def _share_cell(row: Mapping[str, Any], note: str, digits: int = 1) -> str:
+    """A table cell: the share within target ± its 95% half-width, coloured, with a small note below."""
+    share = _num(row.get("within_target_pct"))
+    return (f'<td class="share"{_share_style(share)}>{_pm(share, row.get("within_target_ci95"), digits)}'
+            f"<br><small>{note}</small></td>")
+
+
 def _share_style(share: float | None) -> str:
     """A background from red (50% or less) through amber (75%) to green (100%): a share within
     target reads at a glance (three in four reached in time is not yet good)."""
@@ -253,9 +260,7 @@ def sites_section(data: Mapping[str, Any]) -> str:
         tds = []
         for plan in plans:
             row = cell.get((plan, site), {})
-            share = _num(row.get("within_target_pct"))
-            tds.append(f'<td class="share"{_share_style(share)}>{_pm(share, row.get("within_target_ci95"), 0)}'
-                       f"<br><small>{_fmt(row.get('response_mean_min'))} min</small></td>")
+            tds.append(_share_cell(row, f"{_fmt(row.get('response_mean_min'))} min", digits=0))
         kind = escape(some.get("kind", ""))
         body.append(f'<tr><td class="name">{escape(some.get("site_name") or site)}<small>{kind}</small></td>'
                     f"<td>{_fmt(some.get('incidents'), 0)}</td>{''.join(tds)}</tr>")
@@ -281,9 +286,7 @@ def priorities_section(data: Mapping[str, Any]) -> str:
         tds = []
         for level in levels:
             row = cell.get((plan, level), {})
-            share = _num(row.get("within_target_pct"))
-            tds.append(f'<td class="share"{_share_style(share)}>{_pm(share, row.get("within_target_ci95"))}'
-                       f"<br><small>{_fmt(row.get('incidents'), 0)} incidents</small></td>")
+            tds.append(_share_cell(row, f"{_fmt(row.get('incidents'), 0)} incidents"))
         body.append(f'<tr><td class="name">{escape(plan)}</td>{"".join(tds)}</tr>')
     return (f"<p>Share of incidents reached within {_target(data['manifest'])} (%, ± 95%) by priority as "
             "handled (an escalated incident counts at the priority it was handled at). From priorities.csv.</p>\n"

@@ -16,8 +16,7 @@ from typing import Sequence
 from sim.config import scenario_hash
 from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
-from sim.model import UNIT_COLUMNS
-from sim.model.records import incident_columns, unit_columns
+from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.parts import PARTS
 from sim.study.breakdowns import (PRIORITY_COLUMNS, SITE_COLUMNS, SITE_DETERRENCE_COLUMNS, priority_rows, site_rows,
                                   with_deterred, worst_sites)
@@ -155,7 +154,19 @@ class Results:
     @cached_property
     def units(self):
         """DataFrame: one row per unit and replication, the columns of units.csv."""
-        return data_frame(UNIT_COLUMNS, self.unit_rows)
+        return data_frame(*self._unit_table)
+
+    @cached_property
+    def _unit_table(self) -> tuple[list[str], list[dict]]:
+        """units.csv's columns and rows: with on_duty_h and overtime_min when some unit comes and goes
+        (shifts, fleets by phase); a unit on duty all the measured window has that window and no overtime."""
+        rows = self.unit_rows
+        if not any(SEASON_UNIT_COLUMNS[0] in row for row in rows):
+            return unit_columns(rows), rows
+        clock = self.scenario.clock
+        always = {"on_duty_h": clock.duration_hours - clock.warmup_hours, "overtime_min": 0.0}
+        rows = [always | row for row in rows]
+        return unit_columns(rows, season=True), rows
 
     @cached_property
     def replications(self):
@@ -245,7 +256,7 @@ class Results:
         def write(folder: Path) -> None:
             incidents = self.incident_rows
             write_text(folder / "incidents.csv", csv_text(incident_columns(incidents), incidents))
-            write_text(folder / "units.csv", csv_text(unit_columns(self.unit_rows), self.unit_rows))
+            write_text(folder / "units.csv", csv_text(*self._unit_table))
             write_text(folder / "summary.csv", csv_text(*self._summary_table))
             write_text(folder / "comparison.csv", csv_text(COMPARISON_FILE_COLUMNS,
                                                            self._labelled(self.comparison_rows)))
@@ -256,7 +267,7 @@ class Results:
 
                 write_figures(folder, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
                               incidents, self.summary_rows, self.comparison_rows, self.site_rows)
-            from sim.study.phases import write_season_files  # a season's columns and files (issue #11)
+            from sim.study.phases import write_season_files  # summary_by_phase.csv and its figure
 
             write_season_files(folder, self, figures)
             manifest = self.manifest(command_line)

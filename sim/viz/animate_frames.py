@@ -270,10 +270,25 @@ class Frames:
     segment_class: np.ndarray  # (S,) int8: 0 main road .. 2 minor street
     frames_per_min: float
     incident_labels: tuple[str, ...] = INCIDENT_STATE_LABELS  # legend words per state ("": not in this animation)
+    joint_texts: tuple[str, ...] = ()  # labels of joint-patrol markers ("joint-1: Polri+TNI"), after unit_ids
+    unit_text: np.ndarray | None = None  # (U, T) int16, see marker_text; None: every unit its own marker
 
     @property
     def n_frames(self) -> int:
         return len(self.times_min)
+
+    @property
+    def label_texts(self) -> list[str]:
+        """What a marker may be labelled: each unit's name, then the joint markers' labels."""
+        return list(self.unit_ids) + list(self.joint_texts)
+
+    def marker_text(self) -> np.ndarray:
+        """(U, T) index into ``label_texts`` of each unit's marker label: its own name (index u),
+        a joint marker's label (>= U: the vehicles of a joint patrol together, drawn as one), or
+        -1 (no marker of its own: it is inside another unit's joint marker)."""
+        if self.unit_text is not None:
+            return self.unit_text
+        return np.broadcast_to(np.arange(len(self.unit_ids), dtype=np.int16)[:, None], self.unit_state.shape)
 
     @property
     def incidents_shown(self) -> int:
@@ -326,6 +341,7 @@ def build_frames(
     ys = np.concatenate([unit_y.ravel(), incident_xy[shown, 1], base_xy[:, 1]])
     view = _view(xs, ys, aspect)
     segments, segment_class = _segments_in_view(network, view)
+    joint_texts, unit_text = joint_markers(result.units, unit_x, unit_y, unit_state)
     names = {site.id: site.name for site in scenario.sites}
     sites = [
         (names[site], x, y, world.site_node[site] in bases)
@@ -356,12 +372,59 @@ def build_frames(
         segment_class=segment_class,
         frames_per_min=frames_per_min,
         incident_labels=incident_labels(state),
+        joint_texts=joint_texts,
+        unit_text=unit_text,
     )
 
 
+TOGETHER_M = 1.0  # vehicles of a joint patrol this close, in the same state, are drawn as one marker
+
+
+def joint_markers(
+    units: list[Unit], x_m: np.ndarray, y_m: np.ndarray, state: np.ndarray
+) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """The joint markers' labels and each unit's marker label per frame (see ``Frames.marker_text``).
+
+    The vehicles of a joint patrol that are at one spot in one state (riding together, or waiting
+    where the patrol stands) are one marker, drawn at the first of them (plan order) and labelled
+    with the patrol and the agencies in it ("joint-1: Polri+TNI"); a vehicle apart (sent to a job)
+    is its own marker with its own name. (None, no texts): no joint patrol, every unit its own.
+    """
+    patrols: dict[int, list[int]] = {}
+    for u, unit in enumerate(units):
+        if unit.joint is not None:
+            patrols.setdefault(id(unit.joint), []).append(u)
+    if not patrols:
+        return (), None
+    n_units, n_frames = x_m.shape
+    text = np.repeat(np.arange(n_units, dtype=np.int16)[:, None], n_frames, axis=1)
+    texts: dict[str, int] = {}
+    for members in patrols.values():
+        m = np.array(members)
+        x, y, s = x_m[m], y_m[m], state[m]
+        # lead[j]: the first member (index into m) drawn together with member j.
+        lead = np.repeat(np.arange(len(m))[:, None], n_frames, axis=1)
+        for j in range(1, len(m)):
+            for i in range(j - 1, -1, -1):   # down to the first, so the smallest match wins
+                together = (np.hypot(x[j] - x[i], y[j] - y[i]) < TOGETHER_M) & (s[j] == s[i])
+                lead[j] = np.where(together, lead[i], lead[j])
+        mask = np.zeros((len(m), n_frames), dtype=np.int64)   # per lead: bit j for each member j with it
+        for j in range(len(m)):
+            mask[lead[j], np.arange(n_frames)] |= 1 << j
+        for j in range(len(m)):
+            text[m[j], lead[j] != j] = -1
+            for bits in np.unique(mask[j][lead[j] == j]).tolist():
+                if bits & (bits - 1):   # two vehicles or more: one joint marker
+                    agencies = "+".join(units[m[b]].agency for b in range(len(m)) if bits >> b & 1)
+                    label = f"{units[m[0]].joint.label}: {agencies}"
+                    index = texts.setdefault(label, n_units + len(texts))
+                    text[m[j], (lead[j] == j) & (mask[j] == bits)] = index
+    return tuple(texts), text
+
+
 def unit_name(unit: Unit) -> str:
-    """A unit's label: its id; a joint patrol's vehicle is "joint-1 Polri": the vehicles riding
-    together are drawn on one spot, one marker labelled with its patrol's agencies."""
+    """A unit's label: its id; a joint patrol's vehicle on its own is "joint-1 Polri" (together,
+    the vehicles are one marker: see ``joint_markers``)."""
     return unit.unit_id if unit.joint is None else f"{unit.joint.label} {unit.agency}"
 
 

@@ -57,7 +57,10 @@ def _figures_text(frames: Frames, k: int) -> str:
 
 
 # Label sizes in the GIF's pixels (100 dpi): fonts of 6 and 5.5 pt; the markers' half-widths.
-_GIF_LABELS = LabelSizes(site_font_px=8.4, unit_font_px=7.7, base_px=4.5, site_px=3.0, unit_px=5.6, star_px=9.8)
+_GIF_LABELS = LabelSizes(site_font_px=8.4, unit_font_px=7.7, base_px=4.5, site_px=3.0, unit_px=5.6, star_px=9.8,
+                         joint_px=10.0)
+# A joint patrol's marker: the leading vehicle's dot in a white disc with a dark ring (pt^2, pt).
+JOINT_RING_AREA, JOINT_RING_WIDTH = 169.0, 1.4
 
 
 def _gif_labels(ax, frames: Frames):
@@ -116,6 +119,10 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
     handles += [Line2D([], [], color=UNIT_COLOURS[TO_INCIDENT], ls=(0, (4, 2)), label="dispatch line"),
                 Line2D([], [], ls="", marker="^", ms=6, color="#333333", label="base"),
                 Line2D([], [], ls="", marker="s", ms=4, color="#777777", label="site")]
+    if frames.joint_texts:
+        handles.append(Line2D([], [], ls="", marker="o", ms=np.sqrt(JOINT_RING_AREA), color="white",
+                              markeredgecolor="#222222", markeredgewidth=JOINT_RING_WIDTH,
+                              label="joint patrol (its vehicles together)"))
     fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize=6.5, ncol=4, frameon=False,
                handlelength=1.6, columnspacing=1.2, labelspacing=0.3)
     fig.text(0.99, _BOTTOM_BAND - 0.012, speed_text(frames, fps), ha="right", va="top", fontsize=6.5, color="#555555")
@@ -125,6 +132,8 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
     ax.add_collection(dispatch)
     incidents = ax.scatter([], [], s=190, marker="*", linewidths=0.5, zorder=4, animated=True)
     units = ax.scatter([], [], s=55, marker="o", edgecolors="#222222", linewidths=0.7, zorder=5, animated=True)
+    rings = ax.scatter([], [], s=JOINT_RING_AREA, marker="o", facecolors="white", edgecolors="#222222",
+                       linewidths=JOINT_RING_WIDTH, zorder=4.9, animated=True)
     clock = fig.text(0.01, 1.0 - _TOP_BAND / 2, "", ha="left", va="center", fontsize=14, weight="bold",
                      color="#111111", animated=True)
     figures = fig.text(0.01, _BOTTOM_BAND - 0.012, "", ha="left", va="top", fontsize=7, color="#222222",
@@ -137,14 +146,19 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
                      zorder=6, animated=True, visible=False,
                      path_effects=[path_effects.withStroke(linewidth=1.8, foreground="white")])
              for unit_id in frames.unit_ids] if (label_spots != SPOT_NONE).any() else []
+    texts, marker_text = frames.label_texts, frames.marker_text()
+    n_units = len(frames.unit_ids)
     unit_x_px, unit_y_px = to_px(frames.unit_x_m, frames.unit_y_m)
     unit_rgba = np.array([to_rgba(c) for c in UNIT_COLOURS])
     incident_rgba = np.array([to_rgba(c) for c in INCIDENT_COLOURS])
     incident_area = np.square(INCIDENT_SCALE)  # scatter sizes are areas
 
     def draw(k: int) -> None:
-        units.set_offsets(np.column_stack([frames.unit_x_m[:, k], frames.unit_y_m[:, k]]))
-        units.set_facecolors(unit_rgba[frames.unit_state[:, k]])
+        drawn = np.flatnonzero(marker_text[:, k] >= 0)   # the others are inside a joint marker
+        units.set_offsets(np.column_stack([frames.unit_x_m[drawn, k], frames.unit_y_m[drawn, k]]).reshape(-1, 2))
+        units.set_facecolors(unit_rgba[frames.unit_state[drawn, k]])
+        joint = np.flatnonzero(marker_text[:, k] >= n_units)
+        rings.set_offsets(np.column_stack([frames.unit_x_m[joint, k], frames.unit_y_m[joint, k]]).reshape(-1, 2))
         shown = np.flatnonzero(frames.incident_state[:, k] != NOT_SHOWN)
         incidents.set_offsets(np.column_stack([frames.incident_x_m[shown], frames.incident_y_m[shown]]).reshape(-1, 2))
         colours = incident_rgba[frames.incident_state[shown, k]]
@@ -163,11 +177,13 @@ def _gif_figure(frames: Frames, size_px: tuple[int, int], dpi: float, fps: float
             spot = int(label_spots[u, k])
             name.set_visible(spot != SPOT_NONE)
             if spot != SPOT_NONE:
-                x, y, ha = _GIF_LABELS.unit_anchor(unit_x_px[u, k], unit_y_px[u, k], spot, frames.unit_ids[u],
-                                                   frames.unit_state[u, k])
+                index = int(marker_text[u, k])
+                x, y, ha = _GIF_LABELS.unit_anchor(unit_x_px[u, k], unit_y_px[u, k], spot, texts[index],
+                                                   frames.unit_state[u, k], index >= n_units)
+                name.set_text(texts[index])
                 name.set_position((x, y))
                 name.set_horizontalalignment(ha)
-        for artist in (dispatch, incidents, *names, units, clock, figures):
+        for artist in (dispatch, incidents, *names, rings, units, clock, figures):
             fig.draw_artist(artist)
 
     return canvas, draw

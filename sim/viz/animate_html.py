@@ -36,7 +36,8 @@ from sim.viz.animate_labels import (
 HTML_MAP_ASPECT = 1.5  # width / height of the page's map canvas
 HTML_MAP_WIDTH_PX = 1100  # the canvas is drawn this wide (CSS pixels), then scaled to the window
 # Label sizes on the canvas (CSS px): fonts of 11 and 10 px; markers as animation.js draws them.
-_HTML_LABELS = LabelSizes(site_font_px=11.0, unit_font_px=10.0, base_px=6.0, site_px=3.5, unit_px=7.0, star_px=11.5)
+_HTML_LABELS = LabelSizes(site_font_px=11.0, unit_font_px=10.0, base_px=6.0, site_px=3.5, unit_px=7.0, star_px=11.5,
+                           joint_px=12.0)
 _NOTE_FONT_PX, _NOTE_MARGIN_PX = 11.0, 8.0  # the synthetic-network note, bottom right of the canvas
 
 
@@ -124,11 +125,18 @@ def html_data(frames: Frames, fps: float) -> dict:
         "sites": [[short_name(name), (x - x0) / span_x, (y - y0) / span_y, is_base, label]
                   for (name, x, y, is_base), label in zip(frames.sites, site_labels)],
         "unit_colours": list(UNIT_COLOURS),
-        "unit_names": frames.unit_ids,
+        "unit_names": frames.label_texts,   # each unit's name, then the joint markers' labels
+        # Per frame, the name each unit's marker carries (index into unit_names; >= units: a joint
+        # patrol's marker, drawn with a ring; -1: inside another unit's joint marker, not drawn).
+        # One byte each while the names fit (they nearly always do): long animations stay small.
+        "unit_text": _b64(frames.marker_text().T, "<i1" if len(frames.label_texts) < 128 else "<i2"),
+        "unit_text_bytes": 1 if len(frames.label_texts) < 128 else 2,
         # Where each unit's name goes per frame (frame-major; -1: left out), and how the page finds the spot.
         "unit_spots": _b64(unit_spots.T, "<i1"),
         "unit_label": {"spots": [list(spot) for spot in SPOTS], "reach_px": _HTML_LABELS.unit_reach_px,
-                       "height_px": unit_h, "pad_px": PAD_PX, "font_px": _HTML_LABELS.unit_font_px},
+                       "height_px": unit_h, "pad_px": PAD_PX, "font_px": _HTML_LABELS.unit_font_px,
+                       "joint_extra_px": _HTML_LABELS.joint_extra_px, "joint_px": _HTML_LABELS.joint_px},
+        "joint": bool(frames.joint_texts),
         "unit_labels": list(UNIT_STATE_LABELS),
         "incident_colours": list(INCIDENT_COLOURS),
         "incident_labels_state": list(frames.incident_labels),

@@ -54,6 +54,7 @@ class LabelSizes:
     site_px: float
     unit_px: float
     star_px: float
+    joint_px: float  # a joint patrol's marker (a ring around the unit's dot)
     gap_px: float = 2.0
 
     def box_size(self, text: str, font_px: float) -> tuple[float, float]:
@@ -68,10 +69,17 @@ class LabelSizes:
         reach[ON_SCENE] = max(self.unit_px, self.star_px) + self.gap_px
         return tuple(reach)
 
-    def unit_anchor(self, x: float, y: float, spot: int, text: str, state: int) -> tuple[float, float, str]:
+    @property
+    def joint_extra_px(self) -> float:
+        """How much farther a joint marker's label is from its point than a unit's."""
+        return max(self.joint_px - self.unit_px, 0.0)
+
+    def unit_anchor(self, x: float, y: float, spot: int, text: str, state: int,
+                    joint: bool = False) -> tuple[float, float, str]:
         """Where unit label ``text`` at ``spot`` of its marker at (x, y) is drawn (see ``text_anchor``)."""
         width, height = self.box_size(text, self.unit_font_px)
-        return text_anchor(spot_box(x, y, spot, width, height, self.unit_reach_px[state]), spot)
+        reach = self.unit_reach_px[state] + (self.joint_extra_px if joint else 0.0)
+        return text_anchor(spot_box(x, y, spot, width, height, reach), spot)
 
 
 def spot_box(x: float, y: float, spot: int, width: float, height: float, reach: float) -> Box:
@@ -166,11 +174,11 @@ class _Occupancy:
 
 
 def _candidates(x: np.ndarray, y: np.ndarray, width: np.ndarray, height: np.ndarray, reach: np.ndarray) -> np.ndarray:
-    """Every spot's box (as ``spot_box``) for points and reaches (U, C), label sizes (U,): (U, C, spots, 4)."""
+    """Every spot's box (as ``spot_box``) for points, reaches and label sizes (U, C): (U, C, spots, 4)."""
     sx, sy = np.array(SPOTS, dtype=np.float64).T
-    x0 = x[..., None] + sx * reach[..., None] + (sx - 1) * width[:, None, None] / 2.0
-    y0 = y[..., None] + sy * reach[..., None] + (sy - 1) * height[:, None, None] / 2.0
-    return np.stack([x0, y0, x0 + width[:, None, None], y0 + height[:, None, None]], axis=-1)
+    x0 = x[..., None] + sx * reach[..., None] + (sx - 1) * width[..., None] / 2.0
+    y0 = y[..., None] + sy * reach[..., None] + (sy - 1) * height[..., None] / 2.0
+    return np.stack([x0, y0, x0 + width[..., None], y0 + height[..., None]], axis=-1)
 
 
 def _overlaps_any(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
@@ -186,7 +194,8 @@ def unit_label_spots(frames: Frames, to_px: ToPixels, sizes: LabelSizes, fixed: 
     """Each unit's label spot per frame, (U, T) int8, SPOT_NONE where left out (or too many units).
 
     Labels stay inside ``frame``, off the ``fixed`` boxes (site markers and labels), off every unit
-    marker and shown incident star of their frame, and off each other. What depends on one unit
+    marker and shown incident star of their frame, and off each other. A unit drawn inside a joint
+    marker has no label; the joint marker's label is its patrol's (``Frames.marker_text``). What depends on one unit
     alone (the picture's edge, the fixed boxes, the markers) is tested for all frames at once,
     ``chunk`` frames at a time; only the labels of one frame against each other go one by one.
     """
@@ -198,26 +207,33 @@ def unit_label_spots(frames: Frames, to_px: ToPixels, sizes: LabelSizes, fixed: 
     ix, iy = (values.tolist() for values in to_px(frames.incident_x_m, frames.incident_y_m))
     state = frames.incident_state
     star_px = (sizes.star_px * np.array(INCIDENT_SCALE)).tolist()   # half-width of each state's star
+    text = frames.marker_text()
     rank = _RANK[frames.unit_state]
     order = np.argsort(rank, axis=0, kind="stable").T.tolist()   # per frame, busiest units first
     # A frame where nothing moved keeps the last frame's labels.
     same = np.zeros(n_frames, dtype=bool)
     same[1:] = ~((ux[:, 1:] != ux[:, :-1]).any(axis=0) | (uy[:, 1:] != uy[:, :-1]).any(axis=0)
-                 | (state[:, 1:] != state[:, :-1]).any(axis=0) | (rank[:, 1:] != rank[:, :-1]).any(axis=0))
-    sizes_px = [sizes.box_size(name, sizes.unit_font_px) for name in frames.unit_ids]
-    width, height = (np.array(size) for size in zip(*sizes_px))
+                 | (state[:, 1:] != state[:, :-1]).any(axis=0) | (rank[:, 1:] != rank[:, :-1]).any(axis=0)
+                 | (text[:, 1:] != text[:, :-1]).any(axis=0))
+    texts = frames.label_texts
+    # Per text (the last entry: no marker of its own), its label's size and whether it takes room.
+    sizes_px = [sizes.box_size(name, sizes.unit_font_px) for name in texts] + [(0.0, 0.0)]
+    width_of, height_of = (np.array(size) for size in zip(*sizes_px))
+    named_of = np.array([bool(name) for name in texts] + [False])   # an empty name takes no room
+    joint_of = np.arange(len(texts) + 1) >= n_units   # a joint marker's text (or none: drawn in one)
     occupied = _Occupancy(fixed, frame)
-    named = np.array([bool(name) for name in frames.unit_ids])[:, None, None]   # an empty name takes no room
-    half = sizes.unit_px
     for c0 in range(0, n_frames, chunk):
-        cx, cy = ux[:, c0:c0 + chunk], uy[:, c0:c0 + chunk]
-        reach = np.array(sizes.unit_reach_px)[frames.unit_state[:, c0:c0 + chunk]]
-        boxes = _candidates(cx, cy, width, height, reach)
+        cx, cy, ct = ux[:, c0:c0 + chunk], uy[:, c0:c0 + chunk], text[:, c0:c0 + chunk]
+        joint = joint_of[ct]
+        reach = np.array(sizes.unit_reach_px)[frames.unit_state[:, c0:c0 + chunk]] + joint * sizes.joint_extra_px
+        boxes = _candidates(cx, cy, width_of[ct], height_of[ct], reach)
+        half = np.where(joint, max(sizes.joint_px, sizes.unit_px), sizes.unit_px)
         markers = np.stack([cx - half, cy - half, cx + half, cy + half], axis=-1)
         inside = ((boxes[..., 0] >= frame[0]) & (boxes[..., 2] <= frame[2])
                   & (boxes[..., 1] >= frame[1]) & (boxes[..., 3] <= frame[3]))
         point_inside = (cx >= frame[0]) & (cx <= frame[2]) & (cy >= frame[1]) & (cy <= frame[3])
-        ok = inside & occupied.free(boxes) & ~_overlaps_any(boxes, markers) & point_inside[..., None] & named
+        ok = (inside & occupied.free(boxes) & ~_overlaps_any(boxes, markers) & point_inside[..., None]
+              & named_of[ct][..., None])
         for k in range(c0, min(c0 + chunk, n_frames)):
             if same[k]:
                 spots[:, k] = spots[:, k - 1]

@@ -107,14 +107,29 @@ class UnitSpot:
 
 
 def joint_lines(scenario, plan_name: str) -> list[str]:
-    """One legend line per joint group of a plan: its patrols drive as one marker, of these agencies."""
+    """One legend line per joint group of a plan, its patrols named as the animation names them:
+    "Joint patrol joint-1: Polri+TNI (circuit A → B → C, split)". Its vehicles are one marker on
+    the map: one circuit line, or one post badge counting them."""
     members: dict[int, list] = defaultdict(list)
     for group in scenario.plan(plan_name).units:
         if group.joint_tag is not None:
             members[group.joint_tag[0]].append(group)
-    return [f"Joint patrol{'s' * (groups[0].count > 1)} ×{groups[0].count} ({groups[0].patrol.mode}, "
-            f"{groups[0].joint_tag[1]}): " + ", ".join(scenario.unit_types[g.type].agency for g in groups)
-            for groups in members.values()]
+    names = {site.id: site.name.split(" (")[0] for site in scenario.sites}
+    lines, first = [], 1   # patrols are numbered joint-1, joint-2, ... in plan order (sim.model.joint)
+    for groups in members.values():
+        lead, count = groups[0], groups[0].count
+        label = f"joint-{first}" if count == 1 else f"joint-{first} to joint-{first + count - 1}"
+        first += count
+        standing = lead.patrol.standing_site(lead.base)
+        if standing is not None:
+            where = f"{lead.patrol.mode} at {names[standing]}"
+        elif lead.patrol.mode == "circuit":
+            where = "circuit " + " → ".join(names.get(stop, stop) for stop in lead.patrol.route)
+        else:
+            where = lead.patrol.mode
+        agencies = "+".join(scenario.unit_types[g.type].agency for g in groups)
+        lines.append(f"Joint patrol{'s' * (count > 1)} {label}: {agencies} ({where}, {lead.joint_tag[1]})")
+    return lines
 
 
 def plan_spots(scenario, world: World, plan_name: str) -> list[UnitSpot]:

@@ -12,7 +12,7 @@ const unitX = decode(D.unit_x, Uint16Array), unitY = decode(D.unit_y, Uint16Arra
 const unitState = decode(D.unit_state, Uint8Array), unitTarget = decode(D.unit_target, Int16Array);
 const incState = decode(D.incident_state, Uint8Array), incOpacity = decode(D.incident_opacity, Uint8Array);
 const segments = decode(D.segments, Int32Array), segClass = decode(D.segment_class, Uint8Array);
-const unitSpots = decode(D.unit_spots, Int8Array);
+const unitSpots = decode(D.unit_spots, Int8Array), unitText = decode(D.unit_text, D.unit_text_bytes === 1 ? Int8Array : Int16Array);
 const U = D.units, I = D.incident_x.length, T = D.frames;
 
 document.getElementById("title").textContent = D.title;
@@ -135,8 +135,15 @@ function draw(k) {
   }
   ctx.globalAlpha = 1; ctx.lineWidth = 1.2; ctx.strokeStyle = "#222";
   for (let u = 0; u < U; u++) {
-    ctx.fillStyle = D.unit_colours[unitState[base + u]];
+    const text = unitText[base + u];
+    if (text < 0) continue;   // inside another vehicle's joint-patrol marker
     const at = quantised(unitX[base + u], unitY[base + u]);
+    if (text >= U) {   // a joint patrol: the leading vehicle's dot in a white disc with a dark ring
+      ctx.fillStyle = "#fff"; ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.arc(at[0], at[1], D.unit_label.joint_px - 1, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+      ctx.lineWidth = 1.2;
+    }
+    ctx.fillStyle = D.unit_colours[unitState[base + u]];
     ctx.beginPath();
     ctx.arc(at[0], at[1], 6, 0, 2 * Math.PI);
     ctx.fill(); ctx.stroke();
@@ -151,12 +158,13 @@ function draw(k) {
     if (spot < 0) continue;
     const [sx, sy] = L.spots[spot], at = quantised(unitX[base + u], unitY[base + u]);
     // The box's near edge is reach_px (per unit state) from the point (see animate_labels.spot_box); y is down here.
-    const reach = L.reach_px[unitState[base + u]];
+    const name = D.unit_names[unitText[base + u]];
+    const reach = L.reach_px[unitState[base + u]] + (unitText[base + u] >= U ? L.joint_extra_px : 0);
     const lx = at[0] + sx * (reach + L.pad_px), ly = at[1] - (sy * reach + (sy - 1) * L.height_px / 2 + 1);
     const align = sx > 0 ? "left" : sx < 0 ? "right" : "center";
     ctx.textAlign = align;
-    ctx.strokeText(D.unit_names[u], lx, ly); ctx.fillText(D.unit_names[u], lx, ly);
-    unitLabelBoxes.push(textBox(ctx, D.unit_names[u], lx, ly, align));
+    ctx.strokeText(name, lx, ly); ctx.fillText(name, lx, ly);
+    unitLabelBoxes.push(textBox(ctx, name, lx, ly, align));
   }
   ctx.textAlign = "start"; ctx.textBaseline = "alphabetic";
   ctx.lineWidth = 1.2; ctx.strokeStyle = "#222";
@@ -189,8 +197,10 @@ canvas.addEventListener("mousemove", e => {
   const px = (e.clientX - r.left) * W / r.width, py = (e.clientY - r.top) * H / r.height;
   let best = "", bestD = 10;
   for (let u = 0; u < U; u++) {
+    const text = unitText[frame * U + u];
+    if (text < 0) continue;
     const at = quantised(unitX[frame * U + u], unitY[frame * U + u]), d = Math.hypot(at[0] - px, at[1] - py);
-    if (d < bestD) { best = D.unit_names[u]; bestD = d; }
+    if (d < bestD) { best = D.unit_names[text]; bestD = d; }
   }
   if (!best) {
     for (const [name, fx, fy] of D.sites) {
@@ -217,5 +227,6 @@ D.incident_labels_state.forEach((label, s) => {
   item.appendChild(document.createTextNode("incident: " + label));
 });
 legend.insertAdjacentHTML("beforeend", "<span>- - - dispatch line: unit to its incident</span>");
+if (D.joint) legend.insertAdjacentHTML("beforeend", '<span><span class="dot joint"></span>joint patrol (its vehicles together)</span>');
 legend.insertAdjacentHTML("beforeend", "<span>hover a unit or a site for its name</span>");
 if (T > 0) draw(0);
