@@ -256,6 +256,13 @@ def test_result_files_carry_the_columns_and_figures_counted_by_hand(tmp_path):
         assert sum(int(s["deterred"]) for s in sites) == len(deterred)
     posts = {r["plan"]: int(r["deterred"]) for r in read["summary"]}
     assert posts["fixed-posts"] > posts["all-at-hq"]  # units standing at the sites deter there
+    # the terminal table says how many were deterred, since the incident counts leave them out
+    table = " ".join(results.table().split())
+    summary = {r["plan"]: r for r in read["summary"]}
+    assert ("candidate incidents deterred (not counted above): "
+            f"all-at-hq {posts['all-at-hq']:,} ({float(summary['all-at-hq']['deterred_pct']):.1f}%); "
+            f"fixed-posts {posts['fixed-posts']:,}") in table
+    assert f"fixed-posts {float(summary['fixed-posts']['detected_by_patrol_pct']):.1f}% (" in table
 
 
 # -- what trainers see -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ files (``to_dir``)."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 import textwrap
 import time
@@ -189,6 +190,7 @@ class Results:
         worst = {plan: worst_sites(self.site_rows, plan) for plan in self.plans}
         table = format_table(self.summary_rows, self.comparison_rows, self.scenario.target_response_min, top, worst)
         lines = [*table.split("\n"), ""]
+        lines += presence_notes(self._summary_table[1])
         if self.precision is not None:
             lines.append(precision_note(self.precision))
         if self.network.synthetic:
@@ -292,6 +294,23 @@ def check_result_folder(out_dir: str | Path, what: str = "--out") -> Path:
     if foreign:
         raise InputError(foreign_message(out_dir, foreign, what))
     return out_dir
+
+
+def presence_notes(summary_rows: Sequence[dict]) -> list[str]:
+    """With detection or deterrence (issue #12): lines giving, per plan, the share reported first by
+    a patrol and the mean response from the report, and the candidates deterred (not in the counts)."""
+    def pct(value: float) -> str:
+        return "–" if value is None or math.isnan(value) else f"{value:.1f}%"
+
+    lines = []
+    if summary_rows and "detected_by_patrol_pct" in summary_rows[0]:
+        lines.append("Detection: share reported first by a patrol (mean response from the report): " + "; ".join(
+            f"{row['plan']} {pct(row['detected_by_patrol_pct'])} ({row['response_from_report_mean_min']:.1f} min)"
+            for row in summary_rows) + ".")
+    if summary_rows and "deterred" in summary_rows[0]:
+        lines.append("Deterrence: candidate incidents deterred (not counted above): " + "; ".join(
+            f"{row['plan']} {row['deterred']:,} ({pct(row['deterred_pct'])})" for row in summary_rows) + ".")
+    return lines
 
 
 def precision_note(precision: dict) -> str:
