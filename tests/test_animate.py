@@ -16,7 +16,8 @@ import yaml
 from PIL import Image, ImageSequence
 
 from sim.cli import main
-from sim.cli.animate import count_text, no_incident_hint
+from sim.cli.animate import no_incident_hint
+from sim.cli.common import count_text
 from sim.config import load_scenario
 from sim.model import build_world, simulate
 from sim.viz.animate_frames import (
@@ -47,35 +48,43 @@ def _site(network, node: int, site_id: str) -> dict:
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory):
     """A 12 x 12 street grid, a busy scenario on it, and one traced replication."""
+    disturbance = {"type": "provocation", "rate_per_hour": 8.0, "sites": "all",
+                   "on_scene_min": {"dist": "fixed", "value": 6}, "units_required": 1, "priority": 1}
+    unit_types = {"car": {"agency": "Polri", "speed_factor": 1.0}, "slow_car": {"agency": "Satpol PP", "speed_factor": 0.8}}
+    units = [
+        {"type": "car", "count": 1, "base": "hq", "patrol": {"mode": "circuit", "route": ["north", "east", "west"],
+                                                              "dwell_min": 2}},
+        {"type": "slow_car", "count": 1, "base": "hq", "patrol": {"mode": "random", "dwell_min": 1}},
+        {"type": "car", "count": 1, "base": "mid", "patrol": {"mode": "base"}},
+    ]
+    scenario, world, result = _traced_grid_run(tmp_path_factory, "grid-test", 1.0, disturbance, unit_types, "mixed", units)
+    assert len(result.incidents) >= 3, "the scenario should keep the units busy"
+    return scenario, world, result
+
+
+def _traced_grid_run(tmp_path_factory, name: str, hours: float, disturbance: dict, unit_types: dict, plan: str,
+                     units: list[dict]):
+    """One traced replication of a one-plan scenario on a 12 x 12 street grid with five corner sites."""
     network = random_grid_network(12, 12, seed=3)
     corners = {"hq": 0, "north": network.n_nodes - 1, "east": 11, "west": network.n_nodes - 12, "mid": network.n_nodes // 2}
     data = {
-        "name": "grid-test",
+        "name": name,
         "network": {"source": "demo"},
-        "clock": {"start": "2024-10-23T09:00", "duration_hours": 1.0, "warmup_hours": 0},
+        "clock": {"start": "2024-10-23T09:00", "duration_hours": hours, "warmup_hours": 0},
         "replications": 1,
         "seed": 11,
         "target_response_min": 5,
         "sites": [_site(network, node, site) for site, node in corners.items()],
-        "disturbances": [{"type": "provocation", "rate_per_hour": 8.0, "sites": "all",
-                          "on_scene_min": {"dist": "fixed", "value": 6}, "units_required": 1, "priority": 1}],
-        "unit_types": {"car": {"agency": "Polri", "speed_factor": 1.0},
-                       "slow_car": {"agency": "Satpol PP", "speed_factor": 0.8}},
-        "plans": [{"name": "mixed", "units": [
-            {"type": "car", "count": 1, "base": "hq", "patrol": {"mode": "circuit", "route": ["north", "east", "west"],
-                                                                  "dwell_min": 2}},
-            {"type": "slow_car", "count": 1, "base": "hq", "patrol": {"mode": "random", "dwell_min": 1}},
-            {"type": "car", "count": 1, "base": "mid", "patrol": {"mode": "base"}},
-        ]}],
+        "disturbances": [disturbance],
+        "unit_types": unit_types,
+        "plans": [{"name": plan, "units": units}],
         "dispatch": {"policy": "nearest", "queue": "fifo", "after_service": "return_to_base"},
     }
-    path = tmp_path_factory.mktemp("grid") / "grid.yaml"
+    path = tmp_path_factory.mktemp(name) / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     scenario = load_scenario(path)
     world = build_world(scenario, network, cache_dir=tmp_path_factory.mktemp("tables"))
-    result = simulate(scenario, world, "mixed", 0, trace=True)
-    assert len(result.incidents) >= 3, "the scenario should keep the units busy"
-    return scenario, world, result
+    return scenario, world, simulate(scenario, world, plan, 0, trace=True)
 
 
 # -- GIF ---------------------------------------------------------------------------------------
@@ -362,32 +371,15 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cap
 def joint(tmp_path_factory):
     """A grid with one joint patrol of three agencies (split on dispatch) and Polri-only incidents:
     the Polri car leaves the patrol for each job and comes back."""
-    network = random_grid_network(12, 12, seed=3)
-    corners = {"hq": 0, "north": network.n_nodes - 1, "east": 11, "west": network.n_nodes - 12, "mid": network.n_nodes // 2}
-    data = {
-        "name": "grid-joint",
-        "network": {"source": "demo"},
-        "clock": {"start": "2024-10-23T09:00", "duration_hours": 2.0, "warmup_hours": 0},
-        "replications": 1,
-        "seed": 11,
-        "target_response_min": 5,
-        "sites": [_site(network, node, site) for site, node in corners.items()],
-        "disturbances": [{"type": "provocation", "rate_per_hour": 2.0, "sites": "all", "agencies": ["Polri"],
-                          "on_scene_min": {"dist": "fixed", "value": 6}, "units_required": 1, "priority": 1}],
-        "unit_types": {"polri_car": {"agency": "Polri"}, "tni_car": {"agency": "TNI"},
-                       "pp_car": {"agency": "Satpol PP"}},
-        "plans": [{"name": "joint", "units": [
-            {"joint": ["polri_car", "tni_car", "pp_car"], "count": 1, "base": "hq", "on_dispatch": "split",
-             "patrol": {"mode": "circuit", "route": ["north", "east", "west"], "dwell_min": 5}},
-            {"type": "polri_car", "count": 1, "base": "mid", "patrol": {"mode": "base"}},
-        ]}],
-        "dispatch": {"policy": "nearest", "queue": "fifo", "after_service": "return_to_base"},
-    }
-    path = tmp_path_factory.mktemp("joint") / "joint.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    scenario = load_scenario(path)
-    world = build_world(scenario, network, cache_dir=tmp_path_factory.mktemp("tables"))
-    result = simulate(scenario, world, "joint", 0, trace=True)
+    disturbance = {"type": "provocation", "rate_per_hour": 2.0, "sites": "all", "agencies": ["Polri"],
+                   "on_scene_min": {"dist": "fixed", "value": 6}, "units_required": 1, "priority": 1}
+    unit_types = {"polri_car": {"agency": "Polri"}, "tni_car": {"agency": "TNI"}, "pp_car": {"agency": "Satpol PP"}}
+    units = [
+        {"joint": ["polri_car", "tni_car", "pp_car"], "count": 1, "base": "hq", "on_dispatch": "split",
+         "patrol": {"mode": "circuit", "route": ["north", "east", "west"], "dwell_min": 5}},
+        {"type": "polri_car", "count": 1, "base": "mid", "patrol": {"mode": "base"}},
+    ]
+    scenario, world, result = _traced_grid_run(tmp_path_factory, "grid-joint", 2.0, disturbance, unit_types, "joint", units)
     frames = build_frames(scenario, world, result, frame_times_min(2.0, 1.0), 1.0, gif_map_aspect((640, 480)))
     members = [u for u, unit in enumerate(result.units) if unit.joint is not None]
     assert len(members) == 3 and len(result.incidents) >= 2

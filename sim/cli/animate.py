@@ -5,15 +5,10 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from sim.cli.common import add_force_flag, add_network_flag
+from sim.cli.common import add_force_flag, add_network_flag, count_text
 from sim.errors import InputError
 
 DAYTIME_HOUR = 10   # ten in the morning: most disturbances come by day
-
-
-def count_text(n: int, noun: str) -> str:
-    """'1 incident', '0 incidents', '3 incidents'."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def no_incident_hint(from_hours: float, rep: int, clock_start: datetime) -> str:

@@ -19,6 +19,11 @@ class Parser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message} (see --help)")
 
 
+def count_text(n: int, noun: str) -> str:
+    """``1 incident``, ``0 incidents``, ``4,041 sites``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def default_scenario() -> Path:
     """The default scenario: from the current folder, else from the project checkout."""
     if DEFAULT_SCENARIO.exists():

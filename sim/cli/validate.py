@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.cli.common import count_text
+
 
 def register(commands) -> dict:
     """Add the command's parser; return its handlers by command name."""
@@ -17,8 +19,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     print(
-        f"{args.scenario}: ok: {_count(len(scenario.sites), 'site')}, "
-        f"{_count(len(scenario.disturbances), 'disturbance type')}, {_count(len(scenario.plans), 'plan')} ("
+        f"{args.scenario}: ok: {count_text(len(scenario.sites), 'site')}, "
+        f"{count_text(len(scenario.disturbances), 'disturbance type')}, {count_text(len(scenario.plans), 'plan')} ("
         + ", ".join(f"{plan.name}: {_fleet_text(plan)}" for plan in scenario.plans)
         + ")"
     )
@@ -28,9 +30,5 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _fleet_text(plan) -> str:
     """``8 units``, or with fleets by phase ``8 units (voting_day 46, counting 10)``."""
     by_phase = [f"{phase} {sum(group.count for group in fleet.units):,}" for phase, fleet in plan.by_phase.items()]
-    return _count(plan.n_units, "unit") + (f" ({', '.join(by_phase)})" if by_phase else "")
+    return count_text(plan.n_units, "unit") + (f" ({', '.join(by_phase)})" if by_phase else "")
 
-
-def _count(n: int, noun: str) -> str:
-    """``1 site``, ``2 sites``, ``4,041 sites``."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")

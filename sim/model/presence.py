@@ -42,11 +42,6 @@ PUBLIC, PATROL = "public", "patrol"
 TIME_SLACK_MIN = 1e-9
 
 
-def node_tree(network: RoadNetwork) -> cKDTree:
-    """A k-d tree of the network's road nodes (metres), for ``nodes_within``."""
-    return cKDTree(np.column_stack([network.x_m, network.y_m]))
-
-
 def nodes_within(tree: cKDTree, centres: Sequence[int], radius_m: float) -> dict[int, frozenset[int]]:
     """Road nodes within ``radius_m`` (straight line) of each centre node; a centre is always in its own."""
     centres = sorted(set(int(c) for c in centres))
@@ -109,7 +104,7 @@ class Presence:
         self._delay = dict(zip(incidents, delays.tolist()))
         self._uniform = dict(zip(incidents, uniforms.tolist()))
         centres = list({i.node for i in incidents})
-        tree = node_tree(network)
+        tree = network.node_tree  # built once per network, shared by the replications
         if self.detection is not None:
             self.sight = nodes_within(tree, centres, self.detection.patrol_sight_m)
             self.watched_by = _inverse(self.sight)

@@ -128,7 +128,7 @@ class RoadNetwork:
     def nearest_node(self, lon: float, lat: float) -> tuple[int, float]:
         """(node index, distance m) of the node nearest to a point in degrees."""
         x, y = project_m(np.array([lon]), np.array([lat]), self._origin)
-        dist, k = self._kdtree.query([x[0], y[0]])
+        dist, k = self.node_tree.query([x[0], y[0]])
         return int(k), float(dist)
 
     def to_graph(self) -> nx.MultiDiGraph:
@@ -158,7 +158,8 @@ class RoadNetwork:
         return (west + east) / 2, (south + north) / 2
 
     @functools.cached_property
-    def _kdtree(self) -> Any:
+    def node_tree(self) -> Any:
+        """A k-d tree of the road nodes (metres), built once per network: nearest nodes, nodes in reach."""
         from scipy.spatial import cKDTree
 
         return cKDTree(np.column_stack([self.x_m, self.y_m]))
@@ -302,7 +303,7 @@ def snap_sites(network: RoadNetwork, sites: Sequence[Any], max_snap_m: float = 5
     if not ids:
         return {}
     x, y = project_m(np.array(lons), np.array(lats), network._origin)
-    dist, nodes = network._kdtree.query(np.column_stack([x, y]))
+    dist, nodes = network.node_tree.query(np.column_stack([x, y]))
     problems = [
         f"site {site_id} is {d:,.0f} m from the nearest road node (more than max_snap_m = {max_snap_m:g} m): "
         f"check its lat/lon or the network area"
