@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from osmnx.distance import great_circle
 
+from sim.config.kecamatan import load_kecamatan
 from sim.network.demo import (
     CITY_CORE_BBOX,
     ROAD_CLASSES,
     SPEED_KPH,
     build_demo_graph,
     demo_network_description,
-    load_kecamatan,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

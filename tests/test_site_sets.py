@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from sim.config import load_scenario
-from sim.config.site_sets import kecamatan_population, population_shares
+from sim.config.kecamatan import load_kecamatan
+from sim.config.site_sets import population_shares
 from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,18 +62,18 @@ def test_generated_sites_follow_population_inside_each_kecamatan_box():
     scenario = load_scenario(scenario_data([GENERATED]))
     tps = [s for s in scenario.sites if s.kind == "polling_station"]
     assert [s.id for s in tps] == [f"tps-{i:03d}" for i in range(1, 501)]
-    kecamatan = kecamatan_population()
-    population = np.array([k[6] for k in kecamatan], float)
+    kecamatan = load_kecamatan()
+    population = np.array([k.population for k in kecamatan], float)
     shares = population_shares(500, population)
     assert np.all(np.abs(shares - 500 * population / population.sum()) < 1)
-    by_name = {k[1]: k for k in kecamatan}
+    by_name = {k.name: k for k in kecamatan}
     counted = dict.fromkeys(by_name, 0)
     for site in tps:
         name = site.name.split("(")[-1].rstrip(")")
-        _, _, west, south, east, north, _ = by_name[name]
+        west, south, east, north = by_name[name].bbox
         assert west <= site.lon <= east and south <= site.lat <= north
         counted[name] += 1
-    assert [counted[k[1]] for k in kecamatan] == shares.tolist()
+    assert [counted[k.name] for k in kecamatan] == shares.tolist()
 
 
 def test_generated_sites_say_they_are_synthetic():

@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import re
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationInfo, model_validator
 
+from sim.config.kecamatan import load_kecamatan
 from sim.config.network_spec import resolve_network_path
 from sim.plugins.base import Spec
 from sim.streams import STREAM_SITE_SETS, stream
@@ -39,20 +38,6 @@ MAX_SITE_FILE_BYTES = 20 * 2**20  # as a scenario file
 MAX_SITE_SET_SEED = 2**63 - 1
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 FILE_COLUMNS = ("id", "name", "lat", "lon")
-
-
-# -- the kecamatan: boxes and population ---------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def kecamatan_population() -> tuple[tuple[int, str, float, float, float, float, int], ...]:
-    """(code, name, west, south, east, north, population 2010) of Jember's 31 kecamatan, code order."""
-    data = resources.files("sim") / "data"
-    boxes = list(csv.DictReader(io.StringIO((data / "jember_kecamatan.csv").read_text("utf-8"))))
-    people = {int(r["code"]): int(r["population_2010"]) for r in
-              csv.DictReader(io.StringIO((data / "jember_kecamatan_population.csv").read_text("utf-8")))}
-    return tuple((int(r["code"]), r["name"], float(r["west"]), float(r["south"]), float(r["east"]),
-                  float(r["north"]), people[int(r["code"])]) for r in boxes)
 
 
 def population_shares(count: int, population: np.ndarray) -> np.ndarray:
@@ -161,14 +146,15 @@ class SiteSet(Spec):
         if self.generate is None:
             return [{"id": i, "name": n, "kind": self.kind, "lat": lat, "lon": lon}
                     for i, n, lat, lon in read_site_file(self.path(folder))]
-        kecamatan = kecamatan_population()
-        shares = population_shares(int(self.count or 0), np.array([k[6] for k in kecamatan], float))
+        kecamatan = load_kecamatan()
+        shares = population_shares(int(self.count or 0), np.array([k.population for k in kecamatan], float))
         ids = iter(self.ids())
         label = self.kind.replace("_", " ")
         out = []
-        for (code, name, west, south, east, north, _), share in zip(kecamatan, shares):
+        for kec, share in zip(kecamatan, shares):
+            name, (west, south, east, north) = kec.name, kec.bbox
             # One stream per kecamatan: a larger count keeps every earlier point where it was.
-            unit = stream(int(self.seed or 0), STREAM_SITE_SETS, code).random((int(share), 2))
+            unit = stream(int(self.seed or 0), STREAM_SITE_SETS, kec.code).random((int(share), 2))
             for u_lon, u_lat in unit:
                 site_id = next(ids)
                 out.append({

@@ -18,10 +18,8 @@ edge ``length`` (m, great-circle), ``highway``, ``speed_kph``, ``travel_time`` (
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
-from importlib import resources
 
 import networkx as nx
 import numpy as np
@@ -29,6 +27,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree, shortest_path
 from scipy.spatial import Delaunay
 
+from sim.config.kecamatan import Kecamatan, load_kecamatan
 from sim.network.geo import project_m, unproject_deg
 
 __all__ = [
@@ -37,10 +36,8 @@ __all__ = [
     "ROAD_CLASSES",
     "SPEED_KPH",
     "CITY_CORE_BBOX",
-    "Kecamatan",
     "build_demo_graph",
     "demo_network_description",
-    "load_kecamatan",
 ]
 
 DEMO_GRAPH_NAME = "Jember synthetic demo network"
@@ -103,35 +100,6 @@ _ALLEY_DEPTH = 0.4  # alley length as a share of the block size
 _ARTERIAL_STEP_M = 300.0  # arterial node spacing is at most this (and >= half of it)
 _ARTERIAL_PRUNE_RATIO = 2.0  # drop links longer than this x the nearest-neighbour distance
 _SEED = 2024  # base seed for the deterministic random draws
-
-
-@dataclass(frozen=True)
-class Kecamatan:
-    """One sub-district: its centre (degrees), area (km²) and bounding box (degrees)."""
-
-    code: int
-    name: str
-    lat: float
-    lon: float
-    area_km2: float
-    west: float
-    south: float
-    east: float
-    north: float
-
-
-def load_kecamatan() -> tuple[Kecamatan, ...]:
-    """The 31 kecamatan of Jember from the package data, in file (code) order."""
-    text = (resources.files("sim") / "data" / "jember_kecamatan.csv").read_text("utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return tuple(
-        Kecamatan(
-            code=int(r["code"]),
-            name=r["name"],
-            **{k: float(r[k]) for k in ("lat", "lon", "area_km2", "west", "south", "east", "north")},
-        )
-        for r in rows
-    )
 
 
 def demo_network_description() -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.errors import InputError
-from sim.network.demo import load_kecamatan
+from sim.config.kecamatan import load_kecamatan
 from sim.optimize.travel import SECONDS_PER_MIN, times_s_to
 
 KINDS = ("sites", "bases", "towns", "nodes")

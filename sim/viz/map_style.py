@@ -4,13 +4,11 @@ Both writers read these, so a map looks and reads the same in either format.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
+from sim.config.kecamatan import load_kecamatan
 from sim.network import SYNTHETIC_NOTE
 from sim.network import RoadNetwork
 from sim.viz.coverage import Coverage
@@ -73,10 +71,8 @@ def site_style(kind: str) -> tuple[str, str, str]:
 def towns_in(network: RoadNetwork) -> list[tuple[str, float, float]]:
     """Jember's sub-district towns (name, lon, lat) inside the network's bounding box."""
     west, south, east, north = network.bbox()
-    # Package data, read through importlib so it works from a wheel as well as from a checkout.
-    text = (files("sim") / "data" / "jember_kecamatan.csv").read_text(encoding="utf-8")
-    towns = [(r["name"], float(r["lon"]), float(r["lat"])) for r in csv.DictReader(io.StringIO(text))]
-    return [t for t in towns if west <= t[1] <= east and south <= t[2] <= north]
+    return [(k.name, k.lon, k.lat) for k in load_kecamatan()
+            if west <= k.lon <= east and south <= k.lat <= north]
 
 
 def map_title(scenario, plans: Sequence[str]) -> str:
