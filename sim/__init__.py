@@ -1,6 +1,6 @@
 """patrolsim: discrete-event simulation of patrol coverage over a road network.
 
-``from sim import Study`` is the Python API (see README, "Python API"). It is imported on first
+``from sim import Study`` is the Python API (see docs/python-api.md). It is imported on first
 use, so ``import sim.errors`` (or any other sub-module) does not load the whole package.
 """
 

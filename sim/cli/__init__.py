@@ -33,6 +33,17 @@ def build_parser() -> argparse.ArgumentParser:
     return _parser_and_handlers()[0]
 
 
+def _with_default(argv: Sequence[str]) -> list[str]:
+    """No arguments means the main job: ``run`` on the default scenario."""
+    return list(argv) or ["run", str(default_scenario())]
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse a command line as :func:`main` does, without running it. A bad flag raises
+    :class:`sim.errors.InputError` with the line ``main`` would print."""
+    return build_parser().parse_args(_with_default(argv))
+
+
 def _print_scenario_warnings() -> None:
     """Scenario warnings as ``warning: ...`` lines on stderr, each once per command, other
     warnings as usual."""
@@ -71,10 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print_scenario_warnings()
     _stop_on_sigterm()
     try:
-        if not argv:
-            argv = ["run", str(default_scenario())]
         parser, handlers = _parser_and_handlers()
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_with_default(argv))
         if args.command is None:
             parser.print_help()
             return 0

@@ -68,7 +68,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
 
 def add_force_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
-                        help="run even when the expected work is above the bounds (see the README's Limits on input)")
+                        help="run even when the expected work is above the bounds (see docs/limits.md)")
 
 
 def network_spec_arg(arg: str | None):

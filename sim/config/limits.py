@@ -1,7 +1,7 @@
 """Upper bounds on every number a user can type, and the expected work of a run.
 
 Each bound is checked before any work starts (the schema, the command line's flags, the
-animation request); the README's "Limits on input" table lists them with the reason for each.
+animation request); the "Limits on input" table of docs/limits.md lists them with the reason for each.
 A value inside every bound can still ask for too much at once (a year of clock × thousands of
 replications), so ``expected_work`` estimates a run's incidents and unit-hours from the rates and
 the clock, and ``check_work`` refuses a run above the work bounds unless it is forced.
@@ -166,5 +166,5 @@ def check_replications(reps: int, flag: str = "--reps") -> int:
         raise InputError(f"{flag} {reps}: must be at least 1")
     if reps > MAX_REPLICATIONS:
         raise InputError(f"{flag} {str(reps)[:40]}: at most {MAX_REPLICATIONS:,} replications (the bound on "
-                         "replications; see the README's Limits on input)")
+                         "replications; see docs/limits.md)")
     return reps
