@@ -27,9 +27,7 @@ LAYERS = [
 ]
 MAX_LINES = 500
 #: modules allowed over MAX_LINES, with the reason (also in docs/design.md)
-LONG_MODULES = {
-    "sim.network.demo": "the synthetic demo network's generator: one deterministic recipe read top to bottom",
-}
+LONG_MODULES: dict[str, str] = {}
 
 
 def _module_name(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import hashlib
 import os
@@ -22,6 +23,7 @@ from sim.network.demo import (
     build_demo_graph,
     demo_network_description,
 )
+from sim.network.roads import DEMO_SOURCE_MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES_CSV = ROOT / "sim" / "data" / "jember_sites.csv"
@@ -88,6 +90,21 @@ def test_build_does_not_depend_on_hash_seed(graph: nx.MultiDiGraph) -> None:
         env=env, capture_output=True, text=True, check=True, cwd=ROOT,
     )  # fmt: skip
     assert out.stdout.strip() == graph_digest(graph)
+
+
+def test_the_cache_key_covers_every_module_of_the_generator() -> None:
+    """The demo's cache entry is keyed by the source of its generator: every ``_demo_*`` module
+    and every sim module they import must be in the key, or an edit there would reuse a stale
+    network."""
+    generator = [ROOT / "sim" / "network" / "demo.py", *sorted((ROOT / "sim" / "network").glob("_demo_*.py"))]
+    read = {f"sim.network.{path.stem}" for path in generator}
+    for path in generator:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim."):
+                read.add(node.module)
+    assert read >= {"sim.network.demo", "sim.network._demo_roads", "sim.config.kecamatan"}
+    missing = read - set(DEMO_SOURCE_MODULES)
+    assert not missing, f"the demo network's cache key leaves out {sorted(missing)}"
 
 
 def test_large_and_strongly_connected(graph: nx.MultiDiGraph) -> None:

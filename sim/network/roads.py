@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,18 @@ from sim.network.road_network import ARRAY_NAMES, RoadNetwork, arrays_hash, netw
 
 #: Bumped whenever the arrays or their meaning change: old cache entries are then rebuilt.
 CACHE_FORMAT_VERSION = 1
-# The modules whose source decides what the demo network is: an edit rebuilds its cache entry.
-_DEMO_CODE = ("sim.network.demo", "sim.network.geo")
+#: What decides the demo network's content: the generator's modules, the module that reads the
+#: kecamatan, and its package data. An edit to any of them rebuilds the demo's cache entry.
+DEMO_SOURCE_MODULES = ("sim.network.demo", "sim.network._demo_roads", "sim.network._demo_towns",
+                       "sim.network._demo_arterials", "sim.network.geo", "sim.config.kecamatan")
+DEMO_SOURCE_DATA = ("jember_kecamatan.csv", "jember_kecamatan_population.csv")
 
 
 def network_cache_key(spec: NetworkSpec) -> str:
     """A stable hex digest of everything the built network depends on.
 
     Includes the cache format, the fallback speed table, for files their size and
-    modification time (an edited file rebuilds), for the demo its generator's source.
+    modification time (an edited file rebuilds), for the demo its generator's source and data.
     """
     from sim.network import osm
 
@@ -47,10 +51,12 @@ def network_cache_key(spec: NetworkSpec) -> str:
         parts["file"] = [stat.st_size, stat.st_mtime_ns]
     if spec.source == "demo":
         code = hashlib.sha256()
-        for module in _DEMO_CODE:
+        for module in DEMO_SOURCE_MODULES:
             origin = importlib.util.find_spec(module)
             if origin is not None and origin.origin is not None:
                 code.update(Path(origin.origin).read_bytes())
+        for name in DEMO_SOURCE_DATA:
+            code.update((resources.files("sim") / "data" / name).read_bytes())
         parts["demo_code"] = code.hexdigest()
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
