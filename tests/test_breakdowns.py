@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from scipy.stats import binomtest
+
 from sim import Study
 from sim.study.results import site_notes
 from sim.study.runner import PROGRESS_EVERY_S, Progress
@@ -27,6 +29,7 @@ PLANS = ["all-at-hq", "mixed-plus-one"]
 REPS, HOURS, TARGET_MIN = 3, 24, 15.0
 # Student-t 97.5% quantiles from a printed table, so the checks do not lean on scipy.
 T975 = {1: 12.706204736, 2: 4.302652730, 3: 3.182446305, 4: 2.776445105}
+POOLED = ["in_target", "late", "within_target_pooled_pct", "within_target_low_pct", "within_target_high_pct"]
 TOL = 2e-3  # incidents.csv rounds times to 4 decimals; the figures are computed at full precision
 
 
@@ -78,12 +81,18 @@ def hand_figures(incidents: list[dict], key: str) -> dict:
             "within": by_hand(shares),
             "p90": float(np.percentile(pooled, 90)),
             "escalated_pct": 100 * escalated[group] / len(pooled),
+            "in_target": sum(t <= TARGET_MIN for t in pooled),
         }
     return figures
 
 
 def check_row(row: dict, expected: dict) -> None:
     assert int(row["incidents"]) == expected["incidents"]
+    # The pooled share: late and in time counted by hand, the Wilson interval from scipy's own.
+    assert (int(row["in_target"]), int(row["late"])) == (expected["in_target"], expected["incidents"] - expected["in_target"])
+    assert close(row["within_target_pooled_pct"], 100 * expected["in_target"] / expected["incidents"])
+    low, high = binomtest(expected["in_target"], expected["incidents"]).proportion_ci(method="wilson")
+    assert close(row["within_target_low_pct"], 100 * low) and close(row["within_target_high_pct"], 100 * high)
     assert close(row["response_mean_min"], expected["response_mean"][0])
     assert close(row["response_mean_ci95"], expected["response_mean"][1])
     assert close(row["within_target_pct"], expected["within"][0])
@@ -99,7 +108,7 @@ def test_sites_csv_is_the_hand_count_of_incidents_csv_with_a_row_for_every_site(
     scenario_sites = Study(SCENARIO).scenario.sites
     assert list(sites[0]) == ["plan", "site", "site_name", "kind", "incidents", "response_mean_min",
                               "response_mean_ci95", "response_p90_min", "within_target_pct", "within_target_ci95",
-                              "escalated_pct"]
+                              "escalated_pct", *POOLED]
     assert [(r["plan"], r["site"]) for r in sites] == [(p, s.id) for p in PLANS for s in scenario_sites]
     empty = 0
     for row in sites:
@@ -107,7 +116,8 @@ def test_sites_csv_is_the_hand_count_of_incidents_csv_with_a_row_for_every_site(
             check_row(row, expected[(row["plan"], row["site"])])
         else:   # no counted incident there: the row stays, its figures empty
             empty += 1
-            assert row["incidents"] == "0" and all(row[c] == "" for c in list(row)[5:])
+            assert row["incidents"] == "0" and all(row[c] == "" for c in list(row)[5:11])
+            assert (row["in_target"], row["late"]) == ("0", "0") and all(row[c] == "" for c in POOLED[2:])
     assert empty > 0, "the 24 h run should leave some sites (the bases) without incidents"
     names = {s.id: (s.name, s.kind) for s in scenario_sites}
     assert all((r["site_name"], r["kind"]) == names[r["site"]] for r in sites)
@@ -118,6 +128,7 @@ def test_priorities_csv_is_the_hand_count_by_priority_as_handled(run_dir):
     priorities = read(run_dir / "priorities.csv")
     expected = hand_figures(incidents, "priority")
     assert [(r["plan"], r["priority"]) for r in priorities] == [(p, level) for p in PLANS for level in ("1", "2")]
+    assert list(priorities[0])[-len(POOLED):] == POOLED
     for row in priorities:
         check_row(row, expected[(row["plan"], row["priority"])])
     # Escalated incidents are handled at priority 1 (crowd unrest), so none is left at priority 2.
@@ -238,28 +249,81 @@ def test_reps_auto_records_the_precision_reached_and_warns_when_max_reps_stops_i
     assert len(warnings) == 1 and "all-at-hq ±" in warnings[0]
 
 
-def test_the_table_fits_100_columns_and_names_the_worst_sites(cache, run_dir):
+def plan_line(lines: list[str], plan: str, start: int) -> tuple[str, int]:
+    """A plan's line of the worst-site list and its indented continuation lines, joined."""
+    first = next(i for i in range(start, len(lines)) if lines[i].startswith(plan + " ") and " late" in lines[i])
+    line = lines[first]
+    for more in lines[first + 1:]:   # a plan's sites may go on over indented lines, names whole
+        if not more.startswith(" " * 19):
+            break
+        line += " " + more.strip()
+    return line, first
+
+
+def test_the_table_fits_100_columns_and_names_the_sites_with_most_late_incidents(cache, run_dir):
     results = Study(SCENARIO).run(plans=PLANS, reps=REPS, hours=HOURS)
     text = results.table()
     assert max(len(line) for line in text.splitlines()) <= WIDTH
     assert "P1 within (%)" in text and "vs all-at-hq" in text and "95% interval" in text
     sites = read(run_dir / "sites.csv")
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Worst sites per plan"))
+    assert "±" not in "\n".join(lines[start:])
     for plan in PLANS:
-        counted = [r for r in sites if r["plan"] == plan and r["incidents"] != "0"]
-        worst = sorted(counted, key=lambda r: (float(r["within_target_pct"]), -float(r["response_mean_min"])))[:3]
-        lines = text.splitlines()
-        first = next(i for i, line in enumerate(lines) if line.startswith(plan + " ") and "%," in line)
-        line = lines[first]
-        for more in lines[first + 1:]:   # a plan's sites may go on over indented lines, names whole
-            if not more.startswith(" " * 19):
-                break
-            line += " " + more.strip()
+        late = [r for r in sites if r["plan"] == plan and int(r["late"]) > 0]
+        worst = sorted(late, key=lambda r: (-int(r["late"]), float(r["within_target_pooled_pct"]),
+                                            -int(r["incidents"]), r["site"]))[:3]
+        line, _ = plan_line(lines, plan, start)
         for row in worst:
-            assert f"{row['site_name']} {float(row['within_target_pct']):.1f}%" in line
+            assert (f"{row['site_name']} {row['late']}/{row['incidents']} late "
+                    f"({float(row['within_target_low_pct']):.0f}–{float(row['within_target_high_pct']):.0f}% in time)"
+                    ) in line
     urgent = {r["plan"]: r for r in read(run_dir / "priorities.csv") if r["priority"] == "1"}
     for plan in PLANS:
-        line = next(line for line in text.splitlines() if line.startswith(plan + " "))
-        assert f"{float(urgent[plan]['within_target_pct']):.1f} ± {float(urgent[plan]['within_target_ci95']):.1f}" in line
+        line = next(line for line in lines if line.startswith(plan + " "))
+        row = urgent[plan]
+        assert (f"{float(row['within_target_pooled_pct']):.0f} ({float(row['within_target_low_pct']):.0f}–"
+                f"{float(row['within_target_high_pct']):.0f})") in line
+
+
+def test_wilson_interval_stays_in_0_100_and_is_scipys():
+    from sim.study.shares import share_columns, wilson_pct
+
+    for n in (1, 2, 3, 7, 30, 500):
+        for hits in range(n + 1):
+            low, high = wilson_pct(hits, n)
+            assert 0.0 <= low <= 100.0 * hits / n <= high <= 100.0, (hits, n)
+            ref_low, ref_high = binomtest(hits, n).proportion_ci(method="wilson")
+            assert low == pytest.approx(100 * ref_low, abs=1e-9) and high == pytest.approx(100 * ref_high, abs=1e-9)
+    assert wilson_pct(0, 3)[0] == 0.0 and wilson_pct(3, 3)[1] == 100.0
+    assert all(math.isnan(v) for v in wilson_pct(0, 0))
+    # One incident of one in time is not "100 ± 0": the interval says how little it rests on.
+    one = share_columns(in_target=1, late=0)
+    assert one["within_target_pooled_pct"] == 100.0 and one["within_target_low_pct"] < 25.0
+
+
+def test_worst_list_ranks_by_late_count_and_states_ties_and_small_n():
+    from sim.study.shares import worst_by_late
+
+    def row(site: str, in_target: int, late: int) -> dict:
+        n = in_target + late
+        return {"site": site, "site_name": site.title(), "incidents": n, "late": late,
+                "within_target_pooled_pct": 100 * in_target / n if n else math.nan}
+
+    rows = [row("one", 0, 1), row("busy", 170, 30), row("mid", 10, 12), row("tie_a", 40, 12), row("tie_b", 8, 12),
+            row("fine", 50, 0), row("empty", 0, 0)]
+    worst = worst_by_late(rows, 2)
+    # 1 late of 1 (0% in time) is not worse than 30 late of 200; among equal counts the lower share first.
+    assert [r["site"] for r in worst.rows] == ["busy", "tie_b"]
+    assert worst.tied == 2   # mid and tie_a have 12 late too
+    assert worst.note() == "2 more sites also have 12 late"
+    small = worst_by_late(rows, 10)
+    assert [r["site"] for r in small.rows] == ["busy", "tie_b", "mid", "tie_a", "one"]  # 0 late: not listed
+    assert small.tied == 0 and [r["site"] for r in small.small] == ["one"]
+    assert "fewer than 10 incidents, share uncertain: One" in small.note()
+    # Rows read from a CSV file (text) rank the same.
+    text = [{key: str(value) for key, value in r.items()} for r in rows]
+    assert [r["site"] for r in worst_by_late(text, 2).rows] == ["busy", "tie_b"]
 
 
 def test_site_notes_name_placeholders_and_summarise_thousands_of_approximate_sites():

@@ -192,7 +192,9 @@ def test_the_report_renders_in_chromium_without_errors_or_requests(finished):
     summary = (finished / "summary.csv").read_text().splitlines()[1:]
     plans = [line.split(",")[0] for line in summary]
     with (finished / "sites.csv").open() as handle:
-        with_incidents = {row["site_name"] for row in csv.DictReader(handle) if int(row["incidents"]) > 0}
+        sites = list(csv.DictReader(handle))
+    with_incidents = {row["site_name"] for row in sites if int(row["incidents"]) > 0}
+    late_somewhere = {row["site_name"] for row in sites if int(row["late"]) > 0}
     assert 0 < len(with_incidents) <= 5
     with chromium_driver(1280, 900) as driver:
         driver.get((finished / "report.html").as_uri())
@@ -209,8 +211,38 @@ def test_the_report_renders_in_chromium_without_errors_or_requests(finished):
         assert all(decoded and width > 300 for _, decoded, width in images), images
         shown = driver.execute_script(
             "return [...document.querySelectorAll('#sites tbody td.name')].map(td => td.firstChild.textContent)")
-        assert shown and set(shown) == with_incidents, "each plan's five worst: here every site with incidents"
+        assert set(shown) == late_somewhere, "each plan's five with most late: here every site with a late incident"
+        if not late_somewhere:
+            assert "No site has an incident reached late" in driver.find_element("id", "sites").text
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 1280, "no sideways scroll"
+
+
+def test_site_and_priority_shares_are_bounded_with_their_late_counts(cache, tmp_path):
+    from sim import Study
+    from sim.study.report import read_folder
+    from sim.study.report_html import priorities_section, sites_section
+
+    folder = Study(SCENARIO).run(plans=["all-at-hq", "mixed"], reps=3, hours=24).to_dir(tmp_path / "out", figures=False)
+    data = read_folder(folder)
+    late = {(row["plan"], row["site"]): int(row["late"]) for row in data["sites"]}
+    rank = {(row["plan"], row["site"]): (-int(row["late"]), float(row["within_target_pooled_pct"] or 100),
+                                         -int(row["incidents"]), row["site"]) for row in data["sites"]}
+    for section in (sites_section(data), priorities_section(data)):
+        cells = re.findall(r'<td class="share"[^>]*>(.*?)</td>', section)
+        assert cells and "±" not in section, "shares carry a bounded interval, not ±"
+        for cell in cells:  # 33% <small>(6–79)</small><br><small>3 late, 9.4 min</small>
+            share, low, high = map(float, re.match(r"(\d+)% <small>\((\d+)–(\d+)\)", cell).groups())
+            assert 0 <= low <= share <= high <= 100, cell
+            assert re.search(r"<small>\d+ late", cell), cell
+    # The sites shown: each plan's five with the most late incidents, most late (over the plans) first.
+    shown = re.findall(r'<td class="name">([^<]+)<small>', sites_section(data))
+    names = {row["site"]: row["site_name"] for row in data["sites"]}
+    total = {site: sum(late[plan, site] for plan in ("all-at-hq", "mixed")) for site in names}
+    expected = {names[site] for plan in ("all-at-hq", "mixed")
+                for site in sorted((s for s in names if late[plan, s]), key=lambda s: rank[plan, s])[:5]}
+    assert set(shown) == expected
+    assert [total[next(s for s in names if names[s] == name)] for name in shown] == \
+        sorted((total[next(s for s in names if names[s] == name)] for name in shown), reverse=True)
 
 
 def test_report_command_writes_the_page_again_and_says_what_is_missing(finished, tmp_path):

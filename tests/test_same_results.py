@@ -8,11 +8,15 @@ updated in the same commit with the reason.
 comparison.csv was re-pinned when it gained the paired within-target and p90 figures (issue #13):
 its first nine columns are byte for byte what they were (checked below against the old file's
 pin), the new columns come after them. sites.csv and priorities.csv were pinned when they were
-added (issue #13).
+added (issue #13), and re-pinned when they gained each group's pooled share with its Wilson interval
+and late count after their columns (issue #19): their first columns are checked against the
+earlier pins the same way.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from pathlib import Path
 
 from sim.cli import main
@@ -23,20 +27,35 @@ MAIN_JOB_SHA256 = {
     "summary.csv": "e241f94c2c9694c6c84158341b1618cc81fa025418a454d404da9ef3883027d4",
     "comparison.csv": "449fabba3fc3cf398c2d129ac898a66f8965701e53e9daa2d0746c6db3f370b1",
     "units.csv": "cc09e3afa74b90368333563981f14c1bf0035d98728463072349fc342e23842d",
-    "sites.csv": "adfa9f88f250beb6daf2f7b79d4e3ddb39aa7d2d2ba81ec181c8ec19a9145d69",
-    "priorities.csv": "026b363aa3fe0be7aac094926b8c9001067b157ba88b28788a5fd4cfdc0b3fdb",
+    "sites.csv": "21e3daf75c37cd7fb84ff3b051f7aa150a35dbe4283424f49caa62aa29dbf632",
+    "priorities.csv": "24df321905f59747266c1bb6002f9b236989089f4ea5bf0e5458e0956db358c4",
 }
-# comparison.csv before the paired within-target and p90 columns were appended (commit 8de09b8).
-OLD_COMPARISON_SHA256 = "617f00a0a1ca1b9b920ba7ceec9ed56581fdaef318722ced3b26cd642ca218f3"
-OLD_COMPARISON_COLUMNS = 9
+# Files whose columns were appended to: (how many columns they had, sha256 of the file then).
+OLD_COLUMNS_SHA256 = {
+    # before the paired within-target and p90 columns (commit 8de09b8)
+    "comparison.csv": (9, "617f00a0a1ca1b9b920ba7ceec9ed56581fdaef318722ced3b26cd642ca218f3"),
+    # before the pooled share, its Wilson interval and the late count (issue #19)
+    "sites.csv": (11, "adfa9f88f250beb6daf2f7b79d4e3ddb39aa7d2d2ba81ec181c8ec19a9145d69"),
+    "priorities.csv": (9, "026b363aa3fe0be7aac094926b8c9001067b157ba88b28788a5fd4cfdc0b3fdb"),
+}
+
+
+def first_columns(path: Path, count: int) -> bytes:
+    """The file with only its first ``count`` columns, written as the result files are."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    with path.open(newline="") as handle:
+        for row in csv.reader(handle):
+            writer.writerow(row[:count])
+    return buffer.getvalue().encode()
 
 
 def test_main_job_gives_the_same_bytes_as_before(tmp_path: Path, capsys) -> None:
     scenario = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
     assert main(["run", str(scenario), "--out", str(tmp_path), "--workers", "2"]) == 0
     got = {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in MAIN_JOB_SHA256}
+    # The columns the files had before are unchanged, byte for byte.
+    for name, (count, sha256) in OLD_COLUMNS_SHA256.items():
+        assert hashlib.sha256(first_columns(tmp_path / name, count)).hexdigest() == sha256, \
+            f"{name}: its first {count} columns moved"
     assert got == MAIN_JOB_SHA256
-    # The columns comparison.csv had before are unchanged, byte for byte.
-    lines = (tmp_path / "comparison.csv").read_text().splitlines()
-    old = "".join(",".join(line.split(",")[:OLD_COMPARISON_COLUMNS]) + "\n" for line in lines)
-    assert hashlib.sha256(old.encode()).hexdigest() == OLD_COMPARISON_SHA256

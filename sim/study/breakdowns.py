@@ -1,5 +1,6 @@
 """Where and for whom a plan fails: the figures of summary.csv per site (sites.csv) and per
-priority as handled (priorities.csv), with the same interval method.
+priority as handled (priorities.csv), with the same interval method, and each group's pooled share within target with a Wilson interval
+and its late count (``sim.study.shares``), which the worst lists rank by.
 
 Each replication gives one mean response and one within-target share per plan and site (or
 priority), from its counted incidents there; the figure is their mean over the replications that
@@ -15,6 +16,7 @@ from typing import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
 from sim.study.stats import mean_ci95, presence_figures, rep_figures
 
 FIGURE_COLUMNS = [
@@ -23,13 +25,17 @@ FIGURE_COLUMNS = [
 ]
 SITE_COLUMNS = ["plan", "site", "site_name", "kind", *FIGURE_COLUMNS]
 PRIORITY_COLUMNS = ["plan", "priority", *FIGURE_COLUMNS]
+# priorities.csv: its first columns as they were, then the pooled share (sim.study.shares)
+PRIORITY_FILE_COLUMNS = [*PRIORITY_COLUMNS, *SHARE_COLUMNS]
 
 
 def _figures(by_rep: Mapping[int, list[float]], escalated: int, target_min: float) -> dict:
     """The figure columns from counted responses by replication and how many of them escalated."""
     pooled = np.array([t for responses in by_rep.values() for t in responses], float)
+    in_target = int(np.count_nonzero(pooled <= target_min))  # never reached (NaN) is late
+    shares = share_columns(in_target, len(pooled) - in_target)
     if len(pooled) == 0:
-        return {"incidents": 0} | {column: math.nan for column in FIGURE_COLUMNS[1:]}
+        return {"incidents": 0} | {column: math.nan for column in FIGURE_COLUMNS[1:]} | shares
     per_rep = [rep_figures(responses, target_min) for responses in by_rep.values()]
     response_mean, response_ci = mean_ci95([figures[0] for figures in per_rep])
     within_mean, within_ci = mean_ci95([figures[1] for figures in per_rep])
@@ -42,7 +48,7 @@ def _figures(by_rep: Mapping[int, list[float]], escalated: int, target_min: floa
         "within_target_pct": within_mean,
         "within_target_ci95": within_ci,
         "escalated_pct": 100.0 * escalated / len(pooled),
-    }
+    } | shares
 
 
 def _grouped(incident_rows: Iterable[dict], key: str) -> tuple[dict, dict]:
@@ -84,14 +90,17 @@ def priority_rows(incident_rows: Iterable[dict], plans: Sequence[str], prioritie
     ]
 
 
-def worst_sites(rows: Sequence[dict], plan: str, n: int = 3) -> list[dict]:
-    """The ``n`` sites of ``plan`` with counted incidents and the lowest within-target share
-    (ties: the longer mean response first)."""
-    mine = [row for row in rows if row["plan"] == plan and row["incidents"] > 0]
-    return sorted(mine, key=lambda row: (row["within_target_pct"], -row["response_mean_min"], row["site"]))[:n]
+def worst_sites(rows: Sequence[dict], plan: str, n: int = 3) -> Worst:
+    """The ``n`` sites of ``plan`` with the most late incidents (sim.study.shares.worst_by_late)."""
+    return worst_by_late([row for row in rows if row["plan"] == plan], n)
 
 
-SITE_DETERRENCE_COLUMNS = ["deterred", "deterred_pct"]  # sites.csv's last columns with a deterrence block
+SITE_DETERRENCE_COLUMNS = ["deterred", "deterred_pct"]  # sites.csv's columns after SITE_COLUMNS with a deterrence block
+
+
+def site_file_columns(deterrence: bool) -> list[str]:
+    """sites.csv's columns: as they were (with a deterrence block its two), then the pooled share."""
+    return [*SITE_COLUMNS, *SITE_DETERRENCE_COLUMNS * deterrence, *SHARE_COLUMNS]
 
 
 def with_deterred(site_rows: Sequence[dict], incident_rows: Iterable[dict], warmup_min: float) -> list[dict]:

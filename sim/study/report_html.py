@@ -7,9 +7,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Mapping, Sequence
 
+from sim.study.shares import Worst, worst_by_late
 from sim.viz.web import asset, fill, page_title
 
-WORST_PER_PLAN = 5   # each plan's worst sites (by share within target) that the site table shows
+WORST_PER_PLAN = 5   # each plan's worst sites (by incidents reached late) that the site table shows
 MAX_SITE_ROWS = 25   # at most this many sites in the table (a scenario may have thousands)
 MAX_NAMES = 8        # site names listed in one line of the scenario section
 FIGURE_CAPTIONS = {
@@ -79,14 +80,16 @@ def headline(data: Mapping[str, Any]) -> str:
         lede += (f"; the reference plan {escape(reference['plan'])} reaches "
                  f"{_pm(reference.get('within_target_pct'), reference.get('within_target_ci95'))}%")
     parts.append(f'<p class="lede">{lede} (95% intervals over {escape(str(best.get("reps", "")))} replications).</p>')
-    worst = [row for row in _worst_sites(data.get("sites") or [], best["plan"], 3)
-             if _num(row["within_target_pct"]) < 100.0]
-    if data.get("sites") and not worst:
+    sites = data.get("sites") or []
+    worst = _late_sites(sites, best["plan"], 3)
+    if sites and "late" in sites[0] and not worst.rows:
         parts.append(f"<p>At every one of its sites every incident was reached within {target}.</p>")
-    if worst:
-        listed = ", ".join(f"{escape(row.get('site_name') or row['site'])} ({_fmt(row['within_target_pct'])}%)"
-                           for row in worst)
-        parts.append(f"<p>Its weakest sites: {listed}.</p>")
+    if worst.rows:
+        listed = ", ".join(f"{escape(row.get('site_name') or row['site'])} ({_fmt(row['late'], 0)} of "
+                           f"{_fmt(row['incidents'], 0)} late; {_fmt(row['within_target_low_pct'], 0)}–"
+                           f"{_fmt(row['within_target_high_pct'], 0)}% in time)" for row in worst.rows)
+        note = f" ({escape(worst.note())})" if worst.note() else ""
+        parts.append(f"<p>Its weakest sites, by incidents reached late over all replications: {listed}{note}.</p>")
     if manifest["network"].get("synthetic"):
         parts.append('<p class="warning"><b>Read these numbers as a demonstration of the method, not as findings '
                      f"about the place</b>: the road network is {escape(manifest['network']['source_label'])}. "
@@ -211,7 +214,8 @@ def plans_section(data: Mapping[str, Any]) -> str:
             f"<td>{_fmt(row.get('response_p90_min'))}</td>"
             f"<td class=\"share\"{_share_style(share)}>{_pm(share, row.get('within_target_ci95'))}</td>"
             + ("<td>not available</td>" if p1 is None else
-               f'<td class="share"{_share_style(_num(p1.get("within_target_pct")))}>'
+               _bounded_cell(p1, f"{_fmt(p1.get('late'), 0)} late of {_fmt(p1.get('incidents'), 0)}") if "late" in p1
+               else f'<td class="share"{_share_style(_num(p1.get("within_target_pct")))}>'
                f"{_pm(p1.get('within_target_pct'), p1.get('within_target_ci95'))}</td>")
             + f"<td>{_fmt(row.get('busy_fraction_mean'), 2)}</td>"
             + _verdict(compared, "response_diff_min", "response_diff_ci95", "verdict", "min")
@@ -227,30 +231,45 @@ def plans_section(data: Mapping[str, Any]) -> str:
             "dispatch to leaving the scene). From summary.csv and comparison.csv.</p>")
 
 
-def _worst_sites(rows: Sequence[Row], plan: str, count: int) -> list[Row]:
-    with_figures = [row for row in rows if row.get("plan") == plan and _num(row.get("within_target_pct")) is not None
-                    and (_num(row.get("incidents")) or 0) > 0]
-    return sorted(with_figures, key=lambda row: (_num(row["within_target_pct"]), row["site"]))[:count]
+def _late_sites(rows: Sequence[Row], plan: str, count: int) -> Worst:
+    """The sites of ``plan`` with the most late incidents (sim.study.shares.worst_by_late)."""
+    return worst_by_late([row for row in rows if row.get("plan") == plan], count)
+
+
+def _bounded_cell(row: Mapping[str, Any], note: str) -> str:
+    """A table cell: the pooled share within target and its 95% Wilson interval (from 0 to 100),
+    coloured, with a small note below."""
+    share = _num(row.get("within_target_pooled_pct"))
+    if share is None:
+        return f'<td class="share">–<br><small>{note}</small></td>'
+    low, high = _fmt(row.get("within_target_low_pct"), 0), _fmt(row.get("within_target_high_pct"), 0)
+    return (f'<td class="share"{_share_style(share)}>{_fmt(share, 0)}% <small>({low}–{high})</small>'
+            f"<br><small>{note}</small></td>")
 
 
 def sites_section(data: Mapping[str, Any]) -> str:
     rows = data.get("sites")
     if rows is None:
         return '<p class="unavailable">Not available: this folder has no sites.csv.</p>'
+    if rows and "late" not in rows[0]:
+        return ('<p class="unavailable">Not available: this sites.csv has no late counts (a run by an older '
+                "patrolsim); run again to rank the sites.</p>")
     plans = [row["plan"] for row in data["summary"]]
     cell = {(row.get("plan"), row.get("site")): row for row in rows}
     chosen: list[str] = []
+    notes = []
     for plan in plans:
-        chosen += [row["site"] for row in _worst_sites(rows, plan, WORST_PER_PLAN) if row["site"] not in chosen]
+        worst = _late_sites(rows, plan, WORST_PER_PLAN)
+        chosen += [row["site"] for row in worst.rows if row["site"] not in chosen]
+        if worst.note():
+            notes.append(f"{escape(plan)}: {escape(worst.note())}")
     if not chosen:
-        return '<p class="unavailable">Not available: no site has counted incidents.</p>'
+        return f'<p>No site has an incident reached late (after {_target(data["manifest"])} or never).</p>'
 
-    def mean_share(site: str) -> float:
-        shares = [_num(cell.get((plan, site), {}).get("within_target_pct")) for plan in plans]
-        known = [s for s in shares if s is not None]
-        return sum(known) / len(known) if known else 0.0
+    def total_late(site: str) -> float:
+        return sum(_num(cell.get((plan, site), {}).get("late")) or 0.0 for plan in plans)
 
-    chosen = sorted(chosen, key=lambda site: (mean_share(site), site))[:MAX_SITE_ROWS]
+    chosen = sorted(chosen, key=lambda site: (-total_late(site), site))[:MAX_SITE_ROWS]
     target = _target(data["manifest"])
     header = ('<tr><th class="name">site</th><th>incidents</th>'
               + "".join(f"<th>{escape(plan)}</th>" for plan in plans) + "</tr>")
@@ -260,16 +279,20 @@ def sites_section(data: Mapping[str, Any]) -> str:
         tds = []
         for plan in plans:
             row = cell.get((plan, site), {})
-            tds.append(_share_cell(row, f"{_fmt(row.get('response_mean_min'))} min", digits=0))
+            tds.append(_bounded_cell(row, f"{_fmt(row.get('late'), 0)} late, {_fmt(row.get('response_mean_min'))} min"))
         kind = escape(some.get("kind", ""))
         body.append(f'<tr><td class="name">{escape(some.get("site_name") or site)}<small>{kind}</small></td>'
                     f"<td>{_fmt(some.get('incidents'), 0)}</td>{''.join(tds)}</tr>")
     sites = len({row.get("site") for row in rows})
-    return (f'<p>Share of each site\'s incidents reached within {target} (%, ± 95%), and below it the mean '
-            f"response. Shown: each plan's {WORST_PER_PLAN} worst sites, at most {MAX_SITE_ROWS}, of {sites:,} "
-            "sites; incidents are over all replications (the same in every plan). Every site of every plan is "
-            "in sites.csv.</p>\n"
-            f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>')
+    ties = "".join(f"<li>{note}</li>" for note in notes)
+    return (f"<p>Each plan's {WORST_PER_PLAN} sites with the most incidents reached late (after {target} or never), "
+            f"at most {MAX_SITE_ROWS} of {sites:,} sites, most late first. A cell gives the share of the site's "
+            "incidents reached in time, pooled over all replications, with its 95% Wilson interval (it stays "
+            "between 0 and 100 and widens when a site has few incidents), and below it the late count and the "
+            "mean response; incidents are over all replications (the same in every plan). Every site of every plan "
+            "is in sites.csv.</p>\n"
+            f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>'
+            + (f'\n<ul class="note">{ties}</ul>' if ties else ""))
 
 
 def priorities_section(data: Mapping[str, Any]) -> str:
@@ -286,10 +309,12 @@ def priorities_section(data: Mapping[str, Any]) -> str:
         tds = []
         for level in levels:
             row = cell.get((plan, level), {})
-            tds.append(_share_cell(row, f"{_fmt(row.get('incidents'), 0)} incidents"))
+            note = f"{_fmt(row.get('late'), 0)} late of {_fmt(row.get('incidents'), 0)}"
+            tds.append(_bounded_cell(row, note) if "late" in row else _share_cell(row, note))
         body.append(f'<tr><td class="name">{escape(plan)}</td>{"".join(tds)}</tr>')
-    return (f"<p>Share of incidents reached within {_target(data['manifest'])} (%, ± 95%) by priority as "
-            "handled (an escalated incident counts at the priority it was handled at). From priorities.csv.</p>\n"
+    return (f"<p>Share of incidents reached within {_target(data['manifest'])} by priority as handled (an "
+            "escalated incident counts at the priority it was handled at), pooled over all replications, with its "
+            "95% Wilson interval; below it the incidents reached late of those counted. From priorities.csv.</p>\n"
             f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 

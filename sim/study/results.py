@@ -19,8 +19,8 @@ from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
 from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.parts import PARTS
-from sim.study.breakdowns import (PRIORITY_COLUMNS, SITE_COLUMNS, SITE_DETERRENCE_COLUMNS, priority_rows, site_rows,
-                                  with_deterred, worst_sites)
+from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,
+                                  worst_sites)
 from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, SUMMARY_COLUMNS, per_rep_figures,
                              presence_columns, presence_figures)
 from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format_table
@@ -128,8 +128,7 @@ class Results:
 
     @property
     def _site_columns(self) -> list[str]:
-        deterrence = getattr(self.scenario, "deterrence", None) is not None
-        return SITE_COLUMNS + SITE_DETERRENCE_COLUMNS * deterrence
+        return site_file_columns(getattr(self.scenario, "deterrence", None) is not None)
 
     @cached_property
     def priority_rows(self) -> list[dict]:
@@ -145,7 +144,7 @@ class Results:
     @cached_property
     def priorities(self):
         """DataFrame: one row per plan and priority as handled, the columns of priorities.csv."""
-        return data_frame(PRIORITY_COLUMNS, self.priority_rows)
+        return data_frame(PRIORITY_FILE_COLUMNS, self.priority_rows)
 
     @cached_property
     def incidents(self):
@@ -263,7 +262,7 @@ class Results:
             write_text(folder / "comparison.csv", csv_text(COMPARISON_FILE_COLUMNS,
                                                            self._labelled(self.comparison_rows)))
             write_text(folder / "sites.csv", csv_text(self._site_columns, self.site_rows))
-            write_text(folder / "priorities.csv", csv_text(PRIORITY_COLUMNS, self.priority_rows))
+            write_text(folder / "priorities.csv", csv_text(PRIORITY_FILE_COLUMNS, self.priority_rows))
             if figures:
                 from sim.viz.plots import write_figures
 

@@ -8,6 +8,8 @@ import math
 import textwrap
 from typing import Iterable, Mapping, Sequence
 
+from sim.study.shares import Worst
+
 NETWORK_COLUMN = "network"  # closing column of summary and sweep tables (and of comparison's first ones): which roads
 
 
@@ -50,17 +52,25 @@ def _pm(value: float | None, half: float | None, sign: bool = False) -> str:
     return _fmt(value, sign=sign) + ("" if half is None or math.isnan(half) else f" ± {_fmt(half)}")
 
 
+def _bounded(row: Mapping) -> str:
+    """A pooled share and its interval, ``35 (28–42)`` (sim.study.shares); "-" for none."""
+    share = row.get("within_target_pooled_pct")
+    if share is None or math.isnan(share):
+        return "-"
+    return f"{share:.0f} ({row['within_target_low_pct']:.0f}–{row['within_target_high_pct']:.0f})"
+
+
 WIDTH = 100  # terminal columns the table is laid out for
 _SHORT_VERDICT = {"better": "better", "worse": "worse", "no clear difference": "unclear"}
 
 
 def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min: float,
                  top_priority: Mapping[str, dict] | None = None,
-                 worst: Mapping[str, Sequence[dict]] | None = None) -> str:
+                 worst: Mapping[str, Worst] | None = None) -> str:
     """The terminal table printed after a run, at most WIDTH columns: headline figures with 95%
-    intervals (and the most urgent priority's within-target share from ``top_priority``: plan ->
-    its priorities.csv row), the paired differences against the reference with verdicts, and
-    each plan's worst sites (``worst``: plan -> sites.csv rows)."""
+    intervals (and the most urgent priority's pooled within-target share from ``top_priority``:
+    plan -> its priorities.csv row), the paired differences against the reference with verdicts,
+    and each plan's worst sites (``worst``: plan -> the sites with the most late incidents)."""
     top_priority = top_priority or {}
     level = next(iter(top_priority.values()))["priority"] if top_priority else 1
     within = f"within {target_min:g} min (%)"
@@ -73,12 +83,13 @@ def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min
             f"{row['plan'][:18]:18s} {row['reps']:4d} {row['incidents']:9d} "
             f"{_pm(row['response_mean_min'], row['response_mean_ci95']):>12s} {_fmt(row['response_p90_min']):>9s} "
             f"{_pm(row['within_target_pct'], row['within_target_ci95']):>17s} "
-            f"{_pm(urgent.get('within_target_pct'), urgent.get('within_target_ci95')):>13s} "
+            f"{_bounded(urgent):>13s} "
             f"{_fmt(row['busy_fraction_mean'], 2):>5s}"
         )
     lines += textwrap.wrap(
         f"± = half-width of the 95% interval over replications. P{level} = priority-{level} incidents as "
-        "handled (an escalated incident counts at the priority it escalated to). busy = mean share of "
+        "handled (an escalated incident counts at the priority it escalated to), pooled over replications, "
+        "with its 95% Wilson interval. busy = mean share of "
         "the measured time a unit spent on incidents (from dispatch to leaving the scene).", WIDTH)
     lines += _paired_lines(comparison, target_min)
     lines += _worst_lines(worst or {}, target_min)
@@ -112,19 +123,36 @@ def _paired_lines(comparison: Sequence[dict], target_min: float) -> list[str]:
     return lines
 
 
-def _worst_lines(worst: Mapping[str, Sequence[dict]], target_min: float) -> list[str]:
-    """The worst sites of each plan by name with their within-target share, wrapped to WIDTH."""
-    if not any(worst.values()):
+def _worst_lines(worst: Mapping[str, Worst], target_min: float) -> list[str]:
+    """The worst sites of each plan by name with their late count of counted incidents and the 95%
+    Wilson interval of the share in time, then what the list leaves unsaid (ties, small n),
+    wrapped to WIDTH."""
+    if not any(w.rows for w in worst.values()):
         return []
-    lines = ["", f"Worst sites per plan (% of their incidents reached within {target_min:g} min):"]
-    for plan, rows in worst.items():
-        cells = [f"{row['site_name']} {_fmt(row['within_target_pct'])}%" for row in rows] or ["no counted incidents"]
-        line = f"{plan[:18]:18s} {cells[0]}"
-        for cell in cells[1:]:   # a name is never split: the next one goes on a new line if it must
-            if len(line) + 2 + len(cell) <= WIDTH:
-                line += ", " + cell
-            else:
-                lines.append(line + ",")
-                line = " " * 19 + cell
-        lines.append(line)
+    lines = ["", f"Worst sites per plan: incidents reached late (after {target_min:g} min or never) of those "
+                 "counted, all replications; the share in time's 95% interval:"]
+    for plan, found in worst.items():
+        cells = [f"{row['site_name']} {row['late']:,}/{row['incidents']:,} late "
+                 f"({_fmt(row['within_target_low_pct'], 0)}–{_fmt(row['within_target_high_pct'], 0)}% in time)"
+                 for row in found.rows] or ["none late"]
+        note = found.note()
+        cells[-1] += ";" if note else ""
+        lines += _flowed(f"{plan[:18]:18s} ", [*cells, *([note] if note else [])])
     return lines
+
+
+def _flowed(first: str, cells: Sequence[str]) -> list[str]:
+    """Cells joined by commas after ``first``, indented under it on later lines, at most WIDTH
+    columns; a cell is split only if it is longer than a line."""
+    indent = " " * len(first)
+    lines, line = [], first + cells[0]
+    for cell in cells[1:]:
+        joint = " " if line.endswith(";") else ", "
+        if len(line) + len(joint) + len(cell) <= WIDTH:
+            line += joint + cell
+        else:
+            lines.append(line + ("" if line.endswith(";") else ","))
+            line = indent + cell
+    lines.append(line)
+    return [part for text in lines for part in (textwrap.wrap(text, WIDTH, subsequent_indent=indent)
+                                                if len(text) > WIDTH else [text])]
