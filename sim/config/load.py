@@ -24,17 +24,20 @@ from sim.config.plausibility import scenario_warnings
 from sim.config.problems import Report
 from sim.config.schema import Scenario
 from sim.config.yaml_reader import read_yaml, read_yaml_value
-from sim.errors import InputError, ScenarioWarning
+from sim.errors import InputError, ScenarioWarning, shown
+from sim.plugins.loading import MAX_PLUGINS, load_entry_points, load_plugin
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None,
-                  *, folder: str | Path | None = None) -> Scenario:
+                  *, folder: str | Path | None = None, plugins: Sequence[str] = ()) -> Scenario:
     """Read, override, validate and freeze a scenario; InputError lists every problem.
 
     ``source`` is a YAML file or the scenario's data as a mapping (problems then name the YAML
     path without a line; relative network paths resolve against ``folder``, default the
-    current folder).
+    current folder). ``plugins`` are modules (or ``.py`` files, relative to the current folder)
+    to import first, besides those the scenario names and the installed entry points.
     """
+    use_plugins(plugins)
     if isinstance(source, Mapping):
         data, report = copy.deepcopy(dict(source)), Report("scenario", {})
         source_path = None
@@ -59,6 +62,26 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
     for text in scenario.warnings:
         warnings.warn(ScenarioWarning(text), stacklevel=2)
     return scenario
+
+
+def use_plugins(plugins: Sequence[str] = ()) -> tuple[str, ...]:
+    """Import the installed plug-ins (entry points, once; one that fails is a warning) and ``plugins``
+    (InputError naming each that fails); returns the names of the modules imported."""
+    for problem in load_entry_points():
+        warnings.warn(ScenarioWarning(problem), stacklevel=3)
+    if isinstance(plugins, str) or not isinstance(plugins, Sequence):
+        raise InputError(f"plugins: expected a list of module names or .py files, got {shown(plugins, 80)}")
+    if len(plugins) > MAX_PLUGINS:
+        raise InputError(f"plugins: {len(plugins):,} modules, more than the {MAX_PLUGINS} one study may name")
+    problems, modules = [], []
+    for text in plugins:
+        try:
+            modules.append(load_plugin(text))
+        except ValueError as error:
+            problems.append(f"plugin {shown(text, 80)}: {error}")
+    if problems:
+        raise InputError(problems)
+    return tuple(modules)
 
 
 def scenario_hash(raw: Mapping[str, Any]) -> str:

@@ -6,9 +6,15 @@ import types
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from sim.config.yaml_reader import Lines, YamlPath
 from sim.errors import InputError, shown
+from sim.plugins.registry import Variants
+
+
+#: The error type of a problem placed by ``located``: its message is shown as written.
+PLACED = "placed"
 
 
 def dotted(path: YamlPath) -> str:
@@ -27,6 +33,14 @@ def suggest(name: str, known: list[str]) -> str:
     if known and len(known) <= 12:
         return f" (known: {', '.join(known)})"
     return ""
+
+
+def located(problems: list[tuple[YamlPath, str]], title: str = "scenario") -> ValidationError:
+    """One validation error per (path, message), the paths relative to the value being validated:
+    what a validator raises to report several problems, or one deeper than where it runs."""
+    return ValidationError.from_exception_data(title, [
+        {"type": PydanticCustomError(PLACED, "{message}", {"message": message}), "loc": path, "input": None}
+        for path, message in problems])
 
 
 class Report:
@@ -92,6 +106,12 @@ class Report:
             self.at(*_message(err, loc, variant_of, schema))
 
 
+def _close(name: Any, known: list[str]) -> str:
+    """"; did you mean 'x'?" when a known name is close to ``name``, else ""."""
+    close = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def _matches(loc: YamlPath, pattern: YamlPath) -> bool:
     return len(loc) >= len(pattern) and all(p is None or p == part for part, p in zip(loc, pattern))
 
@@ -105,7 +125,10 @@ def _message(err: dict[str, Any], loc: YamlPath, variant_of: dict[YamlPath, tupl
             return loc + (field,), "missing (required)"
         tags = [t.strip().strip("'") for t in err["ctx"]["expected_tags"].split(",")]
         choices = " or ".join([", ".join(map(repr, tags[:-1])), repr(tags[-1])]) if len(tags) > 1 else repr(tags[0])
-        return loc + (field,), f"input should be {choices}, got {shown(err['ctx']['tag'])}"
+        return loc + (field,), f"input should be {choices}, got {shown(err['ctx']['tag'])}" + _close(err["ctx"]["tag"], tags)
+    if kind == "plugin_name":  # a name that is not in a plug-in registry (sim.plugins.registry.named_in)
+        return loc, f"input should be {err['ctx']['expected']}, got {shown(err['input'])}" \
+            + _close(err["input"], list(err["ctx"]["known"]))
     if kind == "extra_forbidden":
         key = str(loc[-1])
         parent = loc[:-1]
@@ -117,6 +140,8 @@ def _message(err: dict[str, Any], loc: YamlPath, variant_of: dict[YamlPath, tupl
             known = list(dict(variants)[tag].model_fields)
             return loc, f"unknown key '{key}'" + suggest(key, known)
         return loc, f"unknown key '{key}'" + suggest(key, allowed_keys(schema, parent))
+    if kind == PLACED:
+        return loc, err["msg"]
     if kind == "missing":
         return loc, "missing (required)"
     if "[key]" in err["loc"]:
@@ -135,9 +160,11 @@ def _message(err: dict[str, Any], loc: YamlPath, variant_of: dict[YamlPath, tupl
 
 
 def _without_none(annotation: Any) -> Any:
-    """``X | None`` -> ``X``; ``Annotated[X, ...]`` -> ``X``; anything else unchanged."""
+    """``X | None`` -> ``X``; ``Annotated[X, ...]`` -> ``X`` (a plug-in point's type -> the union of
+    the classes registered now); anything else unchanged."""
     while hasattr(annotation, "__metadata__"):
-        annotation = annotation.__origin__
+        variants = next((m for m in annotation.__metadata__ if isinstance(m, Variants)), None)
+        annotation = variants.union() if variants is not None else annotation.__origin__
     args = [a for a in get_args(annotation) if a is not type(None)]
     if get_origin(annotation) in (Union, types.UnionType) and len(args) == 1:
         return _without_none(args[0])
@@ -160,7 +187,10 @@ def _step(annotation: Any, part: Any) -> Any:
     annotation = _without_none(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         field = annotation.model_fields.get(part) if isinstance(part, str) else None
-        return field.annotation if field is not None else None
+        if field is None:
+            return None
+        variants = next((m for m in field.metadata if isinstance(m, Variants)), None)  # a plug-in point
+        return variants.union() if variants is not None else field.annotation
     if get_origin(annotation) in (list, dict, tuple):
         return get_args(annotation)[-1] if get_origin(annotation) is not tuple else get_args(annotation)[0]
     return None

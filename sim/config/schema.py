@@ -17,13 +17,15 @@ from sim.config import limits
 from sim.config.calendar import Calendar, Event, daily_window, iso_datetime
 from sim.config.network_spec import NetworkSpec, resolve_network_path
 from sim.config.presence import Detection, Deterrence
-from sim.config.problems import suggest
+from sim.config.problems import located, suggest
 from sim.config.site_sets import SiteSet, expand_site_sets
 from sim.errors import InputError, shown
 from sim.plugins.base import Spec, Tuple
-from sim.plugins.dispatch import POLICIES, QUEUE_DISCIPLINES
+from sim.plugins.dispatch import POLICIES, QUEUE_DISCIPLINES, policies_reading
 from sim.plugins.dists import dist_union
+from sim.plugins.loading import MAX_PLUGINS, load_plugin
 from sim.plugins.patrols import patrol_union
+from sim.plugins.registry import named_in
 
 Id = Annotated[str, Field(min_length=1)]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a scenario name is a folder name
@@ -230,17 +232,20 @@ class Preempt(Spec):
 class Dispatch(Spec):
     """Who goes (policy), in which order waiting incidents are served (queue), what units do after."""
 
-    policy: Literal[tuple(POLICIES)] = "nearest"  # type: ignore[valid-type]
-    queue: Literal[tuple(QUEUE_DISCIPLINES)] = "priority"  # type: ignore[valid-type]
+    policy: named_in(POLICIES) = "nearest"  # type: ignore[valid-type]
+    queue: named_in(QUEUE_DISCIPLINES) = "priority"  # type: ignore[valid-type]
     after_service: Literal["resume", "return_to_base"] = "resume"
     # policy coverage: candidates within this many minutes of the nearest are weighed by the coverage they leave
     coverage_slack_min: float = Field(default=2.0, ge=0, le=limits.MAX_COVERAGE_SLACK_MIN)
     preempt: Preempt | None = None
 
     @model_validator(mode="after")
-    def _slack_for_coverage(self) -> Dispatch:
-        if "coverage_slack_min" in self.model_fields_set and self.policy != "coverage":
-            raise ValueError("'coverage_slack_min' only applies with policy: coverage")
+    def _keys_of_the_policy(self) -> Dispatch:
+        """A key that only some policies read (``DISPATCH_KEYS``) is an error with another policy."""
+        for key in sorted(self.model_fields_set):
+            readers = policies_reading(key)
+            if readers and self.policy not in readers:
+                raise ValueError(f"'{key}' only applies with policy: {' or '.join(readers)}")
         return self
 
 
@@ -277,6 +282,8 @@ class Travel(Spec):
 class Scenario(Spec):
     """A validated scenario. ``raw`` is the data as run (after overrides); do not mutate it."""
 
+    # first: its modules are imported before the keys that name their plug-ins are validated
+    plugins: Annotated[Tuple[str], Field(max_length=MAX_PLUGINS)] = ()
     name: Id
     description: str = ""
     network: NetworkSpec
@@ -319,6 +326,20 @@ class Scenario(Spec):
         """Site sets become sites, ``sites: {kind: K}`` weights; defined after ``_every_site`` so that
         it runs before it (pydantic runs "before" validators last-defined first)."""
         return expand_site_sets(data, (info.context or {}).get("folder"))
+
+    @field_validator("plugins")
+    @classmethod
+    def _import_plugins(cls, plugins: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """Import each plug-in module (a ``.py`` path: relative to the scenario's folder)."""
+        problems = []
+        for i, text in enumerate(plugins):
+            try:
+                load_plugin(text, (info.context or {}).get("folder"))
+            except ValueError as error:
+                problems.append(((i,), str(error)))
+        if problems:
+            raise located(problems)
+        return plugins
 
     @field_validator("name")
     @classmethod

@@ -1,12 +1,14 @@
 """Dispatch policies (who goes to an incident) and queue disciplines (which waiting incident a
 freed unit takes first).
 
-Two plug-in points, chosen by ``dispatch.policy`` and ``dispatch.queue`` in the scenario:
+Two plug-in points, chosen by ``dispatch.policy`` and ``dispatch.queue`` in the scenario (the
+schema reads the registries when it validates, so plug-ins registered in the user's own module count):
 - a policy is a class registered with ``@register_policy``, made once per replication with the
   ``PolicyContext`` below; ``choose(incident, free_units, now)`` returns the units to send, at most
   ``incident.units_missing`` of them, from ``free_units`` (the dispatcher has already kept only the
-  units that may answer the incident);
-- a queue discipline is a sort key of an incident, in ``QUEUE_DISCIPLINES``. The dispatcher keeps
+  units that may answer the incident). ``Policy`` is a base with the class attributes a policy
+  declares (``needs_site_demand``, ``DISPATCH_KEYS``);
+- a queue discipline is a sort key of an incident, registered with ``@register_queue``. The dispatcher keeps
   its queue as a heap and reads a waiting incident's key when it is queued and when it changes
   stage (an escalation), so a key may depend on the incident and its stage, not on the clock.
 Nothing here imports the model: incidents and units are seen through the protocols below.
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import methodcaller
-from typing import Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar
+
+from sim.plugins.registry import Registry
 
 
 class Stage(Protocol):
@@ -63,28 +67,47 @@ class PolicyContext(Protocol):
 
 
 class DispatchPolicy(Protocol):
+    needs_site_demand: ClassVar[bool]
+
     def __init__(self, context: PolicyContext | None = None) -> None: ...
 
     def choose(self, incident: DispatchIncident, free_units: Sequence[U], now: float) -> list[U]: ...
 
 
+class Policy:
+    """A base for dispatch policies: what a policy declares besides ``choose``."""
+
+    #: whether its context needs ``site_demand`` (the demand of every site: computed only then)
+    needs_site_demand: ClassVar[bool] = False
+    #: the ``dispatch:`` keys besides ``policy`` that it reads (given with another policy, they are an error)
+    DISPATCH_KEYS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, context: PolicyContext | None = None) -> None:
+        self.context = context
+
+    def choose(self, incident: DispatchIncident, free_units: Sequence[U], now: float) -> list[U]:
+        raise NotImplementedError
+
+
 #: scenario name of each dispatch policy -> its class (made once per replication)
-POLICIES: dict[str, type[DispatchPolicy]] = {}
+POLICIES: Registry[type[DispatchPolicy]] = Registry("dispatch policy")
 
 
 def register_policy(name: str) -> Callable[[type], type]:
+    """Class decorator: ``dispatch.policy: name`` selects the class."""
     def add(cls: type) -> type:
-        POLICIES[name] = cls
-        return cls
+        return POLICIES.add(name, cls)
     return add
 
 
-@register_policy("nearest")
-class Nearest:
-    """The free units that reach the incident first, from where they are now (ties: plan order)."""
+def policies_reading(key: str) -> list[str]:
+    """The names of the policies that read the ``dispatch:`` key ``key``."""
+    return [name for name, cls in POLICIES.items() if key in getattr(cls, "DISPATCH_KEYS", ())]
 
-    def __init__(self, context: PolicyContext | None = None) -> None:
-        pass
+
+@register_policy("nearest")
+class Nearest(Policy):
+    """The free units that reach the incident first, from where they are now (ties: plan order)."""
 
     def choose(self, incident: DispatchIncident, free_units: Sequence[U], now: float) -> list[U]:
         eta_min, wanted = methodcaller("eta_min", incident.node), incident.units_missing
@@ -95,7 +118,7 @@ class Nearest:
 
 
 @register_policy("coverage")
-class LeastCoverageLost:
+class LeastCoverageLost(Policy):
     """Among the candidates within ``slack_min`` of the nearest, the one whose absence leaves the least
     demand (incidents per hour at sites) that no other free unit reaches within the target; ties:
     the nearer, then plan order. An incident needing k units gets them one after another this way.
@@ -103,10 +126,14 @@ class LeastCoverageLost:
     Costs one travel time per free unit and demand site per choice (only when two candidates are close).
     """
 
+    needs_site_demand: ClassVar[bool] = True
+    DISPATCH_KEYS: ClassVar[tuple[str, ...]] = ("coverage_slack_min",)
+
     def __init__(self, context: PolicyContext | None = None) -> None:
         if context is None:
             raise ValueError("the coverage policy needs the replication's demand and target")
-        self.context = context
+        super().__init__(context)
+        self.context: PolicyContext = context
         self.nodes = [node for node, _ in context.site_demand]
         self.demand = [rate for _, rate in context.site_demand]
 
@@ -139,17 +166,23 @@ class LeastCoverageLost:
         return picks
 
 
+#: scenario name of each queue discipline -> the sort key of a waiting incident
+QUEUE_DISCIPLINES: Registry[Callable[[DispatchIncident], tuple]] = Registry("queue discipline")
+
+
+def register_queue(name: str) -> Callable[[Callable], Callable]:
+    """Function decorator: ``dispatch.queue: name`` sorts waiting incidents by the function's key."""
+    def add(key: Callable[[DispatchIncident], tuple]) -> Callable[[DispatchIncident], tuple]:
+        return QUEUE_DISCIPLINES.add(name, key)
+    return add
+
+
+@register_queue("priority")
 def most_urgent_first(incident: DispatchIncident) -> tuple:
     """Lowest priority number first, then first come, then first drawn."""
     return incident.stage.priority, incident.spec.t_created_min, incident.spec.incident_id
 
 
+@register_queue("fifo")
 def first_come_first_served(incident: DispatchIncident) -> tuple:
     return incident.spec.t_created_min, incident.spec.incident_id
-
-
-#: scenario name of each queue discipline -> the sort key of a waiting incident
-QUEUE_DISCIPLINES: dict[str, Callable[[DispatchIncident], tuple]] = {
-    "priority": most_urgent_first,
-    "fifo": first_come_first_served,
-}

@@ -1,21 +1,23 @@
 """Duration distributions (minutes), ciw style: each validates its own parameters and has
 ``sample(rng)`` and ``mean``.
 
-A plug-in point: a new distribution is one class here with a ``dist`` literal, registered with
-``@register``; the scenario schema accepts it at once (``on_scene_min: {dist: NAME, ...}``).
+A plug-in point: a new distribution is a ``Dist`` subclass with a ``dist`` literal, registered with
+``@register`` (here or in the user's own module); the scenario schema reads ``DISTS`` when it
+validates, so ``on_scene_min: {dist: NAME, ...}`` accepts it at once.
 """
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from sim.plugins.base import Spec
+from sim.plugins.registry import Registry, chosen_by
 
 #: scenario name of each distribution -> its class
-DISTS: dict[str, type[Dist]] = {}
+DISTS: Registry[type[Dist]] = Registry("distribution")
 
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
@@ -40,8 +42,7 @@ class Dist(Spec):
 def register(cls: type[Dist]) -> type[Dist]:
     """Add a distribution class to ``DISTS`` under the value of its ``dist`` literal."""
     (name,) = cls.model_fields["dist"].annotation.__args__  # type: ignore[union-attr]
-    DISTS[name] = cls
-    return cls
+    return DISTS.add(name, cls)
 
 
 def _above(field: str, value: float, info: ValidationInfo) -> float:
@@ -159,8 +160,9 @@ class Triangular(Dist):
 
 
 def dist_union() -> Any:
-    """The schema type of a distribution field: one of ``DISTS``, chosen by its ``dist`` key."""
-    return Annotated[Union[tuple(DISTS.values())], Field(discriminator="dist")]
+    """The schema type of a distribution field: one of ``DISTS`` (as registered when validating),
+    chosen by its ``dist`` key."""
+    return chosen_by(DISTS, "dist")
 
 
 def dist_from_dict(d: dict[str, Any]) -> Dist:

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, Protocol, Union
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from sim.plugins.base import Spec, Tuple
+from sim.plugins.registry import Registry, chosen_by
 
 #: scenario name of each patrol mode -> its class
-PATROL_MODES: dict[str, type[PatrolMode]] = {}
+PATROL_MODES: Registry[type[PatrolMode]] = Registry("patrol mode")
 
 DEFAULT_RADIUS_KM = 5.0  # random patrol over road nodes: pool radius around the base
 SiteId = Annotated[str, Field(min_length=1)]
@@ -93,8 +94,7 @@ class PatrolMode(Spec):
 def register(cls: type[PatrolMode]) -> type[PatrolMode]:
     """Add a mode class to ``PATROL_MODES`` under the value of its ``mode`` literal."""
     (name,) = cls.model_fields["mode"].annotation.__args__  # type: ignore[union-attr]
-    PATROL_MODES[name] = cls
-    return cls
+    return PATROL_MODES.add(name, cls)
 
 
 def _one_node(stops: tuple[int, ...]) -> bool:
@@ -220,5 +220,6 @@ class Random(PatrolMode):
 
 
 def patrol_union() -> Any:
-    """The schema type of a ``patrol:`` block: one of ``PATROL_MODES``, chosen by its ``mode``."""
-    return Annotated[Union[tuple(PATROL_MODES.values())], Field(discriminator="mode")]
+    """The schema type of a ``patrol:`` block: one of ``PATROL_MODES`` (as registered when
+    validating), chosen by its ``mode``."""
+    return chosen_by(PATROL_MODES, "mode")

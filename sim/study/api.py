@@ -18,7 +18,7 @@ import copy
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from sim.config import choose_plans, load_scenario, network_spec
+from sim.config import choose_plans, load_scenario, network_spec, use_plugins
 from sim.config.limits import check_replications, check_work, check_workers, expected_work
 from sim.errors import InputError, shown
 from sim.model import World, build_world, simulate, world_key
@@ -75,17 +75,20 @@ class Study:
     ``network`` is what ``--network`` takes (``"demo"``, ``"osm"`` or a file), default the
     scenario's own; ``folder`` resolves relative network paths of a dict (default: the current
     folder); ``cache`` shares a StudyCache with other studies (those derived from this one
-    share its cache anyway). Bad input raises ``sim.errors.InputError`` whose ``problems`` name
-    each place.
+    share its cache anyway); ``plugins`` are modules (or ``.py`` files) of plug-ins to import
+    first, as a scenario's ``plugins:`` key does. Bad input raises ``sim.errors.InputError`` whose
+    ``problems`` name each place.
     """
 
     def __init__(self, source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None, *,
-                 network: str | None = None, folder: str | Path | None = None, cache: StudyCache | None = None):
+                 network: str | None = None, folder: str | Path | None = None, cache: StudyCache | None = None,
+                 plugins: Sequence[str] = ()):
         mapping = isinstance(source, Mapping)
         self._source: Path | dict = copy.deepcopy(dict(source)) if mapping else Path(source)
         self._overrides = dict(overrides or {})
         self._folder = Path(folder) if folder is not None else (Path.cwd() if mapping else None)
         self._network_arg = network
+        self._plugins = use_plugins(plugins)  # module names: a derived study finds them imported
         #: The validated scenario (sim.config.Scenario): sites, disturbances, plans, ``raw``, ``sha256``.
         self.scenario = load_scenario(self._source, self._overrides, folder=self._folder)
         #: The YAML file this study comes from (also for the studies derived from it), else None.
@@ -149,7 +152,8 @@ class Study:
     def _derived(self, source, overrides: Mapping[str, object] | None, network: str | None) -> Study:
         mapping = isinstance(source, Mapping)
         folder = self._folder if self._folder is not None else self._source.resolve().parent
-        study = Study(source, overrides, network=network, folder=folder if mapping else None, cache=self.cache)
+        study = Study(source, overrides, network=network, folder=folder if mapping else None, cache=self.cache,
+                      plugins=self._plugins)
         study.source_path = self.source_path
         return study
 

@@ -106,10 +106,11 @@ class UnitSpot:
     ordered: bool               # the units drive ``nodes`` in order, round and round
 
 
-def joint_lines(scenario, plan_name: str) -> list[str]:
+def joint_lines(scenario, plan_name: str, places=None) -> list[str]:
     """One legend line per joint group of a plan, its patrols named as the animation names them:
     "Joint patrol joint-1: Polri+TNI (circuit A → B → C, split)". Its vehicles are one marker on
-    the map: one circuit line, or one post badge counting them."""
+    the map: one circuit line, or one post badge counting them. ``places``: the world's
+    ``PatrolWorld`` (a mode that drives its sites in order may need it to name them)."""
     members: dict[int, list] = defaultdict(list)
     for group in scenario.plan(plan_name).units:
         if group.joint_tag is not None:
@@ -123,8 +124,9 @@ def joint_lines(scenario, plan_name: str) -> list[str]:
         standing = lead.patrol.standing_site(lead.base)
         if standing is not None:
             where = f"{lead.patrol.mode} at {names[standing]}"
-        elif lead.patrol.mode == "circuit":
-            where = "circuit " + " → ".join(names.get(stop, stop) for stop in lead.patrol.route)
+        elif lead.patrol.ORDERED_STOPS:  # a loop through its sites in order: name them
+            stops = lead.patrol.sites_visited(lead.base, places)
+            where = f"{lead.patrol.mode} " + " → ".join(names.get(stop, stop) for stop in stops)
         else:
             where = lead.patrol.mode
         agencies = "+".join(scenario.unit_types[g.type].agency for g in groups)
@@ -243,7 +245,7 @@ def plan_layer(scenario, world: World, plan_name: str) -> PlanLayer:
     cov = plan_coverage(scenario, world, plan_name)
     circuits = [circuit_path(world.network, stops) for stops in circuit_stops(spots)]
     return PlanLayer(plan.name, plan.description, spots, cov, circuits, standing_counts(spots), road_pools(spots),
-                     share_lines(cov) + joint_lines(scenario, plan_name))
+                     share_lines(cov) + joint_lines(scenario, plan_name, world.places))
 
 
 # ----------------------------------------------------------------------------- roads and bands
