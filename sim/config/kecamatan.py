@@ -9,6 +9,7 @@ an approximation that can be wrong near a border, stated as such wherever it is 
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import io
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from importlib import resources
 import numpy as np
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), as sim.network.geo
-AREA_RULE = "nearest kecamatan centre (approximate: there are no boundaries in the data)"
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,10 @@ def find_kecamatan(text: str | int) -> Kecamatan | None:
     return None
 
 
-def kecamatan_names() -> list[str]:
-    """The 31 names, in code order."""
-    return [k.name for k in load_kecamatan()]
+def unknown_kecamatan(text: str | int) -> str:
+    """The message for a name that is no kecamatan: the closest name (any case), or how to say one."""
+    shown = str(text)[:60]
+    names = {k.name.casefold(): k.name for k in load_kecamatan()}
+    close = difflib.get_close_matches(" ".join(shown.split()).casefold(), list(names), n=1)
+    hint = f"did you mean '{names[close[0]]}'?" if close else "give a kecamatan of Jember by name or code, e.g. 'Patrang' or 350920"
+    return f"unknown kecamatan {shown!r}; {hint}"

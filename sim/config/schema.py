@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 
 from sim.config import limits
 from sim.config.calendar import Calendar, Event, daily_window, iso_datetime
+from sim.config.kecamatan import find_kecamatan, unknown_kecamatan
 from sim.config.network_spec import NetworkSpec, resolve_network_path
 from sim.config.presence import Detection, Deterrence
 from sim.config.problems import located, suggest
@@ -57,6 +58,18 @@ class Site(Spec):
     note: str = ""
     source: str = ""  # where the position came from ("nominatim": `sites geocode`, to be confirmed)
     display_name: str = ""  # the geocoder's full name of its match, for a person to check
+    # the kecamatan it counts in (name or code, kept as the name); "": the nearest kecamatan centre's
+    area: str = ""
+
+    @field_validator("area", mode="before")
+    @classmethod
+    def _kecamatan(cls, value: Any) -> Any:
+        if value is None or value == "" or isinstance(value, bool) or not isinstance(value, (str, int)):
+            return "" if value is None else value  # the type check reports anything else
+        found = find_kecamatan(value)
+        if found is None:
+            raise ValueError(unknown_kecamatan(value))
+        return found.name
 
     @model_validator(mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from sim.config import scenario_hash
 from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
 from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
+from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, worst_areas
 from sim.study.parts import PARTS
 from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,
                                   worst_sites)
@@ -27,7 +28,7 @@ from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
 RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "sites.csv", "priorities.csv",
-                "manifest.json")
+                "areas.csv", "manifest.json")
 # what a result folder may hold (report.html: written by `run` and `report` after the set)
 RESULT_SET = (*RESULT_FILES, "summary_by_phase.csv", "figures", "report.html", PARTS, LOCK_NAME)
 REPLICATION_COLUMNS = ["plan", "rep", "response_mean_min", "within_target_pct"]
@@ -62,6 +63,7 @@ class Results:
     reps: int                        # replications per plan
     network: object                  # the RoadNetwork the run used
     site_snap_m: dict[str, float]    # how far each site was moved to its road node (m)
+    site_node: dict[str, int] = field(repr=False)  # the road node each site was snapped to
     rows: dict[str, tuple[list[dict], list[dict]]] = field(repr=False)  # plan -> (incident rows, unit rows)
     summary_rows: list[dict] = field(repr=False)
     comparison_rows: list[dict] = field(repr=False)
@@ -137,6 +139,16 @@ class Results:
         return priority_rows(self.incident_rows, self.plans, levels, self.scenario.target_response_min)
 
     @cached_property
+    def area_rows(self) -> list[dict]:
+        """One dict per plan and area (kecamatan), the rows of areas.csv (sim.study.areas)."""
+        return area_rows(self.scenario, self.plans, self.incident_rows, self.network, self.site_node)
+
+    @cached_property
+    def areas(self):
+        """DataFrame: one row per plan and area (kecamatan), the columns of areas.csv."""
+        return data_frame(AREA_COLUMNS, self.area_rows)
+
+    @cached_property
     def sites(self):
         """DataFrame: one row per plan and site, the columns of sites.csv."""
         return data_frame(self._site_columns, self.site_rows)
@@ -186,10 +198,15 @@ class Results:
         placeholders or approximate."""
         urgent = min((row["priority"] for row in self.priority_rows), default=None)
         top = {row["plan"]: row for row in self.priority_rows if row["priority"] == urgent}
-        worst = {plan: worst_sites(self.site_rows, plan) for plan in self.plans}
-        table = format_table(self.summary_rows, self.comparison_rows, self.scenario.target_response_min, top, worst)
+        by_area = lists_areas(self.scenario)
+        worst = {plan: worst_areas(self.area_rows, plan) if by_area else worst_sites(self.site_rows, plan)
+                 for plan in self.plans}
+        table = format_table(self.summary_rows, self.comparison_rows, self.scenario.target_response_min, top, worst,
+                             "kecamatan" if by_area else "sites")
         lines = [*table.split("\n"), ""]
         lines += presence_notes(self._summary_table[1])
+        if by_area:
+            lines.append(area_note(self.area_rows))
         if self.precision is not None:
             lines.append(precision_note(self.precision))
         if self.network.synthetic:
@@ -241,8 +258,8 @@ class Results:
 
     def to_dir(self, out_dir: str | Path, *, figures: bool = True, command_line: Sequence[str] = (),
                started: float | None = None) -> Path:
-        """Write incidents.csv, units.csv, summary.csv, comparison.csv, figures/ (unless
-        ``figures=False``) and manifest.json into ``out_dir`` (made if needed): the same files
+        """Write incidents.csv, units.csv, summary.csv, comparison.csv, sites.csv, priorities.csv, areas.csv,
+        figures/ (unless ``figures=False``) and manifest.json into ``out_dir`` (made if needed): the same files
         ``python run_sim.py run … --out`` writes. Returns the folder.
 
         The set is replaced as one: it is written into a temporary folder beside ``out_dir`` that
@@ -263,6 +280,7 @@ class Results:
                                                            self._labelled(self.comparison_rows)))
             write_text(folder / "sites.csv", csv_text(self._site_columns, self.site_rows))
             write_text(folder / "priorities.csv", csv_text(PRIORITY_FILE_COLUMNS, self.priority_rows))
+            write_text(folder / "areas.csv", csv_text(AREA_COLUMNS, self.area_rows))
             if figures:
                 from sim.viz.plots import write_figures
 

@@ -105,6 +105,7 @@ def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: flo
     reached = precision_block(summary, precision, max_reps, n_reps) if auto else None
     results = Results(
         scenario=scenario, plans=list(plans), reps=n_reps, network=world.network, site_snap_m=dict(world.site_snap_m),
+        site_node=dict(world.site_node),
         rows=rows, summary_rows=summary, comparison_rows=comparisons(rows, plans, target, n_reps),
         executor=executor_label(workers, scheduler), wall_time_s=time.perf_counter() - started,
         scenario_path=study.source_path, precision=reached,

@@ -66,11 +66,12 @@ _SHORT_VERDICT = {"better": "better", "worse": "worse", "no clear difference": "
 
 def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min: float,
                  top_priority: Mapping[str, dict] | None = None,
-                 worst: Mapping[str, Worst] | None = None) -> str:
+                 worst: Mapping[str, Worst] | None = None, worst_of: str = "sites") -> str:
     """The terminal table printed after a run, at most WIDTH columns: headline figures with 95%
     intervals (and the most urgent priority's pooled within-target share from ``top_priority``:
     plan -> its priorities.csv row), the paired differences against the reference with verdicts,
-    and each plan's worst sites (``worst``: plan -> the sites with the most late incidents)."""
+    and each plan's worst sites (``worst``: plan -> the sites with the most late incidents) or, with
+    ``worst_of="kecamatan"``, its areas with the most late incidents (areas.csv rows)."""
     top_priority = top_priority or {}
     level = next(iter(top_priority.values()))["priority"] if top_priority else 1
     within = f"within {target_min:g} min (%)"
@@ -92,7 +93,7 @@ def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min
         "with its 95% Wilson interval. busy = mean share of "
         "the measured time a unit spent on incidents (from dispatch to leaving the scene).", WIDTH)
     lines += _paired_lines(comparison, target_min)
-    lines += _worst_lines(worst or {}, target_min)
+    lines += _worst_lines(worst or {}, target_min, worst_of)
     return "\n".join(lines)
 
 
@@ -123,19 +124,20 @@ def _paired_lines(comparison: Sequence[dict], target_min: float) -> list[str]:
     return lines
 
 
-def _worst_lines(worst: Mapping[str, Worst], target_min: float) -> list[str]:
-    """The worst sites of each plan by name with their late count of counted incidents and the 95%
-    Wilson interval of the share in time, then what the list leaves unsaid (ties, small n),
-    wrapped to WIDTH."""
+def _worst_lines(worst: Mapping[str, Worst], target_min: float, what: str = "sites") -> list[str]:
+    """The worst sites (or, ``what`` "kecamatan", areas) of each plan by name with their late count of
+    counted incidents and the 95% Wilson interval of the share in time, then what the list leaves
+    unsaid (ties, small n), wrapped to WIDTH."""
+    name = "site_name" if what == "sites" else "area"
     if not any(w.rows for w in worst.values()):
         return []
-    lines = ["", f"Worst sites per plan: incidents reached late (after {target_min:g} min or never) of those "
+    lines = ["", f"Worst {what} per plan: incidents reached late (after {target_min:g} min or never) of those "
                  "counted, all replications; the share in time's 95% interval:"]
     for plan, found in worst.items():
-        cells = [f"{row['site_name']} {row['late']:,}/{row['incidents']:,} late "
+        cells = [f"{row[name]} {row['late']:,}/{row['incidents']:,} late "
                  f"({_fmt(row['within_target_low_pct'], 0)}–{_fmt(row['within_target_high_pct'], 0)}% in time)"
                  for row in found.rows] or ["none late"]
-        note = found.note()
+        note = found.note(what, name)
         cells[-1] += ";" if note else ""
         lines += _flowed(f"{plan[:18]:18s} ", [*cells, *([note] if note else [])])
     return lines

@@ -1,0 +1,189 @@
+"""Results by area (kecamatan): the rows of areas.csv, one per plan and area.
+
+**Which area a site is in.** A site's own ``area:`` (a kecamatan name or code); a site of a
+generated site set keeps the kecamatan it was drawn in; any other site counts in the kecamatan
+whose centre is nearest (``sim.config.kecamatan``: approximate, the data has no boundaries).
+
+**An area's figures**, from the counted incidents at its sites, pooled over every replication:
+
+- ``incidents``, ``in_target`` (first unit on scene within the target) and ``late`` (after it,
+  or never): counts, so ``incidents = in_target + late``;
+- ``within_target_pct`` = in_target / incidents, with the 95% Wilson interval of that pooled
+  count (``within_target_low_pct``, ``within_target_high_pct``): inside [0, 100] and as wide as
+  few incidents make it;
+- ``response_mean_min`` and ``response_p90_min`` over the incidents a unit reached;
+- ``post_drive_mean_min`` and ``post_drive_max_min``: the drive from the plan's nearest post to
+  the area's incident sites, at the roads' base speeds (travel periods left out) and each unit
+  type's speed factor. A plan's posts are where its units are stationed: the site a unit stands
+  at (a post, its base), or a moving patrol's base, over every fleet of the plan. The mean is
+  weighted by each site's expected incidents (every disturbance type's rate over the measured
+  clock, with its hour-of-day profile, and every event's, shared by the site weights); the max
+  is the area's worst incident site. Not a simulation: what the posts alone would give.
+
+An area is listed when it holds an incident site (one with expected incidents) or had an
+incident; areas are in kecamatan code order.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from sim.config.kecamatan import Kecamatan, find_kecamatan, load_kecamatan, nearest_kecamatan_many
+from sim.config.limits import profile_mean
+from sim.config.site_sets import generated_site_ids
+from sim.viz.coverage import node_times_min
+
+AREA_COLUMNS = [
+    "plan", "area", "area_code", "sites", "sites_by_nearest_centre", "incidents", "in_target", "late",
+    "within_target_pct", "within_target_low_pct", "within_target_high_pct", "response_mean_min",
+    "response_p90_min", "post_drive_mean_min", "post_drive_max_min",
+]
+GIVEN, DRAWN, NEAREST = "given", "site set", "nearest centre"  # how a site got its area
+_Z95 = 1.959963984540054  # standard normal 97.5% quantile
+MIN_PER_HOUR = 60.0
+#: with more incident sites than this, the worst lists (terminal table, report) name areas, not sites
+MAX_SITES_LISTED = 100
+
+
+@dataclass(frozen=True)
+class SiteArea:
+    """The kecamatan a site counts in, and how it was chosen (GIVEN, DRAWN or NEAREST)."""
+
+    kecamatan: Kecamatan
+    rule: str
+
+
+def site_areas(scenario) -> dict[str, SiteArea]:
+    """Every site of ``scenario`` -> its area (see the module docstring), in scenario order."""
+    sites = scenario.sites
+    index, _ = nearest_kecamatan_many(np.array([s.lat for s in sites]), np.array([s.lon for s in sites]))
+    table = load_kecamatan()
+    generated = generated_site_ids(scenario.site_sets)
+    out = {}
+    for site, nearest in zip(sites, index):
+        if site.area:
+            out[site.id] = SiteArea(find_kecamatan(site.area), DRAWN if site.id in generated else GIVEN)
+        else:
+            out[site.id] = SiteArea(table[int(nearest)], NEAREST)
+    return out
+
+
+def wilson_ci95_pct(successes: int, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a share ``successes / n``, in % (NaN, NaN for n = 0)."""
+    if n <= 0:
+        return math.nan, math.nan
+    share = successes / n
+    centre = share + _Z95 ** 2 / (2 * n)
+    half = _Z95 * math.sqrt(share * (1 - share) / n + _Z95 ** 2 / (4 * n * n))
+    scale = 1 + _Z95 ** 2 / n
+    # Clipped: the exact bounds at 0 or n successes are 0 and 100, not their rounding.
+    return max(0.0, 100 * (centre - half) / scale), min(100.0, 100 * (centre + half) / scale)
+
+
+def expected_incidents(scenario) -> dict[str, float]:
+    """Each site's expected incidents per hour over the measured clock (disturbance types with
+    their hour-of-day profile, events spread over the clock); sites without any are left out."""
+    clock = scenario.clock
+    from_min, to_min = clock.warmup_hours * MIN_PER_HOUR, clock.duration_hours * MIN_PER_HOUR
+    measured_h = max(clock.duration_hours - clock.warmup_hours, 1e-9)
+    per_site: dict[str, float] = defaultdict(float)
+
+    def share(weights: Mapping[str, float], rate: float) -> None:
+        total = sum(weights.values())
+        if rate > 0 and total > 0:
+            for site, weight in weights.items():
+                per_site[site] += rate * weight / total
+
+    for disturbance in scenario.disturbances:
+        share(disturbance.site_weights,
+              disturbance.rate_per_hour * profile_mean(disturbance.hourly_profile, clock.start, from_min, to_min))
+    for event in scenario.events:
+        share(event.sites, sum(event.rate_per_hour.values()) * event.hours / measured_h)
+    return {site: rate for site, rate in per_site.items() if rate > 0}
+
+
+def post_nodes(scenario, plan_name: str, site_node: Mapping[str, int]) -> tuple[list[int], list[float]]:
+    """(road node, speed factor) of every post of a plan: where each unit group is stationed."""
+    nodes, factors = [], []
+    for groups in scenario.plan(plan_name).fleets.values():
+        for group in groups:
+            post = group.patrol.standing_site(group.base) or group.base
+            nodes.append(site_node[post])
+            factors.append(scenario.unit_types[group.type].speed_factor)
+    return nodes, factors
+
+
+def _drive(times_min: np.ndarray, sites: Sequence[str], site_node: Mapping[str, int],
+           weights: Mapping[str, float]) -> tuple[float, float]:
+    """(weighted mean, max) minutes from the nearest post to ``sites``."""
+    if not sites:
+        return math.nan, math.nan
+    minutes = np.array([times_min[site_node[s]] for s in sites], float)
+    weight = np.array([weights[s] for s in sites], float)
+    return float(np.average(minutes, weights=weight)), float(minutes.max())
+
+
+def area_rows(scenario, plans: Sequence[str], incident_rows: Iterable[dict], network,
+              site_node: Mapping[str, int]) -> list[dict]:
+    """One row per plan and area (kecamatan code order), the columns of areas.csv."""
+    target = scenario.target_response_min
+    areas = site_areas(scenario)
+    weights = expected_incidents(scenario)
+    responses: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for row in incident_rows:
+        if row["counted"]:
+            response = row["response_min"]
+            responses[row["plan"], areas[row["site"]].kecamatan.code].append(
+                math.nan if response is None else response)
+    listed = {code for _, code in responses} | {areas[s].kecamatan.code for s in weights}
+    by_area: dict[int, list[str]] = defaultdict(list)
+    for site, where in areas.items():
+        by_area[where.kecamatan.code].append(site)
+    rows = []
+    for plan in plans:
+        times_min = node_times_min(network, *post_nodes(scenario, plan, site_node))
+        for kec in load_kecamatan():
+            if kec.code not in listed:
+                continue
+            struck = [s for s in by_area[kec.code] if s in weights]
+            pooled = np.array(responses.get((plan, kec.code), []), float)
+            in_target = int(np.sum(pooled <= target))  # NaN (never reached) compares False: late
+            reached = pooled[~np.isnan(pooled)]
+            low, high = wilson_ci95_pct(in_target, len(pooled))
+            drive_mean, drive_max = _drive(times_min, struck, site_node, weights)
+            rows.append({
+                "plan": plan, "area": kec.name, "area_code": kec.code, "sites": len(struck),
+                "sites_by_nearest_centre": sum(areas[s].rule == NEAREST for s in struck),
+                "incidents": len(pooled), "in_target": in_target, "late": len(pooled) - in_target,
+                "within_target_pct": 100.0 * in_target / len(pooled) if len(pooled) else math.nan,
+                "within_target_low_pct": low, "within_target_high_pct": high,
+                "response_mean_min": float(reached.mean()) if len(reached) else math.nan,
+                "response_p90_min": float(np.percentile(reached, 90)) if len(reached) else math.nan,
+                "post_drive_mean_min": drive_mean, "post_drive_max_min": drive_max,
+            })
+    return rows
+
+
+def lists_areas(scenario) -> bool:
+    """Whether the worst lists name areas: more incident sites than MAX_SITES_LISTED (a list of
+    single sites with one incident each says nothing)."""
+    return len(expected_incidents(scenario)) > MAX_SITES_LISTED
+
+
+def worst_areas(rows: Sequence[dict], plan: str, n: int = 3) -> list[dict]:
+    """The ``n`` areas of ``plan`` with the most late incidents (ties: the lower share first, then
+    code order); areas without late incidents are left out."""
+    mine = [row for row in rows if row["plan"] == plan and row["late"] > 0]
+    return sorted(mine, key=lambda row: (-row["late"], row["within_target_pct"], row["area_code"]))[:n]
+
+
+def area_note(rows: Sequence[dict]) -> str:
+    """One sentence on how sites were given their areas."""
+    nearest = sum(row["sites_by_nearest_centre"] for row in rows if row["plan"] == rows[0]["plan"]) if rows else 0
+    how = f"; {nearest:,} incident sites are placed so" if nearest else ""
+    return ("Areas are kecamatan: a site's own area, a generated site's kecamatan, else the kecamatan whose "
+            f"centre is nearest (approximate: the data has no boundaries{how}).")
