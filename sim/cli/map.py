@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from pathlib import Path
 
@@ -19,7 +20,8 @@ def register(commands) -> dict:
                       help="a picture (.png), an interactive page (.html) or GIS layers (.geojson, .gpkg)")
     map_.add_argument("--results", type=Path, metavar="DIR",
                       help="a run's results folder of this scenario: colour each site by its simulated share "
-                      "within the target (from DIR/sites.csv) and list the sites that miss it")
+                      "within the target (from DIR/sites.csv), list the sites that miss it and add the "
+                      "kecamatan layer (DIR/areas.csv; .png and .html)")
     map_.add_argument("--bands", metavar="MIN,...",
                       help="isochrone bands in minutes (default: thirds of the scenario's target up to 4/3 of it, "
                       "e.g. 5,10,15,20 for a 15-minute target)")
@@ -43,8 +45,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
     plans = [args.plan] + ([args.compare] if args.compare else [])
     check_plans(scenario, plans)
     results = read_results(args.results, scenario, plans) if args.results is not None else None
+    areas = read_areas(args.results, plans) if args.results is not None else None
     network = load_network(network_spec(scenario, args.network))
-    result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results)
+    result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results, areas)
     for line in result.legend:
         print(line)
     for line in result.missed:
@@ -102,6 +105,31 @@ def read_results(folder: Path, scenario, plans) -> dict:
                          "with its other result files") from None
     except (ValueError, KeyError) as error:
         raise InputError(f"{where}: sites.csv: unreadable row ({error})") from None
+
+
+def read_areas(folder: Path, plans) -> dict | None:
+    """plan -> kecamatan -> AreaResult from FOLDER/areas.csv (read_results has checked the folder);
+    None, said on stderr, for a folder written before runs wrote areas.csv."""
+    import csv
+
+    from sim.viz.map_areas import AREA_COLUMNS, area_results
+
+    path = folder / "areas.csv"
+    if not path.exists():
+        print(f"{path}: not there (an older run): the map has no kecamatan layer", file=sys.stderr)
+        return None
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            absent = [c for c in AREA_COLUMNS if c not in (reader.fieldnames or [])]
+            if absent:
+                raise InputError(f"--results {str(folder)!r}: areas.csv lacks column(s) {', '.join(absent)}")
+            rows = list(reader)
+        return {plan: area_results(rows, plan) for plan in plans}
+    except OSError as error:
+        raise InputError(f"--results {str(folder)!r}: cannot read areas.csv ({error.strerror or error})") from None
+    except (ValueError, KeyError) as error:
+        raise InputError(f"--results {str(folder)!r}: areas.csv: unreadable row ({error})") from None
 
 
 def _canonical(value) -> str:

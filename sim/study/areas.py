@@ -35,7 +35,8 @@ import numpy as np
 from sim.config.kecamatan import Kecamatan, find_kecamatan, load_kecamatan, nearest_kecamatan_many
 from sim.config.limits import profile_mean
 from sim.config.site_sets import generated_site_ids
-from sim.viz.coverage import node_times_min
+from sim.viz.coverage import incident_sites, node_times_min
+from sim.viz.map_areas import MAX_SITES_LISTED
 
 AREA_COLUMNS = [
     "plan", "area", "area_code", "sites", "sites_by_nearest_centre", "incidents", "in_target", "late",
@@ -45,8 +46,6 @@ AREA_COLUMNS = [
 GIVEN, DRAWN, NEAREST = "given", "site set", "nearest centre"  # how a site got its area
 _Z95 = 1.959963984540054  # standard normal 97.5% quantile
 MIN_PER_HOUR = 60.0
-#: with more incident sites than this, the worst lists (terminal table, report) name areas, not sites
-MAX_SITES_LISTED = 100
 
 
 @dataclass(frozen=True)
@@ -170,8 +169,8 @@ def area_rows(scenario, plans: Sequence[str], incident_rows: Iterable[dict], net
 
 def lists_areas(scenario) -> bool:
     """Whether the worst lists name areas: more incident sites than MAX_SITES_LISTED (a list of
-    single sites with one incident each says nothing)."""
-    return len(expected_incidents(scenario)) > MAX_SITES_LISTED
+    single sites with one incident each says nothing), as the map's legend does."""
+    return len(incident_sites(scenario)) > MAX_SITES_LISTED
 
 
 def worst_areas(rows: Sequence[dict], plan: str, n: int = 3) -> list[dict]:

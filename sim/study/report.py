@@ -1,7 +1,7 @@
 """``report.html``: a results folder as one self-contained page a planner can mail.
 
 The page is made from the files of the folder (manifest.json, summary.csv, comparison.csv, and
-sites.csv, priorities.csv and figures/ where they are there), plus a coverage map drawn from the
+sites.csv, areas.csv, priorities.csv and figures/ where they are there), plus a coverage map drawn from the
 run's world. Everything is inline (CSS, images as data: URIs); the page has no script and fetches
 nothing. Text from the files is escaped. What a folder lacks is said on the page ("not available"),
 never a failure: only a folder that is not a results folder at all is refused.
@@ -56,6 +56,7 @@ def read_folder(folder: Path) -> dict[str, Any]:
     figures = sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
     return {"manifest": manifest, "summary": summary, "comparison": _read_csv(folder / "comparison.csv") or [],
             "sites": _read_csv(folder / "sites.csv"), "priorities": _read_csv(folder / "priorities.csv"),
+            "areas": _read_csv(folder / "areas.csv"),
             "figures": figures}
 
 
@@ -80,22 +81,26 @@ def _study_of(manifest: Mapping[str, Any], network: str | None):
     return Study(manifest["scenario"], network=network, folder=folder)
 
 
-def _site_results(rows: Sequence[Mapping[str, str]] | None, plan: str) -> dict | None:
-    """The map's per-site results of ``plan`` from sites.csv rows (None without them)."""
+def _site_results(rows: Sequence[Mapping[str, str]] | None, plan: str, read=None) -> dict | None:
+    """The map's per-site results of ``plan`` from sites.csv rows (None without them); ``read``:
+    another reader of rows, e.g. areas.csv's (sim.viz.map_areas.area_results)."""
     from sim.viz.map_results import site_results
 
     if not rows:
         return None
     try:
-        return {plan: site_results(rows, plan)}
-    except (ValueError, KeyError):  # a sites.csv edited by hand: the map without the simulated shares
+        return {plan: (read or site_results)(rows, plan)}
+    except (ValueError, KeyError):  # a file edited by hand: the map without the simulated shares
         return None
 
 
 def map_image(manifest: Mapping[str, Any], plan: str, study=None, network: str | None = None,
-              sites: Sequence[Mapping[str, str]] | None = None) -> tuple[str, str]:
+              sites: Sequence[Mapping[str, str]] | None = None,
+              areas: Sequence[Mapping[str, str]] | None = None) -> tuple[str, str]:
     """(PNG as a data: URI or "", what it shows or why it is not available); ``sites``: the rows
-    of sites.csv, to colour each site by its simulated share within target."""
+    of sites.csv, to colour each site by its simulated share within target; ``areas``: those of
+    areas.csv, for the kecamatan layer."""
+    from sim.viz.map_areas import area_results
     from sim.viz.maps import target_bands, write_map
 
     label = manifest["network"]["source_label"]
@@ -108,7 +113,8 @@ def map_image(manifest: Mapping[str, Any], plan: str, study=None, network: str |
         with tempfile.TemporaryDirectory(prefix="patrolsim-report-") as tmp:
             path = Path(tmp) / "map.png"
             result = write_map(scenario, world, [plan], path, target_bands(scenario.target_response_min),
-                               results=_site_results(sites, plan))
+                               results=_site_results(sites, plan),
+                               areas=_site_results(areas, plan, area_results))
             data = base64.b64encode(path.read_bytes()).decode("ascii")
     except (InputError, OSError) as error:
         problem = error.problems[0] if isinstance(error, InputError) else str(error)
@@ -128,7 +134,7 @@ def write_report(folder: str | Path, study=None, network: str | None = None) -> 
     data = read_folder(folder)
     plan = best_plan(data["summary"])
     data["map_plan"] = plan
-    data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"])
+    data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"], data["areas"])
     data["figure_uris"] = [(path.name, "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"))
                            for path in data["figures"]]
     return write_text(folder / REPORT, page(data))

@@ -8,6 +8,7 @@ from html import escape
 from typing import Any, Mapping, Sequence
 
 from sim.study.shares import Worst, worst_by_late
+from sim.viz.map_areas import MAX_SITES_LISTED
 from sim.viz.web import asset, fill, page_title
 
 WORST_PER_PLAN = 5   # each plan's worst sites (by incidents reached late) that the site table shows
@@ -81,8 +82,12 @@ def headline(data: Mapping[str, Any]) -> str:
                  f"{_pm(reference.get('within_target_pct'), reference.get('within_target_ci95'))}%")
     parts.append(f'<p class="lede">{lede} (95% intervals over {escape(str(best.get("reps", "")))} replications).</p>')
     sites = data.get("sites") or []
-    worst = _late_sites(sites, best["plan"], 3)
-    if sites and "late" in sites[0] and not worst.rows:
+    if lists_areas(data):
+        parts.append(weakest_areas(data, best["plan"]))
+        worst = Worst([], 0, [])
+    else:
+        worst = _late_sites(sites, best["plan"], 3)
+    if sites and "late" in sites[0] and not worst.rows and not lists_areas(data):
         parts.append(f"<p>At every one of its sites every incident was reached within {target}.</p>")
     if worst.rows:
         listed = ", ".join(f"{escape(row.get('site_name') or row['site'])} ({_fmt(row['late'], 0)} of "
@@ -254,6 +259,9 @@ def sites_section(data: Mapping[str, Any]) -> str:
     if rows and "late" not in rows[0]:
         return ('<p class="unavailable">Not available: this sites.csv has no late counts (a run by an older '
                 "patrolsim); run again to rank the sites.</p>")
+    if lists_areas(data):
+        return (f"<p>{_fmt(_incident_sites(data), 0)} sites can have incidents, too many to list one by one: "
+                'see <a href="#areas">by kecamatan</a> below. Every site of every plan is in sites.csv.</p>')
     plans = [row["plan"] for row in data["summary"]]
     cell = {(row.get("plan"), row.get("site")): row for row in rows}
     chosen: list[str] = []
@@ -293,6 +301,72 @@ def sites_section(data: Mapping[str, Any]) -> str:
             "is in sites.csv.</p>\n"
             f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>'
             + (f'\n<ul class="note">{ties}</ul>' if ties else ""))
+
+
+# -- by kecamatan ------------------------------------------------------------------------------------
+
+
+def _incident_sites(data: Mapping[str, Any]) -> int:
+    first = data["summary"][0]["plan"]
+    return sum(int(_num(row.get("sites")) or 0) for row in data.get("areas") or [] if row.get("plan") == first)
+
+
+def lists_areas(data: Mapping[str, Any]) -> bool:
+    """Whether the page names kecamatan instead of single sites (as the terminal table does)."""
+    return _incident_sites(data) > MAX_SITES_LISTED
+
+
+def _late(row: Mapping[str, Any]) -> str:
+    return f"{_fmt(row.get('late'), 0)} late of {_fmt(row.get('incidents'), 0)}"
+
+
+def weakest_areas(data: Mapping[str, Any], plan: str) -> str:
+    """The headline's line on the plan's kecamatan with the most late incidents."""
+    mine = [row for row in data.get("areas") or [] if row.get("plan") == plan and (_num(row.get("late")) or 0) > 0]
+    mine.sort(key=lambda row: (-(_num(row["late"]) or 0), _num(row.get("within_target_pct")) or 0, row["area"]))
+    if not mine:
+        return "<p>In every kecamatan every incident was reached within the target.</p>"
+    listed = ", ".join(f"{escape(row['area'])} ({_late(row)})" for row in mine[:3])
+    return f"<p>Its kecamatan with the most late incidents: {listed}.</p>"
+
+
+def areas_section(data: Mapping[str, Any]) -> str:
+    """Every kecamatan with incident sites, most late incidents (in the drawn plan) first: per plan the
+    share within target with its 95% Wilson interval, late of all incidents and the drive from the
+    nearest post."""
+    rows = data.get("areas")
+    if rows is None:
+        return '<p class="unavailable">Not available: this folder has no areas.csv.</p>'
+    plans = [row["plan"] for row in data["summary"]]
+    cell = {(row.get("plan"), row.get("area")): row for row in rows}
+    areas = list(dict.fromkeys(row.get("area") for row in rows))
+    first = data.get("map_plan") or plans[0]
+    areas.sort(key=lambda area: (-(_num(cell.get((first, area), {}).get("late")) or 0),
+                                 -sum(_num(cell.get((plan, area), {}).get("late")) or 0 for plan in plans), area))
+    header = ('<tr><th class="name">kecamatan</th><th>incident sites</th>'
+              + "".join(f"<th>{escape(plan)}</th>" for plan in plans) + "</tr>")
+    body = []
+    for area in areas:
+        some = next(cell[(plan, area)] for plan in plans if (plan, area) in cell)
+        tds = []
+        for plan in plans:
+            row = cell.get((plan, area), {})
+            share = _num(row.get("within_target_pct"))
+            interval = ("" if share is None else
+                        f" <small>({_fmt(row.get('within_target_low_pct'), 0)}–{_fmt(row.get('within_target_high_pct'), 0)})</small>")
+            tds.append(f'<td class="share"{_share_style(share)}>{_fmt(share, 0)}{interval}<br><small>{_late(row)}; '
+                       f"post {_fmt(row.get('post_drive_mean_min'))} min</small></td>")
+        nearest = int(_num(some.get("sites_by_nearest_centre")) or 0)
+        note = f"<small>{nearest:,} by nearest centre</small>" if nearest else ""
+        body.append(f'<tr><td class="name">{escape(area)}{note}</td><td>{_fmt(some.get("sites"), 0)}</td>'
+                    f"{''.join(tds)}</tr>")
+    return (f"<p>Share of each kecamatan's incidents reached within {_target(data['manifest'])} (%, 95% Wilson "
+            "interval of the count in brackets), below it the late incidents of all (over every replication) and "
+            "the drive from the plan's nearest post (mean over the kecamatan's incident sites, weighted by their "
+            f"expected incidents). Most late incidents in {escape(first)} first. A site counts in its own area, a "
+            "generated site in the kecamatan it was drawn in, any other in the kecamatan whose centre is nearest: "
+            "approximate, the data has no boundaries. From areas.csv.</p>\n"
+            f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
 def priorities_section(data: Mapping[str, Any]) -> str:
@@ -356,7 +430,7 @@ def provenance(data: Mapping[str, Any]) -> str:
     ]
     rows = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
     return (f'<dl class="facts">{rows}</dl><p>Every number on this page is from the files beside it '
-            "(manifest.json, summary.csv, comparison.csv, sites.csv, priorities.csv, figures/); "
+            "(manifest.json, summary.csv, comparison.csv, sites.csv, areas.csv, priorities.csv, figures/); "
             "<code>python run_sim.py report FOLDER</code> makes this page again.</p>")
 
 
@@ -365,5 +439,6 @@ def page(data: Mapping[str, Any]) -> str:
     name = str(data["manifest"]["scenario"].get("name", ""))
     return fill("report.html", title=page_title(f"patrolsim report: {name}"), style=asset("report.css"),
                 headline=headline(data), scenario=scenario_section(data), plans=plans_section(data),
-                sites=sites_section(data), priorities=priorities_section(data), map=map_section(data),
+                sites=sites_section(data), areas=areas_section(data), priorities=priorities_section(data),
+                map=map_section(data),
                 figures=figures_section(data), provenance=provenance(data))

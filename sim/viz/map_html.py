@@ -18,13 +18,13 @@ from sim.model.world import World
 from sim.network.geo import project_m
 from sim.network import RoadNetwork
 from sim.viz import web
-from sim.viz.coverage import PlanLayer, difference_km, difference_line, drawn_edges, node_bands, plan_layer
+from sim.viz.coverage import PlanLayer, difference_km, incident_sites, difference_line, drawn_edges, node_bands, plan_layer
+from sim.viz.map_areas import MAX_SITES_LISTED, AreaResult, area_data, where_missed
 from sim.viz.map_results import (
     NO_RESULT_COLOUR,
     NO_RESULT_WORDS,
     SHARE_CLASSES,
     SiteResult,
-    missed_lines,
     result_text,
     share_colour,
 )
@@ -93,17 +93,19 @@ def _plane(network: RoadNetwork) -> Callable[[np.ndarray, np.ndarray], tuple[np.
     return plane_m
 
 
-def _results_data(plan: str, results: Mapping[str, SiteResult], names: Mapping[str, str], target_min: float) -> dict:
+def _results_data(plan: str, results: Mapping[str, SiteResult], areas: Mapping[str, AreaResult] | None,
+                  scenario) -> dict:
     """One plan's simulated figures per site for the page: colour, words for the tooltip, the missed list."""
     by_site = {}
     for site, result in results.items():
-        text = result_text(result, target_min) if result.has_incidents else NO_RESULT_WORDS
+        text = result_text(result, scenario.target_response_min) if result.has_incidents else NO_RESULT_WORDS
         by_site[site] = {"colour": share_colour(result), "text": "simulated: " + text, "misses": result.misses}
-    return {"sites": by_site, "missed": missed_lines(plan, results, names, target_min, limit=15)}
+    return {"sites": by_site, "missed": where_missed(plan, results, areas, scenario, limit=15)}
 
 
 def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Sequence[float],
-             results: Mapping[str, Mapping[str, SiteResult]] | None = None) -> dict:
+             results: Mapping[str, Mapping[str, SiteResult]] | None = None,
+             areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> dict:
     """Everything the HTML page draws, as JSON-ready data (coordinates in whole metres)."""
     network = world.network
     plans = [layer.name for layer in layers]
@@ -116,7 +118,6 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
 
     x_m, y_m = plane_m(network.lon, network.lat)
     xs, ys = np.round(x_m).astype(np.int64), np.round(y_m).astype(np.int64)
-    names = {s.id: s.name for s in scenario.sites}
     plan_data = []
     for layer in layers:
         time_min = layer.coverage.time_min
@@ -132,7 +133,7 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
             "pools": [list(pool) for pool in layer.pools],
             # Nodes reached within the target ("1"), for the difference view: a road counts when both ends do.
             "within": "".join("1" if t <= scenario.target_response_min else "0" for t in time_min.tolist()),
-            "results": (_results_data(layer.name, results[layer.name], names, scenario.target_response_min)
+            "results": (_results_data(layer.name, results[layer.name], areas and areas.get(layer.name), scenario)
                         if results is not None else None),
         })
     extra = []
@@ -166,6 +167,7 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
                   for name, lines in reversed(list(_polylines(network, drawn_edges(network)).items()))],  # minor first
         "sites": sites,
         "towns": towns,
+        "areas": area_data(network, plane_m, areas, len(incident_sites(scenario)) > MAX_SITES_LISTED),
         "plans": plan_data,
         "difference": extra,
     }
@@ -184,15 +186,16 @@ def html_page(data: dict) -> str:
 
 
 def draw_map_html(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float],
-                  results: Mapping[str, Mapping[str, SiteResult]] | None = None) -> MapResult:
-    """Write the interactive page for one plan, or two to switch between (and their difference), to ``out``."""
+                  results: Mapping[str, Mapping[str, SiteResult]] | None = None,
+                  areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> MapResult:
+    """Write the interactive page for one plan, or two to switch between (and their difference), to ``out``;
+    ``areas`` adds the kecamatan layer."""
     layers = [plan_layer(scenario, world, p) for p in plans]
-    data = map_data(scenario, world, layers, bands_min, results)
+    data = map_data(scenario, world, layers, bands_min, results, areas)
     page = html_page(data)
     write_whole(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
-    names = {s.id: s.name for s in scenario.sites}
     missed_all = tuple(line for plan in plans if results is not None
-                       for line in missed_lines(plan, results[plan], names, scenario.target_response_min, limit=20))
+                       for line in where_missed(plan, results[plan], areas and areas.get(plan), scenario, limit=20))
     return MapResult(out, data["title"], data["subtitle"], [line for layer in layers for line in layer.legend],
                      {layer.name: layer.coverage for layer in layers}, diff_km, missed_all)

@@ -82,7 +82,8 @@ class LabelPlacer:
             yield dx_pt, dy_pt, ha, (x0, y0, x0 + width, y0 + height)
 
     def add(self, lon: float, lat: float, text: str, size_pt: float, **style) -> bool:
-        """Draw ``text`` by the point at the first free offset; False (and counted) when none is free."""
+        """Draw ``text`` by the point at the first free offset; False (and counted) when none is free.
+        ``style``: matplotlib text properties (a ``zorder`` other than 8 included)."""
         x, y = self.ax.transData.transform((lon, lat))
         f = self.frame
         if not (f[0] <= x <= f[2] and f[1] <= y <= f[3]):
@@ -95,7 +96,7 @@ class LabelPlacer:
                 far = abs(dy_pt) > 14 or abs(dx_pt) > 9
                 leader = {"arrowstyle": "-", "color": "#555555", "lw": 0.7} if far else None
                 self.ax.annotate(text, (lon, lat), xytext=(dx_pt, dy_pt), textcoords="offset points", ha=ha,
-                                 va="bottom", fontsize=size_pt, zorder=8, arrowprops=leader, **style)
+                                 va="bottom", fontsize=size_pt, arrowprops=leader, **({"zorder": 8} | style))
                 return True
         self.skipped += 1
         return False

@@ -11,7 +11,8 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 
 from sim.network import RoadNetwork
-from sim.viz.coverage import PlanLayer
+from sim.viz.coverage import PlanLayer, incident_sites
+from sim.viz.map_areas import MAX_SITES_LISTED, AreaResult, area_legend, worst_areas_text
 from sim.viz.map_results import (DETERRED_COLOUR, DETERRED_WORDS, NO_RESULT_COLOUR, NO_RESULT_WORDS, SHARE_CLASSES,
                                  SiteResult, has_deterrence, missed)
 from sim.viz.map_style import (
@@ -51,8 +52,10 @@ def stack(ax, blocks: Sequence[Callable[[float, float], object]], ncols: int, to
 
 
 def _legend_block(ax, title: str, handles: list, size_pt: float, chars: int) -> Callable[[float, float], object]:
-    """A legend whose title is wrapped to ``chars`` characters (the column's width)."""
+    """A legend whose title and labels are wrapped to ``chars`` characters (the column's width)."""
     title = "\n".join(textwrap.fill(line, chars) for line in title.split("\n"))
+    for handle in handles:  # a label beside its symbol has the column less the symbol's width
+        handle.set_label("\n".join(textwrap.fill(line, chars - 6) for line in handle.get_label().split("\n")))
 
     def draw(x: float, y: float):
         legend = ax.legend(handles=handles, title=title, loc="upper left", fontsize=size_pt, title_fontsize=size_pt,
@@ -87,9 +90,10 @@ def band_handles(bands_min: Sequence[float]) -> list:
 
 
 def plan_legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min: Sequence[float], ncols: int,
-                results: Mapping[str, SiteResult] | None, with_missed: bool, size_pt: float = 10.5) -> None:
-    """One plan's legend: its coverage figures, then the keys (bands, sites, results, units, roads)
-    and, with results and ``with_missed``, the sites that miss the target."""
+                results: Mapping[str, SiteResult] | None, with_missed: bool, size_pt: float = 10.5,
+                areas: Mapping[str, AreaResult] | None = None) -> None:
+    """One plan's legend: its coverage figures, then the keys (bands, sites, results, kecamatan
+    with ``areas``, units, roads) and, with results and ``with_missed``, the sites that miss the target."""
     from matplotlib.lines import Line2D
 
     ax.set_axis_off()
@@ -123,6 +127,8 @@ def plan_legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min:
                                         markersize=14, label=DETERRED_WORDS))
         plan_blocks.append(_legend_block(ax, f"Site colour: simulated share of incidents reached within "
                                          f"{target:g} min, plan '{layer.name}'", share_handles, size_pt, chars))
+    if areas is not None:
+        plan_blocks.append(_legend_block(ax, *area_legend(target, layer.name), size_pt, chars))
     plan_blocks.append(_legend_block(ax, f"Units, plan '{layer.name}'", [
         Line2D([], [], marker="o", color=UNIT_COLOUR, markerfacecolor=UNIT_COLOUR, markeredgecolor="white",
                linestyle="none", markersize=13, label="vehicles at a post\nor base (number)"),
@@ -134,13 +140,21 @@ def plan_legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min:
         Line2D([], [], color="#777777", linewidth=road_width(n) * 1.5, label=n) for n in network.road_class_names
     ], size_pt, chars))
     if results is not None and with_missed:
-        plan_blocks.append(text_block(ax, missed_text(layer.name, results, scenario, _chars(ax, ncols, size_pt)),
-                                      size_pt, color="#111111"))
+        text = _where_missed(layer.name, results, areas, scenario, _chars(ax, ncols, size_pt))
+        plan_blocks.append(text_block(ax, text, size_pt, color="#111111"))
     # The figures span the legend's width; the keys flow in columns below them.
     renderer = ax.figure.canvas.get_renderer()
     head = blocks[0](0.0, 1.0)
     below = 1.0 - (head.get_window_extent(renderer).height + GAP_PX) / ax.bbox.height
     stack(ax, plan_blocks, ncols, top=below)
+
+
+def _where_missed(plan: str, results: Mapping[str, SiteResult], areas: Mapping[str, AreaResult] | None, scenario,
+                  chars: int) -> str:
+    """Where ``plan`` misses the target (sim.viz.map_areas.where_missed), wrapped to ``chars``."""
+    if areas is not None and len(incident_sites(scenario)) > MAX_SITES_LISTED:
+        return worst_areas_text(plan, areas, scenario.target_response_min, chars)
+    return missed_text(plan, results, scenario, chars)
 
 
 def missed_text(plan: str, results: Mapping[str, SiteResult], scenario, chars: int, limit: int = 8) -> str:
@@ -164,8 +178,10 @@ def missed_text(plan: str, results: Mapping[str, SiteResult], scenario, chars: i
 
 
 def difference_legend(ax, scenario, plans: Sequence[str], headline: str,
-                      results: Mapping[str, Mapping[str, SiteResult]] | None, size_pt: float = 11.0) -> None:
-    """The difference map's key, and with results each plan's sites that miss the target."""
+                      results: Mapping[str, Mapping[str, SiteResult]] | None, size_pt: float = 11.0,
+                      areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> None:
+    """The difference map's key, and with results each plan's sites that miss the target (with
+    ``areas`` on a map of many sites: its kecamatan with the most late incidents)."""
     from matplotlib.lines import Line2D
 
     ax.set_axis_off()
@@ -183,6 +199,6 @@ def difference_legend(ax, scenario, plans: Sequence[str], headline: str,
     if results is not None:
         chars = _chars(ax, 2, size_pt)
         for plan in plans:
-            blocks.append(text_block(ax, missed_text(plan, results[plan], scenario, chars), size_pt,
-                                     color="#111111"))
+            blocks.append(text_block(ax, _where_missed(plan, results[plan], areas and areas.get(plan), scenario,
+                                                       chars), size_pt, color="#111111"))
     stack(ax, blocks, 2 if results is not None else 1)

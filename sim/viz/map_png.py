@@ -35,9 +35,10 @@ from sim.viz.coverage import (
     edge_bands,
     plan_layer,
 )
+from sim.viz.map_areas import AreaResult, area_cells, area_label, draw_area_cells, where_missed
 from sim.viz.map_labels import LabelPlacer
 from sim.viz.map_legend import difference_legend, plan_legend
-from sim.viz.map_results import (DETERRED_COLOUR, SiteResult, deterred_alpha, has_deterrence, missed, missed_lines,
+from sim.viz.map_results import (DETERRED_COLOUR, SiteResult, deterred_alpha, has_deterrence, missed,
                                  share_colour)
 from sim.viz.map_style import (
     BEYOND_COLOUR,
@@ -144,12 +145,14 @@ def _label_order(scenario, layer: PlanLayer, results: Mapping[str, SiteResult] |
 
 
 def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Sequence[float] | None,
-                          zoomed: bool, results: Mapping[str, SiteResult] | None) -> set[str]:
+                          zoomed: bool, results: Mapping[str, SiteResult] | None,
+                          areas: Mapping[str, AreaResult] | None = None) -> set[str]:
     """Towns, sites and unit positions; returns the ids of the sites given a label.
 
     The inset (``zoomed``) labels what lies inside it; the main map labels what lies outside
     ``box`` (the inset's area), or everything when there is no inset. With ``results`` a site
-    is filled with the colour of its simulated share within target.
+    is filled with the colour of its simulated share within target; with ``areas`` a town's label
+    gives its kecamatan's share and late incidents.
     """
     network = world.network
     many = len(scenario.sites) > MANY_SITES
@@ -195,6 +198,11 @@ def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Seq
     # named (those missing the target) and labels may cover the small markers.
     for site in ([] if many and not zoomed else scenario.sites):
         labels.reserve(site.lon, site.lat, radius_px)
+    # On a map of many sites, the kecamatan and their figures come before the hundreds of badges
+    # (and over them); otherwise after the sites that must be named.
+    towns_first = many and areas is not None
+    if towns_first:
+        _label_towns(ax, labels, network, scenario, areas, labelled, many)
     # Vehicles standing still (posts, bases): a badge with the count, up-left of the site marker.
     site_by_id = {s.id: s for s in scenario.sites}
     badge_pt = 10 if zoomed else 7
@@ -208,7 +216,9 @@ def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Seq
         labels.reserve_box((x - 2 * px, y, x, y + 2 * px))
     named: set[str] = set()
     ordered = _label_order(scenario, layer, results)
-    first = [s for s in ordered if (results and results.get(s.id) and results[s.id].misses)
+    # With the kecamatan layer, a map of many sites names kecamatan, not the single sites missing the target.
+    name_missed = results and not (many and areas is not None)
+    first = [s for s in ordered if (name_missed and results.get(s.id) and results[s.id].misses)
              or (s.id in layer.standing and not many)]
     text_style = {"color": "#111111", "bbox": {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}}
 
@@ -220,23 +230,40 @@ def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Seq
 
     for site in first:
         label_site(site)
-    lon_s = np.array([s.lon for s in scenario.sites])
-    lat_s = np.array([s.lat for s in scenario.sites])
-    for name, lon, lat in towns_in(network):
-        near_site = bool((np.hypot(lon_s - lon, lat_s - lat) < 0.004).any()) and not many
-        if labelled(lon, lat) and not near_site:
-            ax.scatter([lon], [lat], s=8, color="#555555", zorder=6)
-            labels.add(lon, lat, name, 9, color="#555555", fontstyle="italic")
+    if not towns_first:
+        _label_towns(ax, labels, network, scenario, areas, labelled, many)
     for site in ([] if many and not zoomed else ordered[len(first):]):
         label_site(site)
     return named
 
 
+def _label_towns(ax, labels: LabelPlacer, network: RoadNetwork, scenario, areas: Mapping[str, AreaResult] | None,
+                 labelled, many: bool) -> None:
+    """Name the kecamatan towns (``labelled(lon, lat)``: those this axes names), with ``areas`` their
+    kecamatan's share and late incidents, most late first; a town on a site is left to the site's label."""
+    lon_s = np.array([s.lon for s in scenario.sites])
+    lat_s = np.array([s.lat for s in scenario.sites])
+    towns = towns_in(network)
+    if areas is not None:
+        towns.sort(key=lambda town: -areas[town[0]].late if town[0] in areas else 0)
+    for name, lon, lat in towns:
+        near_site = bool((np.hypot(lon_s - lon, lat_s - lat) < 0.004).any()) and not many
+        if labelled(lon, lat) and not near_site:
+            ax.scatter([lon], [lat], s=8, color="#555555", zorder=6)
+            if areas is None:
+                labels.add(lon, lat, name, 9, color="#555555", fontstyle="italic")
+            else:  # on white: the cells' colours lie beneath, the badges may lie under it
+                text = name if name not in areas else f"{name}\n{area_label(areas[name])}"
+                labels.add(lon, lat, text, 9, color="#222222", fontstyle="italic", zorder=9.5,
+                           bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
 def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[float], rects: dict[str, list[float]],
            city_box: Sequence[float] | None, ncols: int, results: Mapping[str, SiteResult] | None,
-           with_missed: bool) -> int:
+           with_missed: bool, areas: Mapping[str, AreaResult] | None = None) -> int:
     """One plan's map, inset (when ``city_box``) and legend in the given figure rectangles (fractions);
-    returns how many sites got no label."""
+    returns how many sites got no label. ``areas``: the kecamatan layer under the main map's roads (not
+    the inset's, which lies inside one or two cells)."""
     from matplotlib.patches import Rectangle
 
     network = world.network
@@ -244,6 +271,7 @@ def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[fl
     lat0 = (south + north) / 2
     bands = edge_bands(network, layer.coverage.time_min, bands_min)
     drawn = drawn_edges(network)
+    cells = area_cells(network) if areas is not None else []
     inset_view = None
     named: set[str] = set()
     if city_box is not None:
@@ -252,14 +280,16 @@ def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[fl
         (x0, x1), (y0, y1) = inset.get_xlim(), inset.get_ylim()
         inset_view = (x0, y0, x1, y1)
         _draw_roads(inset, network, bands, len(bands_min), drawn, 2.0)
-        named |= _draw_sites_and_units(inset, scenario, world, layer, inset_view, True, results)
+        named |= _draw_sites_and_units(inset, scenario, world, layer, inset_view, True, results, areas)
         _scale_bar(inset, lat0, 1.0)
         inset.set_title("City centre (black box on the map)", fontsize=11, loc="left")
     ax = fig.add_axes(rects["map"])
     pad = 0.01 * (east - west)
     _set_view(ax, (west - pad, south - pad, east + pad, north + pad), lat0)
+    if areas is not None:
+        draw_area_cells(ax, cells, areas)
     _draw_roads(ax, network, bands, len(bands_min), drawn, 1.0)
-    named |= _draw_sites_and_units(ax, scenario, world, layer, inset_view, False, results)
+    named |= _draw_sites_and_units(ax, scenario, world, layer, inset_view, False, results, areas)
     _scale_bar(ax, lat0, 10.0 if east - west > 0.2 else 1.0)
     _plan_title(ax, f"plan '{layer.name}': {layer.description}")
     if inset_view is not None:
@@ -270,7 +300,8 @@ def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[fl
         ax.text(0.995, 0.005, f"{unlabelled:,} of {len(scenario.sites):,} site names left out (no room to name them)",
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="#333333", zorder=11,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
-    plan_legend(fig.add_axes(rects["legend"]), scenario, network, layer, bands_min, ncols, results, with_missed)
+    plan_legend(fig.add_axes(rects["legend"]), scenario, network, layer, bands_min, ncols, results, with_missed,
+                areas=areas)
     return unlabelled
 
 
@@ -328,11 +359,13 @@ def _frac(fig_px: tuple[int, int], left_px: float, top_px: float, width_px: floa
 
 def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float],
                  size_px: tuple[int, int] | None = None,
-                 results: Mapping[str, Mapping[str, SiteResult]] | None = None) -> MapResult:
+                 results: Mapping[str, Mapping[str, SiteResult]] | None = None,
+                 areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> MapResult:
     """Draw one plan, or two side by side with their difference, to a PNG of ``size_px`` (width, height).
 
     ``results`` (plan -> site id -> SiteResult, from sites.csv) colours the sites by their
-    simulated share within target and lists those that miss it.
+    simulated share within target and lists those that miss it; ``areas`` (plan -> kecamatan ->
+    AreaResult, from areas.csv) adds the kecamatan layer.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -355,6 +388,7 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
     lat0 = (south + north) / 2
     network_ratio = (east - west) * math.cos(math.radians(lat0)) / (north - south)   # width / height
     plan_results = [results[p] if results is not None else None for p in plans]
+    plan_areas = [areas.get(p) if areas is not None else None for p in plans]
     if len(layers) == 1:
         map_w = 0.69 * w
         map_h = min(h - top - 420, map_w / network_ratio)
@@ -366,7 +400,8 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
                      "inset": _frac(size_px, map_w + 25, top, w - map_w - 35, map_h),
                      "legend": _frac(size_px, 20, top + map_h + 15, w - 40, h - top - map_h - 25)}
         ncols = (5 if results is not None else 4) if city_box else 2
-        unlabelled = _panel(fig, scenario, world, layers[0], bands_min, rects, city_box, ncols, plan_results[0], True)
+        unlabelled = _panel(fig, scenario, world, layers[0], bands_min, rects, city_box, ncols, plan_results[0], True,
+                            plan_areas[0])
     else:
         cov_a, cov_b = layers[0].coverage, layers[1].coverage
         diff_km = difference_km(cov_a, cov_b)
@@ -385,18 +420,18 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
             if city_box is None:
                 rects["legend"] = _frac(size_px, left + 20, low_top, col_w - 40, low_h)
             unlabelled = max(unlabelled, _panel(fig, scenario, world, layer, bands_min, rects, city_box,
-                                                3 if city_box else 4, plan_results[i], False))
+                                                3 if city_box else 4, plan_results[i], False, plan_areas[i]))
         diff_h = min(h - diff_top - 30, (col_w - 20) / network_ratio)
         _difference_panel(fig, scenario, world, layers, scenario.target_response_min,
                           _frac(size_px, 10, diff_top, col_w - 20, diff_h), city_box)
         difference_legend(fig.add_axes(_frac(size_px, col_w + 20, diff_top, col_w - 40, h - diff_top - 30)),
-                          scenario, plans, difference_line(plans[0], cov_a, plans[1], cov_b), results)
+                          scenario, plans, difference_line(plans[0], cov_a, plans[1], cov_b), results,
+                          areas=areas)
     if network.synthetic:
         fig.text(0.995, 0.005, SYNTHETIC_BADGE, ha="right", va="bottom", fontsize=10,
                  color="#b2182b", fontweight="bold")
     write_whole(out, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
-    missed_all = tuple(line for plan, r in zip(plans, plan_results) if r is not None
-                       for line in missed_lines(plan, r, {s.id: s.name for s in scenario.sites},
-                                                scenario.target_response_min, limit=20))
+    missed_all = tuple(line for plan, r, a in zip(plans, plan_results, plan_areas) if r is not None
+                       for line in where_missed(plan, r, a, scenario, limit=20))
     return MapResult(out, title, subtitle, [line for layer in layers for line in layer.legend],
                      {layer.name: layer.coverage for layer in layers}, diff_km, missed_all, unlabelled)

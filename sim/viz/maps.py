@@ -14,6 +14,7 @@ from sim.config import choose_plans
 from sim.errors import InputError
 from sim.model.world import World
 from sim.viz.gis import write_gis
+from sim.viz.map_areas import AreaResult
 from sim.viz.map_html import draw_map_html
 from sim.viz.map_png import draw_map_png
 from sim.viz.map_results import SiteResult, check_sites
@@ -80,12 +81,14 @@ def check_results(scenario, plans: Sequence[str], results: Mapping[str, Mapping[
 
 def write_map(scenario, world: World, plans: Sequence[str], out_path: Path,
               bands_min: Sequence[float] = (5.0, 10.0, 15.0, 20.0),
-              results: Mapping[str, Mapping[str, SiteResult]] | None = None) -> MapResult:
+              results: Mapping[str, Mapping[str, SiteResult]] | None = None,
+              areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> MapResult:
     """Write the coverage map of one plan, or two side by side, as ``out_path``: a PNG, an HTML
     page, or GIS layers (.geojson, .gpkg; see ``sim.viz.gis``).
 
     ``bands_min`` are the upper limits of the shading bands, minutes; ``results`` (plan -> site
-    id -> SiteResult, from a run's sites.csv) adds the simulated share within target per site.
+    id -> SiteResult, from a run's sites.csv) adds the simulated share within target per site;
+    ``areas`` (plan -> kecamatan -> AreaResult, from its areas.csv) the kecamatan layer (PNG, HTML).
     InputError (before any work) for another suffix, bad bands, an unknown plan, the same plan
     twice, or results lacking a plan.
     """
@@ -95,5 +98,7 @@ def write_map(scenario, world: World, plans: Sequence[str], out_path: Path,
     check_plans(scenario, plans)
     if results is not None:
         check_results(scenario, plans, results)
-    draw = {".png": draw_map_png, ".html": draw_map_html}.get(suffix, write_gis)
-    return draw(scenario, world, list(plans), out_path, tuple(bands_min), results=results)
+    if suffix in (".png", ".html"):
+        draw = draw_map_png if suffix == ".png" else draw_map_html
+        return draw(scenario, world, list(plans), out_path, tuple(bands_min), results=results, areas=areas)
+    return write_gis(scenario, world, list(plans), out_path, tuple(bands_min), results=results)

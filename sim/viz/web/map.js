@@ -99,6 +99,7 @@
     else { if (!p.paths) p.paths = buildPaths(p); paths = p.paths; colours = D.band_colours; }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+    if (p && D.areas) drawAreas(p);
     // Roads in metres: one transform, widths in screen pixels (growing a little with zoom).
     ctx.setTransform(r * state.scale, 0, 0, r * state.scale, r * state.tx, r * state.ty);
     ctx.lineCap = "round";
@@ -117,6 +118,19 @@
     drawPlaces(p);
     drawScale();
     state.draws += 1;
+  }
+
+  // The kecamatan layer under the roads: each cell filled with its area's colour, outlined.
+  function drawAreas(p) {
+    var colours = D.areas.plans[p.name] || {};
+    D.areas.cells.forEach(function (cell) {
+      ctx.beginPath();
+      cell.ring.forEach(function (xy, i) { var q = toScreen(xy[0], xy[1]); if (i) ctx.lineTo(q[0], q[1]); else ctx.moveTo(q[0], q[1]); });
+      ctx.closePath();
+      ctx.globalAlpha = D.areas.alpha; ctx.fillStyle = (colours[cell.name] || {colour: "#fff"}).colour; ctx.fill();
+      ctx.globalAlpha = 1; ctx.strokeStyle = D.areas.edge; ctx.lineWidth = 1; ctx.setLineDash([5, 3]); ctx.stroke();
+      ctx.setLineDash([]);
+    });
   }
 
   function drawUnits(p) {
@@ -163,6 +177,14 @@
 
   function drawPlaces(p) {
     var labels = placer();
+    // Among thousands of sites the kecamatan and their figures get their places first (drawn last, on top).
+    var areasFirst = p && D.areas && D.areas.label_first, early = [];
+    var late = function (t) { var a = areasFirst && D.areas.plans[p.name] && D.areas.plans[p.name][t.name]; return a ? a.late : 0; };
+    if (areasFirst) D.towns.slice().sort(function (a, b) { return late(b) - late(a); }).forEach(function (t) {
+      var q = toScreen(t.xy[0], t.xy[1]), text = townText(p, t);
+      ctx.font = "italic 12px system-ui, sans-serif";
+      early.push([text, labels.place(q[0], q[1], ctx.measureText(text).width, 14), q]);
+    });
     var points = D.sites.map(function (s) { return toScreen(s.x, s.y); });
     points.forEach(function (q) { labels.add([q[0] - 7, q[1] - 7, q[0] + 7, q[1] + 7]); });
     D.sites.forEach(function (s, i) { marker(s.marker, points[i][0], points[i][1], 6, siteColour(p, s), s.approx && !(p && p.results)); });
@@ -179,10 +201,10 @@
     var showNames = state.scale > 0.03;
     function siteLabel(s, i) { label(s.name + (s.approx ? " (approx.)" : ""), points[i][0], points[i][1], "13px system-ui, sans-serif", "#111"); }
     D.sites.forEach(function (s, i) { if (first[s.id] && (showNames || D.sites.length < 50)) siteLabel(s, i); });
-    D.towns.forEach(function (t) {
+    if (!areasFirst) D.towns.forEach(function (t) {
       var q = toScreen(t.xy[0], t.xy[1]);
       ctx.fillStyle = "#555"; ctx.fillRect(q[0] - 2, q[1] - 2, 4, 4);
-      label(t.name, q[0], q[1], "italic 12px system-ui, sans-serif", "#555");
+      label(townText(p, t), q[0], q[1], "italic 12px system-ui, sans-serif", p && D.areas ? "#222" : "#555");
     });
     if (showNames) D.sites.forEach(function (s, i) { if (!first[s.id]) siteLabel(s, i); });
     if (p) p.standing.forEach(function (pair) {
@@ -192,6 +214,18 @@
       ctx.fillStyle = "#fff"; ctx.font = "bold 11px system-ui, sans-serif"; ctx.textAlign = "center";
       ctx.fillText(String(pair[1]), q[0] - 10, q[1] - 6); ctx.textAlign = "start";
     });
+    early.forEach(function (e) {
+      ctx.fillStyle = "#555"; ctx.fillRect(e[2][0] - 2, e[2][1] - 2, 4, 4);
+      if (!e[1]) return;
+      ctx.font = "italic 12px system-ui, sans-serif";
+      ctx.fillStyle = "rgba(255,255,255,.85)"; ctx.fillRect(e[1][0] - 2, e[1][1] - 12, ctx.measureText(e[0]).width + 4, 16);
+      ctx.fillStyle = "#222"; ctx.fillText(e[0], e[1][0], e[1][1]);
+    });
+  }
+  // A town's label: its name, and with the kecamatan layer its area's figures in this plan.
+  function townText(p, t) {
+    var area = p && D.areas && D.areas.plans[p.name] && D.areas.plans[p.name][t.name];
+    return t.name + (area ? ": " + area.text : "");
   }
 
   function drawScale() {
@@ -228,6 +262,10 @@
       if (p.results) {
         html += "<h3>Site colour: simulated share of incidents reached within " + D.target_min + " min, plan '" + esc(p.name) + "'</h3>";
         D.share_classes.forEach(function (c) { html += '<span class="row"><span style="color:' + c[0] + '">&#11044;</span> ' + esc(c[1]) + "</span>"; });
+      }
+      if (D.areas) {
+        html += "<h3>" + esc(D.areas.title) + " " + D.target_min + " min, plan '" + esc(p.name) + "' (" + esc(D.areas.note) + ")</h3>";
+        D.areas.key.forEach(function (c) { html += '<span class="row"><span class="sw box" style="background:' + c[0] + ";opacity:" + D.areas.alpha + ';border:1px solid ' + D.areas.edge + '"></span>' + esc(c[1]) + "</span>"; });
       }
     }
     var kinds = {};
