@@ -8,9 +8,9 @@ whose centre is nearest (``sim.config.kecamatan``: approximate, the data has no 
 
 - ``incidents``, ``in_target`` (first unit on scene within the target) and ``late`` (after it,
   or never): counts, so ``incidents = in_target + late``;
-- ``within_target_pct`` = in_target / incidents, with the 95% Wilson interval of that pooled
-  count (``within_target_low_pct``, ``within_target_high_pct``): inside [0, 100] and as wide as
-  few incidents make it;
+- ``within_target_pooled_pct`` = in_target / incidents, with the 95% Wilson interval of that
+  pooled count (``within_target_low_pct``, ``within_target_high_pct``; sim.study.shares): inside
+  [0, 100] and as wide as few incidents make it;
 - ``response_mean_min`` and ``response_p90_min`` over the incidents a unit reached;
 - ``post_drive_mean_min`` and ``post_drive_max_min``: the drive from the plan's nearest post to
   the area's incident sites, at the roads' base speeds (travel periods left out) and each unit
@@ -35,16 +35,15 @@ import numpy as np
 from sim.config.kecamatan import Kecamatan, find_kecamatan, load_kecamatan, nearest_kecamatan_many
 from sim.config.limits import profile_mean
 from sim.config.site_sets import generated_site_ids
+from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
 from sim.viz.coverage import incident_sites, node_times_min
 from sim.viz.map_areas import MAX_SITES_LISTED
 
 AREA_COLUMNS = [
-    "plan", "area", "area_code", "sites", "sites_by_nearest_centre", "incidents", "in_target", "late",
-    "within_target_pct", "within_target_low_pct", "within_target_high_pct", "response_mean_min",
-    "response_p90_min", "post_drive_mean_min", "post_drive_max_min",
+    "plan", "area", "area_code", "sites", "sites_by_nearest_centre", "incidents", *SHARE_COLUMNS,
+    "response_mean_min", "response_p90_min", "post_drive_mean_min", "post_drive_max_min",
 ]
 GIVEN, DRAWN, NEAREST = "given", "site set", "nearest centre"  # how a site got its area
-_Z95 = 1.959963984540054  # standard normal 97.5% quantile
 MIN_PER_HOUR = 60.0
 
 
@@ -69,18 +68,6 @@ def site_areas(scenario) -> dict[str, SiteArea]:
         else:
             out[site.id] = SiteArea(table[int(nearest)], NEAREST)
     return out
-
-
-def wilson_ci95_pct(successes: int, n: int) -> tuple[float, float]:
-    """The 95% Wilson score interval of a share ``successes / n``, in % (NaN, NaN for n = 0)."""
-    if n <= 0:
-        return math.nan, math.nan
-    share = successes / n
-    centre = share + _Z95 ** 2 / (2 * n)
-    half = _Z95 * math.sqrt(share * (1 - share) / n + _Z95 ** 2 / (4 * n * n))
-    scale = 1 + _Z95 ** 2 / n
-    # Clipped: the exact bounds at 0 or n successes are 0 and 100, not their rounding.
-    return max(0.0, 100 * (centre - half) / scale), min(100.0, 100 * (centre + half) / scale)
 
 
 def expected_incidents(scenario) -> dict[str, float]:
@@ -152,14 +139,11 @@ def area_rows(scenario, plans: Sequence[str], incident_rows: Iterable[dict], net
             pooled = np.array(responses.get((plan, kec.code), []), float)
             in_target = int(np.sum(pooled <= target))  # NaN (never reached) compares False: late
             reached = pooled[~np.isnan(pooled)]
-            low, high = wilson_ci95_pct(in_target, len(pooled))
             drive_mean, drive_max = _drive(times_min, struck, site_node, weights)
             rows.append({
                 "plan": plan, "area": kec.name, "area_code": kec.code, "sites": len(struck),
                 "sites_by_nearest_centre": sum(areas[s].rule == NEAREST for s in struck),
-                "incidents": len(pooled), "in_target": in_target, "late": len(pooled) - in_target,
-                "within_target_pct": 100.0 * in_target / len(pooled) if len(pooled) else math.nan,
-                "within_target_low_pct": low, "within_target_high_pct": high,
+                "incidents": len(pooled), **share_columns(in_target, len(pooled) - in_target),
                 "response_mean_min": float(reached.mean()) if len(reached) else math.nan,
                 "response_p90_min": float(np.percentile(reached, 90)) if len(reached) else math.nan,
                 "post_drive_mean_min": drive_mean, "post_drive_max_min": drive_max,
@@ -173,11 +157,9 @@ def lists_areas(scenario) -> bool:
     return len(incident_sites(scenario)) > MAX_SITES_LISTED
 
 
-def worst_areas(rows: Sequence[dict], plan: str, n: int = 3) -> list[dict]:
-    """The ``n`` areas of ``plan`` with the most late incidents (ties: the lower share first, then
-    code order); areas without late incidents are left out."""
-    mine = [row for row in rows if row["plan"] == plan and row["late"] > 0]
-    return sorted(mine, key=lambda row: (-row["late"], row["within_target_pct"], row["area_code"]))[:n]
+def worst_areas(rows: Sequence[dict], plan: str, n: int = 3) -> Worst:
+    """The ``n`` areas of ``plan`` with the most late incidents (sim.study.shares.worst_by_late)."""
+    return worst_by_late([row for row in rows if row["plan"] == plan], n, key="area")
 
 
 def area_note(rows: Sequence[dict]) -> str:

@@ -316,56 +316,52 @@ def lists_areas(data: Mapping[str, Any]) -> bool:
     return _incident_sites(data) > MAX_SITES_LISTED
 
 
-def _late(row: Mapping[str, Any]) -> str:
-    return f"{_fmt(row.get('late'), 0)} late of {_fmt(row.get('incidents'), 0)}"
-
-
 def weakest_areas(data: Mapping[str, Any], plan: str) -> str:
     """The headline's line on the plan's kecamatan with the most late incidents."""
-    mine = [row for row in data.get("areas") or [] if row.get("plan") == plan and (_num(row.get("late")) or 0) > 0]
-    mine.sort(key=lambda row: (-(_num(row["late"]) or 0), _num(row.get("within_target_pct")) or 0, row["area"]))
-    if not mine:
-        return "<p>In every kecamatan every incident was reached within the target.</p>"
-    listed = ", ".join(f"{escape(row['area'])} ({_late(row)})" for row in mine[:3])
-    return f"<p>Its kecamatan with the most late incidents: {listed}.</p>"
+    worst = worst_by_late([row for row in data.get("areas") or [] if row.get("plan") == plan], 3, key="area")
+    if not worst.rows:
+        return f"<p>In every kecamatan every incident was reached within {_target(data['manifest'])}.</p>"
+    listed = ", ".join(f"{escape(row['area'])} ({_fmt(row['late'], 0)} of {_fmt(row['incidents'], 0)} late; "
+                       f"{_fmt(row['within_target_low_pct'], 0)}–{_fmt(row['within_target_high_pct'], 0)}% in time)"
+                       for row in worst.rows)
+    note = worst.note("kecamatan", "area")
+    return (f"<p>Its kecamatan with the most incidents reached late, over all replications: {listed}"
+            f"{f' ({escape(note)})' if note else ''}.</p>")
 
 
 def areas_section(data: Mapping[str, Any]) -> str:
     """Every kecamatan with incident sites, most late incidents (in the drawn plan) first: per plan the
-    share within target with its 95% Wilson interval, late of all incidents and the drive from the
+    pooled share within target with its 95% Wilson interval, the late count and the drive from the
     nearest post."""
     rows = data.get("areas")
     if rows is None:
-        return '<p class="unavailable">Not available: this folder has no areas.csv.</p>'
+        return '<p class="unavailable">Not available: this folder has no areas.csv (a run by an older patrolsim).</p>'
     plans = [row["plan"] for row in data["summary"]]
     cell = {(row.get("plan"), row.get("area")): row for row in rows}
-    areas = list(dict.fromkeys(row.get("area") for row in rows))
     first = data.get("map_plan") or plans[0]
-    areas.sort(key=lambda area: (-(_num(cell.get((first, area), {}).get("late")) or 0),
-                                 -sum(_num(cell.get((plan, area), {}).get("late")) or 0 for plan in plans), area))
-    header = ('<tr><th class="name">kecamatan</th><th>incident sites</th>'
+
+    def late(plan: str, area: str) -> float:
+        return _num(cell.get((plan, area), {}).get("late")) or 0.0
+
+    areas = sorted(dict.fromkeys(row.get("area") for row in rows),
+                   key=lambda area: (-late(first, area), -sum(late(plan, area) for plan in plans), area))
+    header = ('<tr><th class="name">kecamatan</th><th>incident sites</th><th>incidents</th>'
               + "".join(f"<th>{escape(plan)}</th>" for plan in plans) + "</tr>")
     body = []
     for area in areas:
         some = next(cell[(plan, area)] for plan in plans if (plan, area) in cell)
-        tds = []
-        for plan in plans:
-            row = cell.get((plan, area), {})
-            share = _num(row.get("within_target_pct"))
-            interval = ("" if share is None else
-                        f" <small>({_fmt(row.get('within_target_low_pct'), 0)}–{_fmt(row.get('within_target_high_pct'), 0)})</small>")
-            tds.append(f'<td class="share"{_share_style(share)}>{_fmt(share, 0)}{interval}<br><small>{_late(row)}; '
-                       f"post {_fmt(row.get('post_drive_mean_min'))} min</small></td>")
+        tds = [_bounded_cell(row, f"{_fmt(row.get('late'), 0)} late; post {_fmt(row.get('post_drive_mean_min'))} min")
+               for row in (cell.get((plan, area), {}) for plan in plans)]
         nearest = int(_num(some.get("sites_by_nearest_centre")) or 0)
         note = f"<small>{nearest:,} by nearest centre</small>" if nearest else ""
         body.append(f'<tr><td class="name">{escape(area)}{note}</td><td>{_fmt(some.get("sites"), 0)}</td>'
-                    f"{''.join(tds)}</tr>")
-    return (f"<p>Share of each kecamatan's incidents reached within {_target(data['manifest'])} (%, 95% Wilson "
-            "interval of the count in brackets), below it the late incidents of all (over every replication) and "
-            "the drive from the plan's nearest post (mean over the kecamatan's incident sites, weighted by their "
-            f"expected incidents). Most late incidents in {escape(first)} first. A site counts in its own area, a "
-            "generated site in the kecamatan it was drawn in, any other in the kecamatan whose centre is nearest: "
-            "approximate, the data has no boundaries. From areas.csv.</p>\n"
+                    f"<td>{_fmt(some.get('incidents'), 0)}</td>{''.join(tds)}</tr>")
+    return (f"<p>Each kecamatan's incidents reached in time (within {_target(data['manifest'])}), pooled over all "
+            "replications, with the 95% Wilson interval; below it the late count and the drive from the plan's "
+            "nearest post (mean over the kecamatan's incident sites, weighted by their expected incidents; roads "
+            f"at base speed). Most late incidents in {escape(first)} first. A site counts in its own "
+            "<code>area</code>, a generated site in the kecamatan it was drawn in, any other in the kecamatan whose "
+            "centre is nearest: approximate, the data has no boundaries. From areas.csv.</p>\n"
             f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
@@ -401,7 +397,8 @@ def map_section(data: Mapping[str, Any]) -> str:
     return (f'<figure><img src="{data["map"]}" alt="coverage map of plan {escape(data["map_plan"])}">'
             f"<figcaption>{escape(data['map_text'])}. The plan with the largest share within target is drawn; "
             "roads are shaded by minutes from the nearest unit (a best case for units that move), and sites, where "
-            "sites.csv is there, by their simulated share within target. "
+            "sites.csv is there, by their simulated share within target, and kecamatan (cells around their centres, "
+            "approximate), where areas.csv is there, by theirs. "
             "<code>python run_sim.py map</code> draws any plan, or two side by side.</figcaption></figure>")
 
 

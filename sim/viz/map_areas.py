@@ -30,7 +30,7 @@ AREA_EDGE_COLOUR = "#4d4d4d"
 NO_AREA_RESULT_COLOUR = "#ffffff"
 AREA_TITLE = "Kecamatan: simulated share of incidents within"
 AREA_NOTE = "cells around the centres, approximate"
-AREA_COLUMNS = ("plan", "area", "incidents", "late", "within_target_pct", "within_target_low_pct",
+AREA_COLUMNS = ("plan", "area", "incidents", "late", "within_target_pooled_pct", "within_target_low_pct",
                 "within_target_high_pct")
 LEGEND_SHARES_PCT = (0.0, 50.0, 100.0)  # a continuous scale: its ends and middle
 #: with more incident sites than this, lists of where a plan fails name kecamatan, not sites
@@ -79,7 +79,7 @@ def area_results(rows: Iterable[Mapping[str, object]], plan: str) -> dict[str, A
         incidents, late = _number(row["incidents"]), _number(row["late"])
         out[str(row["area"])] = AreaResult(
             str(row["area"]), int(incidents) if math.isfinite(incidents) else 0,
-            int(late) if math.isfinite(late) else 0, _number(row["within_target_pct"]),
+            int(late) if math.isfinite(late) else 0, _number(row["within_target_pooled_pct"]),
             _number(row["within_target_low_pct"]), _number(row["within_target_high_pct"]))
     return out
 
