@@ -10,7 +10,7 @@ its first nine columns are byte for byte what they were (checked below against t
 pin), the new columns come after them. sites.csv and priorities.csv were pinned when they were
 added (issue #13), and re-pinned when they gained each group's pooled share with its Wilson interval
 and late count after their columns (issue #19): their first columns are checked against the
-earlier pins the same way.
+earlier pins the same way. areas.csv was pinned when it was added (issue #19).
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ MAIN_JOB_SHA256 = {
     "units.csv": "cc09e3afa74b90368333563981f14c1bf0035d98728463072349fc342e23842d",
     "sites.csv": "21e3daf75c37cd7fb84ff3b051f7aa150a35dbe4283424f49caa62aa29dbf632",
     "priorities.csv": "24df321905f59747266c1bb6002f9b236989089f4ea5bf0e5458e0956db358c4",
+    "areas.csv": "a5e3a1247987cd624ba0ba6468b5eb86bfd4a7ab19b6ebd909c018ab5756630c",
 }
 # Files whose columns were appended to: (how many columns they had, sha256 of the file then).
 OLD_COLUMNS_SHA256 = {

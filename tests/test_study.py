@@ -19,9 +19,10 @@ from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
-CSV_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "sites.csv", "priorities.csv")
+CSV_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "sites.csv", "priorities.csv",
+             "areas.csv")
 FRAMES = {"incidents.csv": "incidents", "units.csv": "units", "summary.csv": "summary",
-          "comparison.csv": "comparison", "sites.csv": "sites", "priorities.csv": "priorities"}
+          "comparison.csv": "comparison", "sites.csv": "sites", "priorities.csv": "priorities", "areas.csv": "areas"}
 PLANS = ["mixed", "fixed-posts"]
 
 
