@@ -267,3 +267,22 @@ def test_the_map_colours_each_kecamatan_by_its_share_in_png_and_html(run_folder,
         assert driver.execute_script("return window.patrolMap.draws;") > 0
         legend = driver.find_element("id", "legend").text
         assert "Kecamatan: simulated share of incidents within 15 min" in legend and "approximate" in legend
+
+
+def test_a_site_files_area_column_gives_its_sites_their_kecamatan_and_a_typo_names_the_line(tmp_path):
+    (tmp_path / "tps.csv").write_text("id,name,lat,lon,area\n"
+                                      "t1,TPS 1,-8.1354,113.6998,Silo\n"        # at Patrang's centre
+                                      "t2,TPS 2,-8.1354,113.6998,350909\n"      # Bangsalsari by code
+                                      "t3,TPS 3,-8.1354,113.6998,\n", encoding="utf-8")
+    data = _scenario_data([{"id": "hq", "lat": -8.1712, "lon": 113.7005}],
+                          site_sets=[{"kind": "polling_station", "file": "tps.csv"}])
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    areas = site_areas(load_scenario(path))
+    assert [(areas[s].kecamatan.name, areas[s].rule) for s in ("t1", "t2", "t3")] == [
+        ("Silo", GIVEN), ("Bangsalsari", GIVEN), ("Patrang", NEAREST)]
+    (tmp_path / "tps.csv").write_text("id,name,lat,lon,area\nt1,TPS 1,-8.1354,113.6998,Sukowno\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert any("tps.csv line 2: unknown kecamatan 'Sukowno'; did you mean 'Sukowono'?" in p
+               for p in caught.value.problems), caught.value.problems

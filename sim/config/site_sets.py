@@ -2,7 +2,7 @@
 
     site_sets:
       - {kind: polling_station, id_prefix: tps, count: 4041, generate: by_population, seed: 1}
-      - {kind: polling_station, file: tps.csv}        # real ones: columns id,name,lat,lon
+      - {kind: polling_station, file: tps.csv}        # real ones: columns id,name,lat,lon (and area)
 
 A set becomes ordinary sites, appended to ``sites`` before the schema reads them, so everything
 that reads sites (disturbance weights, patrols, maps, the hypercube model) sees them as any other.
@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, ValidationInfo, model_validator
 
-from sim.config.kecamatan import load_kecamatan
+from sim.config.kecamatan import find_kecamatan, load_kecamatan, unknown_kecamatan
 from sim.config.network_spec import resolve_network_path
 from sim.plugins.base import Spec
 from sim.streams import STREAM_SITE_SETS, stream
@@ -39,6 +39,7 @@ MAX_SITE_FILE_BYTES = 20 * 2**20  # as a scenario file
 MAX_SITE_SET_SEED = 2**63 - 1
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 FILE_COLUMNS = ("id", "name", "lat", "lon")
+AREA_COLUMN = "area"  # optional in a site file: the kecamatan (name or code) each site counts in
 
 
 def population_shares(count: int, population: np.ndarray) -> np.ndarray:
@@ -54,8 +55,9 @@ def population_shares(count: int, population: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _read_site_file(path: Path, size: int, mtime_ns: int) -> tuple[tuple[str, str, float, float], ...]:
-    """Rows (id, name, lat, lon) of a site CSV; ValueError naming the line of the first problem.
+def _read_site_file(path: Path, size: int, mtime_ns: int) -> tuple[tuple[str, str, float, float, str], ...]:
+    """Rows (id, name, lat, lon, area) of a site CSV (area: the kecamatan's name from the optional
+    ``area`` column, else ""); ValueError naming the line of the first problem.
     Cached by size and modification time: the schema and the checks both read it."""
     del size, mtime_ns  # the cache key only: an edited file is read again
     with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -80,15 +82,21 @@ def _read_site_file(path: Path, size: int, mtime_ns: int) -> tuple[tuple[str, st
                                  f"{row['lat']!r:.40}, {row['lon']!r:.40}") from None
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise ValueError(f"{path.name} line {line}: lat {lat}, lon {lon} is not a position")
+            area = (row.get(AREA_COLUMN) or "").strip()
+            if area:
+                kecamatan = find_kecamatan(area)
+                if kecamatan is None:
+                    raise ValueError(f"{path.name} line {line}: {unknown_kecamatan(area)}")
+                area = kecamatan.name
             seen.add(site_id)
-            rows.append((site_id, (row["name"] or "").strip() or site_id, lat, lon))
+            rows.append((site_id, (row["name"] or "").strip() or site_id, lat, lon, area))
     if not rows:
         raise ValueError(f"{path.name}: no sites")
     return tuple(rows)
 
 
-def read_site_file(path: Path) -> tuple[tuple[str, str, float, float], ...]:
-    """Rows (id, name, lat, lon) of a site CSV file; ValueError if it is missing, too big or bad."""
+def read_site_file(path: Path) -> tuple[tuple[str, str, float, float, str], ...]:
+    """Rows (id, name, lat, lon, area) of a site CSV file; ValueError if it is missing, too big or bad."""
     try:
         stat = path.stat()
     except OSError:
@@ -145,8 +153,8 @@ class SiteSet(Spec):
     def sites(self, folder: Path | str | None = None) -> list[dict[str, Any]]:
         """The set's sites as scenario data (dicts like the ``sites:`` items)."""
         if self.generate is None:
-            return [{"id": i, "name": n, "kind": self.kind, "lat": lat, "lon": lon}
-                    for i, n, lat, lon in read_site_file(self.path(folder))]
+            return [{"id": i, "name": n, "kind": self.kind, "lat": lat, "lon": lon} | ({"area": area} if area else {})
+                    for i, n, lat, lon, area in read_site_file(self.path(folder))]
         kecamatan = load_kecamatan()
         shares = population_shares(int(self.count or 0), np.array([k.population for k in kecamatan], float))
         ids = iter(self.ids())
