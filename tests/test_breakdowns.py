@@ -151,7 +151,9 @@ def test_comparison_pairs_mean_within_target_and_p90_by_replication(run_dir):
     # The columns comparison.csv always had keep their places; the paired ones come after.
     assert list(rows[0])[:9] == ["plan", "reference", "reps", "response_diff_min", "response_diff_ci95",
                                  "within_target_diff_pct", "within_target_diff_ci95", "verdict", "network"]
-    assert list(rows[0])[9:] == ["within_target_verdict", "p90_diff_min", "p90_diff_ci95", "p90_verdict", "paired_reps"]
+    assert list(rows[0])[9:] == ["within_target_verdict", "p90_diff_min", "p90_diff_ci95", "p90_verdict", "paired_reps",
+                                 "late_per_week_diff", "late_per_week_diff_ci95", "late_per_week_verdict", "units",
+                                 "reference_units"]
     reference, plan = rows
     assert reference["verdict"] == reference["within_target_verdict"] == reference["p90_verdict"] == "reference"
     columns = {"mean": ("response_diff_min", "response_diff_ci95", "verdict", True),
@@ -264,7 +266,7 @@ def test_the_table_fits_100_columns_and_names_the_sites_with_most_late_incidents
     results = Study(SCENARIO).run(plans=PLANS, reps=REPS, hours=HOURS)
     text = results.table()
     assert max(len(line) for line in text.splitlines()) <= WIDTH
-    assert "P1 within (%)" in text and "vs all-at-hq" in text and "95% interval" in text
+    assert "P1 ≤15 min (%)" in text and "vs all-at-hq (8 units)" in text and "95% interval" in text
     sites = read(run_dir / "sites.csv")
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Worst sites per plan"))
@@ -279,8 +281,9 @@ def test_the_table_fits_100_columns_and_names_the_sites_with_most_late_incidents
                     f"({float(row['within_target_low_pct']):.0f}–{float(row['within_target_high_pct']):.0f}% in time)"
                     ) in line
     urgent = {r["plan"]: r for r in read(run_dir / "priorities.csv") if r["priority"] == "1"}
+    header = next(i for i, line in enumerate(lines) if line.startswith("plan "))
     for plan in PLANS:
-        line = next(line for line in lines if line.startswith(plan + " "))
+        line = next(line for line in lines[header:] if line.startswith(plan + " "))
         row = urgent[plan]
         assert (f"{float(row['within_target_pooled_pct']):.0f} ({float(row['within_target_low_pct']):.0f}–"
                 f"{float(row['within_target_high_pct']):.0f})") in line

@@ -133,7 +133,8 @@ def test_the_main_job_runs_the_default_scenario(cache, tmp_path):
     assert [row["reps"] for row in summary] == ["10"] * len(summary)
     # Every table made on the demo network says so, in words, on every line.
     comparison = read_csv(out / "comparison.csv")
-    assert list(summary[0])[-1] == "network" and "network" in comparison[0]  # comparison.csv appends after it
+    # summary.csv's first columns end with it (units and counts per week come after); comparison.csv appends after it
+    assert list(summary[0]).index("network") == 10 and list(summary[0])[11] == "units" and "network" in comparison[0]
     assert {row["network"] for row in summary + comparison} == {"synthetic demo network of Jember (not real roads)"}
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
         "response_ecdf.png", "site_response.png", "within_target.png"]

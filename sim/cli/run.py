@@ -28,6 +28,9 @@ def register(commands) -> dict:
     add_folder_flags(run)
     run.add_argument("--resume", action="store_true",
                      help="keep the finished replications of an interrupted run in --out; run the rest")
+    run.add_argument("--reference", metavar="PLAN|best",
+                     help="compare every plan with this one (comparison.csv); best: the best plan among those with "
+                     "as many units as the first (default: the first plan)")
 
     sweep = commands.add_parser("sweep", help="run the experiment for each value of one parameter")
     sweep.add_argument("scenario", type=Path)
@@ -43,7 +46,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.study.experiment import run_experiment
 
     run_experiment(args.scenario, out_dir=args.out, resume=args.resume, replace=args.replace,
-                   keep_parts=args.keep_parts, **run_options(args))
+                   keep_parts=args.keep_parts, reference=args.reference, **run_options(args))
     return 0
 
 

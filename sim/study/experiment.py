@@ -90,6 +90,7 @@ def run_experiment(
     replace: bool = False,
     keep_parts: bool = False,
     report: bool = True,
+    reference: str | None = None,
 ) -> tuple[Path, list[dict]]:
     """Run the chosen plans for every replication and write the result files.
 
@@ -99,6 +100,7 @@ def run_experiment(
     ``force``; a folder holding another run's results is refused unless ``replace``
     (``sim.study.folders``). The finished replications (``.parts/``) are deleted once the result
     files are in place unless ``keep_parts``; ``report`` (with ``figures``) writes report.html last.
+    ``reference``: the plan the others are compared with, or "best" (Results.with_reference); the first by default.
     Returns the output folder and the summary rows.
     """
     started = time.perf_counter()
@@ -107,7 +109,7 @@ def run_experiment(
     out_dir, results = _run_and_write(
         study, plans, auto=auto, out_dir=out_dir, workers=workers, scheduler=scheduler, resume=resume,
         precision=precision, max_reps=max_reps, command_line=command_line, quiet=quiet, figures=figures,
-        started=started, force=force, replace=replace, keep_parts=keep_parts, report=report)
+        started=started, force=force, replace=replace, keep_parts=keep_parts, report=report, reference=reference)
     return out_dir, results.summary_rows
 
 
@@ -115,7 +117,7 @@ def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out
                    scheduler: str | None, resume: bool, precision: float, max_reps: int,
                    command_line: Sequence[str], quiet: bool, figures: bool, started: float,
                    force: bool = False, replace: bool = False, keep_parts: bool = False,
-                   report: bool = True) -> tuple[Path, Results]:
+                   report: bool = True, reference: str | None = None) -> tuple[Path, Results]:
     """One study's run with its parts on disk, then its files (and, unless quiet, its table).
 
     Everything that can be checked is checked before the output folder is touched; the folder
@@ -123,6 +125,9 @@ def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out
     """
     scenario = study.scenario
     plan_names = choose_plans(scenario, plans)
+    if reference not in (None, "best", *plan_names):
+        raise InputError(f"--reference {reference[:60]}: not a plan of this run; give one of {', '.join(plan_names)}, "
+                         "or best")
     study.network_spec  # a bad --network fails before the output folder is made
     check_work(expected_work(scenario, plan_names, max_reps if auto else scenario.replications), force)
     out_dir = check_result_folder(Path(out_dir) if out_dir is not None else Path("results") / scenario.name)
@@ -144,6 +149,8 @@ def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out
         try:
             results = run_plans(study, plan_names, auto=auto, precision=precision, max_reps=max_reps, parts=parts,
                                 workers=workers, scheduler=scheduler, quiet=quiet, started=started)
+            if reference is not None:
+                results = results.with_reference(reference)
             results.to_dir(out_dir, figures=figures, command_line=command_line, started=started)
         except KeyboardInterrupt:
             print(f"interrupted: {saved()}; run again with --resume to finish", file=sys.stderr)

@@ -18,7 +18,8 @@ from typing import Any, Mapping, Sequence
 from sim.errors import InputError
 from sim.files import write_text
 from sim.study.folders import MANIFEST
-from sim.study.report_html import page
+from sim.study.ranking import best_plan as ranking_best
+from sim.study.report_html import measure_of, page, reference_of
 
 REPORT = "report.html"
 
@@ -54,20 +55,29 @@ def read_folder(folder: Path) -> dict[str, Any]:
     if not summary:
         raise InputError(f"{folder}: not a results folder, summary.csv is missing or empty")
     figures = sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
-    return {"manifest": manifest, "summary": summary, "comparison": _read_csv(folder / "comparison.csv") or [],
+    return {"manifest": manifest, "summary": _with_units(summary, manifest),
+            "comparison": _read_csv(folder / "comparison.csv") or [],
+            "pairs": _read_csv(folder / "comparison_pairs.csv") or [], "events": _read_csv(folder / "events.csv"),
             "sites": _read_csv(folder / "sites.csv"), "priorities": _read_csv(folder / "priorities.csv"),
             "areas": _read_csv(folder / "areas.csv"),
             "figures": figures}
 
 
-def best_plan(summary: Sequence[Mapping[str, str]]) -> str:
-    """The plan with the largest share within target (the first of equals; the reference if none has one)."""
-    def share(row: Mapping[str, str]) -> float:
-        try:
-            return float(row["within_target_pct"])
-        except (KeyError, ValueError):
-            return float("-inf")
-    return max(summary, key=share)["plan"]
+def best_plan(data: Mapping[str, Any]) -> str:
+    """The plan the headline names best: by its figure (late incidents a week with deterrence, else the
+    share within target) among the plans with as many units as the reference (sim.study.ranking)."""
+    return ranking_best(data["summary"], reference_of(data), measure_of(data))
+
+
+def _with_units(summary: list[dict[str, str]], manifest: Mapping[str, Any]) -> list[dict[str, str]]:
+    """summary.csv's rows with each plan's units (from the scenario when the file predates the column)."""
+    if not summary or "units" in summary[0]:
+        return summary
+    plans = {p.get("name"): p for p in manifest["scenario"].get("plans") or [] if isinstance(p, dict)}
+
+    def count(plan: Mapping[str, Any]) -> str:
+        return str(sum(int(g.get("count") or 0) for g in plan.get("units") or [] if isinstance(g, dict)) or "")
+    return [row | {"units": count(plans.get(row["plan"], {}))} for row in summary]
 
 
 def _study_of(manifest: Mapping[str, Any], network: str | None):
@@ -132,7 +142,7 @@ def write_report(folder: str | Path, study=None, network: str | None = None) -> 
     """
     folder = Path(folder)
     data = read_folder(folder)
-    plan = best_plan(data["summary"])
+    plan = best_plan(data)
     data["map_plan"] = plan
     data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"], data["areas"])
     data["figure_uris"] = [(path.name, "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"))

@@ -7,6 +7,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Mapping, Sequence
 
+from sim.study.ranking import SHARE_MISLEADS, Measure, headline_measure
+from sim.study.ranking import headline as ranking_headline
 from sim.study.shares import Worst, worst_by_late
 from sim.viz.map_areas import MAX_SITES_LISTED
 from sim.viz.web import asset, fill, page_title
@@ -21,6 +23,7 @@ FIGURE_CAPTIONS = {
     "site_response.png": "Response per site and plan (heat table).",
 }
 Row = Mapping[str, str]
+REPORT_CI = "response_from_report_mean_ci95"
 
 
 def _num(text: Any) -> float | None:
@@ -69,18 +72,30 @@ def _target(manifest: Mapping[str, Any]) -> str:
 # -- headline and scenario -------------------------------------------------------------------------
 
 
+def measure_of(data: Mapping[str, Any]) -> Measure:
+    """What the plans are ranked by (late incidents a week with deterrence, else the share within target)."""
+    deterrence = "deterred" in data["summary"][0]
+    return headline_measure(deterrence, _num(data["manifest"]["scenario"].get("target_response_min")) or 0.0)
+
+
+def reference_of(data: Mapping[str, Any]) -> str:
+    """The plan the comparison is against (comparison.csv's reference; else the first plan)."""
+    return next((row["reference"] for row in data["comparison"] if row.get("reference")), data["summary"][0]["plan"])
+
+
 def headline(data: Mapping[str, Any]) -> str:
     manifest, summary = data["manifest"], data["summary"]
     raw, target = manifest["scenario"], _target(manifest)
     by_plan = {row["plan"]: row for row in summary}
-    best, reference = by_plan[data["map_plan"]], summary[0]
+    best, measure = by_plan[data["map_plan"]], measure_of(data)
     parts = [f"<h1>Where should the patrol cars stand? {escape(str(raw.get('name', '')))}</h1>"]
-    lede = (f"Best plan by share of incidents reached within {target}: <b>{escape(best['plan'])}</b>, "
-            f"{_pm(best.get('within_target_pct'), best.get('within_target_ci95'))}%")
-    if best is not reference:
-        lede += (f"; the reference plan {escape(reference['plan'])} reaches "
-                 f"{_pm(reference.get('within_target_pct'), reference.get('within_target_ci95'))}%")
-    parts.append(f'<p class="lede">{lede} (95% intervals over {escape(str(best.get("reps", "")))} replications).</p>')
+    sentences = ranking_headline(summary, data.get("pairs") or [], reference_of(data), measure,
+                                 _num(raw.get("target_response_min")) or 0.0)
+    parts.append(f'<p class="lede">{escape(sentences[0])} (95% intervals over {escape(str(best.get("reps", "")))} '
+                 "replications.)</p>")
+    parts += [f"<p>{escape(sentence)}</p>" for sentence in sentences[1:]]
+    if not measure.higher_is_better:
+        parts.append(f'<p class="note">{escape(SHARE_MISLEADS)}</p>')
     sites = data.get("sites") or []
     if lists_areas(data):
         parts.append(weakest_areas(data, best["plan"]))
@@ -191,49 +206,83 @@ def _verdict(row: Row | None, diff: str, ci: str, verdict: str, unit: str) -> st
     return f'<td><span class="verdict {kind}">{escape(word)}</span>{figure}</td>'
 
 
+def _figure(row: Row, column: str) -> str:
+    """A table cell: the figure ± its 95% half-width (the column named ``column + "_ci95"``)."""
+    return f'<td class="num">{_pm(row.get(column), row.get(column + "_ci95"))}</td>'
+
+
 def plans_section(data: Mapping[str, Any]) -> str:
     manifest, summary = data["manifest"], data["summary"]
     target = _target(manifest)
     plans = {p.get("name"): p for p in manifest["scenario"].get("plans") or [] if isinstance(p, dict)}
     comparison = {row["plan"]: row for row in data["comparison"]}
-    first = {}
-    for row in data.get("priorities") or []:
-        if row.get("priority") == "1":
-            first[row["plan"]] = row
-    head = ["plan", "units", "incidents", "mean response (min)", "p90 (min)", f"within {target} (%)",
-            f"priority 1 within {target} (%)", "busy", "mean response", f"within {target}", "p90"]
-    cells = [f'<th class="name">{head[0]}</th>'] + [f"<th>{escape(h)}</th>" for h in head[1:8]]
-    header = (f'<tr><th colspan="8"></th><th colspan="3">against {escape(summary[0]["plan"])} (paired)</th></tr>'
-              f"<tr>{''.join(cells)}" + "".join(f"<th>{h}</th>" for h in head[8:]) + "</tr>")
+    first = {row["plan"]: row for row in data.get("priorities") or [] if row.get("priority") == "1"}
+    deterrence = not measure_of(data).higher_is_better
+    detection = "response_from_report_mean_min" in summary[0]
+    mean = "mean response from creation (min)" if detection else "mean response (min)"
+    head = ["units", *(["late a week"] if deterrence else []), f"within {target} (%)",
+            f"priority 1 within {target} (%)", mean, *(["mean response from report (min)"] if detection else []),
+            "p90 (min)", "busy"]
+    paired = [("late_per_week_diff", "late_per_week_diff_ci95", "late_per_week_verdict", "late a week", "a week")]
+    paired = paired * deterrence + [
+        ("response_diff_min", "response_diff_ci95", "verdict", "mean response", "min"),
+        ("within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict", f"within {target}", "points"),
+        ("p90_diff_min", "p90_diff_ci95", "p90_verdict", "p90", "min")]
+    header = (f'<tr><th colspan="{len(head) + 1}"></th><th colspan="{len(paired)}">against '
+              f"{escape(reference_of(data))} (paired)</th></tr>"
+              f'<tr><th class="name">plan</th>' + "".join(f"<th>{escape(h)}</th>" for h in head)
+              + "".join(f"<th>{escape(p[3])}</th>" for p in paired) + "</tr>")
     body = []
     for row in summary:
         plan = plans.get(row["plan"], {})
-        units = sum(int(_num(g.get("count")) or 0) for g in plan.get("units") or [] if isinstance(g, dict))
         p1 = first.get(row["plan"])
         compared = comparison.get(row["plan"])
         share = _num(row.get("within_target_pct"))
-        body.append(
-            f'<tr><td class="name"><b>{escape(row["plan"])}</b><small>{escape(str(plan.get("description", "")))}'
-            f"</small></td><td>{units or '–'}</td><td>{_fmt(row.get('incidents'), 0)}</td>"
-            f"<td>{_pm(row.get('response_mean_min'), row.get('response_mean_ci95'))}</td>"
-            f"<td>{_fmt(row.get('response_p90_min'))}</td>"
-            f"<td class=\"share\"{_share_style(share)}>{_pm(share, row.get('within_target_ci95'))}</td>"
-            + ("<td>not available</td>" if p1 is None else
-               _bounded_cell(p1, f"{_fmt(p1.get('late'), 0)} late of {_fmt(p1.get('incidents'), 0)}") if "late" in p1
-               else f'<td class="share"{_share_style(_num(p1.get("within_target_pct")))}>'
-               f"{_pm(p1.get('within_target_pct'), p1.get('within_target_ci95'))}</td>")
-            + f"<td>{_fmt(row.get('busy_fraction_mean'), 2)}</td>"
-            + _verdict(compared, "response_diff_min", "response_diff_ci95", "verdict", "min")
-            + _verdict(compared, "within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict",
-                       "points")
-            + _verdict(compared, "p90_diff_min", "p90_diff_ci95", "p90_verdict", "min") + "</tr>")
+        cells = [f"<td>{_fmt(row.get('units'), 0)}</td>"]
+        if deterrence:
+            cells.append(f'<td class="num"><b>{_pm(row.get("late_per_week"), row.get("late_per_week_ci95"))}</b></td>')
+        cells.append(f"<td class=\"share\"{_share_style(share)}>{_pm(share, row.get('within_target_ci95'))}</td>")
+        cells.append("<td>not available</td>" if p1 is None else
+                     _bounded_cell(p1, f"{_fmt(p1.get('late'), 0)} late of {_fmt(p1.get('incidents'), 0)}")
+                     if "late" in p1 else f'<td class="share"{_share_style(_num(p1.get("within_target_pct")))}>'
+                     f"{_pm(p1.get('within_target_pct'), p1.get('within_target_ci95'))}</td>")
+        cells.append(f"<td>{_pm(row.get('response_mean_min'), row.get('response_mean_ci95'))}</td>")
+        if detection:
+            cells.append(f"<td>{_pm(row.get('response_from_report_mean_min'), row.get(REPORT_CI))}</td>")
+        cells += [f"<td>{_fmt(row.get('response_p90_min'))}</td>", f"<td>{_fmt(row.get('busy_fraction_mean'), 2)}</td>"]
+        cells += [_verdict(compared, diff, ci, word, unit) for diff, ci, word, _, unit in paired]
+        body.append(f'<tr><td class="name"><b>{escape(row["plan"])}</b><small>{escape(str(plan.get("description", "")))}'
+                    f"</small></td>{''.join(cells)}</tr>")
+    report = (" Response from creation counts from when the incident arose (the public's report delay included), "
+              "from report from when dispatch heard of it." if detection else "")
     return (f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>\n'
             '<p class="note">Shares are coloured from red (50% or less) through amber (75%) to green (100%). '
             '± is the half-width of a 95% interval over replications. <b>better</b> or '
             "<b>worse</b>: the 95% interval of the paired difference against the reference (the same incidents "
             "in both plans, replication by replication) excludes zero; otherwise no clear difference, or why no "
-            "verdict can be given. busy: the mean share of the measured time a unit spends on incidents (from "
-            "dispatch to leaving the scene). From summary.csv and comparison.csv.</p>")
+            "verdict can be given; comparison_pairs.csv pairs every plan with every other. units: the plan's "
+            "fleet; compare plans of equal size, or read a difference as what the extra units buy. busy: the "
+            f"mean share of the measured time a unit spends on incidents (from dispatch to leaving the scene).{report}"
+            " From summary.csv and comparison.csv.</p>\n" + _counts_table(data, deterrence))
+
+
+def _counts_table(data: Mapping[str, Any], deterrence: bool) -> str:
+    """Each plan's incidents a week: (candidates, prevented,) counted, in time, late, unanswered."""
+    summary = data["summary"]
+    if "incidents_per_week" not in summary[0]:
+        return '<p class="unavailable">Counts a week: not available (a summary.csv by an older patrolsim).</p>'
+    target = _target(data["manifest"])
+    names = [("incidents", "incidents (counted)"), ("in_target", f"in time (within {target})"),
+             ("late", "late (after it, or never)"), ("unanswered", "unanswered at the end of the clock")]
+    if deterrence:
+        names = [("candidates", "candidates"), ("prevented", "prevented (deterred)"), *names]
+    header = '<tr><th class="name">plan</th><th>units</th>' + "".join(f"<th>{escape(t)}</th>" for _, t in names) + "</tr>"
+    body = "".join(f'<tr><td class="name">{escape(row["plan"])}</td><td>{_fmt(row.get("units"), 0)}</td>'
+                   + "".join(_figure(row, f"{name}_per_week") for name, _ in names) + "</tr>" for row in summary)
+    identity = ("candidates (what would arise with no deterrence) = prevented + incidents; " if deterrence else "")
+    return (f"<h3>Incidents a week</h3>\n<p>Counts per week of the measured window (after the warm-up), mean ± 95% "
+            f"interval over replications. {identity}incidents = in time + late.</p>\n"
+            f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{body}</tbody></table></div>')
 
 
 def _late_sites(rows: Sequence[Row], plan: str, count: int) -> Worst:

@@ -3,6 +3,7 @@ per-site and per-priority breakdowns as pandas DataFrames, the terminal table, a
 files (``to_dir``)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -22,19 +23,29 @@ from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, wor
 from sim.study.parts import PARTS
 from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,
                                   worst_sites)
-from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, SUMMARY_COLUMNS, per_rep_figures,
-                             presence_columns, presence_figures)
+from sim.study.ranking import SHARE_MISLEADS, Measure, best_plan, headline, headline_measure
+from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, LATE_COLUMNS, SUMMARY_COLUMNS,
+                             WEEK_COLUMNS, Window, comparison_row, comparisons, late_comparison, per_rep_figures,
+                             presence_columns, presence_figures, week_figures)
 from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format_table
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
-RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "sites.csv", "priorities.csv",
-                "areas.csv", "manifest.json")
+RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "comparison_pairs.csv", "sites.csv",
+                "priorities.csv", "areas.csv", "manifest.json")
 # what a result folder may hold (report.html: written by `run` and `report` after the set)
 RESULT_SET = (*RESULT_FILES, "summary_by_phase.csv", "figures", "report.html", PARTS, LOCK_NAME)
 REPLICATION_COLUMNS = ["plan", "rep", "response_mean_min", "within_target_pct"]
 # comparison.csv: its first columns as they always were (network last among them), then the paired
 # figures added later, so readers by position keep working.
-COMPARISON_FILE_COLUMNS = [*COMPARISON_COLUMNS, NETWORK_COLUMN, *COMPARISON_PAIRED_COLUMNS]
+COMPARISON_FILE_COLUMNS = [*COMPARISON_COLUMNS, NETWORK_COLUMN, *COMPARISON_PAIRED_COLUMNS, *LATE_COLUMNS, "units",
+                           "reference_units"]
+# summary.csv's columns after those it had (and after the detection and deterrence ones)
+SUMMARY_COUNT_COLUMNS = ["units", *WEEK_COLUMNS]
+REPORT_CI_COLUMN = "response_from_report_mean_ci95"  # last in summary.csv, with a detection block
+# comparison_pairs.csv: every ordered pair of plans, plan minus other, paired by replication
+PAIR_COLUMNS = ["plan", "units", "other", "other_units", "reps", "paired_reps", "response_diff_min",
+                "response_diff_ci95", "response_verdict", "within_target_diff_pct", "within_target_diff_ci95",
+                "within_target_verdict", "p90_diff_min", "p90_diff_ci95", "p90_verdict", *LATE_COLUMNS]
 MAX_LISTED_SITES = 12  # approximate sites named in the terminal table; the manifest lists them all
 
 
@@ -71,11 +82,39 @@ class Results:
     wall_time_s: float = 0.0         # load + simulate, seconds
     scenario_path: str | None = None  # the YAML file the scenario came from, if any
     precision: dict | None = None    # with reps='auto': the aim and what was reached (manifest "precision")
+    reference_plan: str | None = None  # the plan comparison_rows are against (None: the first); see with_reference
 
     @property
     def reference(self) -> str:
-        """The plan the others are compared with (the first)."""
-        return self.plans[0]
+        """The plan the others are compared with (the first unless ``with_reference`` chose another)."""
+        return self.reference_plan or self.plans[0]
+
+    def with_reference(self, reference: str) -> Results:
+        """These results compared with another plan: a plan's name, or ``"best"``, the best plan
+        by the headline figure among those with as many units as the first plan (sim.study.ranking)."""
+        if reference == "best":
+            reference = best_plan(self._summary_table[1], self.plans[0], self.measure)
+        elif reference not in self.plans:
+            raise InputError(f"reference {reference[:60]!r}: not a plan of this run; give one of "
+                             f"{', '.join(self.plans)}, or best")
+        rows = comparisons(self.rows, self.plans, self.scenario.target_response_min, self.reps, reference)
+        return dataclasses.replace(self, comparison_rows=rows, reference_plan=reference)
+
+    @property
+    def window(self) -> Window:
+        """The measured window (warm-up to the end of the clock) and the target, for the counts."""
+        clock = self.scenario.clock
+        return Window(clock.warmup_hours * 60.0, clock.duration_hours * 60.0, self.scenario.target_response_min)
+
+    @property
+    def measure(self) -> Measure:
+        """What plans are ranked by: late incidents per week with deterrence, else the share within target."""
+        return headline_measure(getattr(self.scenario, "deterrence", None) is not None,
+                                self.scenario.target_response_min)
+
+    def units_of(self, plan: str) -> int:
+        """A plan's number of units (outside the phases of its fleets by phase)."""
+        return self.scenario.plan(plan).n_units
 
     @property
     def network_label(self) -> str:
@@ -109,16 +148,51 @@ class Results:
 
     @cached_property
     def _summary_table(self) -> tuple[list[str], list[dict]]:
-        """summary.csv's columns and rows: detection and deterrence figures after the network, with their blocks."""
+        """summary.csv's columns and rows: detection and deterrence figures after the network, with
+        their blocks, then the plan's units and its counts per week (and with detection the
+        interval of the response from the report)."""
         extra = presence_columns(self.scenario)
-        rows = [row | presence_figures(self.rows[row["plan"]][0], self._warmup_min, extra) if extra else row
-                for row in self._labelled(self.summary_rows)]
-        return [*SUMMARY_COLUMNS, NETWORK_COLUMN, *extra], rows
+        rows = []
+        for row in self._labelled(self.summary_rows):
+            incidents = self.rows[row["plan"]][0]
+            rows.append(row | presence_figures(incidents, self._warmup_min, extra) | {"units": self.units_of(row["plan"])}
+                        | week_figures(incidents, self.window, range(self.reps)))
+        last = [REPORT_CI_COLUMN] if "response_from_report_mean_min" in extra else []
+        return [*SUMMARY_COLUMNS, NETWORK_COLUMN, *extra, *SUMMARY_COUNT_COLUMNS, *last], rows
+
+    @cached_property
+    def _comparison_table(self) -> list[dict]:
+        """comparison.csv's rows: the paired figures, then late incidents per week and the fleet sizes."""
+        reference = self.reference
+        return [row | late_comparison(self.rows[row["plan"]][0], self.rows[reference][0], self.window,
+                                      range(self.reps), row["plan"] == reference)
+                | {"units": self.units_of(row["plan"]), "reference_units": self.units_of(reference)}
+                for row in self._labelled(self.comparison_rows)]
 
     @cached_property
     def comparison(self):
         """DataFrame: each plan against the reference, paired by replication (comparison.csv)."""
-        return data_frame(COMPARISON_FILE_COLUMNS, self._labelled(self.comparison_rows))
+        return data_frame(COMPARISON_FILE_COLUMNS, self._comparison_table)
+
+    @cached_property
+    def pair_rows(self) -> list[dict]:
+        """Every ordered pair of plans, plan minus other, paired by replication (comparison_pairs.csv)."""
+        target, reps, rows = self.scenario.target_response_min, range(self.reps), []
+        for plan in self.plans:
+            for other in self.plans:
+                if plan == other:
+                    continue
+                mine, theirs = self.rows[plan][0], self.rows[other][0]
+                row = comparison_row(plan, other, mine, theirs, target, reps)
+                rows.append(row | {"units": self.units_of(plan), "other": other, "other_units": self.units_of(other),
+                                   "response_verdict": row["verdict"]}
+                            | late_comparison(mine, theirs, self.window, reps))
+        return rows
+
+    @cached_property
+    def pairs(self):
+        """DataFrame: every ordered pair of plans, paired by replication (comparison_pairs.csv)."""
+        return data_frame(PAIR_COLUMNS, self.pair_rows)
 
     @cached_property
     def site_rows(self) -> list[dict]:
@@ -201,7 +275,12 @@ class Results:
         by_area = lists_areas(self.scenario)
         worst = {plan: worst_areas(self.area_rows, plan) if by_area else worst_sites(self.site_rows, plan)
                  for plan in self.plans}
-        table = format_table(self.summary_rows, self.comparison_rows, self.scenario.target_response_min, top, worst,
+        summary = self._summary_table[1]
+        target = self.scenario.target_response_min
+        sentences = headline(summary, self.pair_rows, self.reference, self.measure, target)
+        if getattr(self.scenario, "deterrence", None) is not None:
+            sentences.append(SHARE_MISLEADS)
+        table = format_table(summary, self._comparison_table, target, top, worst, sentences, self.window.weeks,
                              "kecamatan" if by_area else "sites")
         lines = [*table.split("\n"), ""]
         lines += presence_notes(self._summary_table[1])
@@ -276,8 +355,8 @@ class Results:
             write_text(folder / "incidents.csv", csv_text(incident_columns(incidents), incidents))
             write_text(folder / "units.csv", csv_text(*self._unit_table))
             write_text(folder / "summary.csv", csv_text(*self._summary_table))
-            write_text(folder / "comparison.csv", csv_text(COMPARISON_FILE_COLUMNS,
-                                                           self._labelled(self.comparison_rows)))
+            write_text(folder / "comparison.csv", csv_text(COMPARISON_FILE_COLUMNS, self._comparison_table))
+            write_text(folder / "comparison_pairs.csv", csv_text(PAIR_COLUMNS, self.pair_rows))
             write_text(folder / "sites.csv", csv_text(self._site_columns, self.site_rows))
             write_text(folder / "priorities.csv", csv_text(PRIORITY_FILE_COLUMNS, self.priority_rows))
             write_text(folder / "areas.csv", csv_text(AREA_COLUMNS, self.area_rows))

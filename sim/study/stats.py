@@ -8,6 +8,7 @@ random numbers), which removes most of the noise from the difference.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
 from typing import Iterable, Mapping, Sequence
 
@@ -192,11 +193,81 @@ def summaries(rows: Mapping[str, tuple[Sequence[dict], Sequence[dict]]], plans: 
 
 
 def comparisons(rows: Mapping[str, tuple[Sequence[dict], Sequence[dict]]], plans: Sequence[str],
-                target_min: float, reps: int) -> list[dict]:
-    """comparison_row of each plan against the first (the reference), over replications 0..reps-1."""
-    reference = plans[0]
+                target_min: float, reps: int, reference: str | None = None) -> list[dict]:
+    """comparison_row of each plan against ``reference`` (default the first), over replications 0..reps-1."""
+    reference = plans[0] if reference is None else reference
     return [comparison_row(plan, reference, rows[plan][0], rows[reference][0], target_min, range(reps))
             for plan in plans]
+
+
+# -- counts per week ----------------------------------------------------------------------------------
+
+MIN_PER_WEEK = 7 * 24 * 60.0
+COUNTS = ["candidates", "prevented", "incidents", "in_target", "late", "unanswered"]
+WEEK_COLUMNS = [column for name in COUNTS for column in (f"{name}_per_week", f"{name}_per_week_ci95")]
+LATE_COLUMNS = ["late_per_week_diff", "late_per_week_diff_ci95", "late_per_week_verdict"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The measured window of a run: counts are of incidents created in [warm-up, end of clock)."""
+
+    warmup_min: float
+    end_min: float
+    target_min: float
+
+    @property
+    def weeks(self) -> float:
+        return (self.end_min - self.warmup_min) / MIN_PER_WEEK
+
+
+def rep_counts(incident_rows: Iterable[dict], window: Window, reps: Iterable[int] = ()) -> dict[int, dict[str, int]]:
+    """Each replication's counts (those in ``reps`` and those the rows name): ``candidates``
+    created after the warm-up (as if nothing were deterred), ``prevented`` (deterred) among them,
+    counted ``incidents``, ``in_target`` and ``late`` (after the target, or never reached) among
+    those, ``unanswered`` (no unit on scene by the end of the clock) among those, and ``warmup``
+    (candidates created in the warm-up). candidates = prevented + incidents; incidents = in_target
+    + late; every row is a candidate after the warm-up or in it."""
+    zero = dict.fromkeys([*COUNTS, "warmup"], 0)
+    counts: dict[int, dict[str, int]] = {rep: dict(zero) for rep in reps}
+    for row in incident_rows:
+        mine = counts.setdefault(row["rep"], dict(zero))
+        if row["t_created_min"] < window.warmup_min:
+            mine["warmup"] += 1
+            continue
+        mine["candidates"] += 1
+        if row.get("deterred"):
+            mine["prevented"] += 1
+        if not row["counted"]:
+            continue
+        mine["incidents"] += 1
+        response, arrival = row["response_min"], row["t_first_arrival_min"]
+        mine["in_target" if response is not None and response <= window.target_min else "late"] += 1
+        mine["unanswered"] += arrival is None or arrival > window.end_min
+    return dict(sorted(counts.items()))
+
+
+def week_figures(incident_rows: Iterable[dict], window: Window, reps: Iterable[int]) -> dict:
+    """WEEK_COLUMNS: each count per week of the measured window, mean over the replications and
+    the half-width of its 95% interval."""
+    per_week = 1.0 / window.weeks
+    counts = rep_counts(incident_rows, window, reps)
+    out = {}
+    for name in COUNTS:
+        mean, half = mean_ci95([rep[name] * per_week for rep in counts.values()])
+        out |= {f"{name}_per_week": mean, f"{name}_per_week_ci95": half}
+    return out
+
+
+def late_comparison(plan_rows: Iterable[dict], reference_rows: Iterable[dict], window: Window, reps: Sequence[int],
+                    is_reference: bool = False) -> dict:
+    """LATE_COLUMNS: late incidents per week of the plan minus the reference's, paired by replication."""
+    mine = rep_counts(plan_rows, window, reps)
+    theirs = rep_counts(reference_rows, window, reps)
+    paired = sorted(set(mine) & set(theirs))
+    diff, half = mean_ci95([(mine[r]["late"] - theirs[r]["late"]) / window.weeks for r in paired])
+    word = "reference" if is_reference else verdict(diff, half, True, len(paired))
+    return {"late_per_week_diff": diff, "late_per_week_diff_ci95": half, "late_per_week_verdict": word}
 
 
 # Detection and deterrence (sim.model.presence): summary.csv's columns after the network, with their block.
@@ -213,7 +284,7 @@ def presence_columns(scenario) -> list[str]:
 def presence_figures(incident_rows: Sequence[dict], warmup_min: float, columns: Sequence[str]) -> dict:
     """Detection and deterrence figures of some incident rows (one plan, or one plan's site):
     mean response from the report (min; mean over replications of each one's mean, as
-    response_mean_min), share of counted incidents detected by patrol (%), deterred candidates
+    response_mean_min, and the half-width of its 95% interval), share of counted incidents detected by patrol (%), deterred candidates
     created after the warm-up (count, and % of those candidates)."""
     counted = [row for row in incident_rows if row["counted"]]
     out: dict = {}
@@ -222,7 +293,8 @@ def presence_figures(incident_rows: Sequence[dict], warmup_min: float, columns: 
         for row in counted:
             if row["t_first_arrival_min"] is not None:
                 by_rep.setdefault(row["rep"], []).append(row["t_first_arrival_min"] - row["t_reported_min"])
-        out["response_from_report_mean_min"] = mean_ci95([float(np.mean(v)) for v in by_rep.values()])[0]
+        out["response_from_report_mean_min"], out["response_from_report_mean_ci95"] = \
+            mean_ci95([float(np.mean(v)) for v in by_rep.values()])
         out["detected_by_patrol_pct"] = (100.0 * sum(row["detected_by"] == "patrol" for row in counted)
                                          / len(counted)) if counted else math.nan
     if "deterred" in columns:

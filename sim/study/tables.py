@@ -6,7 +6,7 @@ import csv
 import io
 import math
 import textwrap
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from sim.study.shares import Worst
 
@@ -62,64 +62,131 @@ def _bounded(row: Mapping) -> str:
 
 WIDTH = 100  # terminal columns the table is laid out for
 _SHORT_VERDICT = {"better": "better", "worse": "worse", "no clear difference": "unclear"}
+Column = tuple[str, Callable[[Mapping], str]]  # header, cell of a row
+
+
+def _pw(value: float | None, half: float | None, sign: bool = False) -> str:
+    """A count per week ± its half-width: one decimal below 100, none from 100 on."""
+    if value is None or math.isnan(value):
+        return "-"
+    digits = 1 if abs(value) < 100 else 0
+    text = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+    return text + ("" if half is None or math.isnan(half) else f" ± {half:.{digits}f}")
+
+
+def _laid_out(columns: Sequence[Column], rows: Sequence[Mapping], over: Mapping[str, str] | None = None) -> list[str]:
+    """Rows as a table: the first column left-aligned, the others right-aligned, each as wide as
+    its widest cell; ``over``: a header's line above it (a title spanning it)."""
+    cells = [[cell(row) for _, cell in columns] for row in rows]
+    widths = [max([len(header), *(len(line[k]) for line in cells)]) for k, (header, _) in enumerate(columns)]
+
+    def line(texts: Sequence[str]) -> str:
+        return "  ".join(t.ljust(w) if k == 0 else t.rjust(w) for k, (t, w) in enumerate(zip(texts, widths))).rstrip()
+
+    lines = [line([(over or {}).get(header, "") for header, _ in columns])] if over else []
+    lines.append(line([header for header, _ in columns]))
+    lines.append("-" * len(lines[-1]))
+    return lines + [line(texts) for texts in cells]
 
 
 def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min: float,
-                 top_priority: Mapping[str, dict] | None = None,
-                 worst: Mapping[str, Worst] | None = None, worst_of: str = "sites") -> str:
-    """The terminal table printed after a run, at most WIDTH columns: headline figures with 95%
-    intervals (and the most urgent priority's pooled within-target share from ``top_priority``:
-    plan -> its priorities.csv row), the paired differences against the reference with verdicts,
-    and each plan's worst sites (``worst``: plan -> the sites with the most late incidents) or, with
-    ``worst_of="kecamatan"``, its areas with the most late incidents (areas.csv rows)."""
+                 top_priority: Mapping[str, dict] | None = None, worst: Mapping[str, Worst] | None = None,
+                 headline: Sequence[str] = (), weeks: float | None = None, worst_of: str = "sites") -> str:
+    """The terminal table printed after a run, at most WIDTH columns: the ``headline`` sentences;
+    each plan's units and headline figures with 95% intervals (late incidents a week first with
+    deterrence; the response from the report beside the one from creation with detection; the
+    most urgent priority's pooled within-target share from ``top_priority``: plan -> its
+    priorities.csv row); the counts per week of the measured window (``weeks`` long); the paired
+    differences against the reference with verdicts; each plan's worst sites (``worst``: plan ->
+    the sites with the most late incidents) or, with ``worst_of="kecamatan"``, its areas with the
+    most late incidents (areas.csv rows). ``summary`` and ``comparison`` are the rows of
+    summary.csv and comparison.csv."""
     top_priority = top_priority or {}
     level = next(iter(top_priority.values()))["priority"] if top_priority else 1
-    within = f"within {target_min:g} min (%)"
-    header = (f"{'plan':18s} {'reps':>4s} {'incidents':>9s} {'mean (min)':>12s} {'p90 (min)':>9s} "
-              f"{within:>17s} {f'P{level} within (%)':>13s} {'busy':>5s}")
-    lines = [header, "-" * len(header)]
-    for row in summary:
-        urgent = top_priority.get(row["plan"], {})
-        lines.append(
-            f"{row['plan'][:18]:18s} {row['reps']:4d} {row['incidents']:9d} "
-            f"{_pm(row['response_mean_min'], row['response_mean_ci95']):>12s} {_fmt(row['response_p90_min']):>9s} "
-            f"{_pm(row['within_target_pct'], row['within_target_ci95']):>17s} "
-            f"{_bounded(urgent):>13s} "
-            f"{_fmt(row['busy_fraction_mean'], 2):>5s}"
-        )
-    lines += textwrap.wrap(
-        f"± = half-width of the 95% interval over replications. P{level} = priority-{level} incidents as "
-        "handled (an escalated incident counts at the priority it escalated to), pooled over replications, "
-        "with its 95% Wilson interval. busy = mean share of "
-        "the measured time a unit spent on incidents (from dispatch to leaving the scene).", WIDTH)
-    lines += _paired_lines(comparison, target_min)
+    first = summary[0] if summary else {}
+    deterrence, detection = "deterred" in first, "response_from_report_mean_min" in first
+    within, mean = f"≤{target_min:g} min (%)", "from creation" if detection else "mean (min)"
+    columns: list[Column] = [("plan", lambda row: row["plan"][:18]), ("units", lambda row: f"{row['units']:,}")]
+    if deterrence:
+        columns.append(("late/week", lambda row: _pw(row["late_per_week"], row["late_per_week_ci95"])))
+    columns += [(within, lambda row: _pm(row["within_target_pct"], row["within_target_ci95"])),
+                (f"P{level} {within}", lambda row: _bounded(top_priority.get(row["plan"], {}))),
+                (mean, lambda row: _pm(row["response_mean_min"], row["response_mean_ci95"]))]
+    if detection:
+        columns.append(("from report", lambda row: _pm(row["response_from_report_mean_min"],
+                                                       row.get("response_from_report_mean_ci95"))))
+    columns += [("p90", lambda row: _fmt(row["response_p90_min"])),
+                ("busy", lambda row: _fmt(row["busy_fraction_mean"], 2))]
+    lines = [part for sentence in headline for part in textwrap.wrap(sentence, WIDTH)]
+    lines += [""] * bool(headline)
+    lines += _laid_out(columns, summary, {mean: "mean response (min)", "from report": ""} if detection else None)
+    reps = first.get("reps", 0)
+    notes = [f"± = half-width of the 95% interval over {reps} replication{'s' * (reps != 1)}."]
+    if deterrence:
+        notes.append(f"late/week = incidents a week reached after {target_min:g} min or never (a count: see below).")
+    notes.append(f"P{level} = priority-{level} incidents as handled (an escalated incident counts at the priority it "
+                 "escalated to), pooled over replications, with its 95% Wilson interval.")
+    if detection:
+        notes.append("Response from creation: from when the incident arose (the public's report delay included); "
+                     "from report: from when dispatch heard of it.")
+    notes.append("p90 in min. busy = mean share of the measured time a unit spent on incidents (from dispatch to "
+                 "leaving the scene).")
+    lines += textwrap.wrap(" ".join(notes), WIDTH)
+    lines += _count_lines(summary, target_min, weeks, deterrence)
+    lines += _paired_lines(comparison, target_min, deterrence)
     lines += _worst_lines(worst or {}, target_min, worst_of)
     return "\n".join(lines)
 
 
-def _paired_lines(comparison: Sequence[dict], target_min: float) -> list[str]:
-    """Each plan minus the reference, paired by replication, with a one-word verdict per figure."""
+def _count_lines(summary: Sequence[dict], target_min: float, weeks: float | None, deterrence: bool) -> list[str]:
+    """The counts per week of each plan (candidates and prevented with deterrence)."""
+    if not summary or "incidents_per_week" not in summary[0]:
+        return []
+    names = [("incidents", "incidents"), ("in_target", "in time"), ("late", "late"), ("unanswered", "unanswered")]
+    if deterrence:
+        names = [("candidates", "candidates"), ("prevented", "prevented"), *names]
+    columns: list[Column] = [("plan", lambda row: row["plan"][:18]), ("units", lambda row: f"{row['units']:,}")]
+    columns += [(title, lambda row, name=name: _pw(row[f"{name}_per_week"], row[f"{name}_per_week_ci95"]))
+                for name, title in names]
+    span = f" ({weeks * 7 * 24:,.0f} h measured)" if weeks is not None else ""
+    lines = ["", f"Incidents a week{span}, mean ± 95% interval over replications:", *_laid_out(columns, summary)]
+    text = ("incidents = counted (created after the warm-up" + (", not prevented" if deterrence else "")
+            + f") = in time (first unit within {target_min:g} min) + late (after it, or never); unanswered = "
+            "counted incidents with no unit on scene by the end of the clock.")
+    if deterrence:
+        text = ("candidates = incidents that would arise with no deterrence = prevented (deterred) + incidents; "
+                + text)
+    return lines + textwrap.wrap(text, WIDTH)
+
+
+def _paired_lines(comparison: Sequence[dict], target_min: float, deterrence: bool = False) -> list[str]:
+    """Each plan minus the reference, paired by replication, with a one-word verdict per figure
+    (late incidents a week first with deterrence)."""
     others = [row for row in comparison if row["verdict"] != "reference"]
     if not others:
         return []
     reference = others[0]["reference"]
-    figures = (("response_diff_min", "response_diff_ci95", "verdict"),
-               ("within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict"),
-               ("p90_diff_min", "p90_diff_ci95", "p90_verdict"))
-    lines = ["", f"vs {reference}, paired by replication (plan minus {reference}, 95% interval):",
-             f"{'plan':18s} " + "  ".join(f"{title:^23s}" for title in
-                                          ("mean response (min)", f"within {target_min:g} min (pts)", "p90 (min)")).rstrip()]
-    reasons = []
-    for row in others:
-        cells = []
-        for diff, half, word in figures:
-            verdict = row[word]
-            if verdict not in _SHORT_VERDICT:
-                reasons.append(verdict)
-            shown = _SHORT_VERDICT.get(verdict, "")
-            cells.append(f"{_pm(row[diff], row[half], sign=True):>14s} {shown:8s}")
-        lines.append((f"{row['plan'][:18]:18s} " + "  ".join(cells)).rstrip())
-    lines.append("better/worse: the interval excludes 0; unclear: it does not.")
+    within = ("within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict", f"≤{target_min:g} min (pts)")
+    mean = ("response_diff_min", "response_diff_ci95", "verdict", "mean response (min)")
+    if deterrence:
+        figures = [("late_per_week_diff", "late_per_week_diff_ci95", "late_per_week_verdict", "late/week"), within,
+                   mean]
+    else:
+        figures = [mean, within, ("p90_diff_min", "p90_diff_ci95", "p90_verdict", "p90 (min)")]
+    reasons: list[str] = []
+
+    def cell(row: Mapping, diff: str, half: str, word: str) -> str:
+        verdict = row[word]
+        if verdict not in _SHORT_VERDICT:
+            reasons.append(verdict)
+        shown = _pw if diff == "late_per_week_diff" else _pm
+        return f"{shown(row[diff], row[half], sign=True)} {_SHORT_VERDICT.get(verdict, ''):7s}"
+
+    columns: list[Column] = [("plan", lambda row: row["plan"][:18]), ("units", lambda row: f"{row['units']:,}")]
+    columns += [(title, lambda row, d=diff, h=half, w=word: cell(row, d, h, w)) for diff, half, word, title in figures]
+    lines = ["", f"vs {reference} ({others[0]['reference_units']:,} units), paired by replication (plan minus "
+                 f"{reference}, 95% interval):", *_laid_out(columns, others)]
+    lines.append("better/worse: the interval excludes 0; unclear: it does not. comparison_pairs.csv has every pair.")
     lines += [f"no verdict: {reason}" for reason in dict.fromkeys(reasons)]
     return lines
 

@@ -1,0 +1,119 @@
+"""Which plan is best, compared fairly: among plans with as many units as the reference, by the
+figure that points the right way, and what a plan with more units buys with its extra units.
+
+The headline figure is the share of counted incidents reached within the target, except with
+deterrence: there a plan that prevents incidents shrinks the denominator of its own share, so the
+headline is late incidents per week (a count of incidents that arose and were reached late or
+never), which a prevented incident lowers as it should. Rows may be numbers (``Results``) or the
+text of the CSV files (the report) alike.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+Row = Mapping[str, Any]
+SHARE_MISLEADS = ("With deterrence a plan that prevents incidents shrinks the denominator of its own share, so a "
+                  "share within target can rank a plan lower for preventing incidents; late incidents per week "
+                  "count what arose and was reached late, and point the right way.")
+
+
+def number(value: Any) -> float:
+    """A figure from a row of numbers or of CSV text; NaN when empty or missing."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The figure plans are ranked by: a summary column, its interval column, and its direction."""
+
+    column: str
+    ci_column: str
+    higher_is_better: bool
+    label: str  # in words, with the target: "share within 15 min"
+    suffix: str  # after a value: "% within 15 min"
+
+    def key(self, row: Row) -> float:
+        """Sort key, best first; a plan without the figure last."""
+        value = number(row.get(self.column))
+        if math.isnan(value):
+            return math.inf
+        return -value if self.higher_is_better else value
+
+
+def headline_measure(deterrence: bool, target_min: float) -> Measure:
+    """Late incidents per week with deterrence (a share would mislead there), else the share within target."""
+    if deterrence:
+        late = f"late incidents a week (after {target_min:g} min or never)"
+        return Measure("late_per_week", "late_per_week_ci95", False, late, " late a week")
+    return Measure("within_target_pct", "within_target_ci95", True, f"share within {target_min:g} min",
+                   f"% within {target_min:g} min")
+
+
+def units(row: Row) -> int | None:
+    """A plan's number of units from its summary row (None if the row does not say)."""
+    value = number(row.get("units"))
+    return None if math.isnan(value) else int(value)
+
+
+def best_plan(summary: Sequence[Row], reference: str, measure: Measure) -> str:
+    """The best plan by ``measure`` among those with as many units as ``reference`` (the first of
+    equals in run order); every plan when the rows do not say their units."""
+    by_plan = {row["plan"]: row for row in summary}
+    fleet = units(by_plan[reference])
+    peers = [row for row in summary if units(row) == fleet]
+    return min(peers, key=measure.key)["plan"]
+
+
+def larger_plans(summary: Sequence[Row], reference: str) -> list[Row]:
+    """The plans with more units than ``reference``, fewest units first."""
+    fleet = units(next(row for row in summary if row["plan"] == reference))
+    if fleet is None:
+        return []
+    return sorted((row for row in summary if (units(row) or 0) > fleet), key=lambda row: units(row) or 0)
+
+
+def _pm(value: Any, half: Any, digits: int = 1, sign: bool = False) -> str:
+    mean, ci = number(value), number(half)
+    if math.isnan(mean):
+        return "–"
+    text = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
+    return text if math.isnan(ci) else f"{text} ± {ci:.{digits}f}"
+
+
+def figure_text(row: Row, measure: Measure) -> str:
+    """``78.8 ± 4.3% within 15 min`` or ``9.4 ± 1.2 late incidents a week (...)``."""
+    return _pm(row.get(measure.column), row.get(measure.ci_column)) + measure.suffix
+
+
+def headline(summary: Sequence[Row], pairs: Sequence[Row], reference: str, measure: Measure,
+             target_min: float) -> list[str]:
+    """Sentences naming the best plan among those with the reference's fleet size, and each plan
+    with more units with what its extra units buy against that best plan (paired, from
+    ``pairs``: comparison_pairs.csv rows; without them, the two figures side by side)."""
+    by_plan = {row["plan"]: row for row in summary}
+    best = best_plan(summary, reference, measure)
+    fleet = units(by_plan[best])
+    size = f"with {fleet} unit{'s' * (fleet != 1)}" if fleet is not None else "of any size (the rows do not say their units)"
+    peers = "" if best == reference else f", as many as the reference {reference}"
+    lines = [f"Best plan by {measure.label} {size}{peers}: {best}, {figure_text(by_plan[best], measure)}."]
+    if best != reference:
+        lines[-1] += f" The reference {reference}: {figure_text(by_plan[reference], measure)}."
+    pair = {(row.get("plan"), row.get("other")): row for row in pairs}
+    for row in larger_plans(summary, best):
+        extra = (units(row) or 0) - (fleet or 0)
+        text = (f"{row['plan']} has more units ({units(row)}, {extra} more than {best}): "
+                f"{figure_text(row, measure)}")
+        buys = pair.get((row["plan"], best))
+        if buys is not None:
+            text += (f"; against {best}, paired, its extra unit{'s' * (extra > 1)} buy{'s' * (extra == 1)} "
+                     f"{_pm(buys.get('within_target_diff_pct'), buys.get('within_target_diff_ci95'), sign=True)} "
+                     f"points within {target_min:g} min and "
+                     f"{_pm(buys.get('late_per_week_diff'), buys.get('late_per_week_diff_ci95'), sign=True)} "
+                     "late incidents a week")
+        lines.append(text + ".")
+    return lines
