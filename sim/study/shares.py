@@ -69,7 +69,9 @@ class Worst:
         """What the list leaves unsaid, in words ("" when nothing): ties beyond it, small n."""
         parts = []
         if self.tied:
-            parts.append(f"{self.tied:,} more {what} also have {_count(self.rows[-1]['late']):,} late")
+            one = what[:-1] if what.endswith("s") else what
+            parts.append(f"{self.tied:,} more {what if self.tied > 1 else one} also "
+                         f"{'have' if self.tied > 1 else 'has'} {_count(self.rows[-1]['late']):,} late")
         if self.small:
             names = ", ".join(str(row.get(name) or row.get("site") or "") for row in self.small)
             parts.append(f"fewer than {self.small_n} incidents, share uncertain: {names}")

@@ -76,12 +76,14 @@ def _pw(value: float | None, half: float | None, sign: bool = False) -> str:
 
 def _laid_out(columns: Sequence[Column], rows: Sequence[Mapping], over: Mapping[str, str] | None = None) -> list[str]:
     """Rows as a table: the first column left-aligned, the others right-aligned, each as wide as
-    its widest cell; ``over``: a header's line above it (a title spanning it)."""
+    its widest cell, two spaces apart (one if two would not fit WIDTH); ``over``: a header's line
+    above it (a title spanning it)."""
     cells = [[cell(row) for _, cell in columns] for row in rows]
     widths = [max([len(header), *(len(line[k]) for line in cells)]) for k, (header, _) in enumerate(columns)]
+    gap = "  " if sum(widths) + 2 * (len(widths) - 1) <= WIDTH else " "
 
     def line(texts: Sequence[str]) -> str:
-        return "  ".join(t.ljust(w) if k == 0 else t.rjust(w) for k, (t, w) in enumerate(zip(texts, widths))).rstrip()
+        return gap.join(t.ljust(w) if k == 0 else t.rjust(w) for k, (t, w) in enumerate(zip(texts, widths))).rstrip()
 
     lines = [line([(over or {}).get(header, "") for header, _ in columns])] if over else []
     lines.append(line([header for header, _ in columns]))
