@@ -9,13 +9,13 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from sim.cli import animate, hypercube, network, optimize, report, run, sites, validate
+from sim.cli import animate, hypercube, network, optimize, report, run, serve, sites, validate
 from sim.cli import map as map_command
 from sim.cli.common import Parser, default_scenario
 from sim.errors import InputError, RunStopped
 
 #: the command modules, in the order --help lists them
-COMMANDS = [run, validate, network, map_command, animate, hypercube, optimize, report, sites]
+COMMANDS = [run, validate, network, map_command, animate, hypercube, optimize, report, sites, serve]
 Handler = Callable[[argparse.Namespace], int]
 
 

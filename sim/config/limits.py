@@ -57,6 +57,19 @@ MAX_GIF_FRAMES = 10_000       # about 3 minutes of drawing (720 frames take 12 s
 MAX_BANDS = 12                # coverage bands on a map: more cannot be told apart by colour
 MAX_SWEEP_VALUES = 100        # values of one sweep: each is a whole run
 
+# -- the planning page (serve) ----------------------------------------------------------------------------
+MAX_SERVE_BODY_BYTES = 256 * 1024  # a request body: a plan of MAX_SERVE_UNITS groups and its new posts is ~60 KB
+MAX_SERVE_REPS = 100          # replications of one evaluation: the page answers in seconds, not minutes
+MAX_SERVE_UNITS = 200         # vehicles in a plan the page evaluates (each a process; the optimiser's bound too)
+MAX_SERVE_NEW_SITES = 200     # posts placed on the page (sites added to the scenario) in one request
+MAX_SERVE_AGAINST = 3         # plans one evaluation is paired against (before the change, the saved plan, the one beside it)
+MAX_SERVE_ANIMATION_HOURS = 48.0   # an animation the page plays: two days at one frame a minute
+MAX_SERVE_ANIMATION_FRAMES = 6_000  # frames of one animation (hours x 60 x frames per minute)
+MAX_SERVE_TIME_LIMIT_S = 3600.0    # `serve --time-limit`: seconds one evaluation may run
+MAX_SERVE_PENDING = 64        # evaluations waiting or running at once; more are answered 503 (busy)
+MAX_SERVE_INCIDENTS = 200_000  # expected incidents of one evaluation (rates x hours x replications)
+MAX_SERVE_ID_CHARS = 64       # ids, names and client labels in a request
+
 # -- the work of one run --------------------------------------------------------------------------------
 MAX_INCIDENTS = 1_000_000     # incident rows: about 1 KB of memory each until the files are written
 MAX_UNIT_HOURS = 20_000_000   # simulated unit-hours: about 15 minutes of one core on patrol

@@ -44,7 +44,7 @@ from sim.viz.map_style import (
     towns_in,
 )
 
-def _polylines(network: RoadNetwork, drawn: np.ndarray) -> dict[str, list[list[int]]]:
+def road_polylines(network: RoadNetwork, drawn: np.ndarray) -> dict[str, list[list[int]]]:
     """The drawn roads chained into polylines of node indices, per road class (shorter than segments)."""
     tails, heads = network.edge_tails[drawn], network.indices[drawn]
     classes = network.road_class[drawn]
@@ -164,7 +164,7 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
         "size_m": [width_m, height_m],
         "x_m": _deltas(xs), "y_m": _deltas(ys),
         "roads": [{"name": name, "width": road_width(name), "lines": [_deltas(line) for line in lines]}
-                  for name, lines in reversed(list(_polylines(network, drawn_edges(network)).items()))],  # minor first
+                  for name, lines in reversed(list(road_polylines(network, drawn_edges(network)).items()))],  # minor first
         "sites": sites,
         "towns": towns,
         "areas": area_data(network, plane_m, areas, len(incident_sites(scenario)) > MAX_SITES_LISTED),

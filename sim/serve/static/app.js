@@ -1,0 +1,369 @@
+// The planning page: the plan being edited, its evaluations (after every change, no run button),
+// undo/redo, the plan beside it, the optimiser's proposal, downloads. Words from i18n.js, the map
+// from map.js, playback from play.js. The server's API is documented in docs/serve.md.
+"use strict";
+
+// Headline figures: a summary column, its interval, and the paired-difference columns. A figure is
+// shown when the summary has its column, so columns added to summary.csv need one line here.
+const HEADLINE = [
+  {key: "within", col: "within_target_pct", ci: "within_target_ci95", digits: 1, unit: "%",
+    diff: "within_target_diff_pct", diffCi: "within_target_diff_ci95", verdict: "within_target_verdict", diffUnit: "pts"},
+  {key: "late", col: "late_per_week", ci: "late_per_week_ci95", digits: 1, unit: "perWeek"},
+  {key: "prevented", col: "prevented_per_week", ci: "prevented_per_week_ci95", digits: 1, unit: "perWeek"},
+  {key: "mean", col: "response_mean_min", ci: "response_mean_ci95", digits: 1, unit: "min",
+    diff: "response_diff_min", diffCi: "response_diff_ci95", verdict: "verdict", diffUnit: "min"},
+  {key: "p90", col: "response_p90_min", ci: "response_p90_ci95", digits: 1, unit: "min",
+    diff: "p90_diff_min", diffCi: "p90_diff_ci95", verdict: "p90_verdict", diffUnit: "min"},
+];
+const WORST_SHOWN = 5;
+const EVALUATE_DELAY_MS = 120;   // changes closer together than this are evaluated once
+const POST_KIND = "proposed_post";
+
+const S = {
+  scenario: null, token: null, client: Math.random().toString(36).slice(2, 12),
+  current: null, saved: null, savedLabel: "", lastEvaluated: null, answer: null,
+  history: [], future: [], compare: null, proposal: null, selected: -1,
+  positions: new Map(),   // site id -> {x, y, name, node} for every site, the page's new posts too
+  controller: null, timer: null, evaluations: 0, busy: false,
+};
+
+// -- the server ------------------------------------------------------------------------------------
+async function api(method, path, body, accept) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (accept) headers.Accept = accept;
+  const response = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin", signal: body && body.__signal});
+  if (!response.ok) throw await apiError(response);
+  return response.json();
+}
+
+async function apiError(response) {
+  let data = {};
+  try { data = await response.json(); } catch (e) { /* not JSON */ }
+  const error = new Error(data.message || data.error || `HTTP ${response.status}`);
+  error.status = response.status;
+  error.problems = data.problems || [];
+  return error;
+}
+
+// -- state -------------------------------------------------------------------------------------------
+const clone = value => JSON.parse(JSON.stringify(value));
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+function stateOf(plan, sites) { return {plan: clone(plan), sites: clone(sites || [])}; }
+
+// The sites the plan uses among those the page added (unused posts are dropped from the plan).
+function usedSites(state) {
+  const used = new Set();
+  for (const group of state.plan.units) {
+    const p = group.patrol || {};
+    used.add(group.base);
+    if (p.at) used.add(p.at);
+    for (const id of p.route || []) used.add(id);
+    for (const id of p.sites || []) used.add(id);
+  }
+  return state.sites.filter(site => used.has(site.id));
+}
+
+function change(mutate) {
+  const next = clone(S.current);
+  mutate(next);
+  next.sites = usedSites(next);
+  if (same(next, S.current)) return;
+  S.history.push(S.current);
+  S.future = [];
+  S.current = next;
+  afterChange();
+}
+
+function afterChange() {
+  renderGroups();
+  drawPlan();
+  updateButtons();
+  scheduleEvaluate();
+}
+
+function undo() {
+  if (!S.history.length) return;
+  S.future.push(S.current);
+  S.current = S.history.pop();
+  afterChange();
+}
+
+function redo() {
+  if (!S.future.length) return;
+  S.history.push(S.current);
+  S.current = S.future.pop();
+  afterChange();
+}
+
+function pickPlan(name) {
+  const plan = S.scenario.plans.find(p => p.name === name);
+  S.current = stateOf(plan, []);
+  S.saved = stateOf(plan, []);
+  S.savedLabel = name;
+  S.history = []; S.future = []; S.lastEvaluated = null; S.answer = null; S.proposal = null; S.selected = -1;
+  document.getElementById("plan-name").value = plan.name;
+  showProposal();
+  afterChange();
+}
+
+// -- evaluation ----------------------------------------------------------------------------------------
+function runOptions() {
+  const reps = parseInt(document.getElementById("reps").value, 10);
+  const seed = parseInt(document.getElementById("seed").value, 10);
+  const options = {};
+  if (Number.isFinite(reps)) options.reps = reps;
+  if (Number.isFinite(seed)) options.seed = seed;
+  if (S.hours) options.hours = S.hours;
+  return options;
+}
+
+function scheduleEvaluate() {
+  clearTimeout(S.timer);
+  S.timer = setTimeout(evaluate, EVALUATE_DELAY_MS);
+}
+
+function against(state) {
+  const list = [];
+  if (S.lastEvaluated && !same(S.lastEvaluated, state)) list.push({label: "before", ...S.lastEvaluated});
+  if (S.saved && !same(S.saved, state)) list.push({label: "saved", ...S.saved});
+  if (S.compare && !same(S.compare.state, state)) list.push({label: "beside", ...S.compare.state});
+  return list;
+}
+
+async function evaluate() {
+  clearTimeout(S.timer);
+  S.timer = null;
+  if (S.controller) S.controller.abort();   // superseded: the server drops its queued replications
+  const controller = S.controller = new AbortController();
+  const state = clone(S.current);
+  const body = {...state, ...runOptions(), against: against(state), client: S.client};
+  document.getElementById("headline").classList.add("stale");
+  setProgress(0, 1);
+  S.busy = true;
+  try {
+    const answer = await streamEvaluate(body, controller.signal);
+    if (controller !== S.controller) return;
+    S.answer = answer;
+    S.lastEvaluated = state;
+    S.evaluations += 1;
+    showAnswer();
+    setStatus(t("page.status.done", {seconds: formatNumber(answer.seconds, 1), reps: answer.reps}));
+  } catch (error) {
+    if (error.name === "AbortError" || error.status === 409 || controller !== S.controller) return;
+    showError(error);
+  } finally {
+    if (controller === S.controller) {
+      S.busy = false;
+      S.controller = null;
+      document.getElementById("progress").hidden = true;
+      document.getElementById("headline").classList.remove("stale");
+    }
+  }
+}
+
+// POST /api/evaluate as NDJSON: progress lines, then the result (or the error) line.
+async function streamEvaluate(body, signal) {
+  const response = await fetch("/api/evaluate", {method: "POST", signal, credentials: "same-origin",
+    headers: {"Content-Type": "application/json", Accept: "application/x-ndjson"}, body: JSON.stringify(body)});
+  if (!response.ok) throw await apiError(response);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const {value, done} = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, {stream: true});
+    let cut;
+    while ((cut = buffer.indexOf("\n")) >= 0) {
+      const line = JSON.parse(buffer.slice(0, cut));
+      buffer = buffer.slice(cut + 1);
+      if (line.progress) setProgress(line.progress.done, line.progress.total);
+      if (line.result) return line.result;
+      if (line.error) {
+        const error = new Error(line.message || line.error);
+        error.status = line.status;
+        error.problems = line.problems || [];
+        throw error;
+      }
+    }
+  }
+  throw new Error(t("page.error.noAnswer"));
+}
+
+function setProgress(done, total) {
+  const box = document.getElementById("progress");
+  box.hidden = false;
+  box.querySelector(".bar").style.width = `${total ? (100 * done) / total : 0}%`;
+  box.querySelector(".text").textContent = t("page.status.running", {done, total});
+}
+
+function setStatus(text) { document.getElementById("status-text").textContent = text; }
+
+function showError(error) {
+  const box = document.getElementById("warnings");
+  box.innerHTML = "";
+  const lines = error.problems && error.problems.length
+    ? error.problems.map(p => (p.field ? `${p.field}: ${p.message}` : p.message)) : [error.message];
+  for (const line of lines) {
+    const div = document.createElement("div");
+    div.className = "warning";
+    div.textContent = line;
+    box.appendChild(div);
+  }
+  setStatus(error.status === 503 ? t("page.error.timeLimit") : t("page.error.bad"));
+}
+
+// -- showing an answer ------------------------------------------------------------------------------------
+function showAnswer() {
+  const answer = S.answer;
+  if (!answer) return;
+  renderHeadline();
+  const warnings = document.getElementById("warnings");
+  warnings.innerHTML = "";
+  for (const text of answer.warnings || []) {
+    const div = document.createElement("div");
+    div.className = "warning";
+    div.textContent = text;
+    warnings.appendChild(div);
+  }
+  drawDistribution(answer.responses_min, S.scenario.target_min);
+  renderWorst();
+  MapView.drawRoads(answer.coverage.band);
+  MapView.drawCircuits(answer.coverage.circuits);
+  MapView.drawSites(answer.sites);
+  MapView.drawCells(answer.areas || null);
+  renderLegend();
+}
+
+function figureText(row, figure) {
+  const value = row[figure.col];
+  if (value === undefined) return null;
+  const ci = row[figure.ci];
+  const unit = figure.unit === "%" ? "%" : ` ${t(`page.unit.${figure.unit}`)}`;
+  return `${formatNumber(value, figure.digits)}${unit}` +
+    (ci !== undefined && ci !== null ? ` <small>± ${formatNumber(ci, figure.digits)}</small>` : "");
+}
+
+function diffLine(pair, figure) {
+  if (!figure.diff || !pair || pair[figure.diff] === undefined) return "";
+  const diff = pair[figure.diff], ci = pair[figure.diffCi], verdict = pair[figure.verdict];
+  const cls = verdict === "better" ? "better" : verdict === "worse" ? "worse" : "unclear";
+  const words = t(cls === "unclear" ? "page.verdict.unclear" : `page.verdict.${cls}`);
+  const sign = diff > 0 ? "+" : diff < 0 ? "−" : "±";
+  const text = diff === null ? "–" : `${sign}${formatNumber(Math.abs(diff), 1)} ± ${formatNumber(ci, 1)} ` +
+    t(`page.unit.${figure.diffUnit}`);
+  return `<div class="diff ${cls}">${escapeHtml(t(`page.vs.${pair.label}`))}: ${text} (${escapeHtml(words)})</div>`;
+}
+
+function renderHeadline() {
+  const box = document.getElementById("headline");
+  const row = S.answer.summary[0];
+  const other = S.compare && S.compare.answer ? S.compare.answer.summary[0] : null;
+  const pairs = S.answer.paired || [];
+  let html = "";
+  for (const figure of HEADLINE) {
+    const text = figureText(row, figure);
+    if (text === null) continue;
+    const name = t(`page.figure.${figure.key}`, {target: formatNumber(S.scenario.target_min, 0)});
+    html += `<div class="figure" data-metric="${figure.key}" data-value="${row[figure.col]}">`;
+    html += `<div class="name">${escapeHtml(name)}</div>`;
+    if (other) {
+      html += `<div class="values"><div><div class="col-title">${escapeHtml(S.current.plan.name)}</div>` +
+        `<div class="value">${text}</div></div><div><div class="col-title">${escapeHtml(S.compare.label)}</div>` +
+        `<div class="value">${figureText(other, figure) || "–"}</div></div></div>`;
+    } else {
+      html += `<div class="values one"><div class="value">${text}</div></div>`;
+    }
+    for (const pair of pairs) html += diffLine(pair, figure);
+    html += "</div>";
+  }
+  html += `<div class="hint">${escapeHtml(t("page.headline.note", {reps: S.answer.reps, seed: S.answer.seed,
+    incidents: formatNumber(row.incidents, 0), hours: formatNumber(S.answer.hours, 0)}))}</div>`;
+  box.innerHTML = html;
+}
+
+// Worst first: most late incidents when the rows count them, else the lowest share within target.
+function worstRows(rows, nameKey) {
+  const counted = (rows || []).filter(row => row.incidents > 0);
+  const late = row => (row.late !== undefined ? row.late : row.incidents * (1 - row.within_target_pct / 100));
+  counted.sort((a, b) => late(b) - late(a) || a.within_target_pct - b.within_target_pct);
+  return counted.slice(0, WORST_SHOWN).map(row => ({name: row[nameKey], row}));
+}
+
+function worstTable(items) {
+  if (!items.length) return `<div class="hint">${escapeHtml(t("page.worst.none"))}</div>`;
+  let html = `<table class="worst"><tr><th></th><th>${escapeHtml(t("page.worst.share"))}</th>` +
+    `<th>${escapeHtml(t("page.worst.late"))}</th><th>${escapeHtml(t("page.worst.incidents"))}</th></tr>`;
+  for (const {name, row} of items) {
+    const late = row.late !== undefined ? row.late : Math.round(row.incidents * (1 - row.within_target_pct / 100));
+    html += `<tr><td title="${escapeHtml(name)}"><span class="dot-inline" style="color:${shareColour(row.within_target_pct)}">●</span> ` +
+      `${escapeHtml(name)}</td><td>${formatNumber(row.within_target_pct, 1)}%</td>` +
+      `<td>${formatNumber(late, 0)}</td><td>${formatNumber(row.incidents, 0)}</td></tr>`;
+  }
+  return html + "</table>";
+}
+
+function renderWorst() {
+  document.getElementById("worst-sites").innerHTML = worstTable(worstRows(S.answer.sites, "site_name"));
+  const areas = S.answer.areas;
+  document.getElementById("worst-areas").innerHTML = areas
+    ? worstTable(worstRows(areas, areas.length && "area" in areas[0] ? "area" : "kecamatan"))
+    : `<div class="hint">${escapeHtml(t("page.worst.noAreas"))}</div>`;
+}
+
+function drawDistribution(times, target) {
+  const canvas = document.getElementById("distribution");
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height, left = 34, bottom = 26, top = 8, right = 8;
+  ctx.clearRect(0, 0, w, h);
+  ctx.font = "11px system-ui, sans-serif";
+  ctx.fillStyle = "#5f6368";
+  if (!times || !times.length) { ctx.fillText(t("page.distribution.none"), left, h / 2); return; }
+  const top_min = Math.max(2 * target, times[Math.floor(times.length * 0.95)]);
+  const bins = 24, width_min = top_min / bins;
+  const counts = new Array(bins + 1).fill(0);
+  for (const v of times) counts[Math.min(bins, Math.floor(v / width_min))] += 1;
+  const most = Math.max(...counts);
+  const bw = (w - left - right) / (bins + 1);
+  for (let k = 0; k <= bins; k++) {
+    const bh = ((h - top - bottom) * counts[k]) / most;
+    ctx.fillStyle = k * width_min >= target ? COLOURS.share[0].colour : COLOURS.share[2].colour;
+    ctx.fillRect(left + k * bw + 1, h - bottom - bh, bw - 2, bh);
+  }
+  ctx.strokeStyle = "#1d1d1f";
+  const tx = left + (target / width_min) * bw;
+  ctx.beginPath(); ctx.moveTo(tx, top); ctx.lineTo(tx, h - bottom); ctx.stroke();
+  ctx.fillStyle = "#1d1d1f";
+  ctx.textAlign = "center";
+  for (const m of [0, target, 2 * target]) ctx.fillText(formatNumber(m, 0), left + (m / width_min) * bw, h - bottom + 13);
+  ctx.fillText(`${t("page.distribution.axis")} · ${t("page.distribution.beyond", {max: formatNumber(top_min, 0)})}`,
+    (w + left) / 2, h - 2);
+  ctx.save(); ctx.translate(10, (h - bottom) / 2); ctx.rotate(-Math.PI / 2);
+  ctx.fillText(t("page.distribution.count"), 0, 0); ctx.restore();
+  ctx.textAlign = "left";
+}
+
+function renderLegend() {
+  const bands = S.answer ? S.answer.coverage.bands_min : S.scenario.bands_min;
+  let html = `<h4>${escapeHtml(t("page.legend.bands"))}</h4>`;
+  bands.forEach((b, k) => {
+    html += `<div class="item"><span class="swatch" style="background:${bandColour(k)}"></span>` +
+      `${escapeHtml(t("page.legend.upTo", {min: formatNumber(b, 0)}))}</div>`;
+  });
+  html += `<div class="item"><span class="swatch" style="background:${COLOURS.beyond}"></span>` +
+    `${escapeHtml(t("page.legend.beyond", {min: formatNumber(bands[bands.length - 1], 0)}))}</div>`;
+  html += `<h4>${escapeHtml(t("page.legend.sites"))}</h4>`;
+  const classes = COLOURS.share;
+  classes.forEach((c, k) => {
+    const words = k + 1 < classes.length ? t("page.legend.shareRange", {from: c.from, to: classes[k + 1].from})
+      : t("page.legend.shareFrom", {from: c.from});
+    html += `<div class="item"><span class="dot" style="background:${c.colour}"></span>${escapeHtml(words)}</div>`;
+  });
+  html += `<div class="item"><span class="dot" style="background:${COLOURS.noResult}"></span>` +
+    `${escapeHtml(t("page.legend.noResult"))}</div>`;
+  html += `<div class="item muted">${escapeHtml(t("page.legend.cells"))}</div>`;
+  document.getElementById("map-legend").innerHTML = html;
+}

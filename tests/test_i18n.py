@@ -1,0 +1,51 @@
+"""The message catalogue (sim.i18n): every language says every message, with the same placeholders,
+and every message the planning page asks for exists."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError
+from sim.i18n import LANGUAGES, catalogue, check_language, missing_keys, placeholders, translate
+
+STATIC = Path(__file__).resolve().parent.parent / "sim" / "serve" / "static"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_language_has_every_message_with_its_placeholders(lang):
+    assert missing_keys(lang) == [], f"sim/i18n/{lang}.json lacks or changes the placeholders of these keys"
+
+
+def test_indonesian_is_not_english_copied():
+    english, indonesian = catalogue("en"), catalogue("id")
+    same = [key for key in english if english[key] == indonesian[key] and re.search(r"[a-z]{4}", english[key])
+            and key not in {"page.run.seed", "page.unit.group"}]
+    assert same == [], f"these messages are not translated: {same}"
+
+
+def test_every_message_the_page_asks_for_exists():
+    text = "\n".join(path.read_text(encoding="utf-8") for path in STATIC.glob("*.js")) + \
+        (STATIC / "index.html").read_text(encoding="utf-8")
+    fixed = set(re.findall(r"""["']((?:page)\.[A-Za-z0-9_.]+)["']""", text))
+    # keys built from a value: page.mode.${mode} and the like, with every value the page can give them
+    built = {f"page.mode.{m}" for m in ("post", "circuit", "base", "random")} | \
+        {f"page.figure.{k}" for k in ("within", "late", "prevented", "mean", "p90")} | \
+        {f"page.unit.{u}" for u in ("min", "pts", "perWeek")} | \
+        {f"page.vs.{v}" for v in ("before", "saved", "beside")} | \
+        {f"page.verdict.{v}" for v in ("better", "worse", "unclear")} | \
+        {f"page.play.unit.{u}" for u in ("standing", "patrolling", "toIncident", "onScene", "returning")} | \
+        {f"page.play.incident.{i}" for i in ("waiting", "onTheWay", "onScene", "cleared", "deterred", "spotted")}
+    known = set(catalogue("en"))
+    assert sorted((fixed | built) - known) == []
+
+
+def test_translate_fills_placeholders_and_refuses_unknown_keys():
+    assert translate("page.unit.group", "id", n=3) == "Unit 3"
+    assert translate("page.status.running", "en", done=2, total=10) == "simulating: 2 of 10 replications"
+    assert placeholders("{a} and {b}") == {"a", "b"}
+    with pytest.raises(KeyError):
+        translate("page.no.such.key")
+    with pytest.raises(InputError, match="one of en, id"):
+        check_language("fr")
