@@ -12,12 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from sim.study.shares import worst_by_late
 from sim.study.stats import comparison_row
 from sim.viz.coverage import node_bands, plan_layer
 from sim.viz.maps import target_bands
 
 #: Results tables sent with every evaluation (each one row per plan, site, priority or area).
 TABLES = ("summary", "sites", "priorities", "areas")
+WORST_SHOWN = 5        # rows of each worst list
 MAX_RESPONSES = 4_000  # response times sent for the distribution; more are sent as this many quantiles
 
 
@@ -50,6 +52,17 @@ def tables(results) -> dict[str, list[dict]]:
         if frame is not None and hasattr(frame, "to_dict"):
             found[name] = records(frame)
     return found
+
+
+def worst(rows: list[dict] | None, key: str, name: str) -> dict | None:
+    """The worst list of the result files (most late incidents first), and what it leaves unsaid:
+    ``tied`` more groups as late as its last row, ``small`` the names shown resting on fewer than
+    ``small_n`` incidents."""
+    if rows is None:
+        return None
+    found = worst_by_late(rows, count=WORST_SHOWN, key=key)
+    return {"rows": [dict(row) for row in found.rows], "tied": found.tied,
+            "small": [row[name] for row in found.small], "small_n": found.small_n}
 
 
 def responses(results) -> list[float]:
@@ -90,13 +103,16 @@ def coverage(study, plan: str) -> dict:
 def evaluation_answer(results, study, evaluation, pairs: list[dict], elapsed_s: float) -> dict:
     """The whole answer to one evaluation."""
     plan = evaluation.variant.name
+    rows = tables(results)
     return {
         "id": evaluation.digest,
         "plan": plan,
         "reps": evaluation.reps,
         "seed": evaluation.seed,
         "hours": evaluation.hours,
-        **tables(results),
+        **rows,
+        "worst_sites": worst(rows.get("sites"), "site", "site_name"),
+        "worst_areas": worst(rows.get("areas"), "area", "area"),
         "replications": records(results.replications),
         "responses_min": responses(results),
         "paired": pairs,

@@ -176,12 +176,12 @@ def build_app(service: Service, host: str = "127.0.0.1", port: int = 8765, token
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        await service.start()
-        if on_ready is not None:
-            on_ready()
         try:
+            await service.start()
+            if on_ready is not None:
+                on_ready()
             yield
-        finally:
+        finally:  # also when the start fails: no worker is left behind
             await service.close()
 
     routes = [

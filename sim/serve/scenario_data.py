@@ -11,16 +11,17 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import limits
-from sim.config.kecamatan import AREA_RULE, load_kecamatan
+from sim.config.kecamatan import find_kecamatan
 from sim.network.geo import project_m
 from sim.plugins.patrols import PATROL_MODES
 from sim.viz.coverage import drawn_edges
+from sim.viz.map_areas import area_cells
 from sim.viz.map_html import road_polylines
 from sim.viz.map_style import road_width
 from sim.viz.maps import target_bands
 
 PAGE_MODES = ("post", "circuit", "base", "random")  # the modes the page edits, in its menu order
-CELL_MARGIN_M = 2_000.0  # kecamatan cells reach this far beyond the outermost road node
+AREA_RULE = "the kecamatan whose centre is nearest (approximate: the data has no boundaries)"
 
 
 def _deltas(values: np.ndarray) -> list[int]:
@@ -52,28 +53,19 @@ def outline(network) -> dict:
 
 
 def kecamatan_cells(network) -> list[dict]:
-    """Each kecamatan inside the network's reach as the cell of points nearest its centre (the rule
-    areas are counted by), clipped to the network's box: name, code, population, centre, polygon."""
-    import shapely
-
+    """Each kecamatan that covers some of the network's box as the cell of points nearest its centre
+    (``sim.viz.map_areas.area_cells``, the rule areas are counted by): name, code, population,
+    centre and ring in the plane."""
     to_m = plane(network)
-    table = load_kecamatan()
-    xs, ys = to_m([k.lon for k in table], [k.lat for k in table])
-    box = shapely.box(float(network.x_m.min()) - CELL_MARGIN_M, float(network.y_m.min()) - CELL_MARGIN_M,
-                      float(network.x_m.max()) + CELL_MARGIN_M, float(network.y_m.max()) + CELL_MARGIN_M)
-    points = shapely.points(np.column_stack([xs, ys]))
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=box))
     found = []
-    for k, (kec, point) in enumerate(zip(table, points)):
-        cell = next((c for c in cells if c.contains(point)), None)
-        if cell is None:
-            continue
-        clipped = cell.intersection(box)
-        if clipped.is_empty or not box.contains(point):
-            continue
-        ring = np.round(np.asarray(clipped.exterior.coords)).astype(int).tolist()
-        found.append({"code": kec.code, "name": kec.name, "population": kec.population,
-                      "x": round(float(xs[k])), "y": round(float(ys[k])), "ring": ring})
+    for cell in area_cells(network):
+        kecamatan = find_kecamatan(cell.name)
+        x, y = to_m(*cell.centre)
+        ring_x, ring_y = to_m(cell.lon, cell.lat)
+        found.append({"code": kecamatan.code if kecamatan else None, "name": cell.name,
+                      "population": kecamatan.population if kecamatan else None,
+                      "x": round(float(x)), "y": round(float(y)),
+                      "ring": np.round(np.column_stack([ring_x, ring_y])).astype(int).tolist()})
     return found
 
 

@@ -285,33 +285,36 @@ function renderHeadline() {
   box.innerHTML = html;
 }
 
-// Worst first: most late incidents when the rows count them, else the lowest share within target.
-function worstRows(rows, nameKey) {
-  const counted = (rows || []).filter(row => row.incidents > 0);
-  const late = row => (row.late !== undefined ? row.late : row.incidents * (1 - row.within_target_pct / 100));
-  counted.sort((a, b) => late(b) - late(a) || a.within_target_pct - b.within_target_pct);
-  return counted.slice(0, WORST_SHOWN).map(row => ({name: row[nameKey], row}));
+// A row's share within the target: pooled over its incidents where the rows give it.
+function shareOf(row) {
+  return row.within_target_pooled_pct !== undefined ? row.within_target_pooled_pct : row.within_target_pct;
 }
 
-function worstTable(items) {
-  if (!items.length) return `<div class="hint">${escapeHtml(t("page.worst.none"))}</div>`;
-  let html = `<table class="worst"><tr><th></th><th>${escapeHtml(t("page.worst.share"))}</th>` +
-    `<th>${escapeHtml(t("page.worst.late"))}</th><th>${escapeHtml(t("page.worst.incidents"))}</th></tr>`;
-  for (const {name, row} of items) {
-    const late = row.late !== undefined ? row.late : Math.round(row.incidents * (1 - row.within_target_pct / 100));
-    html += `<tr><td title="${escapeHtml(name)}"><span class="dot-inline" style="color:${shareColour(row.within_target_pct)}">●</span> ` +
-      `${escapeHtml(name)}</td><td>${formatNumber(row.within_target_pct, 1)}%</td>` +
-      `<td>${formatNumber(late, 0)}</td><td>${formatNumber(row.incidents, 0)}</td></tr>`;
+// A worst list of the answer (most late incidents first, as the result files rank them).
+function worstTable(worst, nameKey) {
+  if (!worst) return `<div class="hint">${escapeHtml(t("page.worst.noAreas"))}</div>`;
+  if (!worst.rows.length) return `<div class="hint">${escapeHtml(t("page.worst.none"))}</div>`;
+  let html = `<table class="worst"><tr><th></th><th>${escapeHtml(t("page.worst.late"))}</th>` +
+    `<th>${escapeHtml(t("page.worst.incidents"))}</th><th>${escapeHtml(t("page.worst.share"))}</th></tr>`;
+  for (const row of worst.rows) {
+    const name = row[nameKey], share = shareOf(row);
+    const interval = row.within_target_low_pct !== undefined && row.within_target_low_pct !== null
+      ? ` <small class="muted">${formatNumber(row.within_target_low_pct, 0)}–${formatNumber(row.within_target_high_pct, 0)}</small>` : "";
+    html += `<tr><td title="${escapeHtml(name)}"><span style="color:${shareColour(share)}">●</span> ${escapeHtml(name)}</td>` +
+      `<td>${formatNumber(row.late, 0)}</td><td>${formatNumber(row.incidents, 0)}</td>` +
+      `<td>${formatNumber(share, 0)}%${interval}</td></tr>`;
   }
-  return html + "</table>";
+  html += "</table>";
+  const notes = [];
+  if (worst.tied) notes.push(t("page.worst.tied", {n: worst.tied, late: worst.rows[worst.rows.length - 1].late}));
+  if (worst.small.length) notes.push(t("page.worst.small", {n: worst.small_n, names: worst.small.join(", ")}));
+  if (notes.length) html += `<div class="hint">${escapeHtml(notes.join("; "))}</div>`;
+  return html;
 }
 
 function renderWorst() {
-  document.getElementById("worst-sites").innerHTML = worstTable(worstRows(S.answer.sites, "site_name"));
-  const areas = S.answer.areas;
-  document.getElementById("worst-areas").innerHTML = areas
-    ? worstTable(worstRows(areas, areas.length && "area" in areas[0] ? "area" : "kecamatan"))
-    : `<div class="hint">${escapeHtml(t("page.worst.noAreas"))}</div>`;
+  document.getElementById("worst-sites").innerHTML = worstTable(S.answer.worst_sites, "site_name");
+  document.getElementById("worst-areas").innerHTML = worstTable(S.answer.worst_areas, "area");
 }
 
 function drawDistribution(times, target) {
@@ -348,7 +351,10 @@ function drawDistribution(times, target) {
 
 function renderLegend() {
   const bands = S.answer ? S.answer.coverage.bands_min : S.scenario.bands_min;
-  let html = `<h4>${escapeHtml(t("page.legend.bands"))}</h4>`;
+  const box = document.getElementById("map-legend");
+  const open = !box.querySelector("details") || box.querySelector("details").open;
+  let html = `<details${open ? " open" : ""}><summary>${escapeHtml(t("page.legend"))}</summary>` +
+    `<h4>${escapeHtml(t("page.legend.bands"))}</h4>`;
   bands.forEach((b, k) => {
     html += `<div class="item"><span class="swatch" style="background:${bandColour(k)}"></span>` +
       `${escapeHtml(t("page.legend.upTo", {min: formatNumber(b, 0)}))}</div>`;
@@ -364,6 +370,6 @@ function renderLegend() {
   });
   html += `<div class="item"><span class="dot" style="background:${COLOURS.noResult}"></span>` +
     `${escapeHtml(t("page.legend.noResult"))}</div>`;
-  html += `<div class="item muted">${escapeHtml(t("page.legend.cells"))}</div>`;
-  document.getElementById("map-legend").innerHTML = html;
+  html += `<div class="item muted">${escapeHtml(t("page.legend.cells"))}</div></details>`;
+  box.innerHTML = html;
 }

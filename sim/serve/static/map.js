@@ -70,10 +70,10 @@ const MapView = {
   drawCells(areaRows) {
     const layer = this.layers.cells;
     layer.clearLayers();
-    const byName = new Map((areaRows || []).map(row => [String(row.area || row.kecamatan || row.name), row]));
+    const byName = new Map((areaRows || []).filter(row => row.incidents > 0).map(row => [String(row.area), row]));
     for (const cell of this.scenario.areas.cells) {
       const row = byName.get(cell.name);
-      const share = row ? row.within_target_pct : null;
+      const share = row ? shareOf(row) : null;
       const poly = L.polygon(cell.ring.map(([x, y]) => [y, x]), {renderer: this.renderer, color: COLOURS.cellLine,
         weight: 0.8, dashArray: "4 3", fill: row !== undefined, fillColor: shareColour(share), fillOpacity: 0.12,
         interactive: false});
@@ -92,7 +92,7 @@ const MapView = {
       const row = rows.get(site.id);
       const hasIncidents = incidentSites.has(site.id);
       const marker = L.circleMarker([site.y, site.x], hasIncidents
-        ? {radius: 7, color: "#222", weight: 1.5, fillColor: shareColour(row && row.incidents ? row.within_target_pct : null), fillOpacity: 1}
+        ? {radius: 7, color: "#222", weight: 1.5, fillColor: shareColour(row && row.incidents ? shareOf(row) : null), fillOpacity: 1}
         : {radius: 3.5, color: "#222", weight: 1, fillColor: "#444", fillOpacity: 1});
       marker.bindTooltip(siteTooltip(site, row, hasIncidents), {direction: "top", offset: [0, -6]});
       marker.addTo(layer);
@@ -183,7 +183,7 @@ function siteTooltip(site, row, hasIncidents) {
   if (site.approximate) html += `<br><i>${escapeHtml(t("page.site.approximate"))}</i>`;
   if (!hasIncidents) return html + `<br>${escapeHtml(t("page.site.noIncidents"))}`;
   if (!row || !row.incidents) return html + `<br>${escapeHtml(t("page.site.noCounted"))}`;
-  html += `<br>${escapeHtml(t("page.site.share", {share: formatNumber(row.within_target_pct, 1),
+  html += `<br>${escapeHtml(t("page.site.share", {share: formatNumber(shareOf(row), 1),
     n: formatNumber(row.incidents, 0)}))}`;
   html += `<br>${escapeHtml(t("page.site.mean", {mean: formatNumber(row.response_mean_min, 1)}))}`;
   return html;
