@@ -172,7 +172,7 @@ def test_the_rest_of_a_split_patrol_continues_its_circuit_and_the_vehicle_rejoin
     assert tuple(units["polri_car-1"].stats.jobs[0]) == (1, 3.0, 13.0, 25.0)
     assert legs("polri_car-1")[:3] == [(3.0, 13.0, 2, "to_incident"), (25.0, 35.0, 4, "returning"),
                                        (78.0, 98.0, 0, "patrolling")]
-    assert units["polri_car-1"].joint.leader is units["tni_car-1"]
+    assert result.joint_patrols[0].leader is units["tni_car-1"]
 
 
 def test_a_joint_patrol_goes_off_duty_together_and_comes_back_at_its_base(tmp_path, line5):
@@ -184,7 +184,7 @@ def test_a_joint_patrol_goes_off_duty_together_and_comes_back_at_its_base(tmp_pa
     assert (rows[1]["t_first_dispatch_min"], rows[1]["t_first_arrival_min"]) == (1440.0, pytest.approx(1450.0))
     units = by_id(result)
     assert result.incidents[0].unit_ids == ["polri_car-1"]
-    assert units["tni_car-1"].joint.leader is units["tni_car-1"]  # took the patrol on at 1440
+    assert result.joint_patrols[0].leader is units["tni_car-1"]  # took the patrol on at 1440
     assert [u["on_duty_h"] for u in unit_rows(result)] == [1.0] * 4
 
 

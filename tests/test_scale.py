@@ -21,7 +21,7 @@ from sim.model import build_world, incident_rows, simulate, unit_rows
 from sim.model.dispatch import Dispatcher
 from sim.model.incidents import IncidentSpec, Stage
 from sim.model.movement import Roads
-from sim.model.simulate import collector_paused
+from sim.model.simulate import CollectorPaused
 from sim.network import NetworkSpec, load_network
 from sim.network.routing import EdgeIndex, build_travel_tables
 from sim.network.trees import (
@@ -271,12 +271,12 @@ def test_concurrent_runs_turn_the_collector_on_again_when_the_last_one_ends():
     seen = {}
 
     def first():
-        with collector_paused():
+        with CollectorPaused():
             entered.wait()
         first_done.set()
 
     def second():
-        with collector_paused():
+        with CollectorPaused():
             entered.wait()
             first_done.wait()
             seen["after the first ended"] = gc.isenabled()

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sim.cli.common import add_force_flag, add_network_flag, count_text
+from sim.config.clock import minute_of_day
 from sim.errors import InputError
 
 DAYTIME_HOUR = 10   # ten in the morning: most disturbances come by day
@@ -17,7 +18,7 @@ def no_incident_hint(from_hours: float, rep: int, clock_start: datetime) -> str:
     from sim.config import limits
 
     other_rep = rep + 1 if rep + 1 < limits.MAX_REPLICATIONS else rep - 1
-    daytime_from = (DAYTIME_HOUR - clock_start.hour - clock_start.minute / 60.0) % 24.0
+    daytime_from = (DAYTIME_HOUR - minute_of_day(clock_start) / 60.0) % 24.0
     if from_hours < daytime_from:
         return (f"No incident in this window: try --from {daytime_from:g} to start at ten in the morning of "
                 f"the first day (most disturbances come by day), or another replication (--rep {other_rep}).")

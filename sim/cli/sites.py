@@ -48,13 +48,13 @@ def lookup(query: str) -> tuple[float, float, str] | None:
     import osmnx as ox
     import requests
 
-    from sim.network.osm import _insufficient_response_error, _osmnx_settings
+    from sim.network.osm import insufficient_response_error, osmnx_settings
 
     timeout = min(GEOCODE_TIMEOUT_S, ox.settings.requests_timeout)
-    with _osmnx_settings(requests_timeout=timeout, use_cache=False):  # ask afresh; no ./cache folder
+    with osmnx_settings(requests_timeout=timeout, use_cache=False):  # ask afresh; no ./cache folder
         try:
             row = ox.geocode_to_gdf(query, which_result=1).iloc[0]
-        except _insufficient_response_error():
+        except insufficient_response_error():
             return None
         except requests.RequestException as error:
             raise InputError(f"sites geocode: cannot reach the geocoder at {ox.settings.nominatim_url} (offline?): "

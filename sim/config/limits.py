@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from sim.config.clock import minute_of_day, minute_of_week
 from sim.errors import InputError
 
 MIN_PER_HOUR = 60.0
@@ -85,9 +86,8 @@ def profile_mean(profile: Sequence[float] | None, start: datetime, from_min: flo
     ``start`` (1 without a profile); by the minute, which is exact for a start on a whole minute."""
     if profile is None or to_min <= from_min:
         return 1.0
-    start_of_day_min = start.hour * MIN_PER_HOUR + start.minute + start.second / 60.0
     minutes = np.arange(math.floor(from_min), math.ceil(to_min)) + 0.5
-    hours = ((start_of_day_min + minutes) // MIN_PER_HOUR).astype(np.int64) % 24
+    hours = ((minute_of_day(start) + minutes) // MIN_PER_HOUR).astype(np.int64) % 24
     return float(np.asarray(profile, float)[hours].mean())
 
 
@@ -107,7 +107,7 @@ def _season_incidents(scenario) -> float:
     phase multiplier, summed by the minute, plus each event's rates × hours."""
     start = scenario.clock.start
     minutes = np.arange(math.ceil(scenario.clock.duration_hours * MIN_PER_HOUR)) + 0.5
-    of_week = start.weekday() * 1440.0 + start.hour * MIN_PER_HOUR + start.minute + minutes
+    of_week = minute_of_week(start) + minutes
     hour, day = (of_week // MIN_PER_HOUR).astype(np.int64) % 24, (of_week // 1440.0).astype(np.int64) % 7
     phases = scenario.calendar.phases if scenario.calendar is not None else ()
     bounds = [((p.start - start).total_seconds() / 60.0, (p.end - start).total_seconds() / 60.0) for p in phases]

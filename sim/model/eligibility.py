@@ -7,9 +7,8 @@ dispatch policy (so "nearest" stays nearest among the units that may go).
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -28,23 +27,29 @@ class Rule:
     def may_answer(self, unit: Unit) -> bool:
         return self.agencies is None or unit.agency in self.agencies
 
-    def owed(self, incident: Incident, sent: Counter) -> tuple[dict[str, int], int]:
-        """(units each agency still owes, slots open to any eligible agency) for ``incident``."""
-        owed = {agency: n - sent[agency] for agency, n in self.requires if n > sent[agency]}
+    def owed(self, incident: Incident, sent: Mapping[str, int]) -> tuple[dict[str, int], int]:
+        """(units each agency still owes, slots open to any eligible agency) for ``incident``, given
+        the units ``sent`` to it so far of each agency that ``requires`` names."""
+        owed = {agency: n - sent.get(agency, 0) for agency, n in self.requires if n > sent.get(agency, 0)}
         return owed, incident.units_missing - sum(owed.values())
 
-    def accepts(self, incident: Incident, sent: Counter, unit: Unit) -> bool:
+    def accepts(self, incident: Incident, sent: Mapping[str, int], unit: Unit) -> bool:
         """Whether sending ``unit`` now helps ``incident``: it may answer, and an agency slot or an
         open slot is left for it."""
         if not self.may_answer(unit) or incident.units_missing <= 0:
             return False
+        if not self.requires:
+            return True
         owed, open_slots = self.owed(incident, sent)
         return unit.agency in owed or open_slots > 0
 
-    def choose(self, policy: DispatchPolicy, incident: Incident, sent: Counter, free: Sequence[Unit],
+    def choose(self, policy: DispatchPolicy, incident: Incident, sent: Mapping[str, int], free: Sequence[Unit],
                now: float) -> list[Unit]:
-        """The units to send from ``free``: each owing agency's own, then the open slots."""
-        eligible = [unit for unit in free if self.may_answer(unit)]
+        """The units to send from ``free``: each owing agency's own, then the open slots (without
+        ``requires``, every slot is open: the policy chooses among the units that may answer)."""
+        eligible = free if self.agencies is None else [unit for unit in free if unit.agency in self.agencies]
+        if not self.requires:
+            return policy.choose(incident, eligible, now)
         owed, open_slots = self.owed(incident, sent)
         picks: list[Unit] = []
         for agency, n in owed.items():

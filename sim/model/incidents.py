@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.calendar import PhaseTimes, minutes_after
+from sim.config.clock import minute_of_day, minute_of_week
 from sim.streams import STREAM_EVENTS, stream
 
 if TYPE_CHECKING:
@@ -88,14 +89,12 @@ class Incident:
 
 def hour_of_day(start: datetime, t_min: np.ndarray) -> np.ndarray:
     """Hour of the day (0..23) at minutes ``t_min`` after ``start``."""
-    start_min_of_day = start.hour * MIN_PER_HOUR + start.minute + start.second / 60.0
-    return ((start_min_of_day + t_min) // MIN_PER_HOUR).astype(np.int64) % 24
+    return ((minute_of_day(start) + t_min) // MIN_PER_HOUR).astype(np.int64) % 24
 
 
 def day_of_week(start: datetime, t_min: np.ndarray) -> np.ndarray:
     """Day of the week (0 = Monday .. 6 = Sunday) at minutes ``t_min`` after ``start``."""
-    start_min_of_week = start.weekday() * MIN_PER_DAY + start.hour * MIN_PER_HOUR + start.minute + start.second / 60.0
-    return ((start_min_of_week + t_min) // MIN_PER_DAY).astype(np.int64) % 7
+    return ((minute_of_week(start) + t_min) // MIN_PER_DAY).astype(np.int64) % 7
 
 
 @dataclass(frozen=True)

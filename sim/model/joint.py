@@ -19,18 +19,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generator, Sequence
 
-from simpy.events import URGENT
-
 from sim.model.shifts import fleet_groups
+from sim.model.units import UnitObserver
 
 if TYPE_CHECKING:
     from sim.config.schema import Plan
+    from sim.model.dispatch import Dispatcher
+    from sim.model.movement import Leg
     from sim.model.units import Unit
 
 
 @dataclass(eq=False)
-class JointPatrol:
-    """The members of one joint patrol and who drives it."""
+class JointPatrol(UnitObserver):
+    """The members of one joint patrol and who drives it. It observes its members (their legs,
+    dispatch and duty), spends their free time (``free_time``) and, going ``together``, tells the
+    dispatcher who goes with a member (``sent_with``)."""
 
     label: str  # joint-1, or PHASE/joint-1 in a phase's fleet
     on_dispatch: str  # split | together
@@ -42,66 +45,76 @@ class JointPatrol:
 
     def riders(self) -> list[Unit]:
         """Free, on-duty members riding with the leader (plan order)."""
-        return [m for m in self.members if m is not self.leader and m.incident is None and m.off_duty is None
-                and m not in self.away]
+        return [m for m in self.members if m is not self.leader and m.available and m not in self.away]
 
     def riding(self, unit: Unit) -> bool:
-        return (self.leader is not None and unit is not self.leader and unit.incident is None
-                and unit.off_duty is None and unit not in self.away)
+        return self.leader is not None and unit is not self.leader and unit.available and unit not in self.away
 
-    # -- told by the units ---------------------------------------------------------------------
+    def sent_with(self, unit: Unit) -> list[Unit]:
+        """Who goes when ``unit`` is sent: going ``together``, every member riding with the patrol
+        (when ``unit`` rides or leads it); else ``unit`` alone."""
+        if self.on_dispatch != "together" or not (self.riding(unit) or self.leader is unit):
+            return [unit]
+        return [m for m in self.members if m is unit or self.riding(m) or self.leader is m]
 
-    def leg_started(self, unit: Unit) -> None:
+    # -- told by the units (UnitObserver) ----------------------------------------------------------
+
+    def leg_started(self, unit: Unit, leg: Leg) -> None:
         """The leader began a leg: the riders drive it with it."""
         if unit is self.leader:
             for rider in self.riders():
-                rider.leg, rider.leg_state = unit.leg, unit.leg_state
-                if rider.watch is not None:
-                    rider.watch.leg_started(rider, unit.leg)
+                rider.ride(leg, unit.leg_state)
 
-    def leg_ended(self, unit: Unit, arrived: bool) -> None:
+    def leg_ended(self, unit: Unit, leg: Leg, arrived: bool) -> None:
         """The leader's leg ended: so do the riders'; members waiting where it arrived join it."""
         if unit is not self.leader:
             return
         for rider in self.riders():
-            rider._stop_leg(arrived)
+            rider.stop_leg(arrived)
         if arrived and self.waiting:
             self._gather(unit.position.node)
 
-    def leaving(self, unit: Unit, dispatched: bool) -> None:
+    def leaving_patrol(self, unit: Unit, dispatched: bool) -> None:
         """``unit`` is about to be dispatched or to go off duty: it leaves the patrol where it is."""
         self.waiting.pop(unit, None)
         if self.riding(unit):
-            unit._stop_leg()  # ride over, here
+            unit.stop_leg()  # ride over, here
         elif unit is self.leader:
             self.next_stop = unit.next_stop
             self.leader = None
             riders = [m for m in self.riders() if m is not unit]
             for rider in riders:  # every rider stops here; the first takes the patrol on
-                rider._stop_leg()
+                rider.stop_leg()
             heir = next(iter(riders), None) or next(iter(self.waiting), None)
             if heir is not None:
                 self.waiting.pop(heir, None)
                 self.away.discard(heir)
                 self.leader = heir
                 heir.next_stop = self.next_stop
-                _wake(heir)
+                heir.wake()
         if dispatched:  # away until it has found the patrol again
             self.away.add(unit)
 
-    def back_on_duty(self, unit: Unit) -> None:
-        """A fresh crew at the base: with the patrol again (the first back leads it)."""
-        if unit.incident is None:
+    def duty_changed(self, unit: Unit) -> None:
+        """Back on duty, a fresh crew at the base is with the patrol again (the first back leads it)."""
+        if unit.on_duty and unit.incident is None:
             self.away.discard(unit)
             self.waiting.pop(unit, None)
-            if self.leader is not None and self.leader.off_duty is not None:
+            if self.leader is not None and not self.leader.on_duty:
                 self.leader = None
 
-    # -- a free member's loop, when it does not lead (sim.model.units.Unit._run) --------------
+    # -- a free member's time (Unit.patrol_with) -------------------------------------------------
+
+    def free_time(self, unit: Unit) -> Generator:
+        """The patrol's leader patrols (``Unit.patrol_loop``); the other members ride along."""
+        if self.leads(unit):
+            yield from unit.patrol_loop()
+        else:
+            yield from self.follow(unit)
 
     def leads(self, unit: Unit) -> bool:
         """Whether ``unit`` (free, on duty) drives the patrol; it takes it up if nobody does."""
-        if self.leader is None or self.leader.off_duty is not None:
+        if self.leader is None or not self.leader.on_duty:
             self.leader = unit
             self.away.discard(unit)
             self.waiting.pop(unit, None)
@@ -115,45 +128,31 @@ class JointPatrol:
             assert leader is not None  # leads() found one
             meet = int(leader.leg.nodes[-1]) if leader.leg is not None else leader.position.node
             if unit.position.node != meet or unit.position.head >= 0:
-                yield from unit._drive(meet, unit._after_service_state())
+                yield from unit.patrol_to(meet)
             leader = self.leader
             if leader is None:
                 return  # nobody patrols any more: the loop makes it the leader, here
             if leader.leg is not None or leader.position.node != meet or leader.position.head >= 0:
                 self.waiting[unit] = meet
-                yield from _stand(unit)
+                yield from unit.stand_by()
                 return
             self.away.discard(unit)
-        unit._returning = unit._back_to_base = False
-        yield from _stand(unit)
+        unit.back_on_patrol()
+        yield from unit.stand_by()
 
     def _gather(self, node: int) -> None:
         """Members waiting at ``node`` ride with the leader again."""
         for member in [m for m, at in self.waiting.items() if at == node]:
             del self.waiting[member]
             self.away.discard(member)
-            _wake(member)
+            member.wake()
 
 
-def _stand(unit: Unit) -> Generator:
-    """Wait (not driving) until woken: dispatched, made leader, joined, off duty."""
-    unit._standing = standing = unit.env.event()
-    yield standing
-
-
-def _wake(unit: Unit) -> None:
-    """End ``unit``'s wait now (as ``Unit._stop_patrol`` does), so that its loop looks again."""
-    standing = unit._standing
-    if standing is not None and unit._patrolling:
-        unit._patrolling, unit._standing = False, None
-        standing._ok, standing._value = True, None
-        unit.env.schedule(standing, URGENT)
-
-
-def joint_patrols(plan: Plan, units: Sequence[Unit]) -> list[JointPatrol]:
+def joint_patrols(plan: Plan, units: Sequence[Unit], dispatcher: Dispatcher) -> list[JointPatrol]:
     """The plan's joint patrols over its units (in ``fleet_groups`` order): patrol k of a joint group
     is the k-th unit of each of its member groups; labels ``joint-N`` (``PHASE/joint-N``) count the
-    patrols of each fleet in order."""
+    patrols of each fleet in order. Each patrol observes its members and spends their free time;
+    one that goes ``together`` tells the dispatcher who goes with whom."""
     patrols: dict[tuple[str, int, int], JointPatrol] = {}
     per_fleet: dict[str, int] = {}
     position = 0
@@ -169,6 +168,11 @@ def joint_patrols(plan: Plan, units: Sequence[Unit]) -> list[JointPatrol]:
                 per_fleet[phase] = per_fleet.get(phase, 0) + 1
                 label = f"joint-{per_fleet[phase]}"
                 patrols[key] = JointPatrol(f"{phase}/{label}" if phase else label, tag[1])
-            patrols[key].members.append(unit)
-            unit.joint = patrols[key]
+            patrol = patrols[key]
+            patrol.members.append(unit)
+            unit.joint_patrol = patrol.label
+            unit.observe(patrol)
+            unit.patrol_with(patrol.free_time)
+            if patrol.on_dispatch == "together":
+                dispatcher.add_crew(unit, patrol)
     return list(patrols.values())

@@ -9,7 +9,6 @@ The dispatcher's travel-time estimates use the tables in force at the moment of 
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,7 +35,7 @@ def period_network(network: RoadNetwork, period: TravelPeriod, where: str) -> Ro
                              f"(it has: {', '.join(names)})")
         edges = np.isin(network.road_class, [names.index(c) for c in period.road_classes])
     times = np.where(edges, network.travel_time_s / period.speed_factor, network.travel_time_s)
-    return dataclasses.replace(network, travel_time_s=times, _hash=None, cache_path=None, from_cache=False)
+    return network.with_travel_times(times)
 
 
 def period_roads(network: RoadNetwork, periods: tuple[TravelPeriod, ...],

@@ -2,7 +2,7 @@
 
 - **Detection**: an incident is reported at the earlier of its public report (a delay drawn for it)
   and the moment an on-duty unit stands at, or passes, a road node within ``patrol_sight_m`` of the
-  incident's road node. Units tell this object when a leg starts and ends (``Unit.watch``): a leg
+  incident's road node. This object observes the units (``Unit.observe``): told when a leg starts and ends, a leg
   that passes such a node while an incident there waits for its report gets a check at the node's
   time, void if the leg was cut short before it. Dispatch starts at the report.
 - **Deterrence**: every candidate incident is drawn at the undeterred rate (so every plan sees the
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 from scipy.spatial import cKDTree
 
+from sim.model.units import UnitObserver
 from sim.streams import STREAM_DETERRENCE, STREAM_REPORTS, stream
 
 if TYPE_CHECKING:
@@ -89,9 +90,9 @@ class LegWatch:
         return leg.t_start_min + (leg.cum_min - leg.elapsed0_min)
 
 
-class Presence:
-    """Detection and deterrence in one replication: incidents arise through ``arise``, units
-    report their legs and duty (``leg_started``, ``leg_ended``, ``duty_changed``)."""
+class Presence(UnitObserver):
+    """Detection and deterrence in one replication: incidents arise through ``arise``; it observes
+    the units' legs and duty (``leg_started``, ``leg_ended``, ``duty_changed``)."""
 
     def __init__(self, scenario: Scenario, network: RoadNetwork, env: simpy.Environment, units: Sequence[Unit],
                  dispatcher: Dispatcher, incidents: Sequence[Incident], rep: int):
@@ -117,7 +118,7 @@ class Presence:
         self.stood_since = {unit: 0.0 for unit in self.units}  # since when at its present node
         self.last_left: dict[int, float] = {}  # site node -> when a standing unit last left it
         for unit in self.units:
-            unit.watch = self
+            unit.observe(self)
 
     # -- incidents -----------------------------------------------------------------------------
 
@@ -135,7 +136,7 @@ class Presence:
         self.env.timeout(self._delay[incident]).callbacks.append(lambda _e: self._report(incident, PUBLIC))
         sight = self.sight[incident.node]
         for unit in self.units:
-            if unit.off_duty is not None:
+            if not unit.on_duty:
                 continue
             if unit.leg is None:
                 if unit.position.head < 0 and unit.position.node in sight:
@@ -165,7 +166,7 @@ class Presence:
 
     def _check_at(self, incident: Incident, watch: LegWatch, t_min: float) -> None:
         def check(_event) -> None:
-            if watch.ended_min >= t_min - TIME_SLACK_MIN and watch.unit.off_duty is None:
+            if watch.ended_min >= t_min - TIME_SLACK_MIN and watch.unit.on_duty:
                 self._report(incident, PATROL)
 
         self.env.timeout(max(t_min - self.env.now, 0.0)).callbacks.append(check)
@@ -175,14 +176,14 @@ class Presence:
         deterrence, now = self.deterrence, self.env.now
         near = self.near[site_node]
         for unit in self.units:
-            if unit.leg is None and unit.off_duty is None and unit.position.head < 0 and unit.position.node in near:
+            if unit.leg is None and unit.on_duty and unit.position.head < 0 and unit.position.node in near:
                 return deterrence.presence_multiplier
         left = self.last_left.get(site_node)
         if left is not None and now - left < deterrence.residual_min:
             return deterrence.residual_multiplier
         return 1.0
 
-    # -- what units tell (sim.model.units.Unit.watch) ------------------------------------------------
+    # -- what units tell (UnitObserver) -----------------------------------------------------------------
 
     def leg_started(self, unit: Unit, leg: Leg) -> None:
         now = self.env.now
@@ -200,7 +201,8 @@ class Presence:
                         seen.add(id(incident))
                         self._check_at(incident, watch, t_min)
 
-    def leg_ended(self, unit: Unit, now: float) -> None:
+    def leg_ended(self, unit: Unit, leg: Leg, arrived: bool) -> None:
+        now = self.env.now
         watch = self.legs.pop(unit, None)
         if watch is not None:
             watch.ended_min = now
@@ -209,7 +211,7 @@ class Presence:
 
     def duty_changed(self, unit: Unit) -> None:
         now = self.env.now
-        if unit.off_duty is not None:  # going off: a crew standing somewhere leaves it now
+        if not unit.on_duty:  # going off: a crew standing somewhere leaves it now
             if unit.leg is None:
                 self._left(unit, now)
         else:  # a fresh crew at the base

@@ -99,9 +99,9 @@ def unit_rows(result: RepResult) -> list[dict]:
         for unit in result.units
     ]
     for row, unit in zip(rows, result.units):
-        books = getattr(unit, "shift", None)
+        books = unit.shift
         if books is not None:
             row |= {"on_duty_h": books.on_duty_h(unit.window_min), "overtime_min": books.overtime_min}
         if result.joint_columns:  # one row per vehicle; the vehicles of a joint patrol share its label
-            row["joint_patrol"] = unit.joint.label if unit.joint is not None else ""
+            row["joint_patrol"] = unit.joint_patrol
     return rows

@@ -19,25 +19,37 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 from sim.config.calendar import MIN_PER_DAY, PhaseTimes
+from sim.model.units import UnitObserver
 
 if TYPE_CHECKING:
     import simpy
 
     from sim.config.schema import Plan, UnitGroup
-    from sim.model.dispatch import Dispatcher
+    from sim.model.incidents import Incident
     from sim.model.units import Unit
 
 DRAIN_DAYS = 30
 Interval = tuple[float, float]  # [start, end) minutes from the clock's start; end may be inf
 
 
-@dataclass
-class ShiftBooks:
-    """A unit's duty: its on-duty intervals, and overtime (min) spent finishing jobs off duty."""
+@dataclass(eq=False)
+class ShiftBooks(UnitObserver):
+    """A unit's duty: its on-duty intervals, and overtime (min) spent finishing jobs off duty. It
+    observes its unit to book the overtime of a job finished off duty."""
 
     intervals: tuple[Interval, ...]
     overtime_min: float = 0.0
     off_since_min: float | None = None  # went off duty during a job at this time (job still open)
+
+    def book_overtime(self, now: float) -> None:
+        """The job that kept the unit past its duty ended (or the unit is back on duty) at ``now``."""
+        if self.off_since_min is not None:
+            self.overtime_min += now - self.off_since_min
+            self.off_since_min = None
+
+    def job_done(self, unit: Unit, incident: Incident) -> None:
+        if not unit.on_duty:
+            self.book_overtime(unit.env.now)
 
     def on_duty_h(self, window_min: Interval) -> float:
         """Hours on duty inside the measurement window."""
@@ -120,17 +132,15 @@ def plan_duty(plan: Plan, phases: PhaseTimes, start_min_of_day: float,
     return out
 
 
-def _shift(env: simpy.Environment, unit: Unit, books: ShiftBooks, dispatcher: Dispatcher):
-    """The unit's duty over time: on for each interval, off between them."""
+def _shift(env: simpy.Environment, unit: Unit, books: ShiftBooks):
+    """The unit's duty over time: on for each interval, off between them. Back on duty, the unit
+    asks its dispatcher for work (``Unit.go_on_duty``)."""
     for t0, t1 in books.intervals:
         if t0 > env.now:
             yield env.timeout(t0 - env.now)
-        if unit.off_duty is not None:
-            if books.off_since_min is not None:  # back on duty before its overtime job ended
-                books.overtime_min += env.now - books.off_since_min
-                books.off_since_min = None
+        if not unit.on_duty:
+            books.book_overtime(env.now)  # back on duty before its overtime job ended
             unit.go_on_duty()
-            dispatcher.offer(unit)
         if math.isinf(t1):
             return
         yield env.timeout(t1 - env.now)
@@ -139,21 +149,12 @@ def _shift(env: simpy.Environment, unit: Unit, books: ShiftBooks, dispatcher: Di
         unit.go_off_duty()
 
 
-def start_shifts(env: simpy.Environment, units: Sequence[Unit], intervals: Sequence[tuple[Interval, ...]],
-                 dispatcher: Dispatcher) -> None:
+def start_shifts(env: simpy.Environment, units: Sequence[Unit], intervals: Sequence[tuple[Interval, ...]]) -> None:
     """Give each unit its duty (before the run starts): off at once unless on duty at 0."""
     for unit, spans in zip(units, intervals):
         books = ShiftBooks(tuple(spans))
         unit.shift = books
+        unit.observe(books)
         if not spans or spans[0][0] > 0.0:
             unit.go_off_duty()
-        departure = unit.on_departure
-
-        def left(u: Unit, incident, books=books, departure=departure) -> None:
-            if books.off_since_min is not None and u.off_duty is not None:
-                books.overtime_min += env.now - books.off_since_min
-                books.off_since_min = None
-            departure(u, incident)
-
-        unit.on_departure = left
-        env.process(_shift(env, unit, books, dispatcher))
+        env.process(_shift(env, unit, books))

@@ -3,56 +3,68 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ContextDecorator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 import simpy
 from simpy.events import Timeout
 
+from sim.config.calendar import PhaseTimes
+from sim.config.clock import minute_of_day
 from sim.model.dispatch import Dispatcher, Rules
 from sim.model.eligibility import site_demand, type_rules
-from sim.model.joint import joint_patrols
 from sim.model.incidents import MIN_PER_HOUR, Incident, IncidentSpec, draw_incidents
+from sim.model.joint import JointPatrol, joint_patrols
 from sim.model.presence import start_presence
-from sim.config.calendar import PhaseTimes
 from sim.model.shifts import fleet_groups, fleet_unit_ids, plan_duty, start_shifts
 from sim.model.units import Unit
 from sim.model.world import World
+from sim.plugins.dispatch import POLICIES
 from sim.streams import STREAM_ARRIVALS, STREAM_ON_SCENE, STREAM_PATROL, STREAM_SITES, stream
 
 if TYPE_CHECKING:
     from sim.config import Scenario
 
 
-_pause_lock = threading.Lock()
-_pauses = 0  # simulations running in this process with the collector paused (Dask runs them in threads)
-_collector_was_on = False
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a replication runs (reference counting goes on).
+class CollectorPaused(ContextDecorator):
+    """Pauses Python's cyclic garbage collector while a replication runs (reference counting goes
+    on); a context manager and a decorator.
 
     A run keeps every incident's record alive, and the collector's full passes re-scan all of
     them: at 64,000 incidents that was a third of the run's time. A run makes no cyclic garbage to
-    collect (measured: none), so nothing is left waiting. Nested and concurrent pauses count:
-    the collector is on again when the last one ends, if it was on before the first.
+    collect (measured: none), so nothing is left waiting. Nested and concurrent pauses count (Dask
+    runs replications in threads): the collector is on again when the last one ends, if it was on
+    before the first, however the run ends (an exception, Ctrl-C, a generator closed).
     """
-    global _pauses, _collector_was_on
-    with _pause_lock:
-        if _pauses == 0:
-            _collector_was_on = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _collector_was_on:
-                gc.enable()
+
+    _lock = threading.Lock()
+    _pauses = 0  # pauses in force in this process
+    _was_on = False  # the collector's state before the first of them
+
+    def __enter__(self) -> CollectorPaused:
+        cls = type(self)
+        with cls._lock:
+            if cls._pauses == 0:
+                cls._was_on = gc.isenabled()
+            cls._pauses += 1
+            try:
+                gc.disable()
+            except BaseException:  # interrupted half-way: as if never entered
+                self._release()
+                raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with type(self)._lock:
+            self._release()
+
+    @classmethod
+    def _release(cls) -> None:
+        # On before the count goes down: an interruption in between leaves the collector on.
+        if cls._pauses == 1 and cls._was_on:
+            gc.enable()
+        cls._pauses -= 1
 
 
 def unit_ids(plan) -> list[str]:
@@ -77,9 +89,10 @@ class RepResult:
     presence: tuple[str, ...] = ()  # the scenario's blocks among detection, deterrence (their columns)
     preempted: dict[int, int] | None = None  # incident id -> times pre-empted (None: no dispatch.preempt)
     joint_columns: bool = False  # some plan of the scenario has joint patrols (units.csv: joint_patrol)
+    joint_patrols: tuple[JointPatrol, ...] = field(default=(), repr=False)  # this plan's, as they ended
 
 
-@collector_paused()
+@CollectorPaused()
 def simulate(
     scenario: Scenario,
     world: World,
@@ -129,15 +142,16 @@ def simulate(
                     trace=[] if trace else None,
                 )
             )
-    joint = joint_patrols(plan, units)
-    rules = Rules(type_rules(scenario), scenario.dispatch.preempt, bool(joint),
-                  site_demand(scenario, world.site_node) if scenario.dispatch.policy == "coverage" else (),
-                  scenario.target_response_min, scenario.dispatch.coverage_slack_min)
+    policy = POLICIES[scenario.dispatch.policy]
+    demand = site_demand(scenario, world.site_node) if getattr(policy, "needs_site_demand", False) else ()
+    rules = Rules(type_rules(scenario), scenario.dispatch.preempt, demand, scenario.target_response_min,
+                  scenario.dispatch.coverage_slack_min)
     dispatcher = Dispatcher(env, units, scenario.dispatch.policy, scenario.dispatch.queue, rules)
+    joint = joint_patrols(plan, units, dispatcher)
     if plan.shifts:  # units come and go: by phase and by the hour
         start = scenario.clock.start
-        duty = plan_duty(plan, PhaseTimes.of(scenario.calendar, start), start.hour * 60.0 + start.minute, horizon_min)
-        start_shifts(env, units, duty, dispatcher)
+        duty = plan_duty(plan, PhaseTimes.of(scenario.calendar, start), minute_of_day(start), horizon_min)
+        start_shifts(env, units, duty)
     incidents = [Incident(spec, counted=spec.t_created_min >= warmup_min, node=world.site_node[spec.site])
                  for spec in specs]
 
@@ -161,4 +175,4 @@ def simulate(
     preempted = None if scenario.dispatch.preempt is None else \
         {incident.spec.incident_id: n for incident, n in dispatcher.preempted.items()}
     joint_columns = any(group.joint_tag is not None for p in scenario.plans for _, group in fleet_groups(p))
-    return RepResult(plan.name, rep, incidents, units, env.now, blocks, preempted, joint_columns)
+    return RepResult(plan.name, rep, incidents, units, env.now, blocks, preempted, joint_columns, tuple(joint))

@@ -1,27 +1,40 @@
 """Patrol units as SimPy processes: the patrol loop (driven by the unit's patrol mode), service at
-incidents, and the books (busy time, distance, jobs, the movement trace).
+incidents, and the books (busy time, distance, jobs).
 
-A unit's process runs every event of its unit, so it is kept lean (it bounds how many incidents
-a second the model simulates): no generator for a drive that stays put, and a unit standing still
-is woken by the event it waits on rather than by a SimPy interrupt: triggered as SimPy triggers an
-interrupt (urgent, now: the same place in SimPy's queue, so the same results to the bit) without
-the interrupt's extra event, its two exception objects and its search of the callbacks.
+A unit's public face:
+- its state, read-only: ``incident``, ``position``, ``leg``, ``leg_state``, ``on_duty``,
+  ``on_scene``, ``available``;
+- what the dispatcher does with it: ``eta_min``, ``assign`` (also to pre-empt a busy unit);
+- what shifts do with it: ``go_off_duty``, ``go_on_duty``;
+- what a patrol mode's loop may do (``sim.plugins.patrols.PatrolUnit``): ``patrol_to``,
+  ``stand_at``, ``dwell``;
+- what a joint patrol does with its members: ``patrol_with`` (its own loop for their free time),
+  ``stand_by`` and ``wake``, ``ride`` and ``stop_leg``, ``back_on_patrol``.
+
+Features that watch a unit (the movement trace, joint patrols, detection and deterrence, shift
+books) register a ``UnitObserver`` with ``observe`` and are told of its legs, duty and jobs; the
+unit runs no test for any of them. The unit tells its dispatcher (``Dispatch``) when it reaches a
+scene, leaves one, and comes on duty.
+
+A unit's process runs every event of its unit, so it is kept lean (it bounds how many incidents a
+second the model simulates): no generator for a drive that stays put. A patrolling unit, driving or
+standing, is stopped by ``Process.interrupt`` (SimPy's documented way to end a process's wait:
+urgent, at once); only public SimPy names are used.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, NamedTuple, Protocol
 
 import numpy as np
 import simpy
-from simpy.events import URGENT, Timeout
+from simpy.events import Timeout
 
 from sim.model.movement import SECONDS_PER_MIN, Leg, Position, Roads
 from sim.plugins.patrols import PatrolRoute
 
 if TYPE_CHECKING:
     from sim.model.incidents import Incident
-    from sim.model.joint import JointPatrol
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,45 @@ class UnitStats:
     jobs: list[Job] = field(default_factory=list)
 
 
-class _Dispatched(Exception):
-    """Raised in a standing unit's patrol loop when it is woken for an incident: ends the loop."""
+class UnitObserver:
+    """Told what a unit does (``Unit.observe``); each method does nothing unless overridden.
+    Observers are told in the order they were registered."""
+
+    def leg_started(self, unit: Unit, leg: Leg) -> None:
+        """``unit`` began to drive ``leg`` (or to ride it with its joint patrol's leader)."""
+
+    def leg_ended(self, unit: Unit, leg: Leg, arrived: bool) -> None:
+        """``unit``'s leg ended now: at its last node when ``arrived``, else where the unit is along it."""
+
+    def leaving_patrol(self, unit: Unit, dispatched: bool) -> None:
+        """``unit``, free, is about to be dispatched (or, not ``dispatched``, to go off duty)."""
+
+    def duty_changed(self, unit: Unit) -> None:
+        """``unit`` has just gone off duty, or come back on (a fresh crew at its base)."""
+
+    def job_done(self, unit: Unit, incident: Incident) -> None:
+        """``unit`` has just left the scene of ``incident`` (before the dispatcher offers it more)."""
+
+
+class Dispatch(Protocol):
+    """What a unit tells whoever dispatches it (``sim.model.dispatch.Dispatcher``): it reached a
+    scene, left one (free again), went off or came on duty."""
+
+    def arrived(self, unit: Unit, incident: Incident) -> None: ...
+
+    def left(self, unit: Unit, incident: Incident) -> None: ...
+
+    def duty_changed(self, unit: Unit) -> None: ...
+
+
+class Tracer(UnitObserver):
+    """Keeps every leg a unit drove, as it ended (``Unit.trace``)."""
+
+    def __init__(self, legs: list[TracedLeg]):
+        self.legs = legs
+
+    def leg_ended(self, unit: Unit, leg: Leg, arrived: bool) -> None:
+        self.legs.append(TracedLeg(leg, unit.env.now, unit.leg_state))
 
 
 @dataclass(eq=False)
@@ -72,112 +122,198 @@ class Unit:
     rng: np.random.Generator
     after_service: str  # resume | return_to_base
     window_min: tuple[float, float]  # statistics count inside [start, end)
-    # Told to whoever dispatches (set by the dispatcher): reached the scene; left it, free again.
-    on_arrival: Callable[[Unit, Incident], None] | None = None
-    on_departure: Callable[[Unit, Incident], None] | None = None
-    incident: Incident | None = None
     stats: UnitStats = field(default_factory=UnitStats)
     trace: list[TracedLeg] | None = None  # every leg driven, when tracing movement
-    watch: Any = None  # told of legs and duty (sim.model.presence.Presence) when detection or deterrence is on
-    joint: JointPatrol | None = None  # the joint patrol it belongs to (sim.model.joint), if any
+    dispatcher: Dispatch | None = None  # set by the dispatcher
+    joint_patrol: str = ""  # label of the joint patrol it belongs to ("": none), set by sim.model.joint
+    shift: Any = None  # duty books (sim.model.shifts.ShiftBooks) when the plan's units come and go
 
     def __post_init__(self) -> None:
-        self.position = Position(self.base)
-        self.leg: Leg | None = None
-        self._patrolling = False  # inside the interruptible patrol loop
+        self.next_stop = 0  # a circuit goes on from here after an interruption
+        self._position = Position(self.base)
+        self._leg: Leg | None = None
+        self._leg_state = "patrolling"  # of the current leg: patrolling | to_incident | returning
+        self._incident: Incident | None = None
+        self._off_duty: simpy.Event | None = None  # while off duty: fires when back on
+        self._on_scene = False
+        self._patrolling = False  # inside the interruptible free-time loop
+        self._standing = False  # standing still in it (stand_by) until woken
         self._busy_since_min = 0.0
         self._t_arrival_min = 0.0  # on scene of the present job since (a pre-empted job's books)
-        self.next_stop = 0  # a circuit goes on from here after an interruption
         self._back_to_base = False
-        self.leg_state = "patrolling"  # of the current leg: patrolling | to_incident | returning
         self._returning = False
-        self._standing: simpy.Event | None = None  # what a unit standing still waits for
+        self._observers: list[UnitObserver] = [] if self.trace is None else [Tracer(self.trace)]
+        self._free_time: Callable[[Unit], Iterable] | None = None  # patrol_with; None: the patrol mode
         self._tables = self.roads.tables
         self._per_min = SECONDS_PER_MIN * self.speed_factor  # seconds of travel per minute of this unit
-        self.off_duty: simpy.Event | None = None  # while off duty (sim.model.shifts): fires when back on
-        self.shift = None  # duty books (sim.model.shifts.ShiftBooks) when the plan's units come and go
         self.process = self.env.process(self._run())
 
-    # -- what the dispatcher sees --------------------------------------------------
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def incident(self) -> Incident | None:
+        """The incident it is assigned to (driving there or on scene), or None."""
+        return self._incident
 
     @property
     def free(self) -> bool:
-        return self.incident is None
+        return self._incident is None
+
+    @property
+    def on_duty(self) -> bool:
+        return self._off_duty is None
+
+    @property
+    def available(self) -> bool:
+        """Free and on duty: the dispatcher may send it."""
+        return self._incident is None and self._off_duty is None
+
+    @property
+    def on_scene(self) -> bool:
+        """On the scene of its incident (arrived, not yet left)."""
+        return self._on_scene
+
+    @property
+    def position(self) -> Position:
+        """Where it stands, or where its current leg began."""
+        return self._position
+
+    @property
+    def leg(self) -> Leg | None:
+        """The leg it is driving (or riding), or None while it stands."""
+        return self._leg
+
+    @property
+    def leg_state(self) -> str:
+        """What the current (or last) leg is for: patrolling | to_incident | returning."""
+        return self._leg_state
+
+    @property
+    def standing(self) -> bool:
+        """Standing still, free, until woken (on a post, at its base, waiting for its joint patrol)."""
+        return self._standing
 
     def position_now(self) -> Position:
-        return self.position if self.leg is None else self.leg.position_at(self.env.now)
+        return self._position if self._leg is None else self._leg.position_at(self.env.now)
+
+    def observe(self, observer: UnitObserver) -> None:
+        """Tell ``observer`` from now on what this unit does."""
+        self._observers.append(observer)
+
+    # -- what the dispatcher does ----------------------------------------------------------
 
     def eta_min(self, dest: int) -> float:
         """Minutes this unit needs from where it is now to ``dest``."""
-        position = self.position
-        if self.leg is None and position.head < 0:  # at a node: asked for every free unit, so inline
+        position = self._position
+        if self._leg is None and position.head < 0:  # at a node: asked for every free unit, so inline
             return self._tables.time_s_to(dest, position.node) / self._per_min
         return self.roads.time_s(self.position_now(), dest) / self._per_min
 
     def assign(self, incident: Incident) -> None:
-        """Send this free unit to an incident (called by the dispatcher)."""
-        if self.joint is not None:
-            self.joint.leaving(self, dispatched=True)
-        self.incident = incident
+        """Send this unit to ``incident``. A free unit ends its patrol where it is; a busy one is
+        pre-empted: it leaves its job now, booked as served until now if it was on scene."""
+        if self._incident is not None:
+            self._divert(incident)
+            return
+        for observer in self._observers:
+            observer.leaving_patrol(self, True)
+        self._incident = incident
         self._busy_since_min = self.env.now
         self._stop_patrol()
 
+    def _divert(self, incident: Incident) -> None:
+        now, old, start, end = self.env.now, self._incident, *self.window_min
+        assert old is not None
+        self.stats.busy_min += max(0.0, min(now, end) - max(self._busy_since_min, start))
+        if self._on_scene:
+            self.stats.incidents_served += int(old.counted)
+            self.stats.jobs.append(Job(old.spec.incident_id, self._busy_since_min, self._t_arrival_min, now))
+        self._on_scene = False
+        self._busy_since_min, self._incident = now, incident
+        self.process.interrupt()
+
+    # -- duty (sim.model.shifts) ---------------------------------------------------------------
+
     def go_off_duty(self) -> None:
-        """Off duty (sim.model.shifts): a patrolling unit stops where it is; one on a job finishes it."""
-        if self.joint is not None:
-            self.joint.leaving(self, dispatched=False)
-        self.off_duty = self.env.event()
+        """Off duty: a patrolling unit stops where it is; one on a job finishes it."""
+        for observer in self._observers:
+            observer.leaving_patrol(self, False)
+        self._off_duty = self.env.event()
         self._stop_patrol()
-        if self.watch is not None:
-            self.watch.duty_changed(self)
+        for observer in self._observers:
+            observer.duty_changed(self)
+        if self.dispatcher is not None:
+            self.dispatcher.duty_changed(self)
 
     def go_on_duty(self) -> None:
-        """Back on duty: a fresh crew starts at the base (a unit still on its job carries on)."""
-        gate, self.off_duty = self.off_duty, None
-        if self.incident is None:
-            self.position, self.next_stop = Position(self.base), 0
+        """Back on duty: a fresh crew starts at the base (a unit still on its job carries on); free,
+        it is offered work by its dispatcher."""
+        gate, self._off_duty = self._off_duty, None
+        if self._incident is None:
+            self._position, self.next_stop = Position(self.base), 0
             self._back_to_base = self._returning = False
-        if self.joint is not None:
-            self.joint.back_on_duty(self)
-        if self.watch is not None:
-            self.watch.duty_changed(self)
+        for observer in self._observers:
+            observer.duty_changed(self)
         if gate is not None:
             gate.succeed()
+        if self.dispatcher is not None:
+            self.dispatcher.duty_changed(self)
+
+    # -- waking and standing ------------------------------------------------------------------
 
     def _stop_patrol(self) -> None:
-        """End the patrol loop now (to serve an incident or to go off duty)."""
+        """End the free-time loop now, driving or standing (to serve an incident, to go off duty)."""
         if self._patrolling:
-            self._patrolling = False
-            standing = self._standing
-            if standing is None:
-                self.process.interrupt()
-            else:  # as simpy.events.Interruption does: triggered and scheduled urgent, now
-                self._standing = None
-                standing._ok, standing._value = True, None
-                self.env.schedule(standing, URGENT)
+            self._patrolling = self._standing = False
+            self.process.interrupt()
 
-    # -- the process -----------------------------------------------------------------
+    def wake(self) -> None:
+        """A unit standing still (``stand_by``) stops now: its free-time loop ends and it looks
+        again at what to do. A unit not standing is left alone."""
+        if self._standing:
+            self._stop_patrol()
+
+    def stand_by(self) -> Generator:
+        """Stand still here, free, until woken (``wake``, or dispatched, or off duty): the wake
+        ends the free-time loop this is part of."""
+        self._standing = True
+        yield self.env.event()  # never triggered: the wake interrupts the wait
+
+    # -- the process -----------------------------------------------------------------------
 
     def _run(self) -> Generator:
         while True:
-            if self.incident is None:
+            if self._incident is None:
                 try:
                     self._patrolling = True
-                    if self.off_duty is not None:  # off duty: wait (not dispatchable) until back on
-                        yield self.off_duty
-                    if self.joint is not None and not self.joint.leads(self):
-                        yield from self.joint.follow(self)  # rides along, or finds the patrol again
-                        continue
-                    if self._back_to_base:
-                        yield from self._drive(self.base, "returning")
-                        self._back_to_base = self._returning = False
-                    yield from self.patrol.drive(self)
-                except (simpy.Interrupt, _Dispatched):
-                    self._standing = None  # an interrupt may also end a unit's standing
-                    if self.leg is not None:
-                        self._stop_leg()
+                    if self._off_duty is not None:  # off duty: wait (not dispatchable) until back on
+                        yield self._off_duty
+                    if self._free_time is None:
+                        yield from self.patrol_loop()
+                    else:
+                        yield from self._free_time(self)
+                except simpy.Interrupt:
+                    if self._leg is not None:
+                        self.stop_leg()
             else:
                 yield from self._serve()
+
+    def patrol_loop(self) -> Generator:
+        """A free unit's time: back to base first if it is due there, then its patrol mode's loop."""
+        if self._back_to_base:
+            yield from self._drive(self.base, "returning")
+            self._back_to_base = self._returning = False
+        yield from self.patrol.drive(self)
+
+    def patrol_with(self, free_time: Callable[[Unit], Iterable]) -> None:
+        """Spend the unit's free time in ``free_time(unit)`` instead of ``patrol_loop`` (a joint
+        patrol's member: it leads with ``patrol_loop`` or rides along)."""
+        self._free_time = free_time
+
+    def back_on_patrol(self) -> None:
+        """Back with its patrol after a job (a joint patrol's member riding again): no way back to
+        drive, and its next leg is patrol."""
+        self._returning = self._back_to_base = False
 
     # -- what a patrol mode's loop may do (sim.plugins.patrols.PatrolUnit) -----------------
 
@@ -186,51 +322,43 @@ class Unit:
         return self._drive(node, self._after_service_state())
 
     def stand_at(self, node: int) -> Generator:
-        """Drive to ``node`` and stand there until dispatched."""
+        """Drive to ``node`` and stand there until dispatched (or off duty)."""
         yield from self.patrol_to(node)
-        self._standing = standing = self.env.event()
-        yield standing
-        raise _Dispatched
+        yield from self.stand_by()
 
     def dwell(self, minutes: float) -> simpy.Timeout:
-        return self.env.timeout(minutes)
+        return Timeout(self.env, minutes)
 
     # -- serving an incident -----------------------------------------------------------------
 
     def _serve(self) -> Generator:
-        incident, env, stats = self.incident, self.env, self.stats
-        assert incident is not None and self.on_arrival is not None and self.on_departure is not None
+        incident, env, stats, dispatcher = self._incident, self.env, self.stats, self.dispatcher
+        assert incident is not None and dispatcher is not None
         try:
             yield from self._drive(incident.node, "to_incident")
-            self.on_arrival(self, incident)
+            self._on_scene = True
+            dispatcher.arrived(self, incident)
             self._t_arrival_min = t_arrival_min = env.now
             yield Timeout(env, incident.stage.on_scene_min)
-        except simpy.Interrupt:  # pre-empted (divert): off to a more urgent incident, from here
-            if self.leg is not None:
-                self._stop_leg()
+        except simpy.Interrupt:  # pre-empted: off to a more urgent incident, from here
+            if self._leg is not None:
+                self.stop_leg()
             return
+        self._on_scene = False
         t_leave_min, t_dispatch_min = env.now, self._busy_since_min
         start, end = self.window_min
         stats.busy_min += max(0.0, min(t_leave_min, end) - max(t_dispatch_min, start))
         stats.incidents_served += int(incident.counted)
         stats.jobs.append(Job(incident.spec.incident_id, t_dispatch_min, t_arrival_min, t_leave_min))
-        self.incident = None
-        self.on_departure(self, incident)
-        if self.incident is None and self.after_service == "return_to_base":
+        self._incident = None
+        for observer in self._observers:
+            observer.job_done(self, incident)
+        dispatcher.left(self, incident)
+        if self._incident is None and self.after_service == "return_to_base":
             self._back_to_base = True
         self._returning = True
 
-    def divert(self, incident: Incident, on_scene: bool) -> None:
-        """Pre-empted (sim.model.dispatch): leave the present job now for ``incident``; a job left on
-        scene is booked as served until now."""
-        now, old, start, end = self.env.now, self.incident, *self.window_min
-        assert old is not None
-        self.stats.busy_min += max(0.0, min(now, end) - max(self._busy_since_min, start))
-        if on_scene:
-            self.stats.incidents_served += int(old.counted)
-            self.stats.jobs.append(Job(old.spec.incident_id, self._busy_since_min, self._t_arrival_min, now))
-        self._busy_since_min, self.incident = now, incident
-        self.process.interrupt()
+    # -- legs ----------------------------------------------------------------------------------
 
     def _after_service_state(self) -> str:
         """The first leg after a job is the way back; later legs are patrol."""
@@ -240,37 +368,38 @@ class Unit:
 
     def _drive(self, dest: int, state: str) -> Iterable:
         """The drive to ``dest``, to ``yield from``: nothing at all when the unit is there."""
-        position = self.position
+        position = self._position
         if position.node == dest and position.head < 0:
             return ()
         return self._drive_leg(dest, state)
 
     def _drive_leg(self, dest: int, state: str) -> Generator:
-        self.leg_state = state
-        self.leg = self.roads.leg(self.position, dest, self.env.now, self.speed_factor)
-        if self.joint is not None:
-            self.joint.leg_started(self)
-        if self.watch is not None:
-            self.watch.leg_started(self, self.leg)
-        yield self.env.timeout(self.leg.t_end_min - self.env.now)
-        self._stop_leg(arrived=True)
+        env = self.env
+        self._leg_state = state
+        self._leg = leg = self.roads.leg(self._position, dest, env.now, self.speed_factor)
+        for observer in self._observers:
+            observer.leg_started(self, leg)
+        yield Timeout(env, leg.t_end_min - env.now)
+        self.stop_leg(arrived=True)
 
-    def _stop_leg(self, arrived: bool = False) -> None:
+    def ride(self, leg: Leg, state: str) -> None:
+        """Ride along on ``leg``, driven by a joint patrol's leader (it ends with ``stop_leg``)."""
+        self._leg, self._leg_state = leg, state
+        for observer in self._observers:
+            observer.leg_started(self, leg)
+
+    def stop_leg(self, arrived: bool = False) -> None:
         """End the current leg now: at its destination node when ``arrived`` (never a rounding
         error short of it), else wherever the unit is along it. Counts the distance driven."""
-        leg = self.leg
+        leg = self._leg
         if leg is None:
             return
         now = self.env.now
         self._count_driven(leg, now, arrived)
-        if self.trace is not None:
-            self.trace.append(TracedLeg(leg, now, self.leg_state))
-        self.position = Position(int(leg.nodes[-1])) if arrived else leg.position_at(now)
-        self.leg = None
-        if self.watch is not None:
-            self.watch.leg_ended(self, now)
-        if self.joint is not None:
-            self.joint.leg_ended(self, arrived)
+        self._position = Position(int(leg.nodes[-1])) if arrived else leg.position_at(now)
+        self._leg = None
+        for observer in self._observers:
+            observer.leg_ended(self, leg, arrived)
 
     def _count_driven(self, leg: Leg, t_min: float, arrived: bool = False) -> None:
         """Add the distance driven on ``leg`` until ``t_min`` that falls inside the window."""
@@ -280,15 +409,17 @@ class Unit:
             to_m = float(leg.cum_m[-1]) if arrived and t1 == t_min else leg.distance_m_at(t1)
             self.stats.driven_m += to_m - leg.distance_m_at(t0)
 
+    # -- books ---------------------------------------------------------------------------------
+
     def close_books(self) -> None:
         """At the end of a run: count the part of a leg still being driven (the leg stays open)."""
-        if self.leg is not None:
-            self._count_driven(self.leg, self.env.now)
+        if self._leg is not None:
+            self._count_driven(self._leg, self.env.now)
 
     def busy_fraction(self) -> float:
         """Share of the measurement window spent assigned to incidents (counting an open job)."""
         busy = self.stats.busy_min
-        if self.incident is not None:
+        if self._incident is not None:
             start, end = self.window_min
             busy += max(0.0, min(self.env.now, end) - max(self._busy_since_min, start))
         return busy / (self.window_min[1] - self.window_min[0])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.config.clock import minute_of_day
 from sim.config.site_sets import generated_site_ids
 from sim.model.movement import Roads
 from sim.model.periods import TimedRoads, period_roads
@@ -135,7 +136,7 @@ def build_world(scenario: Scenario, network: RoadNetwork, cache_dir=None,
         places=places,
         routes=routes,
         periods=period_roads(network, scenario.travel.periods, tree_cache_bytes) if scenario.travel else (),
-        start_min_of_day=scenario.clock.start.hour * 60.0 + scenario.clock.start.minute,
+        start_min_of_day=minute_of_day(scenario.clock.start),
     )
 
 

@@ -157,7 +157,7 @@ def _positive(value: Any) -> float | None:
 # tests (tests/test_osm_import.py) exercise both.
 
 
-def _insufficient_response_error() -> type[Exception]:
+def insufficient_response_error() -> type[Exception]:
     """OSMnx's exception for an empty answer (unknown place, no ways in the area); a ValueError."""
     from osmnx._errors import InsufficientResponseError
 
@@ -172,7 +172,7 @@ def _osmnx_network_filter(network_type: str) -> str:
 
 
 @contextlib.contextmanager
-def _osmnx_settings(**values: Any) -> Iterator[None]:
+def osmnx_settings(**values: Any) -> Iterator[None]:
     """Set ``osmnx.settings`` attributes for the duration of the block, then restore them."""
     import osmnx as ox
 
@@ -229,7 +229,7 @@ def graph_from_osm(
     import osmnx as ox
     import requests
 
-    not_found = _insufficient_response_error()
+    not_found = insufficient_response_error()
     if (place is None) == (bbox is None):
         raise InputError("network source osm needs exactly one of place or bbox")
     _way_filter(network_type)   # an unknown network_type is an InputError before any request
@@ -237,7 +237,7 @@ def graph_from_osm(
     cache: dict[str, Any] = {} if http_cache_dir is None else {"use_cache": True, "cache_folder": str(http_cache_dir)}
     if not _overpass_answers():
         cache["overpass_rate_limit"] = False  # no 60 s wait for a status page that will not answer
-    with _osmnx_settings(**cache):
+    with osmnx_settings(**cache):
         try:
             if place is not None:
                 try:

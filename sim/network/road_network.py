@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -127,7 +127,7 @@ class RoadNetwork:
 
     def nearest_node(self, lon: float, lat: float) -> tuple[int, float]:
         """(node index, distance m) of the node nearest to a point in degrees."""
-        x, y = project_m(np.array([lon]), np.array([lat]), self._origin)
+        x, y = project_m(np.array([lon]), np.array([lat]), self.origin)
         dist, k = self.node_tree.query([x[0], y[0]])
         return int(k), float(dist)
 
@@ -153,7 +153,8 @@ class RoadNetwork:
         return np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
 
     @functools.cached_property
-    def _origin(self) -> tuple[float, float]:
+    def origin(self) -> tuple[float, float]:
+        """(lon, lat) of the nodes' bounding-box centre: where positions in metres are measured from."""
         west, south, east, north = self.bbox()
         return (west + east) / 2, (south + north) / 2
 
@@ -163,6 +164,11 @@ class RoadNetwork:
         from scipy.spatial import cKDTree
 
         return cKDTree(np.column_stack([self.x_m, self.y_m]))
+
+    def with_travel_times(self, travel_time_s: np.ndarray) -> RoadNetwork:
+        """The same roads with other edge travel times (s): a network of its own (its own content
+        hash, kept in no cache)."""
+        return replace(self, travel_time_s=travel_time_s, _hash=None, cache_path=None, from_cache=False)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The stored arrays by name (what the cache saves and ``content_hash`` covers)."""
@@ -180,9 +186,11 @@ def arrays_hash(arrays: dict[str, np.ndarray], class_names: Sequence[str]) -> st
     return digest.hexdigest()
 
 
-def network_from_arrays(spec: NetworkSpec, arrays: dict[str, np.ndarray], meta: dict[str, Any], **extra: Any) -> RoadNetwork:
+def network_from_arrays(spec: NetworkSpec, arrays: dict[str, np.ndarray], meta: dict[str, Any],
+                        content_hash: str | None = None, **extra: Any) -> RoadNetwork:
     """A RoadNetwork from its stored arrays and the facts in ``meta`` (road class names, synthetic,
-    source label, dropped counts); node positions in metres are derived here."""
+    source label, dropped counts); node positions in metres are derived here. ``content_hash``:
+    the arrays' hash when already known (checked by the caller)."""
     west, east = float(arrays["lon"].min()), float(arrays["lon"].max())
     south, north = float(arrays["lat"].min()), float(arrays["lat"].max())
     x_m, y_m = project_m(arrays["lon"], arrays["lat"], ((west + east) / 2, (south + north) / 2))
@@ -190,7 +198,7 @@ def network_from_arrays(spec: NetworkSpec, arrays: dict[str, np.ndarray], meta: 
         spec=spec, x_m=x_m, y_m=y_m, **arrays,
         road_class_names=tuple(meta["road_class_names"]), synthetic=bool(meta["synthetic"]),
         source_label=str(meta["source_label"]), dropped_nodes=int(meta["dropped_nodes"]),
-        dropped_edges=int(meta["dropped_edges"]), **extra,
+        dropped_edges=int(meta["dropped_edges"]), _hash=content_hash, **extra,
     )
 
 
@@ -302,7 +310,7 @@ def snap_sites(network: RoadNetwork, sites: Sequence[Any], max_snap_m: float = 5
         lats.append(float(lat))
     if not ids:
         return {}
-    x, y = project_m(np.array(lons), np.array(lats), network._origin)
+    x, y = project_m(np.array(lons), np.array(lats), network.origin)
     dist, nodes = network.node_tree.query(np.column_stack([x, y]))
     problems = [
         f"site {site_id} is {d:,.0f} m from the nearest road node (more than max_snap_m = {max_snap_m:g} m): "

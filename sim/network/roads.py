@@ -100,7 +100,8 @@ def _network_from_entry(spec: NetworkSpec, key: str, npz: Path, arrays: dict[str
         raise cache.DamagedEntry(f"written for cache key {meta.get('cache_key')!r}, not {key!r}")
     if arrays_hash(arrays, meta["road_class_names"]) != meta["content_hash"]:
         raise cache.DamagedEntry("arrays do not match their recorded hash")
-    return network_from_arrays(spec, arrays, meta, cache_path=str(npz), from_cache=True, _hash=meta["content_hash"])
+    return network_from_arrays(spec, arrays, meta, cache_path=str(npz), from_cache=True,
+                               content_hash=meta["content_hash"])
 
 
 def _check_spec(spec: NetworkSpec) -> None:

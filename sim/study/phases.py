@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from sim.config.clock import minute_of_day
 from sim.files import write_text
 from sim.model.incidents import MIN_PER_HOUR
 from sim.study.stats import SUMMARY_COLUMNS, summary_row
@@ -50,8 +51,7 @@ def phase_summary_rows(results: Any) -> list[dict]:
 
 
 def hour_of_day(results: Any, row: dict) -> int:
-    start = results.scenario.clock.start
-    return int((start.hour * MIN_PER_HOUR + start.minute + row["t_created_min"]) // MIN_PER_HOUR) % 24
+    return int((minute_of_day(results.scenario.clock.start) + row["t_created_min"]) // MIN_PER_HOUR) % 24
 
 
 def write_season_files(folder: Path, results: Any, figures: bool = True) -> None:

@@ -390,10 +390,10 @@ def joint_markers(
     with the patrol and the agencies in it ("joint-1: Polri+TNI"); a vehicle apart (sent to a job)
     is its own marker with its own name. (None, no texts): no joint patrol, every unit its own.
     """
-    patrols: dict[int, list[int]] = {}
+    patrols: dict[str, list[int]] = {}
     for u, unit in enumerate(units):
-        if unit.joint is not None:
-            patrols.setdefault(id(unit.joint), []).append(u)
+        if unit.joint_patrol:
+            patrols.setdefault(unit.joint_patrol, []).append(u)
     if not patrols:
         return (), None
     n_units, n_frames = x_m.shape
@@ -416,7 +416,7 @@ def joint_markers(
             for bits in np.unique(mask[j][lead[j] == j]).tolist():
                 if bits & (bits - 1):   # two vehicles or more: one joint marker
                     agencies = "+".join(units[m[b]].agency for b in range(len(m)) if bits >> b & 1)
-                    label = f"{units[m[0]].joint.label}: {agencies}"
+                    label = f"{units[m[0]].joint_patrol}: {agencies}"
                     index = texts.setdefault(label, n_units + len(texts))
                     text[m[j], (lead[j] == j) & (mask[j] == bits)] = index
     return tuple(texts), text
@@ -425,7 +425,7 @@ def joint_markers(
 def unit_name(unit: Unit) -> str:
     """A unit's label: its id; a joint patrol's vehicle on its own is "joint-1 Polri" (together,
     the vehicles are one marker: see ``joint_markers``)."""
-    return unit.unit_id if unit.joint is None else f"{unit.joint.label} {unit.agency}"
+    return f"{unit.joint_patrol} {unit.agency}" if unit.joint_patrol else unit.unit_id
 
 
 def speed_text(frames: Frames, fps: float) -> str:

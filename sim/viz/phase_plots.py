@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.viz.plots import (FIGSIZE_IN, LABEL_PT, NOTE_PT, TICK_PT, _new_figure, _style, _title, plan_colors,
+from sim.viz.plots import (FIGSIZE_IN, LABEL_PT, NOTE_PT, TICK_PT, figure_title, new_figure, style_axes, plan_colors,
                            plan_label, save_png)
 
 SEASON_FIGURE = "response_by_hour_and_phase.png"
@@ -34,7 +34,7 @@ def season_figure(scenario_name: str, synthetic: bool, target_min: float, plans:
 
     ``by_hour[plan][h]`` and ``by_phase[plan][phase]`` are counted responses (None: never reached).
     """
-    fig = _new_figure((FIGSIZE_IN[0], FIGSIZE_IN[1] * 1.5))
+    fig = new_figure((FIGSIZE_IN[0], FIGSIZE_IN[1] * 1.5))
     axes = fig.subplots(2, 2)
     colors = plan_colors(plans)
     hours = np.arange(24)
@@ -55,14 +55,14 @@ def season_figure(scenario_name: str, synthetic: bool, target_min: float, plans:
         axes[1, col].set_xlabel("phase", fontsize=LABEL_PT)
         for row in (0, 1):
             axes[row, col].set_ylabel(what, fontsize=LABEL_PT)
-            _style(axes[row, col])
+            style_axes(axes[row, col])
         if col == 1:
             for row in (0, 1):
                 axes[row, col].set_ylim(0, 105)
     for row in (0, 1):
         axes[row, 0].axhline(target_min, color="0.4", linestyle="--", linewidth=1)
     axes[0, 0].legend(fontsize=TICK_PT - 2, loc="upper left")
-    _title(fig, "Response by hour of day and by phase", scenario_name, synthetic)
+    figure_title(fig, "Response by hour of day and by phase", scenario_name, synthetic)
     fig.supxlabel("Pooled over every counted incident of every replication; dashed line: the target.\n"
                   "An hour or phase without counted incidents has no point or bar.", fontsize=NOTE_PT)
     return fig

@@ -60,20 +60,23 @@ def _unique(values) -> list:
     return list(dict.fromkeys(values))
 
 
-def _title(fig: Figure, what: str, scenario_name: str, synthetic: bool) -> None:
+def figure_title(fig: Figure, what: str, scenario_name: str, synthetic: bool) -> None:
+    """The figure's title: what it shows and the scenario; on a synthetic network, the note saying so."""
     text = f"{what} · {scenario_name}"
     if synthetic:
         text += f"\n{SYNTHETIC_NOTE}"
     fig.suptitle(text, fontsize=TITLE_PT)
 
 
-def _new_figure(size_in: tuple[float, float]) -> Figure:
+def new_figure(size_in: tuple[float, float]) -> Figure:
+    """A figure of ``size_in`` inches with its own canvas (no pyplot state)."""
     fig = Figure(figsize=size_in, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
-def _style(ax) -> None:
+def style_axes(ax) -> None:
+    """The house style of an axes: tick labels' size, a light grid behind the data."""
     ax.tick_params(labelsize=TICK_PT)
     ax.grid(True, color="0.88")
     ax.set_axisbelow(True)
@@ -91,7 +94,7 @@ def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: S
     Line data: x = sorted response times (min), y = k/n for the k-th of n counted incidents. Counted
     incidents never reached by the end of the run stay in n, so such a plan's curve ends below 100%.
     """
-    fig = _new_figure(FIGSIZE_IN)
+    fig = new_figure(FIGSIZE_IN)
     ax = fig.add_subplot()
     colors = plan_colors(plans)
     counts: dict[str, int] = {}
@@ -126,9 +129,9 @@ def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: S
     ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.0f}%")
     ax.set_xlabel("response time (min): creation to first unit on scene" + cut, fontsize=LABEL_PT)
     ax.set_ylabel("incidents reached within that time" + of_what, fontsize=LABEL_PT)
-    _style(ax)
+    style_axes(ax)
     ax.legend(fontsize=NOTE_PT, loc="center right", title="plan", title_fontsize=NOTE_PT)
-    _title(fig, "How fast incidents are reached, per plan", scenario_name, synthetic)
+    figure_title(fig, "How fast incidents are reached, per plan", scenario_name, synthetic)
     return fig
 
 
@@ -140,7 +143,7 @@ def within_target_figure(scenario_name: str, synthetic: bool, target_min: float,
     Paired differences, not the plans' own intervals side by side: with common random numbers
     two plans' intervals can overlap while their difference is clearly not zero.
     """
-    fig = _new_figure(FIGSIZE_IN)
+    fig = new_figure(FIGSIZE_IN)
     ax = fig.add_subplot()
     plans = [row["plan"] for row in summary]
     colors = plan_colors(plans)
@@ -149,7 +152,7 @@ def within_target_figure(scenario_name: str, synthetic: bool, target_min: float,
     reference = comparison[0]["reference"] if comparison else (plans[0] if plans else "")
     ref = share.get(reference, {})
     ref_text = _share_text(ref.get("within_target_pct"), ref.get("within_target_ci95"))
-    _title(fig, f"Within {target_min:g} min: each plan minus {reference}, paired", scenario_name, synthetic)
+    figure_title(fig, f"Within {target_min:g} min: each plan minus {reference}, paired", scenario_name, synthetic)
     if not rows:
         ax.set_axis_off()
         ax.text(0.5, 0.5, f"only one plan ({reference}: {ref_text} within target): nothing to compare",
@@ -188,7 +191,7 @@ def within_target_figure(scenario_name: str, synthetic: bool, target_min: float,
     ax.set_xlabel(f"difference in share reached within {target_min:g} min (percentage points), "
                   f"mean of paired differences ± 95% CI\n{reference}: {ref_text}; "
                   "right of 0 = more incidents reached in time than the reference", fontsize=NOTE_PT)
-    _style(ax)
+    style_axes(ax)
     ax.grid(False, axis="y")
     return fig
 
@@ -241,9 +244,9 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
     if total > len(sites):
         what += f": the {len(sites)} worst of {total:,} sites with incidents"
     width_in = max(9.0, 3.5 + 2.1 * len(plans))
-    fig = _new_figure((width_in, max(5.0, 2.8 + 0.62 * len(sites))))
+    fig = new_figure((width_in, max(5.0, 2.8 + 0.62 * len(sites))))
     ax = fig.add_subplot()
-    _title(fig, textwrap.fill(what, int(8 * width_in)), scenario_name, synthetic)
+    figure_title(fig, textwrap.fill(what, int(8 * width_in)), scenario_name, synthetic)
     if not sites:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "no counted incident in this run", transform=ax.transAxes,
@@ -332,7 +335,7 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
     plans = _unique(row["plan"] for row in rows)
     numeric, position, ordered = _sweep_positions(_unique(row["value"] for row in rows))
     colors = plan_colors(plans)
-    fig = _new_figure(SWEEP_FIGSIZE_IN)
+    fig = new_figure(SWEEP_FIGSIZE_IN)
     ax_resp, ax_within = fig.subplots(2, 1, sharex=True)
     # (axes, mean key, CI key, y label, range the interval is clipped to)
     panels = (
@@ -356,7 +359,7 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
                         elinewidth=2.5, capsize=4)
     for ax, _, _, ylabel, _ in panels:
         ax.set_ylabel(ylabel, fontsize=LABEL_PT)
-        _style(ax)
+        style_axes(ax)
     ax_resp.set_ylim(bottom=0)
     ax_within.set_ylim(0, 102)
     if not numeric or len(ordered) <= 12:
@@ -365,7 +368,7 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
     ax_within.set_xlabel(param, fontsize=LABEL_PT)
     ax_resp.legend(fontsize=NOTE_PT, title="plan (bar: 95% CI)",
                    title_fontsize=NOTE_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    _title(fig, f"Response against {param}", scenario_name, synthetic)
+    figure_title(fig, f"Response against {param}", scenario_name, synthetic)
     return fig
 
 
