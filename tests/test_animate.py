@@ -381,7 +381,7 @@ def joint(tmp_path_factory):
     ]
     scenario, world, result = _traced_grid_run(tmp_path_factory, "grid-joint", 2.0, disturbance, unit_types, "joint", units)
     frames = build_frames(scenario, world, result, frame_times_min(2.0, 1.0), 1.0, gif_map_aspect((640, 480)))
-    members = [u for u, unit in enumerate(result.units) if unit.joint is not None]
+    members = [u for u, unit in enumerate(result.units) if unit.joint_patrol]
     assert len(members) == 3 and len(result.incidents) >= 2
     return frames, members
 

@@ -266,6 +266,42 @@ def test_a_run_pauses_the_cyclic_collector_and_leaves_it_as_it_found_it(tmp_path
         gc.enable()
 
 
+@pytest.mark.parametrize("interruption", [RuntimeError("a bug in the middle of a run"), KeyboardInterrupt()],
+                         ids=["exception", "ctrl-c"])
+def test_the_collector_is_on_again_however_a_run_ends(tmp_path, grid, monkeypatch, interruption):
+    scenario = overloaded(tmp_path, grid, "priority", "resume")
+    world = build_world(scenario, grid, cache_dir=tmp_path)
+    seen = []
+
+    class Failing(Dispatcher):
+        def new_incident(self, incident):
+            seen.append(gc.isenabled())
+            raise interruption
+
+    monkeypatch.setattr(sys.modules["sim.model.simulate"], "Dispatcher", Failing)
+    with pytest.raises(type(interruption)):
+        simulate(scenario, world, "plan", 0)
+    assert seen == [False], "the collector was not paused during the run"
+    assert gc.isenabled(), f"a run ended by {type(interruption).__name__} left Python's garbage collector off"
+
+
+def test_the_collector_is_on_again_when_a_generator_holding_a_pause_is_closed_or_dropped():
+    def replications():
+        with CollectorPaused():
+            yield 1
+            yield 2
+
+    running = replications()
+    next(running)
+    assert not gc.isenabled()
+    running.close()
+    assert gc.isenabled(), "closing a generator inside a pause left the garbage collector off"
+    running = replications()
+    next(running)
+    del running  # dropped half-way: its finaliser closes it
+    assert gc.isenabled(), "dropping a generator inside a pause left the garbage collector off"
+
+
 def test_concurrent_runs_turn_the_collector_on_again_when_the_last_one_ends():
     entered, first_done = threading.Barrier(2), threading.Event()
     seen = {}

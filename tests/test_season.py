@@ -337,3 +337,46 @@ def test_validate_names_each_phase_fleet(capsys):
     for plan in scenario.plans:
         phase_counts = ", ".join(f"{phase} {sum(g.count for g in fleet.units)}" for phase, fleet in plan.by_phase.items())
         assert f"{plan.name}: {plan.n_units} units ({phase_counts})" in line
+
+
+def test_a_clock_starting_at_07_30_45_lays_profile_duty_and_travel_periods_on_the_same_minutes():
+    """08:00-09:00 is minutes 29.25 to 89.25 of a clock that starts at 07:30:45 (counted here with
+    datetime arithmetic). Incidents of an 08:00-only profile arise there, a unit on duty
+    "08:00-09:00" is on duty there, a travel period "08:00"-"09:00" is in force there: all three
+    to the second."""
+    from types import SimpleNamespace
+
+    from sim import Study
+    from sim.model import simulate
+    from sim.model.movement import Position
+
+    start = datetime(2024, 11, 20, 7, 30, 45)
+    eight, nine = ((datetime(2024, 11, 20, hour) - start).total_seconds() / 60.0 for hour in (8, 9))
+    car = {"type": "car", "count": 1, "base": "a", "patrol": {"mode": "post", "at": "a"}, "on_duty": ["08:00-09:00"]}
+    data = _one_site([car], 3, rate=2.0, on_scene={"dist": "fixed", "value": 0.1})
+    data["clock"]["start"] = start.isoformat()
+    data["disturbances"][0]["hourly_profile"] = [0.0] * 8 + [24.0] + [0.0] * 15
+    data["travel"] = {"periods": [{"from": "08:00", "to": "09:00", "speed_factor": 0.5}]}
+    study = Study(data)
+
+    created = [spec.t_created_min for rep in range(5) for spec in _draw(study.scenario, rep)]
+    assert len(created) > 100
+    assert eight <= min(created) and max(created) < nine, (
+        f"incidents of the 08:00 hour arise from minute {min(created):.3f} to {max(created):.3f}, "
+        f"not inside [{eight}, {nine}): the profile reads the clock's start another way")
+
+    result = simulate(study.scenario, study.world(), "plan", 0, incident_specs=[_fight(1, eight, 0.1)])
+    assert result.units[0].shift.intervals[0] == (eight, nine), (
+        f"on duty 08:00-09:00 is {result.units[0].shift.intervals[0]} on this clock, not ({eight}, {nine})")
+    assert result.incidents[0].t_first_dispatch_min == eight, "at 08:00:00 the posted unit is on duty"
+
+    world = study.world()
+    env = SimpleNamespace(now=0.0)
+    roads = world.roads_for(env)
+    a, b = world.site_node["a"], world.site_node["b"]
+    for t_min, factor in ((eight - 0.01, 1.0), (eight, 2.0), (nine - 0.01, 2.0), (nine, 1.0)):
+        env.now = t_min
+        leg, base = roads.leg(Position(a), b, t_min, 1.0), world.roads.leg(Position(a), b, t_min, 1.0)
+        assert np.array_equal(leg.cum_min, base.cum_min * factor), (
+            f"at minute {t_min} (08:00 is minute {eight}) the travel period is "
+            f"{'not ' if factor == 2.0 else ''}in force: the periods read the clock's start another way")
