@@ -25,13 +25,17 @@ from sim.viz.animate_frames import (
     STANDING,
     TO_INCIDENT,
     build_frames,
+    stacked_markers,
     frame_count,
     frame_times_min,
     unit_positions,
     unit_targets,
 )
-from sim.viz.animate_gif import _gif_figure, gif_map_aspect, write_gif
+from sim.viz.animate_gif import GIF_LABELS, gif_map_aspect, gif_picture, write_gif
 from sim.viz.animate_html import write_html
+from sim.viz.animate_labels import FAR_PX, distance_to_box
+from sim.viz.animate_map import SiteMark
+from sim.viz.animate_paint import MarkerSizes
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import random_grid_network
 
@@ -128,6 +132,96 @@ def test_a_failed_gif_leaves_no_file_behind(grid, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_every_gif_frame_shows_exactly_the_painted_frame(grid, tmp_path):
+    """Only what was painted is mapped onto the palette, and only changed pixels are written (the
+    rest transparent): decoded, each frame must still be the whole painted frame on the palette."""
+    scenario, world, result = grid
+    frames = build_frames(scenario, world, result, frame_times_min(0.5, 2.0), 2.0, gif_map_aspect((480, 360)))
+    picture = gif_picture(frames, (480, 360), 20.0)
+    out = tmp_path / "exact.gif"
+    write_gif(frames, out, 20.0, (480, 360), picture)
+    with Image.open(out) as gif:
+        decoded = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(gif)]
+        palette = Image.new("P", (1, 1))
+        gif.seek(0)
+        palette.putpalette(gif.getpalette()[: 3 * 255])
+    for k in range(frames.n_frames):
+        painted = picture.paint(k).quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB")
+        assert np.array_equal(decoded[k], np.asarray(painted)), f"frame {k} differs from what was painted"
+
+
+def test_units_at_one_spot_in_one_state_are_one_marker_named_for_all():
+    names = ["car-1", "car-2", "car-3", "car-4"]
+    # Frame 0: cars 1, 2 and 4 stand at one base (car 3 elsewhere); frame 1: car 2 drives off.
+    x = np.array([[0.0, 0.0], [0.0, 50.0], [500.0, 500.0], [0.0, 0.0]])
+    state = np.array([[STANDING, STANDING], [STANDING, TO_INCIDENT], [STANDING, STANDING], [STANDING, STANDING]],
+                     dtype=np.int8)
+    texts, text = stacked_markers(names, x, np.zeros_like(x), state, None, len(names))
+    labels = names + list(texts)
+    assert [labels[i] if i >= 0 else None for i in text[:, 0]] == ["car-1 +2 more", None, "car-3", None]
+    assert [labels[i] if i >= 0 else None for i in text[:, 1]] == ["car-1, car-4", "car-2", "car-3", None]
+    # Every unit is drawn once: alone, or inside the first one's marker.
+    assert ((text >= 0).sum(axis=0) == [2, 3]).all()
+
+
+def _attached(name: str, box, point, leaders: dict, marker_px: float, near_px: float, far_px: float, font_px: float,
+              where: str) -> None:
+    """A unit's label box is beside its marker (within ``near_px`` of its point), or no farther than
+    ``far_px`` with a leader line from the marker's edge to the label (to within half a letter of
+    the text's ink: lower-case letters sit that far inside their line)."""
+    distance = distance_to_box(*point, box)
+    assert distance <= far_px, f"{where}: {name}'s label is {distance:.0f} px from its marker"
+    if distance > near_px:
+        assert name in leaders, f"{where}: {name}'s label is {distance:.0f} px away with no leader line"
+        x0, y0, x1, y1 = leaders[name]
+        assert np.hypot(x0 - point[0], y0 - point[1]) <= marker_px + 1.0, f"{where}: {name}'s leader starts off its marker"
+        assert distance_to_box(x1, y1, box) <= 0.5 * font_px + 1.0, f"{where}: {name}'s leader ends off its label"
+
+
+def _label_bounds(sizes) -> tuple[float, float]:
+    """From a marker's point to its label's box: beside it (the nearest ring, a side spot) and at most."""
+    reach = max(sizes.unit_reach_px) + sizes.joint_extra_px
+    return reach + 4.0, np.sqrt(2.0) * (reach + 2 * FAR_PX) + 4.0
+
+
+@pytest.mark.parametrize("fixture", ["busy", "joint"])
+def test_gif_unit_labels_stay_beside_their_markers(request, fixture):
+    frames = request.getfixturevalue(fixture)
+    frames = frames[0] if isinstance(frames, tuple) else frames
+    picture = gif_picture(frames, (640, 480), 20.0)
+    near_px, far_px = _label_bounds(GIF_LABELS)
+    seen = 0
+    for k in range(frames.n_frames):
+        picture.paint(k)
+        leaders = dict(picture.painter.drawn_leaders)
+        for name, box, point in picture.painter.drawn_labels:
+            _attached(name, box, point, leaders, GIF_LABELS.joint_px, near_px, far_px, GIF_LABELS.unit_font_px,
+                      f"frame {k}")
+        seen += len(picture.painter.drawn_labels)
+    assert seen > 0
+
+
+def test_html_unit_labels_stay_beside_their_markers_in_a_real_browser(busy, tmp_path):
+    from sim.viz.animate_html import HTML_LABELS
+
+    out = tmp_path / "busy.html"
+    write_html(busy, out, 20.0)
+    near_px, far_px = _label_bounds(HTML_LABELS)
+    with chromium_driver() as driver:
+        driver.get(out.as_uri())
+        seen = 0
+        for k in range(busy.n_frames):
+            boxes, points, leaders = driver.execute_script(
+                f"frame = {k}; draw({k}); return [unitLabelBoxes, unitLabelPoints, leaderLines];")
+            for box, (name, x, y, _) in zip(boxes, points):
+                # The page's y runs down: the line's ends and the box alike.
+                _attached(name, box, (x, y), dict(leaders), HTML_LABELS.joint_px, near_px, far_px,
+                          HTML_LABELS.unit_font_px, f"frame {k}")
+            seen += len(boxes)
+        assert seen > 0
+        assert js_errors(driver) == []
+
+
 # -- labels ------------------------------------------------------------------------------------
 
 
@@ -143,12 +237,13 @@ def busy(grid):
     # Each unit wanders a little from its own spot, so the crowd shifts from frame to frame.
     start = centre + rng.normal(0.0, spread, (n_units, 2))
     walk = np.cumsum(rng.normal(0.0, spread / 20, (n_units, n_frames, 2)), axis=1)
-    sites = [(f"Site number {i}", *(centre + rng.normal(0.0, spread, 2)), i < 3) for i in range(12)]
+    sites = [SiteMark(f"Site number {i}", *(centre + rng.normal(0.0, spread, 2)), i < 3) for i in range(12)]
     return dataclasses.replace(
         frames, unit_ids=[f"car-{u:02d}" for u in range(n_units)],
         unit_x_m=start[:, None, 0] + walk[..., 0], unit_y_m=start[:, None, 1] + walk[..., 1],
         unit_state=rng.integers(0, 5, (n_units, n_frames)).astype(np.int8),
-        unit_target=np.full((n_units, n_frames), -1, np.int32), sites=sites)
+        unit_target=np.full((n_units, n_frames), -1, np.int32), sites=sites, unit_text=None, joint_texts=(),
+        stack_texts=())
 
 
 def _overlaps(a, b) -> bool:
@@ -162,30 +257,25 @@ def _overlapping_pairs(boxes) -> list[tuple[int, int]]:
 
 
 def test_gif_labels_of_a_busy_frame_never_overlap_each_other_or_a_unit(busy):
-    from matplotlib.text import Text
-
-    canvas, draw = _gif_figure(busy, (640, 480), 100.0, 20.0)
-    canvas.draw()
-    ax = canvas.figure.axes[0]
-    renderer = canvas.get_renderer()
-    unit_half_px = np.sqrt(55.0) / 2 * 100.0 / 72.0   # the scatter's s=55 pt^2 circle, in pixels
+    picture = gif_picture(busy, (640, 480), 20.0)
+    unit_half_px = MarkerSizes().unit_radius_px   # the unit dot's radius
+    sites = [box for _, box in picture.fixed_boxes]   # the site names as drawn on the background
     shown, left_out = 0, 0
     for k in range(0, busy.n_frames, 5):
-        draw(k)
-        texts = [t for t in ax.texts if t.get_visible()]
-        boxes = [Text.get_window_extent(t, renderer).extents for t in texts]   # the text as drawn
+        picture.paint(k)
+        units = picture.painter.drawn_labels
+        boxes = sites + [box for _, box, _ in units]
         assert _overlapping_pairs(boxes) == [], f"labels overlap in frame {k}"
         # Unit names keep off every unit marker (site names are drawn once; units may drive over them).
-        unit_boxes = [box for t, box in zip(texts, boxes) if t.get_text().startswith("car-")]
-        units_px = ax.transData.transform(np.column_stack([busy.unit_x_m[:, k], busy.unit_y_m[:, k]]))
-        for (x, y), unit in zip(units_px, busy.unit_ids):
+        x_px, y_px = picture.labels[0].panel.to_px(busy.unit_x_m[:, k], busy.unit_y_m[:, k])
+        for x, y, unit in zip(x_px, y_px, busy.unit_ids):
             marker = (x - unit_half_px, y - unit_half_px, x + unit_half_px, y + unit_half_px)
-            assert not any(_overlaps(marker, box) for box in unit_boxes), f"a label covers {unit} in frame {k}"
-        shown += len(unit_boxes)
-        left_out += len(busy.unit_ids) - len(unit_boxes)
+            assert not any(_overlaps(marker, box) for _, box, _ in units), f"a label covers {unit} in frame {k}"
+        shown += len(units)
+        left_out += len(busy.unit_ids) - len(units)
     # Crowded on purpose: many names fit, some cannot and are left out rather than printed over others.
     assert shown > 0 and left_out > 0
-    assert sum(t.get_visible() for t in ax.texts if t.get_text().startswith("Site")) >= 3
+    assert sum(text.startswith("Site") for text, _ in picture.fixed_boxes) >= 3
 
 
 def test_html_labels_of_a_busy_frame_never_overlap_in_a_real_browser(busy, tmp_path):
@@ -203,8 +293,9 @@ def test_html_labels_of_a_busy_frame_never_overlap_in_a_real_browser(busy, tmp_p
         assert shown > 0 and len(sites) >= 3
         # A name left out shows when the pointer rests on its unit.
         hovered = driver.execute_script("""
-            const u = [...Array(U).keys()].find(u => unitSpots[frame * U + u] < 0);
-            const at = quantised(unitX[frame * U + u], unitY[frame * U + u]), r = canvas.getBoundingClientRect();
+            const p = panels[0], left = p.spots.findIndex(spot => spot < 0), u = left % U;
+            frame = Math.floor(left / U); draw(frame);
+            const at = quantised(p, unitX[frame * U + u], unitY[frame * U + u]), r = canvas.getBoundingClientRect();
             canvas.dispatchEvent(new MouseEvent("mousemove", {clientX: r.left + at[0] * r.width / W,
                                                                clientY: r.top + at[1] * r.height / H}));
             return [D.unit_names[u], canvas.title];""")
@@ -351,6 +442,7 @@ def test_html_plays_in_a_real_browser(demo_html):
         (["--plan", "joint-circuit", "--hours", "-2", "--out", "a.html"], "--hours"),
         (["--plan", "joint-circuit", "--hours", "1", "--out", "a.mp4"], "FILE.gif or FILE.html"),
         (["--plan", "joint-circuit", "--hours", "1", "--out", "a.gif", "--fps", "0"], "--fps"),
+        (["--plan", "joint-circuit", "--hours", "1", "--out", "a.gif", "--view", "kota"], "--view kota: say regency or city"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, capsys, flags, words):
@@ -410,26 +502,23 @@ def test_a_joint_patrol_together_is_one_marker_and_a_vehicle_sent_off_its_own(jo
 
 
 def test_gif_draws_one_joint_marker_and_label_and_no_labels_overlap(joint):
-    from matplotlib.text import Text
-
     frames, _ = joint
-    canvas, draw = _gif_figure(frames, (640, 480), 100.0, 20.0)
-    canvas.draw()
-    ax = canvas.figure.axes[0]
-    renderer = canvas.get_renderer()
-    units_scatter, rings = [c for c in ax.collections if c.get_animated()][-2:]
+    picture = gif_picture(frames, (640, 480), 20.0)
+    painter = picture.painter
+    sites = [box for _, box in picture.fixed_boxes]
     text = frames.marker_text()
     seen_joint_label = 0
     for k in range(frames.n_frames):
-        draw(k)
-        texts = [t for t in ax.texts if t.get_visible()]
-        assert _overlapping_pairs([Text.get_window_extent(t, renderer).extents for t in texts]) == [], k
-        patrol_labels = [t.get_text() for t in texts if t.get_text().startswith("joint-1:")]
+        picture.paint(k)
+        markers = [kind for kind, _ in painter.drawn_markers]
+        labels = [name for name, _, _ in painter.drawn_labels]
+        assert _overlapping_pairs(sites + [box for _, box, _ in painter.drawn_labels]) == [], k
+        patrol_labels = [name for name in labels if name.startswith("joint-1:")]
         assert len(patrol_labels) <= 1
         seen_joint_label += len(patrol_labels)
         # One dot per marker, one ring per joint marker.
-        assert len(units_scatter.get_offsets()) == (text[:, k] >= 0).sum()
-        assert len(rings.get_offsets()) == (text[:, k] >= len(frames.unit_ids)).sum()
+        assert markers.count("dot") == (text[:, k] >= 0).sum()
+        assert markers.count("ring") == frames.is_joint(text[:, k]).sum()
     assert seen_joint_label > 0
 
 

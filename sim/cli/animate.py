@@ -39,6 +39,8 @@ def register(commands) -> dict:
     animate.add_argument("--seed", type=int, help="base random seed")
     animate.add_argument("--frames-per-min", type=float, default=2.0, help="frames per simulated minute")
     animate.add_argument("--fps", type=float, default=20.0, help="frames per second of playback")
+    animate.add_argument("--view", default="regency", metavar="regency|city",
+                         help="frame the whole regency, the city beside it (default), or the city alone")
     add_network_flag(animate)
     add_force_flag(animate)
     return {"animate": _cmd_animate}
@@ -51,7 +53,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     from sim.network import SYNTHETIC_NOTE, load_network
     from sim.viz.animate import check_request, window_overrides, write_animation
 
-    problems = check_request(args.out, args.hours, args.frames_per_min, args.fps, args.rep, args.from_hours)
+    problems = check_request(args.out, args.hours, args.frames_per_min, args.fps, args.rep, args.from_hours, args.view)
     if problems:
         raise InputError(problems)
     # The run starts at the clock's start and ends with the window (see window_overrides).
@@ -61,7 +63,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     check_work(expected_work(scenario, [args.plan], 1), args.force)
     world = build_world(scenario, load_network(network_spec(scenario, args.network)))
     frames = write_animation(scenario, world, args.plan, args.out, hours=args.hours, from_hours=args.from_hours,
-                             rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps)
+                             rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps, view=args.view)
     note = f"; {SYNTHETIC_NOTE}" if frames.synthetic else ""
     print(f"{args.out}: {count_text(frames.n_frames, 'frame')}, {count_text(len(frames.unit_ids), 'unit')}, "
           f"{count_text(frames.incidents_shown, 'incident')}{note}")

@@ -8,6 +8,7 @@ end (``window_overrides`` says how). Bad requests raise InputError before any wo
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sim.config import limits
@@ -15,17 +16,20 @@ from sim.errors import InputError
 from sim.model import World, simulate
 from sim.model.incidents import MIN_PER_HOUR
 from sim.viz.animate_frames import Frames, build_frames, frame_count, frame_times_min
-from sim.viz.animate_gif import MAX_GIF_FPS, gif_map_aspect, write_gif
-from sim.viz.animate_html import HTML_MAP_ASPECT, write_html
+from sim.viz.animate_gif import MAX_GIF_FPS, gif_labels, gif_map_aspect, gif_picture, write_gif
+from sim.viz.animate_html import HTML_MAP_ASPECT, html_labels, write_html
+from sim.viz.animate_views import REGENCY, VIEWS
 
 FORMATS = (".gif", ".html")
 GIF_SIZE_PX = (800, 600)
 
 
 def check_request(out: Path, hours: float, frames_per_min: float, fps: float, rep: int,
-                  from_hours: float = 0.0) -> list[str]:
+                  from_hours: float = 0.0, view: str = REGENCY) -> list[str]:
     """Problems with the animate flags (empty if none)."""
     problems = []
+    if view not in VIEWS:
+        problems.append(f"--view {str(view)[:40]}: say {' or '.join(VIEWS)}")
     gif = Path(out).suffix.lower() == ".gif"
     if not 0 <= from_hours <= limits.MAX_DURATION_HOURS:
         problems.append(f"--from {from_hours:g}: must be from 0 to {limits.MAX_DURATION_HOURS:g} hours after the clock's start")
@@ -77,15 +81,21 @@ def write_animation(
     frames_per_min: float = 2.0,
     fps: float = 20.0,
     size_px: tuple[int, int] = GIF_SIZE_PX,
+    view: str = REGENCY,
+    on_step: Callable[[str], None] | None = None,
 ) -> Frames:
     """Simulate replication ``rep`` of ``plan`` with movement tracing; write ``hours`` of it, from
-    ``from_hours`` after the clock's start, to ``out_path`` (.gif of ``size_px`` pixels, or .html).
+    ``from_hours`` after the clock's start, to ``out_path`` (.gif of ``size_px`` pixels, or .html),
+    framed as ``view`` (the regency with the city beside it, or the city: see ``animate_views``).
 
+    ``on_step(name)``, if given, is called as each step ends: "simulate", "frames", "labels", then
+    "background" and "encode" (GIF) or "page" (HTML); the benchmark times the steps with it.
     InputError, before any work, for bad flags, an unknown plan, or a scenario clock that ends
     before the window does (see ``window_overrides``).
     """
+    step = on_step or (lambda name: None)
     out_path = Path(out_path)
-    problems = check_request(out_path, hours, frames_per_min, fps, rep, from_hours)
+    problems = check_request(out_path, hours, frames_per_min, fps, rep, from_hours, view)
     if problems:
         raise InputError(problems)
     scenario.plan(plan)  # an unknown plan fails here, with a suggestion
@@ -93,12 +103,22 @@ def write_animation(
         raise InputError(f"--from {from_hours:g} --hours {hours:g}: the window ends after the scenario's clock "
                          f"({scenario.clock.duration_hours:g} h)")
     result = simulate(scenario, world, plan, rep, trace=True)
+    step("simulate")
     gif = out_path.suffix.lower() == ".gif"
     aspect = gif_map_aspect(size_px) if gif else HTML_MAP_ASPECT
     times_min = from_hours * MIN_PER_HOUR + frame_times_min(hours, frames_per_min)
-    frames = build_frames(scenario, world, result, times_min, frames_per_min, aspect)
+    frames = build_frames(scenario, world, result, times_min, frames_per_min, aspect, view)
+    step("frames")
     if gif:
-        write_gif(frames, out_path, fps, size_px)
+        labels = gif_labels(frames, size_px)
+        step("labels")
+        picture = gif_picture(frames, size_px, fps, labels)
+        step("background")
+        write_gif(frames, out_path, fps, size_px, picture)
+        step("encode")
     else:
-        write_html(frames, out_path, fps)
+        labels = html_labels(frames)
+        step("labels")
+        write_html(frames, out_path, fps, labels)
+        step("page")
     return frames

@@ -10,43 +10,40 @@ Frame ``k`` shows simulated minute ``k / frames_per_min``, for ``k = 0 .. n - 1`
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.model.incidents import MIN_PER_HOUR
-from sim.model.movement import Position
 from sim.model.units import Job, TracedLeg
+from sim.viz.animate_map import SiteMark, map_panels, segments_in_view, site_marks, towns_in_view
+from sim.viz.animate_views import REGENCY, Panel
 
 if TYPE_CHECKING:
     from sim.model import RepResult, World
     from sim.model.units import Unit
     from sim.network import RoadNetwork
 
-# Unit states, as codes in the (U, T) state array, with their legend words and colours.
+# Unit states, as codes in the (U, T) state array, with their legend words (colours: animate_style).
 STANDING, PATROLLING, TO_INCIDENT, ON_SCENE, RETURNING = range(5)
 UNIT_STATE_LABELS = ("standing at post/base", "patrolling", "driving to incident", "on scene", "returning")
-# Standing grey and patrolling blue: a parked car and a moving one must be told apart at a glance.
-UNIT_COLOURS = ("#b3b3b3", "#1f5fbf", "#f07f00", "#8e2bc9", "#1a9e77")
 MAX_UNIT_LABELS = 40   # more units than this are drawn without their names (they would cover the map)
 _TRACE_STATE = {"patrolling": PATROLLING, "to_incident": TO_INCIDENT, "returning": RETURNING}
 
 # Incident states, as codes in the (I, T) state array. The last two only with detection or
-# deterrence (issue #12): a candidate deterred (a faint mark that fades), an incident a patrol has
-# just spotted (a bright flash at the site).
+# deterrence: a candidate deterred (a faint mark that fades), an incident a patrol has just
+# spotted (a bright flash at the site).
 NOT_SHOWN, WAITING, UNIT_ON_THE_WAY, INCIDENT_ON_SCENE, CLEARED, DETERRED, SPOTTED = range(7)
 INCIDENT_STATE_LABELS = ("", "waiting for a unit", "unit on the way", "units on scene", "cleared",
                          "deterred (did not happen)", "just spotted by a patrol")
-INCIDENT_COLOURS = ("#ffffff", "#e3111b", "#f0a800", "#8e2bc9", "#2a9d3a", "#8c8c8c", "#ffe600")
 FADE_MIN = 20.0  # a cleared incident fades out over this many simulated minutes
 DETERRED_OPACITY = 0.4  # a deterred candidate's mark at its start (then it fades as a cleared one)
 FLASH_MIN = 4.0  # a patrol's spotting flashes this many simulated minutes
 # Size of an incident's star per state, relative to the others: the flash is bigger, so it shows
 # around the unit that stands at the site and spotted it (units are drawn over incidents).
 INCIDENT_SCALE = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.8)
-
 
 
 def frame_count(hours: float, frames_per_min: float) -> int:
@@ -59,13 +56,20 @@ def frame_times_min(hours: float, frames_per_min: float) -> np.ndarray:
     return np.arange(frame_count(hours, frames_per_min)) / frames_per_min
 
 
-def _xy_m(network: RoadNetwork, position: Position) -> tuple[float, float]:
-    """Planar position (m): a node, or between two nodes by the fraction of the edge's time."""
-    x, y = network.x_m[position.node], network.y_m[position.node]
-    if position.head < 0:
-        return float(x), float(y)
-    f = position.fraction
-    return float(x + f * (network.x_m[position.head] - x)), float(y + f * (network.y_m[position.head] - y))
+def _leg_xy_m(network: RoadNetwork, leg, times_min: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Planar positions (m) along ``leg`` at many times, as ``Leg.position_at`` places them: a node,
+    or between two nodes by the fraction of the edge's time (clamped to the leg)."""
+    cum = leg.cum_min
+    elapsed = np.clip(leg.elapsed0_min + times_min - leg.t_start_min, 0.0, float(cum[-1]))
+    i = np.minimum(np.searchsorted(cum, elapsed, side="right") - 1, len(cum) - 1)
+    last = i >= len(leg.nodes) - 1
+    j = np.minimum(i + 1, len(cum) - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):   # the last node: no edge ahead (masked out)
+        fraction = np.where(last, 0.0, (elapsed - cum[i]) / (cum[j] - cum[i]))
+    fraction = np.maximum(fraction, 0.0)
+    tail, head = leg.nodes[i], leg.nodes[j]
+    x, y = network.x_m[tail], network.y_m[tail]
+    return x + fraction * (network.x_m[head] - x), y + fraction * (network.y_m[head] - y)
 
 
 def _jobs_since(unit: Unit) -> float:
@@ -128,16 +132,14 @@ def unit_positions(
         starts = np.array([traced.leg.t_start_min for traced in legs])
         # Index of the last leg begun at or before each time (-1: none yet).
         last = np.searchsorted(starts, times_min, side="right") - 1
-        for t, (time_min, i) in enumerate(zip(times_min, last)):
-            if i < 0:
-                position = Position(unit.base)
-            else:
-                traced = legs[i]
-                driving = time_min < traced.t_end_min
-                position = traced.leg.position_at(time_min if driving else traced.t_end_min)
-                if driving:
-                    state[u, t] = _TRACE_STATE[traced.state]
-            x_m[u, t], y_m[u, t] = _xy_m(network, position)
+        before = last < 0
+        x_m[u, before], y_m[u, before] = network.x_m[unit.base], network.y_m[unit.base]
+        for i in np.unique(last[~before]).tolist():
+            traced, at = legs[i], np.flatnonzero(last == i)
+            driving = times_min[at] < traced.t_end_min
+            # After its end a leg is where it ended; position_at clamps, so the end time places it.
+            x_m[u, at], y_m[u, at] = _leg_xy_m(network, traced.leg, np.where(driving, times_min[at], traced.t_end_min))
+            state[u, at[driving]] = _TRACE_STATE[traced.state]
         for job in jobs:
             state[u, (times_min >= job.t_arrival_min) & (times_min < job.t_leave_min)] = ON_SCENE
     return x_m, y_m, state
@@ -253,7 +255,7 @@ class Frames:
     synthetic: bool
     clock_labels: list[str]
     times_min: np.ndarray  # (T,)
-    view_m: tuple[float, float, float, float]  # x0, y0, x1, y1 of the map view
+    panels: tuple[Panel, ...]  # the regency (and the city beside it) or the city: see animate_views
     unit_ids: list[str]
     unit_x_m: np.ndarray  # (U, T)
     unit_y_m: np.ndarray  # (U, T)
@@ -265,27 +267,42 @@ class Frames:
     incident_opacity: np.ndarray  # (I, T)
     figures: dict[str, np.ndarray]  # running figures, each (T,)
     target_min: float
-    sites: list[tuple[str, float, float, bool]]  # name, x_m, y_m, is a base
+    sites: list[SiteMark]
     segments_m: np.ndarray  # (S, 4) x0, y0, x1, y1 of the road segments in view
     segment_class: np.ndarray  # (S,) int8: 0 main road .. 2 minor street
     frames_per_min: float
     incident_labels: tuple[str, ...] = INCIDENT_STATE_LABELS  # legend words per state ("": not in this animation)
     joint_texts: tuple[str, ...] = ()  # labels of joint-patrol markers ("joint-1: Polri+TNI"), after unit_ids
     unit_text: np.ndarray | None = None  # (U, T) int16, see marker_text; None: every unit its own marker
+    stack_texts: tuple[str, ...] = ()  # labels of units stacked at one spot ("polri_car-3, polri_car-4"), last
+    towns: list[tuple[str, float, float]] = field(default_factory=list)  # kecamatan towns named: name, x_m, y_m
+    unnamed_kinds: list[str] = field(default_factory=list)  # legend words for the kinds of sites drawn unnamed
 
     @property
     def n_frames(self) -> int:
         return len(self.times_min)
 
     @property
+    def view_m(self) -> tuple[float, float, float, float]:
+        """The box (metres) every panel's view lies in: x0, y0, x1, y1."""
+        views = np.array([panel.view_m for panel in self.panels])
+        return (float(views[:, 0].min()), float(views[:, 1].min()), float(views[:, 2].max()), float(views[:, 3].max()))
+
+    @property
     def label_texts(self) -> list[str]:
-        """What a marker may be labelled: each unit's name, then the joint markers' labels."""
-        return list(self.unit_ids) + list(self.joint_texts)
+        """What a marker may be labelled: each unit's name, the joint markers' labels, the stacks'."""
+        return list(self.unit_ids) + list(self.joint_texts) + list(self.stack_texts)
+
+    def is_joint(self, index: np.ndarray) -> np.ndarray:
+        """Whether indices into ``label_texts`` are joint markers' (drawn with a ring)."""
+        n_units = len(self.unit_ids)
+        return (np.asarray(index) >= n_units) & (np.asarray(index) < n_units + len(self.joint_texts))
 
     def marker_text(self) -> np.ndarray:
         """(U, T) index into ``label_texts`` of each unit's marker label: its own name (index u),
-        a joint marker's label (>= U: the vehicles of a joint patrol together, drawn as one), or
-        -1 (no marker of its own: it is inside another unit's joint marker)."""
+        a joint marker's label (the vehicles of a joint patrol together, drawn as one with a ring),
+        a stack's (units at one spot, drawn as one), or -1 (no marker of its own: it is inside
+        another unit's marker)."""
         if self.unit_text is not None:
             return self.unit_text
         return np.broadcast_to(np.arange(len(self.unit_ids), dtype=np.int16)[:, None], self.unit_state.shape)
@@ -295,59 +312,36 @@ class Frames:
         """Incidents that appear in at least one frame."""
         return int((self.incident_state != NOT_SHOWN).any(axis=1).sum())
 
-
-def _view(
-    xs: np.ndarray, ys: np.ndarray, aspect: float, margin: float = 0.12, min_span_m: float = 2000.0
-) -> tuple[float, float, float, float]:
-    """A box around the points plus a margin, widened to the aspect ratio (width / height)."""
-    x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
-    width = max(x1 - x0, min_span_m) * (1.0 + 2.0 * margin)
-    height = max(y1 - y0, min_span_m) * (1.0 + 2.0 * margin)
-    width, height = max(width, height * aspect), max(height, width / aspect)
-    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-    return cx - width / 2.0, cy - height / 2.0, cx + width / 2.0, cy + height / 2.0
-
-
-def _segments_in_view(network: RoadNetwork, view_m: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Road segments (one per node pair, either direction) touching the view, and a class 0..2."""
-    tails = network.edge_tails
-    heads = network.indices.astype(np.int64)
-    low, high = np.minimum(tails, heads), np.maximum(tails, heads)
-    _, first = np.unique(low * network.n_nodes + high, return_index=True)
-    a, b = low[first], high[first]
-    x0, y0, x1, y1 = view_m
-    xa, ya, xb, yb = network.x_m[a], network.y_m[a], network.x_m[b], network.y_m[b]
-    inside = ~((np.maximum(xa, xb) < x0) | (np.minimum(xa, xb) > x1) | (np.maximum(ya, yb) < y0) | (np.minimum(ya, yb) > y1))
-    names = network.road_class_names
-    rank = np.array([0 if n in ("motorway", "trunk", "primary") else 1 if n in ("secondary", "tertiary") else 2
-                     for n in names], dtype=np.int8)
-    segment_class = rank[network.road_class[first][inside]] if len(names) else np.full(inside.sum(), 2, np.int8)
-    return np.column_stack([xa, ya, xb, yb])[inside], segment_class
+    @property
+    def beyond_reach(self) -> list[str]:
+        """Names of the named sites beyond the target's drive from the plan's units (see animate_map)."""
+        return [site.name for site in self.sites if site.beyond and site.named]
 
 
 def build_frames(
-    scenario, world: World, result: RepResult, times_min: np.ndarray, frames_per_min: float, aspect: float
+    scenario, world: World, result: RepResult, times_min: np.ndarray, frames_per_min: float, aspect: float,
+    view: str = REGENCY,
 ) -> Frames:
-    """All frames of one replication, the map view zoomed to where units and incidents are."""
+    """All frames of one replication on a map area of ``aspect`` (width / height), framed as ``view``
+    (``animate_views``: the regency with the city beside it, or the city)."""
     network = world.network
     unit_x, unit_y, unit_state = unit_positions(result, network, times_min)
     site_xy = {site: (float(network.x_m[node]), float(network.y_m[node])) for site, node in world.site_node.items()}
     incident_xy = np.array([site_xy[i.spec.site] for i in result.incidents]).reshape(-1, 2)
     state, opacity = incident_states(result, times_min)
     shown = (state != NOT_SHOWN).any(axis=1)
-    bases = {unit.base for unit in result.units}
-    base_xy = np.array([(network.x_m[b], network.y_m[b]) for b in sorted(bases)]).reshape(-1, 2)
-    xs = np.concatenate([unit_x.ravel(), incident_xy[shown, 0], base_xy[:, 0]])
-    ys = np.concatenate([unit_y.ravel(), incident_xy[shown, 1], base_xy[:, 1]])
-    view = _view(xs, ys, aspect)
-    segments, segment_class = _segments_in_view(network, view)
+    sites, unnamed = site_marks(scenario, world, result.plan, {unit.base for unit in result.units})
+    panels = map_panels(view, sites, np.concatenate([unit_x.ravel(), incident_xy[shown, 0]]),
+                        np.concatenate([unit_y.ravel(), incident_xy[shown, 1]]), aspect)
+    views = np.array([panel.view_m for panel in panels])
+    extent = (views[:, 0].min(), views[:, 1].min(), views[:, 2].max(), views[:, 3].max())
+    segments, segment_class = segments_in_view(network, extent)
     joint_texts, unit_text = joint_markers(result.units, unit_x, unit_y, unit_state)
-    names = {site.id: site.name for site in scenario.sites}
-    sites = [
-        (names[site], x, y, world.site_node[site] in bases)
-        for site, (x, y) in site_xy.items()
-        if view[0] <= x <= view[2] and view[1] <= y <= view[3]
-    ]
+    unit_ids = [unit_name(unit) for unit in result.units]
+    stack_texts, unit_text = stacked_markers(unit_ids, unit_x, unit_y, unit_state, unit_text,
+                                             len(unit_ids) + len(joint_texts))
+    in_view = [any(panel.contains(np.array(s.x_m), np.array(s.y_m)) for panel in panels) for s in sites]
+    sites = [site for site, inside in zip(sites, in_view) if inside]
     start: datetime = scenario.clock.start
     title = f"{scenario.name}: plan {result.plan}, replication {result.rep}"
     return Frames(
@@ -355,8 +349,8 @@ def build_frames(
         synthetic=network.synthetic,
         clock_labels=[(start + timedelta(minutes=float(t))).strftime("%a %d %b %Y %H:%M") for t in times_min],
         times_min=np.asarray(times_min, dtype=np.float64),
-        view_m=view,
-        unit_ids=[unit_name(unit) for unit in result.units],
+        panels=panels,
+        unit_ids=unit_ids,
         unit_x_m=unit_x,
         unit_y_m=unit_y,
         unit_state=unit_state,
@@ -373,11 +367,30 @@ def build_frames(
         frames_per_min=frames_per_min,
         incident_labels=incident_labels(state),
         joint_texts=joint_texts,
+        stack_texts=stack_texts,
         unit_text=unit_text,
+        towns=towns_in_view(network, panels, sites),
+        unnamed_kinds=unnamed,
     )
 
 
-TOGETHER_M = 1.0  # vehicles of a joint patrol this close, in the same state, are drawn as one marker
+TOGETHER_M = 1.0  # vehicles this close, in the same state, are drawn as one marker
+
+
+def _together(x_m: np.ndarray, y_m: np.ndarray, state: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For vehicles (rows) per frame: the first vehicle at the same spot in the same state (lead,
+    (V, T)) and, per lead, the bits of the vehicles with it (mask, (V, T); bit j: vehicle j).
+    Only ``free`` vehicles (V, T) are grouped; the others lead themselves alone."""
+    n, n_frames = x_m.shape
+    lead = np.repeat(np.arange(n)[:, None], n_frames, axis=1)
+    for j in range(1, n):
+        for i in range(j - 1, -1, -1):   # down to the first, so the smallest match wins
+            together = (np.hypot(x_m[j] - x_m[i], y_m[j] - y_m[i]) < TOGETHER_M) & (state[j] == state[i])
+            lead[j] = np.where(together & free[i] & free[j], lead[i], lead[j])
+    mask = np.zeros((n, n_frames), dtype=np.int64)
+    for j in range(n):
+        mask[lead[j], np.arange(n_frames)] |= 1 << j
+    return lead, mask
 
 
 def joint_markers(
@@ -401,16 +414,7 @@ def joint_markers(
     texts: dict[str, int] = {}
     for members in patrols.values():
         m = np.array(members)
-        x, y, s = x_m[m], y_m[m], state[m]
-        # lead[j]: the first member (index into m) drawn together with member j.
-        lead = np.repeat(np.arange(len(m))[:, None], n_frames, axis=1)
-        for j in range(1, len(m)):
-            for i in range(j - 1, -1, -1):   # down to the first, so the smallest match wins
-                together = (np.hypot(x[j] - x[i], y[j] - y[i]) < TOGETHER_M) & (s[j] == s[i])
-                lead[j] = np.where(together, lead[i], lead[j])
-        mask = np.zeros((len(m), n_frames), dtype=np.int64)   # per lead: bit j for each member j with it
-        for j in range(len(m)):
-            mask[lead[j], np.arange(n_frames)] |= 1 << j
+        lead, mask = _together(x_m[m], y_m[m], state[m], np.ones((len(m), n_frames), dtype=bool))
         for j in range(len(m)):
             text[m[j], lead[j] != j] = -1
             for bits in np.unique(mask[j][lead[j] == j]).tolist():
@@ -422,6 +426,32 @@ def joint_markers(
     return tuple(texts), text
 
 
+def stacked_markers(names: list[str], x_m: np.ndarray, y_m: np.ndarray, state: np.ndarray, text: np.ndarray | None,
+                    first_index: int) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """Units at one spot in one state (two cars waiting at one base) drawn as one marker named for
+    all of them ("polri_car-3, polri_car-4"; three or more: "polri_car-3 +2 more"), so no name is
+    hidden under another's marker. ``text`` is the joint markers' (None: none), whose markers are
+    left alone; stacked labels are numbered from ``first_index``. Returns the labels and the new text."""
+    n_units, n_frames = x_m.shape
+    if n_units < 2 or n_units > MAX_UNIT_LABELS:
+        return (), text
+    own = np.repeat(np.arange(n_units, dtype=np.int16)[:, None], n_frames, axis=1) if text is None else text.copy()
+    free = own == np.arange(n_units)[:, None]   # a unit with its own name (not in or leading a joint marker)
+    lead, mask = _together(x_m, y_m, state, free)
+    if (lead == np.arange(n_units)[:, None]).all():
+        return (), text
+    texts: dict[str, int] = {}
+    for j in range(n_units):
+        own[j, lead[j] != j] = -1
+        for bits in np.unique(mask[j][(lead[j] == j) & free[j]]).tolist():
+            if bits & (bits - 1):
+                members = [names[b] for b in range(n_units) if bits >> b & 1]
+                label = ", ".join(members) if len(members) == 2 else f"{members[0]} +{len(members) - 1} more"
+                index = texts.setdefault(label, first_index + len(texts))
+                own[j, (lead[j] == j) & (mask[j] == bits)] = index
+    return tuple(texts), own
+
+
 def unit_name(unit: Unit) -> str:
     """A unit's label: its id; a joint patrol's vehicle on its own is "joint-1 Polri" (together,
     the vehicles are one marker: see ``joint_markers``)."""
@@ -431,8 +461,3 @@ def unit_name(unit: Unit) -> str:
 def speed_text(frames: Frames, fps: float) -> str:
     """How fast the animation plays, in words."""
     return f"1 s of playback = {fps / frames.frames_per_min:g} simulated min"
-
-
-def short_name(name: str) -> str:
-    """A site name without its parenthesised detail, to keep map labels short."""
-    return name.split(" (")[0]

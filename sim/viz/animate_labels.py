@@ -1,16 +1,20 @@
-"""Names in the animation: sites placed once, units placed frame by frame, no two labels overlapping.
+"""Names in the animation: sites and towns placed once, units placed frame by frame, no two labels
+overlapping, each beside its marker.
 
-The GIF and the HTML page place their labels here, in pixels of their own picture (y up), with
-``map_labels``' grid of placed boxes and its generous text-size estimate. Each label tries eight
-spots around its point (right, left, the four corners, above, below). Site labels are placed once,
-bases first, clear of every site marker. Each frame then keeps its unit markers and incident stars
-clear and places unit labels on top of the site labels, busiest units first (driving to an
-incident, on scene, returning, patrolling, standing); a unit tries the spot it had in the previous
-frame first, so names do not jump about. A label with no free spot is left out (``SPOT_NONE``);
-the HTML page shows every name on hover. What depends on one label alone (the picture's edge,
-the site labels and markers, painted once into a summed-area table of pixels, and the unit
-markers) is tested with numpy for many frames at once; only the labels of one frame against each
-other are placed one by one, and a frame where nothing moved keeps the last frame's spots.
+The GIF and the HTML page place their labels here, in pixels of their own picture (y up), panel by
+panel (``animate_views``), with ``map_labels``' grid of placed boxes and its generous text-size
+estimate. Each label tries eight spots around its point, nearest first: right, left, above, below,
+then the four corners; a unit's label then tries the same eight FAR_PX farther out. A label at a
+corner or farther out gets a short leader line from its marker, so it is never read as another's. Fixed labels go first, sites beyond reach, then bases, other sites, towns, clear
+of every named site's marker; in the regency panel beside a city panel, the city's box is kept free
+and its sites and units are named in the city panel. Each frame then keeps its unit markers and
+incident stars clear and places unit labels on top of the fixed ones, busiest units first (driving
+to an incident, on scene, returning, patrolling, standing); a unit tries the spot it had in the
+previous frame first, so names do not jump about. A label with no free spot is left out
+(``SPOT_NONE``); the HTML page shows every name on hover. What depends on one label alone (the
+panel's edge, the fixed labels and markers, painted once into a summed-area table of pixels, and
+the unit markers) is tested with numpy for many frames at once; only the labels of one frame
+against each other are placed one by one, and a frame where nothing moved keeps the last spots.
 """
 from __future__ import annotations
 
@@ -30,13 +34,23 @@ from sim.viz.animate_frames import (
     TO_INCIDENT,
     Frames,
 )
+from sim.viz.animate_views import CITY, REGENCY, PanelPixels
 from sim.viz.map_labels import CHAR_WIDTH_EM, LINE_HEIGHT_EM, Box, BoxGrid
 
 SPOT_NONE = -1
-# (x side, y side) of each spot: -1 left of / below the marker, 0 centred on it, 1 right of / above it.
-SPOTS = ((1, 0), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1), (0, 1), (0, -1))
+# (x side, y side, ring) of each spot, nearest first: -1 left of / below the marker, 0 centred on it,
+# 1 right of / above it; rings 1 and 2 are FAR_PX and twice that farther out, with a leader line (unit labels only).
+_SIDES = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1))
+SPOTS = tuple((sx, sy, ring) for ring in (0, 1, 2) for sx, sy in _SIDES)
+FAR_PX = 14.0
 _ALL_SPOTS = tuple(range(len(SPOTS)))
+_NEAR_SPOTS = tuple(range(len(_SIDES)))
 PAD_PX = 2.0   # the estimated box's padding either side of the text (map_labels adds 4 px to the width)
+BOLD_WIDTH = 1.12   # bold text is this much wider than the estimate for regular text
+# Fixed labels by style, placed in this order.
+BEYOND, BASE, SITE, TOWN = "beyond", "base", "site", "town"
+_STYLE_ORDER = (BEYOND, BASE, SITE, TOWN)
+TOWN_DOT_PX = 2.0   # a town's centre is a small dot
 # Which units are named first when names compete for room: lower rank first.
 _RANK = np.empty(5, dtype=np.int8)
 _RANK[[TO_INCIDENT, ON_SCENE, RETURNING, PATROLLING, STANDING]] = np.arange(5)
@@ -50,16 +64,19 @@ class LabelSizes:
 
     site_font_px: float
     unit_font_px: float
+    town_font_px: float
     base_px: float
     site_px: float
     unit_px: float
     star_px: float
     joint_px: float  # a joint patrol's marker (a ring around the unit's dot)
+    beyond_px: float  # the ring around a site beyond reach
     gap_px: float = 2.0
 
-    def box_size(self, text: str, font_px: float) -> tuple[float, float]:
+    def box_size(self, text: str, font_px: float, bold: bool = False) -> tuple[float, float]:
         """Width and height (px) of ``text``'s box: never smaller than the drawn text."""
-        return CHAR_WIDTH_EM * font_px * len(text) + 2 * PAD_PX, LINE_HEIGHT_EM * font_px + 2.0
+        width = CHAR_WIDTH_EM * font_px * len(text) * (BOLD_WIDTH if bold else 1.0)
+        return width + 2 * PAD_PX, LINE_HEIGHT_EM * font_px + 2.0
 
     @property
     def unit_reach_px(self) -> tuple[float, ...]:
@@ -74,17 +91,55 @@ class LabelSizes:
         """How much farther a joint marker's label is from its point than a unit's."""
         return max(self.joint_px - self.unit_px, 0.0)
 
-    def unit_anchor(self, x: float, y: float, spot: int, text: str, state: int,
-                    joint: bool = False) -> tuple[float, float, str]:
-        """Where unit label ``text`` at ``spot`` of its marker at (x, y) is drawn (see ``text_anchor``)."""
+    def unit_box(self, x: float, y: float, spot: int, text: str, state: int, joint: bool = False) -> Box:
+        """The box of unit label ``text`` at ``spot`` of its marker at (x, y)."""
         width, height = self.box_size(text, self.unit_font_px)
-        reach = self.unit_reach_px[state] + (self.joint_extra_px if joint else 0.0)
-        return text_anchor(spot_box(x, y, spot, width, height, reach), spot)
+        return spot_box(x, y, spot, width, height, self.unit_reach(state, joint))
+
+    def unit_reach(self, state: int, joint: bool = False) -> float:
+        """From a unit's point to the near edge of its label box."""
+        return self.unit_reach_px[state] + (self.joint_extra_px if joint else 0.0)
+
+    def fixed_font(self, style: str) -> tuple[float, bool]:
+        """Font size (px) and boldness of a fixed label's style."""
+        return (self.town_font_px, False) if style == TOWN else (self.site_font_px, style == BEYOND)
+
+    def fixed_marker_px(self, style: str) -> float:
+        """Half-width of the marker a fixed label of ``style`` stands beside (a town has none)."""
+        return {BEYOND: self.beyond_px, BASE: self.base_px, SITE: self.site_px}.get(style, TOWN_DOT_PX)
+
+
+@dataclass(frozen=True)
+class FixedLabel:
+    """A site's or town's label as placed: its text, box (px, y up), spot, style and point."""
+
+    text: str
+    box: Box
+    spot: int
+    style: str
+    x: float
+    y: float
+
+    def anchor(self) -> tuple[float, float, str]:
+        """Where to draw the text (see ``text_anchor``)."""
+        return text_anchor(self.box, self.spot)
+
+
+@dataclass(frozen=True)
+class PanelLabels:
+    """A panel's labels: the fixed ones and each unit's label spot per frame ((U, T), SPOT_NONE: none)."""
+
+    panel: PanelPixels
+    fixed: list[FixedLabel]
+    unit_spots: np.ndarray
+    left_out: int   # fixed labels with no room
 
 
 def spot_box(x: float, y: float, spot: int, width: float, height: float, reach: float) -> Box:
-    """The box of a ``width`` x ``height`` label at ``spot``, ``reach`` px from the point (x, y)."""
-    sx, sy = SPOTS[spot]
+    """The box of a ``width`` x ``height`` label at ``spot``, ``reach`` px from the point (x, y)
+    (FAR_PX more on the outer ring)."""
+    sx, sy, ring = SPOTS[spot]
+    reach = reach + ring * FAR_PX
     x0 = x + sx * reach + (sx - 1) * width / 2.0
     y0 = y + sy * reach + (sy - 1) * height / 2.0
     return x0, y0, x0 + width, y0 + height
@@ -100,6 +155,23 @@ def text_anchor(box: Box, spot: int) -> tuple[float, float, str]:
     return (box[0] + box[2]) / 2.0, box[1] + 1.0, "center"
 
 
+def leader(x: float, y: float, spot: int, marker_px: float, reach: float) -> tuple[float, float, float, float] | None:
+    """The short line (x0, y0, x1, y1) from a marker's edge to its label's box, for a corner spot or
+    the outer ring; None beside the marker (the label touches its room around the marker)."""
+    sx, sy, ring = SPOTS[spot]
+    if ring == 0 and (sx == 0 or sy == 0):
+        return None
+    reach = reach + ring * FAR_PX
+    edge = marker_px / np.sqrt(2.0) if sx and sy else marker_px
+    # It ends where the text begins: PAD_PX inside the box's near side.
+    return x + sx * edge, y + sy * edge, x + sx * (reach + PAD_PX), y + sy * reach
+
+
+def distance_to_box(x: float, y: float, box: Box) -> float:
+    """Distance (px) from a point to the nearest point of a box (0 inside it)."""
+    return float(np.hypot(max(box[0] - x, 0.0, x - box[2]), max(box[1] - y, 0.0, y - box[3])))
+
+
 def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -112,34 +184,32 @@ def _inside(box: Box, frame: Box) -> bool:
     return frame[0] <= box[0] and box[2] <= frame[2] and frame[1] <= box[1] and box[3] <= frame[3]
 
 
-def place_sites(
-    x_px: Sequence[float], y_px: Sequence[float], names: Sequence[str], is_base: Sequence[bool],
-    sizes: LabelSizes, frame: Box, reserved: Sequence[Box] = (),
-) -> tuple[list[tuple[Box, int] | None], list[Box]]:
-    """Each site's label box and spot (None: left out), bases first, and every box now taken.
-
-    The taken boxes are the site markers, the ``reserved`` boxes and the site labels: what unit
-    labels must keep clear of.
-    """
+def place_fixed(points: Sequence[tuple[str, float, float, str]], sizes: LabelSizes, frame: Box,
+                taken: Sequence[Box] = ()) -> tuple[list[FixedLabel], list[Box], int]:
+    """Labels of (text, x, y, style) points inside ``frame``, in style order (beyond reach, bases, sites,
+    towns), clear of ``taken`` and of each other; the labels placed, every box now taken, and how many
+    found no room."""
     grid = BoxGrid()
-    taken = list(reserved) + [_square(x, y, sizes.base_px if base else sizes.site_px)
-                              for x, y, base in zip(x_px, y_px, is_base)]
-    for box in taken:
+    boxes = list(taken)
+    for box in boxes:
         grid.add(box)
-    placed: list[tuple[Box, int] | None] = [None] * len(names)
-    for i in sorted(range(len(names)), key=lambda i: not is_base[i]):
-        if not _inside((x_px[i], y_px[i], x_px[i], y_px[i]), frame):
-            continue   # off the picture: no label to give
-        width, height = sizes.box_size(names[i], sizes.site_font_px)
-        reach = (sizes.base_px if is_base[i] else sizes.site_px) + sizes.gap_px
-        for spot in range(len(SPOTS)):
-            box = spot_box(x_px[i], y_px[i], spot, width, height, reach)
+    placed, left_out = [], 0
+    for text, x, y, style in sorted(points, key=lambda p: _STYLE_ORDER.index(p[3])):
+        if not _inside((x, y, x, y), frame):
+            continue   # off the panel: no label to give
+        font_px, bold = sizes.fixed_font(style)
+        width, height = sizes.box_size(text, font_px, bold)
+        reach = sizes.fixed_marker_px(style) + sizes.gap_px
+        for spot in _NEAR_SPOTS:
+            box = spot_box(x, y, spot, width, height, reach)
             if _inside(box, frame) and grid.free(box):
                 grid.add(box)
-                taken.append(box)
-                placed[i] = box, spot
+                boxes.append(box)
+                placed.append(FixedLabel(text, box, spot, style, x, y))
                 break
-    return placed, taken
+        else:
+            left_out += 1
+    return placed, boxes, left_out
 
 
 class _Occupancy:
@@ -175,9 +245,10 @@ class _Occupancy:
 
 def _candidates(x: np.ndarray, y: np.ndarray, width: np.ndarray, height: np.ndarray, reach: np.ndarray) -> np.ndarray:
     """Every spot's box (as ``spot_box``) for points, reaches and label sizes (U, C): (U, C, spots, 4)."""
-    sx, sy = np.array(SPOTS, dtype=np.float64).T
-    x0 = x[..., None] + sx * reach[..., None] + (sx - 1) * width[..., None] / 2.0
-    y0 = y[..., None] + sy * reach[..., None] + (sy - 1) * height[..., None] / 2.0
+    sx, sy, ring = np.array(SPOTS, dtype=np.float64).T
+    reach = reach[..., None] + ring * FAR_PX
+    x0 = x[..., None] + sx * reach + (sx - 1) * width[..., None] / 2.0
+    y0 = y[..., None] + sy * reach + (sy - 1) * height[..., None] / 2.0
     return np.stack([x0, y0, x0 + width[..., None], y0 + height[..., None]], axis=-1)
 
 
@@ -190,14 +261,15 @@ def _overlaps_any(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 
 def unit_label_spots(frames: Frames, to_px: ToPixels, sizes: LabelSizes, fixed: Sequence[Box], frame: Box,
-                     chunk: int = 512) -> np.ndarray:
+                     eligible: np.ndarray | None = None, chunk: int = 512) -> np.ndarray:
     """Each unit's label spot per frame, (U, T) int8, SPOT_NONE where left out (or too many units).
 
     Labels stay inside ``frame``, off the ``fixed`` boxes (site markers and labels), off every unit
-    marker and shown incident star of their frame, and off each other. A unit drawn inside a joint
-    marker has no label; the joint marker's label is its patrol's (``Frames.marker_text``). What depends on one unit
-    alone (the picture's edge, the fixed boxes, the markers) is tested for all frames at once,
-    ``chunk`` frames at a time; only the labels of one frame against each other go one by one.
+    marker and shown incident star of their frame, and off each other. Only units ``eligible`` (U, T)
+    (default: all) whose point is inside ``frame`` are named. A unit drawn inside a joint marker has
+    no label; the joint marker's label is its patrol's (``Frames.marker_text``). What depends on one
+    unit alone is tested for all frames at once, ``chunk`` frames at a time; only the labels of one
+    frame against each other go one by one.
     """
     n_units, n_frames = frames.unit_x_m.shape
     spots = np.full((n_units, n_frames), SPOT_NONE, dtype=np.int8)
@@ -210,17 +282,19 @@ def unit_label_spots(frames: Frames, to_px: ToPixels, sizes: LabelSizes, fixed: 
     text = frames.marker_text()
     rank = _RANK[frames.unit_state]
     order = np.argsort(rank, axis=0, kind="stable").T.tolist()   # per frame, busiest units first
+    if eligible is None:
+        eligible = np.ones((n_units, n_frames), dtype=bool)
     # A frame where nothing moved keeps the last frame's labels.
     same = np.zeros(n_frames, dtype=bool)
     same[1:] = ~((ux[:, 1:] != ux[:, :-1]).any(axis=0) | (uy[:, 1:] != uy[:, :-1]).any(axis=0)
                  | (state[:, 1:] != state[:, :-1]).any(axis=0) | (rank[:, 1:] != rank[:, :-1]).any(axis=0)
-                 | (text[:, 1:] != text[:, :-1]).any(axis=0))
+                 | (text[:, 1:] != text[:, :-1]).any(axis=0) | (eligible[:, 1:] != eligible[:, :-1]).any(axis=0))
     texts = frames.label_texts
     # Per text (the last entry: no marker of its own), its label's size and whether it takes room.
     sizes_px = [sizes.box_size(name, sizes.unit_font_px) for name in texts] + [(0.0, 0.0)]
     width_of, height_of = (np.array(size) for size in zip(*sizes_px))
     named_of = np.array([bool(name) for name in texts] + [False])   # an empty name takes no room
-    joint_of = np.arange(len(texts) + 1) >= n_units   # a joint marker's text (or none: drawn in one)
+    joint_of = np.append(frames.is_joint(np.arange(len(texts))), True)   # a joint marker's text (or none: in one)
     occupied = _Occupancy(fixed, frame)
     for c0 in range(0, n_frames, chunk):
         cx, cy, ct = ux[:, c0:c0 + chunk], uy[:, c0:c0 + chunk], text[:, c0:c0 + chunk]
@@ -232,8 +306,8 @@ def unit_label_spots(frames: Frames, to_px: ToPixels, sizes: LabelSizes, fixed: 
         inside = ((boxes[..., 0] >= frame[0]) & (boxes[..., 2] <= frame[2])
                   & (boxes[..., 1] >= frame[1]) & (boxes[..., 3] <= frame[3]))
         point_inside = (cx >= frame[0]) & (cx <= frame[2]) & (cy >= frame[1]) & (cy <= frame[3])
-        ok = (inside & occupied.free(boxes) & ~_overlaps_any(boxes, markers) & point_inside[..., None]
-              & named_of[ct][..., None])
+        ok = (inside & occupied.free(boxes) & ~_overlaps_any(boxes, markers)
+              & (point_inside & eligible[:, c0:c0 + chunk])[..., None] & named_of[ct][..., None])
         for k in range(c0, min(c0 + chunk, n_frames)):
             if same[k]:
                 spots[:, k] = spots[:, k - 1]
@@ -251,3 +325,38 @@ def unit_label_spots(frames: Frames, to_px: ToPixels, sizes: LabelSizes, fixed: 
                         spots[u, k] = spot
                         break
     return spots
+
+
+def place_labels(frames: Frames, panels: Sequence[PanelPixels], sizes: LabelSizes,
+                 reserved: Sequence[Box] = ()) -> list[PanelLabels]:
+    """Every panel's labels. ``reserved`` boxes (px, y up) are kept free in every panel."""
+    city = [p.panel for p in panels if p.panel.role == CITY]
+    site_x, site_y = np.array([s.x_m for s in frames.sites]), np.array([s.y_m for s in frames.sites])
+    town_x, town_y = np.array([t[1] for t in frames.towns]), np.array([t[2] for t in frames.towns])
+    result = []
+    for placed in panels:
+        shared = placed.panel.role == REGENCY and bool(city)   # its city is named in the city panel
+        frame = placed.box_px
+        taken = list(reserved)
+        if shared:
+            cx0, cy0 = placed.to_px(np.array(city[0].view_m[0]), np.array(city[0].view_m[1]))
+            cx1, cy1 = placed.to_px(np.array(city[0].view_m[2]), np.array(city[0].view_m[3]))
+            taken.append((float(cx0), float(cy0), float(cx1), float(cy1)))
+        sx, sy = placed.to_px(site_x, site_y)
+        points = []
+        for site, x, y in zip(frames.sites, sx.tolist(), sy.tolist()):
+            if not site.named:
+                continue
+            style = BEYOND if site.beyond else BASE if site.is_base else SITE
+            taken.append(_square(x, y, sizes.fixed_marker_px(style)))
+            if not (shared and city[0].contains(np.array(site.x_m), np.array(site.y_m))):
+                points.append((site.label, x, y, style))
+        tx, ty = placed.to_px(town_x, town_y)
+        points += [(name, x, y, TOWN) for (name, *_), x, y in zip(frames.towns, tx.tolist(), ty.tolist())]
+        fixed, boxes, left_out = place_fixed(points, sizes, frame, taken)
+        eligible = placed.panel.contains(frames.unit_x_m, frames.unit_y_m)
+        if shared:
+            eligible &= ~city[0].contains(frames.unit_x_m, frames.unit_y_m)
+        spots = unit_label_spots(frames, placed.to_px, sizes, boxes, frame, eligible)
+        result.append(PanelLabels(placed, fixed, spots, left_out))
+    return result

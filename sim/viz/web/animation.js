@@ -1,9 +1,12 @@
-/* The animation page: the network drawn once, units, incidents and dispatch lines per frame,
- * a play button and a time slider. Needs panzoom.js (PanZoom) first, for the view transform.
+/* The animation page: the network drawn once per panel (the regency and the city beside it, or
+ * the city), units, incidents and dispatch lines per frame, a play button and a time slider.
  * Data: the JSON in #data (see sim/viz/animate_html.py, html_data); per-frame arrays are base64
- * typed arrays, frame-major ([k * U + u]); positions are 0..65535 across the view.
+ * typed arrays, frame-major ([k * U + u]); positions are 0..65535 across the extent. Each panel
+ * maps metres from the extent's corner to the canvas: x = tx + s * xm, y = ty - s * ym.
  */
+"use strict";
 const D = JSON.parse(document.getElementById("data").textContent);
+const S = D.style;
 function decode(b64, Type) {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
   return new Type(bytes.buffer);
@@ -12,8 +15,10 @@ const unitX = decode(D.unit_x, Uint16Array), unitY = decode(D.unit_y, Uint16Arra
 const unitState = decode(D.unit_state, Uint8Array), unitTarget = decode(D.unit_target, Int16Array);
 const incState = decode(D.incident_state, Uint8Array), incOpacity = decode(D.incident_opacity, Uint8Array);
 const segments = decode(D.segments, Int32Array), segClass = decode(D.segment_class, Uint8Array);
-const unitSpots = decode(D.unit_spots, Int8Array), unitText = decode(D.unit_text, D.unit_text_bytes === 1 ? Int8Array : Int16Array);
+const unitText = decode(D.unit_text, D.unit_text_bytes === 1 ? Int8Array : Int16Array);
+const panels = D.panels.map(p => Object.assign({}, p, {spots: decode(p.unit_spots, Int8Array)}));
 const U = D.units, I = D.incident_x.length, T = D.frames;
+const isJoint = text => text >= U && text < U + D.joint_count;   // a joint patrol's marker (a ring)
 
 document.getElementById("title").textContent = D.title;
 document.title = D.title + (D.synthetic ? " (" + D.note + ")" : "");
@@ -23,8 +28,8 @@ document.getElementById("speed").textContent = D.speed;
 const canvas = document.getElementById("map");
 // Fit the map to the window so the controls stay in view; it is drawn at a fixed size and scaled.
 function fit() {
-  const room = Math.max(window.innerHeight - 230, 240) * D.view_m[0] / D.view_m[1];
-  document.getElementById("wrap").style.maxWidth = Math.min(1100, Math.floor(room)) + "px";
+  const room = Math.max(window.innerHeight - 230, 240) * D.map_px[0] / D.map_px[1];
+  document.getElementById("wrap").style.maxWidth = Math.min(D.map_px[0], Math.floor(room)) + "px";
 }
 window.addEventListener("resize", fit);
 fit();
@@ -33,11 +38,14 @@ const ratio = window.devicePixelRatio || 1;
 canvas.width = W * ratio; canvas.height = H * ratio;
 const ctx = canvas.getContext("2d");
 ctx.scale(ratio, ratio);
-// The whole view box fills the canvas; this page has no pan or zoom, so the view stays put.
-const view = PanZoom.view();
-view.fit(D.view_m[0], D.view_m[1], [0, 0, W, H], 1);
-// Units and incidents come as 0..65535 across the view.
-const quantised = (qx, qy) => view.toScreen(qx / 65535 * D.view_m[0], qy / 65535 * D.view_m[1]);
+// Canvas position of metres from the extent's corner, and of a quantised position, in a panel.
+const toCanvas = (p, xm, ym) => [p.transform[1] + p.transform[0] * xm, p.transform[2] - p.transform[0] * ym];
+const quantised = (p, qx, qy) => toCanvas(p, qx / 65535 * D.extent_m[0], qy / 65535 * D.extent_m[1]);
+function clipTo(g, p) { g.save(); g.beginPath(); g.rect(p.rect[0], p.rect[1], p.rect[2], p.rect[3]); g.clip(); }
+// Whether a unit's point lies in a panel's rectangle (it is drawn there).
+function inPanel(p, at) {
+  return at[0] >= p.rect[0] && at[0] <= p.rect[0] + p.rect[2] && at[1] >= p.rect[1] && at[1] <= p.rect[1] + p.rect[3];
+}
 
 // The box a text drawn with textBaseline "bottom" covers: [x0, y0, x1, y1] on the canvas.
 function textBox(g, text, x, y, align) {
@@ -45,52 +53,80 @@ function textBox(g, text, x, y, align) {
   const x0 = align === "left" ? x : align === "right" ? x - m.width : x - m.width / 2;
   return [x0, y - m.actualBoundingBoxAscent, x0 + m.width, y + m.actualBoundingBoxDescent];
 }
-// The labels drawn: the sites' once, the units' of the frame shown (what tests check for overlaps).
-const siteLabelBoxes = [];
-let unitLabelBoxes = [];
+// What was drawn (what tests check): fixed labels once, the shown frame's unit labels and leader lines,
+// each unit label with its marker's point.
+const siteLabelBoxes = [], siteLabelTexts = [];
+let unitLabelBoxes = [], unitLabelPoints = [], leaderLines = [];
 
-// The network is drawn once onto an off-screen canvas; each frame copies it.
+function halo(g, text, x, y, colour, width) {
+  g.strokeStyle = S.halo; g.lineWidth = width; g.strokeText(text, x, y);
+  g.fillStyle = colour; g.fillText(text, x, y);
+}
+
+// The network, sites and fixed names are drawn once onto an off-screen canvas; each frame copies it.
 const background = document.createElement("canvas");
 background.width = canvas.width; background.height = canvas.height;
 (function drawBackground() {
   const g = background.getContext("2d");
   g.scale(ratio, ratio);
   g.fillStyle = "#ffffff"; g.fillRect(0, 0, W, H);
-  const styles = [["#a9adb3", 1.6], ["#c4c7cc", 1.0], ["#dcdee1", 0.6]];
-  for (let rank = 2; rank >= 0; rank--) {
-    g.strokeStyle = styles[rank][0]; g.lineWidth = styles[rank][1];
-    g.beginPath();
-    for (let s = 0; s < segClass.length; s++) {
-      if (segClass[s] !== rank) continue;
-      // Decimetres from the view's corner.
-      const a = view.toScreen(segments[4 * s] / 10, segments[4 * s + 1] / 10);
-      const b = view.toScreen(segments[4 * s + 2] / 10, segments[4 * s + 3] / 10);
-      g.moveTo(a[0], a[1]); g.lineTo(b[0], b[1]);
-    }
-    g.stroke();
-  }
-  g.font = "11px system-ui, sans-serif";
   g.lineJoin = "round";
-  for (const [name, fx, fy, isBase] of D.sites) {
-    const [x, y] = view.toScreen(fx * D.view_m[0], fy * D.view_m[1]);   // fractions of the view
-    g.fillStyle = isBase ? "#333" : "#777";
-    g.beginPath();
-    if (isBase) { g.moveTo(x, y - 6); g.lineTo(x + 5, y + 4); g.lineTo(x - 5, y + 4); }
-    else { g.rect(x - 3, y - 3, 6, 6); }
-    g.fill();
-  }
-  // Labels where animate_html.py placed them (clear of each other and of the markers); the rest show on hover.
-  g.textBaseline = "bottom";
-  for (const [name, , , , label] of D.sites) {
-    if (!label) continue;
-    const [lx, ly, align] = label;
-    g.textAlign = align;
-    g.strokeStyle = "rgba(255,255,255,0.9)"; g.lineWidth = 3; g.strokeText(name, lx, ly);
-    g.fillStyle = "#444"; g.fillText(name, lx, ly);
-    siteLabelBoxes.push(textBox(g, name, lx, ly, align));
+  for (const p of panels) {
+    clipTo(g, p);
+    for (let rank = 2; rank >= 0; rank--) {
+      g.strokeStyle = S.roads[rank][0]; g.lineWidth = S.roads[rank][1] * 1.15;
+      g.beginPath();
+      for (let s = 0; s < segClass.length; s++) {
+        if (segClass[s] !== rank) continue;
+        const a = toCanvas(p, segments[4 * s] / 10, segments[4 * s + 1] / 10);   // decimetres
+        const b = toCanvas(p, segments[4 * s + 2] / 10, segments[4 * s + 3] / 10);
+        g.moveTo(a[0], a[1]); g.lineTo(b[0], b[1]);
+      }
+      g.stroke();
+    }
+    for (const [, xm, ym, isBase, named, beyond] of D.sites) {   // the unnamed many first, small
+      if (named) continue;
+      const [x, y] = toCanvas(p, xm, ym), r = beyond ? 1.5 : 1;
+      g.fillStyle = beyond ? S.beyond : S.many_site; g.fillRect(x - r, y - r, 2 * r, 2 * r);
+    }
+    for (const [, xm, ym, isBase, named, beyond] of D.sites) {
+      if (!named) continue;
+      const [x, y] = toCanvas(p, xm, ym);
+      if (beyond) {
+        g.strokeStyle = S.beyond; g.lineWidth = 2;
+        g.beginPath(); g.arc(x, y, 7.5, 0, 2 * Math.PI); g.stroke();
+      }
+      g.fillStyle = isBase ? S.base : S.site;
+      g.beginPath();
+      if (isBase) { g.moveTo(x, y - 6); g.lineTo(x + 5, y + 4); g.lineTo(x - 5, y + 4); }
+      else { g.rect(x - 3, y - 3, 6, 6); }
+      g.fill();
+    }
+    if (p.city_box_m) {
+      const a = toCanvas(p, p.city_box_m[0], p.city_box_m[1]), b = toCanvas(p, p.city_box_m[2], p.city_box_m[3]);
+      g.strokeStyle = S.city_box; g.lineWidth = 1.2; g.strokeRect(a[0], b[1], b[0] - a[0], a[1] - b[1]);
+    }
+    // Labels where animate_html.py placed them (clear of each other and of the markers); the rest show on hover.
+    g.textBaseline = "bottom";
+    for (const [text, lx, ly, align, style, px, py] of p.labels) {
+      if (style === "town") { g.fillStyle = S.town_text; g.fillRect(px - 1.5, py - 1.5, 3, 3); }   // its centre
+      g.font = (style === "beyond" ? "bold " : style === "town" ? "italic " : "") +
+        (style === "town" ? D.fonts_px.town : D.fonts_px.site) + "px system-ui, sans-serif";
+      g.textAlign = align;
+      halo(g, text, lx, ly, style === "beyond" ? S.beyond : style === "town" ? S.town_text : S.site_text, 3);
+      siteLabelBoxes.push(textBox(g, text, lx, ly, align)); siteLabelTexts.push(text);
+    }
+    g.restore();
+    g.strokeStyle = "#999"; g.lineWidth = 1; g.strokeRect(p.rect[0] + 0.5, p.rect[1] + 0.5, p.rect[2] - 1, p.rect[3] - 1);
+    if (p.title) {
+      g.font = D.fonts_px.site + "px system-ui, sans-serif"; g.textAlign = "left"; g.textBaseline = "top";
+      g.fillStyle = "#fff"; g.fillRect(p.rect[0] + 1, p.rect[1] + 1, g.measureText(p.title).width + 10, D.fonts_px.site + 8);
+      g.fillStyle = S.city_box; g.fillText(p.title, p.rect[0] + 6, p.rect[1] + 4);
+    }
   }
   if (D.synthetic) {
-    g.fillStyle = "#b00020"; g.textAlign = "right"; g.textBaseline = "alphabetic"; g.fillText(D.note, W - 8, H - 8);
+    g.font = D.fonts_px.note + "px system-ui, sans-serif";
+    g.fillStyle = S.note; g.textAlign = "right"; g.textBaseline = "alphabetic"; g.fillText(D.note, W - 8, H - 8);
   }
 })();
 
@@ -107,21 +143,18 @@ const clock = document.getElementById("clock"), figures = document.getElementByI
 const slider = document.getElementById("slider"), play = document.getElementById("play");
 slider.max = Math.max(T - 1, 0);
 let frame = 0;
+const L = D.unit_label;
 
-function draw(k) {
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.drawImage(background, 0, 0);
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+function drawPanel(p, k) {
   const base = k * U;
-  ctx.setLineDash([6, 3]); ctx.lineWidth = 1.6; ctx.strokeStyle = D.unit_colours[2];
+  clipTo(ctx, p);
+  ctx.setLineDash([6, 3]); ctx.lineWidth = 1.6; ctx.strokeStyle = S.dispatch;
   for (let u = 0; u < U; u++) {
     const i = unitTarget[base + u];
     if (i < 0) continue;
-    const from = quantised(unitX[base + u], unitY[base + u]), to = quantised(D.incident_x[i], D.incident_y[i]);
-    ctx.beginPath();
-    ctx.moveTo(from[0], from[1]);
-    ctx.lineTo(to[0], to[1]);
-    ctx.stroke();
+    const from = quantised(p, unitX[base + u], unitY[base + u]), to = quantised(p, D.incident_x[i], D.incident_y[i]);
+    if (!inPanel(p, from)) continue;
+    ctx.beginPath(); ctx.moveTo(from[0], from[1]); ctx.lineTo(to[0], to[1]); ctx.stroke();
   }
   ctx.setLineDash([]);
   ctx.lineWidth = 0.7; ctx.strokeStyle = "#000";
@@ -129,45 +162,57 @@ function draw(k) {
     const s = incState[k * I + i];
     if (s === 0) continue;
     ctx.globalAlpha = incOpacity[k * I + i] / 255;
-    ctx.fillStyle = D.incident_colours[s];
-    const at = quantised(D.incident_x[i], D.incident_y[i]);
+    ctx.fillStyle = S.incident_colours[s];
+    const at = quantised(p, D.incident_x[i], D.incident_y[i]);
     star(at[0], at[1], 11 * D.incident_scale[s]);
   }
-  ctx.globalAlpha = 1; ctx.lineWidth = 1.2; ctx.strokeStyle = "#222";
+  ctx.globalAlpha = 1; ctx.lineWidth = 1.2; ctx.strokeStyle = S.edge;
   for (let u = 0; u < U; u++) {
     const text = unitText[base + u];
     if (text < 0) continue;   // inside another vehicle's joint-patrol marker
-    const at = quantised(unitX[base + u], unitY[base + u]);
-    if (text >= U) {   // a joint patrol: the leading vehicle's dot in a white disc with a dark ring
+    const at = quantised(p, unitX[base + u], unitY[base + u]);
+    if (isJoint(text)) {   // a joint patrol: the leading vehicle's dot in a white disc with a dark ring
       ctx.fillStyle = "#fff"; ctx.lineWidth = 2;
-      ctx.beginPath(); ctx.arc(at[0], at[1], D.unit_label.joint_px - 1, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+      ctx.beginPath(); ctx.arc(at[0], at[1], L.joint_px - 1, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
       ctx.lineWidth = 1.2;
     }
-    ctx.fillStyle = D.unit_colours[unitState[base + u]];
-    ctx.beginPath();
-    ctx.arc(at[0], at[1], 6, 0, 2 * Math.PI);
-    ctx.fill(); ctx.stroke();
+    ctx.fillStyle = S.unit_colours[unitState[base + u]];
+    ctx.beginPath(); ctx.arc(at[0], at[1], 6, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
   }
-  // Unit names at the spot animate_html.py found free (-1: no room; the name shows on hover).
-  ctx.font = D.unit_label.font_px + "px system-ui, sans-serif"; ctx.lineWidth = 2.5;
-  ctx.strokeStyle = "rgba(255,255,255,.9)"; ctx.fillStyle = "#111"; ctx.textBaseline = "bottom";
-  const L = D.unit_label;
-  unitLabelBoxes = [];
+  // Unit names at the spot animate_html.py found free (-1: no room here; the name shows on hover).
+  ctx.font = L.font_px + "px system-ui, sans-serif"; ctx.textBaseline = "bottom";
   for (let u = 0; u < U; u++) {
-    const spot = unitSpots[base + u];
+    const spot = p.spots[base + u];
     if (spot < 0) continue;
-    const [sx, sy] = L.spots[spot], at = quantised(unitX[base + u], unitY[base + u]);
-    // The box's near edge is reach_px (per unit state) from the point (see animate_labels.spot_box); y is down here.
-    const name = D.unit_names[unitText[base + u]];
-    const reach = L.reach_px[unitState[base + u]] + (unitText[base + u] >= U ? L.joint_extra_px : 0);
+    const [sx, sy, ring] = L.spots[spot], at = quantised(p, unitX[base + u], unitY[base + u]);
+    // The box's near edge is reach_px (per unit state, far_px more on the outer ring) from the point
+    // (see animate_labels.spot_box); y is down here.
+    const joint = isJoint(unitText[base + u]), name = D.unit_names[unitText[base + u]];
+    const reach = L.reach_px[unitState[base + u]] + (joint ? L.joint_extra_px : 0) + ring * L.far_px;
+    if (ring > 0 || (sx !== 0 && sy !== 0)) {   // a corner or farther out: a short leader line from the marker's edge
+      const edge = (joint ? L.joint_px : L.unit_px) / (sx !== 0 && sy !== 0 ? Math.SQRT2 : 1);
+      const line = [at[0] + sx * edge, at[1] - sy * edge, at[0] + sx * (reach + L.pad_px), at[1] - sy * reach];
+      ctx.strokeStyle = S.leader; ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(line[0], line[1]); ctx.lineTo(line[2], line[3]); ctx.stroke();
+      leaderLines.push([name, line]);
+    }
     const lx = at[0] + sx * (reach + L.pad_px), ly = at[1] - (sy * reach + (sy - 1) * L.height_px / 2 + 1);
     const align = sx > 0 ? "left" : sx < 0 ? "right" : "center";
     ctx.textAlign = align;
-    ctx.strokeText(name, lx, ly); ctx.fillText(name, lx, ly);
+    halo(ctx, name, lx, ly, S.unit_text, 2.5);
     unitLabelBoxes.push(textBox(ctx, name, lx, ly, align));
+    unitLabelPoints.push([name, at[0], at[1], joint]);
   }
+  ctx.restore();
+}
+
+function draw(k) {
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(background, 0, 0);
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  unitLabelBoxes = []; unitLabelPoints = []; leaderLines = [];
+  for (const p of panels) drawPanel(p, k);
   ctx.textAlign = "start"; ctx.textBaseline = "alphabetic";
-  ctx.lineWidth = 1.2; ctx.strokeStyle = "#222";
   clock.textContent = D.clock[k];
   const n = D.answered[k];
   figures.innerHTML = "";
@@ -196,16 +241,19 @@ canvas.addEventListener("mousemove", e => {
   const r = canvas.getBoundingClientRect();
   const px = (e.clientX - r.left) * W / r.width, py = (e.clientY - r.top) * H / r.height;
   let best = "", bestD = 10;
-  for (let u = 0; u < U; u++) {
-    const text = unitText[frame * U + u];
-    if (text < 0) continue;
-    const at = quantised(unitX[frame * U + u], unitY[frame * U + u]), d = Math.hypot(at[0] - px, at[1] - py);
-    if (d < bestD) { best = D.unit_names[text]; bestD = d; }
-  }
-  if (!best) {
-    for (const [name, fx, fy] of D.sites) {
-      const at = view.toScreen(fx * D.view_m[0], fy * D.view_m[1]), d = Math.hypot(at[0] - px, at[1] - py);
-      if (d < bestD) { best = name; bestD = d; }
+  for (const p of panels) {
+    if (!inPanel(p, [px, py])) continue;
+    for (let u = 0; u < U; u++) {
+      const text = unitText[frame * U + u];
+      if (text < 0) continue;
+      const at = quantised(p, unitX[frame * U + u], unitY[frame * U + u]), d = Math.hypot(at[0] - px, at[1] - py);
+      if (d < bestD) { best = D.unit_names[text]; bestD = d; }
+    }
+    if (!best) {
+      for (const [name, xm, ym] of D.sites) {
+        const at = toCanvas(p, xm, ym), d = Math.hypot(at[0] - px, at[1] - py);
+        if (d < bestD) { best = name; bestD = d; }
+      }
     }
   }
   canvas.title = best;
@@ -215,18 +263,21 @@ slider.addEventListener("input", () => { frame = Number(slider.value); draw(fram
 document.addEventListener("keydown", e => { if (e.key === " ") { e.preventDefault(); play.click(); } });
 
 const legend = document.getElementById("legend");
-D.unit_labels.forEach((label, s) => {
-  legend.insertAdjacentHTML("beforeend", '<span><span class="dot"></span></span>');
-  const item = legend.lastChild; item.firstChild.style.background = D.unit_colours[s];
-  item.appendChild(document.createTextNode("unit " + label));
-});
+function legendItem(html, colour, text, styleProperty) {
+  legend.insertAdjacentHTML("beforeend", "<span>" + html + "</span>");
+  const item = legend.lastChild;
+  if (colour) item.firstChild.style[styleProperty] = colour;
+  item.appendChild(document.createTextNode(text));
+  return item;
+}
+D.unit_labels.forEach((label, s) => legendItem('<span class="dot"></span>', S.unit_colours[s], "unit " + label, "background"));
 D.incident_labels_state.forEach((label, s) => {
-  if (!label) return;  // state 0, and states this animation does not show
-  legend.insertAdjacentHTML("beforeend", '<span><span class="star">&#9733;</span></span>');
-  const item = legend.lastChild; item.firstChild.style.color = D.incident_colours[s];
-  item.appendChild(document.createTextNode("incident: " + label));
+  if (label) legendItem('<span class="star">&#9733;</span>', S.incident_colours[s], "incident: " + label, "color");
 });
-legend.insertAdjacentHTML("beforeend", "<span>- - - dispatch line: unit to its incident</span>");
-if (D.joint) legend.insertAdjacentHTML("beforeend", '<span><span class="dot joint"></span>joint patrol (its vehicles together)</span>');
-legend.insertAdjacentHTML("beforeend", "<span>hover a unit or a site for its name</span>");
+legendItem('<span class="dash"></span>', S.dispatch, "dispatch line: unit to its incident", "borderColor");
+if (D.joint) legendItem('<span class="dot joint"></span>', null, "joint patrol (its vehicles together)");
+for (const words of D.unnamed_kinds) legendItem('<span class="many"></span>', S.many_site, words, "background");
+if (D.beyond_words) legendItem('<span class="ring"></span>', S.beyond, D.beyond_words, "borderColor").style.color = S.beyond;
+legendItem('<span class="town">Town</span>', S.town_text, " kecamatan town", "color");
+legendItem("", null, "hover a unit or a site for its name");
 if (T > 0) draw(0);
