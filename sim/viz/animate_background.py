@@ -193,8 +193,9 @@ def _legend_layout(items: list[tuple[object, str]], width: int) -> tuple[list[tu
 
 
 def draw_background(frames: Frames, labels: list[PanelLabels], size_px: tuple[int, int], sizes: LabelSizes,
-                    bands: tuple[float, float], speed: str) -> Background:
-    """The picture without its moving parts: panels, names, title, legend (in the bottom band's lower part)."""
+                    bands: tuple[float, float], speed: str, clock_px: float) -> Background:
+    """The picture without its moving parts: panels, names, title (right of the ``clock_px`` wide clock),
+    legend (in the bottom band's lower part)."""
     width, height = size_px
     top_band, bottom_band = bands
     canvas = _Canvas(size_px)
@@ -235,12 +236,16 @@ def draw_background(frames: Frames, labels: list[PanelLabels], size_px: tuple[in
             title_w = font(LEGEND_FONT_PX + 1).getlength(CITY_TITLE)
             draw.rectangle((box[0] + 2, height - box[3] + 2, box[0] + title_w + 10, height - box[3] + 17), fill="white")
             _text(image, CITY_TITLE, box[0] + 6, height - box[3] + 15, LEGEND_FONT_PX + 1, "left", CITY_BOX_COLOUR)
-    title_mid = height * top_band / 2
+    # The title right of the clock, in a smaller font where a long scenario or plan name needs it (never cut).
+    title_mid, room = height * top_band / 2, width - clock_px - 24
+    title_px = max((size for size in np.arange(TITLE_FONT_PX, 5.5, -0.5)
+                    if max(font(size).getlength(frames.title), font(size).getlength(SYNTHETIC_NOTE)) <= room),
+                   default=6.0)
     if frames.synthetic:
-        _text(image, frames.title, width - 8, title_mid - 2, TITLE_FONT_PX, "right", "#222222")
-        _text(image, SYNTHETIC_NOTE, width - 8, title_mid + 14, TITLE_FONT_PX, "right", NOTE_COLOUR)
+        _text(image, frames.title, width - 8, title_mid - 2, title_px, "right", "#222222")
+        _text(image, SYNTHETIC_NOTE, width - 8, title_mid + 14, title_px, "right", NOTE_COLOUR)
     else:
-        _text(image, frames.title, width - 8, title_mid + 6, TITLE_FONT_PX, "right", "#222222")
+        _text(image, frames.title, width - 8, title_mid + 6, title_px, "right", "#222222")
     for (_, words), (x, row) in zip(items, positions):
         _text(image, words, x + LEGEND_SYMBOL_PX, legend_top + row * LEGEND_ROW_PX + 11, LEGEND_FONT_PX, "left", "#222222")
     if beyond:

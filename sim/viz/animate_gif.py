@@ -19,7 +19,7 @@ from sim.network import SYNTHETIC_NOTE
 from sim.viz.animate_background import draw_background
 from sim.viz.animate_frames import Frames
 from sim.viz.animate_labels import LabelSizes, PanelLabels, place_labels
-from sim.viz.animate_paint import FramePainter, rgb
+from sim.viz.animate_paint import FramePainter, font, rgb
 from sim.viz.animate_style import INCIDENT_COLOURS, LEADER_COLOUR, MARKER_EDGE, UNIT_COLOURS, UNIT_TEXT
 from sim.viz.animate_views import place_panels
 from sim.viz.map_labels import Box
@@ -137,7 +137,11 @@ def gif_labels(frames: Frames, size_px: tuple[int, int]) -> list[PanelLabels]:
 def gif_picture(frames: Frames, size_px: tuple[int, int], fps: float, labels: list[PanelLabels] | None = None) -> GifPicture:
     """Place the labels (unless given) and draw the background: everything but the frames themselves."""
     labels = gif_labels(frames, size_px) if labels is None else labels
-    background = draw_background(frames, labels, size_px, GIF_LABELS, (_TOP_BAND, _BOTTOM_BAND), speed_text(frames, fps))
+    # The clock's widest label, from a sample (they differ only in their digits and day and month names).
+    sample = set(frames.clock_labels[:: max(1, frames.n_frames // 60)]) | set(frames.clock_labels[-1:])
+    clock_px = max((font(CLOCK_FONT_PX, True).getlength(label) for label in sample), default=0.0)
+    background = draw_background(frames, labels, size_px, GIF_LABELS, (_TOP_BAND, _BOTTOM_BAND), speed_text(frames, fps),
+                                 clock_px + 8)
     return GifPicture(frames, size_px, fps, labels, FramePainter(frames, background.image, labels, GIF_LABELS),
                       background.label_boxes)
 

@@ -118,11 +118,6 @@ background.width = canvas.width; background.height = canvas.height;
     }
     g.restore();
     g.strokeStyle = "#999"; g.lineWidth = 1; g.strokeRect(p.rect[0] + 0.5, p.rect[1] + 0.5, p.rect[2] - 1, p.rect[3] - 1);
-    if (p.title) {
-      g.font = D.fonts_px.site + "px system-ui, sans-serif"; g.textAlign = "left"; g.textBaseline = "top";
-      g.fillStyle = "#fff"; g.fillRect(p.rect[0] + 1, p.rect[1] + 1, g.measureText(p.title).width + 10, D.fonts_px.site + 8);
-      g.fillStyle = S.city_box; g.fillText(p.title, p.rect[0] + 6, p.rect[1] + 4);
-    }
   }
   if (D.synthetic) {
     g.font = D.fonts_px.note + "px system-ui, sans-serif";
@@ -206,12 +201,20 @@ function drawPanel(p, k) {
   ctx.restore();
 }
 
+// A panel's title, over whatever moves beneath it (animate_html.py keeps labels off it).
+function drawTitle(p) {
+  ctx.font = D.fonts_px.site + "px system-ui, sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "top";
+  ctx.fillStyle = "#fff"; ctx.fillRect(p.rect[0] + 1, p.rect[1] + 1, ctx.measureText(p.title).width + 10, D.fonts_px.site + 8);
+  ctx.fillStyle = S.city_box; ctx.fillText(p.title, p.rect[0] + 6, p.rect[1] + 4);
+}
+
 function draw(k) {
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.drawImage(background, 0, 0);
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   unitLabelBoxes = []; unitLabelPoints = []; leaderLines = [];
   for (const p of panels) drawPanel(p, k);
+  for (const p of panels) if (p.title) drawTitle(p);
   ctx.textAlign = "start"; ctx.textBaseline = "alphabetic";
   clock.textContent = D.clock[k];
   const n = D.answered[k];
