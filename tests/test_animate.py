@@ -33,7 +33,7 @@ from sim.viz.animate_frames import (
 )
 from sim.viz.animate_gif import GIF_LABELS, gif_map_aspect, gif_picture, write_gif
 from sim.viz.animate_html import write_html
-from sim.viz.animate_labels import FAR_PX, distance_to_box
+from sim.viz.animate_labels import FAR_PX
 from sim.viz.animate_map import SiteMark
 from sim.viz.animate_paint import MarkerSizes
 from tests.browser import chromium_driver, js_errors
@@ -162,6 +162,11 @@ def test_units_at_one_spot_in_one_state_are_one_marker_named_for_all():
     assert [labels[i] if i >= 0 else None for i in text[:, 1]] == ["car-1, car-4", "car-2", "car-3", None]
     # Every unit is drawn once: alone, or inside the first one's marker.
     assert ((text >= 0).sum(axis=0) == [2, 3]).all()
+
+
+def distance_to_box(x: float, y: float, box) -> float:
+    """Distance (px) from a point to the nearest point of a box (0 inside it)."""
+    return float(np.hypot(max(box[0] - x, 0.0, x - box[2]), max(box[1] - y, 0.0, y - box[3])))
 
 
 def _attached(name: str, box, point, leaders: dict, marker_px: float, near_px: float, far_px: float, font_px: float,

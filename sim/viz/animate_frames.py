@@ -1,9 +1,10 @@
 """What an animation shows, frame by frame: pure functions of one traced replication's records.
 
 Everything drawn comes from the simulation's own records (``simulate(..., trace=True)``):
-unit positions from the traced legs (``Leg.position_at``), on-scene spells from the jobs,
-incident colours from the incident records. The GIF (``animate_gif``) and the HTML page
-(``animate_html``) draw the same ``Frames``.
+unit positions from the traced legs (placed as ``Leg.position_at`` places them, many times at
+once), on-scene spells from the jobs, incident colours from the incident records. The GIF
+(``animate_gif``) and the HTML page (``animate_html``) draw the same ``Frames``; the map that
+does not move (panels, sites, towns, roads) comes from ``animate_map``.
 
 Frame ``k`` shows simulated minute ``k / frames_per_min``, for ``k = 0 .. n - 1`` with
 ``n = round(hours * 60 * frames_per_min)``: the start is shown, the end is not.

@@ -17,9 +17,9 @@ import numpy as np
 from sim.files import write_whole
 from sim.network import SYNTHETIC_NOTE
 from sim.viz.animate_background import draw_background
-from sim.viz.animate_frames import Frames
+from sim.viz.animate_frames import Frames, speed_text
 from sim.viz.animate_labels import LabelSizes, PanelLabels, place_labels
-from sim.viz.animate_paint import FramePainter, font, rgb
+from sim.viz.animate_paint import FramePainter, font, rgb, text_size
 from sim.viz.animate_style import INCIDENT_COLOURS, LEADER_COLOUR, MARKER_EDGE, UNIT_COLOURS, UNIT_TEXT
 from sim.viz.animate_views import place_panels
 from sim.viz.map_labels import Box
@@ -31,7 +31,7 @@ _TOP_BAND, _BOTTOM_BAND = 0.085, 0.2  # shares of the figure height
 CLOCK_FONT_PX, FIGURES_FONT_PX = 18.0, 11.0
 # Label sizes in the GIF's pixels: names of 9 px; the markers' half-widths (see MarkerSizes).
 GIF_LABELS = LabelSizes(site_font_px=9.0, unit_font_px=9.0, town_font_px=9.0, base_px=4.5, site_px=3.0, unit_px=6.2,
-                        star_px=9.8, joint_px=10.0, beyond_px=6.0)
+                        star_px=9.8, joint_px=10.0, beyond_px=6.0, measure=text_size)
 
 
 def gif_map_aspect(size_px: tuple[int, int]) -> float:
@@ -56,11 +56,6 @@ def figures_text(frames: Frames, k: int) -> str:
     else:
         response = "mean response in the shown window: no incident answered yet"
     return f"{response}\nincidents waiting for a unit {int(figures['waiting'][k])}, unit on the way {int(figures['on_the_way'][k])}"
-
-
-def speed_text(frames: Frames, fps: float) -> str:
-    """How fast the animation plays, in words."""
-    return f"1 s of playback = {fps / frames.frames_per_min:g} simulated min"
 
 
 def gif_comment(frames: Frames) -> str:

@@ -18,8 +18,7 @@ import numpy as np
 from sim.files import write_whole
 from sim.network import SYNTHETIC_NOTE
 from sim.viz import web
-from sim.viz.animate_frames import INCIDENT_SCALE, UNIT_STATE_LABELS, Frames
-from sim.viz.animate_gif import speed_text
+from sim.viz.animate_frames import INCIDENT_SCALE, UNIT_STATE_LABELS, Frames, speed_text
 from sim.viz.animate_labels import FAR_PX, PAD_PX, SPOTS, LabelSizes, PanelLabels, place_labels
 from sim.viz.animate_map import beyond_words
 from sim.viz.animate_style import (

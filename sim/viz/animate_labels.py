@@ -19,7 +19,7 @@ against each other are placed one by one, and a frame where nothing moved keeps 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -72,9 +72,16 @@ class LabelSizes:
     joint_px: float  # a joint patrol's marker (a ring around the unit's dot)
     beyond_px: float  # the ring around a site beyond reach
     gap_px: float = 2.0
+    # The text's own width and height (px) for (text, font_px, bold), where the renderer knows its
+    # font (the GIF); None: a generous estimate from the number of characters (the page's font is
+    # the browser's).
+    measure: Callable[[str, float, bool], tuple[float, float]] | None = field(default=None, compare=False)
 
     def box_size(self, text: str, font_px: float, bold: bool = False) -> tuple[float, float]:
-        """Width and height (px) of ``text``'s box: never smaller than the drawn text."""
+        """Width and height (px) of ``text``'s box: never smaller than the drawn text (with its halo)."""
+        if self.measure is not None:
+            width, height = self.measure(text, font_px, bold)
+            return width + 2 * PAD_PX, height + 2.0
         width = CHAR_WIDTH_EM * font_px * len(text) * (BOLD_WIDTH if bold else 1.0)
         return width + 2 * PAD_PX, LINE_HEIGHT_EM * font_px + 2.0
 
@@ -132,7 +139,6 @@ class PanelLabels:
     panel: PanelPixels
     fixed: list[FixedLabel]
     unit_spots: np.ndarray
-    left_out: int   # fixed labels with no room
 
 
 def spot_box(x: float, y: float, spot: int, width: float, height: float, reach: float) -> Box:
@@ -167,11 +173,6 @@ def leader(x: float, y: float, spot: int, marker_px: float, reach: float) -> tup
     return x + sx * edge, y + sy * edge, x + sx * (reach + PAD_PX), y + sy * reach
 
 
-def distance_to_box(x: float, y: float, box: Box) -> float:
-    """Distance (px) from a point to the nearest point of a box (0 inside it)."""
-    return float(np.hypot(max(box[0] - x, 0.0, x - box[2]), max(box[1] - y, 0.0, y - box[3])))
-
-
 def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -185,15 +186,15 @@ def _inside(box: Box, frame: Box) -> bool:
 
 
 def place_fixed(points: Sequence[tuple[str, float, float, str]], sizes: LabelSizes, frame: Box,
-                taken: Sequence[Box] = ()) -> tuple[list[FixedLabel], list[Box], int]:
+                taken: Sequence[Box] = ()) -> tuple[list[FixedLabel], list[Box]]:
     """Labels of (text, x, y, style) points inside ``frame``, in style order (beyond reach, bases, sites,
-    towns), clear of ``taken`` and of each other; the labels placed, every box now taken, and how many
-    found no room."""
+    towns), clear of ``taken`` and of each other (one with no room is left out); the labels placed
+    and every box now taken."""
     grid = BoxGrid()
     boxes = list(taken)
     for box in boxes:
         grid.add(box)
-    placed, left_out = [], 0
+    placed = []
     for text, x, y, style in sorted(points, key=lambda p: _STYLE_ORDER.index(p[3])):
         if not _inside((x, y, x, y), frame):
             continue   # off the panel: no label to give
@@ -207,9 +208,7 @@ def place_fixed(points: Sequence[tuple[str, float, float, str]], sizes: LabelSiz
                 boxes.append(box)
                 placed.append(FixedLabel(text, box, spot, style, x, y))
                 break
-        else:
-            left_out += 1
-    return placed, boxes, left_out
+    return placed, boxes
 
 
 class _Occupancy:
@@ -353,10 +352,10 @@ def place_labels(frames: Frames, panels: Sequence[PanelPixels], sizes: LabelSize
                 points.append((site.label, x, y, style))
         tx, ty = placed.to_px(town_x, town_y)
         points += [(name, x, y, TOWN) for (name, *_), x, y in zip(frames.towns, tx.tolist(), ty.tolist())]
-        fixed, boxes, left_out = place_fixed(points, sizes, frame, taken)
+        fixed, boxes = place_fixed(points, sizes, frame, taken)
         eligible = placed.panel.contains(frames.unit_x_m, frames.unit_y_m)
         if shared:
             eligible &= ~city[0].contains(frames.unit_x_m, frames.unit_y_m)
         spots = unit_label_spots(frames, placed.to_px, sizes, boxes, frame, eligible)
-        result.append(PanelLabels(placed, fixed, spots, left_out))
+        result.append(PanelLabels(placed, fixed, spots))
     return result

@@ -4,8 +4,9 @@ Sites are named unless their kind has more than ``MANY_OF_A_KIND`` sites (the po
 the voting day): those are drawn small and unnamed, and the legend counts them. An incident site
 farther than the scenario's target from every post, base and patrol stop of the plan (units free,
 the best case the coverage map shades) is **beyond reach**: its name says the minutes, in its own
-colour, with a ring around its marker (one of many unnamed sites: its dot in that colour). Towns are Jember's kecamatan towns in the regency panel,
-left out where a named site already carries the town's name or where the city panel shows them.
+colour, with a ring around its marker (one of many unnamed sites: its dot in that colour). Towns
+are Jember's kecamatan towns in the regency panel, left out where a named site already carries the
+town's name or where the city panel shows them.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from sim.config.kecamatan import load_kecamatan
 from sim.network.geo import project_m
-from sim.viz.animate_views import CITY, REGENCY, Panel, arrange, box_around, city_box, REGENCY_MARGIN
+from sim.viz.animate_views import CITY, REGENCY, REGENCY_MARGIN, Panel, arrange, box_around, city_box
 from sim.viz.coverage import incident_sites, plan_coverage
 
 if TYPE_CHECKING:
@@ -125,4 +126,5 @@ def map_panels(view: str, sites: list[SiteMark], moving_x_m: np.ndarray, moving_
     site_x, site_y = np.array([s.x_m for s in sites]), np.array([s.y_m for s in sites])
     xs, ys = np.concatenate([site_x, np.ravel(moving_x_m)]), np.concatenate([site_y, np.ravel(moving_y_m)])
     named = np.array([s.named for s in sites])   # the many unnamed sites (polling stations) do not make a city
+    named = named if named.any() else np.ones(len(sites), dtype=bool)
     return arrange(view, box_around(xs, ys, margin=REGENCY_MARGIN), city_box(site_x[named], site_y[named]), map_aspect)

@@ -98,6 +98,18 @@ def star_sprite(radius_px: float, fill: str, edge: str, edge_px: float) -> Sprit
     return _sprite(radius_px, shape)
 
 
+def text_size(text: str, size_px: float, bold: bool = False) -> tuple[float, float]:
+    """Width and height (ascender to descender) in pixels of ``text`` as the GIF draws it, upright or
+    slanted (town names), whichever is wider: its ink, not just its advance."""
+    widths, height = [], 0.0
+    for italic in (False, True):
+        face = font(size_px, bold, italic)
+        left, _, right, _ = face.getbbox(text, anchor="ld")
+        widths.append(max(face.getlength(text), right) - min(left, 0))
+        height = max(height, float(sum(face.getmetrics())))
+    return max(widths), height
+
+
 @dataclass(frozen=True)
 class TextSprite:
     """A name with its white halo: paste it with its anchor (the text's bottom, at the alignment) on a point."""

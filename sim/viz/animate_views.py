@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from sim.viz.map_labels import Box
 
@@ -91,11 +92,8 @@ def city_box(site_x_m: np.ndarray, site_y_m: np.ndarray) -> Box:
     """The box around the densest cluster of sites: those within CITY_RADIUS_M of the site with the
     most sites that close (the first such site on a tie), padded by CITY_PAD_M."""
     x, y = np.asarray(site_x_m, dtype=np.float64), np.asarray(site_y_m, dtype=np.float64)
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(np.column_stack([x, y]))
-    counts = np.array([len(near) for near in tree.query_ball_point(np.column_stack([x, y]), CITY_RADIUS_M)])
-    centre = int(np.argmax(counts))
+    points = np.column_stack([x, y])
+    centre = int(np.argmax(cKDTree(points).query_ball_point(points, CITY_RADIUS_M, return_length=True)))
     near = np.hypot(x - x[centre], y - y[centre]) <= CITY_RADIUS_M
     return box_around(x[near], y[near], pad_m=CITY_PAD_M)
 
