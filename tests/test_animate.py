@@ -33,9 +33,9 @@ from sim.viz.animate_frames import (
 )
 from sim.viz.animate_gif import GIF_LABELS, gif_map_aspect, gif_picture, write_gif
 from sim.viz.animate_html import write_html
-from sim.viz.animate_labels import FAR_PX
 from sim.viz.animate_map import SiteMark
 from sim.viz.animate_paint import MarkerSizes
+from tests.animation_checks import attached, label_bounds
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import random_grid_network
 
@@ -164,43 +164,18 @@ def test_units_at_one_spot_in_one_state_are_one_marker_named_for_all():
     assert ((text >= 0).sum(axis=0) == [2, 3]).all()
 
 
-def distance_to_box(x: float, y: float, box) -> float:
-    """Distance (px) from a point to the nearest point of a box (0 inside it)."""
-    return float(np.hypot(max(box[0] - x, 0.0, x - box[2]), max(box[1] - y, 0.0, y - box[3])))
-
-
-def _attached(name: str, box, point, leaders: dict, marker_px: float, near_px: float, far_px: float, font_px: float,
-              where: str) -> None:
-    """A unit's label box is beside its marker (within ``near_px`` of its point), or no farther than
-    ``far_px`` with a leader line from the marker's edge to the label (to within half a letter of
-    the text's ink: lower-case letters sit that far inside their line)."""
-    distance = distance_to_box(*point, box)
-    assert distance <= far_px, f"{where}: {name}'s label is {distance:.0f} px from its marker"
-    if distance > near_px:
-        assert name in leaders, f"{where}: {name}'s label is {distance:.0f} px away with no leader line"
-        x0, y0, x1, y1 = leaders[name]
-        assert np.hypot(x0 - point[0], y0 - point[1]) <= marker_px + 1.0, f"{where}: {name}'s leader starts off its marker"
-        assert distance_to_box(x1, y1, box) <= 0.5 * font_px + 1.0, f"{where}: {name}'s leader ends off its label"
-
-
-def _label_bounds(sizes) -> tuple[float, float]:
-    """From a marker's point to its label's box: beside it (the nearest ring, a side spot) and at most."""
-    reach = max(sizes.unit_reach_px) + sizes.joint_extra_px
-    return reach + 4.0, np.sqrt(2.0) * (reach + 2 * FAR_PX) + 4.0
-
-
 @pytest.mark.parametrize("fixture", ["busy", "joint"])
 def test_gif_unit_labels_stay_beside_their_markers(request, fixture):
     frames = request.getfixturevalue(fixture)
     frames = frames[0] if isinstance(frames, tuple) else frames
     picture = gif_picture(frames, (640, 480), 20.0)
-    near_px, far_px = _label_bounds(GIF_LABELS)
+    near_px, far_px = label_bounds(GIF_LABELS)
     seen = 0
     for k in range(frames.n_frames):
         picture.paint(k)
         leaders = dict(picture.painter.drawn_leaders)
         for name, box, point in picture.painter.drawn_labels:
-            _attached(name, box, point, leaders, GIF_LABELS.joint_px, near_px, far_px, GIF_LABELS.unit_font_px,
+            attached(name, box, point, leaders, GIF_LABELS.joint_px, near_px, far_px, GIF_LABELS.unit_font_px,
                       f"frame {k}")
         seen += len(picture.painter.drawn_labels)
     assert seen > 0
@@ -211,7 +186,7 @@ def test_html_unit_labels_stay_beside_their_markers_in_a_real_browser(busy, tmp_
 
     out = tmp_path / "busy.html"
     write_html(busy, out, 20.0)
-    near_px, far_px = _label_bounds(HTML_LABELS)
+    near_px, far_px = label_bounds(HTML_LABELS)
     with chromium_driver() as driver:
         driver.get(out.as_uri())
         seen = 0
@@ -220,7 +195,7 @@ def test_html_unit_labels_stay_beside_their_markers_in_a_real_browser(busy, tmp_
                 f"frame = {k}; draw({k}); return [unitLabelBoxes, unitLabelPoints, leaderLines];")
             for box, (name, x, y, _) in zip(boxes, points):
                 # The page's y runs down: the line's ends and the box alike.
-                _attached(name, box, (x, y), dict(leaders), HTML_LABELS.joint_px, near_px, far_px,
+                attached(name, box, (x, y), dict(leaders), HTML_LABELS.joint_px, near_px, far_px,
                           HTML_LABELS.unit_font_px, f"frame {k}")
             seen += len(boxes)
         assert seen > 0

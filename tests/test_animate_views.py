@@ -13,9 +13,10 @@ from sim.model import build_world, simulate
 from sim.network import load_network
 from sim.viz.animate import window_overrides
 from sim.viz.animate_frames import build_frames, frame_times_min
-from sim.viz.animate_gif import gif_map_aspect, gif_picture
+from sim.viz.animate_gif import GIF_LABELS, gif_map_aspect, gif_picture
 from sim.viz.animate_html import write_html
 from sim.viz.animate_views import CITY, REGENCY, arrange, city_box
+from tests.animation_checks import attached, label_bounds
 from tests.browser import chromium_driver, js_errors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +94,26 @@ def test_the_towns_beyond_reach_are_named_on_the_page_in_a_real_browser(demo, tm
         assert roles == [REGENCY, CITY]
         for town in BEYOND_REACH:
             assert any(text.startswith(f"{town}: ") and text.endswith(" min drive") for text in texts), town
+
+
+def test_unit_names_stay_beside_their_markers_in_the_panel_that_names_them(demo):
+    frames = _frames(demo, REGENCY)
+    picture = gif_picture(frames, SIZE_PX, 20.0)
+    panels = [labels.panel for labels in picture.labels]
+    near_px, far_px = label_bounds(GIF_LABELS)
+    named_in = {REGENCY: 0, CITY: 0}
+    for k in range(frames.n_frames):
+        picture.paint(k)
+        leaders = dict(picture.painter.drawn_leaders)
+        for name, box, point in picture.painter.drawn_labels:
+            attached(name, box, point, leaders, GIF_LABELS.joint_px, near_px, far_px, GIF_LABELS.unit_font_px,
+                     f"frame {k}")
+            home = [p for p in panels if _inside(*point, p.box_px)]
+            assert len(home) == 1 and _inside(*box[:2], home[0].box_px) and _inside(*box[2:], home[0].box_px), \
+                f"frame {k}: {name}'s label leaves its panel"
+            named_in[home[0].panel.role] += 1
+    # The city's units are named in the city panel; a unit driving out of it, in the regency's.
+    assert named_in[CITY] > 0
 
 
 def test_the_city_view_frames_the_city_alone(demo):

@@ -23,6 +23,7 @@ const isJoint = text => text >= U && text < U + D.joint_count;   // a joint patr
 document.getElementById("title").textContent = D.title;
 document.title = D.title + (D.synthetic ? " (" + D.note + ")" : "");
 document.getElementById("note").textContent = D.synthetic ? D.note : "";
+document.getElementById("note").style.color = S.note;
 document.getElementById("speed").textContent = D.speed;
 
 const canvas = document.getElementById("map");
@@ -281,6 +282,8 @@ legendItem('<span class="dash"></span>', S.dispatch, "dispatch line: unit to its
 if (D.joint) legendItem('<span class="dot joint"></span>', null, "joint patrol (its vehicles together)");
 for (const words of D.unnamed_kinds) legendItem('<span class="many"></span>', S.many_site, words, "background");
 if (D.beyond_words) legendItem('<span class="ring"></span>', S.beyond, D.beyond_words, "borderColor").style.color = S.beyond;
-legendItem('<span class="town">Town</span>', S.town_text, " kecamatan town", "color");
+if (panels.some(p => p.labels.some(label => label[4] === "town"))) {
+  legendItem('<span class="many"></span>', S.town_text, "kecamatan town", "background");
+}
 legendItem("", null, "hover a unit or a site for its name");
 if (T > 0) draw(0);
