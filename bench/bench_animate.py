@@ -10,8 +10,8 @@ the imports. The network cache is warm (built once before timing, as a user's se
 ``--baseline DIR`` runs the same command from another checkout (say, the commit before a change)
 interleaved with this one, and prints the ratio of the medians.
 
-Prints one JSON object per line: the figure, its unit, the target where there is one, whether it
-is met, and the machine. Run from anywhere: ``python bench/bench_animate.py``.
+Prints one JSON object per line: the figure (wall seconds; ``cpu_s`` beside it, the machine being
+shared), its unit, the target where there is one, whether it is met, and the machine. Run from anywhere: ``python bench/bench_animate.py``.
 """
 from __future__ import annotations
 
@@ -69,15 +69,16 @@ def run_command(argv: list[str], cwd: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def parts(scenario_path: Path, plan: str, hours: float, from_hours: float, out: Path) -> tuple[dict[str, float], object]:
-    """Seconds of each step the command takes after its imports, in this process, and the frames."""
-    seconds: dict[str, float] = {}
-    mark = [time.perf_counter()]
+def parts(scenario_path: Path, plan: str, hours: float, from_hours: float,
+          out: Path) -> tuple[dict[str, tuple[float, float]], object]:
+    """Wall and CPU seconds of each step the command takes after its imports, in this process, and the frames."""
+    seconds: dict[str, tuple[float, float]] = {}
+    mark = [time.perf_counter(), time.process_time()]
 
     def step(name: str) -> None:
-        now = time.perf_counter()
-        seconds[name] = now - mark[0]
-        mark[0] = now
+        now = [time.perf_counter(), time.process_time()]
+        seconds[name] = (now[0] - mark[0], now[1] - mark[1])
+        mark[:] = now
 
     scenario = load_scenario(scenario_path, window_overrides(load_scenario(scenario_path), hours, from_hours))
     check_work(expected_work(scenario, [plan], 1), False)
@@ -132,14 +133,16 @@ def main() -> None:
         timed = [parts(args.scenario, args.plan, args.hours, args.from_hours, folder / "parts.gif")
                  for _ in range(args.repeats)]
         frames = timed[-1][1]
-        medians = {name: statistics.median(t[0][name] for t in timed) for name in timed[0][0]}
-        for name, seconds in medians.items():
-            report(f"animate_gif_part_{name}", seconds, "s")
-        total = sum(medians.values())
+        medians = {name: [statistics.median(t[0][name][i] for t in timed) for i in (0, 1)] for name in timed[0][0]}
+        for name, (wall, cpu) in medians.items():
+            report(f"animate_gif_part_{name}", wall, "s", cpu_s=round(cpu, 3))
+        total, total_cpu = (sum(values[i] for values in medians.values()) for i in (0, 1))
         report("animate_gif_part_start_and_imports", max(statistics.median(walls) - total, 0.0), "s",
+               cpu_s=round(max(statistics.median(cpu for _, cpu in runs["this"]) - total_cpu, 0.0), 3),
                note="end to end minus the parts: the interpreter's start and the imports")
-        report("animate_gif_parts_sum", total, "s", frames=frames.n_frames, units=len(frames.unit_ids),
-               incidents=frames.incidents_shown, plan=args.plan, hours=args.hours, from_hours=args.from_hours)
+        report("animate_gif_parts_sum", total, "s", cpu_s=round(total_cpu, 3), frames=frames.n_frames,
+               units=len(frames.unit_ids), incidents=frames.incidents_shown, plan=args.plan, hours=args.hours,
+               from_hours=args.from_hours)
 
         for hours, from_hours in ((args.hours, args.from_hours), (scenario.clock.duration_hours, 0.0)):
             out = folder / f"this-{args.plan}-{hours:g}h.html"

@@ -40,7 +40,7 @@ def register(commands) -> dict:
     animate.add_argument("--frames-per-min", type=float, default=2.0, help="frames per simulated minute")
     animate.add_argument("--fps", type=float, default=20.0, help="frames per second of playback")
     animate.add_argument("--view", default="regency", metavar="regency|city",
-                         help="frame the whole regency, the city beside it (default), or the city alone")
+                         help="regency (default): the whole regency with the city beside it; city: the city alone")
     add_network_flag(animate)
     add_force_flag(animate)
     return {"animate": _cmd_animate}

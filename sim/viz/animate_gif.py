@@ -115,12 +115,17 @@ class GifPicture:
         from the background."""
         image = self.painter.paint(k)
         height = self.size_px[1]
-        texts = [(self.frames.clock_labels[k], CLOCK_FONT_PX, True, round(_TOP_BAND * height / 2 + CLOCK_FONT_PX * 0.45))]
+        # Text sprites, each drawn once: the clock's date and its time apart (the date changes once a
+        # day), the lines of figures; on the white bands, without a halo.
+        date, _, clock = self.frames.clock_labels[k].rpartition(" ")
+        bottom = round(_TOP_BAND * height / 2 + CLOCK_FONT_PX * 0.45)
+        self.painter.paste_text(image, date + " ", 8, bottom, CLOCK_FONT_PX, "left", "#111111", True, False)
+        self.painter.paste_text(image, clock, 8 + font(CLOCK_FONT_PX, True).getlength(date + " "), bottom, CLOCK_FONT_PX,
+                                "left", "#111111", True, False)
         first = round((1.0 - _BOTTOM_BAND) * height + 4 + FIGURES_FONT_PX)
-        texts += [(line, FIGURES_FONT_PX, False, first + i * round(FIGURES_FONT_PX * 1.35))
-                  for i, line in enumerate(figures_text(self.frames, k).split("\n"))]
-        for text, size, bold, bottom in texts:   # sprites: a clock label or a line of figures is drawn once
-            self.painter.paste_text(image, text, 8, bottom, size, "left", "#111111", bold)
+        for i, line in enumerate(figures_text(self.frames, k).split("\n")):
+            self.painter.paste_text(image, line, 8, first + i * round(FIGURES_FONT_PX * 1.35), FIGURES_FONT_PX, "left",
+                                    "#222222", False, False)
         return image
 
 

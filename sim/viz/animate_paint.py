@@ -98,6 +98,7 @@ def star_sprite(radius_px: float, fill: str, edge: str, edge_px: float) -> Sprit
     return _sprite(radius_px, shape)
 
 
+@lru_cache(maxsize=4096)
 def text_size(text: str, size_px: float, bold: bool = False) -> tuple[float, float]:
     """Width and height (ascender to descender) in pixels of ``text`` as the GIF draws it, upright or
     slanted (town names), whichever is wider: its ink, not just its advance."""
@@ -120,13 +121,15 @@ class TextSprite:
 
 @lru_cache(maxsize=4096)
 def text_sprite(text: str, size_px: float, align: str, colour: str = UNIT_TEXT, bold: bool = False,
-                italic: bool = False) -> TextSprite:
-    """``text`` drawn once with a halo, anchored at its descender line and ``align`` (left, right, center)."""
+                italic: bool = False, halo: bool = True) -> TextSprite:
+    """``text`` drawn once (with a white halo unless on white anyway), anchored at its descender line
+    and ``align`` (left, right, center)."""
     anchor = {"left": "ld", "right": "rd", "center": "md"}[align]
     face = font(size_px, bold, italic)
-    left, top, right, bottom = face.getbbox(text, anchor=anchor, stroke_width=1)
+    stroke = 1 if halo else 0
+    left, top, right, bottom = face.getbbox(text, anchor=anchor, stroke_width=stroke)
     image = Image.new("RGBA", (max(right - left, 1), max(bottom - top, 1)), (0, 0, 0, 0))
-    ImageDraw.Draw(image).text((-left, -top), text, font=face, fill=colour, anchor=anchor, stroke_width=1,
+    ImageDraw.Draw(image).text((-left, -top), text, font=face, fill=colour, anchor=anchor, stroke_width=stroke,
                                stroke_fill=HALO)
     return TextSprite(image, (left, top, right, bottom))
 
@@ -212,9 +215,9 @@ class FramePainter:
         return image
 
     def paste_text(self, image: Image.Image, text: str, x: float, bottom: float, size_px: float, align: str,
-                   colour: str, bold: bool = False) -> tuple[int, int, int, int]:
-        """Paste ``text`` (with its halo) with its bottom at ``bottom`` and ``align`` at ``x`` (y down); its box."""
-        sprite = text_sprite(text, size_px, align, colour, bold)
+                   colour: str, bold: bool = False, halo: bool = True) -> tuple[int, int, int, int]:
+        """Paste ``text`` with its bottom at ``bottom`` and ``align`` at ``x`` (y down); its box."""
+        sprite = text_sprite(text, size_px, align, colour, bold, False, halo)
         left, top = int(round(x)) + sprite.bbox[0], int(round(bottom)) + sprite.bbox[1]
         image.paste(sprite.image, (left, top), sprite.image)
         box = (left, top, left + sprite.image.width, top + sprite.image.height)
