@@ -15,12 +15,24 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.optimize.metrics import (Instance, covered_share, covering_units, expected_covered_share, greedy,
-                                  mean_travel_min, objective_value)
+from sim.optimize.metrics import Instance, covered_share, covering_units, expected_covered_share, mean_travel_min
+from sim.optimize.objectives import OBJECTIVES, objective
 from sim.optimize.pmedian import assignment_cost, fix_candidates, lagrangian_bound, milp_stage
-from sim.optimize.programs import solve
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def objective_value(instance: Instance, counts, name: str, busy: float) -> float:
+    return objective(name).value(instance, np.asarray(counts), busy)
+
+
+def greedy(instance: Instance, units: int, name: str, busy: float = 0.0) -> np.ndarray:
+    return objective(name).greedy(instance, units, busy)
+
+
+def solve(instance: Instance, units: int, name: str, busy: float = 0.0, **kwargs):
+    return objective(name).solve(instance, units, busy, **kwargs)
+
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 N_RANDOM = 60
 

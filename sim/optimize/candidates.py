@@ -46,16 +46,16 @@ class Candidate:
                 "approximate": True, "note": self.note}
 
 
-def parse_candidates(text: str) -> tuple[str, int]:
-    """``sites`` | ``bases`` | ``towns`` | ``nodes:K`` -> (kind, K); InputError otherwise."""
+def parse_candidates(text: str, flag: str = "candidates") -> tuple[str, int]:
+    """``sites`` | ``bases`` | ``towns`` | ``nodes:K`` -> (kind, K); InputError (naming ``flag``) otherwise."""
     match = re.fullmatch(r"(sites|bases|towns)|nodes:(\d{1,9})", text.strip())
     if match is None:
-        raise InputError(f"--candidates {text[:60]!r}: say sites, bases, towns or nodes:K (e.g. nodes:500)")
+        raise InputError(f"{flag} {text[:60]!r}: say sites, bases, towns or nodes:K (e.g. nodes:500)")
     if match.group(1):
         return match.group(1), 0
     k = int(match.group(2))
     if not 1 <= k <= MAX_NODES:
-        raise InputError(f"--candidates nodes:{k}: K must be from 1 to {MAX_NODES:,}")
+        raise InputError(f"{flag} nodes:{k}: K must be from 1 to {MAX_NODES:,}")
     return "nodes", k
 
 

@@ -1,5 +1,5 @@
 """What a placement achieves on an ``Instance``: covered share, mean travel minutes, expected
-covered share; and the greedy placement (one unit at a time, the best next post each time).
+covered share; and the greedy placements (one unit at a time, the best next post each time).
 
 ``counts[c]`` is the number of units at candidate c. Shares are of the total demand weight.
 """
@@ -78,45 +78,42 @@ def expected_covered_share(instance: Instance, counts: np.ndarray, busy: float) 
     return _share(instance, 1.0 - np.power(float(busy), n))
 
 
-def objective_value(instance: Instance, counts: np.ndarray, objective: str, busy: float) -> float:
-    """The value an objective gives a placement: covered share (mclp), expected covered share
-    (mexclp), or mean travel minutes (pmedian, lower is better)."""
-    if objective == "mclp":
-        return covered_share(instance, counts)
-    if objective == "mexclp":
-        return expected_covered_share(instance, counts, busy)
-    if objective == "pmedian":
-        return mean_travel_min(instance, counts)
-    raise ValueError(f"unknown objective {objective!r}")
+def cover_value(instance: Instance, counts: np.ndarray, levels: np.ndarray) -> float:
+    """Share of demand weighted by ``levels``: a point covered by n units counts
+    ``levels[0] + ... + levels[n-1]`` (MCLP: levels [1]; MEXCLP: (1 - q) q^k)."""
+    gained = np.concatenate([[0.0], np.cumsum(levels)])
+    n = np.minimum(covering_units(instance, counts), len(levels))
+    return _share(instance, gained[n])
 
 
-def greedy(instance: Instance, units: int, objective: str, busy: float = 0.0) -> np.ndarray:
-    """Counts of the greedy placement: each unit goes where it adds most to the objective (ties:
-    the first candidate). MCLP and p-median use each candidate once; MEXCLP may stack units."""
+def greedy_cover(instance: Instance, units: int, levels: np.ndarray, stack: bool) -> np.ndarray:
+    """Counts of the greedy placement for ``cover_value``: each unit goes where it adds most (ties:
+    the first candidate); with ``stack`` a candidate may take several units."""
     weight = instance.weight
-    n_cand = instance.n_candidates
-    counts = np.zeros(n_cand, dtype=np.int64)
-    if objective in ("mclp", "mexclp"):
-        cover = instance.covers.astype(np.float64)
-        n_covering = np.zeros(len(weight))
-        for _ in range(units):
-            if objective == "mclp":
-                gain = (weight * (n_covering == 0)) @ cover
-                gain[counts > 0] = -np.inf
-            else:
-                gain = (weight * (1.0 - busy) * np.power(float(busy), n_covering)) @ cover
-            best = int(np.argmax(gain))
-            counts[best] += 1
-            n_covering += cover[:, best]
-        return counts
-    if objective == "pmedian":
-        travel = np.where(np.isfinite(instance.travel_min), instance.travel_min, np.finfo(float).max / 1e6)
-        nearest = np.full(len(weight), np.inf)
-        for _ in range(units):
-            cost = weight @ np.minimum(nearest[:, None], travel)
-            cost[counts > 0] = np.inf
-            best = int(np.argmin(cost))
-            counts[best] = 1
-            nearest = np.minimum(nearest, travel[:, best])
-        return counts
-    raise ValueError(f"unknown objective {objective!r}")
+    counts = np.zeros(instance.n_candidates, dtype=np.int64)
+    cover = instance.covers.astype(np.float64)
+    step = np.concatenate([np.asarray(levels, float), [0.0]])
+    n_covering = np.zeros(len(weight), dtype=np.int64)
+    for _ in range(units):
+        gain = (weight * step[np.minimum(n_covering, len(levels))]) @ cover
+        if not stack:
+            gain[counts > 0] = -np.inf
+        best = int(np.argmax(gain))
+        counts[best] += 1
+        n_covering += instance.covers[:, best]
+    return counts
+
+
+def greedy_median(instance: Instance, units: int) -> np.ndarray:
+    """Counts of the greedy placement for ``mean_travel_min`` (one unit per candidate)."""
+    weight = instance.weight
+    counts = np.zeros(instance.n_candidates, dtype=np.int64)
+    travel = np.where(np.isfinite(instance.travel_min), instance.travel_min, np.finfo(float).max / 1e6)
+    nearest = np.full(len(weight), np.inf)
+    for _ in range(units):
+        cost = weight @ np.minimum(nearest[:, None], travel)
+        cost[counts > 0] = np.inf
+        best = int(np.argmin(cost))
+        counts[best] = 1
+        nearest = np.minimum(nearest, travel[:, best])
+    return counts

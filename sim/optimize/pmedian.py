@@ -9,10 +9,12 @@ steps make it small (the classic route: Cornuejols, Fisher & Nemhauser 1977; Bea
 2. A lower bound from Lagrangian relaxation of "every demand point is served once" (multipliers
    lambda_i by subgradient steps); it equals the LP bound at best. It also fixes candidates: one
    whose forced opening (or closing) would push the bound above UB is in no better placement.
-3. The MILP over the free candidates, each demand point allowed only the candidates it could
-   use at its multiplier (w_i t_ic <= lambda_i) up to its nearest candidate fixed open, with a
-   slack 'farther' costed at its next candidate: a lower bound, exact when no slack is used;
-   where one is, that point gets twice the candidates and the MILP runs again.
+3. The MILP over the free candidates in the radius formulation (one variable per distinct set of
+   nearest candidates, shared by the points with that set), each demand point given only the
+   candidates it could use at its multiplier (w_i t_ic <= lambda_i) up to its nearest candidate
+   fixed open, and beyond them costed at its next candidate: a lower bound, exact when no point
+   falls beyond its list; where one does, that point gets twice the candidates and the MILP runs
+   again.
 
 Every step keeps the optimum (or the incumbent, when nothing beats it), so the answer is exact
 unless the time limit stops it; then the gap between the best placement and the bound is told.
@@ -20,11 +22,13 @@ unless the time limit stops it; then the gap between the best placement and the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
+
+from sim.optimize.solver import run_milp
 
 _LAGRANGE_ITERATIONS = 3000
 _LAGRANGE_SHARE_OF_TIME = 0.4  # at most this share of the time limit goes to the bound
@@ -150,47 +154,68 @@ def fix_candidates(cost: np.ndarray, lam: np.ndarray, units: int, upper: float) 
     return closed, opened
 
 
+def _level_sets(order: np.ndarray, sorted_cost: np.ndarray, keep: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct level sets of the radius formulation: for demand point i and rank j < keep[i]
+    where its cost rises (sorted_cost[i, j+1] > sorted_cost[i, j]), the set of its j+1 nearest
+    columns, with the rise as its cost. Sets equal for several points are one (costs summed),
+    found by two random 64-bit keys per column summed along each point's order (a collision of
+    both sums and the length, about one in 2^128, would merge two sets).
+    Returns (cost per set, its length, the point and rank that spell it)."""
+    n_dem, n_cols = order.shape
+    rng = np.random.default_rng(0)
+    rise = np.diff(sorted_cost, axis=1)
+    rise[np.arange(n_cols - 1)[None, :] >= keep[:, None]] = 0.0
+    point, rank = np.nonzero(rise > 0)
+    keys = []
+    for _ in range(2):
+        key = rng.integers(0, np.iinfo(np.int64).max, n_cols, dtype=np.int64).astype(np.uint64)
+        keys.append(np.cumsum(key[order], axis=1, dtype=np.uint64)[point, rank])
+    stacked = np.column_stack([*keys, rank.astype(np.uint64)])
+    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    set_cost = np.bincount(inverse.ravel(), weights=rise[point, rank], minlength=len(first))
+    return set_cost, rank[first] + 1, np.column_stack([point[first], rank[first]])
+
+
 def _truncated_milp(cost: np.ndarray, free: np.ndarray, fixed_open: np.ndarray, keep: np.ndarray,
-                    units: int, time_limit_s: float, rel_gap: float):
-    """The assignment MILP over ``free`` candidates (fixed-open ones included, forced to 1), demand
-    point i allowed its ``keep[i]`` nearest, plus a slack at the next one's cost. Returns the
-    result, the candidate indices of its columns, and which points used their slack."""
-    n_dem = cost.shape[0]
+                    units: int, deadline: float, rel_gap: float):
+    """The radius formulation (Elloumi 2010; Garcia, Labbe & Marin 2011) over ``free`` candidates
+    (fixed-open ones included, forced to 1): point i's cost is its nearest cost plus, for each
+    rise between its k-th and (k+1)-th nearest (k < keep[i]), the rise times z >= 1 - (units open
+    among its k nearest). Cut at keep[i], the cost of a point none of whose keep[i] nearest is
+    open is its (keep[i]+1)-th nearest: a lower bound, exact for every other point. Returns the
+    result, the candidate indices of its columns, which points fell beyond their lists, and keep."""
     cols = np.flatnonzero(free)
     sub = cost[:, cols]
     order = np.argsort(sub, axis=1, kind="stable")
+    sorted_cost = np.take_along_axis(sub, order, axis=1)
     n_cols = len(cols)
     # Beyond the nearest fixed-open candidate nothing is ever used: cut each list there (exact).
     if fixed_open[cols].any():
         first_open_rank = np.argmax(fixed_open[cols][order], axis=1)
         keep = np.minimum(keep, first_open_rank + 1)
     keep = np.clip(keep, 1, n_cols)
-    starts = np.concatenate([[0], np.cumsum(keep)])
-    n_z = int(starts[-1])
-    dem_of_z = np.repeat(np.arange(n_dem), keep)
-    col_of_z = order[dem_of_z, np.arange(n_z) - starts[dem_of_z]]
-    slack_dem = np.flatnonzero(keep < n_cols)
-    slack_cost = sub[slack_dem, order[slack_dem, keep[slack_dem]]]
-    n_var = n_cols + n_z + len(slack_dem)
-    objective = np.concatenate([np.zeros(n_cols), sub[dem_of_z, col_of_z], slack_cost])
-    z_var = n_cols + np.arange(n_z)
-    u_var = n_cols + n_z + np.arange(len(slack_dem))
-    assign = sp.csr_matrix((np.ones(n_z + len(slack_dem)), (np.concatenate([dem_of_z, slack_dem]),
-                                                           np.concatenate([z_var, u_var]))), shape=(n_dem, n_var))
-    link = sp.csr_matrix((np.concatenate([np.ones(n_z), -np.ones(n_z)]),
-                          (np.concatenate([np.arange(n_z)] * 2), np.concatenate([z_var, col_of_z]))),
-                         shape=(n_z, n_var))
-    total = sp.csr_matrix((np.ones(n_cols), (np.zeros(n_cols, dtype=np.int64), np.arange(n_cols))), shape=(1, n_var))
-    lower = np.zeros(n_var)
-    lower[:n_cols] = fixed_open[cols]
-    result = milp(objective, integrality=np.concatenate([np.ones(n_cols), np.zeros(n_var - n_cols)]),
-                  bounds=Bounds(lower, 1.0),
-                  constraints=[LinearConstraint(assign, 1.0, 1.0), LinearConstraint(link, -np.inf, 0.0),
-                               LinearConstraint(total, units, units)],
-                  options={"time_limit": max(time_limit_s, 0.5), "mip_rel_gap": rel_gap})
-    used = np.zeros(n_dem, bool)
-    if result.x is not None and len(slack_dem):
-        used[slack_dem] = result.x[u_var] > 1e-7
+    set_cost, length, spelled = _level_sets(order, sorted_cost, keep)
+    n_sets = len(set_cost)
+    rows = np.repeat(np.arange(n_sets), length)
+    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    members = order[np.repeat(spelled[:, 0], length), offset]
+    x_part = sp.csr_matrix((np.ones(len(rows)), (rows, members)), shape=(n_sets, n_cols))
+    reach = sp.hstack([x_part, sp.identity(n_sets, format="csr")], format="csr")
+    total = sp.csr_matrix(np.concatenate([np.ones(n_cols), np.zeros(n_sets)])[None, :])
+    lower = np.concatenate([fixed_open[cols].astype(float), np.zeros(n_sets)])
+    upper = np.concatenate([np.ones(n_cols), np.full(n_sets, np.inf)])
+    result = run_milp(np.concatenate([np.zeros(n_cols), set_cost]),
+                      np.concatenate([np.ones(n_cols), np.zeros(n_sets)]), Bounds(lower, upper),
+                      [LinearConstraint(reach, 1.0, np.inf), LinearConstraint(total, units, units)], deadline, rel_gap)
+    used = np.zeros(len(sub), bool)
+    if result.x is not None:
+        is_open = np.rint(result.x[:n_cols]) > 0
+        first_open = np.argmax(is_open[order], axis=1)
+        used = first_open >= keep
+    nearest = float(sorted_cost[:, 0].sum())
+    result = replace(result, fun=None if result.fun is None else result.fun + nearest,
+                     dual_bound=None if result.dual_bound is None else result.dual_bound + nearest)
     return result, cols, used, keep
 
 
@@ -203,8 +228,7 @@ def milp_stage(cost: np.ndarray, units: int, closed: np.ndarray, opened: np.ndar
     best_open, upper = incumbent, assignment_cost(cost, incumbent)
     keep, closed, opened, proven, message = keep.copy(), closed.copy(), opened.copy(), False, "not run"
     while True:
-        result, cols, used, keep = _truncated_milp(cost, ~closed, opened, keep, units,
-                                                   deadline - time.perf_counter(), rel_gap)
+        result, cols, used, keep = _truncated_milp(cost, ~closed, opened, keep, units, deadline, rel_gap)
         message = str(result.message)
         if result.x is None:
             break
@@ -213,7 +237,7 @@ def milp_stage(cost: np.ndarray, units: int, closed: np.ndarray, opened: np.ndar
         improved = assignment_cost(cost, open_) < upper
         if improved:
             best_open, upper = open_, assignment_cost(cost, open_)
-        milp_bound = result.mip_dual_bound if result.mip_dual_bound is not None else -np.inf
+        milp_bound = result.dual_bound if result.dual_bound is not None else -np.inf
         # The reduced program holds every placement cheaper than the incumbent: its bound
         # counts up to the incumbent's cost.
         lower = max(lower, min(upper, float(milp_bound)))

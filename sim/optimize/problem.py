@@ -12,9 +12,9 @@ from sim.optimize.candidates import Candidate, build_candidates
 from sim.optimize.demand import Demand, site_demand
 from sim.optimize.metrics import Instance, covered_share, expected_covered_share, mean_travel_min
 from sim.optimize.programs import Solution
-from sim.optimize.travel import travel_min_from_tables
+from sim.optimize.travel import travel_min
 
-_SHOWN_SITES = 20  # an error lists at most this many sites by name
+SHOWN_SITES = 20  # a message lists at most this many sites by name
 
 
 @dataclass(frozen=True)
@@ -31,41 +31,52 @@ class Problem:
         return len(self.candidates)
 
 
-def build_problem(scenario, world, kind: str, k: int = 0) -> Problem:
-    """The location problem of a scenario on its world, with candidates of ``kind``."""
-    demand = site_demand(scenario)
+def build_problem(scenario, world, kind: str, k: int = 0, demand: Demand | None = None,
+                  flag: str = "candidates") -> Problem:
+    """The location problem of a scenario on its world, with candidates of ``kind``; ``demand``
+    default: the scenario's over its measured clock."""
+    demand = site_demand(scenario) if demand is None else demand
     if len(demand.site_ids) == 0:
         raise InputError("no site has incidents (every disturbance rate or weight is 0): nothing to cover")
     candidates = build_candidates(kind, k, scenario, world, demand)
     if not candidates:
-        raise InputError(f"--candidates {kind}: the scenario has no such sites")
+        raise InputError(f"{flag} {kind}: the scenario has no such sites")
     demand_nodes = [world.site_node[site] for site in demand.site_ids]
-    travel = travel_min_from_tables(world.tables, demand_nodes, [c.node for c in candidates])
+    travel = travel_min(world, demand_nodes, [c.node for c in candidates])
     instance = Instance(demand.per_hour, travel, scenario.target_response_min)
     return Problem(demand, candidates, instance, kind if kind != "nodes" else f"nodes:{k}")
 
 
-def check_coverable(problem: Problem) -> None:
-    """InputError naming the sites with incidents that no candidate reaches within the target."""
+@dataclass(frozen=True)
+class Unreachable:
+    """A site with incidents that no candidate reaches within the target."""
+
+    site: str
+    nearest_min: float
+
+
+def unreachable_sites(problem: Problem) -> list[Unreachable]:
+    """The sites with incidents that no candidate post reaches within the target, in scenario order."""
     instance = problem.instance
-    never = np.flatnonzero(~instance.covers.any(axis=1))
-    if len(never) == 0:
-        return
-    nearest = instance.travel_min[never].min(axis=1)
-    named = [f"{problem.demand.site_ids[i]} (nearest candidate {nearest[j]:.1f} min away)"
-             for j, i in enumerate(never[:_SHOWN_SITES])]
-    more = f" and {len(never) - _SHOWN_SITES} more" if len(never) > _SHOWN_SITES else ""
-    raise InputError(f"target {instance.target_min:g} min: {len(never)} site(s) with incidents can never be "
-                     f"covered from any {problem.candidate_kind} candidate: {', '.join(named)}{more}; "
-                     "raise target_response_min (--set target_response_min=...) or widen --candidates "
-                     "(towns, nodes:K)")
+    never = np.flatnonzero(~instance.covers.any(axis=1) & (instance.weight > 0))
+    nearest = instance.travel_min[never].min(axis=1) if len(never) else np.empty(0)
+    return [Unreachable(problem.demand.site_ids[i], float(m)) for i, m in zip(never, nearest)]
 
 
-def check_units(problem: Problem, units: int) -> None:
-    """InputError unless 1 <= units <= the number of candidates."""
+def unreachable_text(unreachable: list[Unreachable], problem: Problem) -> str:
+    """One line naming them (at most SHOWN_SITES) and how far the nearest candidate is."""
+    named = [f"{u.site} ({u.nearest_min:.1f} min)" for u in unreachable[:SHOWN_SITES]]
+    more = f" and {len(unreachable) - SHOWN_SITES} more" if len(unreachable) > SHOWN_SITES else ""
+    return (f"{len(unreachable)} site(s) with incidents no {problem.candidate_kind} candidate reaches within "
+            f"{problem.instance.target_min:g} min (nearest candidate): {', '.join(named)}{more}")
+
+
+def check_units(problem: Problem, units: int, flags=lambda name: name) -> None:
+    """InputError unless units <= the number of candidates (``flags(name)``: how settings are spelt)."""
     if units > problem.n_candidates:
-        raise InputError(f"--units {units}: more units than the {problem.n_candidates} candidate posts of "
-                         f"--candidates {problem.candidate_kind}; use fewer units or more candidates (towns, nodes:K)")
+        raise InputError(f"{flags('units')} {units}: more units than the {problem.n_candidates} candidate posts of "
+                         f"{flags('candidates')} {problem.candidate_kind}; use fewer units or more candidates "
+                         "(towns, nodes:K)")
 
 
 def _finite(value: float) -> float | None:

@@ -1,21 +1,46 @@
-"""The optimiser's flags, checked before any work: every number has an upper bound."""
+"""What ``optimize`` is asked to do, checked by its front door (the command line or a caller).
+
+Messages name a setting the way the user typed it: ``Request.flags`` maps each setting to that
+spelling (the command line passes ``--units`` and the like; a Python caller may keep the names).
+"""
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.config.limits import check_replications, check_workers
 from sim.errors import InputError
-from sim.optimize.candidates import parse_candidates
-from sim.optimize.programs import OBJECTIVES
-from sim.optimize.refine import DEFAULT_BUDGET, MAX_BUDGET
-from sim.optimize.verify import METRICS
+from sim.optimize.refine import DEFAULT_BUDGET
 
-MAX_OPT_UNITS = 200            # cars one program places (also the top of a --units range)
+MAX_OPT_UNITS = 200            # cars one program places (also the top of a units range)
 MAX_TIME_LIMIT_S = 3600.0      # per integer program
 DEFAULT_TIME_LIMIT_S = 60.0
+GOAL_TIME_LIMIT_S = 10.0       # per integer program of a goal search, unless given: it solves several
+GOAL_RULES = ("lower", "mean")
+BASES = ("nearest-post", "hq")
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The smallest fleet whose simulated share within target reaches ``share``: of the incidents
+    at sites of ``kind``, or of disturbance ``type``, or of all; decided by the interval's lower
+    bound or by the mean (``rule``); ``exclude_unreachable`` leaves out the sites no candidate
+    reaches within the target."""
+
+    share: float
+    kind: str | None = None
+    type: str | None = None
+    rule: str = "lower"
+    exclude_unreachable: bool = False
+
+    @property
+    def subject(self) -> str:
+        """Which incidents, in words."""
+        if self.kind is not None:
+            return f"incidents at sites of kind {self.kind}"
+        if self.type is not None:
+            return f"{self.type} incidents"
+        return "all incidents"
 
 
 @dataclass(frozen=True)
@@ -23,7 +48,7 @@ class Request:
     """What ``optimize`` is asked to do, checked."""
 
     scenario: Path
-    fleet: str | None            # a plan whose vehicles are placed (None with --units)
+    fleet: str | None            # a plan whose vehicles are placed (None with units)
     units: tuple[int, ...]       # one fleet size, or a range for the fleet-size curve; () with a fleet
     objective: str = "mclp"
     candidates: tuple[str, int] = ("sites", 0)
@@ -38,69 +63,39 @@ class Request:
     out: Path | None = None
     json: bool = False
     force: bool = False          # run even above the work bounds of a run
-    sets: tuple[str, ...] = ()   # --set KEY=VALUE, as for run
+    sets: tuple[str, ...] = ()   # KEY=VALUE overrides, as for run
+    goal: Goal | None = None
+    bases: str = "nearest-post"  # where the placed units are based: the nearest police post, or as today
+    phase: str | None = None     # a calendar phase whose demand and fleet are placed
+    at: str | None = None        # or the phase in force at this date-time
+    flags: dict[str, str] = field(default_factory=dict)
 
     @property
     def curve(self) -> bool:
-        """Several fleet sizes: the fleet-size curve."""
+        """Several fleet sizes: the fleet-size curve (or the sizes a goal search may try)."""
         return len(self.units) > 1
 
+    def flag(self, name: str) -> str:
+        """How the user spells setting ``name`` (``--units`` on the command line)."""
+        return self.flags.get(name, name)
 
-def parse_units(text: str) -> tuple[int, ...]:
+
+def parse_units(text: str, flag: str = "units") -> tuple[int, ...]:
     """``N`` or ``A..B`` (1 <= A <= B <= MAX_OPT_UNITS) -> the fleet sizes."""
     match = re.fullmatch(r"\s*(\d{1,9})\s*(?:\.\.\s*(\d{1,9})\s*)?", text)
     if match is None:
-        raise InputError(f"--units {text[:40]!r}: give a number of cars (8) or a range (1..12)")
+        raise InputError(f"{flag} {text[:40]!r}: give a number of cars (8) or a range (1..12)")
     low = int(match.group(1))
     high = int(match.group(2)) if match.group(2) else low
     if low < 1:
-        raise InputError(f"--units {text}: at least 1 car")
+        raise InputError(f"{flag} {text}: at least 1 car")
     if high > MAX_OPT_UNITS:
-        raise InputError(f"--units {text}: at most {MAX_OPT_UNITS} cars")
+        raise InputError(f"{flag} {text}: at most {MAX_OPT_UNITS} cars")
     if high < low:
-        raise InputError(f"--units {text}: the range must go up, e.g. 1..12")
+        raise InputError(f"{flag} {text}: the range must go up, e.g. 1..12")
     return tuple(range(low, high + 1))
 
 
-def check_request(args) -> Request:
-    """A Request from parsed command-line flags; InputError with every problem at once."""
-    problems: list[str] = []
-
-    def attempt(check, *values):
-        try:
-            return check(*values)
-        except InputError as error:
-            problems.extend(error.problems)
-            return None
-
-    units = attempt(parse_units, args.units) if args.units is not None else ()
-    if args.units is not None and args.fleet is not None:
-        problems.append("--fleet and --units: give one (a plan's vehicles, or N cars of the first unit type)")
-    if args.objective not in OBJECTIVES:
-        problems.append(f"--objective {args.objective[:40]!r}: one of {', '.join(OBJECTIVES)}")
-    candidates = attempt(parse_candidates, args.candidates)
-    if args.busy is not None and not (math.isfinite(args.busy) and 0.0 <= args.busy < 1.0):
-        problems.append(f"--busy {args.busy}: a probability from 0 up to (not including) 1")
-    if units and len(units) > 1 and args.refine:
-        problems.append("--refine works on one fleet size: give --units N, not a range")
-    if not 1 <= args.refine_budget <= MAX_BUDGET:
-        problems.append(f"--refine-budget {args.refine_budget}: from 1 to {MAX_BUDGET} simulated moves")
-    if args.refine_metric not in METRICS:
-        problems.append(f"--refine-metric {args.refine_metric[:40]!r}: one of {', '.join(METRICS)}")
-    if args.verify_reps is not None:
-        attempt(check_replications, args.verify_reps, "--verify-reps")
-        if args.refine and args.verify_reps == 1:
-            problems.append(f"--verify-reps {args.verify_reps}: --refine needs at least 2 replications "
-                            "(a paired interval needs two)")
-    if not (math.isfinite(args.time_limit) and 0 < args.time_limit <= MAX_TIME_LIMIT_S):
-        problems.append(f"--time-limit {args.time_limit}: seconds, more than 0 and at most {MAX_TIME_LIMIT_S:g}")
-    attempt(check_workers, args.workers)
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        problems.append(f"--out {args.out}: is a file; name a folder")
-    if problems:
-        raise InputError(problems)
-    return Request(scenario=args.scenario, fleet=args.fleet, units=units, objective=args.objective,
-                   candidates=candidates, busy=args.busy, refine=args.refine, refine_budget=args.refine_budget,
-                   refine_metric=args.refine_metric, verify_reps=args.verify_reps, time_limit_s=args.time_limit,
-                   workers=args.workers, network=args.network, out=args.out, json=args.json,
-                   force=args.force, sets=tuple(args.sets))
+def units_text(units: tuple[int, ...]) -> str:
+    """``8`` or ``3..12``."""
+    return str(units[0]) if len(units) == 1 else f"{units[0]}..{units[-1]}"
