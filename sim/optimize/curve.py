@@ -31,9 +31,10 @@ def _number(value) -> float:
 
 
 def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objective: str, rows: Sequence[dict],
-                 hand: Sequence[dict]) -> Figure:
+                 hand: Sequence[dict], goal_pct: float | None = None, subject: str = "incidents") -> Figure:
     """Top: model covered share and simulated share within target (95% bars) against cars, the
-    hand-written plans as points. Bottom: what the n-th car adds, model and simulation."""
+    hand-written plans as points, the goal as a line. Bottom: what the n-th car adds, model and
+    simulation (only between sizes next to each other: a goal search skips sizes)."""
     fig = Figure(figsize=(11.0, 9.5), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
@@ -41,10 +42,13 @@ def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objecti
     model = 100 * np.array([row["covered_share"] for row in rows])
     simulated = np.array([_number(row["within_target_pct"]) for row in rows])
     half = np.array([_number(row["within_target_ci95"]) for row in rows])
+    what = "demand" if goal_pct is None else f"demand of the goal ({subject})"
     top.plot(units, model, color=_MODEL, lw=2.5, marker="s", ms=8,
-             label=f"model ({objective}): demand within {target_min:g} min of a post")
+             label=f"model ({objective}): {what} within {target_min:g} min of a post")
     top.errorbar(units, simulated, yerr=np.nan_to_num(half), color=_SIMULATED, lw=2.5, marker="o", ms=8, capsize=4,
-                 label=f"simulated: incidents reached within {target_min:g} min (95% CI)")
+                 label=f"simulated: {subject} reached within {target_min:g} min (95% CI)")
+    if goal_pct is not None:
+        top.axhline(goal_pct, color="black", lw=1.5, ls="--", label=f"goal: {goal_pct:g}%")
     colors = plan_colors([plan["plan"] for plan in hand])
     sizes = [plan["units"] for plan in hand]
     for k, plan in enumerate(hand):
@@ -59,8 +63,9 @@ def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objecti
     top.set_ylabel("share (%)", fontsize=LABEL_PT)
     top.legend(fontsize=NOTE_PT, loc="lower right")
     width = 0.38
-    bottom.bar(units[1:] - width / 2, np.diff(model), width, color=_MODEL, label="model")
-    bottom.bar(units[1:] + width / 2, np.diff(simulated), width, color=_SIMULATED, label="simulated")
+    step = np.diff(units) == 1  # what one more car adds: only between sizes next to each other
+    bottom.bar(units[1:][step] - width / 2, np.diff(model)[step], width, color=_MODEL, label="model")
+    bottom.bar(units[1:][step] + width / 2, np.diff(simulated)[step], width, color=_SIMULATED, label="simulated")
     bottom.axhline(0, color="black", lw=1)
     bottom.set_ylabel("added by this car\n(percentage points)", fontsize=LABEL_PT)
     bottom.set_xlabel("cars", fontsize=LABEL_PT)

@@ -117,3 +117,19 @@ def greedy_median(instance: Instance, units: int) -> np.ndarray:
         counts[best] = 1
         nearest = np.minimum(nearest, travel[:, best])
     return counts
+
+
+def greedy_order(instance: Instance, units: int) -> np.ndarray:
+    """The candidates the MCLP greedy placement opens, in order (each the one adding most new
+    cover; ties: the first): its first k are the greedy placement of k units."""
+    weight = instance.weight
+    cover = instance.covers.astype(np.float64)
+    uncovered = np.ones(len(weight), bool)
+    order = []
+    for _ in range(min(units, instance.n_candidates)):
+        gain = (weight * uncovered) @ cover
+        gain[order] = -np.inf
+        best = int(np.argmax(gain))
+        order.append(best)
+        uncovered &= ~instance.covers[:, best]
+    return np.array(order, dtype=np.int64)

@@ -12,13 +12,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 
-OBJECTIVE_LABELS = {"mclp": "MCLP", "mexclp": "MEXCLP", "pmedian": "p-median"}
-OBJECTIVE_NAMES = {
-    "mclp": "MCLP, the maximal covering location problem (Church & ReVelle 1974; ties: most backup cover)",
-    "mexclp": "MEXCLP, the maximum expected covering location problem (Daskin 1983)",
-    "pmedian": "p-median, least demand-weighted travel time (Hakimi 1964; ReVelle & Swain 1970)",
-}
-
 
 def _version() -> str:
     try:
@@ -57,23 +50,43 @@ def proposed_plan_yaml(comment: Sequence[str], sites: Sequence[dict], plans: Seq
     return header + buffer.getvalue()
 
 
-def plan_comment(scenario_name: str, objective: str, candidates: str, n_candidates: int, units_text: str,
+def proof_text(optimal: bool, gap: float, time_limit_s: float | None = None) -> str:
+    """Whether the program proved its placement best, in words a planner reads: the gap is how much
+    better than this placement the best one could at most be, by the solver's bound."""
+    if optimal:
+        return "proven optimal"
+    limit = f" in the {time_limit_s:g} s time limit" if time_limit_s is not None else " in the time limit"
+    shown = "less than 0.01%" if gap < 5e-5 else f"{gap:.2%}"
+    return (f"not proven optimal{limit}: the best placement could be at most {shown} better than this one "
+            "(gap to the solver's bound)")
+
+
+def plan_comment(scenario_name: str, objective, candidates: str, n_candidates: int, units_text: str,
                  target_min: float, busy: float, optimal: bool, gap: float, refine_text: str,
-                 synthetic: bool, network_label: str, new_sites: bool) -> list[str]:
-    """The comment heading ``proposed_plan.yaml``: how the plan was found and what it assumes."""
-    proof = "proven optimal" if optimal else f"not proven optimal: gap {gap:.2%} at the time limit"
+                 synthetic: bool, network_label: str, new_sites: bool, demand_words: str = "the measured clock",
+                 labels: Sequence = (), extra: Sequence[str] = ()) -> list[str]:
+    """The comment heading ``proposed_plan.yaml``: how the plan was found, what it assumes, and
+    where each post is (``labels``: its name, nearest named site, kecamatan, coordinates)."""
+    assumption = objective.assumption(busy)
     lines = [
         f"Proposed by patrolsim {_version()} `optimize` for scenario {scenario_name}:",
-        f"{units_text}, placed by {OBJECTIVE_NAMES[objective]},",
-        f"solved as an integer program ({proof}) over {n_candidates} candidate posts ({candidates}).",
-        "Assumes: demand = each site's expected incidents per hour over the measured clock; a site is",
+        f"{units_text}, placed by {objective.title},",
+        f"solved as an integer program ({proof_text(optimal, gap)}) over {n_candidates} candidate posts "
+        f"({candidates}).",
+        f"Assumes: demand = each site's expected incidents per hour over {demand_words}; a site is",
         f"covered when a post is within {target_min:g} min of it at speed factor 1; units stand at their",
         "posts when free; faster unit types got the posts with the longest travel"
-        + (f"; busy probability {busy:.3f}." if objective == "mexclp" else "."),
+        + (f"; {assumption}." if assumption else "."),
     ]
     if refine_text:
         lines.append(refine_text)
+    lines += list(extra)
     lines += [f"Road network: {network_label}."]
+    if labels:
+        lines.append("Posts (kecamatan: that of the nearest kecamatan centre, approximate; lat, lon):")
+        lines += [f"  {label.id}: {label.name}" + (f", near {label.near}" if label.near else "")
+                  + f"; Kecamatan {label.kecamatan} ({label.kecamatan_km:.1f} km from its centre); "
+                  f"{label.lat:.5f}, {label.lon:.5f}" for label in labels]
     if new_sites:
         lines += ["New sites have kind proposed_post and approximate: true: survey a real standing place near each"
                   + ("; on a synthetic network they are not real places." if synthetic else "."),
@@ -128,21 +141,12 @@ def comparison_table(proposal: str, summary: Sequence[dict], paired: Sequence, t
     return "\n".join(lines)
 
 
-def objective_text(objective: str, value: float, target_min: float) -> str:
-    """An objective's value in words: a share covered, or minutes of mean travel."""
-    if objective == "pmedian":
-        return f"mean travel {_fmt(value, 2)} min"
-    what = "expected covered share" if objective == "mexclp" else f"covered within {target_min:g} min"
-    return f"{what} {value:.1%}"
-
-
 def figures_lines(figures: dict, target_min: float, time_limit_s: float) -> list[str]:
     """The model's figures of a placement in words."""
     travel = figures["mean_travel_min"]
-    proof = ("optimal" if figures["optimal"]
-             else f"not proven optimal in the {time_limit_s:g} s time limit (gap {figures['gap']:.2%})")
     return [
-        f"program: {proof}, {figures['seconds']:.2f} s, {figures['solver']}",
+        f"program: {proof_text(figures['optimal'], figures['gap'], time_limit_s)}, {figures['seconds']:.2f} s, "
+        f"{figures['solver']}",
         f"posts: {', '.join(figures['posts'])}",
         f"model: {figures['covered_share']:.1%} of demand within {target_min:g} min of a post; mean travel "
         f"{_fmt(travel, 2)} min from the nearest post; expected covered share {figures['expected_covered_share']:.1%} "

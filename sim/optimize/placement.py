@@ -6,7 +6,9 @@ minutes of the sites they are nearest to (the sites they would serve), units by 
 and the fastest unit takes the top post (ties keep plan order). Within a type, each unit keeps
 one of the bases that type has in the plan, the nearest to its post first. With ``--units N``
 every unit is of the scenario's first unit type, based where that type is based first in the
-scenario's plans (else at its post).
+scenario's plans (else at its post). Or (``based_at_nearest_post``) each unit is based at the
+police post of the scenario it reaches its post from soonest. ``post_label`` names a post for a
+commander: its nearest named site, its kecamatan (of the nearest centre), its coordinates.
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.config.kecamatan import nearest_kecamatan
+from sim.network.geo import project_m
 from sim.optimize.candidates import Candidate
 from sim.optimize.metrics import Instance
-from sim.optimize.travel import SECONDS_PER_MIN
+from sim.optimize.travel import SECONDS_PER_MIN, times_s_to
 
 
 
@@ -37,11 +41,13 @@ class PlacedUnit:
     post: int
 
 
-def fleet_of_plan(scenario, plan_name: str) -> list[FleetUnit]:
-    """The plan's vehicles (types, counts and bases), in plan order; InputError for an unknown plan."""
+def fleet_of_plan(scenario, plan_name: str, phase: str | None = None) -> list[FleetUnit]:
+    """The plan's vehicles (types, counts and bases), in plan order; in ``phase``, the plan's fleet
+    for that phase when it has one. InputError for an unknown plan."""
     plan = scenario.plan(plan_name)
+    groups = plan.by_phase[phase].units if phase is not None and phase in plan.by_phase else plan.units
     return [FleetUnit(group.type, scenario.unit_types[group.type].speed_factor, group.base)
-            for group in plan.units for _ in range(group.count)]
+            for group in groups for _ in range(group.count)]
 
 
 def fleet_of_units(scenario, units: int) -> list[FleetUnit]:
@@ -104,3 +110,53 @@ def plan_dict(name: str, description: str, placed: list[PlacedUnit], candidates:
     units = [{"type": unit_type, "count": count, "base": base, "patrol": {"mode": "post", "at": post}}
              for (post, unit_type, base), count in sorted(groups.items())]
     return {"name": name, "description": description, "units": units}
+
+
+POLICE_KINDS = ("police_hq", "police_post", "polsek")
+
+
+def police_posts(scenario) -> list[str]:
+    """The scenario's police posts: sites of kind police_hq, police_post or polsek, or whose name
+    or note says Polsek (the voting day's kecamatan centres stand in for their Polsek)."""
+    return [site.id for site in scenario.sites
+            if site.kind in POLICE_KINDS or "polsek" in f"{site.name} {site.note}".casefold()]
+
+
+def based_at_nearest_post(placed: list[PlacedUnit], candidates: list[Candidate], world, posts: list[str]
+                          ) -> list[PlacedUnit]:
+    """Each unit based at the police post it reaches its post from soonest (ties: the first)."""
+    if not posts:
+        return placed
+    nodes = np.array([world.site_node[post] for post in posts])
+    out = []
+    for item in placed:
+        base = posts[int(np.argmin(times_s_to(world.tables, candidates[item.post].node, nodes)))]
+        out.append(PlacedUnit(FleetUnit(item.unit.type, item.unit.speed_factor, base), item.post))
+    return out
+
+
+@dataclass(frozen=True)
+class PostLabel:
+    """How a commander finds a post: its name, the nearest named site, its kecamatan, coordinates."""
+
+    id: str
+    name: str
+    near: str            # the nearest named site of the scenario ("" when the post is one)
+    kecamatan: str
+    kecamatan_km: float  # to that kecamatan's centre (the kecamatan is the one of the nearest centre)
+    lat: float
+    lon: float
+
+
+def post_label(candidate: Candidate, named: list) -> PostLabel:
+    """The label of one post; ``named`` the scenario's hand-written sites (id, name, lat, lon)."""
+    kecamatan, distance_m = nearest_kecamatan(candidate.lat, candidate.lon)
+    near = ""
+    if candidate.new and named:
+        x, y = project_m(np.array([s.lon for s in named]), np.array([s.lat for s in named]),
+                         (candidate.lon, candidate.lat))
+        metres = np.hypot(x, y)
+        nearest = int(np.argmin(metres))
+        near = f"{named[nearest].name} ({metres[nearest] / 1000:.1f} km)"
+    return PostLabel(candidate.id, candidate.name, near, kecamatan.name, distance_m / 1000, candidate.lat,
+                     candidate.lon)
