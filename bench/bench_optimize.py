@@ -1,4 +1,7 @@
-"""Benchmark of the location programs at regency scale: 4,041 demand sites, 1,000 candidates, 50 units.
+"""Benchmark of the optimiser at regency scale: the location programs on the voting day, and the
+smallest fleet for a goal end to end.
+
+Part 1 (``--only programs``), 4,041 demand sites, 1,000 candidates, 50 units:
 
 The demand sites are the 4,041 polling stations (TPS) of scenarios/jember_voting_day_2024.yaml
 (SYNTHETIC positions: generated there by kecamatan population), each of weight 1, snapped to the
@@ -13,9 +16,23 @@ matrix) is its own:
 
 For each: the integer program's time (target 60 s, solved to optimality or a gap <= 1%), its
 peak memory (target 2 GB), and the greedy placement's objective and time, as a ratio to the
-program's. Prints one JSON object per line.
+program's.
 
-    python bench/bench_optimize.py
+Part 2 (``--only voting``), the voting day as ``optimize`` builds it (4,075 sites with incidents,
+each case in its own subprocess; peak memory of that process and of any solver child it forked):
+
+- p-median over the 34 base candidates (Polres, Kodim, KPU office, 31 kecamatan centres), 10 units
+  (the hardest fleet size there before: 31 s), target <= 15 s;
+- MCLP over the towns (the sites and the kecamatan centres: 2,387 candidate nodes) with the first
+  plan's 200 vehicles (116 s before), target <= 30 s;
+- MCLP over the towns with 16 units and ``--time-limit 5``: how far past the limit the answer comes
+  (target <= 2 s);
+- ``optimize --goal 0.90 --for-kind tps`` end to end (wall time, peak memory of the command and
+  its worker processes), target <= 120 s and 1 GB.
+
+Prints one JSON object per line.
+
+    python bench/bench_optimize.py [--only programs|voting]
 """
 from __future__ import annotations
 
@@ -25,6 +42,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,22 +78,20 @@ def bench_instance(target_min: float):
 
 def run_one(objective: str, target_min: float) -> dict:
     """In the child: build the instance, solve the program, run the greedy placement."""
-    from sim.optimize.metrics import greedy, objective_value
-    from sim.optimize.programs import solve
+    from sim.optimize.objectives import objective as by_name
 
+    chosen = by_name(objective)
     instance, travel_s = bench_instance(target_min)
     started = time.perf_counter()
-    solution = solve(instance, N_UNITS, objective, time_limit_s=TIME_TARGET_S)
+    solution = chosen.solve(instance, N_UNITS, 0.0, time_limit_s=TIME_TARGET_S)
     solve_s = time.perf_counter() - started
     started = time.perf_counter()
-    counts = greedy(instance, N_UNITS, objective)
+    counts = chosen.greedy(instance, N_UNITS, 0.0)
     greedy_s = time.perf_counter() - started
-    # Linux reports ru_maxrss in KiB, macOS in bytes.
-    scale = 1 / 1024 / 1024 if sys.platform == "darwin" else 1 / 1024
     return {"demand_sites": len(instance.weight), "travel_matrix_s": travel_s, "seconds": solve_s,
             "optimal": solution.optimal, "gap": solution.gap, "value": solution.value,
-            "greedy_value": objective_value(instance, counts, objective, 0.0), "greedy_seconds": greedy_s,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale}
+            "greedy_value": chosen.value(instance, counts, 0.0), "greedy_seconds": greedy_s,
+            "peak_rss_mb": _peak_mb()}
 
 
 def line(name: str, case: str, value, unit: str, target, met, machine: dict, **extra) -> str:
@@ -84,12 +100,83 @@ def line(name: str, case: str, value, unit: str, target, met, machine: dict, **e
                        "unit": unit, "target": target, "met": met, **extra, "machine": machine})
 
 
+def _peak_mb() -> float:
+    # Linux reports ru_maxrss in KiB, macOS in bytes; the solver's forked child counts as a child.
+    scale = 1 / 1024 / 1024 if sys.platform == "darwin" else 1 / 1024
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) * scale
+
+
+VOTING_CASES = [  # (case, objective, candidates, units, time limit s, target s)
+    ("pmedian-bases-10", "pmedian", "bases", 10, 60.0, 15.0),
+    ("mclp-towns-200", "mclp", "towns", 200, 60.0, 30.0),
+    ("mclp-towns-16-limit-5s", "mclp", "towns", 16, 5.0, None),
+]
+
+
+def run_voting(objective: str, candidates: str, units: int, time_limit_s: float) -> dict:
+    """In the child: the voting day's problem as optimize builds it, then the program."""
+    from sim import Study
+    from sim.optimize.objectives import objective as by_name
+    from sim.optimize.problem import build_problem
+
+    study = Study(SCENARIO)
+    started = time.perf_counter()
+    problem = build_problem(study.scenario, study.world(), candidates)
+    built_s = time.perf_counter() - started
+    started = time.perf_counter()
+    solution = by_name(objective).solve(problem.instance, units, problem.demand.default_busy(units),
+                                        time_limit_s=time_limit_s)
+    return {"seconds": time.perf_counter() - started, "problem_s": built_s, "optimal": solution.optimal,
+            "gap": solution.gap, "value": solution.value, "candidates": problem.n_candidates,
+            "demand_sites": len(problem.instance.weight), "peak_rss_mb": _peak_mb()}
+
+
+def voting(machine: dict) -> None:
+    for case, objective, candidates, units, limit, target in VOTING_CASES:
+        out = subprocess.run([sys.executable, __file__, "--voting", objective, candidates, str(units), str(limit)],
+                             check=True, capture_output=True, text=True)
+        m = json.loads(out.stdout)
+        if target is None:  # the time limit's case: seconds past it
+            over = m["seconds"] - limit
+            print(json.dumps({"benchmark": "optimize_time_limit", "case": case, "value": round(over, 2),
+                              "unit": "s past the limit", "target": 2.0, "met": over <= 2.0,
+                              "time_limit_s": limit, "optimal": m["optimal"], "gap": m["gap"], "machine": machine}))
+            continue
+        print(json.dumps({"benchmark": "optimize_voting_day", "case": case, "value": round(m["seconds"], 2),
+                          "unit": "s", "target": target, "met": m["seconds"] <= target and m["peak_rss_mb"] <= 800,
+                          "optimal": m["optimal"], "gap": m["gap"], "peak_rss_mb": round(m["peak_rss_mb"]),
+                          "memory_target_mb": 800, "problem_build_s": round(m["problem_s"], 2),
+                          "candidates": m["candidates"], "demand_sites": m["demand_sites"], "units": units,
+                          "machine": machine}), flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        out = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "optimize", str(SCENARIO), "--goal", "0.90",
+                              "--for-kind", "tps", "--json", "--out", str(Path(folder) / "goal")],
+                             check=True, capture_output=True, text=True, cwd=ROOT)
+        seconds = time.perf_counter() - started
+    found = json.loads(out.stdout)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    print(json.dumps({"benchmark": "optimize_goal_voting_day", "case": "--goal 0.90 --for-kind tps",
+                      "value": round(seconds, 1), "unit": "s", "target": 120, "met": seconds <= 120 and peak <= 1024,
+                      "peak_rss_mb": round(peak), "memory_target_mb": 1024, "units": found["units"],
+                      "verified_share": found["verified_share"], "verified_share_ci95": found["verified_share_ci95"],
+                      "sizes_simulated": [c["units"] for c in found["curve"]], "machine": machine}), flush=True)
+
+
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--one":
         print(json.dumps(run_one(sys.argv[2], float(sys.argv[3]))))
         return 0
+    if len(sys.argv) == 6 and sys.argv[1] == "--voting":
+        print(json.dumps(run_voting(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))))
+        return 0
+    only = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--only" else None
     machine = {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
                "load_1min": round(os.getloadavg()[0], 2)}
+    if only in (None, "voting"):
+        voting(machine)
+    if only == "voting":
+        return 0
     for case, objective, target_min in CASES:
         out = subprocess.run([sys.executable, __file__, "--one", objective, str(target_min)],
                              check=True, capture_output=True, text=True)

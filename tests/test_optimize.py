@@ -413,8 +413,13 @@ def test_the_fleet_size_curve(cache, tmp_path, capsys):
     (["--units", "0"], "--units 0: at least 1 car"),
     (["--units", "40"], "--units 40: more units than the 15 candidate posts"),
     (["--fleet", "mixd"], "no plan 'mixd' in scenario 'jember-pilkada-2024'; did you mean 'mixed'?"),
-    (["--candidates", "bases", "--units", "3"], "3 site(s) with incidents can never be covered from any bases "
-                                                 "candidate: tanggul"),
+    (["--goal", "0.9", "--for-kind", "polling_station"], "--for-kind 'polling_station': no site of that kind; "
+                                                          "kinds: crowd_point"),
+    (["--goal", "0.9", "--for-type", "crowd_unrst"], "did you mean 'crowd_unrest'?"),
+    (["--goal", "1.5"], "--goal 1.5: a share above 0 and at most 1"),
+    (["--for-kind", "crowd_point"], "--for-kind: says which incidents --goal counts; give --goal too"),
+    (["--phase", "voting_day"], "--phase: scenario 'jember-pilkada-2024' has no calendar"),
+    (["--bases", "polsek"], "--bases 'polsek': one of nearest-post, hq"),
     (["--units", "1..12"], "needs at least 3 units (crowd_unrest needs 3 at once); try --units 3..12"),
 ])
 def test_bad_input_is_one_line_per_problem_and_writes_nothing(cache, tmp_path, capsys, args, message):

@@ -13,8 +13,9 @@ levels[n-1])``, ``levels`` not increasing. Three exact steps before any integer 
 2. A placement by greedy steps, improved by swaps (one post out, one in) while a swap helps,
    and the simple bound: every point counted at every level it could reach. When the placement
    meets the bound it is optimal and no integer program runs (a large fleet often covers all).
-3. Otherwise the integer program (HiGHS) on the reduced data; when it finds nothing better in
-   time, the placement of step 2 is the answer, with the program's bound. MCLP's backup stage,
+3. Otherwise the integer program (HiGHS) on the reduced data. When the time limit stops it, the
+   placement of step 2 is the answer, with the program's bound: what the solver holds at that
+   moment depends on the machine, and the same scenario must give the same plan. MCLP's backup stage,
    when the first covers every point, is a program of one row per point (the first cover
    follows from the second).
 """
@@ -48,14 +49,26 @@ class Reduced:
         return out
 
 
+def unique_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(index of each distinct row's first occurrence, its count, each row's distinct index) of a
+    bool matrix, rows compared as packed bits (far faster than ``np.unique(axis=0)``)."""
+    packed = np.ascontiguousarray(np.packbits(matrix, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse, count = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    order = np.argsort(first, kind="stable")       # distinct rows in order of first occurrence
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], count[order], rank[inverse.ravel()], order
+
+
 def merge_rows(cover: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Points with weight, reached by some column, equal rows merged (weights summed)."""
     keep = (weight > 0) & cover.any(axis=1)
     cover, weight = cover[keep], weight[keep]
     if len(weight) == 0:
         return cover, weight
-    rows, inverse = np.unique(cover, axis=0, return_inverse=True)
-    return rows, np.bincount(inverse.ravel(), weights=weight, minlength=len(rows))
+    first, _, inverse, _ = unique_rows(cover)
+    return cover[first], np.bincount(inverse, weights=weight, minlength=len(first))
 
 
 def _dominated(columns: np.ndarray, copies: np.ndarray, levels: int) -> np.ndarray:
@@ -79,13 +92,19 @@ def reduce(cover: np.ndarray, weight: np.ndarray, levels: int, stack: bool) -> R
     rows, merged = merge_rows(cover, weight)
     if len(merged) == 0:
         return Reduced(rows, merged, np.arange(cover.shape[1]))
-    distinct, first, inverse, count = np.unique(rows.T, axis=0, return_index=True, return_inverse=True,
-                                                return_counts=True)
+    columns_t = np.ascontiguousarray(rows.T)
+    first, count, inverse, _ = unique_rows(columns_t)
+    distinct = columns_t[first]
     keep_copies = np.minimum(count, 1 if stack else levels)
     useful = distinct.any(axis=1) & ~_dominated(distinct, keep_copies, 1 if stack else levels)
-    inverse = inverse.ravel()
-    columns = np.concatenate([np.flatnonzero(inverse == d)[:keep_copies[d]] for d in np.flatnonzero(useful)])
-    columns.sort()
+    # The first copies of each useful distinct column, in column order.
+    seen = np.zeros(len(first), np.int64)
+    columns = []
+    for column, d in enumerate(inverse):
+        if useful[d] and seen[d] < keep_copies[d]:
+            seen[d] += 1
+            columns.append(column)
+    columns = np.array(columns, dtype=np.int64)
     rows, merged = merge_rows(rows[:, columns], merged)
     return Reduced(rows, merged, columns)
 
@@ -257,10 +276,14 @@ def solve_cover(reduced: Reduced, units: int, levels: np.ndarray, stack: bool, d
     dual = result.dual_bound if result.dual_bound is not None else result.fun
     if dual is not None and np.isfinite(dual):
         bound = min(bound, constant - float(dual))
-    if result.x is not None:
+    # Only a proven placement replaces the greedy and swap one: what the solver holds when the time
+    # limit stops it depends on the machine's speed, and the same scenario must give the same plan.
+    if result.x is not None and result.status == 0:
         found = np.rint(result.x[:n_cols]).astype(np.int64)
         found_value = value_of(cover, weight, found, levels)
-        if found_value > value:
+        if found_value >= value:
             counts, value = found, found_value
+    elif result.status != 0:
+        message = f"{message}; the greedy and swap placement is kept (the same on every machine)"
     proven = result.status == 0 and value >= bound - rel_gap * abs(bound)
     return CoverAnswer(counts, value, max(bound, value), proven, message)

@@ -8,12 +8,11 @@ reached within the target over all of them (never reached counts as late), then 
 replications with its 95% Student-t interval, cut to [0, 1]. A size meets the goal when the
 interval's lower bound reaches it (``rule="lower"``, the default) or its mean does.
 
-The search (``search``) needs few simulated sizes: it starts where the model says the goal is
-first reached (the greedy placement's covered share of the goal's demand, nested over sizes, so
-one greedy run gives every size; the exact program covers at least as much), goes up or down
-with growing steps until the rule is met on one side and failed on the other, then narrows the
-bracket by interpolating the simulated values (a bisection every other step, so it halves at
-least every two). The simulated share rises with the fleet in expectation but not always in one
+The search (``search``) needs few simulated sizes: it starts where a model says the goal is
+first reached, goes up (by the secant through the last two sizes, at most four times the last
+step) or down (in doubling steps) until the rule is met on one side and failed on the other,
+then narrows the bracket by interpolating the simulated values (a bisection every other step, so
+it halves at least every two). The simulated share rises with the fleet in expectation but not always in one
 run (other posts, chance); the answer is the smallest size that meets the rule whose next
 smaller size was simulated and fails, and every pair out of order among the sizes simulated is
 reported.
@@ -108,8 +107,13 @@ def search(sizes: Sequence[int], start: int, evaluate: Callable[[int], Tried], g
             break
         if meet is None and fail == high:
             break
-        if meet is None:                      # still below the goal: up, in growing steps
-            probe, step = min(fail + step, high), step * 2
+        if meet is None:                      # still below the goal: up, by the secant when it rises
+            below = sorted(n for n in seen if n < fail and not seen[n].meets)
+            jump = step
+            if below and seen[fail].rule_value > seen[below[-1]].rule_value:
+                slope = (seen[fail].rule_value - seen[below[-1]].rule_value) / (fail - below[-1])
+                jump = min(max(math.ceil((goal - seen[fail].rule_value) / slope), 1), 4 * step)
+            probe, step = min(fail + jump, high), max(jump, 1)
         elif fail is None:                    # nothing fails yet: down, in growing steps
             probe, step = max(meet - step, low), step * 2
         else:                                 # a bracket: interpolate, then bisect, in turn

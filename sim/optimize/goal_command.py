@@ -52,6 +52,21 @@ def _selector(request: Request, setting):
     return select
 
 
+def _expected_by_size(problem, goal_instance: Instance, largest: int) -> np.ndarray:
+    """For 1..largest units on the greedy (MCLP) placement: the goal's demand covered, each point
+    with probability 1 - q^n (n units reach it, q = offered load / units: MEXCLP's busy probability)."""
+    order = greedy_order(Instance(problem.instance.weight, problem.instance.travel_min, goal_instance.target_min),
+                         largest)
+    weights = goal_instance.weight
+    n = np.zeros(len(weights))
+    out = []
+    for k, candidate in enumerate(order, start=1):
+        n += goal_instance.covers[:, candidate]
+        busy = problem.demand.default_busy(k)
+        out.append(float(weights @ (1.0 - busy ** n)) / float(weights.sum()))
+    return np.array(out)
+
+
 def _sizes(request: Request, setting) -> list[int]:
     if request.units:
         return list(request.units)
@@ -77,15 +92,11 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
                          "scenario's clock" + (" outside the sites no candidate reaches" if goal.exclude_unreachable
                                                else ""))
     goal_instance = Instance(weights, problem.instance.travel_min, target)
-    order = greedy_order(Instance(problem.instance.weight, problem.instance.travel_min, target), sizes[-1])
-    reach = np.zeros(len(weights), bool)
-    share_by_size = {}
-    for k, candidate in enumerate(order, start=1):
-        reach |= goal_instance.covers[:, candidate]
-        share_by_size[k] = float(weights @ reach) / float(weights.sum())
-    start = model_start(sizes, lambda n: share_by_size.get(n, share_by_size[max(share_by_size)]), goal.share)
+    expected = _expected_by_size(problem, goal_instance, sizes[-1])
+    start = model_start(sizes, lambda n: expected[min(n, len(expected)) - 1], goal.share)
     say(f"goal: {goal.share:.0%} of {goal.subject} within {target:g} min ({_rule_words(goal.rule)}); sizes "
-        f"{sizes[0]}..{sizes[-1]}, starting at {start} (the greedy model's first size to cover {goal.share:.0%})")
+        f"{sizes[0]}..{sizes[-1]}, starting at {start} (the first size whose greedy placement's expected cover "
+        f"of the goal's demand reaches {goal.share:.0%})")
     new = [c.site_dict() for c in problem.candidates if c.new]
     pool = study_with(study, new, []).with_overrides({"replications": reps})
     parts = MemoryParts()
@@ -121,7 +132,8 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
     # -- everything is known: write the files ------------------------------------------------------
     make_folder(out)
     write_map(pool.scenario, pool.world(), [answer.plan["name"]], out / "coverage_map.png", setting.bands)
-    results.to_dir(out / "verification", command_line=command_line, started=setting.started)
+    # The sizes' result files without figures: a figure per size adds little to fleet_curve.png.
+    results.to_dir(out / "verification", figures=False, command_line=command_line, started=setting.started)
     from sim.optimize.command import plan_comment
     words = f"{answer.units} units of type {next(iter(scenario.unit_types))}"
     write_text(out / "proposed_plan.yaml", outputs.proposed_plan_yaml(

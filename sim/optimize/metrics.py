@@ -39,6 +39,11 @@ class Instance:
     def total_weight(self) -> float:
         return float(self.weight.sum())
 
+    @cached_property
+    def memo(self) -> dict:
+        """Work done on this instance that another fleet size can reuse (the programs' reductions), by key."""
+        return {}
+
 
 def _share(instance: Instance, values: np.ndarray) -> float:
     total = instance.total_weight

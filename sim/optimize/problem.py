@@ -42,7 +42,7 @@ def build_problem(scenario, world, kind: str, k: int = 0, demand: Demand | None 
     if not candidates:
         raise InputError(f"{flag} {kind}: the scenario has no such sites")
     demand_nodes = [world.site_node[site] for site in demand.site_ids]
-    travel = travel_min(world, demand_nodes, [c.node for c in candidates])
+    travel = travel_min(world.network, demand_nodes, [c.node for c in candidates])
     instance = Instance(demand.per_hour, travel, scenario.target_response_min)
     return Problem(demand, candidates, instance, kind if kind != "nodes" else f"nodes:{k}")
 

@@ -96,13 +96,13 @@ def solve_mclp(instance: Instance, units: int, *, time_limit_s: float = 60.0,
     started = time.perf_counter()
     deadline = started + time_limit_s
     one = np.ones(1)
-    reduced = reduce(instance.covers, instance.weight, 1, stack=False)
+    reduced = _reduced(instance, 1, False)
     answer = solve_cover(reduced, units, one, False, deadline, rel_gap)
     first = _cover_solution(instance, "mclp", reduced, answer, one, started)
     first = _fill(first, units)
     if not tie_break or not first.optimal or units < 2 or time.perf_counter() >= deadline:
         return first
-    backup = reduce(instance.covers, instance.weight, 2, stack=False)
+    backup = _reduced(instance, 2, False)
     covered = cover_value(instance, first.counts, one) * instance.total_weight
     # Within the solver's tolerance of the best cover, never below the first program's own answer.
     floor = covered - 1e-9 * max(covered, 1.0)
@@ -116,6 +116,14 @@ def solve_mclp(instance: Instance, units: int, *, time_limit_s: float = 60.0,
     how = "proven" if second.proven else "best found in the time limit"
     return replace(first, counts=counts, seconds=time.perf_counter() - started,
                    message=f"{first.message}; ties broken by backup coverage ({how}): {second.message}")
+
+
+def _reduced(instance: Instance, levels: int, stack: bool) -> Reduced:
+    """The covering reductions of an instance, made once for every fleet size asked of it."""
+    key = ("cover", 1 if stack else levels, stack)
+    if key not in instance.memo:
+        instance.memo[key] = reduce(instance.covers, instance.weight, levels, stack)
+    return instance.memo[key]
 
 
 def _on_columns(reduced: Reduced, counts: np.ndarray) -> np.ndarray | None:
@@ -140,7 +148,7 @@ def solve_mexclp(instance: Instance, units: int, busy: float, *, time_limit_s: f
     _check(instance, units)
     started = time.perf_counter()
     levels = mexclp_levels(units, busy)
-    reduced = reduce(instance.covers, instance.weight, len(levels), stack=True)
+    reduced = _reduced(instance, len(levels), True)
     answer = solve_cover(reduced, units, levels, True, started + time_limit_s, rel_gap)
     solution = _cover_solution(instance, "mexclp", reduced, answer, levels, started)
     if solution.counts.sum() < units:  # no demand in reach: any post will do

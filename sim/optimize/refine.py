@@ -64,12 +64,18 @@ def improves(change: float, half_width: float, metric: str) -> bool:
     return change - half_width > 0 if higher_is_better else change + half_width < 0
 
 
+def refine_study(study):
+    """The study the search simulates on: the scenario with another seed (seed + 1), so that its
+    incidents are not those the verification judges the proposal on."""
+    seed = study.scenario.seed
+    return study.with_overrides({"seed": seed + 1 if seed < MAX_SEED else seed - 1})
+
+
 class _Evaluator:
     """Simulates placements on the refine streams; keeps the world while the needed sites do not change."""
 
     def __init__(self, study, candidates: list[Candidate], reps: int, workers: int, metric: str):
-        seed = study.scenario.seed
-        self.study = study.with_overrides({"seed": seed + 1 if seed < MAX_SEED else seed - 1})
+        self.study = refine_study(study)
         self.candidates, self.reps, self.workers, self.metric = candidates, reps, workers, metric
         self._pool: set[int] = set()
         self._pool_study = None

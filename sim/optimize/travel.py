@@ -1,9 +1,10 @@
 """Travel minutes from candidate posts to demand points, at speed factor 1.
 
 Two ways to the same numbers (up to the last bits of a sum taken from the other end): from the
-world's travel tables (one reverse tree per demand node) or by Dijkstra forward from each
-candidate node, in chunks so that memory stays at chunk x nodes; ``travel_min`` takes whichever
-needs fewer searches (4,041 polling stations seen from 65 candidates: 65 forward searches).
+world's travel tables (one reverse tree per demand node, kept in the world's cache), or by
+Dijkstra forward from each candidate node or backward from each demand node, in chunks so that
+memory stays at chunk x nodes and no tree is kept; ``travel_min`` takes whichever needs fewer
+searches (4,041 polling stations seen from 65 candidates: 65 forward searches).
 """
 from __future__ import annotations
 
@@ -47,9 +48,22 @@ def travel_min_forward(network, candidate_nodes: Sequence[int], demand_nodes: Se
     return out[:, where.ravel()]
 
 
-def travel_min(world, demand_nodes: Sequence[int], candidate_nodes: Sequence[int]) -> np.ndarray:
-    """(D, C) minutes from candidates to demand points: forward searches from the candidates
-    when they stand on fewer nodes than the demand, else the world's reverse trees."""
-    if len(set(candidate_nodes)) < len(set(demand_nodes)):
-        return travel_min_forward(world.network, candidate_nodes, demand_nodes)
-    return travel_min_from_tables(world.tables, demand_nodes, candidate_nodes)
+def travel_min_reverse(network, candidate_nodes: Sequence[int], demand_nodes: Sequence[int]) -> np.ndarray:
+    """(D, C) minutes, by one Dijkstra per distinct demand node on the reversed graph (the search
+    the world's reverse trees make, without keeping the trees)."""
+    graph = network.csr("travel_time_s").T.tocsr()
+    distinct, where = np.unique(np.asarray(demand_nodes, dtype=np.int64), return_inverse=True)
+    candidates = np.asarray(candidate_nodes, dtype=np.int64)
+    out = np.empty((len(distinct), len(candidates)))
+    for start in range(0, len(distinct), _CHUNK):
+        block = distinct[start:start + _CHUNK]
+        out[start:start + len(block)] = dijkstra(graph, directed=True, indices=block)[:, candidates] / SECONDS_PER_MIN
+    return out[where.ravel()]
+
+
+def travel_min(network, demand_nodes: Sequence[int], candidate_nodes: Sequence[int]) -> np.ndarray:
+    """(D, C) minutes from candidates to demand points, by whichever search needs fewer runs:
+    forward from the distinct candidate nodes, or backward from the distinct demand nodes."""
+    if len(set(candidate_nodes)) <= len(set(demand_nodes)):
+        return travel_min_forward(network, candidate_nodes, demand_nodes)
+    return travel_min_reverse(network, candidate_nodes, demand_nodes)

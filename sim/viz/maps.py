@@ -49,7 +49,9 @@ def parse_bands(text: str) -> tuple[float, ...]:
 def target_bands(target_min: float) -> tuple[float, ...]:
     """Default bands that follow the target: a third of it, two thirds, the target, four thirds
     (5, 10, 15, 20 for 15 minutes; 1, 2, 3, 4 for 3), so the target is always a band edge."""
-    return tuple(round(target_min * k / 3, 1) for k in (1, 2, 3, 4))
+    if target_min >= 0.3:
+        return tuple(round(target_min * k / 3, 1) for k in (1, 2, 3, 4))
+    return tuple(float(f"{target_min * k / 3:.2g}") for k in (1, 2, 3, 4))  # tenths would all be 0
 
 
 def check_bands(bands_min: Sequence[float], text: str | None = None) -> None:
