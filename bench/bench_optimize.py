@@ -100,6 +100,13 @@ def line(name: str, case: str, value, unit: str, target, met, machine: dict, **e
                        "unit": unit, "target": target, "met": met, **extra, "machine": machine})
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children (the solver's forked child): on a
+    shared machine a steadier figure than wall time."""
+    return sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
+
+
 def _peak_mb() -> float:
     # Linux reports ru_maxrss in KiB, macOS in bytes; the solver's forked child counts as a child.
     scale = 1 / 1024 / 1024 if sys.platform == "darwin" else 1 / 1024
@@ -123,10 +130,11 @@ def run_voting(objective: str, candidates: str, units: int, time_limit_s: float)
     started = time.perf_counter()
     problem = build_problem(study.scenario, study.world(), candidates)
     built_s = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     solution = by_name(objective).solve(problem.instance, units, problem.demand.default_busy(units),
                                         time_limit_s=time_limit_s)
-    return {"seconds": time.perf_counter() - started, "problem_s": built_s, "optimal": solution.optimal,
+    return {"seconds": time.perf_counter() - started, "cpu_s": _cpu_s() - cpu, "problem_s": built_s,
+            "optimal": solution.optimal,
             "gap": solution.gap, "value": solution.value, "candidates": problem.n_candidates,
             "demand_sites": len(problem.instance.weight), "peak_rss_mb": _peak_mb()}
 
@@ -143,21 +151,21 @@ def voting(machine: dict) -> None:
                               "time_limit_s": limit, "optimal": m["optimal"], "gap": m["gap"], "machine": machine}))
             continue
         print(json.dumps({"benchmark": "optimize_voting_day", "case": case, "value": round(m["seconds"], 2),
-                          "unit": "s", "target": target, "met": m["seconds"] <= target and m["peak_rss_mb"] <= 800,
+                          "unit": "s", "cpu_s": round(m["cpu_s"], 2), "target": target, "met": m["seconds"] <= target and m["peak_rss_mb"] <= 800,
                           "optimal": m["optimal"], "gap": m["gap"], "peak_rss_mb": round(m["peak_rss_mb"]),
                           "memory_target_mb": 800, "problem_build_s": round(m["problem_s"], 2),
                           "candidates": m["candidates"], "demand_sites": m["demand_sites"], "units": units,
                           "machine": machine}), flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_s()
         out = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "optimize", str(SCENARIO), "--goal", "0.90",
                               "--for-kind", "tps", "--json", "--out", str(Path(folder) / "goal")],
                              check=True, capture_output=True, text=True, cwd=ROOT)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu
     found = json.loads(out.stdout)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
     print(json.dumps({"benchmark": "optimize_goal_voting_day", "case": "--goal 0.90 --for-kind tps",
-                      "value": round(seconds, 1), "unit": "s", "target": 120, "met": seconds <= 120 and peak <= 1024,
+                      "value": round(seconds, 1), "unit": "s", "cpu_s": round(cpu, 1), "target": 120, "met": seconds <= 120 and peak <= 1024,
                       "peak_rss_mb": round(peak), "memory_target_mb": 1024, "units": found["units"],
                       "verified_share": found["verified_share"], "verified_share_ci95": found["verified_share_ci95"],
                       "sizes_simulated": [c["units"] for c in found["curve"]], "machine": machine}), flush=True)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from sim.optimize.metrics import Instance, covered_share, covering_units, expected_covered_share, mean_travel_min
-from sim.optimize.objectives import OBJECTIVES, objective
+from sim.optimize.objectives import objective
 from sim.optimize.pmedian import assignment_cost, fix_candidates, lagrangian_bound, milp_stage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -252,7 +252,7 @@ def test_node_candidates_spread_within_reach_of_the_demand(small_study):
     assert np.bincount(nearest_site, minlength=3)[1] > len(new) / 2
     for text in ("nodes:0", "nodes:5001", "node:3", "everything"):
         with pytest.raises(Exception, match="--candidates"):
-            parse_candidates(text)
+            parse_candidates(text, "--candidates")
 
 
 def test_faster_types_take_the_posts_with_the_longest_travel():

@@ -302,3 +302,80 @@ def test_travel_backward_from_the_demand_equals_the_reverse_trees():
     reference = travel_min_from_tables(TravelTimes(grid), demand, candidates)
     np.testing.assert_allclose(travel_min_reverse(grid, candidates, demand), reference, rtol=1e-12)
     np.testing.assert_allclose(travel_min(grid, demand, candidates), reference, rtol=1e-12)
+
+
+# -- season-aware placement, readable plans -----------------------------------------------------------------
+
+
+def _season_data(tmp_path) -> dict:
+    """The grid town over two days: a market day (calls x3) and a quiet day (calls x0), a protest
+    on the quiet day at one site."""
+    data = yaml.safe_load(_grid_town(tmp_path).read_text())
+    data["calendar"] = {"phases": [
+        {"name": "market_day", "start": "2024-10-23T00:00", "end": "2024-10-24T00:00", "rate_multiplier": {"call": 3}},
+        {"name": "quiet_day", "start": "2024-10-24T00:00", "end": "2024-10-25T00:00", "rate_multiplier": {"all": 0}}]}
+    data["events"] = [{"id": "protest", "start": "2024-10-24T10:00", "hours": 6, "sites": {"s5": 1},
+                       "rate_per_hour": {"call": 2.0}}]
+    return data
+
+
+def test_the_demand_of_a_phase_is_its_rates_and_events(tmp_path):
+    from sim.config import load_scenario
+    from sim.optimize.demand import measured_window, phase_window, site_demand
+
+    data = _season_data(tmp_path)
+    scenario = load_scenario(data, folder=tmp_path)
+    market, quiet = scenario.calendar.phases
+    busy = site_demand(scenario, phase_window(scenario, market))       # hours 1-24 (after warm-up), x3
+    assert busy.total_per_hour == pytest.approx(1.5 * 3)
+    calm = site_demand(scenario, phase_window(scenario, quiet))        # only the protest: 2/h for 6 of 24 h
+    assert calm.site_ids == ("s5",) and calm.total_per_hour == pytest.approx(2.0 * 6 / 24)
+    whole = site_demand(scenario, measured_window(scenario))           # 23 h at 4.5/h, 24 h at 0, 12 calls
+    assert whole.total_per_hour == pytest.approx((23 * 4.5 + 12) / 47)
+    assert "phase" in measured_window(scenario).words or "every phase" in measured_window(scenario).words
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--phase", "market"], "--phase 'market': no such phase; one of market_day, quiet_day; did you mean 'market_day'?"),
+    (["--at", "2024-10-26T10:00"], "--at 2024-10-26T10:00: in no phase of the calendar (market_day, quiet_day)"),
+    (["--at", "tomorrow"], "--at 'tomorrow': not an ISO date-time"),
+    (["--phase", "quiet_day", "--at", "2024-10-24T10:00"], "--phase and --at: give one"),
+])
+def test_a_phase_that_is_not_there_is_refused_before_anything_runs(cache, tmp_path, capsys, args, message):
+    from sim.cli import main
+
+    file = tmp_path / "season.yaml"
+    file.write_text(yaml.safe_dump(_season_data(tmp_path), sort_keys=False))
+    out = tmp_path / "out"
+    assert main(["optimize", str(file), "--units", "2", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_phase_places_for_its_own_demand_and_reports_its_share(cache, tmp_path, capsys):
+    """On the quiet day only the protest site has incidents: one car goes there (or within the
+    target of it), and the verification reports the share during that phase."""
+    from sim.cli import main
+
+    file = tmp_path / "season.yaml"
+    file.write_text(yaml.safe_dump(_season_data(tmp_path), sort_keys=False))
+    out = tmp_path / "out"
+    assert main(["optimize", str(file), "--units", "1", "--at", "2024-10-24T12:00", "--verify-reps", "2",
+                 "--workers", "1", "--out", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "demand placed: phase quiet_day" in shown and "during phase quiet_day only" in shown
+    record = json.loads((out / "optimize.json").read_text())
+    assert record["demand"]["phase"] == "quiet_day" and list(record["demand"]["per_hour"]) == ["s5"]
+    assert record["proposals"][0]["covered_share"] == 1.0
+    during = record["phase_verification"]["optimized-mclp"]
+    assert during["incidents"] > 0 and 0 <= during["share"] <= 1
+
+
+def test_proof_words_say_what_the_gap_means():
+    from sim.optimize.outputs import proof_text
+
+    assert proof_text(True, 0.0) == "proven optimal"
+    tiny = proof_text(False, 2e-6, 60)
+    assert "0.00%" not in tiny and "less than 0.01%" in tiny and "60 s time limit" in tiny
+    assert "at most 1.25% better than this one" in proof_text(False, 0.0125, 5)

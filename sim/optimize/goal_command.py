@@ -15,6 +15,7 @@ from sim.optimize.metrics import Instance, greedy_order
 from sim.optimize.placement import fleet_of_units
 from sim.optimize.proposal import Proposal, new_sites, plan_name, propose, say
 from sim.optimize.request import MAX_OPT_UNITS, Request
+from sim.optimize.setting import base_record, plan_comment, proposal_record
 from sim.optimize.verify import study_with
 
 
@@ -134,7 +135,6 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
     write_map(pool.scenario, pool.world(), [answer.plan["name"]], out / "coverage_map.png", setting.bands)
     # The sizes' result files without figures: a figure per size adds little to fleet_curve.png.
     results.to_dir(out / "verification", figures=False, command_line=command_line, started=setting.started)
-    from sim.optimize.command import plan_comment
     words = f"{answer.units} units of type {next(iter(scenario.unit_types))}"
     write_text(out / "proposed_plan.yaml", outputs.proposed_plan_yaml(
         plan_comment(setting, [answer], words, extra=_goal_lines(record)), new_sites(problem, [answer]),
@@ -168,8 +168,6 @@ def _by_mean(found: Search, goal: float) -> int | None:
 
 
 def _record(request: Request, setting, found: Search, proposals: dict, weights, goal_instance, summary) -> dict:
-    from sim.optimize.command import base_record, proposal_record
-
     goal = request.goal
     answer = next((t for t in found.tried if t.units == found.answer), None)
     return {
