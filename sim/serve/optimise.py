@@ -8,9 +8,9 @@ evaluated like any other change.
 """
 from __future__ import annotations
 
+from sim.optimize.objectives import objective as objective_named
 from sim.optimize.placement import assign_units, fleet_of_plan, plan_dict
-from sim.optimize.problem import build_problem, check_coverable, check_units, figures
-from sim.optimize.programs import solve
+from sim.optimize.problem import build_problem, check_units, figures
 
 CANDIDATES = "towns"         # the sites and Jember's kecamatan centres
 SOLVER_TIME_LIMIT_S = 30.0   # per integer program; the server's time limit still applies
@@ -23,11 +23,10 @@ def propose(engine, evaluation) -> dict:
     plan = evaluation.variant.name
     fleet = fleet_of_plan(scenario, plan)
     problem = build_problem(scenario, world, CANDIDATES)
-    check_coverable(problem)
     check_units(problem, len(fleet))
     objective = evaluation.extra.get("objective", "mclp")
     busy = problem.demand.default_busy(len(fleet))
-    solution = solve(problem.instance, len(fleet), objective, busy, time_limit_s=SOLVER_TIME_LIMIT_S)
+    solution = objective_named(objective).solve(problem.instance, len(fleet), busy, time_limit_s=SOLVER_TIME_LIMIT_S)
     placed = assign_units(problem.instance, solution.posts, fleet, problem.candidates, world)
     proposal = plan_dict(plan, f"{plan} placed by the optimiser ({objective}, candidates: sites and kecamatan centres)",
                          placed, problem.candidates)

@@ -21,7 +21,6 @@ EVALUATE_KEYS = ("plan", "sites", "reps", "seed", "hours", "against", "client")
 VARIANT_KEYS = ("plan", "sites")
 AGAINST_KEYS = ("label", "plan", "sites")
 OPTIMIZE_KEYS = ("plan", "sites", "reps", "seed", "hours", "objective")
-OBJECTIVES = ("mclp", "mexclp", "pmedian")
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_. -]*$")
 
 
@@ -149,8 +148,10 @@ def parse_evaluation(data: Any, keys: tuple[str, ...] = EVALUATE_KEYS) -> Evalua
         client = None
     extra = {}
     if "objective" in keys:
+        from sim.optimize.objectives import OBJECTIVES  # the optimiser's registry
+
         objective = data.get("objective", "mclp")
-        if objective not in OBJECTIVES:
+        if not isinstance(objective, str) or objective not in OBJECTIVES:
             problems.append(f"objective: one of {', '.join(OBJECTIVES)}, got {shown(objective, 40)}")
         extra["objective"] = objective
     if problems:
