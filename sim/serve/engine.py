@@ -40,8 +40,14 @@ class Engine:
         self.cache = cache if cache is not None else ServeCache()
         with warnings.catch_warnings():  # the command line has shown them once already
             warnings.simplefilter("ignore", ScenarioWarning)
-            self.base = Study(source, overrides, network=network, cache=self.cache)
+            study = Study(source, overrides, network=network, cache=self.cache)
+            # Variants are derived from the scenario's data, not its file: a file would be read
+            # and parsed again for every variant (YAML with lines: tenths of a second each).
+            folder = Path(source).resolve().parent if study.source_path else None
+            self.base = Study(study.scenario.raw, network=network, folder=folder, cache=self.cache)
+            self.base.source_path = study.source_path
         self._studies: OrderedDict[str, Study] = OrderedDict()
+        self._runs: OrderedDict[str, Study] = OrderedDict()
 
     @property
     def scenario(self):
@@ -95,6 +101,10 @@ class Engine:
     def run_study(self, evaluation: Evaluation) -> Study:
         """The plan's study with the evaluation's replications, seed and hours, as ``Study.run`` makes it;
         InputError when the expected work is above the page's bound."""
+        key = evaluation.digest
+        if key in self._runs:
+            self._runs.move_to_end(key)
+            return self._runs[key]
         study = self.plan_study(evaluation.variant)
         hours = evaluation.hours
         overrides = {key: value for key, value in (("replications", evaluation.reps), ("seed", evaluation.seed),
@@ -110,6 +120,9 @@ class Engine:
             raise InputError(f"reps: {work.describe()}, more than the {limits.MAX_SERVE_INCIDENTS:,} incidents one "
                              "evaluation on the page may take; lower reps or hours")
         check_work(work, force=False)
+        self._runs[key] = run
+        while len(self._runs) > MAX_STUDIES:
+            self._runs.popitem(last=False)
         return run
 
     # -- running -----------------------------------------------------------------------------

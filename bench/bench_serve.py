@@ -1,0 +1,179 @@
+"""Benchmark of the planning page (``serve``) against the targets of issue 24: a warm
+``POST /api/evaluate`` of 10 replications of the campaign week on the demo network, median <= 1.5 s
+and p90 <= 3 s; the first page load <= 3 s; server memory <= 800 MB after 100 evaluations of
+different plans.
+
+Prints one JSON object per line. Run from anywhere: ``python bench/bench_serve.py`` (about three
+minutes). The server is the real command (``run_sim.py serve --port 0``) on loopback; every
+evaluation is of a plan not asked before (a post at another site or on another road node), so
+no answer comes from the server's cache. Beside the server's figure, the same 10 replications
+run by ``Study.run`` in this process (one core) are timed in the same run, for a ratio that
+holds on a busy machine. Memory is the resident set of the server and its workers together
+(and their proportional share, PSS, which counts shared pages once).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the script runs from bench/: make sim and the test helpers importable
+
+from sim import Study  # noqa: E402
+
+SCENARIO = "scenarios/jember_pilkada_2024.yaml"
+MACHINE = {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count()}
+ADDRESS = re.compile(r"http://127\.0\.0\.1:(\d+)/")
+
+
+def report(bench: str, value: float, unit: str, target: float | None, **extra: object) -> None:
+    line = {"bench": bench, "value": round(value, 3), "unit": unit, "target": target, "target_is": "max",
+            "met": None if target is None else bool(value <= target), **extra,
+            "load_average": [round(x, 2) for x in os.getloadavg()], "machine": MACHINE}
+    print(json.dumps(line), flush=True)
+
+
+def start_server(workers: int) -> tuple[subprocess.Popen, int]:
+    process = subprocess.Popen([sys.executable, "run_sim.py", "serve", SCENARIO, "--port", "0", "--workers",
+                                str(workers)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    lines = []
+    while True:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError("the server ended:\n" + "".join(lines))
+        lines.append(line)
+        match = ADDRESS.search(line)
+        if match:
+            threading.Thread(target=lambda: [None for _ in iter(process.stdout.readline, "")], daemon=True).start()
+            return process, int(match.group(1))
+
+
+def post(port: int, path: str, data: dict) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        connection.request("POST", path, json.dumps(data), {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in kB of a process and all its descendants."""
+    pids, rss, pss = [pid], 0, 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
+                pids.append(int(entry.name))
+    for p in pids:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1))
+        except (OSError, AttributeError):
+            pass
+    return rss, pss
+
+
+def plans(study: Study, count: int) -> list[tuple[dict, list[dict]]]:
+    """``count`` different plans: fixed-posts with its first post moved, to every site in turn,
+    then to road nodes spread over the network (each a new site)."""
+    network = study.network()
+    found = []
+    for k in range(count):
+        plan = study.plan_data("fixed-posts")
+        sites: list[dict] = []
+        if k < len(study.scenario.sites):
+            plan["units"][0]["patrol"]["at"] = study.scenario.sites[k].id
+        else:
+            node = (k * 7919) % network.n_nodes
+            site = {"id": f"bench-post-{k}", "name": f"post {k}", "kind": "proposed_post",
+                    "lat": float(network.lat[node]), "lon": float(network.lon[node])}
+            sites = [site]
+            plan["units"][0]["patrol"]["at"] = site["id"]
+        plan["name"] = f"bench-{k}"
+        found.append((plan, sites))
+    return found
+
+
+def page_load(port: int) -> tuple[float, float]:
+    """Seconds from asking for the page to (the map drawn, the first answer shown), in Chromium."""
+    from tests.browser import chromium_driver
+
+    with chromium_driver(1400, 900) as driver:
+        started = time.perf_counter()
+        driver.get(f"http://127.0.0.1:{port}/")
+        drawn = answered = None
+        while time.perf_counter() - started < 60:
+            state = driver.execute_script("return window.__patrolsim ? (window.__patrolsim.evaluations > 0 ? 2 : 1) : 0")
+            now = time.perf_counter() - started
+            if state >= 1 and drawn is None:
+                drawn = now
+            if state == 2:
+                answered = now
+                break
+            time.sleep(0.02)
+    return drawn or float("nan"), answered or float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--evaluations", type=int, default=100, help="evaluations of different plans (default 100)")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    study = Study(SCENARIO)
+    asked = plans(study, args.evaluations)
+    started = time.perf_counter()
+    process, port = start_server(args.workers)
+    report("serve_start_s", time.perf_counter() - started, "s", None, note="scenario loaded, workers warm")
+    try:
+        drawn, answered = page_load(port)
+        report("page_load_s", drawn, "s", 3.0, note="page, scenario and map drawn (headless Chromium, first visit)")
+        report("page_first_answer_s", answered, "s", None, note="the first plan's headline shown")
+        post(port, "/api/evaluate", {"plan": study.plan_data("mixed"), "reps": 10})  # warm: trees, routes
+        seconds = []
+        for plan, sites in asked:
+            t0 = time.perf_counter()
+            status, answer = post(port, "/api/evaluate", {"plan": plan, "sites": sites, "reps": 10})
+            seconds.append(time.perf_counter() - t0)
+            if status != 200:
+                raise RuntimeError(f"evaluation failed: {status} {answer}")
+        rss, pss = memory_kb(process.pid)
+        ordered = sorted(seconds)
+        p90 = ordered[int(0.9 * (len(ordered) - 1))]
+        t0 = time.perf_counter()
+        study.with_plan(asked[0][0]).run(plans=[asked[0][0]["name"]], reps=10)
+        t0 = time.perf_counter()
+        study.with_plan(asked[1][0]).run(plans=[asked[1][0]["name"]], reps=10)
+        in_process = time.perf_counter() - t0
+        median = statistics.median(seconds)
+        report("evaluate_10_reps_median_s", median, "s", 1.5, evaluations=len(seconds), workers=args.workers,
+               study_run_one_core_s=round(in_process, 3), ratio_to_study_run=round(median / in_process, 3))
+        report("evaluate_10_reps_p90_s", p90, "s", 3.0, evaluations=len(seconds), new_road_node_plans=sum(
+            1 for _, s in asked if s))
+        report("server_rss_mb", rss / 1024, "MB", 800.0, after_evaluations=len(seconds), pss_mb=round(pss / 1024, 1),
+               note="server and workers, resident set summed")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
