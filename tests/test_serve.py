@@ -245,10 +245,14 @@ def test_saved_yaml_runs_unchanged(server, study, tmp_path):
 
 def test_animation_of_an_evaluated_plan(server, study):
     status, answer = server.post("/api/evaluate", {"plan": _plan(study), "reps": 2, "seed": SEED, "hours": HOURS})
-    status, frames = server.get(f"/api/animation?id={answer['id']}&hours=2&from=2&frames_per_min=1")
+    status, frames = server.get(f"/api/animation?id={answer['id']}&hours=4&from=8&frames_per_min=1")
     assert status == 200, frames
-    assert frames["frames"] == 120 == len(frames["unit_x"]) == len(frames["clock"])
+    assert frames["frames"] == 240 == len(frames["unit_x"]) == len(frames["clock"])
     assert len(frames["unit_x"][0]) == study.plan("fixed-posts").n_units
+    assert frames["incident_types"], "no incident in the morning window of replication 0"
+    shown = {state for changes in frames["incident_changes"] for _, state in changes}
+    assert 1 in shown, "an incident should wait for a unit at some frame"
+    assert any(target >= 0 for frame in frames["unit_target"] for target in frame), "no unit drives to an incident"
     status, problem = server.get(f"/api/animation?id={answer['id']}&hours={limits.MAX_SERVE_ANIMATION_HOURS + 1}")
     assert status == 400 and problem["problems"][0]["field"] == "hours"
 

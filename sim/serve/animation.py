@@ -53,7 +53,7 @@ def animation_data(engine, evaluation, rep: int, from_hours: float, hours: float
         "unit_target": frames.unit_target.T.astype(np.int64).tolist(),
         "incident_x": np.round(frames.incident_x_m).astype(np.int64).tolist(),
         "incident_y": np.round(frames.incident_y_m).astype(np.int64).tolist(),
-        "incident_types": [incident.spec.type for incident in result.incidents],
+        "incident_types": [incident.spec.stages[0].type for incident in result.incidents],  # as created
         "incident_changes": [_changes(row) for row in frames.incident_state],
         "within_target_pct": [None if np.isnan(v) else round(float(v), 1) for v in figures["within_target_pct"]],
         "answered": figures["answered"].astype(np.int64).tolist(),

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from sim.study.shares import worst_by_late
-from sim.study.stats import comparison_row
+from sim.study.stats import comparison_row, late_comparison
 from sim.viz.coverage import node_bands, plan_layer
 from sim.viz.maps import target_bands
 
@@ -76,13 +76,15 @@ def responses(results) -> list[float]:
 
 def paired(results, label: str, other, reps: int) -> dict:
     """The plan against another (``other``: its Results of the same replications and seed), paired
-    by replication: plan minus other, each difference with its 95% interval (comparison.csv's columns)."""
+    by replication: plan minus other, each difference with its 95% interval (comparison_pairs.csv's
+    columns: mean, share within target, p90, late incidents per week)."""
     plan = results.plans[0]
     target = results.scenario.target_response_min
     mine = results.rows[plan][0]
     theirs = other.rows[other.plans[0]][0]
     row = comparison_row(plan, label, mine, theirs, target, range(reps))
-    return plain({**row, "label": label})
+    late = late_comparison(mine, theirs, results.window, range(reps))
+    return plain({**row, **late, "label": label})
 
 
 def coverage(study, plan: str) -> dict:

@@ -8,8 +8,11 @@
 const HEADLINE = [
   {key: "within", col: "within_target_pct", ci: "within_target_ci95", digits: 1, unit: "%",
     diff: "within_target_diff_pct", diffCi: "within_target_diff_ci95", verdict: "within_target_verdict", diffUnit: "pts"},
-  {key: "late", col: "late_per_week", ci: "late_per_week_ci95", digits: 1, unit: "perWeek"},
-  {key: "prevented", col: "prevented_per_week", ci: "prevented_per_week_ci95", digits: 1, unit: "perWeek"},
+  {key: "late", col: "late_per_week", ci: "late_per_week_ci95", digits: 1, unit: "perWeek",
+    diff: "late_per_week_diff", diffCi: "late_per_week_diff_ci95", verdict: "late_per_week_verdict", diffUnit: "perWeek"},
+  // prevented: only where the scenario deters incidents (summary.csv then has its deterrence columns)
+  {key: "prevented", col: "prevented_per_week", ci: "prevented_per_week_ci95", digits: 1, unit: "perWeek",
+    showIf: row => row.deterred !== undefined},
   {key: "mean", col: "response_mean_min", ci: "response_mean_ci95", digits: 1, unit: "min",
     diff: "response_diff_min", diffCi: "response_diff_ci95", verdict: "verdict", diffUnit: "min"},
   {key: "p90", col: "response_p90_min", ci: "response_p90_ci95", digits: 1, unit: "min",
@@ -242,7 +245,7 @@ function figureText(row, figure) {
   const value = row[figure.col];
   if (value === undefined) return null;
   const ci = row[figure.ci];
-  const unit = figure.unit === "%" ? "%" : ` ${t(`page.unit.${figure.unit}`)}`;
+  const unit = figure.unit === "%" ? "%" : ` <small>${escapeHtml(t(`page.unit.${figure.unit}`))}</small>`;
   return `${formatNumber(value, figure.digits)}${unit}` +
     (ci !== undefined && ci !== null ? ` <small>± ${formatNumber(ci, figure.digits)}</small>` : "");
 }
@@ -266,7 +269,7 @@ function renderHeadline() {
   let html = "";
   for (const figure of HEADLINE) {
     const text = figureText(row, figure);
-    if (text === null) continue;
+    if (text === null || (figure.showIf && !figure.showIf(row))) continue;
     const name = t(`page.figure.${figure.key}`, {target: formatNumber(S.scenario.target_min, 0)});
     html += `<div class="figure" data-metric="${figure.key}" data-value="${row[figure.col]}">`;
     html += `<div class="name">${escapeHtml(name)}</div>`;
@@ -320,7 +323,7 @@ function renderWorst() {
 function drawDistribution(times, target) {
   const canvas = document.getElementById("distribution");
   const ctx = canvas.getContext("2d");
-  const w = canvas.width, h = canvas.height, left = 34, bottom = 26, top = 8, right = 8;
+  const w = canvas.width, h = canvas.height, left = 34, bottom = 26, top = 16, right = 8;
   ctx.clearRect(0, 0, w, h);
   ctx.font = "11px system-ui, sans-serif";
   ctx.fillStyle = "#5f6368";
@@ -342,34 +345,31 @@ function drawDistribution(times, target) {
   ctx.fillStyle = "#1d1d1f";
   ctx.textAlign = "center";
   for (const m of [0, target, 2 * target]) ctx.fillText(formatNumber(m, 0), left + (m / width_min) * bw, h - bottom + 13);
-  ctx.fillText(`${t("page.distribution.axis")} · ${t("page.distribution.beyond", {max: formatNumber(top_min, 0)})}`,
-    (w + left) / 2, h - 2);
+  ctx.fillText(t("page.distribution.axis"), (w + left) / 2, h - 2);
+  ctx.textAlign = "right";
+  ctx.fillStyle = "#5f6368";
+  ctx.fillText(t("page.distribution.beyond", {max: formatNumber(top_min, 0)}), w - right, top + 2);
   ctx.save(); ctx.translate(10, (h - bottom) / 2); ctx.rotate(-Math.PI / 2);
   ctx.fillText(t("page.distribution.count"), 0, 0); ctx.restore();
   ctx.textAlign = "left";
 }
 
+// The map's key, one strip under the map: drive-time bands, then the sites' share classes.
 function renderLegend() {
   const bands = S.answer ? S.answer.coverage.bands_min : S.scenario.bands_min;
-  const box = document.getElementById("map-legend");
-  const open = !box.querySelector("details") || box.querySelector("details").open;
-  let html = `<details${open ? " open" : ""}><summary>${escapeHtml(t("page.legend"))}</summary>` +
-    `<h4>${escapeHtml(t("page.legend.bands"))}</h4>`;
-  bands.forEach((b, k) => {
-    html += `<div class="item"><span class="swatch" style="background:${bandColour(k)}"></span>` +
-      `${escapeHtml(t("page.legend.upTo", {min: formatNumber(b, 0)}))}</div>`;
-  });
-  html += `<div class="item"><span class="swatch" style="background:${COLOURS.beyond}"></span>` +
-    `${escapeHtml(t("page.legend.beyond", {min: formatNumber(bands[bands.length - 1], 0)}))}</div>`;
-  html += `<h4>${escapeHtml(t("page.legend.sites"))}</h4>`;
+  const swatch = (colour, words, round) => `<span class="item"><span class="${round ? "dot" : "swatch"}" ` +
+    `style="background:${colour}"></span>${escapeHtml(words)}</span>`;
+  let html = `<div class="row"><b>${escapeHtml(t("page.legend.bands"))}:</b>`;
+  bands.forEach((b, k) => { html += swatch(bandColour(k), t("page.legend.upTo", {min: formatNumber(b, 0)})); });
+  html += swatch(COLOURS.beyond, t("page.legend.beyond", {min: formatNumber(bands[bands.length - 1], 0)})) + "</div>";
+  html += `<div class="row"><b>${escapeHtml(t("page.legend.sites"))}:</b>`;
   const classes = COLOURS.share;
   classes.forEach((c, k) => {
     const words = k + 1 < classes.length ? t("page.legend.shareRange", {from: c.from, to: classes[k + 1].from})
       : t("page.legend.shareFrom", {from: c.from});
-    html += `<div class="item"><span class="dot" style="background:${c.colour}"></span>${escapeHtml(words)}</div>`;
+    html += swatch(c.colour, words, true);
   });
-  html += `<div class="item"><span class="dot" style="background:${COLOURS.noResult}"></span>` +
-    `${escapeHtml(t("page.legend.noResult"))}</div>`;
-  html += `<div class="item muted">${escapeHtml(t("page.legend.cells"))}</div></details>`;
-  box.innerHTML = html;
+  html += swatch(COLOURS.noResult, t("page.legend.noResult"), true);
+  html += `<span class="item muted">${escapeHtml(t("page.legend.cells"))}</span></div>`;
+  document.getElementById("map-legend").innerHTML = html;
 }

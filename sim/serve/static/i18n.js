@@ -8,7 +8,6 @@ async function loadMessages(lang) {
   I18N.messages = answer.messages;
   I18N.languages = answer.languages;
   document.documentElement.lang = answer.lang;
-  try { localStorage.setItem("patrolsim.lang", answer.lang); } catch (e) { /* private mode */ }
 }
 
 // The message `key` with its {placeholders} filled from `values`; the key itself if unknown (visible in tests).

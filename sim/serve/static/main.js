@@ -39,6 +39,7 @@ function renderAll() {
 
 async function setLanguage(lang) {
   await loadMessages(lang);
+  try { localStorage.setItem("patrolsim.lang", lang); } catch (e) { /* private mode: for this visit only */ }
   renderAll();
 }
 

@@ -21,9 +21,10 @@ const MapView = {
       if (ys[i] < y0) y0 = ys[i]; if (ys[i] > y1) y1 = ys[i];
     }
     this.bounds = L.latLngBounds([y0, x0], [y1, x1]);
-    this.map.fitBounds(this.bounds, {padding: [10, 10]});
+    // room for the synthetic-network note at the top and the key at the bottom
+    this.map.fitBounds(this.bounds, {paddingTopLeft: [10, 40], paddingBottomRight: [10, 56]});
     this.map.setMaxBounds(this.bounds.pad(0.5));
-    this.map.on("zoomend", () => this.labelsByZoom());
+    this.map.on("zoomend", () => { this.labelsByZoom(); this.declutter(); });
     this.drawCells(null);
     this.drawRoads(null);
     this.labelsByZoom();
@@ -118,7 +119,7 @@ const MapView = {
       const symbol = {post: "", base: "⌂ ", circuit: "↻ ", random: "~ "}[patrol.mode] || "";
       const draggable = options.draggable && patrol.mode === "post";
       const cls = ["unit-icon", options.kind || "", draggable ? "draggable" : ""].join(" ");
-      const html = `<div class="${cls}" style="background:${agencyColour(agency)};transform:translate(-50%, ${-50 + k * 110}%)"
+      const html = `<div class="${cls}" style="background:${agencyColour(agency)}"
         data-group="${index}">${symbol}${group.count || 1}× ${escapeHtml(agency || group.type)}</div>`;
       const marker = L.marker([pos.y, pos.x], {icon: L.divIcon({className: "", html, iconSize: null}),
         draggable, keyboard: false, zIndexOffset: options.kind ? -100 : 100, autoPan: true});
@@ -130,6 +131,36 @@ const MapView = {
       });
       marker.addTo(layer);
     });
+    this.declutter();
+  },
+
+  // Unit markers that would cover each other are moved down, in screen pixels, until they do not
+  // (the marker's point stays where the unit stands; a thin line joins a moved badge to it).
+  declutter() {
+    const placed = [];
+    const GAP = 2;
+    for (const name of ["units", "other", "ghost"]) {
+      this.layers[name].eachLayer(marker => {
+        const el = marker.getElement && marker.getElement();
+        const badge = el && el.firstElementChild;
+        if (!badge) return;
+        const p = this.map.latLngToContainerPoint(marker.getLatLng());
+        const w = badge.offsetWidth + GAP, h = badge.offsetHeight + GAP;
+        const free = (dx, dy) => !placed.some(r => p.x + dx - w / 2 < r.x1 && p.x + dx + w / 2 > r.x0 &&
+          p.y + dy - h / 2 < r.y1 && p.y + dy + h / 2 > r.y0);
+        // the nearest free spot in rings around the unit: below, above, right, left, then diagonals
+        let spot = [0, 0];
+        search: for (let ring = 0; ring <= 6; ring++) {
+          for (const [kx, ky] of ringOffsets(ring)) {
+            if (free(kx * w, ky * h)) { spot = [kx * w, ky * h]; break search; }
+          }
+        }
+        placed.push({x0: p.x + spot[0] - w / 2, x1: p.x + spot[0] + w / 2, y0: p.y + spot[1] - h / 2,
+          y1: p.y + spot[1] + h / 2});
+        badge.style.transform = `translate(calc(-50% + ${spot[0]}px), calc(-50% + ${spot[1]}px))`;
+        badge.classList.toggle("moved", spot[0] !== 0 || spot[1] !== 0);
+      });
+    }
   },
 
   drawCircuits(paths) {
@@ -152,6 +183,16 @@ const MapView = {
     return best;
   },
 };
+
+// Offsets (in badge widths and heights) of ring k around a point, nearest first.
+function ringOffsets(k) {
+  if (k === 0) return [[0, 0]];
+  const found = [];
+  for (let kx = -k; kx <= k; kx++) for (let ky = -k; ky <= k; ky++) {
+    if (Math.max(Math.abs(kx), Math.abs(ky)) === k) found.push([kx, ky]);
+  }
+  return found.sort((a, b) => (Math.abs(a[0]) + Math.abs(a[1])) - (Math.abs(b[0]) + Math.abs(b[1])) || b[1] - a[1]);
+}
 
 function decodeNodes(outline) {
   const n = outline.nodes;

@@ -29,7 +29,10 @@ const Play = {
     try {
       const id = await currentId();
       const hours = +document.getElementById("play-hours").value;
-      const start = S.scenario.clock.warmup_hours;   // from the end of the warm-up: units at their posts
+      // from ten in the morning of the first day after the warm-up: units at their posts, incidents by day
+      const clockHour = new Date(S.scenario.clock.start).getHours();
+      let start = ((10 - clockHour) % 24 + 24) % 24;
+      while (start < S.scenario.clock.warmup_hours) start += 24;
       this.data = await api("GET", `/api/animation?id=${id}&hours=${hours}&from=${start}&frames_per_min=1`);
     } catch (error) {
       showError(error);
@@ -43,7 +46,7 @@ const Play = {
     MapView.layers.ghost.clearLayers();
     document.getElementById("play").hidden = true;
     document.getElementById("play-stop").hidden = false;
-    document.getElementById("play-clock").hidden = false;
+    document.getElementById("play-box").hidden = false;
     this.legend();
     this.build();
     this.tick();
@@ -56,8 +59,7 @@ const Play = {
     MapView.layers.play.clearLayers();
     document.getElementById("play").hidden = false;
     document.getElementById("play-stop").hidden = true;
-    document.getElementById("play-clock").hidden = true;
-    document.getElementById("play-legend").hidden = true;
+    document.getElementById("play-box").hidden = true;
     drawPlan();
   },
 
@@ -95,8 +97,9 @@ const Play = {
         fillColor: COLOURS.incidentState[state], radius: state === 6 ? 13 : 8});
     });
     const share = d.within_target_pct[frame];
-    document.getElementById("play-clock").textContent = `${d.clock[frame]} · ` + t("page.play.figures", {
-      answered: d.answered[frame], share: share === null ? "–" : formatNumber(share, 1), waiting: d.waiting[frame]});
+    document.getElementById("play-clock").innerHTML = `<div>${escapeHtml(d.clock[frame])}</div><div class="figures">` +
+      escapeHtml(t("page.play.figures", {answered: d.answered[frame], share: share === null ? "–" : formatNumber(share, 1),
+        waiting: d.waiting[frame]})) + "</div>";
   },
 
   tick() {
@@ -111,7 +114,6 @@ const Play = {
 
   legend() {
     const box = document.getElementById("play-legend");
-    box.hidden = false;
     const item = (colour, key) => `<div class="item"><span class="dot" style="background:${colour}"></span>` +
       `${escapeHtml(t(key))}</div>`;
     box.innerHTML = ["standing", "patrolling", "toIncident", "onScene", "returning"]
