@@ -251,7 +251,7 @@ def test_animation_of_an_evaluated_plan(server, study):
     assert len(frames["unit_x"][0]) == study.plan("fixed-posts").n_units
     assert frames["incident_types"], "no incident in the morning window of replication 0"
     shown = {state for changes in frames["incident_changes"] for _, state in changes}
-    assert 1 in shown, "an incident should wait for a unit at some frame"
+    assert {2, 3} <= shown, "an incident should have a unit on the way, then on scene, at some frames"
     assert any(target >= 0 for frame in frames["unit_target"] for target in frame), "no unit drives to an incident"
     status, problem = server.get(f"/api/animation?id={answer['id']}&hours={limits.MAX_SERVE_ANIMATION_HOURS + 1}")
     assert status == 400 and problem["problems"][0]["field"] == "hours"
