@@ -114,9 +114,15 @@ class Dispatcher:
 
     # -- incidents -------------------------------------------------------------------------------
 
-    def new_incident(self, incident: Incident) -> None:
-        """A disturbance has just been reported."""
+    def expect(self, incident: Incident) -> None:
+        """An incident has arisen but is not reported yet: the run follows it until it is answered,
+        even when it is reported after the clock (``new_incident(incident, expected=True)``)."""
         self.unanswered += 1
+
+    def new_incident(self, incident: Incident, expected: bool = False) -> None:
+        """A disturbance has just been reported (``expected``: announced before by ``expect``)."""
+        if not expected:
+            self.unanswered += 1
         self._staff(incident)
         self._arm_escalation(incident)
 

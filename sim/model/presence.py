@@ -132,7 +132,7 @@ class Presence(UnitObserver):
             return
         self.pending.setdefault(incident.node, []).append(incident)
         self.n_pending += 1
-        self.dispatcher.unanswered += 1  # followed until answered even if reported after the clock
+        self.dispatcher.expect(incident)
         self.env.timeout(self._delay[incident]).callbacks.append(lambda _e: self._report(incident, PUBLIC))
         sight = self.sight[incident.node]
         for unit in self.units:
@@ -153,8 +153,7 @@ class Presence(UnitObserver):
         if self.detection is not None:
             self.pending[incident.node].remove(incident)
             self.n_pending -= 1
-            self.dispatcher.unanswered -= 1  # new_incident counts it again
-        self.dispatcher.new_incident(incident)
+        self.dispatcher.new_incident(incident, expected=self.detection is not None)
 
     def _watch_for(self, incident: Incident, watch: LegWatch, sight: frozenset[int]) -> None:
         """Check at the first node of the leg still ahead that is within sight of the incident."""
