@@ -6,7 +6,8 @@ its own fleet while it lasts (its units are other units: ids ``PHASE/type-k``). 
 
 - Going off duty, a patrolling unit stops where it is; a unit on a job finishes it (the time past
   the end of its duty is its overtime) and takes no further job.
-- Coming on duty, a unit starts at its base (a fresh crew) and takes the head of the queue, if any.
+- Coming on duty, a unit starts at its base (a fresh crew) and takes the first waiting incident that
+  accepts it, if any.
 - An off-duty unit is never dispatched.
 
 Daily windows are laid out until ``DRAIN_DAYS`` after the clock; after that a unit whose fleet is
