@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.config.clock import minute_of_week
 from sim.config.limits import profile_mean
 
 MIN_PER_HOUR = 60.0
@@ -80,7 +81,7 @@ def _mean_multiplier(scenario, disturbance, window: Window) -> float:
     if not _seasonal(scenario):
         return profile_mean(disturbance.hourly_profile, start, window.from_min, window.to_min)
     minutes = np.arange(math.floor(window.from_min), math.ceil(window.to_min)) + 0.5
-    of_week = start.weekday() * 1440.0 + start.hour * MIN_PER_HOUR + start.minute + start.second / 60.0 + minutes
+    of_week = minute_of_week(start) + minutes
     hour, day = (of_week // MIN_PER_HOUR).astype(np.int64) % 24, (of_week // 1440.0).astype(np.int64) % 7
     value = np.asarray(disturbance.hourly_profile or [1.0] * 24, float)[hour]
     if getattr(disturbance, "weekly_profile", None) is not None:
