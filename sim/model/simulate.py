@@ -100,11 +100,14 @@ def simulate(
     rep: int,
     trace: bool = False,
     incident_specs: Sequence[IncidentSpec] | None = None,
+    left_out_event: str | None = None,
 ) -> RepResult:
     """Run one replication of one plan: same incidents for every plan (common random numbers).
 
     With ``trace`` every unit keeps the legs it drove (``Unit.trace``), for maps and animations.
     ``incident_specs`` replays given incidents instead of drawing the replication's own.
+    ``left_out_event``: that event's incidents are drawn, and drawn for (report delays, deterrence),
+    but never arise, so every other incident keeps its draws: the replication without the event.
     """
     plan = scenario.plan(plan_name)
     horizon_min = scenario.clock.duration_hours * MIN_PER_HOUR
@@ -160,6 +163,8 @@ def simulate(
     def report_incidents():
         new_incident = dispatcher.new_incident if presence is None else presence.arise
         for incident in incidents:
+            if left_out_event is not None and incident.spec.event == left_out_event:
+                continue
             yield Timeout(env, incident.spec.t_created_min - env.now)
             new_incident(incident)
 
