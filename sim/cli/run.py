@@ -31,6 +31,9 @@ def register(commands) -> dict:
     run.add_argument("--reference", metavar="PLAN|best",
                      help="compare every plan with this one (comparison.csv); best: the best plan among those with "
                      "as many units as the first (default: the first plan)")
+    run.add_argument("--no-event-effects", dest="event_effects", action="store_false",
+                     help="with calendar events: skip running each replication again without each event "
+                     "(events.csv, what an event does to everyone else; it costs up to the time of the run)")
 
     sweep = commands.add_parser("sweep", help="run the experiment for each value of one parameter")
     sweep.add_argument("scenario", type=Path)
@@ -46,7 +49,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.study.experiment import run_experiment
 
     run_experiment(args.scenario, out_dir=args.out, resume=args.resume, replace=args.replace,
-                   keep_parts=args.keep_parts, reference=args.reference, **run_options(args))
+                   keep_parts=args.keep_parts, reference=args.reference, event_effects=args.event_effects,
+                   **run_options(args))
     return 0
 
 

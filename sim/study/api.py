@@ -198,7 +198,8 @@ class Study:
 
     def run(self, plans: str | Sequence[str] | None = None, reps: int | str | None = None, *,
             seed: int | None = None, hours: float | None = None, workers: int = 1, scheduler: str | None = None,
-            precision: float = 0.05, max_reps: int = 200, progress: bool = False, force: bool = False) -> Results:
+            precision: float = 0.05, max_reps: int = 200, progress: bool = False, force: bool = False,
+            event_effects: bool = False) -> Results:
         """Run plans x replications and return the Results; nothing is written to disk.
 
         ``plans``: names (the first is the reference of the comparison), default all.
@@ -208,6 +209,8 @@ class Study:
         local processes, ``scheduler="tcp://host:port"`` on a Dask cluster; the numbers are the
         same whatever runs them. ``progress`` shows replications done on stderr. A run whose
         expected work is above the bounds of ``sim.config.limits`` raises InputError unless ``force``.
+        ``event_effects``: with calendar events, also run each replication without each event, for
+        ``Results.events`` (events.csv, as the command line's ``run`` does; it costs time).
         """
         auto = reps == "auto"
         if not auto and reps is not None:
@@ -227,7 +230,7 @@ class Study:
         check_work(expected_work(study.scenario, chosen, max_reps if auto else study.scenario.replications), force)
         return run_plans(study, chosen, auto=auto, precision=precision,
                          max_reps=max_reps, parts=MemoryParts(), workers=workers, scheduler=scheduler,
-                         quiet=not progress)
+                         quiet=not progress, event_effects=event_effects)
 
     def simulate(self, plan: str, rep: int = 0):
         """One replication of one plan in this process, as the model's RepResult (its incidents

@@ -12,16 +12,17 @@ replication per event. Windows are the event itself (``during``) and each follow
 (``after_1h``, ...), compared for the incidents created in them, as long as every such incident
 was reached in the run without the event before it stopped, and until the hour after the effect
 is gone. The effect is gone ``recovered_after_h`` hours after the event's end when, from then to
-the last hour compared, no other incident is late with the event but in time without it or
-delayed by more than the target, and either every one is answered exactly as without the event
-(to a millionth of a minute) or the paired difference in their mean response over the
-replications has a 95% interval that holds 0 (random patrols never drive the same streets again
-after an event, so their responses differ a little both ways for ever); empty if that is not so
-within ``AFTER_MAX_H`` hours.
+the last hour compared, every other incident is answered exactly as without the event (to a
+millionth of a minute), or, over ``MIN_REPS_NOISE`` replications or more, the paired differences
+in their mean response and in their late count both have 95% intervals that hold 0 (random
+patrols and circuits never drive in step again after an event, so their responses differ a little,
+both ways, for ever); empty if that is not so within ``AFTER_MAX_H`` hours.
 """
 from __future__ import annotations
 
 import math
+import textwrap
+import time
 from datetime import timedelta
 from typing import Iterable, Mapping, Sequence
 
@@ -31,13 +32,17 @@ from sim.config.calendar import minutes_after
 from sim.model import simulate
 from sim.model.simulate import RepResult
 from sim.study.stats import mean_ci95, verdict
+from sim.study.tables import WIDTH, laid_out
 
+EVENTS_FILE = "events.csv"
 AFTER_MAX_H = 24   # the run without an event goes this many hours past its end at most
 SAME_MIN = 1e-6    # responses closer than this (min) are the same
+MIN_REPS_NOISE = 5  # replications it takes to call differences that go both ways noise, not an effect
 MIN_PER_HOUR = 60.0
 EVENT_COLUMNS = [
     "event", "event_name", "plan", "window", "start", "end", "reps", "event_incidents", "event_response_mean_min",
-    "event_within_target_pct", "others_incidents", "others_response_mean_min", "others_response_mean_min_without",
+    "event_within_target_pct", "others_incidents", "others_incidents_without", "others_response_mean_min",
+    "others_response_mean_min_without",
     "others_response_diff_min", "others_response_diff_ci95", "others_response_verdict", "others_within_target_pct",
     "others_within_target_pct_without", "others_late", "others_late_without", "others_late_diff",
     "others_late_diff_ci95", "recovered_after_h",
@@ -48,23 +53,24 @@ def _window_name(k: int) -> str:
     return "during" if k == 0 else f"after_{k}h"
 
 
-def _without(scenario, world, result: RepResult, event_id: str, end_min: float) -> dict[int, float | None]:
-    """First arrival (min) of each incident created before ``end_min`` in the replication run again
-    without the event's incidents and stopped at ``end_min`` (then followed until answered)."""
+def _without(scenario, world, result: RepResult, event_id: str, end_min: float) -> dict[int, tuple[bool, float | None]]:
+    """(counted, first arrival min) of each incident created before ``end_min`` in the replication
+    run again without the event's incidents and stopped at ``end_min`` (then followed until answered)."""
     clock = scenario.clock.model_copy(update={"duration_hours": end_min / MIN_PER_HOUR})
     short = scenario.model_copy(update={"clock": clock})
     specs = [incident.spec for incident in result.incidents if incident.spec.t_created_min < end_min]
     again = simulate(short, world, result.plan, result.rep, incident_specs=specs, left_out_event=event_id)
-    return {incident.spec.incident_id: incident.t_first_arrival_min for incident in again.incidents}
+    return {i.spec.incident_id: (i.counted, i.t_first_arrival_min) for i in again.incidents}
 
 
 def rep_event_figures(scenario, world, result: RepResult) -> list[dict]:
     """For each event of the scenario inside the clock, one replication's figures (a part's
-    ``events``): the event's own counted incidents (count, responses), and per window the other
-    counted incidents' responses with and without the event (None: never reached), as long as
-    the run without the event reached them all before it stopped."""
+    ``events``): the event's own counted incidents' responses, and per window every other
+    candidate incident created in it after the warm-up, as [counted, response] with the event and
+    without it (response None: never reached; counted 0: deterred, or before the warm-up), as
+    long as the run without the event reached every counted one before it stopped."""
     horizon_min = scenario.clock.duration_hours * MIN_PER_HOUR
-    target = scenario.target_response_min
+    warmup_min = scenario.clock.warmup_hours * MIN_PER_HOUR
     out = []
     for event in scenario.events or ():
         t0 = minutes_after(scenario.clock.start, event.start)
@@ -72,22 +78,23 @@ def rep_event_figures(scenario, world, result: RepResult) -> list[dict]:
             continue
         t1 = min(t0 + event.hours * MIN_PER_HOUR, horizon_min)
         stop_min = min(t1 + AFTER_MAX_H * MIN_PER_HOUR, horizon_min)
-        arrival = _without(scenario, world, result, event.id, stop_min)
+        started = time.perf_counter()
+        again = _without(scenario, world, result, event.id, stop_min)
+        without_s = time.perf_counter() - started
         own = [i for i in result.incidents if i.counted and i.spec.event == event.id]
-        windows = []
+        others = [i for i in result.incidents
+                  if i.spec.event != event.id and i.spec.t_created_min >= max(t0, warmup_min)]
         edges = [t0, t1] + [t1 + k * MIN_PER_HOUR for k in range(1, AFTER_MAX_H + 1) if t1 + k * MIN_PER_HOUR <= stop_min]
-        others = [i for i in result.incidents if i.counted and i.spec.event != event.id and i.spec.t_created_min >= t0]
+        windows = []
         for k, (start, end) in enumerate(zip(edges, edges[1:])):
             mine = [i for i in others if start <= i.spec.t_created_min < end]
-            without = [arrival[i.spec.incident_id] for i in mine]
-            if any(t is None or t > stop_min for t in without):
+            if any(again[i.spec.incident_id][0] and (again[i.spec.incident_id][1] or math.inf) > stop_min for i in mine):
                 break  # the run without the event stopped before it reached them: no comparison from here
-            windows.append({
-                "window": _window_name(k), "start_min": start, "end_min": end,
-                "with": [_response(i.t_first_arrival_min, i.spec.t_created_min) for i in mine],
-                "without": [_response(t, i.spec.t_created_min) for t, i in zip(without, mine)],
-            })
-        out.append({"event": event.id, "target_min": target,
+            windows.append({"window": _window_name(k), "start_min": start, "end_min": end, "incidents": [
+                [int(i.counted), _response(i.t_first_arrival_min, i.spec.t_created_min),
+                 int(again[i.spec.incident_id][0]), _response(again[i.spec.incident_id][1], i.spec.t_created_min)]
+                for i in mine]})
+        out.append({"event": event.id, "target_min": scenario.target_response_min, "without_s": without_s,
                     "own": [_response(i.t_first_arrival_min, i.spec.t_created_min) for i in own],
                     "windows": windows})
     return out
@@ -97,23 +104,32 @@ def _response(arrival_min: float | None, created_min: float) -> float | None:
     return None if arrival_min is None else arrival_min - created_min
 
 
+def _side(incidents: Iterable[Sequence], without: bool) -> list[float | None]:
+    """The counted incidents' responses (None: never reached) with the event, or ``without`` it."""
+    k = 2 if without else 0
+    return [row[k + 1] for row in incidents if row[k]]
+
+
+def _same(a: Sequence, b: Sequence) -> bool:
+    return all(x == y or (isinstance(x, float) and isinstance(y, float) and abs(x - y) <= SAME_MIN)
+               for x, y in zip(a, b))
+
+
 def _tail_clear(tails: Sequence[Sequence[Mapping]], target_min: float) -> bool:
     """Whether the other incidents of some windows (per replication) show no effect of the event:
-    none is late with it but in time without it, or delayed by more than the target; and either
-    every one is answered exactly as without it, or, over two replications or more, the paired
-    difference in their mean response has a 95% interval that holds 0."""
-    pairs = [[(a, b) for window in tail for a, b in zip(window["with"], window["without"])] for tail in tails]
-    for a, b in (pair for rep in pairs for pair in rep):
-        if (a is None) != (b is None):
-            return False
-        if a is not None and (a > target_min >= b or a - b > target_min):
-            return False
-    if all(a is None or abs(a - b) <= SAME_MIN for rep in pairs for a, b in rep):
+    every one counted and answered exactly as without it, or, over MIN_REPS_NOISE replications or
+    more with such incidents, paired differences in their mean response and in their late count
+    whose 95% intervals both hold 0."""
+    reps = [[row for window in tail for row in window["incidents"]] for tail in tails]
+    if all(_same(row[:2], row[2:]) for rep in reps for row in rep):
         return True
-    diffs = [float(np.mean([a - b for a, b in rep if a is not None])) for rep in pairs
-             if any(a is not None for a, _ in rep)]
-    mean, half = mean_ci95(diffs)
-    return len(diffs) >= 2 and not math.isnan(half) and mean - half <= 0.0 <= mean + half
+    reps = [rep for rep in reps if rep]
+    if len(reps) < MIN_REPS_NOISE:
+        return False
+    response = [_mean(_side(rep, False)) - _mean(_side(rep, True)) for rep in reps]
+    late = [_late(_side(rep, False), target_min) - _late(_side(rep, True), target_min) for rep in reps]
+    return all(mean - half <= 0.0 <= mean + half for mean, half in (mean_ci95(response), mean_ci95(late))
+               if not math.isnan(half))
 
 
 def recovered_after(per_rep: Sequence[Sequence[Mapping]], target_min: float) -> int | None:
@@ -140,9 +156,9 @@ def _share(responses: Sequence[float | None], target_min: float) -> float:
     return 100.0 * (len(responses) - _late(responses, target_min)) / len(responses) if responses else math.nan
 
 
-def event_rows(scenario, plans: Sequence[str], figures: Mapping[str, Sequence[Sequence[dict]]]) -> list[dict]:
+def event_rows(scenario, plans: Sequence[str], figures: Mapping[str, Sequence[Mapping]]) -> list[dict]:
     """The rows of events.csv: per event, plan and window, the figures over replications.
-    ``figures[plan]``: each replication's ``rep_event_figures``.
+    ``figures[plan]``: each replication's part ``events`` (its ``rep_event_figures`` under "events").
 
     Counts are means per replication; the mean responses are means over the replications with
     incidents in the window, and their difference is paired by replication with its 95%
@@ -151,7 +167,7 @@ def event_rows(scenario, plans: Sequence[str], figures: Mapping[str, Sequence[Se
     start = scenario.clock.start
     rows = []
     for plan in plans:
-        reps = figures.get(plan) or []
+        reps = [part["events"] for part in figures.get(plan) or []]
         if not reps:
             continue
         for index, event in enumerate(reps[0]):
@@ -174,22 +190,22 @@ def event_rows(scenario, plans: Sequence[str], figures: Mapping[str, Sequence[Se
 
 def _window_row(windows: Sequence[Mapping], target_min: float, clock_start) -> dict:
     """One window's figures over the replications (each a window of ``rep_event_figures``)."""
-    first = windows[0]
-    with_all = [r for w in windows for r in w["with"]]
-    without_all = [r for w in windows for r in w["without"]]
-    means = [(_mean(w["with"]), _mean(w["without"])) for w in windows if w["with"]]
+    first, n = windows[0], len(windows)
+    sides = [(_side(w["incidents"], False), _side(w["incidents"], True)) for w in windows]
+    means = [(_mean(a), _mean(b)) for a, b in sides]
     means = [(a, b) for a, b in means if not (math.isnan(a) or math.isnan(b))]
     diff, half = mean_ci95([a - b for a, b in means])
-    late = [(_late(w["with"], target_min), _late(w["without"], target_min)) for w in windows]
+    late = [(_late(a, target_min), _late(b, target_min)) for a, b in sides]
     late_diff, late_half = mean_ci95([a - b for a, b in late])
-    n = len(windows)
+    with_all = [r for a, _ in sides for r in a]
+    without_all = [r for _, b in sides for r in b]
 
     def when(t_min: float) -> str:
         return (clock_start + timedelta(minutes=t_min)).isoformat(timespec="minutes")
 
     return {
         "window": first["window"], "start": when(first["start_min"]), "end": when(first["end_min"]),
-        "others_incidents": len(with_all) / n,
+        "others_incidents": len(with_all) / n, "others_incidents_without": len(without_all) / n,
         "others_response_mean_min": float(np.mean([a for a, _ in means])) if means else math.nan,
         "others_response_mean_min_without": float(np.mean([b for _, b in means])) if means else math.nan,
         "others_response_diff_min": diff, "others_response_diff_ci95": half,
@@ -199,3 +215,49 @@ def _window_row(windows: Sequence[Mapping], target_min: float, clock_start) -> d
         "others_late": sum(a for a, _ in late) / n, "others_late_without": sum(b for _, b in late) / n,
         "others_late_diff": late_diff, "others_late_diff_ci95": late_half,
     }
+
+
+def cost_share(figures: Mapping[str, Sequence[Mapping]]) -> float:
+    """The time of the runs without each event as a share of the replications' own (parts' ``events``)."""
+    parts = [part for mine in figures.values() for part in mine]
+    own = sum(part["run_s"] for part in parts)
+    without = sum(event["without_s"] for part in parts for event in part["events"])
+    return without / own if own > 0 else math.nan
+
+
+def event_lines(rows: Sequence[Mapping], has_events: bool, cost: float = math.nan) -> list[str]:
+    """The terminal table's lines on events: per event and plan, the other incidents during it
+    with and without it, and the hours after its end until the effect was gone; ``cost``: the
+    runs without the events as a share of the replications' time."""
+    if not has_events:
+        return []
+    if not rows:
+        return ["Calendar events: their effect on the other incidents was not computed (run without "
+                "--no-event-effects; a resumed run needs every replication run with it).", ""]
+
+    def pair(a: float, b: float, digits: int = 1) -> str:
+        return f"{_num(a, digits)} / {_num(b, digits)}"
+
+    def gone(row: Mapping) -> str:
+        hours = row["recovered_after_h"]
+        return f"> {AFTER_MAX_H} h" if hours is None else f"{hours} h"
+
+    order = list(dict.fromkeys(row["event"] for row in rows))
+    during = sorted((row for row in rows if row["window"] == "during"), key=lambda row: order.index(row["event"]))
+    columns = [("event", lambda row: str(row["event"])[:16]), ("plan", lambda row: str(row["plan"])[:18]),
+               ("others", lambda row: _num(row["others_incidents"]) if row["others_incidents"] == row[
+                   "others_incidents_without"] else pair(row["others_incidents"], row["others_incidents_without"])),
+               ("mean response (min)", lambda row: pair(row["others_response_mean_min"],
+                                                        row["others_response_mean_min_without"])),
+               ("late", lambda row: pair(row["others_late"], row["others_late_without"])),
+               ("gone after", gone)]
+    text = (f"During each event, the other incidents (per replication), their mean response and those late, "
+            f"with the event / without it (the same replications run again without its incidents); and the "
+            f"hours after its end until they were answered as without it ({EVENTS_FILE} has each hour):")
+    costs = [] if math.isnan(cost) else [f"The runs without the events took {cost:.0%} of the time of the "
+                                         "replications themselves (--no-event-effects skips them)."]
+    return [*textwrap.wrap(text, WIDTH), *laid_out(columns, during, left=2), *costs, ""]
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"

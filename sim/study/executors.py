@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 from sim.errors import InputError, RunStopped
 from sim.model import World, build_world, incident_rows, simulate, unit_rows, world_key
 from sim.network import RoadNetwork, load_network
+from sim.study.events import rep_event_figures
 
 Task = tuple[str, int]  # (plan name, replication)
 OnDone = Callable[[dict], None]
@@ -56,17 +57,24 @@ def _world(scenario, network, key: str | None) -> World:
     return world
 
 
-def rep_part(scenario, world: World, plan: str, rep: int) -> dict:
-    """Simulate one (plan, replication) and return its table rows as a part."""
+def rep_part(scenario, world: World, plan: str, rep: int, event_effects: bool = False) -> dict:
+    """Simulate one (plan, replication) and return its table rows as a part; with
+    ``event_effects`` and calendar events, also what each event did to the other incidents
+    (``events``: sim.study.events, the replication run again without each event)."""
+    started = time.perf_counter()
     result = simulate(scenario, world, plan, rep)
-    return {"plan": plan, "rep": rep, "incidents": incident_rows(result), "units": unit_rows(result)}
+    part = {"plan": plan, "rep": rep, "incidents": incident_rows(result), "units": unit_rows(result)}
+    if event_effects and scenario.events:
+        part["events"] = {"run_s": time.perf_counter() - started,
+                          "events": rep_event_figures(scenario, world, result)}
+    return part
 
 
-def run_rep(scenario, network, plan: str, rep: int, key: str | None = None) -> dict:
+def run_rep(scenario, network, plan: str, rep: int, key: str | None = None, event_effects: bool = False) -> dict:
     """One (plan, replication) in a worker: ``network`` is a RoadNetwork (Dask ships the arrays:
     the file its spec names may not be there) or a spec (local workers load it from the cache);
     ``key`` is its world_key (computed from a RoadNetwork when not given)."""
-    return rep_part(scenario, _world(scenario, network, key), plan, rep)
+    return rep_part(scenario, _world(scenario, network, key), plan, rep, event_effects)
 
 
 # -- executors ----------------------------------------------------------------------------------------
@@ -78,25 +86,26 @@ def executor_label(workers: int, scheduler: str | None) -> str:
 
 
 def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: OnDone, *,
-              workers: int = 1, scheduler: str | None = None) -> None:
-    """Run ``tasks`` on Dask (``scheduler``), on ``workers`` local processes or in this process."""
+              workers: int = 1, scheduler: str | None = None, event_effects: bool = False) -> None:
+    """Run ``tasks`` on Dask (``scheduler``), on ``workers`` local processes or in this process
+    (``event_effects``: rep_part's)."""
     if not tasks:
         return
     if scheduler:
-        _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler)
+        _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler, event_effects=event_effects)
     elif workers > 1 and len(tasks) > 1:
-        _run_on_processes(scenario, world, key, tasks, on_done, min(workers, len(tasks)))
+        _run_on_processes(scenario, world, key, tasks, on_done, min(workers, len(tasks)), event_effects)
     else:
-        _run_in_process(scenario, world, tasks, on_done)
+        _run_in_process(scenario, world, tasks, on_done, event_effects)
 
 
-def _run_in_process(scenario, world: World, tasks: Sequence[Task], on_done: OnDone) -> None:
+def _run_in_process(scenario, world: World, tasks: Sequence[Task], on_done: OnDone, event_effects: bool) -> None:
     for plan, rep in tasks:
-        on_done(rep_part(scenario, world, plan, rep))
+        on_done(rep_part(scenario, world, plan, rep, event_effects))
 
 
 def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], on_done: OnDone,
-                      workers: int) -> None:
+                      workers: int, event_effects: bool) -> None:
     # Forked workers start at once with the world already built (it is in _WORLDS when they
     # fork); where fork is not the custom (macOS, Windows), spawned ones load the cached network
     # from its spec once each.
@@ -106,7 +115,8 @@ def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], o
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_end_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            pending = {pool.submit(run_rep, scenario, world.network.spec, plan, rep, key) for plan, rep in tasks}
+            pending = {pool.submit(run_rep, scenario, world.network.spec, plan, rep, key, event_effects)
+                       for plan, rep in tasks}
             try:
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -203,7 +213,7 @@ def _connect(address: str, timeout_s: float):
 
 
 def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task], on_done: OnDone,
-                 address: str, timeout_s: float = DASK_TIMEOUT_S) -> None:
+                 address: str, timeout_s: float = DASK_TIMEOUT_S, event_effects: bool = False) -> None:
     from distributed import KilledWorker
     from distributed import wait as dask_wait
 
@@ -212,7 +222,7 @@ def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task]
         try:
             # Ship the network and scenario to every worker once; tasks then refer to them.
             scenario_data, network_data = client.scatter([scenario, network], broadcast=True)
-            pending = {client.submit(run_rep, scenario_data, network_data, plan, rep, key, pure=False)
+            pending = {client.submit(run_rep, scenario_data, network_data, plan, rep, key, event_effects, pure=False)
                        for plan, rep in tasks}
         except (OSError, TimeoutError) as error:
             raise RunStopped(f"the Dask cluster at {address} failed ({type(error).__name__}: {str(error)[:200]})") \

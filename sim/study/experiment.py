@@ -91,6 +91,7 @@ def run_experiment(
     keep_parts: bool = False,
     report: bool = True,
     reference: str | None = None,
+    event_effects: bool = False,
 ) -> tuple[Path, list[dict]]:
     """Run the chosen plans for every replication and write the result files.
 
@@ -101,6 +102,7 @@ def run_experiment(
     (``sim.study.folders``). The finished replications (``.parts/``) are deleted once the result
     files are in place unless ``keep_parts``; ``report`` (with ``figures``) writes report.html last.
     ``reference``: the plan the others are compared with, or "best" (Results.with_reference); the first by default.
+    ``event_effects``: with calendar events, run each replication again without each event (events.csv).
     Returns the output folder and the summary rows.
     """
     started = time.perf_counter()
@@ -109,7 +111,8 @@ def run_experiment(
     out_dir, results = _run_and_write(
         study, plans, auto=auto, out_dir=out_dir, workers=workers, scheduler=scheduler, resume=resume,
         precision=precision, max_reps=max_reps, command_line=command_line, quiet=quiet, figures=figures,
-        started=started, force=force, replace=replace, keep_parts=keep_parts, report=report, reference=reference)
+        started=started, force=force, replace=replace, keep_parts=keep_parts, report=report, reference=reference,
+        event_effects=event_effects)
     return out_dir, results.summary_rows
 
 
@@ -117,7 +120,8 @@ def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out
                    scheduler: str | None, resume: bool, precision: float, max_reps: int,
                    command_line: Sequence[str], quiet: bool, figures: bool, started: float,
                    force: bool = False, replace: bool = False, keep_parts: bool = False,
-                   report: bool = True, reference: str | None = None) -> tuple[Path, Results]:
+                   report: bool = True, reference: str | None = None,
+                   event_effects: bool = False) -> tuple[Path, Results]:
     """One study's run with its parts on disk, then its files (and, unless quiet, its table).
 
     Everything that can be checked is checked before the output folder is touched; the folder
@@ -148,7 +152,8 @@ def _run_and_write(study: Study, plans: Sequence[str] | None, *, auto: bool, out
         saved = (lambda: f"{parts.count()} finished replications are saved in {parts.folder}")
         try:
             results = run_plans(study, plan_names, auto=auto, precision=precision, max_reps=max_reps, parts=parts,
-                                workers=workers, scheduler=scheduler, quiet=quiet, started=started)
+                                workers=workers, scheduler=scheduler, quiet=quiet, started=started,
+                                event_effects=event_effects)
             if reference is not None:
                 results = results.with_reference(reference)
             results.to_dir(out_dir, figures=figures, command_line=command_line, started=started)

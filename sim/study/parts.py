@@ -2,7 +2,8 @@
 or as files under ``OUT/.parts/`` (the command line), where an interrupted run keeps them and
 ``--resume`` reuses them if the scenario, the road network and the code are unchanged.
 
-A part is ``{"plan", "rep", "incidents": [rows], "units": [rows]}``; on disk it also holds
+A part is ``{"plan", "rep", "incidents": [rows], "units": [rows]}`` (and ``"events"``, what each
+calendar event did to the other incidents, when they are computed); on disk it also holds
 ``"run"``, the digest of the run it belongs to, so a part file renamed, copied from another run
 or edited by hand is refused, never summed in.
 """
@@ -51,6 +52,13 @@ class MemoryParts:
 
     def _part(self, plan: str, rep: int) -> dict:
         return self._parts[plan, rep]
+
+    def event_figures(self, plans: Sequence[str], reps: int) -> dict[str, list] | None:
+        """Each plan's replications' event figures (sim.study.events), None unless every part has them."""
+        parts = {plan: [self._part(plan, rep) for rep in range(reps)] for plan in plans}
+        if not all("events" in part for mine in parts.values() for part in mine):
+            return None
+        return {plan: [part["events"] for part in mine] for plan, mine in parts.items()}
 
     def rows(self, plans: Sequence[str], reps: int) -> Rows:
         """Incident and unit rows of each plan, in replication order."""

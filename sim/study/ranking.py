@@ -101,9 +101,18 @@ def headline(summary: Sequence[Row], pairs: Sequence[Row], reference: str, measu
     size = f"with {fleet} unit{'s' * (fleet != 1)}" if fleet is not None else "of any size (the rows do not say their units)"
     peers = "" if best == reference else f", as many as the reference {reference}"
     lines = [f"Best plan by {measure.label} {size}{peers}: {best}, {figure_text(by_plan[best], measure)}."]
-    if best != reference:
-        lines[-1] += f" The reference {reference}: {figure_text(by_plan[reference], measure)}."
     pair = {(row.get("plan"), row.get("other")): row for row in pairs}
+    if best != reference:
+        lines[-1] += f" The reference {reference}: {figure_text(by_plan[reference], measure)}"
+        against = pair.get((best, reference))
+        if against is not None:
+            diff, ci, word, what = (
+                ("late_per_week_diff", "late_per_week_diff_ci95", "late_per_week_verdict", " late incidents a week")
+                if measure.column == "late_per_week" else
+                ("within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict", " points"))
+            lines[-1] += (f"; paired, {best} differs by {_pm(against.get(diff), against.get(ci), sign=True)}{what} "
+                          f"({against.get(word)})")
+        lines[-1] += "."
     for row in larger_plans(summary, best):
         extra = (units(row) or 0) - (fleet or 0)
         text = (f"{row['plan']} has more units ({units(row)}, {extra} more than {best}): "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Mapping, Sequence
 
+from sim.study.report_events import events_section
 from sim.study.ranking import SHARE_MISLEADS, Measure, headline_measure
 from sim.study.ranking import headline as ranking_headline
 from sim.study.shares import Worst, worst_by_late
@@ -483,7 +484,9 @@ def provenance(data: Mapping[str, Any]) -> str:
 def page(data: Mapping[str, Any]) -> str:
     """The whole report page."""
     name = str(data["manifest"]["scenario"].get("name", ""))
+    events = events_section(data)
     return fill("report.html", title=page_title(f"patrolsim report: {name}"), style=asset("report.css"),
+                events=events, eventlink='<a href="#events">Events</a> ' if events else "",
                 headline=headline(data), scenario=scenario_section(data), plans=plans_section(data),
                 sites=sites_section(data), areas=areas_section(data), priorities=priorities_section(data),
                 map=map_section(data),

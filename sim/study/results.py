@@ -23,6 +23,7 @@ from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, wor
 from sim.study.parts import PARTS
 from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,
                                   worst_sites)
+from sim.study.events import EVENT_COLUMNS, EVENTS_FILE, cost_share, event_lines, event_rows
 from sim.study.ranking import SHARE_MISLEADS, Measure, best_plan, headline, headline_measure
 from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, LATE_COLUMNS, SUMMARY_COLUMNS,
                              WEEK_COLUMNS, Window, comparison_row, comparisons, late_comparison, per_rep_figures,
@@ -33,7 +34,7 @@ PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydant
 RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "comparison_pairs.csv", "sites.csv",
                 "priorities.csv", "areas.csv", "manifest.json")
 # what a result folder may hold (report.html: written by `run` and `report` after the set)
-RESULT_SET = (*RESULT_FILES, "summary_by_phase.csv", "figures", "report.html", PARTS, LOCK_NAME)
+RESULT_SET = (*RESULT_FILES, "summary_by_phase.csv", EVENTS_FILE, "figures", "report.html", PARTS, LOCK_NAME)
 REPLICATION_COLUMNS = ["plan", "rep", "response_mean_min", "within_target_pct"]
 # comparison.csv: its first columns as they always were (network last among them), then the paired
 # figures added later, so readers by position keep working.
@@ -83,6 +84,8 @@ class Results:
     scenario_path: str | None = None  # the YAML file the scenario came from, if any
     precision: dict | None = None    # with reps='auto': the aim and what was reached (manifest "precision")
     reference_plan: str | None = None  # the plan comparison_rows are against (None: the first); see with_reference
+    # plan -> each replication's event figures (sim.study.events); None: not computed (or no events)
+    event_figures: dict | None = field(default=None, repr=False)
 
     @property
     def reference(self) -> str:
@@ -213,6 +216,19 @@ class Results:
         return priority_rows(self.incident_rows, self.plans, levels, self.scenario.target_response_min)
 
     @cached_property
+    def event_rows(self) -> list[dict]:
+        """What each calendar event did to the other incidents, per plan and window (events.csv;
+        empty without events, or when the runs without them were skipped)."""
+        if not self.event_figures:
+            return []
+        return event_rows(self.scenario, self.plans, self.event_figures)
+
+    @cached_property
+    def events(self):
+        """DataFrame: the rows of events.csv."""
+        return data_frame(EVENT_COLUMNS, self.event_rows)
+
+    @cached_property
     def area_rows(self) -> list[dict]:
         """One dict per plan and area (kecamatan), the rows of areas.csv (sim.study.areas)."""
         return area_rows(self.scenario, self.plans, self.incident_rows, self.network, self.site_node)
@@ -283,6 +299,8 @@ class Results:
         table = format_table(summary, self._comparison_table, target, top, worst, sentences, self.window.weeks,
                              "kecamatan" if by_area else "sites")
         lines = [*table.split("\n"), ""]
+        cost = cost_share(self.event_figures) if self.event_figures else math.nan
+        lines += event_lines(self.event_rows, bool(self.scenario.events), cost)
         lines += presence_notes(self._summary_table[1])
         if by_area:
             lines.append(area_note(self.area_rows))
@@ -360,6 +378,8 @@ class Results:
             write_text(folder / "sites.csv", csv_text(self._site_columns, self.site_rows))
             write_text(folder / "priorities.csv", csv_text(PRIORITY_FILE_COLUMNS, self.priority_rows))
             write_text(folder / "areas.csv", csv_text(AREA_COLUMNS, self.area_rows))
+            if self.event_rows:
+                write_text(folder / EVENTS_FILE, csv_text(EVENT_COLUMNS, self.event_rows))
             if figures:
                 from sim.viz.plots import write_figures
 

@@ -67,7 +67,7 @@ class Progress:
 
 def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: float = 0.05, max_reps: int = 200,
               parts: MemoryParts | None = None, workers: int = 1, scheduler: str | None = None,
-              quiet: bool = True, started: float | None = None) -> Results:
+              quiet: bool = True, started: float | None = None, event_effects: bool = False) -> Results:
     """Run ``plans`` (names, checked; the first is the reference) of ``study`` for every replication
     of its scenario, skipping those ``parts`` already holds, and return the Results.
 
@@ -75,7 +75,9 @@ def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: flo
     are added in batches until every plan's 95% interval on mean response is narrower than
     ``precision`` times the mean, or ``max_reps`` is reached; the Results' ``precision`` says
     which, per plan, and a stop at ``max_reps`` short of the aim is warned about on stderr (unless
-    ``quiet``: then the table says it). Progress goes to stderr unless ``quiet``.
+    ``quiet``: then the table says it). Progress goes to stderr unless ``quiet``. With
+    ``event_effects`` each replication of a scenario with calendar events is run again without each
+    event (sim.study.events: events.csv).
     """
     started = time.perf_counter() if started is None else started
     scenario = study.scenario
@@ -94,7 +96,8 @@ def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: flo
             todo = [(p, r) for p in plans for r in range(n_reps) if not parts.has(p, r)]
             progress.done = len(plans) * n_reps - len(todo)
             progress.extend(len(plans) * n_reps)
-            run_tasks(scenario, world, key, todo, save, workers=workers, scheduler=scheduler)
+            run_tasks(scenario, world, key, todo, save, workers=workers, scheduler=scheduler,
+                      event_effects=event_effects)
             rows = parts.rows(plans, n_reps)
             summary = summaries(rows, plans, target)
             if not auto or n_reps >= max_reps or precision_reached(summary, precision):
@@ -109,6 +112,7 @@ def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: flo
         rows=rows, summary_rows=summary, comparison_rows=comparisons(rows, plans, target, n_reps),
         executor=executor_label(workers, scheduler), wall_time_s=time.perf_counter() - started,
         scenario_path=study.source_path, precision=reached,
+        event_figures=parts.event_figures(plans, n_reps) if scenario.events else None,
     )
     if reached is not None and not reached["reached"] and not quiet:
         print(precision_note(reached), file=sys.stderr, flush=True)

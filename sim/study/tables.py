@@ -74,16 +74,17 @@ def _pw(value: float | None, half: float | None, sign: bool = False) -> str:
     return text + ("" if half is None or math.isnan(half) else f" ± {half:.{digits}f}")
 
 
-def _laid_out(columns: Sequence[Column], rows: Sequence[Mapping], over: Mapping[str, str] | None = None) -> list[str]:
-    """Rows as a table: the first column left-aligned, the others right-aligned, each as wide as
-    its widest cell, two spaces apart (one if two would not fit WIDTH); ``over``: a header's line
-    above it (a title spanning it)."""
+def laid_out(columns: Sequence[Column], rows: Sequence[Mapping], over: Mapping[str, str] | None = None,
+             left: int = 1) -> list[str]:
+    """Rows as a table: the first ``left`` columns left-aligned, the others right-aligned, each as
+    wide as its widest cell, two spaces apart (one if two would not fit WIDTH); ``over``: a
+    header's line above it (a title spanning it)."""
     cells = [[cell(row) for _, cell in columns] for row in rows]
     widths = [max([len(header), *(len(line[k]) for line in cells)]) for k, (header, _) in enumerate(columns)]
     gap = "  " if sum(widths) + 2 * (len(widths) - 1) <= WIDTH else " "
 
     def line(texts: Sequence[str]) -> str:
-        return gap.join(t.ljust(w) if k == 0 else t.rjust(w) for k, (t, w) in enumerate(zip(texts, widths))).rstrip()
+        return gap.join(t.ljust(w) if k < left else t.rjust(w) for k, (t, w) in enumerate(zip(texts, widths))).rstrip()
 
     lines = [line([(over or {}).get(header, "") for header, _ in columns])] if over else []
     lines.append(line([header for header, _ in columns]))
@@ -121,7 +122,7 @@ def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min
                 ("busy", lambda row: _fmt(row["busy_fraction_mean"], 2))]
     lines = [part for sentence in headline for part in textwrap.wrap(sentence, WIDTH)]
     lines += [""] * bool(headline)
-    lines += _laid_out(columns, summary, {mean: "mean response (min)", "from report": ""} if detection else None)
+    lines += laid_out(columns, summary, {mean: "mean response (min)", "from report": ""} if detection else None)
     reps = first.get("reps", 0)
     notes = [f"± = half-width of the 95% interval over {reps} replication{'s' * (reps != 1)}."]
     if deterrence:
@@ -151,7 +152,7 @@ def _count_lines(summary: Sequence[dict], target_min: float, weeks: float | None
     columns += [(title, lambda row, name=name: _pw(row[f"{name}_per_week"], row[f"{name}_per_week_ci95"]))
                 for name, title in names]
     span = f" ({weeks * 7 * 24:,.0f} h measured)" if weeks is not None else ""
-    lines = ["", f"Incidents a week{span}, mean ± 95% interval over replications:", *_laid_out(columns, summary)]
+    lines = ["", f"Incidents a week{span}, mean ± 95% interval over replications:", *laid_out(columns, summary)]
     text = ("incidents = counted (created after the warm-up" + (", not prevented" if deterrence else "")
             + f") = in time (first unit within {target_min:g} min) + late (after it, or never); unanswered = "
             "counted incidents with no unit on scene by the end of the clock.")
@@ -187,7 +188,7 @@ def _paired_lines(comparison: Sequence[dict], target_min: float, deterrence: boo
     columns: list[Column] = [("plan", lambda row: row["plan"][:18]), ("units", lambda row: f"{row['units']:,}")]
     columns += [(title, lambda row, d=diff, h=half, w=word: cell(row, d, h, w)) for diff, half, word, title in figures]
     lines = ["", f"vs {reference} ({others[0]['reference_units']:,} units), paired by replication (plan minus "
-                 f"{reference}, 95% interval):", *_laid_out(columns, others)]
+                 f"{reference}, 95% interval):", *laid_out(columns, others)]
     lines.append("better/worse: the interval excludes 0; unclear: it does not. comparison_pairs.csv has every pair.")
     lines += [f"no verdict: {reason}" for reason in dict.fromkeys(reasons)]
     return lines
