@@ -206,3 +206,9 @@ def test_run_writes_events_csv_and_says_what_it_costs_unless_told_not_to(cache, 
     for name in ("incidents.csv", "summary.csv"):  # the run itself is the same either way
         assert (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes()
     assert math.isfinite(float(protest[0]["others_late"]))
+    # The report: a section per event with its windows, linked from the top; said missing when skipped.
+    page = (tmp_path / "with" / "report.html").read_text(encoding="utf-8")
+    assert '<a href="#events">Events</a>' in page and '<section id="events">' in page
+    assert "March on the DPRD, KPU and Bawaslu (about 600 people)" in page and "10:00–14:00" in page
+    skipped = (tmp_path / "without" / "report.html").read_text(encoding="utf-8")
+    assert "Not available: the runs without each event were not made" in skipped

@@ -186,6 +186,7 @@ def test_the_report_is_one_self_contained_page(finished):
         assert f"figures/{name}" in page
     assert "synthetic demo network of Jember (not real roads)" in page
     assert "Placeholder positions (position not verified): Kodim 0824 Jember" in page
+    assert 'id="events"' not in page and "#events" not in page, "no events section for a scenario without events"
 
 
 def test_the_report_renders_in_chromium_without_errors_or_requests(finished):
