@@ -24,6 +24,7 @@ from sim.viz.animate_style import (
     DISPATCH_COLOUR,
     HALO,
     INCIDENT_COLOURS,
+    LEADER_COLOUR,
     MANY_SITE_COLOUR,
     MARKER_EDGE,
     NOTE_COLOUR,
@@ -223,8 +224,12 @@ def draw_background(frames: Frames, labels: list[PanelLabels], size_px: tuple[in
     for sprite, x, y in sprites:
         sprite.paste(image, x, y)
     background = Background(image)
+    draw = ImageDraw.Draw(image)
     for panel_labels in labels:
         for label in panel_labels.fixed:
+            line = label.leader(sizes)
+            if line is not None:
+                draw.line((line[0], height - line[1], line[2], height - line[3]), fill=LEADER_COLOUR, width=1)
             x, y, align = label.anchor()
             font_px, bold = sizes.fixed_font(label.style)
             colour = {BEYOND: BEYOND_COLOUR, TOWN: TOWN_TEXT}.get(label.style, SITE_TEXT)
@@ -232,7 +237,6 @@ def draw_background(frames: Frames, labels: list[PanelLabels], size_px: tuple[in
             background.label_boxes.append((label.text, (box[0], height - box[3], box[2], height - box[1])))
         if panel_labels.panel.panel.role == CITY and len(frames.panels) > 1:
             box = panel_labels.panel.box_px
-            draw = ImageDraw.Draw(image)
             title_w = font(LEGEND_FONT_PX + 1).getlength(CITY_TITLE)
             draw.rectangle((box[0] + 2, height - box[3] + 2, box[0] + title_w + 10, height - box[3] + 17), fill="white")
             _text(image, CITY_TITLE, box[0] + 6, height - box[3] + 15, LEGEND_FONT_PX + 1, "left", CITY_BOX_COLOUR)

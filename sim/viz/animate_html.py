@@ -99,9 +99,11 @@ def _panel_data(frames: Frames, labels: PanelLabels, height: int) -> dict:
     ex0, ey0 = frames.view_m[:2]
     vx0, vy0 = p.panel.view_m[:2]
     scale = p.scale_px_per_m
-    # text, x and y of its bottom, alignment, style, and its point (canvas px, y down)
+    # text, x and y of its bottom, alignment, style, its point, its leader line or null (canvas px, y down)
     fixed = [[label.text, round(x, 1), round(height - y, 1), align, label.style, round(label.x, 1),
-              round(height - label.y, 1)] for label in labels.fixed for x, y, align in (label.anchor(),)]
+              round(height - label.y, 1), None if line is None else
+              [round(line[0], 1), round(height - line[1], 1), round(line[2], 1), round(height - line[3], 1)]]
+             for label in labels.fixed for (x, y, align), line in ((label.anchor(), label.leader(HTML_LABELS)),)]
     data = {
         "role": p.panel.role,
         "rect": [p.box_px[0], height - p.box_px[3], p.box_px[2] - p.box_px[0], p.box_px[3] - p.box_px[1]],

@@ -4,13 +4,14 @@ overlapping, each beside its marker.
 The GIF and the HTML page place their labels here, in pixels of their own picture (y up), panel by
 panel (``animate_views``), with ``map_labels``' grid of placed boxes and its generous text-size
 estimate. Each label tries eight spots around its point, nearest first: right, left, above, below,
-then the four corners; a unit's label then tries the same eight FAR_PX farther out. A label at a
-corner or farther out gets a short leader line from its marker, so it is never read as another's. Fixed labels go first, sites beyond reach, then bases, other sites, towns, clear
+then the four corners; then the same eight FAR_PX farther out (a site's label, once every fixed
+label had its try beside its marker) and twice that (a unit's). A unit's label at a corner, and
+any label farther out, gets a short leader line from its marker, so it is never read as another's. Fixed labels go first, sites beyond reach, then bases, other sites, towns, clear
 of every named site's marker; in the regency panel beside a city panel, the city's box is kept free
 and its sites and units are named in the city panel. Each frame then keeps its unit markers and
 incident stars clear and places unit labels on top of the fixed ones, busiest units first (driving
 to an incident, on scene, returning, patrolling, standing); a unit tries the spot it had in the
-previous frame first, so names do not jump about. A label with no free spot is left out
+previous frame first within its ring, so names do not jump about. A label with no free spot is left out
 (``SPOT_NONE``); the HTML page shows every name on hover. What depends on one label alone (the
 panel's edge, the fixed labels and markers, painted once into a summed-area table of pixels, and
 the unit markers) is tested with numpy for many frames at once; only the labels of one frame
@@ -45,6 +46,11 @@ SPOTS = tuple((sx, sy, ring) for ring in (0, 1, 2) for sx, sy in _SIDES)
 FAR_PX = 14.0
 _ALL_SPOTS = tuple(range(len(SPOTS)))
 _NEAR_SPOTS = tuple(range(len(_SIDES)))
+# The order a unit's label tries the spots in, after the spot it had in the last frame (the last
+# entry: none): nearest ring first, that spot first within its ring, so a name sticks without
+# staying out on a leader line when room opens beside its marker.
+_TRY_AFTER = tuple(tuple(sorted(_ALL_SPOTS, key=lambda s, last=last: (SPOTS[s][2], s != last)))
+                   for last in (*_ALL_SPOTS, SPOT_NONE))
 PAD_PX = 2.0   # the estimated box's padding either side of the text (map_labels adds 4 px to the width)
 BOLD_WIDTH = 1.12   # bold text is this much wider than the estimate for regular text
 # Fixed labels by style, placed in this order.
@@ -131,6 +137,13 @@ class FixedLabel:
         """Where to draw the text (see ``text_anchor``)."""
         return text_anchor(self.box, self.spot)
 
+    def leader(self, sizes: LabelSizes) -> tuple[float, float, float, float] | None:
+        """The line from the marker's edge to a label set farther out (None beside its marker)."""
+        if SPOTS[self.spot][2] == 0:
+            return None
+        marker = sizes.fixed_marker_px(self.style)
+        return leader(self.x, self.y, self.spot, marker, marker + sizes.gap_px)
+
 
 @dataclass(frozen=True)
 class PanelLabels:
@@ -188,26 +201,32 @@ def _inside(box: Box, frame: Box) -> bool:
 def place_fixed(points: Sequence[tuple[str, float, float, str]], sizes: LabelSizes, frame: Box,
                 taken: Sequence[Box] = ()) -> tuple[list[FixedLabel], list[Box]]:
     """Labels of (text, x, y, style) points inside ``frame``, in style order (beyond reach, bases, sites,
-    towns), clear of ``taken`` and of each other (one with no room is left out); the labels placed
-    and every box now taken."""
+    towns), clear of ``taken`` and of each other: every label beside its marker first, then a site's
+    label with no room there FAR_PX farther out (a leader line leads to it); one with no room at all
+    is left out. The labels placed and every box now taken."""
     grid = BoxGrid()
     boxes = list(taken)
     for box in boxes:
         grid.add(box)
     placed = []
-    for text, x, y, style in sorted(points, key=lambda p: _STYLE_ORDER.index(p[3])):
-        if not _inside((x, y, x, y), frame):
-            continue   # off the panel: no label to give
-        font_px, bold = sizes.fixed_font(style)
-        width, height = sizes.box_size(text, font_px, bold)
-        reach = sizes.fixed_marker_px(style) + sizes.gap_px
-        for spot in _NEAR_SPOTS:
-            box = spot_box(x, y, spot, width, height, reach)
-            if _inside(box, frame) and grid.free(box):
-                grid.add(box)
-                boxes.append(box)
-                placed.append(FixedLabel(text, box, spot, style, x, y))
-                break
+    inside = [p for p in sorted(points, key=lambda p: _STYLE_ORDER.index(p[3])) if _inside((p[1], p[2]) * 2, frame)]
+    far_ring = tuple(range(len(_SIDES), 2 * len(_SIDES)))
+    for spots in (_NEAR_SPOTS, far_ring):
+        left = []
+        for text, x, y, style in inside:
+            font_px, bold = sizes.fixed_font(style)
+            width, height = sizes.box_size(text, font_px, bold)
+            reach = sizes.fixed_marker_px(style) + sizes.gap_px
+            for spot in spots if style != TOWN or spots is _NEAR_SPOTS else ():
+                box = spot_box(x, y, spot, width, height, reach)
+                if _inside(box, frame) and grid.free(box):
+                    grid.add(box)
+                    boxes.append(box)
+                    placed.append(FixedLabel(text, box, spot, style, x, y))
+                    break
+            else:
+                left.append((text, x, y, style))
+        inside = left
     return placed, boxes
 
 
@@ -317,7 +336,7 @@ def unit_label_spots(frames: Frames, to_px: ToPixels, sizes: LabelSizes, fixed: 
             taken = [_square(ix[i], iy[i], star_px[state[i, k]])
                      for i in np.flatnonzero(state[:, k] != NOT_SHOWN).tolist()]
             for u in order[k]:
-                for spot in ((last[u],) + _ALL_SPOTS) if last[u] >= 0 else _ALL_SPOTS:
+                for spot in _TRY_AFTER[last[u]]:
                     box = frame_boxes[u][spot]
                     if frame_ok[u][spot] and not any(_overlap(box, other) for other in taken):
                         taken.append(box)

@@ -109,8 +109,12 @@ background.width = canvas.width; background.height = canvas.height;
     }
     // Labels where animate_html.py placed them (clear of each other and of the markers); the rest show on hover.
     g.textBaseline = "bottom";
-    for (const [text, lx, ly, align, style, px, py] of p.labels) {
+    for (const [text, lx, ly, align, style, px, py, line] of p.labels) {
       if (style === "town") { g.fillStyle = S.town_text; g.fillRect(px - 1.5, py - 1.5, 3, 3); }   // its centre
+      if (line) {   // set farther out: a leader line from its marker
+        g.strokeStyle = S.leader; g.lineWidth = 1;
+        g.beginPath(); g.moveTo(line[0], line[1]); g.lineTo(line[2], line[3]); g.stroke();
+      }
       g.font = (style === "beyond" ? "bold " : style === "town" ? "italic " : "") +
         (style === "town" ? D.fonts_px.town : D.fonts_px.site) + "px system-ui, sans-serif";
       g.textAlign = align;
