@@ -30,7 +30,10 @@ from sim.viz.animate_style import (
     NOTE_COLOUR,
     ROAD_STYLES,
     SITE_COLOUR,
+    QUIET_TEXT,
     SITE_TEXT,
+    STAR_EDGE,
+    TEXT,
     TOWN_TEXT,
     UNIT_COLOURS,
 )
@@ -147,7 +150,7 @@ def _legend_items(frames: Frames, markers: MarkerSizes) -> list[tuple[object, st
     """(symbol, words) of the legend: a sprite, or the name of a shape drawn here."""
     items: list[tuple[object, str]] = [(disc_sprite(markers.unit_radius_px, c, MARKER_EDGE, markers.edge_px), f"unit {w}")
                                        for c, w in zip(UNIT_COLOURS, UNIT_STATE_LABELS)]
-    items += [(star_sprite(6.5, c, "#000000", 0.5), f"incident: {w}")
+    items += [(star_sprite(6.5, c, STAR_EDGE, 0.5), f"incident: {w}")
               for c, w in zip(INCIDENT_COLOURS[1:], frames.incident_labels[1:]) if w]
     items += [("dispatch", "dispatch line"), ("base", "base"), ("site", "site")]
     items += [("many", words) for words in frames.unnamed_kinds]
@@ -246,13 +249,13 @@ def draw_background(frames: Frames, labels: list[PanelLabels], size_px: tuple[in
                     if max(font(size).getlength(frames.title), font(size).getlength(SYNTHETIC_NOTE)) <= room),
                    default=6.0)
     if frames.synthetic:
-        _text(image, frames.title, width - 8, title_mid - 2, title_px, "right", "#222222")
+        _text(image, frames.title, width - 8, title_mid - 2, title_px, "right", TEXT)
         _text(image, SYNTHETIC_NOTE, width - 8, title_mid + 14, title_px, "right", NOTE_COLOUR)
     else:
-        _text(image, frames.title, width - 8, title_mid + 6, title_px, "right", "#222222")
+        _text(image, frames.title, width - 8, title_mid + 6, title_px, "right", TEXT)
     for (_, words), (x, row) in zip(items, positions):
-        _text(image, words, x + LEGEND_SYMBOL_PX, legend_top + row * LEGEND_ROW_PX + 11, LEGEND_FONT_PX, "left", "#222222")
+        _text(image, words, x + LEGEND_SYMBOL_PX, legend_top + row * LEGEND_ROW_PX + 11, LEGEND_FONT_PX, "left", TEXT)
     if beyond:
         _text(image, beyond, 20, height - 5, LEGEND_FONT_PX, "left", BEYOND_COLOUR)
-    _text(image, speed, width - 8, height - 5, LEGEND_FONT_PX, "right", "#555555")
+    _text(image, speed, width - 8, height - 5, LEGEND_FONT_PX, "right", QUIET_TEXT)
     return background

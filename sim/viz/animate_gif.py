@@ -20,7 +20,17 @@ from sim.viz.animate_background import draw_background
 from sim.viz.animate_frames import Frames, speed_text
 from sim.viz.animate_labels import LabelSizes, PanelLabels, place_labels
 from sim.viz.animate_paint import FramePainter, font, rgb, text_size
-from sim.viz.animate_style import INCIDENT_COLOURS, LEADER_COLOUR, MARKER_EDGE, UNIT_COLOURS, UNIT_TEXT
+from sim.viz.animate_style import (
+    BEYOND_COLOUR,
+    CLOCK_TEXT,
+    INCIDENT_COLOURS,
+    LEADER_COLOUR,
+    MARKER_EDGE,
+    QUIET_TEXT,
+    TEXT,
+    UNIT_COLOURS,
+    UNIT_TEXT,
+)
 from sim.viz.animate_views import place_panels
 from sim.viz.map_labels import Box
 
@@ -68,16 +78,17 @@ def _palette(background: np.ndarray) -> list[int]:
     to the background, then the transparent index."""
     from PIL import Image
 
-    fixed = [(0, 0, 0), (255, 255, 255)] + [rgb(colour) for colour in (UNIT_TEXT, MARKER_EDGE, LEADER_COLOUR)]
+    fixed = [(0, 0, 0), (255, 255, 255)] + [rgb(colour) for colour in (UNIT_TEXT, MARKER_EDGE, LEADER_COLOUR, CLOCK_TEXT,
+                                                                        TEXT, QUIET_TEXT, BEYOND_COLOUR)]
     for colour in UNIT_COLOURS + INCIDENT_COLOURS[1:]:
-        rgb_full = np.array(rgb(colour), dtype=np.float64)
+        full = np.array(rgb(colour), dtype=np.float64)
         for opacity in (1.0, 0.75, 0.5, 0.25):  # fading incidents blend towards the white map
-            fixed.append(tuple(int(round(v)) for v in rgb_full * opacity + 255.0 * (1.0 - opacity)))
+            fixed.append(tuple(int(round(v)) for v in full * opacity + 255.0 * (1.0 - opacity)))
     n_fitted = TRANSPARENT - len(fixed)
     fitted = Image.fromarray(background).quantize(colors=n_fitted, method=Image.Quantize.MEDIANCUT)
     rest = fitted.getpalette()[: 3 * n_fitted]
     # The last entry is the transparent index (a pixel left as the frame before): no colour maps to it.
-    return [v for rgb in fixed for v in rgb] + rest + [0] * (3 * n_fitted - len(rest)) + [255, 0, 255]
+    return [v for colour in fixed for v in colour] + rest + [0] * (3 * n_fitted - len(rest)) + [255, 0, 255]
 
 
 def merged(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
@@ -119,13 +130,13 @@ class GifPicture:
         # day), the lines of figures; on the white bands, without a halo.
         date, _, clock = self.frames.clock_labels[k].rpartition(" ")
         bottom = round(_TOP_BAND * height / 2 + CLOCK_FONT_PX * 0.45)
-        self.painter.paste_text(image, date + " ", 8, bottom, CLOCK_FONT_PX, "left", "#111111", True, False)
+        self.painter.paste_text(image, date + " ", 8, bottom, CLOCK_FONT_PX, "left", CLOCK_TEXT, True, False)
         self.painter.paste_text(image, clock, 8 + font(CLOCK_FONT_PX, True).getlength(date + " "), bottom, CLOCK_FONT_PX,
-                                "left", "#111111", True, False)
+                                "left", CLOCK_TEXT, True, False)
         first = round((1.0 - _BOTTOM_BAND) * height + 4 + FIGURES_FONT_PX)
         for i, line in enumerate(figures_text(self.frames, k).split("\n")):
             self.painter.paste_text(image, line, 8, first + i * round(FIGURES_FONT_PX * 1.35), FIGURES_FONT_PX, "left",
-                                    "#222222", False, False)
+                                    TEXT, False, False)
         return image
 
 

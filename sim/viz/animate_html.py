@@ -32,9 +32,11 @@ from sim.viz.animate_style import (
     MANY_SITE_COLOUR,
     MARKER_EDGE,
     NOTE_COLOUR,
+    PANEL_EDGE,
     ROAD_STYLES,
     SITE_COLOUR,
     SITE_TEXT,
+    STAR_EDGE,
     TOWN_TEXT,
     UNIT_COLOURS,
     UNIT_TEXT,
@@ -187,7 +189,7 @@ def html_data(frames: Frames, fps: float, labels: list[PanelLabels] | None = Non
             "base": BASE_COLOUR, "site": SITE_COLOUR, "many_site": MANY_SITE_COLOUR, "beyond": BEYOND_COLOUR,
             "site_text": SITE_TEXT, "town_text": TOWN_TEXT, "unit_text": UNIT_TEXT, "leader": LEADER_COLOUR,
             "city_box": CITY_BOX_COLOUR, "note": NOTE_COLOUR, "halo": HALO, "dispatch": DISPATCH_COLOUR,
-            "edge": MARKER_EDGE,
+            "edge": MARKER_EDGE, "star_edge": STAR_EDGE, "panel_edge": PANEL_EDGE,
         },
     }
 

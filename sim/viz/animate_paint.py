@@ -21,6 +21,7 @@ from sim.viz.animate_style import (
     INCIDENT_COLOURS,
     LEADER_COLOUR,
     MARKER_EDGE,
+    STAR_EDGE,
     UNIT_COLOURS,
     UNIT_TEXT,
     font_path,
@@ -185,7 +186,7 @@ class FramePainter:
         self.height = background.height
         self.units = [disc_sprite(markers.unit_radius_px, colour, MARKER_EDGE, markers.edge_px) for colour in UNIT_COLOURS]
         self.ring = disc_sprite(markers.joint_radius_px, HALO, MARKER_EDGE, markers.joint_edge_px)
-        self.stars = [star_sprite(markers.star_radius_px * scale, colour, "#000000", 0.5)
+        self.stars = [star_sprite(markers.star_radius_px * scale, colour, STAR_EDGE, 0.5)
                       for colour, scale in zip(INCIDENT_COLOURS, INCIDENT_SCALE)]
         self.marker_text = frames.marker_text()
         self.texts = frames.label_texts

@@ -22,10 +22,13 @@ BASE_COLOUR, SITE_COLOUR, MANY_SITE_COLOUR = "#333333", "#777777", "#9a9a9a"
 # that no state uses (red means waiting for a unit).
 BEYOND_COLOUR = "#a01a7d"
 SITE_TEXT, TOWN_TEXT, UNIT_TEXT = "#444444", "#7a7a7a", "#111111"
+CLOCK_TEXT, TEXT, QUIET_TEXT = "#111111", "#222222", "#555555"   # the clock; figures, title, legend; the speed
+STAR_EDGE = "#000000"
 LEADER_COLOUR = "#555555"          # the short line from a unit to a label set at its corner
 CITY_BOX_COLOUR = "#222222"        # the city's box on the regency map, and the city panel's frame
+PANEL_EDGE = "#999999"             # the page's frame around each panel
 NOTE_COLOUR = "#b00020"            # the synthetic-network note
-HALO = "#ffffff"                   # the outline that keeps text readable over roads
+HALO = "#ffffff"                   # the outline that keeps text readable over roads; the map's ground
 
 
 @lru_cache(maxsize=4)

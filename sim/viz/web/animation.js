@@ -70,7 +70,7 @@ background.width = canvas.width; background.height = canvas.height;
 (function drawBackground() {
   const g = background.getContext("2d");
   g.scale(ratio, ratio);
-  g.fillStyle = "#ffffff"; g.fillRect(0, 0, W, H);
+  g.fillStyle = S.halo; g.fillRect(0, 0, W, H);
   g.lineJoin = "round";
   for (const p of panels) {
     clipTo(g, p);
@@ -122,7 +122,7 @@ background.width = canvas.width; background.height = canvas.height;
       siteLabelBoxes.push(textBox(g, text, lx, ly, align)); siteLabelTexts.push(text);
     }
     g.restore();
-    g.strokeStyle = "#999"; g.lineWidth = 1; g.strokeRect(p.rect[0] + 0.5, p.rect[1] + 0.5, p.rect[2] - 1, p.rect[3] - 1);
+    g.strokeStyle = S.panel_edge; g.lineWidth = 1; g.strokeRect(p.rect[0] + 0.5, p.rect[1] + 0.5, p.rect[2] - 1, p.rect[3] - 1);
   }
   if (D.synthetic) {
     g.font = D.fonts_px.note + "px system-ui, sans-serif";
@@ -157,7 +157,7 @@ function drawPanel(p, k) {
     ctx.beginPath(); ctx.moveTo(from[0], from[1]); ctx.lineTo(to[0], to[1]); ctx.stroke();
   }
   ctx.setLineDash([]);
-  ctx.lineWidth = 0.7; ctx.strokeStyle = "#000";
+  ctx.lineWidth = 0.7; ctx.strokeStyle = S.star_edge;
   for (let i = 0; i < I; i++) {
     const s = incState[k * I + i];
     if (s === 0) continue;
@@ -172,7 +172,7 @@ function drawPanel(p, k) {
     if (text < 0) continue;   // inside another vehicle's joint-patrol marker
     const at = quantised(p, unitX[base + u], unitY[base + u]);
     if (isJoint(text)) {   // a joint patrol: the leading vehicle's dot in a white disc with a dark ring
-      ctx.fillStyle = "#fff"; ctx.lineWidth = 2;
+      ctx.fillStyle = S.halo; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(at[0], at[1], L.joint_px - 1, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
       ctx.lineWidth = 1.2;
     }
@@ -209,7 +209,7 @@ function drawPanel(p, k) {
 // A panel's title, over whatever moves beneath it (animate_html.py keeps labels off it).
 function drawTitle(p) {
   ctx.font = D.fonts_px.site + "px system-ui, sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "top";
-  ctx.fillStyle = "#fff"; ctx.fillRect(p.rect[0] + 1, p.rect[1] + 1, ctx.measureText(p.title).width + 10, D.fonts_px.site + 8);
+  ctx.fillStyle = S.halo; ctx.fillRect(p.rect[0] + 1, p.rect[1] + 1, ctx.measureText(p.title).width + 10, D.fonts_px.site + 8);
   ctx.fillStyle = S.city_box; ctx.fillText(p.title, p.rect[0] + 6, p.rect[1] + 4);
 }
 
