@@ -233,7 +233,8 @@ def event_lines(rows: Sequence[Mapping], has_events: bool, cost: float = math.na
         return []
     if not rows:
         return ["Calendar events: their effect on the other incidents was not computed (run without "
-                "--no-event-effects; a resumed run needs every replication run with it).", ""]
+                "--no-event-effects, or Study.run(event_effects=True); a resumed run needs every replication "
+                "run with it).", ""]
 
     def pair(a: float, b: float, digits: int = 1) -> str:
         return f"{_num(a, digits)} / {_num(b, digits)}"

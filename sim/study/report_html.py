@@ -445,7 +445,7 @@ def map_section(data: Mapping[str, Any]) -> str:
     if not data.get("map"):
         return f'<p class="unavailable">{escape(data["map_text"])}</p>'
     return (f'<figure><img src="{data["map"]}" alt="coverage map of plan {escape(data["map_plan"])}">'
-            f"<figcaption>{escape(data['map_text'])}. The plan with the largest share within target is drawn; "
+            f"<figcaption>{escape(data['map_text'])}. The headline's best plan is drawn; "
             "roads are shaded by minutes from the nearest unit (a best case for units that move), and sites, where "
             "sites.csv is there, by their simulated share within target, and kecamatan (cells around their centres, "
             "approximate), where areas.csv is there, by theirs. "
