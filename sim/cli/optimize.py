@@ -57,8 +57,9 @@ def register(commands) -> dict:
                           help="replications of the verification and of each refine move (default: the scenario's)")
     optimize.add_argument("--time-limit", type=float, metavar="S",
                           help="seconds per integer program (default 60; 10 with --goal; at most 3600)")
-    optimize.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                          help="local worker processes for the simulation (default: the number of cores)")
+    optimize.add_argument("--workers", type=int, metavar="N",
+                          help="local worker processes for the simulation (default: the number of cores; with "
+                          "--goal, 1: each size is a short run, and this process keeps its travel trees for the next)")
     add_network_flag(optimize)
     optimize.add_argument("--out", type=folder_arg, help="output folder (default results/<scenario>/optimize-<objective>/)")
     optimize.add_argument("--json", action="store_true", help="print one JSON object")
@@ -112,7 +113,8 @@ def check_request(args: argparse.Namespace):
         time_limit = GOAL_TIME_LIMIT_S if args.goal is not None else DEFAULT_TIME_LIMIT_S
     if not (math.isfinite(time_limit) and 0 < time_limit <= MAX_TIME_LIMIT_S):
         problems.append(f"--time-limit {time_limit}: seconds, more than 0 and at most {MAX_TIME_LIMIT_S:g}")
-    attempt(check_workers, args.workers)
+    workers = args.workers if args.workers is not None else (1 if args.goal is not None else os.cpu_count() or 1)
+    attempt(check_workers, workers)
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
         problems.append(f"--out {args.out}: is a file; name a folder")
     goal = None
@@ -142,7 +144,7 @@ def check_request(args: argparse.Namespace):
     return Request(scenario=args.scenario, fleet=args.fleet, units=units, objective=args.objective,
                    candidates=candidates, busy=args.busy, refine=args.refine, refine_budget=args.refine_budget,
                    refine_metric=args.refine_metric, verify_reps=args.verify_reps, time_limit_s=time_limit,
-                   workers=args.workers, network=args.network, out=args.out, json=args.json,
+                   workers=workers, network=args.network, out=args.out, json=args.json,
                    force=args.force, sets=tuple(args.sets), goal=goal, bases=args.bases, phase=args.phase,
                    at=args.at, flags=FLAGS)
 

@@ -111,14 +111,18 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
         busy = request.busy if request.busy is not None else problem.demand.default_busy(units)
         name = plan_name(chosen, units, taken)
         taken.add(name)
+        began = time.perf_counter()
         proposal = proposals[units] = propose(request, chosen, study, problem, fleet, name, busy, reps)
+        placed = time.perf_counter()
         pool = pool.with_plan(proposal.plan)
         results = run_plans(pool, [name], parts=parts, workers=request.workers)
         shares, incidents = rep_shares(results.rows[name][0], reps, target, select)
         tried = judged(units, name, shares, incidents, goal.share, goal.rule)
         say(f"  {units} units: model covers {_model_share(proposal, weights, goal_instance):.1%}; simulated {tried.mean:.1%} "
             f"(95% interval {tried.lower:.1%} to {tried.upper:.1%}, {incidents} incidents): "
-            f"{'meets' if tried.meets else 'short of'} {goal.share:.0%}")
+            f"{'meets' if tried.meets else 'short of'} {goal.share:.0%} (placed in {placed - began:.1f} s, "
+            f"{'proven' if proposal.program['optimal'] else 'gap ' + format(proposal.program['gap'], '.2%')}; "
+            f"simulated in {time.perf_counter() - placed:.1f} s)")
         return tried
 
     found = search(sizes, start, evaluate, goal.share)

@@ -25,6 +25,7 @@ class Problem:
     candidates: list[Candidate]
     instance: Instance
     candidate_kind: str
+    horizon_min: float = np.inf  # travel beyond it is inf
 
     @property
     def n_candidates(self) -> int:
@@ -32,9 +33,10 @@ class Problem:
 
 
 def build_problem(scenario, world, kind: str, k: int = 0, demand: Demand | None = None,
-                  flag: str = "candidates") -> Problem:
+                  flag: str = "candidates", horizon_min: float = np.inf) -> Problem:
     """The location problem of a scenario on its world, with candidates of ``kind``; ``demand``
-    default: the scenario's over its measured clock."""
+    default: the scenario's over its measured clock. Travel beyond ``horizon_min`` is inf (a
+    covering objective needs it only up to the target)."""
     demand = site_demand(scenario) if demand is None else demand
     if len(demand.site_ids) == 0:
         raise InputError("no site has incidents (every disturbance rate or weight is 0): nothing to cover")
@@ -42,9 +44,9 @@ def build_problem(scenario, world, kind: str, k: int = 0, demand: Demand | None 
     if not candidates:
         raise InputError(f"{flag} {kind}: the scenario has no such sites")
     demand_nodes = [world.site_node[site] for site in demand.site_ids]
-    travel = travel_min(world.network, demand_nodes, [c.node for c in candidates])
+    travel = travel_min(world.network, demand_nodes, [c.node for c in candidates], horizon_min)
     instance = Instance(demand.per_hour, travel, scenario.target_response_min)
-    return Problem(demand, candidates, instance, kind if kind != "nodes" else f"nodes:{k}")
+    return Problem(demand, candidates, instance, kind if kind != "nodes" else f"nodes:{k}", horizon_min)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def unreachable_sites(problem: Problem) -> list[Unreachable]:
 
 def unreachable_text(unreachable: list[Unreachable], problem: Problem) -> str:
     """One line naming them (at most SHOWN_SITES) and how far the nearest candidate is."""
-    named = [f"{u.site} ({u.nearest_min:.1f} min)" for u in unreachable[:SHOWN_SITES]]
+    named = [f"{u.site} ({u.nearest_min:.1f} min)" if np.isfinite(u.nearest_min) else
+             f"{u.site} (more than {problem.horizon_min:g} min)" for u in unreachable[:SHOWN_SITES]]
     more = f" and {len(unreachable) - SHOWN_SITES} more" if len(unreachable) > SHOWN_SITES else ""
     return (f"{len(unreachable)} site(s) with incidents no {problem.candidate_kind} candidate reaches within "
             f"{problem.instance.target_min:g} min (nearest candidate): {', '.join(named)}{more}")

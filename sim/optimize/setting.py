@@ -15,6 +15,8 @@ from sim.optimize.proposal import Proposal, fleets, say
 from sim.optimize.request import Request
 from sim.optimize.verify import check_run_work
 
+HORIZON_TARGETS = 2.0  # covering objectives search travel up to this many times the target
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -120,7 +122,11 @@ def prepare(request: Request) -> Setting:
         raise InputError(f"{request.flag('phase')} {phase.name}: outside the measured clock")
     world = study.world()
     kind, k = request.candidates
-    problem = build_problem(scenario, world, kind, k, site_demand(scenario, window), request.flag("candidates"))
+    # A covering objective needs travel up to the target; twice that keeps the figures beside it
+    # (mean travel, the sites no post reaches) for all but far-off sites, at a fraction of the search.
+    horizon = HORIZON_TARGETS * scenario.target_response_min if chosen.uses_coverage else float("inf")
+    problem = build_problem(scenario, world, kind, k, site_demand(scenario, window), request.flag("candidates"),
+                            horizon)
     unreachable = unreachable_sites(problem) if chosen.uses_coverage or request.goal is not None else []
     if unreachable:
         say(f"{unreachable_text(unreachable, problem)}: they count as late"

@@ -33,37 +33,42 @@ def travel_min_from_tables(tables, demand_nodes: Sequence[int], candidate_nodes:
         len(demand_nodes), len(origins)) / SECONDS_PER_MIN
 
 
-def travel_min_forward(network, candidate_nodes: Sequence[int], demand_nodes: Sequence[int]) -> np.ndarray:
+def travel_min_forward(network, candidate_nodes: Sequence[int], demand_nodes: Sequence[int],
+                       horizon_min: float = np.inf) -> np.ndarray:
     """(D, C) minutes from each candidate node to each demand node, by one forward Dijkstra per
     distinct candidate node on ``network`` (a ``sim.network.RoadNetwork``; rows of its matrix are
-    edge tails, so the search runs with the traffic)."""
+    edge tails, so the search runs with the traffic); inf beyond ``horizon_min``."""
     graph = network.csr("travel_time_s")
     distinct, where = np.unique(np.asarray(candidate_nodes, dtype=np.int64), return_inverse=True)
     demand = np.asarray(demand_nodes, dtype=np.int64)
     out = np.empty((len(demand), len(distinct)))
     for start in range(0, len(distinct), _CHUNK):
         block = distinct[start:start + _CHUNK]
-        times_s = dijkstra(graph, directed=True, indices=block)
+        times_s = dijkstra(graph, directed=True, indices=block, limit=horizon_min * SECONDS_PER_MIN)
         out[:, start:start + len(block)] = times_s[:, demand].T / SECONDS_PER_MIN
     return out[:, where.ravel()]
 
 
-def travel_min_reverse(network, candidate_nodes: Sequence[int], demand_nodes: Sequence[int]) -> np.ndarray:
+def travel_min_reverse(network, candidate_nodes: Sequence[int], demand_nodes: Sequence[int],
+                       horizon_min: float = np.inf) -> np.ndarray:
     """(D, C) minutes, by one Dijkstra per distinct demand node on the reversed graph (the search
-    the world's reverse trees make, without keeping the trees)."""
+    the world's reverse trees make, without keeping the trees); inf beyond ``horizon_min``."""
     graph = network.csr("travel_time_s").T.tocsr()
     distinct, where = np.unique(np.asarray(demand_nodes, dtype=np.int64), return_inverse=True)
     candidates = np.asarray(candidate_nodes, dtype=np.int64)
     out = np.empty((len(distinct), len(candidates)))
     for start in range(0, len(distinct), _CHUNK):
         block = distinct[start:start + _CHUNK]
-        out[start:start + len(block)] = dijkstra(graph, directed=True, indices=block)[:, candidates] / SECONDS_PER_MIN
+        times_s = dijkstra(graph, directed=True, indices=block, limit=horizon_min * SECONDS_PER_MIN)
+        out[start:start + len(block)] = times_s[:, candidates] / SECONDS_PER_MIN
     return out[where.ravel()]
 
 
-def travel_min(network, demand_nodes: Sequence[int], candidate_nodes: Sequence[int]) -> np.ndarray:
-    """(D, C) minutes from candidates to demand points, by whichever search needs fewer runs:
+def travel_min(network, demand_nodes: Sequence[int], candidate_nodes: Sequence[int],
+               horizon_min: float = np.inf) -> np.ndarray:
+    """(D, C) minutes from candidates to demand points (inf beyond ``horizon_min``: a search that
+    stops there visits a fraction of a regency's roads), by whichever search needs fewer runs:
     forward from the distinct candidate nodes, or backward from the distinct demand nodes."""
     if len(set(candidate_nodes)) <= len(set(demand_nodes)):
-        return travel_min_forward(network, candidate_nodes, demand_nodes)
-    return travel_min_reverse(network, candidate_nodes, demand_nodes)
+        return travel_min_forward(network, candidate_nodes, demand_nodes, horizon_min)
+    return travel_min_reverse(network, candidate_nodes, demand_nodes, horizon_min)
