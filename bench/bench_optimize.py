@@ -125,14 +125,17 @@ def run_voting(objective: str, candidates: str, units: int, time_limit_s: float)
     from sim import Study
     from sim.optimize.objectives import objective as by_name
     from sim.optimize.problem import build_problem
+    from sim.optimize.setting import HORIZON_TARGETS
 
     study = Study(SCENARIO)
+    chosen = by_name(objective)
     started = time.perf_counter()
-    problem = build_problem(study.scenario, study.world(), candidates)
+    # As optimize builds it: a covering objective searches travel up to twice the target.
+    horizon = HORIZON_TARGETS * study.scenario.target_response_min if chosen.uses_coverage else float("inf")
+    problem = build_problem(study.scenario, study.world(), candidates, horizon_min=horizon)
     built_s = time.perf_counter() - started
     started, cpu = time.perf_counter(), _cpu_s()
-    solution = by_name(objective).solve(problem.instance, units, problem.demand.default_busy(units),
-                                        time_limit_s=time_limit_s)
+    solution = chosen.solve(problem.instance, units, problem.demand.default_busy(units), time_limit_s=time_limit_s)
     return {"seconds": time.perf_counter() - started, "cpu_s": _cpu_s() - cpu, "problem_s": built_s,
             "optimal": solution.optimal,
             "gap": solution.gap, "value": solution.value, "candidates": problem.n_candidates,

@@ -230,7 +230,10 @@ def milp_stage(cost: np.ndarray, units: int, closed: np.ndarray, opened: np.ndar
     while True:
         result, cols, used, keep = _truncated_milp(cost, ~closed, opened, keep, units, deadline, rel_gap)
         message = str(result.message)
-        if result.x is None:
+        # A program the time limit stopped holds what the machine's speed let it find: keep the
+        # placement known so far, so the same scenario gives the same plan.
+        if result.x is None or result.status != 0:
+            lower = max(lower, min(upper, float(result.dual_bound))) if result.dual_bound is not None else lower
             break
         open_ = np.zeros(cost.shape[1], bool)
         open_[cols[np.rint(result.x[:len(cols)]) > 0]] = True

@@ -3,7 +3,7 @@ deadline.
 
 HiGHS checks its time limit between steps, and some steps (presolve of a wide covering program,
 rounds of cuts at the root) run on for many seconds past it. So the program runs in a forked
-child process with HiGHS's own limit at a share of the time left, and the child is stopped at
+child process with HiGHS's own limit a little before the deadline, and the child is stopped at
 the deadline; the caller then has no answer from the program and keeps its own placement and
 bound. A small program, or any where fork is not available, runs in this process, on HiGHS's
 limit alone.
@@ -21,7 +21,8 @@ from scipy.optimize import Bounds, milp
 
 SOLVER = f"HiGHS (scipy.optimize.milp, scipy {scipy.__version__})"
 MIN_SECONDS = 0.2       # HiGHS gets at least this long, so that a nearly spent limit still gives an answer
-_HIGHS_SHARE = 0.7      # of the time left, HiGHS's own limit; the rest is for it to stop by itself
+_HIGHS_MARGIN_S = 2.0   # HiGHS's own limit: the time left less this (at least _HIGHS_SHARE of it),
+_HIGHS_SHARE = 0.7      # so that it usually stops by itself and keeps what it found
 _STOP_GRACE_S = 0.5     # after the deadline, to collect an answer already on its way
 _IN_PROCESS_NONZEROS = 50_000  # a program this small is solved in this process: a fork costs more
 
@@ -54,7 +55,8 @@ def run_milp(cost: np.ndarray, integrality: np.ndarray, bounds: Bounds, constrai
              rel_gap: float, presolve: bool = True) -> ProgramResult:
     """Minimise ``cost @ x`` under ``constraints`` by the deadline (``time.perf_counter()`` seconds)."""
     left = max(deadline - time.perf_counter(), MIN_SECONDS)
-    options = {"time_limit": max(_HIGHS_SHARE * left, MIN_SECONDS), "mip_rel_gap": float(rel_gap), "disp": False,
+    own = max(left - _HIGHS_MARGIN_S, _HIGHS_SHARE * left, MIN_SECONDS) if math.isfinite(left) else left
+    options = {"time_limit": own, "mip_rel_gap": float(rel_gap), "disp": False,
                "presolve": presolve}
     args = (cost, integrality, bounds, constraints, options)
     size = sum(getattr(constraint.A, "nnz", np.size(constraint.A)) for constraint in constraints)
