@@ -194,6 +194,7 @@ def test_run_writes_events_csv_and_says_what_it_costs_unless_told_not_to(cache, 
     assert main([*args, "--out", str(tmp_path / "with")]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "The runs without the events took" in out and "protest_13nov" in out
+    assert "With fewer than 5 replications only an exact match counts as gone" in out
     with (tmp_path / "with" / "events.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert {row["event"] for row in rows} == {"rally_1oct", "ballots_27oct", "protest_13nov"}  # inside the clock

@@ -49,6 +49,11 @@ EVENT_COLUMNS = [
 ]
 
 
+SMALL_REPS_NOTE = (f"With fewer than {MIN_REPS_NOISE} replications only an exact match counts as gone, so for "
+                   "plans with random patrols or circuits (which never drive in step again after an event) "
+                   "'gone after' is the last hour with any difference, often long after the effect.")
+
+
 def _window_name(k: int) -> str:
     return "during" if k == 0 else f"after_{k}h"
 
@@ -257,7 +262,10 @@ def event_lines(rows: Sequence[Mapping], has_events: bool, cost: float = math.na
             f"hours after its end until they were answered as without it ({EVENTS_FILE} has each hour):")
     costs = [] if math.isnan(cost) else [f"The runs without the events took {cost:.0%} of the time of the "
                                          "replications themselves (--no-event-effects skips them)."]
-    return [*textwrap.wrap(text, WIDTH), *laid_out(columns, during, left=2), *costs, ""]
+    if min(int(row["reps"]) for row in during) < MIN_REPS_NOISE:
+        costs.append(SMALL_REPS_NOTE)
+    return [*textwrap.wrap(text, WIDTH), *laid_out(columns, during, left=2),
+            *(part for line in costs for part in textwrap.wrap(line, WIDTH)), ""]
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Mapping, Sequence
 
-from sim.study.events import AFTER_MAX_H
+from sim.study.events import AFTER_MAX_H, MIN_REPS_NOISE, SMALL_REPS_NOTE
 
 Row = Mapping[str, str]
 
@@ -70,6 +70,8 @@ def events_section(data: Mapping[str, Any]) -> str:
              "an effect): the other incidents created in it (per replication), their mean response with the event "
              f"and without it, the paired difference (± 95% interval over replications), the share reached within "
              f"{target} and the incidents reached late (per replication). From events.csv.</p>"]
+    if min(int(_num(row.get("reps")) or 0) for row in rows) < MIN_REPS_NOISE:
+        parts.append(f'<p class="note">{escape(SMALL_REPS_NOTE)}</p>')
     for event in dict.fromkeys(row["event"] for row in rows):
         mine = [row for row in rows if row["event"] == event]
         first = mine[0]
