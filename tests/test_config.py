@@ -556,3 +556,42 @@ def test_the_validated_scenario_is_frozen(tmp_path: Path) -> None:
         s.seed = 8  # type: ignore[misc]
     with pytest.raises(Exception, match="frozen"):
         s.plans[0].units[0].patrol.at = "polres"  # type: ignore[misc]
+
+
+# --- validated once, never changed after -------------------------------------------------------
+
+
+def test_a_joint_group_becomes_its_members_when_validated_and_no_file_can_tag_a_group(tmp_path: Path) -> None:
+    data = yaml.safe_load(MINIMAL)
+    data["unit_types"]["tni_car"] = {"agency": "TNI"}
+    data["plans"][0]["units"].insert(0, {"joint": ["polri_car", "tni_car"], "count": 1, "base": "polres",
+                                         "on_dispatch": "together", "patrol": {"mode": "base"}})
+    plan = load_scenario(data).plans[0]
+    assert [(g.type, g.joint_tag) for g in plan.units[:3]] == [("polri_car", (0, "together")),
+                                                               ("tni_car", (0, "together")), ("polri_car", None)]
+    data["plans"][0]["units"][1]["joint_of"] = [0, "split"]
+    with pytest.raises(InputError, match=r"plans\[0\].units\[1\].joint_of: unknown key 'joint_of'"):
+        load_scenario(data)
+
+
+def test_the_provenance_is_made_with_the_scenario_and_travels_with_it(tmp_path: Path) -> None:
+    """raw, sha256, source_path and warnings are set while validating (nothing sets them later) and
+    survive a pickle, as replications on worker processes receive the scenario."""
+    import pickle
+
+    text = edit(MINIMAL, "speed_factor: 0.9", "speed_factor: 9")  # a warning
+    path = write(tmp_path, text)
+    with pytest.warns(Warning, match="speed_factor"):
+        s = load_scenario(path)
+    again = pickle.loads(pickle.dumps(s))
+    assert (again.raw, again.sha256, again.source_path, again.warnings) == (s.raw, s.sha256, s.source_path,
+                                                                              s.warnings)
+    assert s.warnings and s.warnings[0].startswith(f"{path}:{line_of(text, 'speed_factor: 9')}: ")
+    assert Scenario.model_validate(yaml.safe_load(MINIMAL)).raw == {}  # without load_scenario: no provenance
+
+
+def test_references_are_checked_against_the_parts_validated_before_them(tmp_path: Path) -> None:
+    """A broken site list is reported once; what names its sites is not reported as unknown as well."""
+    text = edit(MINIMAL, "lat: -8.1700", "lat: north")
+    problems = problems_of(write(tmp_path, text))
+    assert len(problems) == 1 and "sites[1].lat" in problems[0], problems

@@ -81,3 +81,71 @@ def test_bad_input_is_one_line(tmp_path, capsys, name, text, says):
     assert main(["sites", "geocode", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0]
+
+
+# -- a site file is checked as a scenario reads it, before anything is asked (issue #21, item 13) ----------
+
+
+def test_a_site_file_saved_with_a_byte_order_mark_is_read(stand_in, tmp_path, capsys):  # noqa: F811
+    path = tmp_path / "tps.csv"
+    path.write_bytes(f'\ufeffid,name,lat,lon\ntps-1,"{PLACE}",-8.0,113.0\n'.encode("utf-8"))  # as spreadsheets save
+    assert main(["sites", "geocode", str(path)]) == 0, capsys.readouterr().err
+    assert path.read_text(encoding="utf-8").splitlines()[1].startswith(f'tps-1,"{PLACE}",-8.175,113.71,true')
+
+
+@pytest.mark.parametrize("rows, says", [
+    ('tps-1,"Alun,-8.1,113.7\ntps-2,x,-8.2,113.2\n', "tps.csv line 2: not readable as CSV (unexpected end of data: "
+                                                    "a quoted field is not closed)"),
+    ("tps-1,Alun,95,113.7\n", "tps.csv line 2: lat 95.0, lon 113.7 is not a position"),
+    ("tps-1,Alun,nan,113.7\n", "tps.csv line 2: lat nan, lon 113.7 is not a position"),
+    ("tps-1,Alun,-8.1\n", "tps.csv line 2: 3 fields, the header has 4"),
+    ("tps-1,Alun,-8.1,113.7\ntps-1,Pasar,-8.2,113.7\n", "tps.csv line 3: duplicate id 'tps-1'"),
+])
+def test_a_bad_row_is_refused_before_the_geocoder_is_asked(stand_in, tmp_path, capsys, rows, says):  # noqa: F811
+    path = tmp_path / "tps.csv"
+    path.write_text("id,name,lat,lon\n" + rows)
+    asked = len(_StandIn.requests)
+    assert main(["sites", "geocode", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0], err
+    assert len(_StandIn.requests) == asked, "nothing was sent to the geocoder"
+
+
+def test_approximate_must_say_yes_or_no(stand_in, tmp_path, capsys):  # noqa: F811
+    path = tmp_path / "tps.csv"
+    path.write_text("id,name,lat,lon,approximate\ntps-1,Alun,-8.1,113.7,maybe\n")
+    assert main(["sites", "geocode", str(path)]) == 2
+    assert "tps.csv line 2: approximate 'maybe': expected true or false" in capsys.readouterr().err
+    scenario = tmp_path / "geo.yaml"
+    scenario.write_text(SCENARIO.replace("approximate: true, note:", "approximate: maybe, note:"))
+    assert main(["sites", "geocode", str(scenario)]) == 2
+    assert "sites[0].approximate: expected true or false, got 'maybe'" in capsys.readouterr().err
+
+
+def test_a_huge_site_file_is_refused_at_the_first_site_over_the_bound(tmp_path, capsys):
+    """Streamed: the refusal comes at line 502, not after reading the whole file."""
+    from sim.cli.sites import MAX_GEOCODE_SITES
+
+    path = tmp_path / "tps.csv"
+    with open(path, "w") as handle:
+        handle.write("id,name,lat,lon\n")
+        handle.writelines(f"tps-{i},TPS {i},-8.1,113.7\n" for i in range(200_000))
+    assert main(["sites", "geocode", str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"more than the {MAX_GEOCODE_SITES} sites to look up" in err
+    assert f"stopped reading at line {MAX_GEOCODE_SITES + 2}" in err
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+def test_a_pipe_named_like_a_site_file_is_refused_without_waiting(tmp_path, capsys):
+    import os
+    import threading
+
+    fifo = tmp_path / "tps.csv"
+    os.mkfifo(fifo)
+    done: dict = {}
+    thread = threading.Thread(target=lambda: done.update(code=main(["sites", "geocode", str(fifo)])), daemon=True)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive() and done["code"] == 2
+    assert "tps.csv: a pipe, not a regular file" in capsys.readouterr().err

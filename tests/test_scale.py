@@ -6,7 +6,6 @@ what it replaces (eager tables, a queue sorted at every release), run for real.
 from __future__ import annotations
 
 import gc
-import subprocess
 import sys
 import threading
 from collections import Counter
@@ -24,13 +23,7 @@ from sim.model.movement import Roads
 from sim.model.simulate import CollectorPaused
 from sim.network import NetworkSpec, load_network
 from sim.network.routing import EdgeIndex, build_travel_tables
-from sim.network.trees import (
-    DEFAULT_TREE_CACHE_MB,
-    TREE_CACHE_ENV,
-    TravelTimes,
-    times_s_from,
-    tree_cache_mb_from_env,
-)
+from sim.network.trees import TravelTimes, times_s_from
 from tests.builders import base_scenario, scenario_file, site_at
 from tests.graphs import random_grid_network
 from tests.sorted_queue import SortedQueueDispatcher
@@ -115,25 +108,6 @@ def test_forward_trees_give_the_reverse_trees_times_to_rounding(grid):
     times = TravelTimes(grid, budget_bytes=2**30)
     reverse = np.column_stack([times.times_s_to(d, origins) for d in dests])
     np.testing.assert_allclose(times_s_from(grid, origins, dests), reverse, rtol=1e-12)
-
-
-def test_the_tree_cache_budget_comes_from_the_environment_within_its_bounds(monkeypatch):
-    monkeypatch.delenv(TREE_CACHE_ENV, raising=False)
-    assert tree_cache_mb_from_env() == DEFAULT_TREE_CACHE_MB
-    monkeypatch.setenv(TREE_CACHE_ENV, "64")
-    assert tree_cache_mb_from_env() == 64
-    for bad in ("0", "15", "1048577", "lots", "1.5"):
-        monkeypatch.setenv(TREE_CACHE_ENV, bad)
-        with pytest.raises(InputError, match=TREE_CACHE_ENV):
-            tree_cache_mb_from_env()
-
-
-def test_a_bad_tree_cache_budget_is_one_line_and_exit_2(cache, tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(ROOT / "scenarios" /
-                             "validation_posts.yaml"), "--reps", "1", "--hours", "30", "--out", str(tmp_path / "out")],
-                            capture_output=True, text=True, env={**__import__("os").environ, TREE_CACHE_ENV: "lots"})
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert [line for line in result.stderr.splitlines() if TREE_CACHE_ENV in line]
 
 
 def test_edge_index_finds_edges_and_refuses_others(grid):

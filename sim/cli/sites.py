@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sim.cli.common import Parser
-from sim.errors import InputError
+from sim.config.reading import bounded_lines, read_bounded
+from sim.config.site_sets import MAX_SITE_FILE_BYTES, MAX_SITE_SET_COUNT, site_row
+from sim.errors import InputError, shown
 
 #: Sites one run may look up: Nominatim's usage policy allows one request a second.
 MAX_GEOCODE_SITES = 500
@@ -62,11 +64,15 @@ def lookup(query: str) -> tuple[float, float, str] | None:
     return float(row["lat"]), float(row["lon"]), str(row.get("display_name", query))
 
 
+def _too_many(count: int) -> InputError:
+    return InputError(f"sites geocode: {count:,} sites to look up, more than the {MAX_GEOCODE_SITES} one run may "
+                      "ask Nominatim for (one a second by its usage policy)")
+
+
 def _geocode_all(items: list[dict[str, Any]], place: str | None, find: Callable = lookup) -> list[str]:
     """Look up each item (dicts with id, name) in place; returns the lines to print."""
     if len(items) > MAX_GEOCODE_SITES:
-        raise InputError(f"sites geocode: {len(items):,} sites to look up, more than the {MAX_GEOCODE_SITES} "
-                         "one run may ask Nominatim for (one a second by its usage policy)")
+        raise _too_many(len(items))
     out = []
     for item in items:
         query = f"{item['name']}, {place}" if place else str(item["name"])
@@ -80,19 +86,57 @@ def _geocode_all(items: list[dict[str, Any]], place: str | None, find: Callable 
     return out
 
 
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("true", "1", "yes")
+#: What the ``approximate`` column of a site file may say (case aside); empty: not said.
+_YES, _NO = ("true", "yes", "1"), ("false", "no", "0", "")
+
+
+def _site_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns and rows of a site file, each row checked as a scenario's site set reads it (and
+    ``approximate`` a yes or no); streamed, so a file with too many sites to look up is refused at
+    the first one over the bound."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    todo = 0
+    line = 0
+    try:
+        with bounded_lines(path, MAX_SITE_FILE_BYTES) as lines:
+            reader = csv.DictReader(lines, strict=True)
+            columns = list(reader.fieldnames or [])
+            line = reader.line_num
+            if not {"id", "name", "lat", "lon"} <= set(columns):
+                raise InputError(f"{path}: a site file needs the columns id,name,lat,lon (it has "
+                                 f"{shown(','.join(columns), 80)})")
+            for row in reader:
+                line = reader.line_num
+                site_row(row, f"{path} line {line}", seen)
+                flag = str(row.get("approximate") or "").strip().lower()
+                if flag not in _YES + _NO:
+                    raise InputError(f"{path} line {line}: approximate {shown(row['approximate'], 40)}: expected "
+                                     "true or false (or empty)")
+                rows.append(row)
+                if len(rows) > MAX_SITE_SET_COUNT:
+                    raise InputError(f"{path}: more than {MAX_SITE_SET_COUNT:,} sites (the bound on a site file)")
+                todo += row.get("source") != SOURCE
+                if todo > MAX_GEOCODE_SITES:
+                    raise InputError(f"sites geocode: {path}: more than the {MAX_GEOCODE_SITES} sites to look up one "
+                                     "run may ask Nominatim for (one a second by its usage policy); stopped reading "
+                                     f"at line {line}")
+    except ValueError as error:  # a bad row (site_row), TooBig, NotARegularFile, UnicodeDecodeError
+        raise InputError(f"{path}: {error}" if not str(error).startswith(str(path)) else str(error)) from None
+    except csv.Error as error:
+        hint = ": a quoted field is not closed" if "unexpected end of data" in str(error) else ""
+        raise InputError(f"{path} line {line + 1}: not readable as CSV ({error}{hint})") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the site file ({error.strerror or error})") from None
+    if not rows:
+        raise InputError(f"{path}: a site file needs the columns id,name,lat,lon and at least one row")
+    return columns, rows
 
 
 def _from_csv(path: Path, args: argparse.Namespace) -> tuple[list[str], str | None]:
     """A site file: every row not yet geocoded; returns (lines to print, new text or None)."""
-    try:
-        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"{path}: cannot read the site file ({error})") from None
-    if not rows or not {"id", "name", "lat", "lon"} <= set(rows[0]):
-        raise InputError(f"{path}: a site file needs the columns id,name,lat,lon and at least one row")
-    columns = [*rows[0].keys()] + [c for c in ("approximate", "source", "display_name") if c not in rows[0]]
+    read_columns, rows = _site_rows(path)
+    columns = read_columns + [c for c in ("approximate", "source", "display_name") if c not in read_columns]
     todo = [row for row in rows if row.get("source") != SOURCE]
     lines = _geocode_all(todo, args.place)
     if not any(row.get("found") for row in todo):
@@ -117,17 +161,28 @@ def _set(line: str, key: str, value: str) -> str:
 
 def _from_yaml(path: Path, args: argparse.Namespace) -> tuple[list[str], str | None]:
     """A scenario: its approximate sites not yet geocoded; returns (lines to print, new text or None)."""
-    from sim.config.yaml_reader import read_yaml
+    from sim.config.yaml_reader import MAX_FILE_BYTES, read_yaml
 
     data, lines_of = read_yaml(path, str(path))
     network = data.get("network") if isinstance(data.get("network"), dict) else {}
     place = args.place if args.place is not None else network.get("place")
-    text = path.read_text(encoding="utf-8").split("\n")
+    text = read_bounded(path, MAX_FILE_BYTES).decode("utf-8").split("\n")  # read_yaml read it whole already
     todo = []
-    for i, site in enumerate(data.get("sites") or []):
-        if not isinstance(site, dict) or not _truthy(site.get("approximate")) or site.get("source") == SOURCE:
+    sites = data.get("sites") if isinstance(data.get("sites"), list) else []
+    for i, site in enumerate(sites):
+        if not isinstance(site, dict):
             continue
         line_no = lines_of.get(("sites", i))
+        if not isinstance(site.get("approximate", False), bool):
+            raise InputError(f"{path}:{line_no}: sites[{i}].approximate: expected true or false, got "
+                             f"{shown(site['approximate'], 40)}")
+        if site.get("approximate") is not True or site.get("source") == SOURCE:
+            continue
+        try:
+            site_row({key: str(site.get(key, "")) for key in ("id", "name", "lat", "lon")}, f"{path}:{line_no}: "
+                     f"sites[{i}]", set())
+        except ValueError as error:
+            raise InputError(str(error)) from None
         if line_no is None or not all(f"{key}:" in text[line_no - 1] for key in ("id", "lat", "lon")) \
                 or "}" not in text[line_no - 1]:
             raise InputError(f"{path}:{line_no}: sites[{i}]: write the site on one line "
@@ -156,7 +211,7 @@ def _cmd_sites(args: argparse.Namespace) -> int:
     path: Path = args.source
     if path.suffix.lower() not in (".csv", ".yaml", ".yml"):
         raise InputError(f"{path}: expected a scenario (.yaml) or a site file (.csv)")
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path}: file not found")
     printed, new_text = (_from_csv if path.suffix.lower() == ".csv" else _from_yaml)(path, args)
     for line in printed:

@@ -1,242 +1,272 @@
-"""The rules the schema cannot express: ids that exist and are unique, keys that fit together.
+"""The rules between parts of a scenario: names that exist and are unique, fleets that can answer.
 
-They read the data as run (not the validated model), defensively, so that they still report
-what they can when the schema found the structure broken (the schema reports the types).
+Each function reads validated model objects and returns problems as (YAML path, message), the path
+relative to the part being validated; ``sim.config.schema`` calls them from its validators, in the one
+validation pass (a section is checked against the sections validated before it).
 """
 from __future__ import annotations
 
-import math
-from pathlib import Path
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from sim.config import limits
-from sim.config.agencies import agency_checks, group_types
-from sim.config.calendar import DAYS_PER_WEEK
-from sim.config.presence import presence_checks
-from sim.config.season_checks import season_checks
-from sim.config.network_spec import resolve_network_path
-from sim.config.problems import Report, suggest
-from sim.config.site_sets import kind_weights, site_set_ids_and_kinds
+from sim.config.calendar import ALL_TYPES, MIN_PER_DAY
+from sim.config.problems import suggest
 from sim.config.yaml_reader import YamlPath
-from sim.errors import shown
-from sim.plugins.patrols import PATROL_MODES
 
-#: Paths whose problems these checks report (with more to say than the schema): the schema's
-#: findings there are dropped. None matches any index.
-OWN_PATHS: tuple[YamlPath, ...] = (("disturbances", None, "sites"),)  # type: ignore[assignment]
+Problem = tuple[YamlPath, str]
+_WHEN = "%Y-%m-%dT%H:%M"
 
 
-def _number(value: Any) -> bool:
-    """A finite int or float (YAML's true/false are bools, not numbers)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return True  # math.isfinite cannot take an int of 400 digits; every int is finite
-    return isinstance(value, float) and math.isfinite(value)
+def unknown(path: YamlPath, name: str, known: Sequence[str] | None, kind: str) -> list[Problem]:
+    """A problem if ``name`` is not among ``known`` (None: not known, so not checked)."""
+    if known is None or name in known:
+        return []
+    return [(path, f"unknown {kind} '{name}'" + suggest(name, list(known)))]
 
 
-def _items(section: Any) -> list[tuple[int, dict[str, Any]]]:
-    return [(i, item) for i, item in enumerate(section) if isinstance(item, dict)] \
-        if isinstance(section, list) else []
+def duplicates(items: Iterable[Any], key: str, kind: str, section: str) -> list[Problem]:
+    """Each item's ``key`` given once: a repeat names the item that has it first."""
+    seen: dict[str, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            problems.append(((i, key), f"duplicate {kind} '{value}' (also {section}[{seen[value]}])"))
+        else:
+            seen[value] = i
+    return problems
 
 
-class Checks:
-    """The rules pydantic cannot express: ids that exist and are unique, keys that fit together."""
+# -- sites and disturbances --------------------------------------------------------------------------------
 
-    def __init__(self, data: dict[str, Any], report: Report, folder: Path):
-        self.data = data
-        self.report = report
-        self.folder = folder
-        self.site_ids: list[str] | None = None
-        self.dist_types: list[str] | None = None
-        self.phase_names: list[str] | None = None
 
-    def run(self) -> None:
-        self.site_ids = self._unique_ids("sites", "id", "site id")
-        self.site_kinds = self._site_sets()
-        self.dist_types = self._unique_ids("disturbances", "type", "disturbance type")
-        self._unique_ids("plans", "name", "plan name")
-        self._network()
-        self._clock()
-        for i, dist in _items(self.data.get("disturbances")):
-            self._disturbance(("disturbances", i), dist)
-        unit_types = self.data.get("unit_types")
-        type_names = [k for k in unit_types if isinstance(k, str)] \
-            if isinstance(unit_types, dict) else None
-        self.phase_names = season_checks(self.data, self.report, self.site_ids, self.dist_types)
-        presence_checks(self.data, self.report, self._minutes)
-        for i, plan in _items(self.data.get("plans")):
-            self._plan(("plans", i), plan, type_names)
-            self._by_phase(("plans", i), plan, type_names)
-        agency_checks(self.data, self.report)
+def site_set_clashes(file_site_ids: Sequence[str], set_ids: Sequence[Sequence[str]]) -> list[Problem]:
+    """Each site set's ids unique against the sites and the sets before it (paths from the scenario)."""
+    seen = set(file_site_ids)
+    problems = []
+    for i, ids in enumerate(set_ids):
+        clash = next((site for site in ids if site in seen), None)
+        if clash is not None:
+            problems.append((("site_sets", i), f"site id '{clash}' is already used (by sites or an earlier set)"))
+        seen.update(ids)
+    return problems
 
-    def _ref(self, path: YamlPath, value: Any, known: list[str] | None, kind: str) -> None:
-        """Report ``value`` if it is a name that is not among ``known``."""
-        if known is not None and isinstance(value, str) and value not in known:
-            self.report.at(path, f"unknown {kind} '{value}'" + suggest(value, known))
 
-    def _unique_ids(self, section: str, key: str, kind: str) -> list[str] | None:
-        if not isinstance(self.data.get(section), list):
-            return None
-        seen: dict[str, int] = {}
-        for i, item in _items(self.data[section]):
-            value = item.get(key)
-            if not isinstance(value, str):
-                continue
-            if value in seen:
-                self.report.at((section, i, key), f"duplicate {kind} '{value}' "
-                                                  f"(also {section}[{seen[value]}])")
-            else:
-                seen[value] = i
-        return list(seen)
+def disturbance_references(disturbance, site_ids: Sequence[str] | None, agencies: Sequence[str] | None,
+                           has_detection: bool | None) -> list[Problem]:
+    """The sites of its weights, the agencies it names, a detection block for its own report delay."""
+    problems = []
+    for site in disturbance.sites:
+        problems += unknown(("sites", site), site, site_ids, "site")
+    if agencies is not None:
+        named = [(("agencies", k), a) for k, a in enumerate(disturbance.agencies or ())]
+        named += [(("requires", a), a) for a in disturbance.requires or {}]
+        for path, agency in named:
+            if agency not in agencies:
+                problems.append((path, f"no unit type has agency '{agency:.40}'" + suggest(agency, list(agencies))))
+    if has_detection is False and disturbance.report_delay_min is not None:
+        problems.append((("report_delay_min",), "a type's report_delay_min needs a 'detection' block "
+                                                "(detection: {report_delay_min: ...})"))
+    return problems
 
-    def _network(self) -> None:
-        net = self.data.get("network")
-        if not isinstance(net, dict):
-            return
-        source = net.get("source")
-        if source == "osm" and net.get("place") is None and net.get("bbox") is None:
-            self.report.at(("network", "source"), "source osm needs 'place' or 'bbox'")
-        if source == "file":
-            path = net.get("path")
-            if path is None:
-                self.report.at(("network", "source"), "source file needs 'path'")
-            elif isinstance(path, str) and not resolve_network_path(path, self.folder).exists():
-                self.report.at(("network", "path"),
-                               f"file not found: {resolve_network_path(path, self.folder)}")
-        bbox = net.get("bbox")
-        if isinstance(bbox, list) and len(bbox) == 4 and all(map(_number, bbox)):
-            west, south, east, north = bbox
-            if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-                self.report.at(("network", "bbox"), "expected [west, south, east, north] in "
-                                                    "degrees with west < east and south < north")
-            elif max(east - west, north - south) > limits.MAX_BBOX_DEG:
-                self.report.at(("network", "bbox"), f"{east - west:g}° by {north - south:g}°: an OSM download "
-                                                    f"area is at most {limits.MAX_BBOX_DEG:g}° on a side")
 
-    def _clock(self) -> None:
-        clock = self.data.get("clock")
-        if not isinstance(clock, dict):
-            return
-        duration, warmup = clock.get("duration_hours"), clock.get("warmup_hours", 0)
-        # a duration <= 0 is reported by pass 1 already
-        if _number(duration) and _number(warmup) and 0 < duration <= warmup:
-            self.report.at(("clock", "warmup_hours"), f"warmup_hours ({warmup}) must be "
-                                                      f"shorter than duration_hours ({duration})")
+def escalations(disturbances: Sequence[Any]) -> list[Problem]:
+    """Each escalation goes to another known disturbance type."""
+    types = [d.type for d in disturbances]
+    problems = []
+    for i, disturbance in enumerate(disturbances):
+        if disturbance.escalation is None:
+            continue
+        target = disturbance.escalation.to
+        if target == disturbance.type:
+            problems.append(((i, "escalation", "to"), "a disturbance type cannot escalate to itself"))
+        else:
+            problems += unknown((i, "escalation", "to"), target, types, "disturbance type")
+    return problems
 
-    def _site_sets(self) -> set[str]:
-        """The site sets' ids join the site ids, each unique; returns the kinds of every site."""
-        by_set, kinds = site_set_ids_and_kinds(self.data, self.folder)
-        if self.site_ids is not None:
-            seen = set(self.site_ids)
-            for i, ids in by_set:
-                clash = next((site for site in ids if site in seen), None)
-                if clash is not None:
-                    self.report.at(("site_sets", i), f"site id '{clash}' is already used (by sites or an earlier set)")
-                seen.update(ids)
-                self.site_ids.extend(ids)
-        return kinds
 
-    def _disturbance(self, path: YamlPath, dist: dict[str, Any]) -> None:
-        weights = dist.get("sites", "all")
-        kind = kind_weights(weights)
-        if kind is not None:  # sites: {kind: K}, every site of kind K alike
-            if kind not in self.site_kinds:
-                self.report.at(path + ("sites", "kind"), f"no site of kind '{kind}'"
-                               + suggest(kind, sorted(self.site_kinds)))
-        elif isinstance(weights, dict):
-            if not weights:
-                self.report.at(path + ("sites",), "no sites: give 'all' or site ids with weights")
-            for site, weight in weights.items():
-                self._ref(path + ("sites", site), site, self.site_ids, "site")
-                if not _number(weight) or weight <= 0:
-                    self.report.at(path + ("sites", site),
-                                   f"weight must be a positive number, got {shown(weight)}")
-        elif weights != "all":
-            self.report.at(path + ("sites",), "expected 'all' or a mapping of site id to "
-                                              f"weight such as {{alun_alun: 2}}, got {shown(weights)}")
-        self._minutes(path + ("on_scene_min",), dist.get("on_scene_min"))
-        profile = dist.get("hourly_profile")
-        if isinstance(profile, list):
-            if len(profile) != 24:
-                self.report.at(path + ("hourly_profile",), "needs exactly 24 numbers (one per "
-                                                           f"hour from 00:00), got {len(profile)}")
-            elif all(_number(x) and x == 0 for x in profile):
-                self.report.at(path + ("hourly_profile",), "all 24 values are zero")
-        weekly = dist.get("weekly_profile")
-        if isinstance(weekly, list):
-            if len(weekly) != DAYS_PER_WEEK:
-                self.report.at(path + ("weekly_profile",), "needs exactly 7 numbers (Monday to Sunday), "
-                                                           f"got {len(weekly)}")
-            elif all(_number(x) and x == 0 for x in weekly):
-                self.report.at(path + ("weekly_profile",), "all 7 values are zero")
-        escalation = dist.get("escalation")
-        if isinstance(escalation, dict):
-            target = escalation.get("to")
-            if target is not None and target == dist.get("type"):
-                self.report.at(path + ("escalation", "to"), "a disturbance type cannot "
-                                                            "escalate to itself")
-            else:
-                self._ref(path + ("escalation", "to"), target, self.dist_types,
-                          "disturbance type")
+# -- plans ---------------------------------------------------------------------------------------------------
 
-    def _by_phase(self, path: YamlPath, plan: dict[str, Any], type_names: list[str] | None) -> None:
-        """Each phase fleet: a phase of the calendar, and units checked as the plan's own."""
-        by_phase = plan.get("by_phase")
-        if not isinstance(by_phase, dict):
-            return
-        for phase, fleet in by_phase.items():
-            where = path + ("by_phase", phase)
-            if self.phase_names is None:
-                self.report.at(where, f"phase '{phase}': the scenario has no calendar.phases")
-            else:
-                self._ref(where, phase, self.phase_names, "phase")
-            if isinstance(fleet, dict):
-                self._plan(where, {**fleet, "name": f"{plan.get('name')}' in phase '{phase}"}, type_names)
 
-    def _plan(self, path: YamlPath, plan: dict[str, Any], type_names: list[str] | None) -> None:
-        total: int | None = 0
-        for j, group in _items(plan.get("units")):
-            where = path + ("units", j)
-            self._ref(where + ("type",), group.get("type"), type_names, "unit type")
-            self._ref(where + ("base",), group.get("base"), self.site_ids, "site")
-            if isinstance(group.get("patrol"), dict):
-                self._patrol(where + ("patrol",), group["patrol"])
-            count = group.get("count")
-            valid = isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= limits.MAX_UNITS
-            total = total + count * len(group_types(group)) if valid and total is not None else None
-        if not isinstance(plan.get("units"), list) or total is None:
-            return  # the unit count is unknown: pass 1 reports why
-        if total > limits.MAX_UNITS:
-            self.report.at(path + ("units",), f"plan '{plan.get('name')}' has {total:,} units, more than "
-                                              f"the {limits.MAX_UNITS:,} a plan may have")
-        for i, dist in _items(self.data.get("disturbances")):
-            needed = dist.get("units_required", 1)
-            if isinstance(needed, int) and needed > total:
-                self.report.at(("disturbances", i, "units_required"),
-                               f"disturbance type '{dist.get('type')}' needs {needed} units "
-                               f"but plan '{plan.get('name')}' has only {total}")
+def written_groups(units: Sequence[Any]) -> list[tuple[int, list[Any]]]:
+    """The unit groups as the file wrote them: (index in the file's list, its groups), a joint group's
+    member groups together (a plan holds them one per member type, ``joint_tag`` naming the entry)."""
+    out: list[tuple[int, list[Any]]] = []
+    for group in units:
+        tag = group.joint_tag
+        if tag is not None and out and out[-1][0] == tag[0]:
+            out[-1][1].append(group)
+        else:
+            out.append((tag[0] if tag is not None else (out[-1][0] + 1 if out else 0), [group]))
+    return out
 
-    def _minutes(self, path: YamlPath, values: Any) -> None:
-        """Every number in a block of minutes (a distribution's parameters) is at most MAX_MINUTES."""
-        if not isinstance(values, dict):
-            return
-        for key, value in values.items():
-            self._at_most(path + (key,), value, limits.MAX_MINUTES, "min (the longest clock)")
 
-    def _at_most(self, path: YamlPath, value: Any, bound: float, unit: str) -> None:
-        if _number(value) and value > bound:
-            self.report.at(path, f"{shown(value, 40)} is more than the bound of {bound:,g} {unit}")
-
-    def _patrol(self, path: YamlPath, patrol: dict[str, Any]) -> None:
-        self._at_most(path + ("dwell_min",), patrol.get("dwell_min"), limits.MAX_MINUTES, "min (the longest clock)")
-        self._at_most(path + ("road_nodes",), patrol.get("road_nodes"), limits.MAX_ROAD_NODES, "road nodes")
-        self._at_most(path + ("radius_km",), patrol.get("radius_km"), limits.MAX_RADIUS_KM, "km")
-        mode = PATROL_MODES.get(patrol.get("mode"))  # type: ignore[arg-type]
-        if mode is None:
-            return  # the schema reports the unknown mode
-        for key in mode.SITE_KEYS:
-            value = patrol.get(key)
-            if isinstance(value, list):
+def fleet_references(path: YamlPath, units: Sequence[Any], site_ids: Sequence[str] | None,
+                     unit_types: Sequence[str] | None) -> list[Problem]:
+    """Unit types, bases and patrol sites (the keys each mode lists in ``SITE_KEYS``) that exist."""
+    problems = []
+    for j, members in written_groups(units):
+        where, group = path + ("units", j), members[0]
+        if group.joint_tag is None:
+            problems += unknown(where + ("type",), group.type, unit_types, "unit type")
+        elif unit_types is not None:
+            for k, member in enumerate(m.type for m in members):
+                if member not in unit_types:
+                    problems.append((where + ("joint", k), f"unknown unit type '{member:.40}'"
+                                     + suggest(member, sorted(unit_types))))
+        problems += unknown(where + ("base",), group.base, site_ids, "site")
+        for key in group.patrol.SITE_KEYS:
+            value = getattr(group.patrol, key)
+            if isinstance(value, (tuple, list)):
                 for k, site in enumerate(value):
-                    self._ref(path + (key, k), site, self.site_ids, "site")
-            else:
-                self._ref(path + (key,), value, self.site_ids, "site")
+                    problems += unknown(where + ("patrol", key, k), site, site_ids, "site")
+            elif value is not None:
+                problems += unknown(where + ("patrol", key), value, site_ids, "site")
+    return problems
+
+
+def plan_references(plan, phase_names: Sequence[str] | None | bool, site_ids: Sequence[str] | None,
+                    unit_types: Sequence[str] | None) -> list[Problem]:
+    """A plan's fleets: its units, and each phase of ``by_phase`` a phase of the calendar (``phase_names``
+    None: the scenario has no calendar; False: the calendar is unknown) with units checked as the plan's own."""
+    problems = fleet_references((), plan.units, site_ids, unit_types)
+    for phase, fleet in plan.by_phase.items():
+        where: YamlPath = ("by_phase", phase)
+        if phase_names is None:
+            problems.append((where, f"phase '{phase}': the scenario has no calendar.phases"))
+        elif phase_names is not False:
+            problems += unknown(where, phase, phase_names, "phase")
+        problems += fleet_references(where, fleet.units, site_ids, unit_types)
+    return problems
+
+
+def fleet_sizes(plan) -> list[tuple[YamlPath, str, Any]]:
+    """(path from the plan, name in messages, groups) of each fleet of a plan: its own, then each phase's."""
+    return [((), f"plan '{plan.name}'", plan.units)] + [
+        (("by_phase", phase), f"plan '{plan.name}' in phase '{phase}'", fleet.units)
+        for phase, fleet in plan.by_phase.items()]
+
+
+def too_many_units(plan) -> list[Problem]:
+    """Every fleet of a plan within the bound on units."""
+    problems = []
+    for path, name, units in fleet_sizes(plan):
+        total = sum(group.count for group in units)
+        if total > limits.MAX_UNITS:
+            problems.append((path + ("units",), f"{name} has {total:,} units, more than the {limits.MAX_UNITS:,} a "
+                                                "plan may have"))
+    return problems
+
+
+def answerable(disturbances: Sequence[Any], plans: Sequence[Any], agency_of: dict[str, str]) -> list[Problem]:
+    """Every fleet of every plan has the units each disturbance type needs (``units_required``), of the
+    agencies it may take (``agencies``) and requires (``requires``). Paths from the scenario."""
+    problems = []
+    fleets = [(f"{name}", units) for plan in plans for _, name, units in fleet_sizes(plan)]
+    for name, units in fleets:
+        total = sum(group.count for group in units)
+        for i, disturbance in enumerate(disturbances):
+            if disturbance.units_required > total:
+                problems.append((("disturbances", i, "units_required"),
+                                 f"disturbance type '{disturbance.type}' needs {disturbance.units_required} units "
+                                 f"but {name} has only {total}"))
+    for name, units in fleets:
+        per_agency = Counter()
+        for group in units:
+            per_agency[agency_of[group.type]] += group.count
+        for i, disturbance in enumerate(disturbances):
+            problems += _agencies_answer(("disturbances", i), disturbance, per_agency, name)
+    return problems
+
+
+def _agencies_answer(path: YamlPath, disturbance, fleet: Counter, name: str) -> list[Problem]:
+    problems = []
+    agencies, needed = disturbance.agencies, disturbance.units_required
+    if agencies is not None:
+        eligible = sum(fleet[a] for a in set(agencies))
+        listed = ", ".join(a[:40] for a in agencies)
+        if eligible == 0:
+            return [(path + ("agencies",), f"{name} cannot answer disturbance type '{disturbance.type}': it has no "
+                                           "unit of " + " or ".join(a[:40] for a in agencies))]
+        if eligible < needed:
+            problems.append((path + ("agencies",), f"{name} cannot answer disturbance type '{disturbance.type}': it "
+                                                   f"needs {needed} units of {listed} and the plan has {eligible}"))
+    for agency, n in (disturbance.requires or {}).items():
+        if fleet[agency] < n:
+            problems.append((path + ("requires", agency),
+                             f"{name} cannot answer disturbance type '{disturbance.type}': it requires {n} "
+                             f"{agency:.40} units and the plan has {fleet[agency]}"))
+    return problems
+
+
+# -- the season ----------------------------------------------------------------------------------------------
+
+
+def clock_span(clock) -> tuple[datetime, datetime]:
+    return clock.start, clock.start + timedelta(hours=clock.duration_hours)
+
+
+def phase_problems(calendar, clock, types: Sequence[str] | None, shortened: bool) -> list[Problem]:
+    """Phases named once, in order, not overlapping, inside the clock (a clock shortened on the command
+    line may end before later phases), multiplying known disturbance types. Paths from the calendar."""
+    span = clock_span(clock) if clock is not None else None
+    problems = duplicates(calendar.phases, "name", "phase name", "calendar.phases")
+    problems = [(("phases",) + path, message) for path, message in problems]
+    previous: tuple[int, datetime] | None = None
+    for i, phase in enumerate(calendar.phases):
+        path: YamlPath = ("phases", i)
+        if types is not None:
+            for key in phase.rate_multiplier:
+                if key not in types and key != ALL_TYPES:
+                    problems.append((path + ("rate_multiplier", key), f"unknown disturbance type '{key}'"
+                                     + suggest(key, [*types, ALL_TYPES])))
+        start, end = phase.start, phase.end
+        if end <= start:
+            problems.append((path + ("end",), f"{end:{_WHEN}} is not after the phase's start ({start:{_WHEN}})"))
+            continue
+        if span is not None and (start < span[0] or (end > span[1] and not shortened)):
+            problems.append((path, f"phase '{phase.name}' ({start:{_WHEN}} to {end:{_WHEN}}) is outside the clock "
+                                   f"({span[0]:{_WHEN}} to {span[1]:{_WHEN}})"))
+        if previous is not None and start < previous[1]:
+            problems.append((path + ("start",), f"phase '{phase.name}' starts before calendar.phases[{previous[0]}] "
+                                                f"ends ({previous[1]:{_WHEN}}): phases must be in order and not overlap"))
+        previous = (i, end)
+    return problems
+
+
+def event_problems(event, clock, site_ids: Sequence[str] | None, types: Sequence[str] | None,
+                   shortened: bool) -> list[Problem]:
+    """An event at known sites, of known types, inside the clock. Paths from the event."""
+    problems = []
+    for site in event.sites:
+        problems += unknown(("sites", site), site, site_ids, "site")
+    for name in event.rate_per_hour:
+        problems += unknown(("rate_per_hour", name), name, types, "disturbance type")
+    if clock is None:
+        return problems
+    start, end = clock_span(clock)
+    if event.start < start or (event.start >= end and not shortened):
+        problems.append((("start",), f"{event.start:{_WHEN}} is outside the clock ({start:{_WHEN}} to {end:{_WHEN}})"))
+    elif event.start + timedelta(hours=event.hours) > end and not shortened:
+        problems.append((("hours",), f"the event runs past the end of the clock ({end:{_WHEN}})"))
+    return problems
+
+
+def travel_overlaps(periods: Sequence[Any]) -> list[Problem]:
+    """Travel periods that share a minute of the day (which speed would hold?). Paths from ``travel``."""
+    taken = np.full(MIN_PER_DAY, -1)
+    problems = []
+    for i, period in enumerate(periods):
+        start, end = period.window
+        length = (end - start) % MIN_PER_DAY or MIN_PER_DAY  # across midnight when end < start
+        minutes = np.arange(start, start + length) % MIN_PER_DAY
+        clash = taken[minutes][taken[minutes] >= 0]
+        if clash.size:
+            problems.append((("periods", i), f"overlaps travel.periods[{clash[0]}]: periods must not overlap"))
+        taken[minutes] = np.where(taken[minutes] >= 0, taken[minutes], i)
+    return problems

@@ -48,6 +48,7 @@ MAX_COVERAGE_SLACK_MIN = 60.0  # dispatch.coverage_slack_min: a unit an hour fur
 SPEED_FACTOR_RANGE = (0.01, 100.0)
 PLAUSIBLE_SPEED_FACTOR = (0.25, 4.0)  # outside: a warning
 PLAUSIBLE_ON_SCENE_MEAN_MIN = 1440.0  # above: a warning (on scene for more than a day)
+PLAUSIBLE_EMPTY_SHARE = 0.5   # a plan with no unit on duty for more of the clock than this: a warning
 
 # -- the command line ----------------------------------------------------------------------------------
 WORKERS_PER_CORE = 4          # more processes than this per core only add memory and switching

@@ -1,15 +1,14 @@
-"""Loading a scenario: read (file or data), apply overrides, validate in two passes, freeze.
+"""Loading a scenario: read (file or data), apply overrides, validate in one pass.
 
-Both passes always run and every problem is reported at once in one ``InputError``, each as
-``FILE:LINE: yaml.path: message``: the schema (structure, types, ranges, the plug-ins' own
-rules), then the cross-checks (ids that exist, units required against fleets).
+Every problem is reported at once in one ``InputError``, each as ``FILE:LINE: yaml.path: message``:
+the schema's (structure, types, ranges, the plug-ins' own rules) and the rules between parts (ids
+that exist, units required against fleets), all found by ``Scenario``'s validators.
 """
 from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
-import json
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,15 +16,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.config.checks import OWN_PATHS, Checks
 from sim.config.network_spec import NetworkSpec, network_spec_from_arg
 from sim.config.overrides import apply_overrides
-from sim.config.plausibility import scenario_warnings
 from sim.config.problems import Report
-from sim.config.schema import Scenario
+from sim.config.scenario import Scenario, scenario_hash
 from sim.config.yaml_reader import read_yaml, read_yaml_value
 from sim.errors import InputError, ScenarioWarning, shown
 from sim.plugins.loading import MAX_PLUGINS, load_entry_points, load_plugin
+
+__all__ = ["choose_plans", "load_scenario", "network_spec", "parse_override", "scenario_hash", "use_plugins"]
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None,
@@ -47,18 +46,14 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
         data, lines = read_yaml(path, str(path))
         report, source_path, folder = Report(str(path), lines), str(path), path.parent
     data = apply_overrides(data, overrides or {}, report)
-    scenario: Scenario | None = None
+    context = {"folder": folder, "report": report, "raw": data, "source_path": source_path}
     try:
-        scenario = Scenario.model_validate(data, context={"folder": folder})
+        scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
-        report.pydantic_errors(exc, Scenario, skip=OWN_PATHS)
-    Checks(data, report, folder).run()
-    report.raise_if_any()
-    assert scenario is not None  # no problems reported, so the schema pass succeeded
-    scenario._raw = copy.deepcopy(data)
-    scenario._sha256 = scenario_hash(data)
-    scenario._source_path = source_path
-    scenario._warnings = tuple(scenario_warnings(scenario, report))
+        report.pydantic_errors(exc, Scenario)
+        report.raise_if_any()
+        raise  # not reached: every validation error is a problem
+    report.raise_if_any()  # problems of the overrides themselves
     for text in scenario.warnings:
         warnings.warn(ScenarioWarning(text), stacklevel=2)
     return scenario
@@ -82,11 +77,6 @@ def use_plugins(plugins: Sequence[str] = ()) -> tuple[str, ...]:
     if problems:
         raise InputError(problems)
     return tuple(modules)
-
-
-def scenario_hash(raw: Mapping[str, Any]) -> str:
-    """sha256 of scenario data as canonical JSON (sorted keys): equal data, equal hash."""
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def choose_plans(scenario: Scenario, wanted: Sequence[str] | None) -> list[str]:
@@ -125,7 +115,9 @@ def parse_override(text: str) -> tuple[str, object]:
     key = key.strip()
     if not sep or not key:
         raise InputError(f"--set {text}: expected KEY=VALUE, e.g. clock.duration_hours=24")
+    label = f"--set {key}"
     try:
-        return key, read_yaml_value(value, f"--set {text}")
-    except InputError as error:
-        raise InputError(f"--set {text}: the value is not valid YAML ({error.problems[0]})") from None
+        return key, read_yaml_value(value, label)
+    except InputError as error:  # the value once, cut: it may be a pasted file or an alias bomb
+        problem = re.sub(rf"^{re.escape(label)}(:\d+)?: ", "", error.problems[0])
+        raise InputError(f"{label}={value[:60] + '…' if len(value) > 60 else value}: {problem}") from None

@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.config.limits import MAX_BBOX_DEG
+from sim.config.problems import located
 from sim.errors import InputError, shown
 from sim.plugins.base import Spec, Tuple
 
@@ -31,6 +32,25 @@ class NetworkSpec(Spec):
 
     def __init__(self, source: str | None = None, /, **fields: Any):
         super().__init__(**({"source": source} if source is not None else {}), **fields)
+
+    @model_validator(mode="after")
+    def _where_from(self) -> NetworkSpec:
+        problems: list[tuple[tuple[str, ...], str]] = []
+        if self.source == "osm" and self.place is None and self.bbox is None:
+            problems.append((("source",), "source osm needs 'place' or 'bbox'"))
+        if self.source == "file" and self.path is None:
+            problems.append((("source",), "source file needs 'path'"))
+        if self.bbox is not None:
+            west, south, east, north = self.bbox
+            if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+                problems.append((("bbox",), "expected [west, south, east, north] in degrees with west < east and "
+                                            "south < north"))
+            elif max(east - west, north - south) > MAX_BBOX_DEG:
+                problems.append((("bbox",), f"{east - west:g}° by {north - south:g}°: an OSM download area is at "
+                                            f"most {MAX_BBOX_DEG:g}° on a side"))
+        if problems:
+            raise located(problems, "network")
+        return self
 
 
 def check_bbox(bbox: Any) -> tuple[float, float, float, float]:
@@ -77,6 +97,11 @@ def network_spec_from_arg(value: str) -> NetworkSpec:
                 return NetworkSpec("osm", bbox=check_bbox(numbers))
             except InputError as error:  # four numbers are a bbox, never a place name
                 raise InputError(f"--network {value[:200]}: {error.problems[0]}") from None
+        if sum(map(_is_number, numbers)) >= 2:  # meant as a bbox: a place name is not mostly numbers
+            wrong = next((n.strip() for n in numbers if not _is_number(n)), None)
+            raise InputError(f"--network {value[:200]}: a bbox is four numbers WEST,SOUTH,EAST,NORTH in degrees"
+                             + (f"; {wrong[:40]!r} is not a number" if wrong is not None
+                                else f"; got {len(numbers)}"))
         if not where:
             raise InputError("--network osm: needs a place name or a bbox after 'osm:'")
         return NetworkSpec("osm", place=where)

@@ -16,14 +16,11 @@ candidates are drawn at the undeterred rate and only thinned, never added to.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from sim.config import limits
-from sim.config.problems import Report
+from sim.config.schema import Minutes
 from sim.plugins.base import Spec
-from sim.plugins.dists import dist_union
 
 Multiplier = Field(ge=0, le=1)
 
@@ -32,7 +29,7 @@ class Detection(Spec):
     """An incident is reported at the earlier of its public report (``report_delay_min`` after it
     arose) and the moment a unit stands at or passes a road node within ``patrol_sight_m`` of its site."""
 
-    report_delay_min: dist_union()  # type: ignore[valid-type]
+    report_delay_min: Minutes  # type: ignore[valid-type]
     patrol_sight_m: float = Field(default=0.0, ge=0, le=limits.MAX_SIGHT_M)
 
 
@@ -45,19 +42,3 @@ class Deterrence(Spec):
     presence_multiplier: float = Multiplier
     residual_min: float = Field(default=0.0, ge=0, le=limits.MAX_MINUTES)
     residual_multiplier: float = Field(default=1.0, ge=0, le=1)
-
-
-def presence_checks(data: dict[str, Any], report: Report, minutes) -> None:
-    """A type's own ``report_delay_min`` needs a ``detection`` block; every delay parameter is at
-    most MAX_MINUTES (``minutes(path, block)`` reports it)."""
-    detection = data.get("detection")
-    if isinstance(detection, dict):
-        minutes(("detection", "report_delay_min"), detection.get("report_delay_min"))
-    disturbances = data.get("disturbances")
-    for i, dist in enumerate(disturbances if isinstance(disturbances, list) else []):
-        if not isinstance(dist, dict) or "report_delay_min" not in dist:
-            continue
-        if detection is None:
-            report.at(("disturbances", i, "report_delay_min"),
-                      "a type's report_delay_min needs a 'detection' block (detection: {report_delay_min: ...})")
-        minutes(("disturbances", i, "report_delay_min"), dist.get("report_delay_min"))

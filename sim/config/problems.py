@@ -95,14 +95,10 @@ class Report:
 
     # -- the schema's findings ------------------------------------------------------------------
 
-    def pydantic_errors(self, exc: ValidationError, schema: type[BaseModel],
-                        skip: tuple[YamlPath, ...] = ()) -> None:
-        """Each pydantic error as a problem at its YAML path. Paths under a ``skip`` pattern
-        (``None`` matches any index or key) are left to the cross-checks, which say more."""
+    def pydantic_errors(self, exc: ValidationError, schema: type[BaseModel]) -> None:
+        """Each pydantic error as a problem at its YAML path."""
         for err in exc.errors(include_url=False):
-            loc, variant_of = _clean_loc(schema, tuple(p for p in err["loc"] if p != "[key]"))
-            if any(_matches(loc, pattern) for pattern in skip):
-                continue
+            loc, variant_of = _clean_loc(schema, tuple(p for p in err["loc"] if p != "[key]"), err["type"] != PLACED)
             self.at(*_message(err, loc, variant_of, schema))
 
 
@@ -110,10 +106,6 @@ def _close(name: Any, known: list[str]) -> str:
     """"; did you mean 'x'?" when a known name is close to ``name``, else ""."""
     close = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
     return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _matches(loc: YamlPath, pattern: YamlPath) -> bool:
-    return len(loc) >= len(pattern) and all(p is None or p == part for part, p in zip(loc, pattern))
 
 
 def _message(err: dict[str, Any], loc: YamlPath, variant_of: dict[YamlPath, tuple[str, str, list]],
@@ -196,9 +188,10 @@ def _step(annotation: Any, part: Any) -> Any:
     return None
 
 
-def _clean_loc(schema: type[BaseModel], loc: YamlPath) -> tuple[YamlPath, dict]:
+def _clean_loc(schema: type[BaseModel], loc: YamlPath, tagged: bool = True) -> tuple[YamlPath, dict]:
     """The YAML path of a pydantic location (the tags pydantic adds for tagged unions dropped),
-    and for each path that holds a union variant: (tag field, tag, variants)."""
+    and for each path that holds a union variant: (tag field, tag, variants). A location that is
+    not ``tagged`` (placed by a check, not by pydantic) names a tag only where it validated inside one."""
     annotation: Any = schema
     out: list = []
     variant_of: dict[YamlPath, tuple[str, str, list]] = {}
@@ -208,7 +201,7 @@ def _clean_loc(schema: type[BaseModel], loc: YamlPath) -> tuple[YamlPath, dict]:
         out.append(part)
         annotation = _step(annotation, part)
         union = _union_variants(_without_none(annotation)) if annotation is not None else None
-        if union is not None and parts:
+        if union is not None and parts and (tagged or parts[0] in dict(union[1])):
             field, variants = union
             tag = parts.pop(0)
             variant_of[tuple(out)] = (field, str(tag), variants)

@@ -1,35 +1,31 @@
-"""The scenario schema (SPEC §4), and at the same time the validated scenario the package reads.
+"""The parts of a scenario (SPEC §4): clock, sites, disturbance types, unit types and groups, plans,
+dispatch, travel periods. ``sim.config.scenario.Scenario`` holds them.
 
-Frozen, strict pydantic models: what comes out of ``load_scenario`` is an instance of
-``Scenario``, never re-validated or changed. Rules between parts of the file (ids that exist,
-units required against fleet sizes) are in ``sim.config.checks``; the plug-in points (patrol
-modes, distributions, dispatch policies and queues) bring their own keys from ``sim.plugins``.
+Frozen, strict pydantic models, each checking its own rules; the rules between parts (names that
+exist, fleets able to answer) are ``Scenario``'s. The plug-in points (patrol modes, distributions,
+dispatch policies and queues) bring their own keys from ``sim.plugins``.
 """
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from sim.config import limits
-from sim.config.calendar import Calendar, Event, daily_window, iso_datetime
+from sim.config import checks, limits
+from sim.config.calendar import daily_window, iso_datetime
 from sim.config.kecamatan import find_kecamatan, unknown_kecamatan
-from sim.config.network_spec import NetworkSpec, resolve_network_path
-from sim.config.presence import Detection, Deterrence
 from sim.config.problems import located, suggest
-from sim.config.site_sets import SiteSet, expand_site_sets
-from sim.errors import InputError, shown
+from sim.config.site_sets import kind_weights
+from sim.errors import shown
 from sim.plugins.base import Spec, Tuple
 from sim.plugins.dispatch import POLICIES, QUEUE_DISCIPLINES, policies_reading
 from sim.plugins.dists import dist_union
-from sim.plugins.loading import MAX_PLUGINS, load_plugin
 from sim.plugins.patrols import patrol_union
 from sim.plugins.registry import named_in
 
 Id = Annotated[str, Field(min_length=1)]
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a scenario name is a folder name
 
 
 class Clock(Spec):
@@ -44,6 +40,42 @@ class Clock(Spec):
     def _iso_datetime(cls, value: Any) -> Any:
         # the reader keeps dates as text; objects come from scenarios built in code
         return iso_datetime(value)
+
+    @model_validator(mode="after")
+    def _warmup_shorter(self) -> Clock:
+        if self.duration_hours <= self.warmup_hours:
+            raise located([(("warmup_hours",), f"warmup_hours ({self.warmup_hours:g}) must be shorter than "
+                                               f"duration_hours ({self.duration_hours:g})")])
+        return self
+
+
+def _within_minutes(value: Any) -> Any:
+    """A block of minutes (a distribution's parameters) with every number at most MAX_MINUTES; a number
+    beyond it is reported alone (the distribution's own checks would only repeat it)."""
+    if isinstance(value, Mapping):
+        over = [((key,), f"{shown(number, 40)} is more than the bound of {limits.MAX_MINUTES:,g} min (the longest "
+                         "clock)") for key, number in value.items()
+                if isinstance(number, (int, float)) and not isinstance(number, bool) and number > limits.MAX_MINUTES]
+        if over:
+            raise located(over)
+    return value
+
+
+#: A duration in minutes: one of the registered distributions, every parameter within the bound.
+Minutes = Annotated[dist_union(), BeforeValidator(_within_minutes)]
+
+#: A patrol mode's keys that have a bound, wherever a mode has them: (bound, unit in the message).
+PATROL_BOUNDS = {"dwell_min": (limits.MAX_MINUTES, "min (the longest clock)"),
+                 "road_nodes": (limits.MAX_ROAD_NODES, "road nodes"), "radius_km": (limits.MAX_RADIUS_KM, "km")}
+
+
+def _patrol_within_bounds(patrol: Any) -> Any:
+    over = [((key,), f"{shown(getattr(patrol, key), 40)} is more than the bound of {bound:,g} {unit}")
+            for key, (bound, unit) in PATROL_BOUNDS.items()
+            if isinstance(getattr(patrol, key, None), (int, float)) and getattr(patrol, key) > bound]
+    if over:
+        raise located(over)
+    return patrol
 
 
 class Site(Spec):
@@ -86,23 +118,73 @@ class Escalation(Spec):
     to: str
 
 
+class UnknownKind:
+    """What ``sites: {kind: K}`` becomes when no site has kind K: the weights' check reports it."""
+
+    def __init__(self, kind: str, kinds: list[str]):
+        self.kind, self.kinds = kind, kinds
+
+
+#: What ``sites: all`` or ``{kind: K}`` becomes while the scenario's sites are unknown (they failed
+#: to validate, and say so themselves): weights not checked.
+UNCHECKED_WEIGHTS: dict[str, float] = {}
+
+
+def _site_weights(value: Any) -> Any:
+    """Site id -> positive weight, at least one; ``sites: all`` and ``{kind: K}`` were replaced by
+    their weights before (``Scenario``), unless the sites are unknown."""
+    if value is UNCHECKED_WEIGHTS or value == "all" or kind_weights(value) is not None:
+        return {}
+    if isinstance(value, UnknownKind):
+        raise located([(("kind",), f"no site of kind '{value.kind}'" + suggest(value.kind, value.kinds))])
+    if not isinstance(value, Mapping):
+        raise located([((), f"expected 'all' or a mapping of site id to weight such as {{alun_alun: 2}}, "
+                            f"got {shown(value)}")])
+    if not value:
+        raise located([((), "no sites: give 'all' or site ids with weights")])
+    bad = [((site,), f"weight must be a positive number, got {shown(weight)}") for site, weight in value.items()
+           if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0]
+    if bad:
+        raise located(bad)
+    return value
+
+
 class DisturbanceType(Spec):
     """One kind of disturbance; ``rate_per_hour`` is for all its sites together."""
 
     type: Id
     rate_per_hour: float = Field(ge=0, le=limits.MAX_RATE_PER_HOUR)
-    # site id -> relative weight; the file may say "all" (every site, weight 1): see Scenario
-    sites: dict[str, float]
+    # site id -> relative weight; the file may say "all" (every site, weight 1) or {kind: K}: see Scenario
+    sites: Annotated[dict[str, float], BeforeValidator(_site_weights)]
     hourly_profile: Tuple[Annotated[float, Field(ge=0, le=limits.MAX_PROFILE_VALUE)]] | None = None
-    # Monday..Sunday multipliers of the rate (checks: exactly 7, not all zero)
+    # Monday..Sunday multipliers of the rate (exactly 7, not all zero)
     weekly_profile: Tuple[Annotated[float, Field(ge=0, le=limits.MAX_PROFILE_VALUE)]] | None = None
-    on_scene_min: dist_union()  # type: ignore[valid-type]
+    on_scene_min: Minutes  # type: ignore[valid-type]
     units_required: int = Field(default=1, ge=1, le=limits.MAX_UNITS)
     priority: int = Field(ge=1, le=limits.MAX_PRIORITY)
     escalation: Escalation | None = None
     # who may answer (default: every agency), and the least each agency sends of units_required (sim.model.eligibility)
     agencies: Annotated[Tuple[Id], Field(min_length=1)] | None = None
     requires: Annotated[dict[str, Annotated[int, Field(ge=1, le=limits.MAX_UNITS)]], Field(min_length=1)] | None = None
+    report_delay_min: Minutes | None = None  # type: ignore[valid-type]  # this type's own (detection)
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _a_day(cls, profile: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if profile is not None and len(profile) != 24:
+            raise ValueError(f"needs exactly 24 numbers (one per hour from 00:00), got {len(profile)}")
+        if profile is not None and not any(profile):
+            raise ValueError("all 24 values are zero")
+        return profile
+
+    @field_validator("weekly_profile")
+    @classmethod
+    def _a_week(cls, profile: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if profile is not None and len(profile) != 7:
+            raise ValueError(f"needs exactly 7 numbers (Monday to Sunday), got {len(profile)}")
+        if profile is not None and not any(profile):
+            raise ValueError("all 7 values are zero")
+        return profile
 
     @model_validator(mode="after")
     def _requires_fit(self) -> DisturbanceType:
@@ -115,7 +197,6 @@ class DisturbanceType(Spec):
         if stray:
             raise ValueError(f"requires agency '{stray[0]:.40}', which is not among its agencies")
         return self
-    report_delay_min: dist_union() | None = None  # type: ignore[valid-type]  # this type's own (detection)
 
     @property
     def site_weights(self) -> dict[str, float]:
@@ -139,7 +220,7 @@ class UnitGroup(Spec):
     on_dispatch: Literal["split", "together"] = "split"
     count: int = Field(ge=1, le=limits.MAX_UNITS)
     base: str
-    patrol: patrol_union()  # type: ignore[valid-type]
+    patrol: Annotated[patrol_union(), AfterValidator(_patrol_within_bounds)]  # type: ignore[valid-type]
     # daily windows of the clock's local time ("07:00-15:00"); None: on duty all day (sim.model.shifts)
     on_duty: Annotated[Tuple[str], Field(min_length=1, max_length=limits.MAX_DUTY_WINDOWS)] | None = None
 
@@ -149,8 +230,6 @@ class UnitGroup(Spec):
         for text in value or ():
             daily_window(text)
         return value
-
-    _joint_tag: tuple[int, str] | None = PrivateAttr(default=None)  # (entry in its fleet, on_dispatch)
 
     @model_validator(mode="after")
     def _type_or_joint(self) -> UnitGroup:
@@ -163,12 +242,23 @@ class UnitGroup(Spec):
     @property
     def joint_tag(self) -> tuple[int, str] | None:
         """(index of its joint group in the fleet, on_dispatch) for a member of a joint patrol, else None."""
-        return self._joint_tag
+        return None
 
     @property
     def duty_windows(self) -> tuple[tuple[int, int], ...] | None:
         """The on-duty windows as (start, end) minutes of the day (None: all day)."""
         return None if self.on_duty is None else tuple(daily_window(text) for text in self.on_duty)
+
+
+class JointMember(UnitGroup):
+    """The vehicles of one type of a joint group, as a plan holds them (made from a validated
+    ``UnitGroup``, never read from a file)."""
+
+    joint_of: tuple[int, str]  # (entry of its joint group in the fleet, on_dispatch)
+
+    @property
+    def joint_tag(self) -> tuple[int, str] | None:
+        return self.joint_of
 
 
 def _members(units: tuple[UnitGroup, ...]) -> tuple[UnitGroup, ...]:
@@ -178,22 +268,18 @@ def _members(units: tuple[UnitGroup, ...]) -> tuple[UnitGroup, ...]:
         if group.joint is None:
             out.append(group)
             continue
+        fields = dict(group)
         for member in group.joint:
-            part = group.model_copy(update={"type": member, "joint": None})
-            part._joint_tag = (entry, group.on_dispatch)
-            out.append(part)
+            out.append(JointMember.model_construct(
+                group.model_fields_set | {"type", "joint_of"},
+                **{**fields, "type": member, "joint": None, "joint_of": (entry, group.on_dispatch)}))
     return tuple(out)
 
 
 class Fleet(Spec):
     """The units of a plan while one calendar phase lasts."""
 
-    units: Annotated[Tuple[UnitGroup], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def _joint_members(self) -> Fleet:
-        object.__setattr__(self, "units", _members(self.units))  # frozen: set once, while validating
-        return self
+    units: Annotated[Tuple[UnitGroup], Field(min_length=1), AfterValidator(_members)]
 
 
 class Plan(Spec):
@@ -202,12 +288,14 @@ class Plan(Spec):
 
     name: Id
     description: str = ""
-    units: Annotated[Tuple[UnitGroup], Field(min_length=1)]
+    units: Annotated[Tuple[UnitGroup], Field(min_length=1), AfterValidator(_members)]
     by_phase: Annotated[dict[str, Fleet], Field(max_length=limits.MAX_PHASES)] = {}
 
     @model_validator(mode="after")
-    def _joint_members(self) -> Plan:
-        object.__setattr__(self, "units", _members(self.units))  # frozen: set once, while validating
+    def _within_the_bound(self) -> Plan:
+        problems = checks.too_many_units(self)
+        if problems:
+            raise located(problems)
         return self
 
     @property
@@ -287,117 +375,13 @@ class TravelPeriod(Spec):
 
 
 class Travel(Spec):
-    """Road speeds by hour of day (sim.model.periods)."""
+    """Road speeds by hour of day (sim.model.periods); periods do not overlap (which speed would hold?)."""
 
     periods: Annotated[Tuple[TravelPeriod], Field(min_length=1, max_length=limits.MAX_TRAVEL_PERIODS)]
 
-
-class Scenario(Spec):
-    """A validated scenario. ``raw`` is the data as run (after overrides); do not mutate it."""
-
-    # first: its modules are imported before the keys that name their plug-ins are validated
-    plugins: Annotated[Tuple[str], Field(max_length=MAX_PLUGINS)] = ()
-    name: Id
-    description: str = ""
-    network: NetworkSpec
-    clock: Clock
-    replications: int = Field(ge=1, le=limits.MAX_REPLICATIONS)
-    seed: int = Field(ge=0, le=limits.MAX_SEED)
-    target_response_min: float = Field(gt=0, le=limits.MAX_TARGET_MIN)
-    max_snap_m: float = Field(default=500.0, gt=0, le=limits.MAX_SNAP_M)
-    sites: Annotated[Tuple[Site], Field(min_length=1)]
-    disturbances: Annotated[Tuple[DisturbanceType], Field(min_length=1)]
-    unit_types: Annotated[dict[str, UnitType], Field(min_length=1)]
-    plans: Annotated[Tuple[Plan], Field(min_length=1)]
-    dispatch: Dispatch = Dispatch()
-    site_sets: Tuple[SiteSet] = ()  # many sites at once (sim.config.site_sets), appended to sites
-    calendar: Calendar | None = None  # dated phases (sim.config.calendar)
-    travel: Travel | None = None  # road speeds by hour of day
-    events: Annotated[Tuple[Event], Field(max_length=limits.MAX_EVENTS)] = ()
-    detection: Detection | None = None  # reports by the public and by patrols (sim.model.presence)
-    deterrence: Deterrence | None = None  # candidates thinned by units standing near
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
-    _sha256: str = PrivateAttr(default="")
-    _source_path: str | None = PrivateAttr(default=None)
-    _warnings: tuple[str, ...] = PrivateAttr(default=())
-
-    @model_validator(mode="before")
-    @classmethod
-    def _every_site(cls, data: Any) -> Any:
-        """``sites: all`` (the default) in a disturbance means every site, weight 1, in file order."""
-        if not isinstance(data, dict) or not isinstance(data.get("disturbances"), list):
-            return data
-        site_ids = [s["id"] for s in data.get("sites") or [] if isinstance(s, dict) and isinstance(s.get("id"), str)]
-        every = {site: 1.0 for site in site_ids}
-        disturbances = [{**d, "sites": every} if isinstance(d, dict) and d.get("sites", "all") == "all" else d
-                        for d in data["disturbances"]]
-        return {**data, "disturbances": disturbances}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _site_sets(cls, data: Any, info: ValidationInfo) -> Any:
-        """Site sets become sites, ``sites: {kind: K}`` weights; defined after ``_every_site`` so that
-        it runs before it (pydantic runs "before" validators last-defined first)."""
-        return expand_site_sets(data, (info.context or {}).get("folder"))
-
-    @field_validator("plugins")
-    @classmethod
-    def _import_plugins(cls, plugins: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        """Import each plug-in module (a ``.py`` path: relative to the scenario's folder)."""
-        problems = []
-        for i, text in enumerate(plugins):
-            try:
-                load_plugin(text, (info.context or {}).get("folder"))
-            except ValueError as error:
-                problems.append(((i,), str(error)))
+    @model_validator(mode="after")
+    def _apart(self) -> Travel:
+        problems = checks.travel_overlaps(self.periods)
         if problems:
             raise located(problems)
-        return plugins
-
-    @field_validator("name")
-    @classmethod
-    def _folder_name(cls, value: str) -> str:
-        # results go to results/<name>/: no slashes, no leading dot, nothing a shell would mangle
-        if not _NAME.match(value):
-            raise ValueError(f"{shown(value)} cannot name the results folder: use letters, digits, '.', '_' "
-                             "and '-', starting with a letter or digit, e.g. jember-pilkada-2024")
-        return value
-
-    @field_validator("network")
-    @classmethod
-    def _resolve_file(cls, network: NetworkSpec, info: ValidationInfo) -> NetworkSpec:
-        """A network file path as given, relative to the scenario file's folder."""
-        folder = (info.context or {}).get("folder")
-        if network.path is None or folder is None:
-            return network
-        return network.model_copy(update={"path": str(resolve_network_path(network.path, folder))})
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        return self._raw
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256
-
-    @property
-    def source_path(self) -> str | None:
-        return self._source_path
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        """What looks unintended in this scenario (escalation cycles, overload, absurd values)."""
-        return self._warnings
-
-    @property
-    def site_ids(self) -> tuple[str, ...]:
-        return tuple(site.id for site in self.sites)
-
-    def plan(self, name: str) -> Plan:
-        """The plan called ``name`` (InputError with a suggestion if there is none)."""
-        for plan in self.plans:
-            if plan.name == name:
-                return plan
-        raise InputError(f"no plan '{name}' in scenario '{self.name}'"
-                         + suggest(name, [p.name for p in self.plans]))
-
+        return self

@@ -4,7 +4,7 @@
       - {kind: polling_station, id_prefix: tps, count: 4041, generate: by_population, seed: 1}
       - {kind: polling_station, file: tps.csv}        # real ones: columns id,name,lat,lon (and area)
 
-A set becomes ordinary sites, appended to ``sites`` before the schema reads them, so everything
+A set becomes ordinary sites, appended to the scenario's ``sites`` when it is validated, so everything
 that reads sites (disturbance weights, patrols, maps, the hypercube model) sees them as any other.
 A disturbance's ``sites: {kind: polling_station}`` weights every site of the kind alike.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,6 +32,7 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from sim.config.kecamatan import find_kecamatan, load_kecamatan, unknown_kecamatan
 from sim.config.network_spec import resolve_network_path
+from sim.config.reading import NotARegularFile, TooBig, read_bounded
 from sim.plugins.base import Spec
 from sim.streams import STREAM_SITE_SETS, stream
 
@@ -54,42 +56,53 @@ def population_shares(count: int, population: np.ndarray) -> np.ndarray:
 # -- reading a site file ---------------------------------------------------------------------------
 
 
+def site_row(row: dict[str | None, Any], where: str, seen: set[str]) -> tuple[str, str, float, float]:
+    """(id, name, lat, lon) of one row of a site file, read by ``csv.DictReader``: an id not in ``seen``
+    (added to it), lat and lon a position. ValueError starting with ``where`` ("tps.csv line 3")."""
+    header = [key for key in row if key is not None]
+    given = sum(row[key] is not None for key in header) + len(row.get(None) or ())
+    if given != len(header):
+        raise ValueError(f"{where}: {given} fields, the header has {len(header)}")
+    site_id = (row["id"] or "").strip()
+    if not site_id:
+        raise ValueError(f"{where}: empty id")
+    if site_id in seen:
+        raise ValueError(f"{where}: duplicate id '{site_id}'")
+    try:
+        lat, lon = float(row["lat"]), float(row["lon"])  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: lat and lon must be numbers, got {row['lat']!r:.40}, {row['lon']!r:.40}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # NaN fails both
+        raise ValueError(f"{where}: lat {lat}, lon {lon} is not a position")
+    seen.add(site_id)
+    return site_id, (row["name"] or "").strip() or site_id, lat, lon
+
+
 @functools.lru_cache(maxsize=8)
 def _read_site_file(path: Path, size: int, mtime_ns: int) -> tuple[tuple[str, str, float, float, str], ...]:
     """Rows (id, name, lat, lon, area) of a site CSV (area: the kecamatan's name from the optional
     ``area`` column, else ""); ValueError naming the line of the first problem.
-    Cached by size and modification time: the schema and the checks both read it."""
+    Cached by size and modification time: validating the set and making its sites both read it."""
     del size, mtime_ns  # the cache key only: an edited file is read again
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in FILE_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path.name}: needs the columns {', '.join(FILE_COLUMNS)}; missing {', '.join(missing)}")
-        rows, seen = [], set()
-        for row in reader:
-            line = reader.line_num
-            if len(rows) >= MAX_SITE_SET_COUNT:
-                raise ValueError(f"{path.name}: more than {MAX_SITE_SET_COUNT:,} sites")
-            site_id = (row["id"] or "").strip()
-            if not site_id:
-                raise ValueError(f"{path.name} line {line}: empty id")
-            if site_id in seen:
-                raise ValueError(f"{path.name} line {line}: duplicate id '{site_id}'")
-            try:
-                lat, lon = float(row["lat"]), float(row["lon"])
-            except (TypeError, ValueError):
-                raise ValueError(f"{path.name} line {line}: lat and lon must be numbers, got "
-                                 f"{row['lat']!r:.40}, {row['lon']!r:.40}") from None
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise ValueError(f"{path.name} line {line}: lat {lat}, lon {lon} is not a position")
-            area = (row.get(AREA_COLUMN) or "").strip()
-            if area:
-                kecamatan = find_kecamatan(area)
-                if kecamatan is None:
-                    raise ValueError(f"{path.name} line {line}: {unknown_kecamatan(area)}")
-                area = kecamatan.name
-            seen.add(site_id)
-            rows.append((site_id, (row["name"] or "").strip() or site_id, lat, lon, area))
+    text = read_bounded(path, MAX_SITE_FILE_BYTES).decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in FILE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"{path.name}: needs the columns {', '.join(FILE_COLUMNS)}; missing {', '.join(missing)}")
+    rows: list[tuple[str, str, float, float, str]] = []
+    seen: set[str] = set()
+    for row in reader:
+        if len(rows) >= MAX_SITE_SET_COUNT:
+            raise ValueError(f"{path.name}: more than {MAX_SITE_SET_COUNT:,} sites")
+        where = f"{path.name} line {reader.line_num}"
+        site = site_row(row, where, seen)
+        area = (row.get(AREA_COLUMN) or "").strip()
+        if area:
+            kecamatan = find_kecamatan(area)
+            if kecamatan is None:
+                raise ValueError(f"{where}: {unknown_kecamatan(area)}")
+            area = kecamatan.name
+        rows.append((*site, area))
     if not rows:
         raise ValueError(f"{path.name}: no sites")
     return tuple(rows)
@@ -98,13 +111,15 @@ def _read_site_file(path: Path, size: int, mtime_ns: int) -> tuple[tuple[str, st
 def read_site_file(path: Path) -> tuple[tuple[str, str, float, float, str], ...]:
     """Rows (id, name, lat, lon, area) of a site CSV file; ValueError if it is missing, too big or bad."""
     try:
-        stat = path.stat()
+        info = path.stat()
     except OSError:
         raise ValueError(f"file not found: {path}") from None
-    if stat.st_size > MAX_SITE_FILE_BYTES:
-        raise ValueError(f"{path.name}: {stat.st_size / 2**20:.0f} MB, more than {MAX_SITE_FILE_BYTES // 2**20} MB")
     try:
-        return _read_site_file(path, stat.st_size, stat.st_mtime_ns)
+        return _read_site_file(path, info.st_size, info.st_mtime_ns)
+    except TooBig:
+        raise ValueError(f"{path.name}: more than {MAX_SITE_FILE_BYTES // 2**20} MB") from None
+    except NotARegularFile as error:
+        raise ValueError(f"{path.name}: {error}") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"{path.name}: cannot be read as CSV ({exc})") from None
 
@@ -177,18 +192,7 @@ class SiteSet(Spec):
         return out
 
 
-# -- scenario data before the schema reads it -----------------------------------------------------------
-
-
-def _valid_sets(data: dict[str, Any], folder: Path | str | None) -> list[SiteSet]:
-    """The site sets that validate (the schema reports the others, at their own path)."""
-    valid = []
-    for item in data.get("site_sets") or []:
-        try:
-            valid.append(SiteSet.model_validate(item, context={"folder": folder}))
-        except ValueError:
-            continue
-    return valid
+# -- what the scenario asks of site sets -------------------------------------------------------------------
 
 
 def kind_weights(weights: Any) -> str | None:
@@ -196,50 +200,6 @@ def kind_weights(weights: Any) -> str | None:
     if isinstance(weights, dict) and len(weights) == 1 and isinstance(weights.get("kind"), str):
         return weights["kind"]
     return None
-
-
-def expand_site_sets(data: Any, folder: Path | str | None) -> Any:
-    """Scenario data with every valid site set appended to ``sites`` and every disturbance's
-    ``sites: {kind: NAME}`` turned into weight 1 for each site of that kind. Data without
-    ``site_sets`` or kind weights comes back unchanged (the same object)."""
-    if not isinstance(data, dict):
-        return data
-    sites = data.get("sites")
-    sets = _valid_sets(data, folder) if isinstance(data.get("site_sets"), list) else []
-    if sets and isinstance(sites, list):
-        sites = list(sites) + [site for one in sets for site in one.sites(folder)]
-        data = {**data, "sites": sites}
-    disturbances = data.get("disturbances")
-    if isinstance(disturbances, list) and any(isinstance(d, dict) and kind_weights(d.get("sites")) for d in disturbances):
-        of_kind = _ids_by_kind(sites if isinstance(sites, list) else [])
-        data = {**data, "disturbances": [
-            {**d, "sites": {site: 1.0 for site in of_kind.get(kind_weights(d["sites"]), [])}}
-            if isinstance(d, dict) and kind_weights(d.get("sites")) else d for d in disturbances]}
-    return data
-
-
-def _ids_by_kind(sites: Iterable[Any]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for site in sites:
-        if isinstance(site, dict) and isinstance(site.get("id"), str):
-            out.setdefault(str(site.get("kind", "")), []).append(site["id"])
-    return out
-
-
-def site_set_ids_and_kinds(data: dict[str, Any], folder: Path | str | None) -> tuple[list[tuple[int, list[str]]], set[str]]:
-    """For the cross-checks: (index of each valid set, its ids), and the kinds of all sites."""
-    raw = data.get("site_sets")
-    by_set: list[tuple[int, list[str]]] = []
-    kinds = {str(s.get("kind", "")) for s in data.get("sites") or [] if isinstance(s, dict)}
-    for i, item in enumerate(raw if isinstance(raw, list) else []):
-        if isinstance(item, dict) and isinstance(item.get("kind"), str):
-            kinds.add(item["kind"])  # known even when the set is broken: its own problem is reported
-        try:
-            one = SiteSet.model_validate(item, context={"folder": folder})
-        except ValueError:
-            continue
-        by_set.append((i, one.ids(folder)))
-    return by_set, kinds
 
 
 def generated_site_ids(site_sets: Iterable[SiteSet]) -> frozenset[str]:

@@ -16,6 +16,7 @@ from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
+from sim.config.reading import NotARegularFile, TooBig, read_bounded
 from sim.errors import InputError
 
 YamlPath = tuple[Union[str, int], ...]
@@ -172,11 +173,13 @@ class _Plain:
 def read_yaml(path: Path, label: str) -> tuple[dict[str, Any], Lines]:
     """The file's data (a mapping) and the 1-based line of every key and list item."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(f"{label}: larger than {MAX_FILE_BYTES // 1_000_000} MB: not a scenario file")
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_FILE_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"{label}: scenario file not found") from None
+    except TooBig:
+        raise InputError(f"{label}: larger than {MAX_FILE_BYTES // 1_000_000} MB: not a scenario file") from None
+    except NotARegularFile as error:
+        raise InputError(f"{label}: {error}; a scenario is a YAML file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{label}: cannot read the scenario file ({error})") from None
     loaded = _load(text, label)

@@ -11,7 +11,6 @@ rebuild next time, not the run.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from sim.config.settings import cache_dir
 from sim.files import write_text, write_whole
 
 T = TypeVar("T")
@@ -38,12 +38,6 @@ class CacheWarning(UserWarning, RuntimeWarning):
 
 class DamagedEntry(ValueError):
     """A cache entry that cannot be used; the message says why."""
-
-
-def cache_dir() -> Path:
-    """The cache folder: ``$PATROLSIM_CACHE`` or ``~/.cache/patrolsim``."""
-    env = os.environ.get("PATROLSIM_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "patrolsim"
 
 
 def _meta_path(npz: Path) -> Path:

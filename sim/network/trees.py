@@ -15,7 +15,6 @@ Times are seconds, as in the rest of the network layer.
 """
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ import numpy as np
 import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
-from sim.errors import InputError
+from sim.config.settings import tree_cache_mb
 from sim.network.routing import EdgeIndex, TravelTables, route_along_tree
 
 if TYPE_CHECKING:
@@ -32,30 +31,9 @@ if TYPE_CHECKING:
 #: Known destinations up to this size as eager tables (rows x nodes x 12 bytes): the main job's
 #: 79 destinations on the demo network take 30 MB. Above it every tree is made on first need.
 EAGER_TABLES_MAX_BYTES = 64 * 2**20
-#: Default memory for trees made on first need (MB); PATROLSIM_TREE_CACHE_MB overrides it.
-DEFAULT_TREE_CACHE_MB = 1024
-TREE_CACHE_ENV = "PATROLSIM_TREE_CACHE_MB"
-#: Bounds of PATROLSIM_TREE_CACHE_MB: at least a few trees of a large network, at most 1 TB.
-TREE_CACHE_MB_BOUNDS = (16, 1_048_576)
+# The memory for trees made on first need: PATROLSIM_TREE_CACHE_MB (sim.config.settings).
 # Bytes one tree takes per network node: a float64 time and an int32 next hop.
 _TREE_BYTES_PER_NODE = 12
-
-
-def tree_cache_mb_from_env() -> int:
-    """The tree-cache budget in MB: ``$PATROLSIM_TREE_CACHE_MB`` if set (InputError if it is not
-    a whole number inside ``TREE_CACHE_MB_BOUNDS``), else ``DEFAULT_TREE_CACHE_MB``."""
-    text = os.environ.get(TREE_CACHE_ENV, "").strip()
-    if not text:
-        return DEFAULT_TREE_CACHE_MB
-    low, high = TREE_CACHE_MB_BOUNDS
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise InputError(f"{TREE_CACHE_ENV}={text}: expected a whole number of megabytes "
-                         f"from {low} to {high:,}")
-    return value
 
 
 def eager_table_bytes(n_destinations: int, n_nodes: int) -> int:
@@ -79,7 +57,7 @@ class TravelTimes:
         self.n_nodes = network.n_nodes
         self.pinned = pinned
         if budget_bytes is None:
-            budget_bytes = tree_cache_mb_from_env() * 2**20
+            budget_bytes = tree_cache_mb() * 2**20
         self.budget_bytes = int(budget_bytes)
         # The same transposed matrix build_travel_tables makes, once: the forward CSR arrays read
         # as CSC are exactly the transpose; tocsr() gives csgraph its native layout.

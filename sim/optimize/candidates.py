@@ -48,14 +48,16 @@ class Candidate:
 
 def parse_candidates(text: str, flag: str = "candidates") -> tuple[str, int]:
     """``sites`` | ``bases`` | ``towns`` | ``nodes:K`` -> (kind, K); InputError (naming ``flag``) otherwise."""
-    match = re.fullmatch(r"(sites|bases|towns)|nodes:(\d{1,9})", text.strip())
+    match = re.fullmatch(r"(sites|bases|towns)|nodes:(\d+)", text.strip())
     if match is None:
         raise InputError(f"{flag} {text[:60]!r}: say sites, bases, towns or nodes:K (e.g. nodes:500)")
     if match.group(1):
         return match.group(1), 0
-    k = int(match.group(2))
-    if not 1 <= k <= MAX_NODES:
-        raise InputError(f"{flag} nodes:{k}: K must be from 1 to {MAX_NODES:,}")
+    digits = match.group(2).lstrip("0") or "0"
+    if len(digits) > 9 or not 1 <= int(digits) <= MAX_NODES:  # a number of any length names the bound
+        raise InputError(f"{flag} nodes:{digits[:20]}{'…' if len(digits) > 20 else ''}: K must be from 1 to "
+                         f"{MAX_NODES:,}")
+    k = int(digits)
     return "nodes", k
 
 

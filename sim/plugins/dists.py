@@ -11,7 +11,7 @@ import math
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.plugins.base import Spec
 from sim.plugins.registry import Registry, chosen_by
@@ -37,6 +37,18 @@ class Dist(Spec):
 
     def sample(self, rng: np.random.Generator) -> float:
         raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _drawable(self) -> Dist:
+        """A finite mean and a draw that is a finite number of minutes (what every class promises)."""
+        try:
+            mean, draw = float(self.mean), float(self.sample(np.random.default_rng(0)))  # type: ignore[attr-defined]
+        except (ArithmeticError, ValueError, TypeError, NotImplementedError) as error:
+            raise ValueError(f"cannot be drawn from: {type(error).__name__}: {error}") from None
+        if not (math.isfinite(mean) and math.isfinite(draw) and draw >= 0):
+            raise ValueError(f"cannot be drawn from: mean {mean:g}, a draw {draw:g} (durations are finite "
+                             "and not negative)")
+        return self
 
 
 def register(cls: type[Dist]) -> type[Dist]:
@@ -81,12 +93,25 @@ class Exponential(Dist):
         return float(rng.exponential(self.mean))
 
 
+#: The widest lognormal: sd at most this many times the mean (sigma at most 3.03). Wider, a few draws
+#: in a million are 10^13 times the median and the mean is a poor guide to the run: not a duration.
+MAX_LOGNORMAL_CV = 100.0
+
+
+def _log1p_square(ratio: float) -> float:
+    """ln(1 + ratio²) without overflow for a huge ratio (ratio² would be inf beyond about 1e154)."""
+    if ratio > 1e150:
+        return 2.0 * math.log(ratio)
+    return math.log1p(ratio * ratio)
+
+
 @register
 class Lognormal(Dist):
     """Lognormal given by the ``mean`` and ``sd`` of the variable itself (minutes).
 
     ``mu`` and ``sigma`` are the parameters of the underlying normal:
-    sigma² = ln(1 + sd²/mean²), mu = ln(mean) − sigma²/2.
+    sigma² = ln(1 + sd²/mean²), mu = ln(mean) − sigma²/2. The sd is at most ``MAX_LOGNORMAL_CV``
+    times the mean, so that every draw is a finite number of minutes.
     """
 
     dist: Literal["lognormal"] = "lognormal"
@@ -94,13 +119,24 @@ class Lognormal(Dist):
     mean: Positive
     sd: Annotated[float, Field(gt=0, description="for no spread use dist fixed")]
 
+    @field_validator("sd")
+    @classmethod
+    def _can_be_drawn(cls, sd: float, info: ValidationInfo) -> float:
+        mean = info.data.get("mean")
+        if mean is not None and sd > MAX_LOGNORMAL_CV * mean:
+            raise ValueError(f"{sd:g} is {sd / mean:.3g} times the mean ({mean:g}): at most {MAX_LOGNORMAL_CV:g} "
+                             f"times (sigma {math.sqrt(_log1p_square(sd / mean)):.3g}, at most "
+                             f"{math.sqrt(math.log1p(MAX_LOGNORMAL_CV ** 2)):.3g}); a spread this wide is not a "
+                             "duration")
+        return sd
+
     @property
     def sigma(self) -> float:
-        return math.sqrt(math.log1p((self.sd / self.mean) ** 2))
+        return math.sqrt(_log1p_square(self.sd / self.mean))
 
     @property
     def mu(self) -> float:
-        return math.log(self.mean) - math.log1p((self.sd / self.mean) ** 2) / 2.0
+        return math.log(self.mean) - _log1p_square(self.sd / self.mean) / 2.0
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.lognormal(self.mu, self.sigma))
