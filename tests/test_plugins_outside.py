@@ -215,3 +215,21 @@ def test_plugins_of_an_installed_package_are_found_through_entry_points(tmp_path
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "warning: plug-in 'broken' (no_such_module_here, entry point of patrolsim.plugins)" in done.stderr
+
+
+def test_docs_show_the_example_file_as_it_is():
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    assert f"```python\n{PLUGIN_FILE.read_text().rstrip()}\n```" in doc, "docs/plugins.md shows examples/my_plugins.py"
+    scenario = EXAMPLE.read_text()
+    for line in ("plugins: [my_plugins.py]", "patrol: {mode: shuttle, to: kpu_office, dwell_min: 10}",
+                 "policy: least-busy"):
+        assert line in scenario and line in doc
+
+
+def test_the_python_example_of_the_docs_runs(cache, monkeypatch):
+    from sim import Study
+
+    monkeypatch.chdir(ROOT)
+    study = Study("scenarios/jember_pilkada_2024.yaml", plugins=["examples/my_plugins.py"])
+    result = study.with_overrides({"dispatch.policy": "least-busy"}).run(plans=["mixed"], reps=2, hours=24)
+    assert list(result.summary["plan"]) == ["mixed"]

@@ -102,7 +102,7 @@ def _log1p_square(ratio: float) -> float:
     """ln(1 + ratio²) without overflow for a huge ratio (ratio² would be inf beyond about 1e154)."""
     if ratio > 1e150:
         return 2.0 * math.log(ratio)
-    return math.log1p(ratio * ratio)
+    return math.log1p(ratio ** 2)
 
 
 @register
