@@ -223,3 +223,20 @@ def test_every_node_count_out_of_bounds_names_the_bound(k):
     with pytest.raises(InputError, match="K must be from 1 to 5,000") as caught:
         parse_candidates(f"nodes:{k}")
     assert len(str(caught.value)) < 120
+
+
+def test_a_phase_fleet_counts_while_its_phase_lasts(tmp_path):
+    """The plan's own units are on duty all day, but a phase over most of the clock has a fleet on
+    duty one hour a day: most of the clock has nobody, and the warning says phase fleets count."""
+    from sim.config.plausibility import empty_share
+
+    def edit(data):
+        data["calendar"] = {"phases": [{"name": "quiet", "start": "2024-10-24T00:00", "end": "2024-10-30T00:00"}]}
+        data["plans"] = [{**data["plans"][0], "by_phase": {"quiet": {"units": [
+            {"type": "polri_car", "count": 3, "base": "polres", "patrol": {"mode": "base"}, "on_duty": ["07:00-08:00"]}]}}}]
+
+    scenario = load_scenario(edited(tmp_path, edit))
+    # 166 measured hours; the phase's 144 have one hour a day on duty: 138 hours without anyone
+    assert empty_share(scenario, scenario.plans[0]) == pytest.approx(138 / 166, abs=0.01)
+    (warning,) = [w for w in scenario.warnings if "no unit is on duty" in w]
+    assert "83% of the clock" in warning and "on_duty windows and phase fleets" in warning

@@ -7,7 +7,7 @@ validation pass (a section is checked against the sections validated before it).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,8 +22,9 @@ Problem = tuple[YamlPath, str]
 _WHEN = "%Y-%m-%dT%H:%M"
 
 
-def unknown(path: YamlPath, name: str, known: Sequence[str] | None, kind: str) -> list[Problem]:
-    """A problem if ``name`` is not among ``known`` (None: not known, so not checked)."""
+def unknown(path: YamlPath, name: str, known: Collection[str] | None, kind: str) -> list[Problem]:
+    """A problem if ``name`` is not among ``known`` (None: not known, so not checked; an ordered
+    dict or a set finds a name at once, where a list of thousands of sites is read through)."""
     if known is None or name in known:
         return []
     return [(path, f"unknown {kind} '{name}'" + suggest(name, list(known)))]
@@ -57,7 +58,7 @@ def site_set_clashes(file_site_ids: Sequence[str], set_ids: Sequence[Sequence[st
     return problems
 
 
-def disturbance_references(disturbance, site_ids: Sequence[str] | None, agencies: Sequence[str] | None,
+def disturbance_references(disturbance, site_ids: Collection[str] | None, agencies: Collection[str] | None,
                            has_detection: bool | None) -> list[Problem]:
     """The sites of its weights, the agencies it names, a detection block for its own report delay."""
     problems = []
@@ -106,8 +107,8 @@ def written_groups(units: Sequence[Any]) -> list[tuple[int, list[Any]]]:
     return out
 
 
-def fleet_references(path: YamlPath, units: Sequence[Any], site_ids: Sequence[str] | None,
-                     unit_types: Sequence[str] | None) -> list[Problem]:
+def fleet_references(path: YamlPath, units: Sequence[Any], site_ids: Collection[str] | None,
+                     unit_types: Collection[str] | None) -> list[Problem]:
     """Unit types, bases and patrol sites (the keys each mode lists in ``SITE_KEYS``) that exist."""
     problems = []
     for j, members in written_groups(units):
@@ -130,8 +131,8 @@ def fleet_references(path: YamlPath, units: Sequence[Any], site_ids: Sequence[st
     return problems
 
 
-def plan_references(plan, phase_names: Sequence[str] | None | bool, site_ids: Sequence[str] | None,
-                    unit_types: Sequence[str] | None) -> list[Problem]:
+def plan_references(plan, phase_names: Collection[str] | None | bool, site_ids: Collection[str] | None,
+                    unit_types: Collection[str] | None) -> list[Problem]:
     """A plan's fleets: its units, and each phase of ``by_phase`` a phase of the calendar (``phase_names``
     None: the scenario has no calendar; False: the calendar is unknown) with units checked as the plan's own."""
     problems = fleet_references((), plan.units, site_ids, unit_types)
@@ -211,7 +212,7 @@ def clock_span(clock) -> tuple[datetime, datetime]:
     return clock.start, clock.start + timedelta(hours=clock.duration_hours)
 
 
-def phase_problems(calendar, clock, types: Sequence[str] | None, shortened: bool) -> list[Problem]:
+def phase_problems(calendar, clock, types: Collection[str] | None, shortened: bool) -> list[Problem]:
     """Phases named once, in order, not overlapping, inside the clock (a clock shortened on the command
     line may end before later phases), multiplying known disturbance types. Paths from the calendar."""
     span = clock_span(clock) if clock is not None else None
@@ -239,7 +240,7 @@ def phase_problems(calendar, clock, types: Sequence[str] | None, shortened: bool
     return problems
 
 
-def event_problems(event, clock, site_ids: Sequence[str] | None, types: Sequence[str] | None,
+def event_problems(event, clock, site_ids: Collection[str] | None, types: Collection[str] | None,
                    shortened: bool) -> list[Problem]:
     """An event at known sites, of known types, inside the clock. Paths from the event."""
     problems = []

@@ -46,14 +46,14 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
         data, lines = read_yaml(path, str(path))
         report, source_path, folder = Report(str(path), lines), str(path), path.parent
     data = apply_overrides(data, overrides or {}, report)
-    context = {"folder": folder, "report": report, "raw": data, "source_path": source_path}
+    context = {"folder": folder, "report": report, "raw": data, "source_path": source_path, "memo": {}}
+    scenario: Scenario | None = None
     try:
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
         report.pydantic_errors(exc, Scenario)
-        report.raise_if_any()
-        raise  # not reached: every validation error is a problem
-    report.raise_if_any()  # problems of the overrides themselves
+    report.raise_if_any()  # the schema's problems and the overrides' own
+    assert scenario is not None  # no problem reported, so the scenario validated
     for text in scenario.warnings:
         warnings.warn(ScenarioWarning(text), stacklevel=2)
     return scenario

@@ -4,10 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from sim.config.limits import MAX_BBOX_DEG
-from sim.config.problems import located
 from sim.errors import InputError, shown
 from sim.plugins.base import Spec, Tuple
 
@@ -33,24 +32,24 @@ class NetworkSpec(Spec):
     def __init__(self, source: str | None = None, /, **fields: Any):
         super().__init__(**({"source": source} if source is not None else {}), **fields)
 
-    @model_validator(mode="after")
-    def _where_from(self) -> NetworkSpec:
-        problems: list[tuple[tuple[str, ...], str]] = []
-        if self.source == "osm" and self.place is None and self.bbox is None:
-            problems.append((("source",), "source osm needs 'place' or 'bbox'"))
-        if self.source == "file" and self.path is None:
-            problems.append((("source",), "source file needs 'path'"))
-        if self.bbox is not None:
-            west, south, east, north = self.bbox
-            if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-                problems.append((("bbox",), "expected [west, south, east, north] in degrees with west < east and "
-                                            "south < north"))
-            elif max(east - west, north - south) > MAX_BBOX_DEG:
-                problems.append((("bbox",), f"{east - west:g}° by {north - south:g}°: an OSM download area is at "
-                                            f"most {MAX_BBOX_DEG:g}° on a side"))
-        if problems:
-            raise located(problems, "network")
-        return self
+
+def spec_problems(spec: NetworkSpec) -> list[tuple[tuple[str, ...], str]]:
+    """What a scenario's ``network:`` block lacks or gets wrong, as (path in the block, message);
+    ``load_network`` refuses the same of a spec built in code."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    if spec.source == "osm" and spec.place is None and spec.bbox is None:
+        problems.append((("source",), "source osm needs 'place' or 'bbox'"))
+    if spec.source == "file" and spec.path is None:
+        problems.append((("source",), "source file needs 'path'"))
+    if spec.bbox is not None:
+        west, south, east, north = spec.bbox
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            problems.append((("bbox",), "expected [west, south, east, north] in degrees with west < east and "
+                                        "south < north"))
+        elif max(east - west, north - south) > MAX_BBOX_DEG:
+            problems.append((("bbox",), f"{east - west:g}° by {north - south:g}°: an OSM download area is at "
+                                        f"most {MAX_BBOX_DEG:g}° on a side"))
+    return problems
 
 
 def check_bbox(bbox: Any) -> tuple[float, float, float, float]:

@@ -43,41 +43,49 @@ def _offered_load(scenario) -> float:
                * d.units_required * d.on_scene_min.mean / MIN_PER_HOUR for d in scenario.disturbances)
 
 
-def _on_duty(groups, minute_of_day: np.ndarray) -> np.ndarray:
-    """Whether any unit of ``groups`` is on duty at each minute of the day given (its windows, every day)."""
-    on = np.zeros(minute_of_day.shape, bool)
+def _on_duty_by_minute(groups) -> np.ndarray:
+    """Whether any unit of ``groups`` is on duty in each minute of the day (its windows, every day)."""
+    middle = np.arange(MIN_PER_DAY) + 0.5
+    on = np.zeros(MIN_PER_DAY, bool)
     for group in groups:
         if group.duty_windows is None:
-            return np.ones(minute_of_day.shape, bool)
+            return np.ones(MIN_PER_DAY, bool)
         for start, end in group.duty_windows:
-            on |= ((minute_of_day - start) % MIN_PER_DAY) < ((end - start) % MIN_PER_DAY or MIN_PER_DAY)
+            on |= ((middle - start) % MIN_PER_DAY) < ((end - start) % MIN_PER_DAY or MIN_PER_DAY)
     return on
 
 
-def empty_share(scenario, plan) -> float:
-    """The share of the measured clock (after the warm-up) in which no unit of ``plan`` is on duty,
-    by the minute: its fleet of the phase in force, each unit inside its daily windows."""
+def _measured_minutes(scenario) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Each minute of the measured clock (after the warm-up) as (its minute of the day, the index of
+    the phase in force or -1), and the phases' names."""
     clock = scenario.clock
     minutes = np.arange(clock.warmup_hours * MIN_PER_HOUR, clock.duration_hours * MIN_PER_HOUR) + 0.5
-    if not plan.shifts or not minutes.size:
-        return 0.0
     start_of_day = clock.start.hour * MIN_PER_HOUR + clock.start.minute + clock.start.second / 60.0
-    minute_of_day = (start_of_day + minutes) % MIN_PER_DAY
     phases = PhaseTimes.of(scenario.calendar, clock.start)
-    in_force = np.asarray(phases.index_at(minutes))
-    fleets = {"": plan.units} | {phase: fleet.units for phase, fleet in plan.by_phase.items()}
-    on = np.zeros(minutes.shape, bool)
-    for index, name in [(-1, "")] + list(enumerate(phases.names)):
-        now = in_force == index
-        on[now] = _on_duty(fleets.get(name, plan.units), minute_of_day[now])
-    return float(1.0 - on.mean())
+    of_day = np.floor(start_of_day + minutes).astype(np.int64) % MIN_PER_DAY
+    return of_day, np.asarray(phases.index_at(minutes)), phases.names
+
+
+def empty_share(scenario, plan, measured: tuple | None = None) -> float:
+    """The share of the measured clock (after the warm-up) in which no unit of ``plan`` is on duty,
+    by the minute: its fleet of the phase in force, each unit inside its daily windows."""
+    if not plan.shifts:
+        return 0.0
+    of_day, in_force, names = measured if measured is not None else _measured_minutes(scenario)
+    if not of_day.size:
+        return 0.0
+    # one row per fleet: the plan's own (outside its phases, and in phases without a fleet of their own) first
+    fleets = [plan.units] + [plan.by_phase[name].units if name in plan.by_phase else plan.units for name in names]
+    on = np.array([_on_duty_by_minute(units) for units in fleets])
+    return float(1.0 - on[in_force + 1, of_day].mean())
 
 
 def _empty_fleets(scenario, report: Report) -> list[str]:
     """One warning per plan whose shifts leave no unit on duty for most of the measured clock."""
     found = []
+    measured = _measured_minutes(scenario) if any(plan.shifts for plan in scenario.plans) else None
     for i, plan in enumerate(scenario.plans):
-        share = empty_share(scenario, plan)
+        share = empty_share(scenario, plan, measured)
         if share > PLAUSIBLE_EMPTY_SHARE:
             hours = share * (scenario.clock.duration_hours - scenario.clock.warmup_hours)
             found.append(report.placed(

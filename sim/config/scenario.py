@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, Valida
 
 from sim.config import checks, limits
 from sim.config.calendar import Calendar, Event
-from sim.config.network_spec import NetworkSpec, resolve_network_path
+from sim.config.network_spec import NetworkSpec, resolve_network_path, spec_problems
 from sim.config.plausibility import scenario_warnings
 from sim.config.presence import Detection, Deterrence
 from sim.config.problems import Report, located, suggest
@@ -58,19 +58,26 @@ def _context(info: ValidationInfo) -> dict[str, Any]:
     return info.context or {}
 
 
-def _site_ids(info: ValidationInfo) -> list[str] | None:
-    """The ids of every site (site sets' included), if the sites validated; else None."""
+def _site_ids(info: ValidationInfo) -> dict[str, None] | None:
+    """The ids of every site (site sets' included), in order, if the sites validated; else None.
+    Made once per validation (the context's ``memo``): every disturbance, plan and event asks."""
     if "sites" not in info.data or "site_sets" not in info.data:
         return None
-    return [site.id for site in info.data["sites"]]
+    sites, memo = info.data["sites"], _context(info).get("memo")
+    if memo is not None and memo.get("sites") is sites:
+        return memo["site_ids"]
+    ids = dict.fromkeys(site.id for site in sites)  # ordered, and a name is found at once
+    if memo is not None:
+        memo.update(sites=sites, site_ids=ids)
+    return ids
 
 
-def _type_names(info: ValidationInfo) -> list[str] | None:
-    return list(info.data["unit_types"]) if "unit_types" in info.data else None
+def _type_names(info: ValidationInfo) -> dict[str, None] | None:
+    return dict.fromkeys(info.data["unit_types"]) if "unit_types" in info.data else None
 
 
-def _disturbance_types(info: ValidationInfo) -> list[str] | None:
-    return [d.type for d in info.data["disturbances"]] if "disturbances" in info.data else None
+def _disturbance_types(info: ValidationInfo) -> dict[str, None] | None:
+    return dict.fromkeys(d.type for d in info.data["disturbances"]) if "disturbances" in info.data else None
 
 
 def _shortened(info: ValidationInfo) -> bool:
@@ -182,7 +189,9 @@ class Scenario(Spec):
     @field_validator("network")
     @classmethod
     def _resolve_file(cls, network: NetworkSpec, info: ValidationInfo) -> NetworkSpec:
-        """A network file path as given, relative to the scenario file's folder; the file must be there."""
+        """Where the network comes from, said in full; a file path as given, relative to the scenario
+        file's folder, and there."""
+        _raise(spec_problems(network))
         folder = _context(info).get("folder")
         if network.path is None or folder is None:
             return network
