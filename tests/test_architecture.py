@@ -130,12 +130,7 @@ def test_the_walker_sees_imports_inside_functions_but_not_type_hints(tmp_path: P
 # -- no reach into another module's private names ------------------------------------------------------
 
 #: modules allowed to set or read private names of another module's objects, with the reason.
-#: The scenario loader sets the Scenario's private attributes after validation; that goes when
-#: the validated model is no longer changed afterwards (derived state kept beside it): empty then.
-PRIVATE_ACCESS_ALLOWED = {
-    "sim.config.load": "sets Scenario._raw, _sha256, _source_path, _warnings after validation",
-    "sim.config.schema": "sets UnitGroup._joint_tag on the groups of a joint patrol after validation",
-}
+PRIVATE_ACCESS_ALLOWED: dict[str, str] = {}
 #: names with a leading underscore that are public API (namedtuple's methods)
 PUBLIC_UNDERSCORE_NAMES = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
 
