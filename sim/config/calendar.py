@@ -10,23 +10,27 @@ events:                         # extra incidents at these sites while the event
 ```
 
 The models here hold the data; ``PhaseTimes`` turns the phases into minutes of the run's clock for
-the model. Rules between parts (names that exist, phases inside the clock) are in ``checks``.
+the model. Names of other parts (sites, disturbance types) are checked against ``known`` as a
+scenario validates; the phases' order and place on the clock in ``checks``.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.config import limits
+from sim.config.known import known, unknown
+from sim.config.problems import located
 from sim.errors import shown
 from sim.plugins.base import Spec, Tuple
 
 ALL_TYPES = "all"  # rate_multiplier key for every disturbance type without its own
+WHEN = "%Y-%m-%dT%H:%M"  # how dates are shown in messages
 DAYS_PER_WEEK = 7
 Multiplier = Annotated[float, Field(ge=0, le=limits.MAX_PROFILE_VALUE)]
 
@@ -59,6 +63,14 @@ class Phase(Spec):
     def _dates(cls, value: Any) -> Any:
         return iso_datetime(value)
 
+    @field_validator("rate_multiplier")
+    @classmethod
+    def _known_types(cls, multipliers: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        types = known(info).types
+        names = None if types is None else {**types, ALL_TYPES: None}
+        _raise([p for name in multipliers for p in unknown((name,), name, names, "disturbance type")])
+        return multipliers
+
     def multiplier(self, disturbance_type: str) -> float:
         return self.rate_multiplier.get(disturbance_type, self.rate_multiplier.get(ALL_TYPES, 1.0))
 
@@ -84,6 +96,37 @@ class Event(Spec):
     @classmethod
     def _date(cls, value: Any) -> Any:
         return iso_datetime(value)
+
+    @field_validator("sites")
+    @classmethod
+    def _known_sites(cls, sites: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        _raise([p for site in sites for p in unknown((site,), site, known(info).sites, "site")])
+        return sites
+
+    @field_validator("rate_per_hour")
+    @classmethod
+    def _known_types(cls, rates: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        _raise([p for name in rates for p in unknown((name,), name, known(info).types, "disturbance type")])
+        return rates
+
+    @model_validator(mode="after")
+    def _inside_the_clock(self, info: ValidationInfo) -> Event:
+        """Inside the clock (a clock the command line set may end before a later event)."""
+        names = known(info)
+        if names.clock is None:
+            return self
+        start = names.clock.start
+        end = start + timedelta(hours=names.clock.duration_hours)
+        if self.start < start or (self.start >= end and not names.clock_set_on_command_line):
+            raise located([(("start",), f"{self.start:{WHEN}} is outside the clock ({start:{WHEN}} to {end:{WHEN}})")])
+        if self.start + timedelta(hours=self.hours) > end and not names.clock_set_on_command_line:
+            raise located([(("hours",), f"the event runs past the end of the clock ({end:{WHEN}})")])
+        return self
+
+
+def _raise(problems: list[tuple[tuple, str]]) -> None:
+    if problems:
+        raise located(problems)
 
 
 _WINDOW = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")

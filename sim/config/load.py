@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.config.known import Known
 from sim.config.network_spec import NetworkSpec, network_spec_from_arg
 from sim.config.overrides import apply_overrides
 from sim.config.problems import Report
@@ -46,7 +47,9 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Mapping[str
         data, lines = read_yaml(path, str(path))
         report, source_path, folder = Report(str(path), lines), str(path), path.parent
     data = apply_overrides(data, overrides or {}, report)
-    context = {"folder": folder, "report": report, "raw": data, "source_path": source_path, "memo": {}}
+    on_command_line = any(path[:2] in (("clock",), ("clock", "duration_hours")) for path, _ in report.overridden)
+    context = {"folder": folder, "report": report, "raw": data, "source_path": source_path,
+               "known": Known(clock_set_on_command_line=on_command_line)}
     scenario: Scenario | None = None
     try:
         scenario = Scenario.model_validate(data, context=context)

@@ -2,10 +2,11 @@
 
 Its fields are declared in the order of what refers to what: the plug-in modules first (they bring
 the modes and policies later keys name), sites before the disturbances and plans that name them,
-the calendar before the plans' phase fleets. A part's references are checked by a validator that
-sees the parts validated before it (``ValidationInfo.data``): a part that failed is not known, and
-what refers to it is not checked (its own problem is reported). The checks between whole sections
-(site sets against sites, every fleet able to answer every disturbance type) run once all is valid.
+the calendar before the plans' phase fleets. When a section has validated, its names are recorded
+(``sim.config.known``), and each later part checks the names it gives in its own field's validator:
+a part that failed is not known, and what refers to it is not checked (its own problem is reported).
+The checks between whole sections (site sets against sites, every fleet able to answer every
+disturbance type) run once all is valid.
 
 What is derived from the file beside the model (the data as run, its hash, the source path, the
 warnings) is a ``Provenance`` made while validating (``load_scenario`` passes the context).
@@ -20,11 +21,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, \
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, \
     model_validator
 
 from sim.config import checks, limits
 from sim.config.calendar import Calendar, Event
+from sim.config.known import NO_CALENDAR, Problem, known
 from sim.config.network_spec import NetworkSpec, resolve_network_path, spec_problems
 from sim.config.plausibility import scenario_warnings
 from sim.config.presence import Detection, Deterrence
@@ -58,41 +60,9 @@ def _context(info: ValidationInfo) -> dict[str, Any]:
     return info.context or {}
 
 
-def _site_ids(info: ValidationInfo) -> dict[str, None] | None:
-    """The ids of every site (site sets' included), in order, if the sites validated; else None.
-    Made once per validation (the context's ``memo``): every disturbance, plan and event asks."""
-    if "sites" not in info.data or "site_sets" not in info.data:
-        return None
-    sites, memo = info.data["sites"], _context(info).get("memo")
-    if memo is not None and memo.get("sites") is sites:
-        return memo["site_ids"]
-    ids = dict.fromkeys(site.id for site in sites)  # ordered, and a name is found at once
-    if memo is not None:
-        memo.update(sites=sites, site_ids=ids)
-    return ids
-
-
-def _type_names(info: ValidationInfo) -> dict[str, None] | None:
-    return dict.fromkeys(info.data["unit_types"]) if "unit_types" in info.data else None
-
-
-def _disturbance_types(info: ValidationInfo) -> dict[str, None] | None:
-    return dict.fromkeys(d.type for d in info.data["disturbances"]) if "disturbances" in info.data else None
-
-
-def _shortened(info: ValidationInfo) -> bool:
-    """Whether the command line set the clock (``--hours``, ``--set``): later phases and events may then fall outside."""
-    report = _context(info).get("report")
-    return report is not None and any(path[:2] in (("clock",), ("clock", "duration_hours"))
-                                      for path, _ in report.overridden)
-
-
-def _raise(problems: list[checks.Problem]) -> None:
+def _raise(problems: list[Problem]) -> None:
     if problems:
         raise located(problems)
-
-
-# -- disturbances: weights written as "all" or {kind: K}, then references -----------------------------------
 
 
 def _weights_of_sites(value: Any, info: ValidationInfo) -> Any:
@@ -103,37 +73,13 @@ def _weights_of_sites(value: Any, info: ValidationInfo) -> Any:
     kind = kind_weights(weights)
     if weights != "all" and kind is None:
         return value
-    sites = info.data.get("sites") if _site_ids(info) is not None else None
+    sites = known(info).sites
     if sites is None:
         return {**value, "sites": UNCHECKED_WEIGHTS}
     if kind is None:
-        return {**value, "sites": {site.id: 1.0 for site in sites}}
-    of_kind = {site.id: 1.0 for site in sites if site.kind == kind}
-    return {**value, "sites": of_kind or UnknownKind(kind, sorted({site.kind for site in sites}))}
-
-
-def _disturbance_references(disturbance: DisturbanceType, info: ValidationInfo) -> DisturbanceType:
-    unit_types = info.data.get("unit_types")
-    agencies = sorted({t.agency for t in unit_types.values()}) if unit_types is not None else None
-    has_detection = info.data["detection"] is not None if "detection" in info.data else None
-    _raise(checks.disturbance_references(disturbance, _site_ids(info), agencies, has_detection))
-    return disturbance
-
-
-def _plan_references(plan: Plan, info: ValidationInfo) -> Plan:
-    if "calendar" in info.data:
-        calendar = info.data["calendar"]
-        phases = [phase.name for phase in calendar.phases] if calendar is not None else None
-    else:
-        phases = False  # the calendar failed: its phases are unknown
-    _raise(checks.plan_references(plan, phases, _site_ids(info), _type_names(info)))
-    return plan
-
-
-def _event_references(event: Event, info: ValidationInfo) -> Event:
-    _raise(checks.event_problems(event, info.data.get("clock"), _site_ids(info), _disturbance_types(info),
-                                 _shortened(info)))
-    return event
+        return {**value, "sites": dict.fromkeys(sites, 1.0)}
+    of_kind = {site: 1.0 for site, site_kind in sites.items() if site_kind == kind}
+    return {**value, "sites": of_kind or UnknownKind(kind, sorted(set(sites.values())))}
 
 
 class Scenario(Spec):
@@ -152,15 +98,15 @@ class Scenario(Spec):
     site_sets: Tuple[SiteSet] = ()  # many sites at once (sim.config.site_sets), appended to sites
     sites: Annotated[Tuple[Site], Field(min_length=1)]
     unit_types: Annotated[dict[str, UnitType], Field(min_length=1)]
-    detection: Detection | None = None  # reports by the public and by patrols (sim.model.presence)
+    # reports by the public and by patrols (sim.model.presence); validated when not given too, as the
+    # calendar is: that there is none is known after it
+    detection: Detection | None = Field(default=None, validate_default=True)
     deterrence: Deterrence | None = None  # candidates thinned by units standing near
-    disturbances: Annotated[Tuple[Annotated[DisturbanceType, BeforeValidator(_weights_of_sites),
-                                            AfterValidator(_disturbance_references)]], Field(min_length=1)]
-    calendar: Calendar | None = None  # dated phases (sim.config.calendar)
+    disturbances: Annotated[Tuple[Annotated[DisturbanceType, BeforeValidator(_weights_of_sites)]], Field(min_length=1)]
+    calendar: Calendar | None = Field(default=None, validate_default=True)  # dated phases (sim.config.calendar)
     travel: Travel | None = None  # road speeds by hour of day
-    events: Annotated[Tuple[Annotated[Event, AfterValidator(_event_references)]],
-                      Field(max_length=limits.MAX_EVENTS)] = ()
-    plans: Annotated[Tuple[Annotated[Plan, AfterValidator(_plan_references)]], Field(min_length=1)]
+    events: Annotated[Tuple[Event], Field(max_length=limits.MAX_EVENTS)] = ()
+    plans: Annotated[Tuple[Plan], Field(min_length=1)]
     dispatch: Dispatch = Dispatch()
     _provenance: Provenance = PrivateAttr(default_factory=Provenance)
 
@@ -200,6 +146,12 @@ class Scenario(Spec):
             raise located([(("path",), f"file not found: {path}")])
         return network.model_copy(update={"path": str(path)})
 
+    @field_validator("clock")
+    @classmethod
+    def _declare_clock(cls, clock: Clock, info: ValidationInfo) -> Clock:
+        known(info).clock = clock
+        return clock
+
     @field_validator("sites", mode="before")
     @classmethod
     def _with_site_sets(cls, sites: Any, info: ValidationInfo) -> Any:
@@ -213,23 +165,44 @@ class Scenario(Spec):
     @field_validator("sites")
     @classmethod
     def _unique_sites(cls, sites: tuple[Site, ...], info: ValidationInfo) -> tuple[Site, ...]:
-        """The file's own site ids are unique (a site set's against them: ``_between_sections``)."""
+        """The file's own site ids are unique (a site set's against them: ``_between_sections``); the
+        sites are known from here on if the site sets validated too."""
         from_sets = sum(len(one.ids(_context(info).get("folder"))) for one in info.data.get("site_sets", ()))
         _raise(checks.duplicates(sites[:len(sites) - from_sets], "id", "site id", "sites"))
+        if "site_sets" in info.data:
+            known(info).sites = {site.id: site.kind for site in sites}
         return sites
+
+    @field_validator("unit_types")
+    @classmethod
+    def _declare_unit_types(cls, unit_types: dict[str, UnitType], info: ValidationInfo) -> dict[str, UnitType]:
+        known(info).unit_types = {name: unit_type.agency for name, unit_type in unit_types.items()}
+        return unit_types
+
+    @field_validator("detection")
+    @classmethod
+    def _declare_detection(cls, detection: Detection | None, info: ValidationInfo) -> Detection | None:
+        known(info).has_detection = detection is not None
+        return detection
 
     @field_validator("disturbances")
     @classmethod
-    def _types_and_escalations(cls, disturbances: tuple[DisturbanceType, ...]) -> tuple[DisturbanceType, ...]:
+    def _types_and_escalations(cls, disturbances: tuple[DisturbanceType, ...],
+                               info: ValidationInfo) -> tuple[DisturbanceType, ...]:
         _raise(checks.duplicates(disturbances, "type", "disturbance type", "disturbances")
                + checks.escalations(disturbances))
+        known(info).types = dict.fromkeys(d.type for d in disturbances)
         return disturbances
 
     @field_validator("calendar")
     @classmethod
     def _phases(cls, calendar: Calendar | None, info: ValidationInfo) -> Calendar | None:
-        if calendar is not None:
-            _raise(checks.phase_problems(calendar, info.data.get("clock"), _disturbance_types(info), _shortened(info)))
+        names = known(info)
+        if calendar is None:
+            names.phases = NO_CALENDAR
+            return calendar
+        _raise(checks.phase_problems(calendar, names.clock, names.clock_set_on_command_line))
+        names.phases = dict.fromkeys(phase.name for phase in calendar.phases)
         return calendar
 
     @field_validator("events")

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from sim.config import checks, limits
 from sim.config.calendar import daily_window, iso_datetime
 from sim.config.kecamatan import find_kecamatan, unknown_kecamatan
+from sim.config.known import NO_CALENDAR, known, unknown
 from sim.config.problems import located, suggest
 from sim.config.site_sets import kind_weights
 from sim.errors import shown
@@ -69,12 +70,21 @@ PATROL_BOUNDS = {"dwell_min": (limits.MAX_MINUTES, "min (the longest clock)"),
                  "road_nodes": (limits.MAX_ROAD_NODES, "road nodes"), "radius_km": (limits.MAX_RADIUS_KM, "km")}
 
 
-def _patrol_within_bounds(patrol: Any) -> Any:
-    over = [((key,), f"{shown(getattr(patrol, key), 40)} is more than the bound of {bound:,g} {unit}")
-            for key, (bound, unit) in PATROL_BOUNDS.items()
-            if isinstance(getattr(patrol, key, None), (int, float)) and getattr(patrol, key) > bound]
-    if over:
-        raise located(over)
+def _patrol_checks(patrol: Any, info: ValidationInfo) -> Any:
+    """A patrol's keys within their bounds, and the sites of its ``SITE_KEYS`` known."""
+    problems = [((key,), f"{shown(getattr(patrol, key), 40)} is more than the bound of {bound:,g} {unit}")
+                for key, (bound, unit) in PATROL_BOUNDS.items()
+                if isinstance(getattr(patrol, key, None), (int, float)) and getattr(patrol, key) > bound]
+    sites = known(info).sites
+    for key in patrol.SITE_KEYS:
+        value = getattr(patrol, key)
+        if isinstance(value, (tuple, list)):
+            for k, site in enumerate(value):
+                problems += unknown((key, k), site, sites, "site")
+        elif value is not None:
+            problems += unknown((key,), value, sites, "site")
+    if problems:
+        raise located(problems)
     return patrol
 
 
@@ -116,6 +126,19 @@ class Escalation(Spec):
 
     after_min: float = Field(gt=0, le=limits.MAX_MINUTES)
     to: str
+
+
+def _raise(problems: list[tuple[tuple, str]]) -> None:
+    if problems:
+        raise located(problems)
+
+
+def _unknown_agencies(places, agencies: list[str] | None) -> list[tuple[tuple, str]]:
+    """A problem for each (place, agency) whose agency no unit type has."""
+    if agencies is None:
+        return []
+    return [((place,), f"no unit type has agency '{agency:.40}'" + suggest(agency, agencies))
+            for place, agency in places if agency not in agencies]
 
 
 class UnknownKind:
@@ -186,6 +209,31 @@ class DisturbanceType(Spec):
             raise ValueError("all 7 values are zero")
         return profile
 
+    @field_validator("sites")
+    @classmethod
+    def _known_sites(cls, weights: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        _raise([p for site in weights for p in unknown((site,), site, known(info).sites, "site")])
+        return weights
+
+    @field_validator("agencies")
+    @classmethod
+    def _known_agencies(cls, agencies: tuple[str, ...] | None, info: ValidationInfo) -> tuple[str, ...] | None:
+        _raise(_unknown_agencies(enumerate(agencies or ()), known(info).agencies))
+        return agencies
+
+    @field_validator("requires")
+    @classmethod
+    def _known_required(cls, requires: dict[str, int] | None, info: ValidationInfo) -> dict[str, int] | None:
+        _raise(_unknown_agencies(((a, a) for a in requires or {}), known(info).agencies))
+        return requires
+
+    @field_validator("report_delay_min")
+    @classmethod
+    def _with_detection(cls, delay: Any, info: ValidationInfo) -> Any:
+        if delay is not None and known(info).has_detection is False:
+            raise ValueError("a type's report_delay_min needs a 'detection' block (detection: {report_delay_min: ...})")
+        return delay
+
     @model_validator(mode="after")
     def _requires_fit(self) -> DisturbanceType:
         if self.requires is None:
@@ -220,9 +268,31 @@ class UnitGroup(Spec):
     on_dispatch: Literal["split", "together"] = "split"
     count: int = Field(ge=1, le=limits.MAX_UNITS)
     base: str
-    patrol: Annotated[patrol_union(), AfterValidator(_patrol_within_bounds)]  # type: ignore[valid-type]
+    patrol: Annotated[patrol_union(), AfterValidator(_patrol_checks)]  # type: ignore[valid-type]
     # daily windows of the clock's local time ("07:00-15:00"); None: on duty all day (sim.model.shifts)
     on_duty: Annotated[Tuple[str], Field(min_length=1, max_length=limits.MAX_DUTY_WINDOWS)] | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            _raise(unknown((), value, known(info).unit_types, "unit type"))
+        return value
+
+    @field_validator("joint")
+    @classmethod
+    def _known_members(cls, members: tuple[str, ...] | None, info: ValidationInfo) -> tuple[str, ...] | None:
+        types = known(info).unit_types
+        if members is not None and types is not None:
+            _raise([((k,), f"unknown unit type '{member:.40}'" + suggest(member, sorted(types)))
+                    for k, member in enumerate(members) if member not in types])
+        return members
+
+    @field_validator("base")
+    @classmethod
+    def _known_base(cls, value: str, info: ValidationInfo) -> str:
+        _raise(unknown((), value, known(info).sites, "site"))
+        return value
 
     @field_validator("on_duty")
     @classmethod
@@ -290,6 +360,15 @@ class Plan(Spec):
     description: str = ""
     units: Annotated[Tuple[UnitGroup], Field(min_length=1), AfterValidator(_members)]
     by_phase: Annotated[dict[str, Fleet], Field(max_length=limits.MAX_PHASES)] = {}
+
+    @field_validator("by_phase")
+    @classmethod
+    def _known_phases(cls, by_phase: dict[str, Fleet], info: ValidationInfo) -> dict[str, Fleet]:
+        phases = known(info).phases
+        if phases is NO_CALENDAR:
+            _raise([((phase,), f"phase '{phase}': the scenario has no calendar.phases") for phase in by_phase])
+        _raise([p for phase in by_phase for p in unknown((phase,), phase, phases, "phase")])
+        return by_phase
 
     @model_validator(mode="after")
     def _within_the_bound(self) -> Plan:
