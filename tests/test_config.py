@@ -595,3 +595,13 @@ def test_references_are_checked_against_the_parts_validated_before_them(tmp_path
     text = edit(MINIMAL, "lat: -8.1700", "lat: north")
     problems = problems_of(write(tmp_path, text))
     assert len(problems) == 1 and "sites[1].lat" in problems[0], problems
+
+
+def test_a_wrong_count_does_not_hide_a_wrong_base_in_the_same_group(tmp_path: Path) -> None:
+    """Each name is checked in its own field's validator, against the sections validated before."""
+    text = edit(MINIMAL, "count: 2, base: polres", "count: 0, base: polress")
+    problems = problems_of(write(tmp_path, text))
+    line = line_of(text, "polress")
+    assert any(p.startswith(f"{tmp_path / 'scenario.yaml'}:{line}: plans[1].units[0].count:") for p in problems), problems
+    assert any(p.startswith(f"{tmp_path / 'scenario.yaml'}:{line}: plans[1].units[0].base: unknown site 'polress'; "
+                            "did you mean 'polres'?") for p in problems), problems
