@@ -14,9 +14,17 @@ from sim.config import load_scenario
 from sim.config.reading import read_bounded
 from sim.config.yaml_reader import MAX_FILE_BYTES, read_yaml_value
 from sim.errors import InputError
+from tests.plugin_registries import registries_restored
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _plugins_stay_in_their_test():
+    with registries_restored():
+        yield
+
 
 
 def in_process(capsys, *args: str, within_s: float = 60) -> tuple[int, str, str]:

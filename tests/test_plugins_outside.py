@@ -22,10 +22,18 @@ from sim.plugins.patrols import PATROL_MODES
 from sim.plugins.registry import Registry
 from tests.builders import base_scenario, site_at
 from tests.graphs import network_from_edges
+from tests.plugin_registries import registries_restored
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "plugins_scenario.yaml"
 PLUGIN_FILE = ROOT / "examples" / "my_plugins.py"
+
+
+@pytest.fixture(autouse=True)
+def _plugins_stay_in_their_test():
+    with registries_restored():
+        yield
+
 
 
 def in_process(capsys, *args: str) -> tuple[int, str, str]:

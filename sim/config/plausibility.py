@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config.calendar import MIN_PER_DAY, PhaseTimes
+from sim.config.clock import minute_of_day
 from sim.config.limits import (MIN_PER_HOUR, PLAUSIBLE_EMPTY_SHARE, PLAUSIBLE_ON_SCENE_MEAN_MIN,
                                PLAUSIBLE_SPEED_FACTOR, profile_mean)
 from sim.config.problems import Report
@@ -60,9 +61,8 @@ def _measured_minutes(scenario) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]
     the phase in force or -1), and the phases' names."""
     clock = scenario.clock
     minutes = np.arange(clock.warmup_hours * MIN_PER_HOUR, clock.duration_hours * MIN_PER_HOUR) + 0.5
-    start_of_day = clock.start.hour * MIN_PER_HOUR + clock.start.minute + clock.start.second / 60.0
     phases = PhaseTimes.of(scenario.calendar, clock.start)
-    of_day = np.floor(start_of_day + minutes).astype(np.int64) % MIN_PER_DAY
+    of_day = np.floor(minute_of_day(clock.start) + minutes).astype(np.int64) % MIN_PER_DAY
     return of_day, np.asarray(phases.index_at(minutes)), phases.names
 
 

@@ -20,7 +20,7 @@ ENTRY_POINT_GROUP = "patrolsim.plugins"
 MAX_PLUGINS = 20            # modules one scenario or Study names: a handful is plenty
 MAX_PLUGIN_CHARS = 300      # a module name or a path
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_FILE_MODULE_PREFIX = "patrolsim_plugin_"
+FILE_MODULE_PREFIX = "patrolsim_plugin_"
 
 
 def _where(error: BaseException) -> str:
@@ -80,7 +80,7 @@ def _load_file(path: Path) -> str:
     if not path.is_file():
         raise ValueError(f"file not found: {path}" if not path.exists() else f"{path} is not a regular file")
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-    name = f"{_FILE_MODULE_PREFIX}{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}_{digest}"
+    name = f"{FILE_MODULE_PREFIX}{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}_{digest}"
     if name in sys.modules:
         return name
     spec = importlib.util.spec_from_file_location(name, path)

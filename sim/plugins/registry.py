@@ -52,6 +52,11 @@ class Registry(Mapping[str, Entry], Generic[Entry]):
         self.version += 1
         return entry
 
+    def remove(self, name: str) -> None:
+        """Take a plug-in out (a test that registered one, a process that unloads it)."""
+        del self._entries[name]
+        self.version += 1
+
     def __getitem__(self, name: str) -> Entry:
         return self._entries[name]
 
