@@ -382,3 +382,36 @@ def test_proof_words_say_what_the_gap_means():
     tiny = proof_text(False, 2e-6, 60)
     assert "0.00%" not in tiny and "less than 0.01%" in tiny and "60 s time limit" in tiny
     assert "at most 1.25% better than this one" in proof_text(False, 0.0125, 5)
+
+
+def test_units_are_based_at_the_police_post_nearest_their_post_or_as_the_plan_has_them(cache, tmp_path):
+    from sim import Study
+    from sim.optimize.objectives import objective as by_name
+    from sim.optimize.placement import fleet_of_units
+    from sim.optimize.problem import build_problem
+    from sim.optimize.proposal import propose
+    from sim.optimize.request import Request
+    from sim.optimize.travel import times_s_to
+
+    data = yaml.safe_load(_grid_town(tmp_path).read_text())
+    grid_site = data["sites"][0]   # s0, a corner: a second police post there
+    data["sites"].append({**grid_site, "id": "pos_pojok", "name": "Pos Polisi Pojok", "kind": "police_post"})
+    study = Study(data, folder=tmp_path)
+    problem = build_problem(study.scenario, study.world(), "sites")
+    fleet = fleet_of_units(study.scenario, 4)
+    world = study.world()
+    posts = {"polsek_tengah": world.site_node["polsek_tengah"], "pos_pojok": world.site_node["pos_pojok"]}
+    for bases in ("nearest-post", "hq"):
+        request = Request(scenario=tmp_path, fleet=None, units=(4,), time_limit_s=10.0, bases=bases)
+        proposal = propose(request, by_name("mclp"), study, problem, fleet, "p", 0.0, 2)
+        for item in proposal.placed:
+            post_node = problem.candidates[item.post].node
+            if bases == "hq":   # the first unit type's base in the plans
+                assert item.unit.base == "polsek_tengah"
+                continue
+            minutes = {name: float(times_s_to(world.tables, post_node, [node])[0]) for name, node in posts.items()}
+            assert minutes[item.unit.base] == min(minutes.values()), (item, minutes)
+        if bases == "nearest-post":
+            assert {item.unit.base for item in proposal.placed} == set(posts)  # both posts serve some units
+        assert [label.id for label in proposal.labels] == sorted(label.id for label in proposal.labels)
+        assert all(label.kecamatan for label in proposal.labels)
