@@ -57,6 +57,7 @@ from sim.viz.map_style import (
 SIZE_PX = (1600, 1300)           # one plan
 COMPARE_SIZE_PX = (2400, 2200)   # two plans side by side, their difference below
 MANY_SITES = 200                 # beyond this, the main map draws sites small
+MANY_POSTS_NAMED = 40            # among many sites, posts are named up to this many
 DPI = 100
 # Metres per degree of latitude in the network's projection (sim.network.geo), for degree arithmetic.
 M_PER_DEG_LAT = math.radians(1.0) * EARTH_RADIUS_M
@@ -218,8 +219,11 @@ def _draw_sites_and_units(ax, scenario, world: World, layer: PlanLayer, box: Seq
     ordered = _label_order(scenario, layer, results)
     # With the kecamatan layer, a map of many sites names kecamatan, not the single sites missing the target.
     name_missed = results and not (many and areas is not None)
+    # Where units stand is named first, also among many sites while the posts are few enough to
+    # read (a plan of 24 posts among 4,077 polling stations; not 200 posts).
+    name_posts = not many or len(layer.standing) <= MANY_POSTS_NAMED
     first = [s for s in ordered if (name_missed and results.get(s.id) and results[s.id].misses)
-             or (s.id in layer.standing and not many)]
+             or (s.id in layer.standing and name_posts)]
     text_style = {"color": "#111111", "bbox": {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}}
 
     def label_site(site) -> None:
