@@ -1,4 +1,4 @@
-"""``optimize --goal``: the smallest fleet whose simulated share within target reaches the goal
+"""``optimize`` with a goal: the smallest fleet whose simulated share within target reaches the goal
 (the search is ``sim.optimize.goal``), and its files."""
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
                 "units_by_mean", "curve", "out_of_order", "seconds")
         print(outputs.json_text({key: record[key] for key in keys}, indent=None), end="\n")
         return 0
-    _print(record, target, out, network)
+    _print(record, target, out, network, request.flag("units"))
     return 0
 
 
@@ -219,7 +219,7 @@ def _goal_lines(record: dict) -> list[str]:
             f"{record['units']} units, simulated {record['verified_share']:.1%} ± {record['verified_share_ci95']:.1%}."]
 
 
-def _print(record: dict, target: float, out: Path, network) -> None:
+def _print(record: dict, target: float, out: Path, network, units_flag: str) -> None:
     print(f"goal: {record['goal']:.0%} of {record['for']} reached within {target:g} min ({record['rule_words']})")
     print(f"{'units':>5}  {'model covers':>12}  {'simulated (mean)':>16}  {'95% interval':>15}  incidents  meets")
     for c in record["curve"]:
@@ -227,7 +227,7 @@ def _print(record: dict, target: float, out: Path, network) -> None:
         print(f"{c['units']:5d}  {c['model_share']:12.1%}  {c['share']:16.1%}  {interval:>15}  {c['incidents']:9d}  "
               f"{'yes' if c['meets'] else 'no'}")
     if record["units"] is None:
-        print(f"no size searched reaches {record['goal']:.0%}: widen --units, or add candidates")
+        print(f"no size searched reaches {record['goal']:.0%}: widen {units_flag}, or add candidates")
     else:
         mean = record["units_by_mean"]
         print(f"answer: {record['units']} units (simulated {record['verified_share']:.1%}, lower bound "

@@ -4,7 +4,7 @@ The programs place anonymous units at speed factor 1. A fleet has types of diffe
 the faster types go where travel is longest: posts are ranked by the demand-weighted mean travel
 minutes of the sites they are nearest to (the sites they would serve), units by speed factor,
 and the fastest unit takes the top post (ties keep plan order). Within a type, each unit keeps
-one of the bases that type has in the plan, the nearest to its post first. With ``--units N``
+one of the bases that type has in the plan, the nearest to its post first. With N units
 every unit is of the scenario's first unit type, based where that type is based first in the
 scenario's plans (else at its post). Or (``based_at_nearest_post``) each unit is based at the
 police post of the scenario it reaches its post from soonest. ``post_label`` names a post for a

@@ -1,5 +1,5 @@
 """A scenario as a location problem: demand sites, candidate posts and the travel minutes between
-them, and what a placement achieves on it (the figures ``--json`` prints)."""
+them, and what a placement achieves on it (the figures every output gives)."""
 from __future__ import annotations
 
 import math
@@ -87,7 +87,7 @@ def _finite(value: float) -> float | None:
 
 
 def figures(problem: Problem, solution: Solution, busy: float) -> dict:
-    """The ``--json`` object of one placement: all three metrics, whatever the objective."""
+    """The figures of one placement: all three metrics, whatever the objective."""
     counts = solution.counts
     return {
         "objective": solution.objective,

@@ -105,7 +105,7 @@ def prepare(request: Request) -> Setting:
     request = goal_kind(request, scenario)
     chosen = objective(request.objective)
     phase = _phase(request, scenario)
-    fleet_list = fleets(request, scenario, phase.name if phase is not None else None)  # unknown --fleet: here
+    fleet_list = fleets(request, scenario, phase.name if phase is not None else None)  # an unknown plan fails here
     _check_goal(request, scenario)
     bands = target_bands(scenario.target_response_min)
     try:
