@@ -415,3 +415,17 @@ def test_units_are_based_at_the_police_post_nearest_their_post_or_as_the_plan_ha
             assert {item.unit.base for item in proposal.placed} == set(posts)  # both posts serve some units
         assert [label.id for label in proposal.labels] == sorted(label.id for label in proposal.labels)
         assert all(label.kecamatan for label in proposal.labels)
+
+
+def test_a_goal_over_few_candidates_is_not_refused_for_the_first_plans_fleet(cache, tmp_path):
+    """A goal places N cars of the first type: the first plan's size (8 here) does not bound it."""
+    from sim import Study
+    from tests.test_optimize import DEFAULT_SCENARIO
+
+    study = Study(DEFAULT_SCENARIO)
+    bases = {group.base for plan in study.scenario.plans for group in plan.units}
+    assert len(bases) < study.scenario.plans[0].n_units   # fewer candidates than the first plan's cars
+    code, stdout, stderr, _ = _optimize(tmp_path, "--goal", "0.5", "--candidates", "bases", "--json")
+    assert code == 0, stderr
+    found = json.loads(stdout)
+    assert all(3 <= c["units"] <= len(bases) for c in found["curve"])

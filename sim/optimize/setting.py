@@ -16,6 +16,7 @@ from sim.optimize.request import Request
 from sim.optimize.verify import check_run_work
 
 HORIZON_TARGETS = 2.0  # covering objectives search travel up to this many times the target
+GOAL_SIZES_CHECKED = 8  # sizes a goal search is taken to simulate, for the work bounds checked first
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,13 @@ def prepare(request: Request) -> Setting:
         raise InputError(f"{request.flag('target_response_min')} {scenario.target_response_min:g}: too small "
                          "to draw the coverage map's bands (tenths of a minute)") from None
     reps = request.verify_reps or scenario.replications
-    sizes = [len(f) for f, _ in fleet_list]
-    check_run_work(scenario, (sizes[:1] * 8 if request.goal is not None else sizes)
-                   + ([] if request.goal is not None else [p.n_units for p in scenario.plans]), reps, request.force)
+    if request.goal is None:
+        sizes = [len(f) for f, _ in fleet_list]
+        check_run_work(scenario, sizes + [p.n_units for p in scenario.plans], reps, request.force)
+    else:
+        # A goal search simulates a handful of sizes in its range (its top capped at the candidates).
+        sizes = list(request.units) or [max(d.units_required for d in scenario.disturbances)]
+        check_run_work(scenario, [sizes[len(sizes) // 2]] * GOAL_SIZES_CHECKED, reps, request.force)
     window = phase_window(scenario, phase) if phase is not None else measured_window(scenario)
     if window.to_min <= window.from_min:
         raise InputError(f"{request.flag('phase')} {phase.name}: outside the measured clock")
