@@ -31,7 +31,8 @@ def _number(value) -> float:
 
 
 def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objective: str, rows: Sequence[dict],
-                 hand: Sequence[dict], goal_pct: float | None = None, subject: str = "incidents") -> Figure:
+                 hand: Sequence[dict], goal_pct: float | None = None, subject: str = "incidents",
+                 answer: int | None = None) -> Figure:
     """Top: model covered share and simulated share within target (95% bars) against cars, the
     hand-written plans as points, the goal as a line. Bottom: what the n-th car adds, model and
     simulation (only between sizes next to each other: a goal search skips sizes)."""
@@ -49,6 +50,8 @@ def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objecti
                  label=f"simulated: {subject} reached within {target_min:g} min (95% CI)")
     if goal_pct is not None:
         top.axhline(goal_pct, color="black", lw=1.5, ls="--", label=f"goal: {goal_pct:g}%")
+    if answer is not None:
+        top.axvline(answer, color="black", lw=1.2, ls=":", label=f"the smallest fleet that meets it: {answer} cars")
     colors = plan_colors([plan["plan"] for plan in hand])
     sizes = [plan["units"] for plan in hand]
     for k, plan in enumerate(hand):

@@ -146,7 +146,7 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
     write_text(out / "fleet_curve.csv", curve_csv(rows))
     network = study.world().network
     write_curve_figure(out / "fleet_curve.png", scenario.name, network.synthetic, target, chosen.name, rows, [],
-                       goal_pct=100 * goal.share, subject=goal.subject)
+                       goal_pct=100 * goal.share, subject=goal.subject, answer=found.answer)
     write_text(out / "optimize.json", outputs.json_text(record))
     if request.json:
         keys = ("goal", "for", "rule", "units", "verified_share", "verified_share_ci95", "verified_share_lower",
