@@ -44,10 +44,15 @@ def _cmd_map(args: argparse.Namespace) -> int:
     bands_min = bands_min or target_bands(scenario.target_response_min)
     plans = [args.plan] + ([args.compare] if args.compare else [])
     check_plans(scenario, plans)
-    results = read_results(args.results, scenario, plans) if args.results is not None else None
-    areas = read_areas(args.results, plans) if args.results is not None else None
+    results = areas = summary = None
+    if args.results is not None:
+        results = read_results(args.results, scenario, plans)
+        areas = read_areas(args.results, plans)
+        summary = read_summary(args.results, plans)
+        scenario = run_clock(args.scenario, scenario, args.results)
     network = load_network(network_spec(scenario, args.network))
-    result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results, areas)
+    result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results, areas,
+                       summary)
     for line in result.legend:
         print(line)
     for line in result.missed:
@@ -57,8 +62,8 @@ def _cmd_map(args: argparse.Namespace) -> int:
     if network.synthetic:
         print(f"Road network: {network.described()}.")
     if result.unlabelled:
-        print(f"{result.unlabelled:,} site names left out of the picture for want of room (the .html map names "
-              "every site on hover)")
+        print(f"{result.unlabelled:,} of {result.nameable:,} site names left out of the picture for want of room "
+              "(the .html map names them as you zoom in)")
     print(f"map written to {args.out}")
     return 0
 
@@ -130,6 +135,36 @@ def read_areas(folder: Path, plans) -> dict | None:
         raise InputError(f"--results {str(folder)!r}: cannot read areas.csv ({error.strerror or error})") from None
     except (ValueError, KeyError) as error:
         raise InputError(f"--results {str(folder)!r}: areas.csv: unreadable row ({error})") from None
+
+
+def read_summary(folder: Path, plans) -> dict:
+    """plan -> its row of FOLDER/summary.csv (read_results has checked the folder); plans without a
+    row, or a folder without the file, are left out (the map then says it has no simulated share)."""
+    import csv
+
+    try:
+        with open(folder / "summary.csv", encoding="utf-8", newline="") as handle:
+            rows = {row.get("plan"): row for row in csv.DictReader(handle)}
+    except OSError:
+        return {}
+    return {plan: rows[plan] for plan in plans if plan in rows}
+
+
+def run_clock(path: Path, scenario, folder: Path):
+    """The scenario with the clock of the run in FOLDER (a run cut with --hours measured a shorter
+    clock: its incident sites are those of that clock)."""
+    from sim.config import load_scenario
+
+    try:
+        clock = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["scenario"]["clock"]
+        hours = {key: float(clock[key]) for key in ("duration_hours", "warmup_hours") if key in clock}
+    except (OSError, ValueError, KeyError, TypeError):
+        return scenario
+    now = scenario.clock
+    if hours.get("duration_hours", now.duration_hours) == now.duration_hours and \
+            hours.get("warmup_hours", now.warmup_hours) == now.warmup_hours:
+        return scenario
+    return load_scenario(path, {f"clock.{key}": value for key, value in hours.items()})
 
 
 def _canonical(value) -> str:

@@ -33,7 +33,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from sim.config.kecamatan import Kecamatan, find_kecamatan, load_kecamatan, nearest_kecamatan_many
-from sim.config.limits import profile_mean
+from sim.config.expected import site_rates_per_hour
 from sim.config.site_sets import generated_site_ids
 from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
 from sim.viz.coverage import incident_sites, node_times_min
@@ -44,7 +44,6 @@ AREA_COLUMNS = [
     "response_mean_min", "response_p90_min", "post_drive_mean_min", "post_drive_max_min",
 ]
 GIVEN, DRAWN, NEAREST = "given", "site set", "nearest centre"  # how a site got its area
-MIN_PER_HOUR = 60.0
 
 
 @dataclass(frozen=True)
@@ -71,25 +70,9 @@ def site_areas(scenario) -> dict[str, SiteArea]:
 
 
 def expected_incidents(scenario) -> dict[str, float]:
-    """Each site's expected incidents per hour over the measured clock (disturbance types with
-    their hour-of-day profile, events spread over the clock); sites without any are left out."""
-    clock = scenario.clock
-    from_min, to_min = clock.warmup_hours * MIN_PER_HOUR, clock.duration_hours * MIN_PER_HOUR
-    measured_h = max(clock.duration_hours - clock.warmup_hours, 1e-9)
-    per_site: dict[str, float] = defaultdict(float)
-
-    def share(weights: Mapping[str, float], rate: float) -> None:
-        total = sum(weights.values())
-        if rate > 0 and total > 0:
-            for site, weight in weights.items():
-                per_site[site] += rate * weight / total
-
-    for disturbance in scenario.disturbances:
-        share(disturbance.site_weights,
-              disturbance.rate_per_hour * profile_mean(disturbance.hourly_profile, clock.start, from_min, to_min))
-    for event in scenario.events:
-        share(event.sites, sum(event.rate_per_hour.values()) * event.hours / measured_h)
-    return {site: rate for site, rate in per_site.items() if rate > 0}
+    """Each site's expected incidents per hour over the measured clock (sim.config.expected: profiles,
+    phases, events inside the clock); sites without any are left out."""
+    return site_rates_per_hour(scenario)
 
 
 def post_nodes(scenario, plan_name: str, site_node: Mapping[str, int]) -> tuple[list[int], list[float]]:

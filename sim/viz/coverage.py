@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from sim.config.expected import site_rates_per_hour
 from sim.model.movement import SECONDS_PER_MIN
 from sim.model.world import World
 from sim.network import RoadNetwork
@@ -172,8 +173,9 @@ def circuit_stops(spots: Sequence[UnitSpot]) -> list[tuple[int, ...]]:
 
 
 def incident_sites(scenario) -> list[str]:
-    """Ids of the sites some disturbance type can strike, in scenario order."""
-    struck = {site for d in scenario.disturbances for site in d.site_weights}
+    """Ids of the sites with expected incidents over the measured clock (sim.config.expected), in
+    scenario order."""
+    struck = site_rates_per_hour(scenario)
     return [s.id for s in scenario.sites if s.id in struck]
 
 
@@ -186,12 +188,16 @@ def plan_coverage(scenario, world: World, plan_name: str) -> Coverage:
     return coverage(world.network, sources, factors, scenario.target_response_min, site_nodes)
 
 
+REACH_WORDS = "drive of a post or patrol stop, units free"
+
+
 def share_lines(cov: Coverage) -> list[str]:
-    """The legend's coverage figures, in words."""
+    """The legend's drive-time figures, in words that say what they are: travel time from where the
+    units stand, every unit free (a best case, not the simulated response)."""
     return [
-        f"Incident sites reached within {cov.target_min:g} min: {cov.sites_covered} of {cov.n_sites} "
-        f"({cov.site_share:.0%})",
-        f"Road length reached within {cov.target_min:g} min: {cov.road_share:.1%} "
+        f"Incident sites within {cov.target_min:g} min {REACH_WORDS}: {cov.sites_covered:,} of {cov.n_sites:,} "
+        f"({cov.site_share:.0%}; not simulated)",
+        f"Road length within {cov.target_min:g} min {REACH_WORDS}: {cov.road_share:.1%} "
         f"({cov.covered_length_m / 1000:,.0f} of {cov.total_length_m / 1000:,.0f} km, each direction counted)",
     ]
 
@@ -204,7 +210,7 @@ def difference_km(cov_a: Coverage, cov_b: Coverage) -> float:
 def difference_line(first: str, cov_a: Coverage, second: str, cov_b: Coverage) -> str:
     """The compare map's headline: covered road length of the second plan minus the first."""
     diff_points = (cov_b.road_share - cov_a.road_share) * 100
-    return (f"Road length reached within {cov_a.target_min:g} min, '{second}' minus '{first}': "
+    return (f"Road length within {cov_a.target_min:g} min drive, '{second}' minus '{first}': "
             f"{difference_km(cov_a, cov_b):+,.1f} km ({diff_points:+.1f} percentage points)")
 
 

@@ -1,12 +1,18 @@
-"""The kecamatan layer of a map: a cell around each kecamatan centre, coloured by the area's
-simulated share of incidents reached within the target (a run's areas.csv).
+"""The kecamatan layer of a map: the outline of a cell around each kecamatan centre, and at the
+centre a circle whose area is the kecamatan's incidents and whose colour is its simulated share of
+incidents reached within the target (a run's areas.csv; the one scale of ``sim.viz.palette``).
+Without results the circle counts the kecamatan's incident sites and is not coloured: nothing
+was simulated.
+
+On a map of many sites (thousands of polling stations, each with one incident or none) this is
+what the map shows instead of single sites: a share resting on one incident says nothing.
 
 The data has kecamatan centres, not boundaries, so a cell is the part of the network's bounding
 box nearer to its centre than to any other (a Voronoi cell in the network's projection, metres):
 the same nearest-centre rule that gives sites their area, and as approximate; maps say so.
 Cells are cut from the box by the perpendicular bisectors to every other centre, which bounds the
 outer cells exactly (scipy.spatial.Voronoi leaves them open to infinity). The PNG map draws
-them with ``draw_area_cells``; the HTML map gets them from ``area_data``.
+them with ``draw_area_cells`` and ``draw_area_marks``; the HTML map gets them from ``area_data``.
 """
 from __future__ import annotations
 
@@ -17,24 +23,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config.kecamatan import load_kecamatan
+from sim.config.kecamatan import find_kecamatan, load_kecamatan, nearest_kecamatan_many
 from sim.network import RoadNetwork
 from sim.network.geo import project_m, unproject_deg
 from sim.viz.coverage import incident_sites
 from sim.viz.map_results import SiteResult, missed_lines
+from sim.viz.palette import NO_SHARE_COLOUR, NO_SHARE_EDGE, share_colour
 
-#: sequential and colour-blind safe (matplotlib's cividis): dark blue at 0% to yellow at 100%
-AREA_COLOURMAP = "cividis"
-AREA_ALPHA = 0.45             # cells under the roads: the roads stay readable on top
-AREA_EDGE_COLOUR = "#4d4d4d"
-NO_AREA_RESULT_COLOUR = "#ffffff"
+AREA_EDGE_COLOUR = "#6b6b6b"
+NO_AREA_RESULT_COLOUR = NO_SHARE_COLOUR
+UNSIMULATED_COLOUR = "#ffffff"   # a circle counting incident sites: no share to colour
 AREA_TITLE = "Kecamatan: simulated share of incidents within"
 AREA_NOTE = "cells around the centres, approximate"
 AREA_COLUMNS = ("plan", "area", "incidents", "late", "within_target_pooled_pct", "within_target_low_pct",
                 "within_target_high_pct")
-LEGEND_SHARES_PCT = (0.0, 50.0, 100.0)  # a continuous scale: its ends and middle
 #: with more incident sites than this, lists of where a plan fails name kecamatan, not sites
 MAX_SITES_LISTED = 100
+#: the largest circle (the kecamatan with the most incidents), points across, on the PNG map
+MAX_MARK_PT = 34.0
+#: kecamatan named with their figures on a map (the most late incidents first)
+WORST_AREAS_LABELLED = 8
 
 
 @dataclass(frozen=True)
@@ -124,18 +132,10 @@ def area_cells(network: RoadNetwork) -> list[AreaCell]:
 
 
 def area_colour(result: AreaResult | None) -> str:
-    """The colour of an area's share within target (white without counted incidents)."""
+    """The colour of an area's share within target (sim.viz.palette; none without counted incidents)."""
     if result is None or not result.has_incidents:
         return NO_AREA_RESULT_COLOUR
-    return share_colour_pct(result.within_target_pct)
-
-
-def share_colour_pct(share_pct: float) -> str:
-    """The colour scale's colour of a share (0..100 %)."""
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    return to_hex(colormaps[AREA_COLOURMAP](min(max(share_pct, 0.0), 100.0) / 100.0))
+    return share_colour(result.within_target_pct)
 
 
 def area_label(result: AreaResult) -> str:
@@ -145,46 +145,125 @@ def area_label(result: AreaResult) -> str:
     return f"{result.within_target_pct:.0f}%, {result.late:,} late of {result.incidents:,}"
 
 
-def draw_area_cells(ax, cells: list[AreaCell], results: Mapping[str, AreaResult], zorder: float = 1.0) -> None:
-    """Fill each cell with its area's colour (under the roads), outlined thinly."""
+@dataclass(frozen=True)
+class AreaMark:
+    """A kecamatan's circle on a map: at its centre, ``size`` incidents (or incident sites without
+    results), coloured by its share (nan without results), named with its figures when among the worst."""
+
+    name: str
+    lon: float
+    lat: float
+    size: int
+    colour: str
+    result: AreaResult | None
+    worst: bool
+
+
+def site_kecamatan(scenario) -> dict[str, str]:
+    """Every site's kecamatan name: its own ``area`` (a generated site's is where it was drawn), else
+    the kecamatan whose centre is nearest (as areas.csv counts them)."""
+    sites = scenario.sites
+    index, _ = nearest_kecamatan_many(np.array([s.lat for s in sites]), np.array([s.lon for s in sites]))
+    table = load_kecamatan()
+    out = {}
+    for site, nearest in zip(sites, index):
+        own = find_kecamatan(site.area) if site.area else None
+        out[site.id] = (own or table[int(nearest)]).name
+    return out
+
+
+def area_marks(scenario, network: RoadNetwork, results: Mapping[str, AreaResult] | None) -> list[AreaMark]:
+    """One circle per kecamatan in the network's box with incidents (with ``results``) or incident
+    sites (without), largest first (so small circles are drawn on top)."""
+    towns = {k.name: k for k in load_kecamatan()}
+    west, south, east, north = network.bbox()
+    if results is not None:
+        late = sorted((r for r in results.values() if r.late > 0), key=lambda r: (-r.late, r.within_target_pct, r.area))
+        worst = {r.area for r in late[:WORST_AREAS_LABELLED]}
+        sizes = {name: r.incidents for name, r in results.items() if r.incidents > 0}
+    else:
+        worst, sizes = set(), defaultdict(int)
+        where = site_kecamatan(scenario)
+        for site in incident_sites(scenario):
+            sizes[where[site]] += 1
+    marks = []
+    for name, size in sizes.items():
+        kec = towns.get(name)
+        if kec is None or not (west <= kec.lon <= east and south <= kec.lat <= north):
+            continue
+        result = results.get(name) if results is not None else None
+        colour = area_colour(result) if results is not None else UNSIMULATED_COLOUR
+        marks.append(AreaMark(name, kec.lon, kec.lat, size, colour, result, name in worst))
+    return sorted(marks, key=lambda m: (-m.size, m.name))
+
+
+def mark_diameter_pt(size: int, largest: int, max_pt: float = MAX_MARK_PT) -> float:
+    """A circle's diameter: its area in proportion to ``size`` (the largest ``max_pt`` across)."""
+    return max_pt * math.sqrt(max(size, 0) / max(largest, 1))
+
+
+def draw_area_cells(ax, cells: list[AreaCell], zorder: float = 1.0) -> None:
+    """The cells' outlines, thin and dashed (approximate boundaries), under the roads."""
     from matplotlib.collections import PolyCollection
 
     rings = [np.column_stack([cell.lon, cell.lat]) for cell in cells]
-    colours = [area_colour(results.get(cell.name)) for cell in cells]
-    ax.add_collection(PolyCollection(rings, facecolors=colours, edgecolors="none", alpha=AREA_ALPHA, zorder=zorder))
     ax.add_collection(PolyCollection(rings, facecolors="none", edgecolors=AREA_EDGE_COLOUR, linewidths=0.8,
-                                     linestyles=(0, (5, 3)), zorder=zorder + 0.01))
+                                     linestyles=(0, (5, 3)), zorder=zorder))
 
 
-def area_legend(target_min: float, plan: str) -> tuple[str, list]:
-    """(title, handles) of the kecamatan colour key."""
-    from matplotlib.patches import Patch
+def draw_area_marks(ax, marks: list[AreaMark], zorder: float = 6.0) -> float:
+    """The circles, area in proportion to their size; returns the radius of the largest, pixels."""
+    if not marks:
+        return 0.0
+    largest = max(m.size for m in marks)
+    diameters = [mark_diameter_pt(m.size, largest) for m in marks]
+    ax.scatter([m.lon for m in marks], [m.lat for m in marks], s=[d * d for d in diameters],
+               c=[m.colour for m in marks], edgecolors="#1a1a1a", linewidths=1.0, zorder=zorder)
+    return max(diameters) / 2 * ax.figure.dpi / 72
 
-    handles = [Patch(facecolor=share_colour_pct(pct), alpha=AREA_ALPHA, edgecolor=AREA_EDGE_COLOUR,
-                     label=f"{pct:.0f}%") for pct in LEGEND_SHARES_PCT]
-    handles.append(Patch(facecolor=NO_AREA_RESULT_COLOUR, edgecolor=AREA_EDGE_COLOUR, label="no incidents"))
-    return f"{AREA_TITLE} {target_min:g} min, plan '{plan}' ({AREA_NOTE})", handles
+
+def mark_size_handles(marks: list[AreaMark], what: str) -> list:
+    """Legend circles for two or three sizes of ``marks`` (neutral), labelled with ``what``."""
+    from matplotlib.lines import Line2D
+
+    if not marks:
+        return []
+    largest = max(m.size for m in marks)
+    steps = sorted({v for v in (largest, _round_down(largest / 4), _round_down(largest / 16)) if v >= 1}, reverse=True)
+    return [Line2D([], [], marker="o", linestyle="none", markerfacecolor="white", markeredgecolor="#1a1a1a",
+                   markersize=mark_diameter_pt(v, largest), label=f"{v:,} {what}") for v in steps]
 
 
-def area_data(network: RoadNetwork, plane_m, results: Mapping[str, Mapping[str, AreaResult]] | None,
-              many_sites: bool = False) -> dict | None:
-    """The HTML map's kecamatan layer: cells in the page's metres, the key, per plan each area's
-    colour and words, and whether kecamatan are named before the sites (``many_sites``); None
-    without results."""
-    if results is None:
+def _round_down(value: float) -> int:
+    """``value`` rounded down to one significant digit (1, 2, 5 times a power of ten)."""
+    if value < 1:
+        return 0
+    power = 10 ** int(math.floor(math.log10(value)))
+    return max(k * power for k in (1, 2, 5) if k * power <= value)
+
+
+def area_data(scenario, network: RoadNetwork, plane_m, plans, results: Mapping[str, Mapping[str, AreaResult]] | None,
+              many_sites: bool) -> dict | None:
+    """The HTML map's kecamatan layer on a map of many sites (None otherwise): the cells' outlines in
+    the page's metres and, per plan, a circle per kecamatan (``area_marks``): [name, x, y, size,
+    colour, words, among the worst]."""
+    if not many_sites:
         return None
     cells = []
     for cell in area_cells(network):
         x, y = plane_m(cell.lon, cell.lat)
         cells.append({"name": cell.name, "ring": np.column_stack([np.round(x), np.round(y)]).astype(int).tolist()})
-    return {
-        "cells": cells, "label_first": many_sites, "alpha": AREA_ALPHA, "edge": AREA_EDGE_COLOUR, "title": AREA_TITLE, "note": AREA_NOTE,
-        "key": [[share_colour_pct(pct), f"{pct:.0f}%"] for pct in LEGEND_SHARES_PCT]
-        + [[NO_AREA_RESULT_COLOUR, "no incidents"]],
-        "plans": {plan: {name: {"colour": area_colour(r), "text": area_label(r), "late": r.late}
-                         for name, r in by_area.items()}
-                  for plan, by_area in results.items()},
-    }
+    marks = {}
+    for plan in plans:
+        rows = []
+        for mark in area_marks(scenario, network, results.get(plan) if results is not None else None):
+            x, y = plane_m(mark.lon, mark.lat)
+            words = area_label(mark.result) if mark.result is not None else f"{mark.size:,} incident sites"
+            rows.append([mark.name, round(float(x)), round(float(y)), mark.size, mark.colour, words, mark.worst])
+        marks[plan] = rows
+    what = "incidents (all replications)" if results is not None else "incident sites (nothing simulated on this map)"
+    return {"cells": cells, "edge": AREA_EDGE_COLOUR, "title": AREA_TITLE, "note": AREA_NOTE, "what": what,
+            "simulated": results is not None, "marks": marks}
 
 
 def worst_area_lines(plan: str, results: Mapping[str, AreaResult], target_min: float, limit: int = 6) -> list[str]:

@@ -18,16 +18,11 @@ from sim.model.world import World
 from sim.network.geo import project_m
 from sim.network import RoadNetwork
 from sim.viz import web
-from sim.viz.coverage import PlanLayer, difference_km, incident_sites, difference_line, drawn_edges, node_bands, plan_layer
-from sim.viz.map_areas import MAX_SITES_LISTED, AreaResult, area_data, where_missed
-from sim.viz.map_results import (
-    NO_RESULT_COLOUR,
-    NO_RESULT_WORDS,
-    SHARE_CLASSES,
-    SiteResult,
-    result_text,
-    share_colour,
-)
+from sim.viz.coverage import PlanLayer, difference_km, difference_line, drawn_edges, node_bands, plan_layer
+from sim.viz.map_areas import AreaResult, area_data, where_missed
+from sim.viz.map_marks import MAX_BADGES, SET_SITE_COLOUR, many_sites
+from sim.viz.map_results import NO_RESULT_WORDS, SiteResult, result_text, share_colour
+from sim.viz.palette import NO_SHARE_COLOUR, NO_SHARE_EDGE, share_key
 from sim.viz.map_style import (
     BAND_NOTE,
     BAND_TITLE,
@@ -37,9 +32,12 @@ from sim.viz.map_style import (
     UNIT_COLOUR,
     MapResult,
     band_colours,
+    legend_lines,
     map_subtitle,
     map_title,
     road_width,
+    set_site_ids,
+    simulated_line,
     site_style,
     towns_in,
 )
@@ -94,7 +92,7 @@ def _plane(network: RoadNetwork) -> Callable[[np.ndarray, np.ndarray], tuple[np.
 
 
 def _results_data(plan: str, results: Mapping[str, SiteResult], areas: Mapping[str, AreaResult] | None,
-                  scenario) -> dict:
+                  scenario, summary_row: Mapping | None) -> dict:
     """One plan's simulated figures per site for the page: colour, words for the tooltip, the missed list."""
     by_site = {}
     for site, result in results.items():
@@ -103,12 +101,21 @@ def _results_data(plan: str, results: Mapping[str, SiteResult], areas: Mapping[s
     return {"sites": by_site, "missed": where_missed(plan, results, areas, scenario, limit=15)}
 
 
+def _simulated(summary: Mapping[str, Mapping] | None, plan: str, target_min: float) -> str:
+    return simulated_line(summary.get(plan) if summary is not None else None, target_min)
+
+
 def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Sequence[float],
              results: Mapping[str, Mapping[str, SiteResult]] | None = None,
-             areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> dict:
-    """Everything the HTML page draws, as JSON-ready data (coordinates in whole metres)."""
+             areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
+             summary: Mapping[str, Mapping] | None = None) -> dict:
+    """Everything the HTML page draws, as JSON-ready data (coordinates in whole metres). On a map of
+    many sites (``map_marks.many_sites``) the sites of site sets are flagged ``set`` (drawn as dots,
+    named only when zoomed in) and the kecamatan layer is there (``map_areas.area_data``)."""
     network = world.network
     plans = [layer.name for layer in layers]
+    many = many_sites(scenario)
+    in_sets = set_site_ids(scenario) if many else set()
 
     plane_m = _plane(network)
 
@@ -124,6 +131,7 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
         plan_data.append({
             "name": layer.name,
             "description": layer.description,
+            "simulated": _simulated(summary, layer.name, scenario.target_response_min),
             "legend": layer.legend,
             "band": "".join(map(str, node_bands(time_min, bands_min).tolist())),
             # Tenths of a minute; unreachable nodes (none in a strongly connected network) as -1.
@@ -133,8 +141,8 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
             "pools": [list(pool) for pool in layer.pools],
             # Nodes reached within the target ("1"), for the difference view: a road counts when both ends do.
             "within": "".join("1" if t <= scenario.target_response_min else "0" for t in time_min.tolist()),
-            "results": (_results_data(layer.name, results[layer.name], areas and areas.get(layer.name), scenario)
-                        if results is not None else None),
+            "results": (_results_data(layer.name, results[layer.name], areas and areas.get(layer.name), scenario,
+                                      summary and summary.get(layer.name)) if results is not None else None),
         })
     extra = []
     if len(layers) == 2:
@@ -144,7 +152,8 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
         x, y = metres(site.lon, site.lat)
         marker, colour, words = site_style(site.kind)
         sites.append({"id": site.id, "name": site.name, "kind": words, "marker": marker, "colour": colour,
-                      "approx": site.approximate, "node": world.site_node[site.id], "x": x, "y": y})
+                      "approx": site.approximate, "node": world.site_node[site.id], "x": x, "y": y,
+                      "set": site.id in in_sets})
     towns = [{"name": name, "xy": metres(lon, lat)} for name, lon, lat in towns_in(network)]
     _, _, east, north = network.bbox()
     width_m, height_m = metres(east, north)   # the north-east corner
@@ -154,20 +163,23 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
         "synthetic": network.synthetic,
         "target_min": scenario.target_response_min,
         "bands_min": list(bands_min),
-        "band_colours": band_colours(len(bands_min)) + [BEYOND_COLOUR],
+        "band_colours": band_colours(bands_min, scenario.target_response_min) + [BEYOND_COLOUR],
         "unit_colour": UNIT_COLOUR,
+        "many": many,
+        "max_badges": MAX_BADGES,
+        "set_colour": SET_SITE_COLOUR,
+        "no_share": {"colour": NO_SHARE_COLOUR, "edge": NO_SHARE_EDGE},
         "band_title": BAND_TITLE,
         "band_note": BAND_NOTE,
         "change_colours": CHANGE_COLOURS,
-        "share_classes": [[colour, words] for _, colour, words in reversed(SHARE_CLASSES)]
-        + [[NO_RESULT_COLOUR, NO_RESULT_WORDS]],
+        "share_classes": [list(row) for row in share_key()],
         "size_m": [width_m, height_m],
         "x_m": _deltas(xs), "y_m": _deltas(ys),
         "roads": [{"name": name, "width": road_width(name), "lines": [_deltas(line) for line in lines]}
                   for name, lines in reversed(list(road_polylines(network, drawn_edges(network)).items()))],  # minor first
         "sites": sites,
         "towns": towns,
-        "areas": area_data(network, plane_m, areas, len(incident_sites(scenario)) > MAX_SITES_LISTED),
+        "areas": area_data(scenario, network, plane_m, plans, areas, many),
         "plans": plan_data,
         "difference": extra,
     }
@@ -187,15 +199,18 @@ def html_page(data: dict) -> str:
 
 def draw_map_html(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float],
                   results: Mapping[str, Mapping[str, SiteResult]] | None = None,
-                  areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> MapResult:
+                  areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
+                  summary: Mapping[str, Mapping] | None = None) -> MapResult:
     """Write the interactive page for one plan, or two to switch between (and their difference), to ``out``;
     ``areas`` adds the kecamatan layer."""
     layers = [plan_layer(scenario, world, p) for p in plans]
-    data = map_data(scenario, world, layers, bands_min, results, areas)
+    data = map_data(scenario, world, layers, bands_min, results, areas, summary)
     page = html_page(data)
     write_whole(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
     missed_all = tuple(line for plan in plans if results is not None
                        for line in where_missed(plan, results[plan], areas and areas.get(plan), scenario, limit=20))
-    return MapResult(out, data["title"], data["subtitle"], [line for layer in layers for line in layer.legend],
-                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all)
+    lines = [line for layer in layers
+             for line in legend_lines(layer, summary and summary.get(layer.name), scenario.target_response_min, True)]
+    return MapResult(out, data["title"], data["subtitle"], lines, {layer.name: layer.coverage for layer in layers},
+                     diff_km, missed_all)

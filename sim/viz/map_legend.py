@@ -2,19 +2,20 @@
 
 Each block (a matplotlib legend or a text) is drawn, measured with the renderer and the next
 one goes below it; a block that would run off the bottom starts the next column. Blocks name
-the plan they belong to, so the two legends of a compare map cannot be mistaken.
+the plan they belong to, so the figures of a compare map cannot be mistaken; the keys that do not
+depend on the plan (bands, site kinds, the share scale, roads) are given once.
 """
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 
 from sim.network import RoadNetwork
 from sim.viz.coverage import PlanLayer, incident_sites
-from sim.viz.map_areas import MAX_SITES_LISTED, AreaResult, area_legend, worst_areas_text
-from sim.viz.map_results import (DETERRED_COLOUR, DETERRED_WORDS, NO_RESULT_COLOUR, NO_RESULT_WORDS, SHARE_CLASSES,
-                                 SiteResult, has_deterrence, missed)
+from sim.viz.map_areas import (AREA_NOTE, MAX_SITES_LISTED, AreaResult, area_marks, mark_size_handles,
+                               worst_areas_text)
+from sim.viz.map_marks import MAX_BADGES, SET_SITE_COLOUR, many_sites
+from sim.viz.map_results import DETERRED_COLOUR, DETERRED_WORDS, SiteResult, has_deterrence, missed, share_text
 from sim.viz.map_style import (
     BAND_NOTE,
     BAND_TITLE,
@@ -22,9 +23,12 @@ from sim.viz.map_style import (
     CHANGE_COLOURS,
     UNIT_COLOUR,
     band_colours,
+    legend_lines,
     road_width,
+    set_site_ids,
     site_style,
 )
+from sim.viz.palette import MISS_BELOW_PCT, NO_SHARE_EDGE, share_key
 
 GAP_PX = 14.0
 
@@ -33,11 +37,18 @@ def _px(ax, points: float) -> float:
     return points * ax.figure.dpi / 72.0
 
 
-def stack(ax, blocks: Sequence[Callable[[float, float], object]], ncols: int, top: float = 1.0) -> None:
+def stack(ax, blocks: Sequence[Callable[[float, float], object]], ncols: int, top: float = 1.0,
+          spans: int = 0) -> None:
     """Draw ``blocks`` (each ``f(x, y) -> artist`` anchored at its top-left, axes fractions) in
-    ``ncols`` columns, each below the one before; a block that does not fit starts a new column."""
+    ``ncols`` columns, each below the one before; a block that does not fit starts a new column.
+    The first ``spans`` blocks span the whole width, one under the other, above the columns."""
     renderer = ax.figure.canvas.get_renderer()
     height_px = ax.bbox.height
+    for block in blocks[:spans]:
+        artist = block(0.0, top)
+        top -= (artist.get_window_extent(renderer).height + GAP_PX / 2) / height_px
+    blocks = blocks[spans:]
+    top -= GAP_PX / 2 / height_px
     col, y, used = 0, top, False
     for block in blocks:
         artist = block(col / ncols, y)
@@ -51,7 +62,8 @@ def stack(ax, blocks: Sequence[Callable[[float, float], object]], ncols: int, to
         used = True
 
 
-def _legend_block(ax, title: str, handles: list, size_pt: float, chars: int) -> Callable[[float, float], object]:
+def _legend_block(ax, title: str, handles: list, size_pt: float, chars: int,
+                  **spacing) -> Callable[[float, float], object]:
     """A legend whose title and labels are wrapped to ``chars`` characters (the column's width)."""
     title = "\n".join(textwrap.fill(line, chars) for line in title.split("\n"))
     for handle in handles:  # a label beside its symbol has the column less the symbol's width
@@ -60,7 +72,7 @@ def _legend_block(ax, title: str, handles: list, size_pt: float, chars: int) -> 
     def draw(x: float, y: float):
         legend = ax.legend(handles=handles, title=title, loc="upper left", fontsize=size_pt, title_fontsize=size_pt,
                            bbox_to_anchor=(x, y), frameon=False, alignment="left", borderaxespad=0.0,
-                           borderpad=0.0, handletextpad=0.6, labelspacing=0.35)
+                           borderpad=0.0, handletextpad=0.6, **({"labelspacing": 0.35} | spacing))
         legend.get_title().set_fontweight("bold")
         ax.add_artist(legend)
         return legend
@@ -78,127 +90,201 @@ def _chars(ax, ncols: int, size_pt: float) -> int:
     return max(20, int(ax.bbox.width / ncols / (0.6 * _px(ax, size_pt))) - 2)
 
 
-def band_handles(bands_min: Sequence[float]) -> list:
+def band_handles(bands_min: Sequence[float], target_min: float) -> list:
     from matplotlib.lines import Line2D
 
     handles, lower = [], 0.0
-    for colour, upper in zip(band_colours(len(bands_min)), bands_min):
+    for colour, upper in zip(band_colours(bands_min, target_min), bands_min):
         handles.append(Line2D([], [], color=colour, linewidth=5, label=f"{lower:g}-{upper:g} min"))
         lower = upper
     handles.append(Line2D([], [], color=BEYOND_COLOUR, linewidth=5, label=f"over {lower:g} min"))
     return handles
 
 
-def plan_legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min: Sequence[float], ncols: int,
-                results: Mapping[str, SiteResult] | None, with_missed: bool, size_pt: float = 10.5,
-                areas: Mapping[str, AreaResult] | None = None) -> None:
-    """One plan's legend: its coverage figures, then the keys (bands, sites, results, kecamatan
-    with ``areas``, units, roads) and, with results and ``with_missed``, the sites that miss the target."""
+def _figures_block(ax, layer: PlanLayer, summary: Mapping | None, target_min: float, chars: int) -> list:
+    """The plan's figures: its name and simulated share (bold), then the drive-time figures."""
+    simulated, *drive = legend_lines(layer, summary, target_min)
+    first = textwrap.fill(f"Plan '{layer.name}'. {simulated}", chars, subsequent_indent="   ")
+    rest = "\n".join(textwrap.fill(line, chars, subsequent_indent="   ") for line in drive)
+    return [text_block(ax, first, 12, fontweight="bold", color="#111111"),
+            text_block(ax, rest, 11, color="#333333")]
+
+
+def _site_block(ax, scenario, results: bool, size_pt: float, chars: int):
+    """Site kinds by shape (each kind's words once); the sites of site sets as dots on a map of many."""
     from matplotlib.lines import Line2D
 
-    ax.set_axis_off()
-    target = scenario.target_response_min
-    width = _chars(ax, 1, 12)
-    shares = "\n".join(textwrap.fill(line, width, subsequent_indent="   ") for line in layer.legend)
-    blocks = [text_block(ax, f"Plan '{layer.name}'\n{shares}", 12, fontweight="bold", color="#111111")]
-    chars = _chars(ax, ncols, size_pt)
-    plan_blocks: list = [_legend_block(ax, f"{BAND_TITLE}, plan '{layer.name}' (target {target:g} min; {BAND_NOTE})",
-                                       band_handles(bands_min), size_pt, chars)]
-    kinds = list(dict.fromkeys(s.kind for s in scenario.sites))
-    site_handles = []
-    for kind in kinds:
-        marker, colour, words = site_style(kind)
-        colour = "#333333" if results is not None else colour
-        site_handles.append(Line2D([], [], marker=marker, color=colour, markerfacecolor=colour, linestyle="none",
-                                   markersize=9, label=words))
-    if results is None and any(s.approximate for s in scenario.sites):
-        site_handles.append(Line2D([], [], marker="o", color="#444444", markerfacecolor="white", linestyle="none",
-                                   markeredgewidth=2, markersize=9, label="hollow: approximate position"))
-    elif results is not None:
-        site_handles.append(Line2D([], [], linestyle="none", label="(approx.): approximate position"))
-    plan_blocks.append(_legend_block(ax, "Sites (symbol: kind)", site_handles, size_pt, chars))
-    if results is not None:
-        share_handles = [Line2D([], [], marker="o", color=colour, markerfacecolor=colour, linestyle="none",
-                                markersize=10, label=words) for _, colour, words in reversed(SHARE_CLASSES)]
-        share_handles.append(Line2D([], [], marker="o", color=NO_RESULT_COLOUR, markerfacecolor=NO_RESULT_COLOUR,
-                                    linestyle="none", markersize=10, label=NO_RESULT_WORDS))
-        if has_deterrence(results):
-            share_handles.append(Line2D([], [], marker="o", color=DETERRED_COLOUR, alpha=0.5, linestyle="none",
-                                        markersize=14, label=DETERRED_WORDS))
-        plan_blocks.append(_legend_block(ax, f"Site colour: simulated share of incidents reached within "
-                                         f"{target:g} min, plan '{layer.name}'", share_handles, size_pt, chars))
-    if areas is not None:
-        plan_blocks.append(_legend_block(ax, *area_legend(target, layer.name), size_pt, chars))
-    plan_blocks.append(_legend_block(ax, f"Units, plan '{layer.name}'", [
-        Line2D([], [], marker="o", color=UNIT_COLOUR, markerfacecolor=UNIT_COLOUR, markeredgecolor="white",
-               linestyle="none", markersize=13, label="vehicles at a post\nor base (number)"),
+    in_sets = set_site_ids(scenario) if many_sites(scenario) else set()
+    kinds: dict[str, tuple[str, str, int]] = {}
+    set_kinds: dict[str, int] = {}
+    for site in scenario.sites:
+        marker, colour, words = site_style(site.kind)
+        if site.id in in_sets:
+            set_kinds[words] = set_kinds.get(words, 0) + 1
+        elif words not in kinds:
+            kinds[words] = (marker, colour, 0)
+    handles = []
+    for words, (marker, colour, _) in kinds.items():
+        handles.append(Line2D([], [], marker=marker, color=colour, markerfacecolor="#bbbbbb" if results else colour,
+                              linestyle="none", markersize=12 if marker in "P" else 9, label=words))
+    for words, count in set_kinds.items():
+        handles.append(Line2D([], [], marker="o", color=SET_SITE_COLOUR, linestyle="none", markersize=3,
+                              label=f"{words} ({count:,}): dot, not named; counted by kecamatan"))
+    if not results and any(s.approximate and s.id not in in_sets for s in scenario.sites):
+        handles.append(Line2D([], [], marker="o", color="#444444", markerfacecolor="white", linestyle="none",
+                              markeredgewidth=2, markersize=9, label="hollow: approximate position"))
+    elif results:
+        handles.append(Line2D([], [], linestyle="none", label="(approx.): approximate position"))
+    return _legend_block(ax, "Sites (shape: kind)", handles, size_pt, chars)
+
+
+def _share_block(ax, scenario, target: float, plans: str, deterrence: bool, size_pt: float, chars: int):
+    """The share scale (sim.viz.palette): what it colours (sites, or kecamatan circles) and its classes."""
+    from matplotlib.lines import Line2D
+
+    what = ("Kecamatan circle colour" if many_sites(scenario) else "Site colour")
+    handles = [Line2D([], [], marker="o", color="#1a1a1a", markerfacecolor=colour, linestyle="none",
+                      markersize=11, label=words) for colour, words in share_key()]
+    handles[-1].set_markeredgecolor(NO_SHARE_EDGE)
+    if deterrence:
+        handles.append(Line2D([], [], marker="o", color=DETERRED_COLOUR, alpha=0.5, linestyle="none",
+                              markersize=14, label=DETERRED_WORDS))
+    title = (f"{what}: simulated share of incidents reached within {target:g} min, {plans} "
+             f"(under {MISS_BELOW_PCT:g}%: misses the target)")
+    return _legend_block(ax, title, handles, size_pt, chars)
+
+
+def _circle_block(ax, scenario, network, areas: Mapping[str, AreaResult] | None, size_pt: float, chars: int):
+    """What a kecamatan circle's size says (incidents, or incident sites without results)."""
+    marks = area_marks(scenario, network, areas)
+    what = "incidents (all replications)" if areas is not None else "incident sites"
+    title = (f"Kecamatan circles: area in proportion to {what}" + ("" if areas is not None else
+             "; not coloured: nothing simulated on this map") + f" ({AREA_NOTE})")
+    handles = mark_size_handles(marks, what.split(" (")[0])
+    # Large circles need room: as tall as the largest, and spaced by it.
+    tall = max([h.get_markersize() for h in handles] + [size_pt]) / size_pt
+    return _legend_block(ax, title, handles, size_pt, chars, handleheight=tall, handlelength=tall,
+                         labelspacing=0.6)
+
+
+def _unit_block(ax, name: str, size_pt: float, chars: int, layers: Sequence[PlanLayer]):
+    from matplotlib.lines import Line2D
+
+    posts = max(len(layer.standing) for layer in layers)
+    if posts > MAX_BADGES:
+        counts = "; ".join(f"{sum(layer.standing.values()):,} vehicles at {len(layer.standing):,} posts"
+                           + (f" ('{layer.name}')" if len(layers) > 1 else "") for layer in layers)
+        post = Line2D([], [], marker="s", color=UNIT_COLOUR, markeredgecolor="white", linestyle="none",
+                      markersize=8, label=f"a post or base with vehicles standing ({counts})")
+    else:
+        post = Line2D([], [], marker="o", color=UNIT_COLOUR, markerfacecolor=UNIT_COLOUR, markeredgecolor="white",
+                      linestyle="none", markersize=13, label="vehicles at a post\nor base (number)")
+    return _legend_block(ax, f"Units, {name}", [
+        post,
         Line2D([], [], color=UNIT_COLOUR, linewidth=2, linestyle=(0, (4, 2)), label="circuit route"),
         Line2D([], [], marker="+", color=UNIT_COLOUR, linestyle="none", markersize=8,
                label="random-patrol road points"),
-    ], size_pt, chars))
-    plan_blocks.append(_legend_block(ax, "Roads", [
+    ], size_pt, chars)
+
+
+def _road_block(ax, network: RoadNetwork, size_pt: float, chars: int):
+    from matplotlib.lines import Line2D
+
+    return _legend_block(ax, "Roads", [
         Line2D([], [], color="#777777", linewidth=road_width(n) * 1.5, label=n) for n in network.road_class_names
-    ], size_pt, chars))
-    if results is not None and with_missed:
-        text = _where_missed(layer.name, results, areas, scenario, _chars(ax, ncols, size_pt))
-        plan_blocks.append(text_block(ax, text, size_pt, color="#111111"))
-    # The figures span the legend's width; the keys flow in columns below them.
-    renderer = ax.figure.canvas.get_renderer()
-    head = blocks[0](0.0, 1.0)
-    below = 1.0 - (head.get_window_extent(renderer).height + GAP_PX) / ax.bbox.height
-    stack(ax, plan_blocks, ncols, top=below)
+    ], size_pt, chars)
 
 
-def _where_missed(plan: str, results: Mapping[str, SiteResult], areas: Mapping[str, AreaResult] | None, scenario,
-                  chars: int) -> str:
-    """Where ``plan`` misses the target (sim.viz.map_areas.where_missed), wrapped to ``chars``."""
-    if areas is not None and len(incident_sites(scenario)) > MAX_SITES_LISTED:
-        return worst_areas_text(plan, areas, scenario.target_response_min, chars)
-    return missed_text(plan, results, scenario, chars)
-
-
-def missed_text(plan: str, results: Mapping[str, SiteResult], scenario, chars: int, limit: int = 8) -> str:
-    """The sites that miss the target in ``plan``, worst first, wrapped to ``chars``."""
+def plan_legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min: Sequence[float], ncols: int,
+                results: Mapping[str, SiteResult] | None, with_missed: bool, size_pt: float = 10.5,
+                areas: Mapping[str, AreaResult] | None = None, summary: Mapping | None = None) -> None:
+    """One plan's legend: its figures (simulated share, drive-time figures), then the keys (bands,
+    sites, share scale with results, kecamatan circles on a map of many sites, units, roads) and,
+    with results and ``with_missed``, where the plan misses the target."""
+    ax.set_axis_off()
     target = scenario.target_response_min
-    names = {s.id: s.name for s in scenario.sites}
-    worst = missed(results)
-    head = f"Sites missing the target, plan '{plan}'\n(simulated, under 90% within {target:g} min):"
-    if not worst:
-        return textwrap.fill(f"Every site with incidents: 90% or more reached within {target:g} min in plan "
-                             f"'{plan}' (simulated).", chars)
-    lines = []
-    for r in worst[:limit]:
-        ci = f" ± {r.within_target_ci95:.0f}" if math.isfinite(r.within_target_ci95) else ""
-        lines.append(textwrap.fill(f"{names.get(r.site, r.site)}: {r.within_target_pct:.0f}%{ci} "
-                                   f"(p90 {r.response_p90_min:.0f} min, {r.incidents} incidents)", chars,
-                                   initial_indent="  ", subsequent_indent="    "))
-    if len(worst) > limit:
-        lines.append(f"  ... and {len(worst) - limit} more (see sites.csv)")
-    return head + "\n" + "\n".join(lines)
+    head = _figures_block(ax, layer, summary, target, _chars(ax, 1, 12))
+    chars = _chars(ax, ncols, size_pt)
+    blocks: list = [_legend_block(ax, f"{BAND_TITLE}, plan '{layer.name}' (target {target:g} min; {BAND_NOTE})",
+                                  band_handles(bands_min, target), size_pt, chars),
+                    _site_block(ax, scenario, results is not None, size_pt, chars)]
+    if results is not None:
+        blocks.append(_share_block(ax, scenario, target, f"plan '{layer.name}'", has_deterrence(results),
+                                   size_pt, chars))
+    if many_sites(scenario):
+        blocks.append(_circle_block(ax, scenario, network, areas, size_pt, chars))
+    blocks += [_unit_block(ax, f"plan '{layer.name}'", size_pt, chars, [layer]), _road_block(ax, network, size_pt, chars)]
+    if results is not None and with_missed:
+        blocks.append(text_block(ax, _where_missed(layer.name, results, areas, scenario, chars), size_pt,
+                                 color="#111111"))
+    # The figures span the legend's width; the keys flow in columns below them.
+    stack(ax, head + blocks, ncols, spans=len(head))
 
 
-def difference_legend(ax, scenario, plans: Sequence[str], headline: str,
-                      results: Mapping[str, Mapping[str, SiteResult]] | None, size_pt: float = 11.0,
-                      areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> None:
-    """The difference map's key, and with results each plan's sites that miss the target (with
-    ``areas`` on a map of many sites: its kecamatan with the most late incidents)."""
+def shared_legend(ax, missed_ax, scenario, network: RoadNetwork, layers: Sequence[PlanLayer],
+                  bands_min: Sequence[float], results: Sequence[Mapping[str, SiteResult] | None],
+                  areas: Sequence[Mapping[str, AreaResult] | None], summary: Sequence[Mapping | None],
+                  size_pt: float = 11.0) -> None:
+    """The legend of a compare map: each plan's figures, the difference map's key, then the keys both
+    plans share (bands, sites, share scale, circles, units, roads) once; in ``missed_ax``, where each
+    plan misses the target, side by side."""
     from matplotlib.lines import Line2D
 
     ax.set_axis_off()
-    first, second = plans
+    missed_ax.set_axis_off()
     target = scenario.target_response_min
-    width = _chars(ax, 1 if results is None else 2, 12)
-    blocks = [text_block(ax, textwrap.fill(headline, width), 12, fontweight="bold", color="#111111")]
-    blocks.append(_legend_block(ax, f"Roads within {target:g} min of the nearest unit\n(both ends; best case for "
-                                "moving units)", [
+    first, second = (layer.name for layer in layers)
+    wide = _chars(ax, 1, 12)
+    head = [block for layer, row in zip(layers, summary) for block in _figures_block(ax, layer, row, target, wide)]
+    chars = _chars(ax, 2, size_pt)
+    blocks: list = [_legend_block(ax, f"Difference map: roads within {target:g} min drive (both ends; "
+                                  f"{BAND_NOTE})", [
         Line2D([], [], color=CHANGE_COLOURS["gained"], linewidth=5, label=f"gained: only in '{second}'"),
         Line2D([], [], color=CHANGE_COLOURS["lost"], linewidth=5, label=f"lost: only in '{first}'"),
         Line2D([], [], color=CHANGE_COLOURS["both"], linewidth=5, label="in both plans"),
         Line2D([], [], color=CHANGE_COLOURS["neither"], linewidth=5, label="in neither plan"),
-    ], size_pt, width))
-    if results is not None:
-        chars = _chars(ax, 2, size_pt)
-        for plan in plans:
-            blocks.append(text_block(ax, _where_missed(plan, results[plan], areas and areas.get(plan), scenario,
-                                                       chars), size_pt, color="#111111"))
-    stack(ax, blocks, 2 if results is not None else 1)
+    ], size_pt, chars),
+        _legend_block(ax, f"{BAND_TITLE} (upper maps; target {target:g} min; {BAND_NOTE})", band_handles(bands_min, target),
+                      size_pt, chars),
+        _site_block(ax, scenario, results[0] is not None, size_pt, chars)]
+    if results[0] is not None:
+        blocks.append(_share_block(ax, scenario, target, "each plan", any(has_deterrence(r) for r in results),
+                                   size_pt, chars))
+    if many_sites(scenario):
+        blocks.append(_circle_block(ax, scenario, network, areas[0], size_pt, chars))
+    blocks += [_unit_block(ax, "both plans", size_pt, chars, layers), _road_block(ax, network, size_pt, chars)]
+    stack(ax, head + blocks, 2, spans=len(head))
+    missed_chars = _chars(missed_ax, 2, size_pt)
+    missed = [text_block(missed_ax, _where_missed(layer.name, plan_results, plan_areas, scenario, missed_chars, 6),
+                         size_pt, color="#111111")
+              for layer, plan_results, plan_areas in zip(layers, results, areas) if plan_results is not None]
+    for k, block in enumerate(missed):
+        block(k / 2, 1.0)
+
+
+def _where_missed(plan: str, results: Mapping[str, SiteResult], areas: Mapping[str, AreaResult] | None, scenario,
+                  chars: int, limit: int = 8) -> str:
+    """Where ``plan`` misses the target (sim.viz.map_areas.where_missed), wrapped to ``chars``."""
+    if areas is not None and len(incident_sites(scenario)) > MAX_SITES_LISTED:
+        return worst_areas_text(plan, areas, scenario.target_response_min, chars, limit)
+    return missed_text(plan, results, scenario, chars, limit)
+
+
+def missed_text(plan: str, results: Mapping[str, SiteResult], scenario, chars: int, limit: int = 8) -> str:
+    """The sites that miss the target in ``plan``, most late first, wrapped to ``chars``."""
+    target = scenario.target_response_min
+    names = {s.id: s.name for s in scenario.sites}
+    worst = missed(results)
+    head = (f"Sites missing the target, plan '{plan}' (simulated, under {MISS_BELOW_PCT:g}% within {target:g} min; "
+            "share with its 95% interval):")
+    if not worst:
+        return textwrap.fill(f"Every site with incidents: {MISS_BELOW_PCT:g}% or more reached within {target:g} min "
+                             f"in plan '{plan}' (simulated).", chars)
+    lines = [textwrap.fill(head, chars)]
+    for r in worst[:limit]:
+        late = f"{r.late:,} late of {r.incidents:,}" if r.pooled else f"{r.incidents:,} incidents"
+        lines.append(textwrap.fill(f"{names.get(r.site, r.site)}: {share_text(r)}, {late}", chars,
+                                   initial_indent="  ", subsequent_indent="    "))
+    if len(worst) > limit:
+        lines.append(f"  ... and {len(worst) - limit} more (sites.csv)")
+    return "\n".join(lines)

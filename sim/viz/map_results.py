@@ -10,16 +10,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-# Colour classes of the simulated share within target, worst first: (lowest share %, colour, words).
-# "Misses the target" is below the top class: fewer than 90% of its incidents reached in time.
-SHARE_CLASSES = (
-    (0.0, "#d7191c", "under 50% (most incidents late)"),
-    (50.0, "#fdae61", "50-90%"),
-    (90.0, "#1a9641", "90% or more"),
-)
-MISS_BELOW_PCT = SHARE_CLASSES[-1][0]
-NO_RESULT_COLOUR = "#9e9e9e"
-NO_RESULT_WORDS = "no counted incidents"
+from sim.viz import palette
+from sim.viz.palette import MISS_BELOW_PCT, NO_SHARE_COLOUR as NO_RESULT_COLOUR, NO_SHARE_WORDS as NO_RESULT_WORDS
+
 SITE_COLUMNS = ("plan", "site", "site_name", "kind", "incidents", "response_mean_min", "response_mean_ci95",
                 "response_p90_min", "within_target_pct", "within_target_ci95", "escalated_pct")
 NUMBER_COLUMNS = SITE_COLUMNS[4:]
@@ -32,7 +25,13 @@ DETERRED_WORDS = "halo: share of candidates\ndeterred (darker: more)"
 
 @dataclass(frozen=True)
 class SiteResult:
-    """One plan's simulated figures at one site (nan where the site had no counted incidents)."""
+    """One plan's simulated figures at one site (nan where the site had no counted incidents).
+
+    ``within_target_pct`` is the share a map colours and names: pooled over every replication
+    (in_target of incidents) with its 95% Wilson interval ``low_pct``-``high_pct`` when sites.csv
+    has the pooled columns, as the report and areas.csv give it; else the mean over replications
+    with its Student-t half-width ``within_target_ci95``.
+    """
 
     site: str
     incidents: int
@@ -41,6 +40,9 @@ class SiteResult:
     within_target_pct: float
     within_target_ci95: float
     deterred_pct: float = math.nan  # of the site's candidate incidents (nan: no deterrence block)
+    late: int = -1                  # counted incidents reached late or never (-1: not in the file)
+    low_pct: float = math.nan       # the pooled share's 95% Wilson interval
+    high_pct: float = math.nan
 
     @property
     def has_incidents(self) -> bool:
@@ -50,6 +52,10 @@ class SiteResult:
     def misses(self) -> bool:
         """Fewer than MISS_BELOW_PCT % of its incidents reached within the target."""
         return self.has_incidents and self.within_target_pct < MISS_BELOW_PCT
+
+    @property
+    def pooled(self) -> bool:
+        return self.late >= 0
 
 
 def _number(text: str | float | None) -> float:
@@ -68,40 +74,53 @@ def site_results(rows: Iterable[Mapping[str, object]], plan: str) -> dict[str, S
         if row["plan"] != plan:
             continue
         incidents = _number(row["incidents"])
+        late = _number(row.get("late"))
+        pooled = math.isfinite(late)
+        share = "within_target_pooled_pct" if pooled else "within_target_pct"
         results[str(row["site"])] = SiteResult(
             site=str(row["site"]),
             incidents=int(incidents) if math.isfinite(incidents) else 0,
             response_mean_min=_number(row["response_mean_min"]),
             response_p90_min=_number(row["response_p90_min"]),
-            within_target_pct=_number(row["within_target_pct"]),
+            within_target_pct=_number(row[share]),
             within_target_ci95=_number(row["within_target_ci95"]),
             deterred_pct=_number(row.get("deterred_pct")),
+            late=int(late) if pooled else -1,
+            low_pct=_number(row.get("within_target_low_pct")),
+            high_pct=_number(row.get("within_target_high_pct")),
         )
     return results
 
 
 def share_colour(result: SiteResult | None) -> str:
-    """The colour of a site's simulated within-target share (grey: no counted incidents)."""
+    """The colour of a site's simulated within-target share (sim.viz.palette; no counted incidents:
+    NO_RESULT_COLOUR)."""
     if result is None or not result.has_incidents:
         return NO_RESULT_COLOUR
-    colour = SHARE_CLASSES[0][1]
-    for lowest, class_colour, _ in SHARE_CLASSES:
-        if result.within_target_pct >= lowest:
-            colour = class_colour
-    return colour
+    return palette.share_colour(result.within_target_pct)
 
 
 def missed(results: Mapping[str, SiteResult]) -> list[SiteResult]:
-    """The sites that miss the target, worst first (ties by site id)."""
-    return sorted((r for r in results.values() if r.misses), key=lambda r: (r.within_target_pct, r.site))
+    """The sites that miss the target, most late incidents first (as sim.study.shares ranks them;
+    ties and files without late counts: the lower share, then the site id)."""
+    return sorted((r for r in results.values() if r.misses), key=lambda r: (-r.late, r.within_target_pct, r.site))
+
+
+def share_text(result: SiteResult) -> str:
+    """``"2% (0-13)"`` (pooled, with its Wilson interval) or ``"2% ± 3"`` (mean over replications)."""
+    if result.pooled and math.isfinite(result.low_pct):
+        return f"{result.within_target_pct:.0f}% ({result.low_pct:.0f}-{result.high_pct:.0f})"
+    ci = f" ± {result.within_target_ci95:.0f}" if math.isfinite(result.within_target_ci95) else ""
+    return f"{result.within_target_pct:.0f}%{ci}"
 
 
 def result_text(result: SiteResult, target_min: float) -> str:
-    """``"2% ± 3 within 15 min (p90 31.5 min, 41 incidents)"``."""
-    ci = f" ± {result.within_target_ci95:.0f}" if math.isfinite(result.within_target_ci95) else ""
-    p90 = f"p90 {result.response_p90_min:.1f} min, " if math.isfinite(result.response_p90_min) else ""
+    """``"2% (0-13) within 15 min, 20 late of 21 incidents (p90 31.5 min)"``."""
+    p90 = f" (p90 {result.response_p90_min:.1f} min)" if math.isfinite(result.response_p90_min) else ""
+    late = f"{result.late:,} late of " if result.pooled else ""
     deterred = f", {result.deterred_pct:.0f}% of candidates deterred" if math.isfinite(result.deterred_pct) else ""
-    return f"{result.within_target_pct:.0f}%{ci} within {target_min:g} min ({p90}{result.incidents} incidents{deterred})"
+    return (f"{share_text(result)} within {target_min:g} min, {late}{result.incidents:,} incidents{p90}"
+            f"{deterred}")
 
 
 def deterred_alpha(result: SiteResult | None) -> float:

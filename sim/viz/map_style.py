@@ -4,7 +4,8 @@ Both writers read these, so a map looks and reads the same in either format.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,31 +13,36 @@ from sim.config.kecamatan import load_kecamatan
 from sim.network import SYNTHETIC_NOTE
 from sim.network import RoadNetwork
 from sim.viz.coverage import Coverage
+from sim.viz.palette import BEYOND_BANDS_COLOUR, GAINED_COLOUR, LOST_COLOUR, SITE_KIND_COLOUR, UNIT_COLOUR
+from sim.viz.palette import band_colours as band_colours
 
 MOVING_NOTE = "circuit and random-patrol units counted from their best stop (best case)"
 # The note's first clause: short enough for the corner badge of a map.
 SYNTHETIC_BADGE = SYNTHETIC_NOTE.partition(":")[0]
 
-# Band colours from fast (dark green) to slow (orange-red); beyond the last band: grey.
-BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#a50026")
-BEYOND_COLOUR = "#c9c9c9"
+# Band colours (sim.viz.palette.band_colours): greens up to the target, oranges beyond; beyond the last band: grey.
+BEYOND_COLOUR = BEYOND_BANDS_COLOUR
 # The difference layer of a compare map: gained, lost, both, neither (sim.viz.coverage's codes).
-CHANGE_COLOURS = {"gained": "#2166ac", "lost": "#d6604d", "both": "#b8c9b8", "neither": "#e3e3e3"}
+CHANGE_COLOURS = {"gained": GAINED_COLOUR, "lost": LOST_COLOUR, "both": "#b8c9b8", "neither": "#e3e3e3"}
 BAND_TITLE = "Minutes to the nearest unit"
 BAND_NOTE = "travel times: a best case for moving units"
 ROAD_WIDTH = {"motorway": 2.4, "trunk": 2.2, "primary": 2.0, "secondary": 1.4, "tertiary": 1.0}
 MINOR_ROAD_WIDTH = 0.45
-UNIT_COLOUR = "#1f2d6b"
-# Site kinds: (marker, colour, legend words). Unknown kinds get a plain circle.
+# Site kinds: (marker, colour, legend words). The shape tells the kind; the colour is one neutral
+# ink for every kind (a colour is kept for the simulated share, sim.viz.palette). Unknown kinds get
+# a plain circle and the words "other site".
 SITE_STYLE = {
-    "police_hq": ("s", "#08306b", "police HQ"),
-    "police_post": ("s", "#2171b5", "police post"),
-    "military_post": ("D", "#4d6b1f", "military post"),
-    "election_office": ("^", "#6a3d9a", "election office"),
-    "election_warehouse": ("v", "#6a3d9a", "election warehouse"),
-    "crowd_point": ("o", "#b2182b", "crowd point"),
+    "police_hq": ("s", SITE_KIND_COLOUR, "police HQ"),
+    "police_post": ("P", SITE_KIND_COLOUR, "police post"),
+    "military_post": ("D", SITE_KIND_COLOUR, "military post"),
+    "election_office": ("^", SITE_KIND_COLOUR, "election office"),
+    "election_warehouse": ("v", SITE_KIND_COLOUR, "election warehouse"),
+    "government_office": ("p", SITE_KIND_COLOUR, "government office"),
+    "crowd_point": ("o", SITE_KIND_COLOUR, "crowd point"),
+    "kecamatan_centre": ("h", SITE_KIND_COLOUR, "kecamatan centre"),
+    "polling_station": (".", SITE_KIND_COLOUR, "polling station"),
 }
-OTHER_SITE_STYLE = ("o", "#444444", "other site")
+OTHER_SITE_STYLE = ("o", SITE_KIND_COLOUR, "other site")
 
 
 @dataclass(frozen=True)
@@ -51,11 +57,34 @@ class MapResult:
     difference_km: float | None     # compare maps: covered road length of the second minus the first
     missed: tuple[str, ...] = ()    # with results: the lines naming the sites that miss the target, per plan
     unlabelled: int = 0             # PNG: labels left out for want of room
+    nameable: int = 0               # PNG: sites the map names when there is room (on a map of many
+    #                                 sites, those listed in the scenario, not those of site sets)
 
 
-def band_colours(n_bands: int) -> list[str]:
-    """Colours of n_bands bands, fast to slow; more bands than colours reuse the slowest."""
-    return [BAND_COLOURS[min(k, len(BAND_COLOURS) - 1)] for k in range(n_bands)]
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def simulated_line(row: Mapping | None, target_min: float) -> str:
+    """The plan's simulated share within target from its summary.csv row, or where to get it."""
+    share = _number(row.get("within_target_pct")) if row else math.nan
+    if not math.isfinite(share):
+        return "Simulated share within target: not on this map (map --results DIR of a run draws it)"
+    half = _number(row.get("within_target_ci95"))
+    interval = f" ± {half:.1f}" if math.isfinite(half) else ""
+    reps, incidents = _number(row.get("reps")), _number(row.get("incidents"))
+    counts = f" ({reps:,.0f} replications, {incidents:,.0f} incidents)" if math.isfinite(reps + incidents) else ""
+    return f"Simulated: {share:.1f}%{interval} of incidents reached within {target_min:g} min{counts}"
+
+
+def legend_lines(layer, summary_row: Mapping | None, target_min: float, heading: bool = False) -> list[str]:
+    """A plan's figures in words: the simulated share (or where to get it), then the drive-time
+    figures, named as such, and any joint patrols; with ``heading``, under a line naming the plan."""
+    lines = [simulated_line(summary_row, target_min), *layer.legend]
+    return ([f"plan '{layer.name}':"] + [f"  {line}" for line in lines]) if heading else lines
 
 
 def road_width(road_class: str) -> float:
@@ -66,6 +95,15 @@ def road_width(road_class: str) -> float:
 def site_style(kind: str) -> tuple[str, str, str]:
     """(marker, colour, legend words) of a site kind."""
     return SITE_STYLE.get(kind, OTHER_SITE_STYLE)
+
+
+def set_site_ids(scenario) -> set[str]:
+    """Ids of the sites a site set added (generated or read from a file), not listed in ``sites:``."""
+    raw = scenario.raw.get("sites") if isinstance(scenario.raw, dict) else None
+    if not isinstance(raw, list) or not scenario.raw.get("site_sets"):
+        return set()
+    listed = {site.get("id") for site in raw if isinstance(site, dict)}
+    return {site.id for site in scenario.sites if site.id not in listed}
 
 
 def towns_in(network: RoadNetwork) -> list[tuple[str, float, float]]:

@@ -84,13 +84,16 @@ def check_results(scenario, plans: Sequence[str], results: Mapping[str, Mapping[
 def write_map(scenario, world: World, plans: Sequence[str], out_path: Path,
               bands_min: Sequence[float] = (5.0, 10.0, 15.0, 20.0),
               results: Mapping[str, Mapping[str, SiteResult]] | None = None,
-              areas: Mapping[str, Mapping[str, AreaResult]] | None = None) -> MapResult:
+              areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
+              summary: Mapping[str, Mapping] | None = None) -> MapResult:
     """Write the coverage map of one plan, or two side by side, as ``out_path``: a PNG, an HTML
     page, or GIS layers (.geojson, .gpkg; see ``sim.viz.gis``).
 
     ``bands_min`` are the upper limits of the shading bands, minutes; ``results`` (plan -> site
     id -> SiteResult, from a run's sites.csv) adds the simulated share within target per site;
-    ``areas`` (plan -> kecamatan -> AreaResult, from its areas.csv) the kecamatan layer (PNG, HTML).
+    ``areas`` (plan -> kecamatan -> AreaResult, from its areas.csv) the kecamatan circles' colours
+    (PNG, HTML; and the GIS ``areas`` layer); ``summary`` (plan -> its summary.csv row) the simulated
+    share beside the drive-time figures.
     InputError (before any work) for another suffix, bad bands, an unknown plan, the same plan
     twice, or results lacking a plan.
     """
@@ -102,5 +105,7 @@ def write_map(scenario, world: World, plans: Sequence[str], out_path: Path,
         check_results(scenario, plans, results)
     if suffix in (".png", ".html"):
         draw = draw_map_png if suffix == ".png" else draw_map_html
-        return draw(scenario, world, list(plans), out_path, tuple(bands_min), results=results, areas=areas)
-    return write_gis(scenario, world, list(plans), out_path, tuple(bands_min), results=results)
+        return draw(scenario, world, list(plans), out_path, tuple(bands_min), results=results, areas=areas,
+                    summary=summary)
+    return write_gis(scenario, world, list(plans), out_path, tuple(bands_min), results=results, areas=areas,
+                     summary=summary)

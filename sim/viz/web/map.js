@@ -1,6 +1,9 @@
 /* The coverage map page: roads shaded by minutes from the nearest unit, sites (coloured by their
  * simulated share within target when results came with the map), units, legend, hover for names
- * and minutes, a plan switch and a difference view (roads gained or lost) on compare maps. Needs panzoom.js (PanZoom) first.
+ * and minutes, a plan switch and a difference view (roads gained or lost) on compare maps. On a map
+ * of many sites (D.many) the sites of site sets are dots, named only once few are in view, and each
+ * kecamatan is a circle sized by its incidents and coloured by its share (D.areas). Site names
+ * show without hovering wherever there is room. Needs panzoom.js (PanZoom) first.
  * Data: the JSON in #map-data (see sim/viz/map_html.py, map_data); coordinates in metres,
  * node and line arrays as differences (undelta).
  */
@@ -13,7 +16,7 @@
   var plans = D.plans.map(function (p) {
     return {name: p.name, description: p.description, legend: p.legend, band: p.band, time: p.time_dmin,
             standing: p.standing, circuits: p.circuits.map(undelta), pools: p.pools, paths: null,
-            within: p.within, results: p.results};
+            within: p.within, results: p.results, simulated: p.simulated};
   });
   var DIFF = plans.length > 1 ? plans.length : -1;   // the view index of the difference view
   var diffColours = ["neither", "both", "gained", "lost"].map(function (k) { return D.change_colours[k]; });
@@ -75,20 +78,25 @@
   }
   state.siteScreen = function (id) { return toScreen(siteById[id].x, siteById[id].y); };
 
-  function marker(shape, x, y, r, colour, hollow) {
+  // A site's symbol: its kind's shape in the kinds' ink; ``fill``: the share colour with results.
+  function marker(shape, x, y, r, colour, hollow, fill) {
     ctx.beginPath();
     if (shape === "s") ctx.rect(x - r, y - r, 2 * r, 2 * r);
     else if (shape === "D") { ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.3, y); ctx.lineTo(x, y + r * 1.3); ctx.lineTo(x - r * 1.3, y); ctx.closePath(); }
     else if (shape === "^") { ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.2, y + r); ctx.lineTo(x - r * 1.2, y + r); ctx.closePath(); }
     else if (shape === "v") { ctx.moveTo(x, y + r * 1.3); ctx.lineTo(x + r * 1.2, y - r); ctx.lineTo(x - r * 1.2, y - r); ctx.closePath(); }
-    else ctx.arc(x, y, r, 0, 2 * Math.PI);
-    ctx.fillStyle = hollow ? "#fff" : colour; ctx.fill();
-    ctx.lineWidth = 2.2; ctx.strokeStyle = colour; ctx.stroke();
+    else if (shape === "P") { var t = r * 0.45; ctx.moveTo(x - t, y - r); [[t, -r], [t, -t], [r, -t], [r, t], [t, t], [t, r], [-t, r], [-t, t], [-r, t], [-r, -t], [-t, -t]].forEach(function (d) { ctx.lineTo(x + d[0], y + d[1]); }); ctx.closePath(); }
+    else if (shape === "p" || shape === "h") { var k = shape === "p" ? 5 : 6; for (var i = 0; i < k; i++) { var a = -Math.PI / 2 + 2 * Math.PI * i / k; if (i) ctx.lineTo(x + r * 1.15 * Math.cos(a), y + r * 1.15 * Math.sin(a)); else ctx.moveTo(x + r * 1.15 * Math.cos(a), y + r * 1.15 * Math.sin(a)); } ctx.closePath(); }
+    else ctx.arc(x, y, shape === "." ? r * 0.6 : r, 0, 2 * Math.PI);
+    ctx.fillStyle = hollow ? "#fff" : fill || colour; ctx.fill();
+    ctx.lineWidth = fill ? 1.2 : 2.2; ctx.strokeStyle = colour; ctx.stroke();
   }
 
-  function siteColour(p, s) {
-    var res = p && p.results && p.results.sites[s.id];
-    return res ? res.colour : (p && p.results ? D.share_classes[D.share_classes.length - 1][0] : s.colour);
+  // The share colour of a site in plan p (null without results: the kind's ink alone).
+  function siteFill(p, s) {
+    if (!p || !p.results) return null;
+    var res = p.results.sites[s.id];
+    return res ? res.colour : D.no_share.colour;
   }
 
   function draw() {
@@ -99,7 +107,7 @@
     else { if (!p.paths) p.paths = buildPaths(p); paths = p.paths; colours = D.band_colours; }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
-    if (p && D.areas) drawAreas(p);
+    if (D.areas) drawAreas();
     // Roads in metres: one transform, widths in screen pixels (growing a little with zoom).
     ctx.setTransform(r * state.scale, 0, 0, r * state.scale, r * state.tx, r * state.ty);
     ctx.lineCap = "round";
@@ -120,16 +128,32 @@
     state.draws += 1;
   }
 
-  // The kecamatan layer under the roads: each cell filled with its area's colour, outlined.
-  function drawAreas(p) {
-    var colours = D.areas.plans[p.name] || {};
+  // The kecamatan cells under the roads: outlines only (approximate boundaries).
+  function drawAreas() {
     D.areas.cells.forEach(function (cell) {
       ctx.beginPath();
       cell.ring.forEach(function (xy, i) { var q = toScreen(xy[0], xy[1]); if (i) ctx.lineTo(q[0], q[1]); else ctx.moveTo(q[0], q[1]); });
       ctx.closePath();
-      ctx.globalAlpha = D.areas.alpha; ctx.fillStyle = (colours[cell.name] || {colour: "#fff"}).colour; ctx.fill();
-      ctx.globalAlpha = 1; ctx.strokeStyle = D.areas.edge; ctx.lineWidth = 1; ctx.setLineDash([5, 3]); ctx.stroke();
+      ctx.strokeStyle = D.areas.edge; ctx.lineWidth = 1; ctx.setLineDash([5, 3]); ctx.stroke();
       ctx.setLineDash([]);
+    });
+  }
+  // A circle per kecamatan: area in proportion to its incidents, filled with its share's colour.
+  var MARK_PX = 24;   // radius of the largest circle
+  function markRadius(size, largest) { return MARK_PX * Math.sqrt(size / Math.max(largest, 1)); }
+  function areaMarks(p) { return (D.areas && p && D.areas.marks[p.name]) || []; }
+  function markRadii(p) {
+    var marks = areaMarks(p), largest = Math.max.apply(null, marks.map(function (m) { return m[3]; }).concat([1])), out = {};
+    marks.forEach(function (m) { out[m[0]] = markRadius(m[3], largest); });
+    return out;
+  }
+  function drawMarks(p, labels) {
+    var marks = areaMarks(p), largest = Math.max.apply(null, marks.map(function (m) { return m[3]; }).concat([1]));
+    marks.forEach(function (m) {
+      var q = toScreen(m[1], m[2]), r = markRadius(m[3], largest);
+      ctx.beginPath(); ctx.arc(q[0], q[1], r, 0, 2 * Math.PI);
+      ctx.fillStyle = m[4]; ctx.fill(); ctx.lineWidth = 1; ctx.strokeStyle = "#1a1a1a"; ctx.stroke();
+      labels.add([q[0] - r, q[1] - r, q[0] + r, q[1] + r]);
     });
   }
 
@@ -164,9 +188,10 @@
       return keys(b).every(function (k) { return !(cells[k] || []).some(function (o) { return b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3]; }); });
     }
     function add(b) { keys(b).forEach(function (k) { (cells[k] = cells[k] || []).push(b); }); }
-    return {add: add, place: function (x, y, w, h) {
-      var W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight;
-      var tries = [[8, 4], [-8 - w, 4], [8, -h + 2], [-8 - w, -h + 2], [-w / 2, 14], [-w / 2, -h - 8]];
+    // ``pad``: the radius of the mark the label names (a kecamatan circle), so the label sits beside it.
+    return {add: add, place: function (x, y, w, h, pad) {
+      var W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight, d = Math.max(8, (pad || 0) + 3);
+      var tries = [[d, 4], [-d - w, 4], [d, -h + 2], [-d - w, -h + 2], [-w / 2, d + 6], [-w / 2, -h - d]];
       for (var t = 0; t < tries.length; t++) {
         var b = [x + tries[t][0], y + tries[t][1] - h + 4, x + tries[t][0] + w, y + tries[t][1] + 4];
         if (b[0] >= 0 && b[2] <= W && b[1] >= 90 && b[3] <= H && free(b)) { add(b); return [b[0], b[3] - 4]; }
@@ -175,59 +200,93 @@
     }};
   }
 
+  var SET_NAMES_IN_VIEW = 150;   // site-set sites are named once no more than this many are in view
   function drawPlaces(p) {
-    var labels = placer();
-    // Among thousands of sites the kecamatan and their figures get their places first (drawn last, on top).
-    var areasFirst = p && D.areas && D.areas.label_first, early = [];
-    var late = function (t) { var a = areasFirst && D.areas.plans[p.name] && D.areas.plans[p.name][t.name]; return a ? a.late : 0; };
-    if (areasFirst) D.towns.slice().sort(function (a, b) { return late(b) - late(a); }).forEach(function (t) {
-      var q = toScreen(t.xy[0], t.xy[1]), text = townText(p, t);
-      ctx.font = "italic 12px system-ui, sans-serif";
-      early.push([text, labels.place(q[0], q[1], ctx.measureText(text).width, 14), q]);
-    });
+    var labels = placer(), W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight;
     var points = D.sites.map(function (s) { return toScreen(s.x, s.y); });
-    points.forEach(function (q) { labels.add([q[0] - 7, q[1] - 7, q[0] + 7, q[1] + 7]); });
-    D.sites.forEach(function (s, i) { marker(s.marker, points[i][0], points[i][1], 6, siteColour(p, s), s.approx && !(p && p.results)); });
-    // Sites that miss the target first, then towns, then the other sites when zoomed in enough.
-    var first = {};
-    if (p && p.results) Object.keys(p.results.sites).forEach(function (id) { if (p.results.sites[id].misses) first[id] = 1; });
-    function label(text, x, y, font, colour) {
-      ctx.font = font;
-      var at = labels.place(x, y, ctx.measureText(text).width, 14);
-      if (!at) return;
-      ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,.85)"; ctx.strokeText(text, at[0], at[1]);
-      ctx.fillStyle = colour; ctx.fillText(text, at[0], at[1]);
-    }
-    var showNames = state.scale > 0.03;
-    function siteLabel(s, i) { label(s.name + (s.approx ? " (approx.)" : ""), points[i][0], points[i][1], "13px system-ui, sans-serif", "#111"); }
-    D.sites.forEach(function (s, i) { if (first[s.id] && (showNames || D.sites.length < 50)) siteLabel(s, i); });
-    if (!areasFirst) D.towns.forEach(function (t) {
-      var q = toScreen(t.xy[0], t.xy[1]);
-      ctx.fillStyle = "#555"; ctx.fillRect(q[0] - 2, q[1] - 2, 4, 4);
-      label(townText(p, t), q[0], q[1], "italic 12px system-ui, sans-serif", p && D.areas ? "#222" : "#555");
+    function inView(q) { return q[0] >= 0 && q[0] <= W && q[1] >= 90 && q[1] <= H; }
+    // Sites of site sets: dots (grey; a share resting on one incident says nothing), growing with zoom.
+    var dot = Math.max(1.5, Math.min(4, state.scale * 150)), setInView = 0;
+    ctx.fillStyle = D.set_colour;
+    D.sites.forEach(function (s, i) {
+      if (!s.set) return;
+      var q = points[i];
+      if (inView(q)) setInView += 1;
+      ctx.fillRect(q[0] - dot / 2, q[1] - dot / 2, dot, dot);
     });
-    if (showNames) D.sites.forEach(function (s, i) { if (!first[s.id]) siteLabel(s, i); });
-    if (p) p.standing.forEach(function (pair) {
+    drawMarks(p, labels);
+    D.sites.forEach(function (s, i) { if (!s.set) labels.add([points[i][0] - 7, points[i][1] - 7, points[i][0] + 7, points[i][1] + 7]); });
+    D.sites.forEach(function (s, i) { if (!s.set) marker(s.marker, points[i][0], points[i][1], 6, s.colour, s.approx && !(p && p.results), siteFill(p, s)); });
+    drawStanding(p, labels);
+    var radius = markRadii(p);
+    function label(text, x, y, font, colour, pad) {
+      ctx.font = font;
+      var at = labels.place(x, y, ctx.measureText(text).width, 14, pad);
+      if (!at) return false;
+      ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,.9)"; ctx.strokeText(text, at[0], at[1]);
+      ctx.fillStyle = colour; ctx.fillText(text, at[0], at[1]);
+      return true;
+    }
+    // The worst kecamatan with their figures first; then the sites that miss the target, where units
+    // stand, the towns, the other listed sites, and site-set sites once few are in view.
+    var worst = {};
+    areaMarks(p).forEach(function (m) {
+      if (!m[6]) return;
+      var q = toScreen(m[1], m[2]);
+      if (label(m[0] + ": " + m[5], q[0], q[1], "bold 12px system-ui, sans-serif", "#111", radius[m[0]])) worst[m[0]] = 1;
+    });
+    var first = {};
+    if (p && p.results && !D.many) Object.keys(p.results.sites).forEach(function (id) { if (p.results.sites[id].misses) first[id] = 1; });
+    // Where units stand, also among many sites while the posts are few enough to read.
+    if (p && (!D.many || p.standing.length <= D.max_badges)) p.standing.forEach(function (pair) { first[pair[0]] = 1; });
+    function siteLabel(s, i) { label(s.name + (s.approx ? " (approx.)" : ""), points[i][0], points[i][1], "13px system-ui, sans-serif", "#111"); }
+    D.sites.forEach(function (s, i) { if (first[s.id] && inView(points[i])) siteLabel(s, i); });
+    var townSite = townSites();
+    D.towns.forEach(function (t) {
+      if (worst[t.name] || (!D.many && townSite[t.name])) return;
+      var q = toScreen(t.xy[0], t.xy[1]);
+      if (!D.areas) { ctx.fillStyle = "#555"; ctx.fillRect(q[0] - 2, q[1] - 2, 4, 4); }
+      label(t.name, q[0], q[1], "italic 12px system-ui, sans-serif", "#444", radius[t.name]);
+    });
+    D.sites.forEach(function (s, i) {
+      if (s.set || first[s.id] || !inView(points[i]) || (D.many && townSite.bySite[s.id])) return;
+      siteLabel(s, i);
+    });
+    state.setNamed = setInView > 0 && setInView <= SET_NAMES_IN_VIEW;
+    if (state.setNamed) D.sites.forEach(function (s, i) { if (s.set && inView(points[i])) siteLabel(s, i); });
+  }
+  // Posts and bases: a badge counting the vehicles, or (more than D.max_badges posts) a small square.
+  function drawStanding(p, labels) {
+    if (!p) return;
+    var squares = p.standing.length > D.max_badges;
+    p.standing.forEach(function (pair) {
       var s = siteById[pair[0]], q = toScreen(s.x, s.y);
+      if (squares) {
+        ctx.fillStyle = D.unit_colour; ctx.fillRect(q[0] - 4, q[1] - 4, 8, 8);
+        ctx.strokeStyle = "#fff"; ctx.lineWidth = 1; ctx.strokeRect(q[0] - 4, q[1] - 4, 8, 8);
+        return;
+      }
       ctx.beginPath(); ctx.arc(q[0] - 10, q[1] - 10, 8, 0, 2 * Math.PI);
       ctx.fillStyle = D.unit_colour; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.stroke();
       ctx.fillStyle = "#fff"; ctx.font = "bold 11px system-ui, sans-serif"; ctx.textAlign = "center";
       ctx.fillText(String(pair[1]), q[0] - 10, q[1] - 6); ctx.textAlign = "start";
-    });
-    early.forEach(function (e) {
-      ctx.fillStyle = "#555"; ctx.fillRect(e[2][0] - 2, e[2][1] - 2, 4, 4);
-      if (!e[1]) return;
-      ctx.font = "italic 12px system-ui, sans-serif";
-      ctx.fillStyle = "rgba(255,255,255,.85)"; ctx.fillRect(e[1][0] - 2, e[1][1] - 12, ctx.measureText(e[0]).width + 4, 16);
-      ctx.fillStyle = "#222"; ctx.fillText(e[0], e[1][0], e[1][1]);
+      labels.add([q[0] - 18, q[1] - 18, q[0] - 2, q[1] - 2]);
     });
   }
-  // A town's label: its name, and with the kecamatan layer its area's figures in this plan.
-  function townText(p, t) {
-    var area = p && D.areas && D.areas.plans[p.name] && D.areas.plans[p.name][t.name];
-    return t.name + (area ? ": " + area.text : "");
+  // Towns whose own site carries their name ("Kota Tanggul" at Tanggul): one label for the two.
+  var townSiteCache = null;
+  function townSites() {
+    if (townSiteCache) return townSiteCache;
+    townSiteCache = {bySite: {}};
+    D.towns.forEach(function (t) {
+      D.sites.forEach(function (s) {
+        if (!s.set && Math.abs(s.x - t.xy[0]) < 450 && Math.abs(s.y - t.xy[1]) < 450 && s.name.toLowerCase().indexOf(t.name.toLowerCase()) >= 0) {
+          townSiteCache[t.name] = s.id; townSiteCache.bySite[s.id] = t.name;
+        }
+      });
+    });
+    return townSiteCache;
   }
-
   function drawScale() {
     // Scale bar: a round number of metres about 120 px long.
     var target = 120 / state.scale, unit = Math.pow(10, Math.floor(Math.log10(target)));
@@ -255,29 +314,38 @@
     } else {
       var p = plans[state.plan];
       html += "<div><b>plan '" + esc(p.name) + "'</b>: " + esc(p.description) + "</div>";
-      html += '<div class="shares">' + p.legend.map(esc).join("<br>") + "</div>";
+      html += '<div class="shares">' + esc(p.simulated) + "</div>";
+      html += '<div class="reach">' + p.legend.map(esc).join("<br>") + "</div>";
       html += "<h3>" + esc(D.band_title) + ", plan '" + esc(p.name) + "' (target " + D.target_min + " min; " + esc(D.band_note) + ")</h3>";
       D.bands_min.forEach(function (b, i) { html += '<span class="row"><span class="sw" style="background:' + D.band_colours[i] + '"></span>' + lower + "&ndash;" + b + " min</span>"; lower = b; });
       html += '<span class="row"><span class="sw" style="background:' + D.band_colours[D.band_colours.length - 1] + '"></span>over ' + lower + " min</span>";
       if (p.results) {
-        html += "<h3>Site colour: simulated share of incidents reached within " + D.target_min + " min, plan '" + esc(p.name) + "'</h3>";
-        D.share_classes.forEach(function (c) { html += '<span class="row"><span style="color:' + c[0] + '">&#11044;</span> ' + esc(c[1]) + "</span>"; });
+        html += "<h3>" + (D.many ? "Kecamatan circle" : "Site") + " colour: simulated share of incidents reached within " + D.target_min + " min, plan '" + esc(p.name) + "'</h3>";
+        D.share_classes.forEach(function (c) { html += '<span class="row"><span class="dot" style="background:' + c[0] + '"></span> ' + esc(c[1]) + "</span>"; });
       }
       if (D.areas) {
-        html += "<h3>" + esc(D.areas.title) + " " + D.target_min + " min, plan '" + esc(p.name) + "' (" + esc(D.areas.note) + ")</h3>";
-        D.areas.key.forEach(function (c) { html += '<span class="row"><span class="sw box" style="background:' + c[0] + ";opacity:" + D.areas.alpha + ';border:1px solid ' + D.areas.edge + '"></span>' + esc(c[1]) + "</span>"; });
+        html += "<h3>Kecamatan circles: area in proportion to " + esc(D.areas.what) + " (" + esc(D.areas.note) + ")</h3>";
+        var marks = areaMarks(p), largest = Math.max.apply(null, marks.map(function (m) { return m[3]; }).concat([1]));
+        [largest, Math.round(largest / 4), Math.round(largest / 16)].filter(function (v, i, all) { return v >= 1 && all.indexOf(v) === i; }).forEach(function (v) {
+          var d = 2 * markRadius(v, largest);
+          html += '<span class="row"><span class="circle" style="width:' + d + "px;height:" + d + 'px"></span> ' + v.toLocaleString("en") + "</span>";
+        });
       }
     }
-    var kinds = {};
-    D.sites.forEach(function (s) { kinds[s.kind] = s; });
-    html += "<h3>Sites</h3>";
-    var glyph = {s: "&#9632;", D: "&#9670;", "^": "&#9650;", v: "&#9660;", o: "&#9679;"};
+    var kinds = {}, setKinds = {};
+    D.sites.forEach(function (s) { if (s.set) setKinds[s.kind] = (setKinds[s.kind] || 0) + 1; else kinds[s.kind] = kinds[s.kind] || s; });
+    html += "<h3>Sites (shape: kind)</h3>";
+    var glyph = {s: "&#9632;", D: "&#9670;", "^": "&#9650;", v: "&#9660;", o: "&#9679;", P: "&#10010;", p: "&#11039;", h: "&#11042;", ".": "&#8226;"};
+    Object.keys(kinds).forEach(function (k) { html += '<span class="row"><span style="color:' + kinds[k].colour + '">' + (glyph[kinds[k].marker] || "&#9679;") + "</span> " + esc(k) + "</span>"; });
+    Object.keys(setKinds).forEach(function (k) { html += '<span class="row"><span style="color:' + D.set_colour + '">&#9642;</span> ' + esc(k) + " (" + setKinds[k].toLocaleString("en") + "): dot, named when zoomed in; counted by kecamatan</span>"; });
     var coloured = diff || !plans[state.plan].results;
-    Object.keys(kinds).forEach(function (k) { html += '<span class="row"><span style="color:' + (coloured ? kinds[k].colour : "#333") + '">' + (glyph[kinds[k].marker] || "&#9679;") + "</span> " + esc(k) + "</span>"; });
-    if (coloured && D.sites.some(function (s) { return s.approx; })) html += '<span class="row">&#9675; hollow: approximate position</span>';
+    if (coloured && D.sites.some(function (s) { return s.approx && !s.set; })) html += '<span class="row">&#9675; hollow: approximate position</span>';
     if (!diff) {
-      html += "<h3>Units, plan '" + esc(plans[state.plan].name) + "'</h3>";
-      html += '<span class="row"><span style="color:' + D.unit_colour + '">&#11044;</span> vehicles at a post or base (number)</span>';
+      var pl = plans[state.plan], vehicles = pl.standing.reduce(function (a, b) { return a + b[1]; }, 0);
+      html += "<h3>Units, plan '" + esc(pl.name) + "'</h3>";
+      html += pl.standing.length > D.max_badges
+        ? '<span class="row"><span style="color:' + D.unit_colour + '">&#9632;</span> a post or base with vehicles standing (' + vehicles.toLocaleString("en") + " vehicles at " + pl.standing.length.toLocaleString("en") + " posts)</span>"
+        : '<span class="row"><span style="color:' + D.unit_colour + '">&#11044;</span> vehicles at a post or base (number)</span>';
       html += '<span class="row"><span style="color:' + D.unit_colour + '">- - -</span> circuit route</span>';
       html += '<span class="row"><span style="color:' + D.unit_colour + '">+</span> random-patrol road points</span>';
       html += missedHtml(plans[state.plan]);
@@ -318,6 +386,14 @@
       if (text && p && p.results && !result) { var res = p.results.sites[s.id]; result = res ? res.text : "simulated: no counted incidents"; }
     });
     if (result) text += "\n" + result;
+    if (!text && state.plan !== DIFF) {
+      var marks = areaMarks(plans[state.plan]), largest = Math.max.apply(null, marks.map(function (m) { return m[3]; }).concat([1]));
+      marks.forEach(function (m) {
+        var q = toScreen(m[1], m[2]), r = markRadius(m[3], largest);
+        if (!text && (q[0] - px) * (q[0] - px) + (q[1] - py) * (q[1] - py) <= r * r)
+          text = "Kecamatan " + m[0] + (D.areas.simulated ? " (simulated): " : ": ") + m[5];
+      });
+    }
     if (!text) {
       var d = toData(px, py), n = nearestNode(d[0], d[1], 15 / state.scale);
       if (n >= 0) text = "road: " + minutes(n);
