@@ -1,5 +1,6 @@
 """Results by kecamatan: which area each site is in, areas.csv against a hand count of incidents.csv,
-the drive from the nearest post, the `area:` key's refusals, the voting-day report and the map layer."""
+the drive from the nearest post, the `area:` key's refusals and the voting-day report (the maps'
+kecamatan layer: tests/test_regency_maps.py)."""
 from __future__ import annotations
 
 import csv
@@ -19,7 +20,6 @@ from sim.config import load_scenario
 from sim.config.kecamatan import load_kecamatan
 from sim.errors import InputError
 from sim.study.areas import DRAWN, GIVEN, NEAREST, site_areas
-from tests.browser import chromium_driver, js_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
@@ -243,30 +243,6 @@ def _inside(x: float, y: float, xs: np.ndarray, ys: np.ndarray) -> bool:
     n = len(xs)
     return all((xs[(i + 1) % n] - xs[i]) * (y - ys[i]) - (ys[(i + 1) % n] - ys[i]) * (x - xs[i]) >= 0
                for i in range(n))
-
-
-def test_the_map_colours_each_kecamatan_by_its_share_in_png_and_html(run_folder, tmp_path, capsys):
-    from sim.viz.map_areas import share_colour_pct
-
-    scenario = run_folder.parent / "scenario.yaml"
-    png, page = tmp_path / "map.png", tmp_path / "map.html"
-    for out in (png, page):
-        assert main(["map", str(scenario), "--plan", "mixed", "--results", str(run_folder), "--out", str(out)]) == 0
-    assert png.stat().st_size > 50_000
-    data = json.loads(re.search(r'<script id="map-data" type="application/json">(.*?)</script>',
-                                page.read_text(encoding="utf-8"), re.S).group(1))
-    assert len(data["areas"]["cells"]) == 31 and "approximate" in data["areas"]["note"]
-    mine = data["areas"]["plans"]["mixed"]
-    for row in _csv(run_folder / "areas.csv"):
-        if row["plan"] == "mixed" and int(row["incidents"]):
-            assert mine[row["area"]]["colour"] == share_colour_pct(float(row["within_target_pooled_pct"]))
-            assert f"{int(row['late'])} late of {int(row['incidents'])}" in mine[row["area"]]["text"]
-    with chromium_driver(1280, 900) as driver:
-        driver.get(page.as_uri())
-        assert js_errors(driver) == []
-        assert driver.execute_script("return window.patrolMap.draws;") > 0
-        legend = driver.find_element("id", "legend").text
-        assert "Kecamatan: simulated share of incidents within 15 min" in legend and "approximate" in legend
 
 
 def test_a_site_files_area_column_gives_its_sites_their_kecamatan_and_a_typo_names_the_line(tmp_path):

@@ -226,7 +226,7 @@ def test_cli_bands_follow_the_scenarios_target_by_default(cache, tmp_path):
     assert done.returncode == 0, done.stderr
     page = out.read_text(encoding="utf-8")
     assert '"bands_min":[1.0,2.0,3.0,4.0]' in page
-    assert "reached within 3 min" in done.stdout
+    assert "within 3 min drive" in done.stdout
 
 
 # ------------------------------------------------------------------ labels and simulated results
@@ -276,15 +276,16 @@ def sites_rows(plan: str) -> list[dict]:
 
 
 def test_site_results_classes_and_the_sites_that_miss_the_target():
-    from sim.viz.map_results import NO_RESULT_COLOUR, SHARE_CLASSES, missed, share_colour, site_results
+    from sim.viz.map_results import NO_RESULT_COLOUR, missed, share_colour, site_results
+    from sim.viz.palette import share_classes
 
     results = site_results(sites_rows(PLAN), PLAN)
     assert set(results) == {"tanggul", "rambipuji", "kpu_office", "polres"}   # the other plan's row left out
     assert results["tanggul"].within_target_pct == pytest.approx(3.57) and results["tanggul"].incidents == 28
     assert [r.site for r in missed(results)] == ["tanggul", "rambipuji"]     # worst first; no incidents: not missing
     colours = {site: share_colour(r) for site, r in results.items()}
-    assert colours == {"tanggul": SHARE_CLASSES[0][1], "rambipuji": SHARE_CLASSES[1][1],
-                       "kpu_office": SHARE_CLASSES[2][1], "polres": NO_RESULT_COLOUR}
+    under_50, from_50, _, from_90 = (c.colour for c in share_classes())
+    assert colours == {"tanggul": under_50, "rambipuji": from_50, "kpu_office": from_90, "polres": NO_RESULT_COLOUR}
 
 
 def test_png_with_results_lists_the_sites_that_miss_the_target(demo, tmp_path):

@@ -298,11 +298,13 @@ def test_the_png_map_draws_roads_in_every_band_colour(demo, tmp_path):
     import matplotlib.image
 
     from sim.viz.map_png import draw_map_png
-    from sim.viz.map_style import BEYOND_COLOUR, band_colours
+    from sim.viz.map_style import BEYOND_COLOUR
+    from sim.viz.palette import band_colours
 
     scenario, world = demo
     draw_map_png(scenario, world, ["mixed"], tmp_path / "map.png", BANDS_MIN)
-    counts = colour_pixels(matplotlib.image.imread(tmp_path / "map.png"), band_colours(4) + [BEYOND_COLOUR])
+    colours = band_colours(BANDS_MIN, scenario.target_response_min) + [BEYOND_COLOUR]
+    counts = colour_pixels(matplotlib.image.imread(tmp_path / "map.png"), colours)
     assert all(n > ROAD_PIXELS for n in counts.values()), counts
 
 
@@ -310,7 +312,8 @@ def test_the_html_map_in_a_browser_draws_roads_in_every_band_colour(demo, tmp_pa
     import matplotlib.image
 
     from sim.viz.map_html import draw_map_html
-    from sim.viz.map_style import BEYOND_COLOUR, band_colours
+    from sim.viz.map_style import BEYOND_COLOUR
+    from sim.viz.palette import band_colours
     from tests.browser import chromium_driver, js_errors
 
     scenario, world = demo
@@ -320,5 +323,6 @@ def test_the_html_map_in_a_browser_draws_roads_in_every_band_colour(demo, tmp_pa
         driver.get(out.as_uri())
         assert js_errors(driver) == []
         driver.save_screenshot(str(tmp_path / "page.png"))
-    counts = colour_pixels(matplotlib.image.imread(tmp_path / "page.png"), band_colours(4) + [BEYOND_COLOUR])
+    colours = band_colours(BANDS_MIN, scenario.target_response_min) + [BEYOND_COLOUR]
+    counts = colour_pixels(matplotlib.image.imread(tmp_path / "page.png"), colours)
     assert all(n > ROAD_PIXELS for n in counts.values()), counts

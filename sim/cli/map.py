@@ -53,7 +53,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
     network = load_network(network_spec(scenario, args.network))
     result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results, areas,
                        summary)
-    for line in result.legend:
+    for line in result.figures:
         print(line)
     for line in result.missed:
         print(line)

@@ -12,6 +12,7 @@ from sim.files import write_text
 from sim.model.incidents import MIN_PER_HOUR
 from sim.study.stats import SUMMARY_COLUMNS, summary_row
 from sim.study.tables import NETWORK_COLUMN, csv_text
+from sim.study.shares import wilson_pct
 from sim.viz.phase_plots import OUTSIDE_PHASES, write_season_figure
 
 SUMMARY_BY_PHASE = "summary_by_phase.csv"
@@ -72,4 +73,4 @@ def write_season_files(folder: Path, results: Any, figures: bool = True) -> None
                 by_hour[row["plan"]][hour_of_day(results, row)].append(row["response_min"])
                 by_phase[row["plan"]][_phase(row)].append(row["response_min"])
         write_season_figure(folder / "figures", scenario.name, results.network.synthetic,
-                            scenario.target_response_min, results.plans, by_hour, by_phase, names)
+                            scenario.target_response_min, results.plans, by_hour, by_phase, names, wilson_pct)

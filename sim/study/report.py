@@ -106,7 +106,8 @@ def _site_results(rows: Sequence[Mapping[str, str]] | None, plan: str, read=None
 
 def map_image(manifest: Mapping[str, Any], plan: str, study=None, network: str | None = None,
               sites: Sequence[Mapping[str, str]] | None = None,
-              areas: Sequence[Mapping[str, str]] | None = None) -> tuple[str, str]:
+              areas: Sequence[Mapping[str, str]] | None = None,
+              summary: Sequence[Mapping[str, str]] | None = None) -> tuple[str, str]:
     """(PNG as a data: URI or "", what it shows or why it is not available); ``sites``: the rows
     of sites.csv, to colour each site by its simulated share within target; ``areas``: those of
     areas.csv, for the kecamatan layer."""
@@ -124,13 +125,14 @@ def map_image(manifest: Mapping[str, Any], plan: str, study=None, network: str |
             path = Path(tmp) / "map.png"
             result = write_map(scenario, world, [plan], path, target_bands(scenario.target_response_min),
                                results=_site_results(sites, plan),
-                               areas=_site_results(areas, plan, area_results))
+                               areas=_site_results(areas, plan, area_results),
+                               summary={row["plan"]: row for row in summary or [] if row.get("plan") == plan})
             data = base64.b64encode(path.read_bytes()).decode("ascii")
     except (InputError, OSError) as error:
         problem = error.problems[0] if isinstance(error, InputError) else str(error)
         return "", (f"not available: the coverage map cannot be drawn here ({problem[:200]}); the run's road "
                     f"network: {label}")
-    return f"data:image/png;base64,{data}", "; ".join(result.legend)
+    return f"data:image/png;base64,{data}", "; ".join(line.strip() for line in result.figures[1:])
 
 
 def write_report(folder: str | Path, study=None, network: str | None = None) -> Path:
@@ -144,7 +146,8 @@ def write_report(folder: str | Path, study=None, network: str | None = None) -> 
     data = read_folder(folder)
     plan = best_plan(data)
     data["map_plan"] = plan
-    data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"], data["areas"])
+    data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"], data["areas"],
+                                              data["summary"])
     data["figure_uris"] = [(path.name, "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"))
                            for path in data["figures"]]
     return write_text(folder / REPORT, page(data))

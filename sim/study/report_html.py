@@ -12,6 +12,7 @@ from sim.study.ranking import SHARE_MISLEADS, Measure, headline_measure
 from sim.study.ranking import headline as ranking_headline
 from sim.study.shares import Worst, worst_by_late
 from sim.viz.map_areas import MAX_SITES_LISTED
+from sim.viz.palette import share_colour, share_ink, share_key
 from sim.viz.web import asset, fill, page_title
 
 WORST_PER_PLAN = 5   # each plan's worst sites (by incidents reached late) that the site table shows
@@ -58,12 +59,17 @@ def _share_cell(row: Mapping[str, Any], note: str, digits: int = 1) -> str:
 
 
 def _share_style(share: float | None) -> str:
-    """A background from red (50% or less) through amber (75%) to green (100%): a share within
-    target reads at a glance (three in four reached in time is not yet good)."""
+    """The cell's background and ink: the share's class colour (sim.viz.palette, as on the maps and
+    the heat table)."""
     if share is None:
         return ""
-    hue = round(2.4 * max(0.0, min(50.0, share - 50.0)))
-    return f' style="background:hsl({hue},70%,86%)"'
+    return f' style="background:{share_colour(share)};color:{share_ink(share)}"'
+
+
+def _key_html() -> str:
+    """The share scale's classes as small coloured words (sim.viz.palette)."""
+    return ", ".join(f'<span class="key" style="background:{colour}">&nbsp;&nbsp;</span> {escape(words)}'
+                     for colour, words in share_key()[:-1])
 
 
 def _target(manifest: Mapping[str, Any]) -> str:
@@ -257,7 +263,7 @@ def plans_section(data: Mapping[str, Any]) -> str:
     report = (" Response from creation counts from when the incident arose (the public's report delay included), "
               "from report from when dispatch heard of it." if detection else "")
     return (f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>\n'
-            '<p class="note">Shares are coloured from red (50% or less) through amber (75%) to green (100%). '
+            f'<p class="note">Shares are coloured as on the maps: {_key_html()}. '
             '± is the half-width of a 95% interval over replications. <b>better</b> or '
             "<b>worse</b>: the 95% interval of the paired difference against the reference (the same incidents "
             "in both plans, replication by replication) excludes zero; otherwise no clear difference, or why no "
@@ -446,9 +452,9 @@ def map_section(data: Mapping[str, Any]) -> str:
         return f'<p class="unavailable">{escape(data["map_text"])}</p>'
     return (f'<figure><img src="{data["map"]}" alt="coverage map of plan {escape(data["map_plan"])}">'
             f"<figcaption>{escape(data['map_text'])}. The headline's best plan is drawn; "
-            "roads are shaded by minutes from the nearest unit (a best case for units that move), and sites, where "
-            "sites.csv is there, by their simulated share within target, and kecamatan (cells around their centres, "
-            "approximate), where areas.csv is there, by theirs. "
+            "roads are shaded by minutes of drive from the nearest unit, every unit free (not simulated: a best case "
+            "for units that move), and sites by their simulated share within target (on a map of many sites, a "
+            "circle per kecamatan, sized by its incidents, approximate). "
             "<code>python run_sim.py map</code> draws any plan, or two side by side.</figcaption></figure>")
 
 

@@ -384,7 +384,8 @@ class Results:
                 from sim.viz.plots import write_figures
 
                 write_figures(folder, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
-                              incidents, self.summary_rows, self.comparison_rows, self.site_rows)
+                              incidents, self.summary_rows, self.comparison_rows, self.site_rows,
+                              self.area_rows if lists_areas(self.scenario) else None)
             from sim.study.phases import write_season_files  # summary_by_phase.csv and its figure
 
             write_season_files(folder, self, figures)

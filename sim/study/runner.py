@@ -19,10 +19,15 @@ PROGRESS_EVERY_S = 5.0  # without a terminal (a log file, CI), at most one progr
 class Progress:
     """Replications done, rate and time left, on stderr: a bar when stderr is a terminal, else
     plain lines, at most one every PROGRESS_EVERY_S seconds plus one at the end, so a log file
-    stays short. ``clock`` (seconds, monotonic) and ``stream`` are there for tests."""
+    stays short. With ``most`` (``--reps auto``: the replications it may reach) the total grows
+    batch by batch, so the lines count the replications added and give the time left only as a
+    bound (to ``most``), never the time to the end of the batch. ``clock`` (seconds, monotonic) and
+    ``stream`` are there for tests."""
 
-    def __init__(self, total: int, done: int, quiet: bool, clock=time.monotonic, stream=None):
-        self.total, self.done, self.quiet = total, done, quiet
+    def __init__(self, total: int, done: int, quiet: bool, clock=time.monotonic, stream=None,
+                 most: int | None = None):
+        self.total, self.done, self.quiet, self.most = total, done, quiet, most
+        self.first_total = total
         self.clock, self.stream = clock, stream or sys.stderr
         self.started = clock()
         self._last_line = -math.inf
@@ -54,9 +59,16 @@ class Progress:
         now = self._last_line = self.clock()
         self._shown = self.done
         rate = self._new / max(now - self.started, 1e-9)
-        left = (self.total - self.done) / rate if rate > 0 else math.inf
-        print(f"  {self.done}/{self.total} replications done, {rate:.1f}/s, about {left:.0f} s left",
-              file=self.stream, flush=True)
+        if self.most is None:
+            left = (self.total - self.done) / rate if rate > 0 else math.inf
+            print(f"  {self.done}/{self.total} replications done, {rate:.1f}/s, about {left:.0f} s left",
+                  file=self.stream, flush=True)
+            return
+        added = max(self.total - self.first_total, 0)
+        bound = (self.most - self.done) / rate if rate > 0 else math.inf
+        batch = f"{added:,} added by --reps auto so far" if added else "the first batch"
+        print(f"  {self.done:,} replications done ({batch}), {rate:.1f}/s; at most {bound:.0f} s left "
+              f"(if --reps auto runs to its {self.most:,})", file=self.stream, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -85,7 +97,7 @@ def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: flo
     parts = MemoryParts() if parts is None else parts
     target = scenario.target_response_min
     n_reps = min(scenario.replications, max_reps) if auto else scenario.replications
-    progress = Progress(len(plans) * n_reps, 0, quiet)
+    progress = Progress(len(plans) * n_reps, 0, quiet, most=len(plans) * max_reps if auto else None)
 
     def save(part: dict) -> None:
         parts.save(part)

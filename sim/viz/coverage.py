@@ -196,7 +196,7 @@ def share_lines(cov: Coverage) -> list[str]:
     units stand, every unit free (a best case, not the simulated response)."""
     return [
         f"Incident sites within {cov.target_min:g} min {REACH_WORDS}: {cov.sites_covered:,} of {cov.n_sites:,} "
-        f"({cov.site_share:.0%}; not simulated)",
+        f"({cov.site_share:.0%}), not simulated",
         f"Road length within {cov.target_min:g} min {REACH_WORDS}: {cov.road_share:.1%} "
         f"({cov.covered_length_m / 1000:,.0f} of {cov.total_length_m / 1000:,.0f} km, each direction counted)",
     ]

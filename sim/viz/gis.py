@@ -286,7 +286,9 @@ def write_gis(scenario, world: World, plans: Sequence[str], out: Path, bands_min
     diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
     missed_all = tuple(line for plan in plans if results is not None
                        for line in where_missed(plan, results[plan], areas and areas.get(plan), scenario, limit=20))
-    lines = [line for layer in layers
-             for line in legend_lines(layer, summary and summary.get(layer.name), scenario.target_response_min, True)]
-    return MapResult(out, map_title(scenario, plans), map_subtitle(world.network, bands_min), lines,
-                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all)
+    lines = tuple(line for layer in layers
+                  for line in legend_lines(layer, summary and summary.get(layer.name), scenario.target_response_min,
+                                           True))
+    return MapResult(out, map_title(scenario, plans), map_subtitle(world.network, bands_min),
+                     [line for layer in layers for line in layer.legend],
+                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all, figures=lines)

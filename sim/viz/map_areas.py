@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from sim.network import RoadNetwork
 from sim.network.geo import project_m, unproject_deg
 from sim.viz.coverage import incident_sites
 from sim.viz.map_results import SiteResult, missed_lines
-from sim.viz.palette import NO_SHARE_COLOUR, NO_SHARE_EDGE, share_colour
+from sim.viz.palette import NO_SHARE_COLOUR, share_colour
 
 AREA_EDGE_COLOUR = "#6b6b6b"
 NO_AREA_RESULT_COLOUR = NO_SHARE_COLOUR

@@ -21,17 +21,15 @@ from sim.viz import web
 from sim.viz.coverage import PlanLayer, difference_km, difference_line, drawn_edges, node_bands, plan_layer
 from sim.viz.map_areas import AreaResult, area_data, where_missed
 from sim.viz.map_marks import MAX_BADGES, SET_SITE_COLOUR, many_sites
-from sim.viz.map_results import NO_RESULT_WORDS, SiteResult, result_text, share_colour
-from sim.viz.palette import NO_SHARE_COLOUR, NO_SHARE_EDGE, share_key
+from sim.viz.map_results import SiteResult, result_text, share_colour
+from sim.viz.palette import NO_SHARE_COLOUR, NO_SHARE_EDGE, NO_SHARE_WORDS as NO_RESULT_WORDS, UNIT_COLOUR, band_colours, share_key
 from sim.viz.map_style import (
     BAND_NOTE,
     BAND_TITLE,
     BEYOND_COLOUR,
     CHANGE_COLOURS,
     SYNTHETIC_BADGE,
-    UNIT_COLOUR,
     MapResult,
-    band_colours,
     legend_lines,
     map_subtitle,
     map_title,
@@ -210,7 +208,8 @@ def draw_map_html(scenario, world: World, plans: Sequence[str], out: Path, bands
     diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
     missed_all = tuple(line for plan in plans if results is not None
                        for line in where_missed(plan, results[plan], areas and areas.get(plan), scenario, limit=20))
-    lines = [line for layer in layers
-             for line in legend_lines(layer, summary and summary.get(layer.name), scenario.target_response_min, True)]
-    return MapResult(out, data["title"], data["subtitle"], lines, {layer.name: layer.coverage for layer in layers},
-                     diff_km, missed_all)
+    lines = tuple(line for layer in layers
+                  for line in legend_lines(layer, summary and summary.get(layer.name), scenario.target_response_min,
+                                           True))
+    return MapResult(out, data["title"], data["subtitle"], [line for layer in layers for line in layer.legend],
+                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all, figures=lines)

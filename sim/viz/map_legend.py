@@ -21,14 +21,12 @@ from sim.viz.map_style import (
     BAND_TITLE,
     BEYOND_COLOUR,
     CHANGE_COLOURS,
-    UNIT_COLOUR,
-    band_colours,
     legend_lines,
     road_width,
     set_site_ids,
     site_style,
 )
-from sim.viz.palette import MISS_BELOW_PCT, NO_SHARE_EDGE, share_key
+from sim.viz.palette import MISS_BELOW_PCT, NO_SHARE_EDGE, UNIT_COLOUR, band_colours, share_key
 
 GAP_PX = 14.0
 

@@ -21,8 +21,8 @@ from sim.viz.map_areas import (MAX_SITES_LISTED, AreaResult, area_label, area_ma
                                mark_diameter_pt, site_kecamatan)
 from sim.viz.map_labels import LabelPlacer
 from sim.viz.map_results import DETERRED_COLOUR, SiteResult, deterred_alpha, has_deterrence, missed, share_colour
-from sim.viz.map_style import UNIT_COLOUR, set_site_ids, site_style, towns_in
-from sim.viz.palette import NO_SHARE_EDGE
+from sim.viz.map_style import set_site_ids, site_style, towns_in
+from sim.viz.palette import NO_SHARE_EDGE, UNIT_COLOUR
 
 #: above this many sites a map aggregates by kecamatan (a few hundred markers still read one by one)
 MANY_SITES = 300

@@ -40,12 +40,12 @@ from sim.viz.map_labels import LabelPlacer
 from sim.viz.map_legend import plan_legend, shared_legend
 from sim.viz.map_marks import MarksView, city_names, cluster_centre, draw_marks, label_count, listed_sites, many_sites
 from sim.viz.map_results import SiteResult
+from sim.viz.palette import band_colours
 from sim.viz.map_style import (
     BEYOND_COLOUR,
     CHANGE_COLOURS,
     SYNTHETIC_BADGE,
     MapResult,
-    band_colours,
     legend_lines,
     map_subtitle,
     map_title,
@@ -330,7 +330,8 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
     write_whole(out, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
     missed_all = tuple(line for plan, r, a in zip(plans, plan_results, plan_areas) if r is not None
                        for line in where_missed(plan, r, a, scenario, limit=20))
-    lines = [line for layer, row in zip(layers, plan_summary)
-             for line in legend_lines(layer, row, scenario.target_response_min, heading=True)]
-    return MapResult(out, title, subtitle, lines, {layer.name: layer.coverage for layer in layers}, diff_km,
-                     missed_all, unlabelled, nameable)
+    lines = tuple(line for layer, row in zip(layers, plan_summary)
+                  for line in legend_lines(layer, row, scenario.target_response_min, heading=True))
+    return MapResult(out, title, subtitle, [line for layer in layers for line in layer.legend],
+                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all, unlabelled, nameable,
+                     lines)

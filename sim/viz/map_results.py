@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sim.viz import palette
-from sim.viz.palette import MISS_BELOW_PCT, NO_SHARE_COLOUR as NO_RESULT_COLOUR, NO_SHARE_WORDS as NO_RESULT_WORDS
+from sim.viz.palette import MISS_BELOW_PCT, NO_SHARE_COLOUR as NO_RESULT_COLOUR
 
 SITE_COLUMNS = ("plan", "site", "site_name", "kind", "incidents", "response_mean_min", "response_mean_ci95",
                 "response_p90_min", "within_target_pct", "within_target_ci95", "escalated_pct")

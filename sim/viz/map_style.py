@@ -13,8 +13,7 @@ from sim.config.kecamatan import load_kecamatan
 from sim.network import SYNTHETIC_NOTE
 from sim.network import RoadNetwork
 from sim.viz.coverage import Coverage
-from sim.viz.palette import BEYOND_BANDS_COLOUR, GAINED_COLOUR, LOST_COLOUR, SITE_KIND_COLOUR, UNIT_COLOUR
-from sim.viz.palette import band_colours as band_colours
+from sim.viz.palette import BEYOND_BANDS_COLOUR, GAINED_COLOUR, LOST_COLOUR, SITE_KIND_COLOUR
 
 MOVING_NOTE = "circuit and random-patrol units counted from their best stop (best case)"
 # The note's first clause: short enough for the corner badge of a map.
@@ -52,13 +51,15 @@ class MapResult:
     path: Path
     title: str
     subtitle: str
-    legend: list[str]               # the coverage lines printed in the legend(s), in order
+    legend: list[str]               # the drive-time lines of the legend(s) (and joint patrols), plan by plan
     coverages: dict[str, Coverage]  # plan name -> coverage
     difference_km: float | None     # compare maps: covered road length of the second minus the first
     missed: tuple[str, ...] = ()    # with results: the lines naming the sites that miss the target, per plan
     unlabelled: int = 0             # PNG: labels left out for want of room
     nameable: int = 0               # PNG: sites the map names when there is room (on a map of many
     #                                 sites, those listed in the scenario, not those of site sets)
+    figures: tuple[str, ...] = ()   # what the terminal prints: per plan a line naming it, then its
+    #                                 simulated share and drive-time figures, indented
 
 
 def _number(value) -> float:

@@ -21,14 +21,17 @@ from matplotlib.figure import Figure
 
 from sim.files import write_whole
 from sim.network import SYNTHETIC_NOTE
+from sim.viz.palette import share_ink, share_listed_colormap
 
 DPI = 100
 FIGSIZE_IN = (11.0, 6.5)            # ECDF and within-target figures: 1100 x 650 px
 SWEEP_FIGSIZE_IN = (11.0, 9.0)      # two stacked panels: 1100 x 900 px
 TITLE_PT, LABEL_PT, TICK_PT, NOTE_PT = 17, 15, 13, 12
 HEAT_CMAP = "YlOrRd"                # mean response: light = fast, dark red = slow
-SHARE_CMAP = "RdYlBu"               # share within target: red = few reached in time, blue = most (not red-green)
 MAX_HEAT_SITES = 30                 # rows of the heat table; with more sites it shows the worst
+MAX_HEAT_AREAS = 40                 # a regency's kecamatan (Jember: 31) all fit
+#: what a heat table's rows are: the key column, the name column, the words for one and for many
+HEAT_GROUPS = {"site": ("site", "site_name", "site", "sites"), "area": ("area", "area", "kecamatan", "kecamatan")}
 
 
 def _number(value) -> float:
@@ -203,23 +206,37 @@ def _share_text(value: float | None, half: float | None) -> str:
     return f"{value:.1f}%" + ("" if math.isnan(half) else f" ± {half:.1f}")
 
 
-def heat_cells(site_rows: Sequence[dict], plans: Sequence[str], metric: str) -> tuple[list[dict], np.ndarray]:
-    """The sites with counted incidents (their first row each), worst first, and the metric's value
-    per (site, plan): ``within_target`` (share %) or ``response`` (mean min); NaN where a plan has
-    none there. Worst first: by the mean over plans of the lower share, then of the longer mean
+def _share_key(row: dict) -> str:
+    """The share a row is coloured by: pooled over replications when the file has it (as the report and
+    the maps give it), else the mean over replications."""
+    return "within_target_pooled_pct" if "within_target_pooled_pct" in row else "within_target_pct"
+
+
+def heat_cells(site_rows: Sequence[dict], plans: Sequence[str], metric: str,
+               group: str = "site") -> tuple[list[dict], np.ndarray]:
+    """The groups (sites, or areas with ``group="area"``) with counted incidents (their first row
+    each), worst first, and the metric's value per (group, plan): ``within_target`` (share %) or
+    ``response`` (mean min); NaN where a plan has none there. Worst first: with late counts in the
+    rows, by the mean over plans of the late incidents (a count: one late of one is not worse than
+    30 of 200), then of the lower share; without them by the lower share, then the longer mean
     response (or the other way round for ``response``)."""
+    key_column = HEAT_GROUPS[group][0]
     col_of = {p: j for j, p in enumerate(plans)}
     first: dict[str, dict] = {}
     share: dict[str, np.ndarray] = {}
     slow: dict[str, np.ndarray] = {}
+    late: dict[str, np.ndarray] = {}
     for row in site_rows:
-        if row["plan"] not in col_of or not row["incidents"]:
+        if row["plan"] not in col_of or not _number(row["incidents"]):
             continue
-        site, j = row["site"], col_of[row["plan"]]
+        site, j = row[key_column], col_of[row["plan"]]
         first.setdefault(site, row)
-        share.setdefault(site, np.full(len(plans), np.nan))[j] = _number(row["within_target_pct"])
+        share.setdefault(site, np.full(len(plans), np.nan))[j] = _number(row[_share_key(row)])
         slow.setdefault(site, np.full(len(plans), np.nan))[j] = -_number(row["response_mean_min"])
+        late.setdefault(site, np.full(len(plans), np.nan))[j] = -_number(row.get("late"))
     keys = (share, slow) if metric == "within_target" else (slow, share)
+    if metric == "within_target" and any("late" in row for row in first.values()):
+        keys = (late, share)
     with warnings.catch_warnings():   # a site whose every figure is NaN sorts as NaN, not a warning
         warnings.simplefilter("ignore", RuntimeWarning)
         order = sorted(first, key=lambda site: (*(float(np.nanmean(k[site])) for k in keys), site))
@@ -230,19 +247,21 @@ def heat_cells(site_rows: Sequence[dict], plans: Sequence[str], metric: str) -> 
 
 def site_response_figure(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
                          site_rows: Sequence[dict], metric: str = "within_target",
-                         max_sites: int = MAX_HEAT_SITES) -> Figure:
-    """Heat table of the sites.csv rows: sites (by name) as rows, worst first, plans as columns,
-    coloured by the share within target (``metric="within_target"``) or the mean response
-    (``"response"``), both written in each cell with the number of counted incidents. With more
-    than ``max_sites`` sites only the worst are drawn, and the title says so."""
-    sites, values = heat_cells(site_rows, plans, metric)
-    by_key = {(row["site"], row["plan"]): row for row in site_rows}
+                         max_sites: int = MAX_HEAT_SITES, group: str = "site") -> Figure:
+    """Heat table of the sites.csv rows (or, with ``group="area"``, of the areas.csv rows): sites
+    (by name) as rows, worst first, plans as columns, coloured by the share within target
+    (``metric="within_target"``, the share scale of sim.viz.palette) or the mean response
+    (``"response"``), both written in each cell with the number of counted incidents (and the late
+    ones). With more than ``max_sites`` rows only the worst are drawn, and the title says so."""
+    key_column, name_column, one, many = HEAT_GROUPS[group]
+    sites, values = heat_cells(site_rows, plans, metric, group)
+    by_key = {(row[key_column], row["plan"]): row for row in site_rows}
     total = len(sites)
     sites, values = sites[:max_sites], values[:max_sites]
     within = metric == "within_target"
-    what = (f"Share reached within {target_min:g} min" if within else "Mean response time") + " per site and plan"
+    what = (f"Share reached within {target_min:g} min" if within else "Mean response time") + f" per {one} and plan"
     if total > len(sites):
-        what += f": the {len(sites)} worst of {total:,} sites with incidents"
+        what += f": the {len(sites)} worst of {total:,} {many} with incidents"
     width_in = max(9.0, 3.5 + 2.1 * len(plans))
     fig = new_figure((width_in, max(5.0, 2.8 + 0.62 * len(sites))))
     ax = fig.add_subplot()
@@ -253,27 +272,30 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
                 ha="center", va="center", fontsize=LABEL_PT)
         return fig
     if within:
-        norm, cmap = Normalize(0.0, 100.0), colormaps[SHARE_CMAP].with_extremes(bad="0.92")
+        cmap, norm = share_listed_colormap()
     else:
         norm = Normalize(0.0, max(float(np.nanmax(values)), target_min))   # target always on the scale
         cmap = colormaps[HEAT_CMAP].with_extremes(bad="0.92")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
     for i, site in enumerate(sites):
         for j, plan in enumerate(plans):
-            row = by_key.get((site["site"], plan))
-            if row is None or not row["incidents"] or math.isnan(values[i, j]):
+            row = by_key.get((site[key_column], plan))
+            if row is None or not _number(row["incidents"]) or math.isnan(values[i, j]):
                 ax.text(j, i, "–", ha="center", va="center", fontsize=LABEL_PT, color="0.4")
                 continue
-            # Dark cells get white text: pick by the cell colour's luminance.
-            r, g, b, _ = cmap(norm(values[i, j]))
-            ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+            if within:
+                ink = share_ink(values[i, j])
+            else:   # dark cells get white text: pick by the cell colour's luminance
+                r, g, b, _ = cmap(norm(values[i, j]))
+                ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
             main = f"{values[i, j]:.0f}%" if within else f"{values[i, j]:.1f}"
-            small = (f"{_number(row['response_mean_min']):.1f} min, n={row['incidents']}" if within
-                     else f"n={row['incidents']}")
+            n = f"{_number(row['late']):,.0f} late of {_number(row['incidents']):,.0f}" if "late" in row \
+                else f"n={row['incidents']}"
+            small = f"{_number(row['response_mean_min']):.1f} min, {n}" if within else n
             ax.text(j, i, f"{main}\n", ha="center", va="center", fontsize=LABEL_PT, fontweight="bold", color=ink)
             ax.text(j, i, f"\n{small}", ha="center", va="center", fontsize=NOTE_PT - 2, color=ink)
     ax.set_xticks(range(len(plans)), [plan_label(plans, p).replace(" (", "\n(") for p in plans])
-    ax.set_yticks(range(len(sites)), [textwrap.fill(site["site_name"], 30) for site in sites])
+    ax.set_yticks(range(len(sites)), [textwrap.fill(str(site[name_column]), 30) for site in sites])
     ax.xaxis.tick_top()
     ax.tick_params(labelsize=TICK_PT, length=0)
     ax.set_xticks(np.arange(-0.5, len(plans)), minor=True)
@@ -282,9 +304,11 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
     ax.tick_params(which="minor", length=0)
     for side in ax.spines.values():
         side.set_visible(False)
-    ax.set_ylabel("site (worst first)", fontsize=LABEL_PT)
-    cell = (f"% of counted incidents reached within {target_min:g} min (mean over replications); "
-            "mean response; n = counted incidents" if within
+    ax.set_ylabel(f"{one} (worst first)", fontsize=LABEL_PT)
+    pooled = any("late" in row for row in sites)
+    share_words = ("pooled over all replications" if pooled else "mean over replications")
+    cell = (f"% of counted incidents reached within {target_min:g} min ({share_words}); mean response; "
+            + ("late of counted incidents" if pooled else "n = counted incidents") if within
             else "mean response time (min) of the counted incidents there; n = their number")
     ax.set_xlabel(textwrap.fill("each cell: " + cell, int(8 * width_in)), fontsize=NOTE_PT)
     bar = fig.colorbar(image, ax=ax, shrink=0.9)
@@ -299,10 +323,11 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
 
 def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
                   incidents: Sequence[dict], summary: Sequence[dict], comparison: Sequence[dict],
-                  site_rows: Sequence[dict]) -> list[Path]:
+                  site_rows: Sequence[dict], area_rows: Sequence[dict] | None = None) -> list[Path]:
     """Write figures/response_ecdf.png, within_target.png (paired differences against the
-    reference), site_response.png (share within target per site, worst first) under out_dir;
-    return the paths.
+    reference), site_response.png (share within target per site, worst first; per kecamatan when
+    ``area_rows`` are given: a scenario of thousands of sites, each with one incident or none)
+    under out_dir; return the paths.
 
     Plans are taken in summary order (first = reference), so colours match across the figures.
     """
@@ -311,7 +336,10 @@ def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min
     builders = {
         "response_ecdf.png": lambda: ecdf_figure(scenario_name, synthetic, target_min, plans, incidents),
         "within_target.png": lambda: within_target_figure(scenario_name, synthetic, target_min, summary, comparison),
-        "site_response.png": lambda: site_response_figure(scenario_name, synthetic, target_min, plans, site_rows),
+        "site_response.png": lambda: (
+            site_response_figure(scenario_name, synthetic, target_min, plans, area_rows, group="area",
+                                 max_sites=MAX_HEAT_AREAS)
+            if area_rows is not None else site_response_figure(scenario_name, synthetic, target_min, plans, site_rows)),
     }
     return [save_png(build(), folder / name) for name, build in builders.items()]
 
@@ -365,11 +393,32 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
     if not numeric or len(ordered) <= 12:
         # Ticks at the values actually run: 2, 4, 6 cars, not 3 or 5.
         ax_within.set_xticks([position[v] for v in ordered], [f"{v:g}" if numeric else str(v) for v in ordered])
-    ax_within.set_xlabel(param, fontsize=LABEL_PT)
+    ax_within.set_xlabel(f"{param_words(param)}\n(--param {param})", fontsize=LABEL_PT)
     ax_resp.legend(fontsize=NOTE_PT, title="plan (bar: 95% CI)",
                    title_fontsize=NOTE_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    figure_title(fig, f"Response against {param}", scenario_name, synthetic)
+    figure_title(fig, f"Response against {param_words(param)}", scenario_name, synthetic)
     return fig
+
+
+#: a scenario path's collections, and how one of their items is named in words
+_COLLECTIONS = {"disturbances": "", "unit_types": "unit type ", "plans": "plan ", "sites": "site ",
+                "events": "event ", "site_sets": "site set ", "units": "unit group "}
+
+
+def param_words(path: str) -> str:
+    """What a swept scenario path varies, in words: ``disturbances.provocation.rate_per_hour`` ->
+    "provocation: rate per hour"; ``plans.mixed.units[0].count`` -> "plan mixed, unit group 1: count"."""
+    parts = [part for piece in path.split(".") for part in piece.replace("]", "").split("[") if part]
+    what, owner, pending = parts[-1].replace("_", " "), [], None
+    for part in parts[:-1]:
+        if part in _COLLECTIONS:
+            pending = _COLLECTIONS[part]
+        elif pending is not None:
+            owner.append(pending + (str(int(part) + 1) if part.isdigit() else part))
+            pending = None
+        else:
+            owner.append(part.replace("_", " "))
+    return f"{', '.join(owner)}: {what}" if owner else what
 
 
 def dodge_offset(k: int, n: int, gap: float) -> float:

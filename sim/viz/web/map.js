@@ -219,10 +219,12 @@
     D.sites.forEach(function (s, i) { if (!s.set) marker(s.marker, points[i][0], points[i][1], 6, s.colour, s.approx && !(p && p.results), siteFill(p, s)); });
     drawStanding(p, labels);
     var radius = markRadii(p);
+    state.named = [];   // the labels drawn (tests read them)
     function label(text, x, y, font, colour, pad) {
       ctx.font = font;
       var at = labels.place(x, y, ctx.measureText(text).width, 14, pad);
       if (!at) return false;
+      state.named.push(text);
       ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,.9)"; ctx.strokeText(text, at[0], at[1]);
       ctx.fillStyle = colour; ctx.fillText(text, at[0], at[1]);
       return true;
