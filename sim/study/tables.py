@@ -109,7 +109,7 @@ def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min
     first = summary[0] if summary else {}
     deterrence, detection = "deterred" in first, "response_from_report_mean_min" in first
     within, mean = f"≤{target_min:g} min (%)", "from creation" if detection else "mean (min)"
-    columns: list[Column] = [("plan", lambda row: row["plan"][:18]), ("units", lambda row: f"{row['units']:,}")]
+    columns: list[Column] = [("plan", lambda row: row["plan"]), ("units", lambda row: f"{row['units']:,}")]
     if deterrence:
         columns.append(("late/week", lambda row: _pw(row["late_per_week"], row["late_per_week_ci95"])))
     columns += [(within, lambda row: _pm(row["within_target_pct"], row["within_target_ci95"])),
@@ -148,7 +148,7 @@ def _count_lines(summary: Sequence[dict], target_min: float, weeks: float | None
     names = [("incidents", "incidents"), ("in_target", "in time"), ("late", "late"), ("unanswered", "unanswered")]
     if deterrence:
         names = [("candidates", "candidates"), ("prevented", "prevented"), *names]
-    columns: list[Column] = [("plan", lambda row: row["plan"][:18]), ("units", lambda row: f"{row['units']:,}")]
+    columns: list[Column] = [("plan", lambda row: row["plan"]), ("units", lambda row: f"{row['units']:,}")]
     columns += [(title, lambda row, name=name: _pw(row[f"{name}_per_week"], row[f"{name}_per_week_ci95"]))
                 for name, title in names]
     span = f" ({weeks * 7 * 24:,.0f} h measured)" if weeks is not None else ""
@@ -185,7 +185,7 @@ def _paired_lines(comparison: Sequence[dict], target_min: float, deterrence: boo
         shown = _pw if diff == "late_per_week_diff" else _pm
         return f"{shown(row[diff], row[half], sign=True)} {_SHORT_VERDICT.get(verdict, ''):7s}"
 
-    columns: list[Column] = [("plan", lambda row: row["plan"][:18]), ("units", lambda row: f"{row['units']:,}")]
+    columns: list[Column] = [("plan", lambda row: row["plan"]), ("units", lambda row: f"{row['units']:,}")]
     columns += [(title, lambda row, d=diff, h=half, w=word: cell(row, d, h, w)) for diff, half, word, title in figures]
     lines = ["", f"vs {reference} ({others[0]['reference_units']:,} units), paired by replication (plan minus "
                  f"{reference}, 95% interval):", *laid_out(columns, others)]
@@ -203,13 +203,14 @@ def _worst_lines(worst: Mapping[str, Worst], target_min: float, what: str = "sit
         return []
     lines = ["", f"Worst {what} per plan: incidents reached late (after {target_min:g} min or never) of those "
                  "counted, all replications; the share in time's 95% interval:"]
+    width = max([18, *(len(plan) for plan in worst)])   # plan names whole: the column is as wide as the longest
     for plan, found in worst.items():
         cells = [f"{row[name]} {row['late']:,}/{row['incidents']:,} late "
                  f"({_fmt(row['within_target_low_pct'], 0)}–{_fmt(row['within_target_high_pct'], 0)}% in time)"
                  for row in found.rows] or ["none late"]
         note = found.note(what, name)
         cells[-1] += ";" if note else ""
-        lines += _flowed(f"{plan[:18]:18s} ", [*cells, *([note] if note else [])])
+        lines += _flowed(f"{plan:{width}s} ", [*cells, *([note] if note else [])])
     return lines
 
 
