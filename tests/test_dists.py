@@ -104,3 +104,19 @@ def test_every_registered_distribution_is_accepted_by_the_scenario_schema() -> N
                   "triangular": [1, 2, 3]}[name]
         built = cls(*params)
         assert union.validate_python(built.model_dump()) == built
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [Fixed(7.5), Exponential(12.0), Lognormal(40.0, 20.0), Uniform(5.0, 25.0), Triangular(30.0, 60.0, 120.0)],
+    ids=lambda d: type(d).__name__,
+)
+def test_sample_many_gives_the_numbers_of_sample_one_after_another(dist) -> None:
+    # The model draws a type's on-scene times at once: replications must not move when it does.
+    one_by_one, at_once = np.random.default_rng(99), np.random.default_rng(99)
+    expected = [dist.sample(one_by_one) for _ in range(5_000)]
+    got = dist.sample_many(at_once, 5_000)
+    assert got == expected, f"{type(dist).__name__}.sample_many differs from sample called 5,000 times"
+    assert all(type(x) is float for x in got)
+    assert one_by_one.random() == at_once.random(), "the generator is left in another state"
+    assert dist.sample_many(at_once, 0) == []

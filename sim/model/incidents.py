@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from itertools import repeat
+from operator import itemgetter
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -30,8 +32,9 @@ MIN_PER_DAY = 24 * MIN_PER_HOUR
 ARRIVAL_CHUNK = 256
 
 
-@dataclass(frozen=True)
-class Stage:
+# Stage and IncidentSpec are named tuples, not frozen dataclasses: a replication makes one of each
+# per incident (hundreds of thousands in a long run), and a tuple is made in a third of the time.
+class Stage(NamedTuple):
     """What an incident is while it has one type: before or after an escalation."""
 
     type: str
@@ -41,8 +44,7 @@ class Stage:
     escalate_after_min: float | None  # unanswered this long after becoming this type -> next stage
 
 
-@dataclass(frozen=True)
-class IncidentSpec:
+class IncidentSpec(NamedTuple):
     """One disturbance as drawn: its stages (the first is the type it is created as)."""
 
     incident_id: int
@@ -166,28 +168,40 @@ def arrival_times_min(
     return np.concatenate(kept)
 
 
-def _stages(by_type: dict[str, DisturbanceType], type_name: str, rng: np.random.Generator) -> tuple[Stage, ...]:
-    """The stage chain of a new incident, each stage's on-scene time drawn now."""
-    stages: list[Stage] = []
+def _chain(by_type: dict[str, DisturbanceType], type_name: str) -> list[DisturbanceType]:
+    """The types an incident created as ``type_name`` goes through, escalation after escalation
+    (a cycle cut where it would come back to a type already in the chain)."""
+    chain: list[DisturbanceType] = []
     seen: set[str] = set()
     current = by_type[type_name]
     while current is not None and current.type not in seen:
         seen.add(current.type)
-        escalation = current.escalation
-        stages.append(
-            Stage(
-                type=current.type,
-                priority=current.priority,
-                units_required=current.units_required,
-                on_scene_min=float(current.on_scene_min.sample(rng)),
-                escalate_after_min=None if escalation is None else float(escalation.after_min),
-            )
-        )
-        current = None if escalation is None else by_type[escalation.to]
+        chain.append(current)
+        current = None if current.escalation is None else by_type[current.escalation.to]
+    return chain
+
+
+def _stages(by_type: dict[str, DisturbanceType], type_name: str, rng: np.random.Generator) -> tuple[Stage, ...]:
+    """The stage chain of a new incident, each stage's on-scene time drawn now."""
+    return _chain_stages(_chain(by_type, type_name), rng)
+
+
+def _chain_stages(chain: list[DisturbanceType], rng: np.random.Generator) -> tuple[Stage, ...]:
+    last = len(chain) - 1
     # The last stage cannot escalate further (a cycle was cut above).
-    last = stages[-1]
-    stages[-1] = Stage(last.type, last.priority, last.units_required, last.on_scene_min, None)
-    return tuple(stages)
+    return tuple(Stage(d.type, d.priority, d.units_required, float(d.on_scene_min.sample(rng)),
+                       None if d.escalation is None or k == last else float(d.escalation.after_min))
+                 for k, d in enumerate(chain))
+
+
+def _stages_many(chain: list[DisturbanceType], rng: np.random.Generator, n: int) -> list[tuple[Stage, ...]]:
+    """The stage chains of ``n`` new incidents of one type, drawn as ``n`` calls of ``_stages`` would
+    (the same numbers): a type that never escalates draws its on-scene times at once."""
+    if len(chain) > 1:
+        return [_chain_stages(chain, rng) for _ in range(n)]
+    d = chain[0]
+    return [(Stage(d.type, d.priority, d.units_required, float(t), None),)
+            for t in d.on_scene_min.sample_many(rng, n)]
 
 
 def event_key(event_id: str) -> int:
@@ -239,18 +253,17 @@ def draw_incidents(scenario: Scenario, horizon_min: float, streams: dict[str, li
         site_ids = list(disturbance.site_weights)
         weights = np.array([disturbance.site_weights[s] for s in site_ids], float)
         picks = streams["sites"][type_index].choice(len(site_ids), size=len(times), p=weights / weights.sum())
-        on_scene_rng = streams["on_scene"][type_index]
-        for t, pick in zip(times, picks):
-            drawn.append((float(t), type_index, site_ids[pick], _stages(by_type, disturbance.type, on_scene_rng), ""))
+        stages = _stages_many(_chain(by_type, disturbance.type), streams["on_scene"][type_index], len(times))
+        drawn += zip(times.tolist(), repeat(type_index), [site_ids[k] for k in picks.tolist()], stages, repeat(""))
     if scenario.events:
         # the replication's seed and number, read from its streams' keys (seed, (rep, purpose, type))
         sequence = streams["arrivals"][0].bit_generator.seed_seq
         for event in scenario.events:
             drawn += _event_draws(scenario, event, horizon_min, sequence.entropy, sequence.spawn_key[0], by_type)
-    drawn.sort(key=lambda item: (item[0], item[1], item[4]))
-    season = scenario.calendar is not None or bool(scenario.events)
-    return [
-        IncidentSpec(incident_id=i + 1, site=site, t_created_min=t, stages=stages,
-                     phase=phases.name_at(t) if season else None, event=event if season else None)
-        for i, (t, _, site, stages, event) in enumerate(drawn)
-    ]
+    drawn.sort(key=itemgetter(0, 1, 4))
+    if scenario.calendar is None and not scenario.events:
+        return [IncidentSpec(i, site, t, stages) for i, (t, _, site, stages, _) in enumerate(drawn, 1)]
+    index = phases.index_at(np.array([item[0] for item in drawn], float)).tolist()
+    names = [*phases.names, ""]  # index -1: outside every phase
+    return [IncidentSpec(i, site, t, stages, names[k], event)
+            for i, ((t, _, site, stages, event), k) in enumerate(zip(drawn, index), 1)]

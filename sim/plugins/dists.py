@@ -50,6 +50,11 @@ class Dist(Spec):
                              "and not negative)")
         return self
 
+    def sample_many(self, rng: np.random.Generator, n: int) -> list[float]:
+        """``n`` draws: the numbers ``n`` calls of ``sample`` one after another give (a subclass may
+        draw them at once, as long as they are the same)."""
+        return [self.sample(rng) for _ in range(n)]
+
 
 def register(cls: type[Dist]) -> type[Dist]:
     """Add a distribution class to ``DISTS`` under the value of its ``dist`` literal."""
@@ -80,6 +85,9 @@ class Fixed(Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return float(self.value)
 
+    def sample_many(self, rng: np.random.Generator, n: int) -> list[float]:
+        return [float(self.value)] * n
+
 
 @register
 class Exponential(Dist):
@@ -91,6 +99,10 @@ class Exponential(Dist):
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.exponential(self.mean))
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> list[float]:
+        # numpy draws an array element by element as it draws scalars: the same numbers.
+        return rng.exponential(self.mean, n).tolist()
 
 
 #: The widest lognormal: sd at most this many times the mean (sigma at most 3.03). Wider, a few draws
@@ -141,6 +153,10 @@ class Lognormal(Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.lognormal(self.mu, self.sigma))
 
+    def sample_many(self, rng: np.random.Generator, n: int) -> list[float]:
+        # numpy draws an array element by element as it draws scalars: the same numbers.
+        return rng.lognormal(self.mu, self.sigma, n).tolist()
+
 
 @register
 class Uniform(Dist):
@@ -162,6 +178,10 @@ class Uniform(Dist):
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.uniform(self.low, self.high))
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> list[float]:
+        # numpy draws an array element by element as it draws scalars: the same numbers.
+        return rng.uniform(self.low, self.high, n).tolist()
 
 
 @register
@@ -193,6 +213,10 @@ class Triangular(Dist):
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.triangular(self.low, self.mode, self.high))
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> list[float]:
+        # numpy draws an array element by element as it draws scalars: the same numbers.
+        return rng.triangular(self.low, self.mode, self.high, n).tolist()
 
 
 def dist_union() -> Any:
