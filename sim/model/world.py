@@ -79,6 +79,25 @@ class World:
             return self.roads
         return TimedRoads(env, self.roads, self.periods, self.start_min_of_day)
 
+    def tree_caches(self) -> list[TravelTimes]:
+        """Every travel-time cache of the world: its own, then each travel period's."""
+        return [self.tables, *(roads.tables for _, _, roads in self.periods)]
+
+    def share_trees(self) -> list[str | None]:
+        """Share the trees made on first need with the run's other processes (``TravelTimes.share``),
+        each cache in a file of its own; their paths, for processes that are not forked from this one."""
+        return [tables.share() for tables in self.tree_caches()]
+
+    def attach_trees(self, paths: list[str | None]) -> None:
+        """Use the trees another process shares (the paths its ``share_trees`` gave), where they fit."""
+        for tables, path in zip(self.tree_caches(), paths):
+            tables.attach_shared(path)
+
+    def unshare_trees(self) -> None:
+        """Stop sharing trees (``TravelTimes.unshare``)."""
+        for tables in self.tree_caches():
+            tables.unshare()
+
     def route(self, group: UnitGroup) -> PatrolRoute:
         """The group's patrol on road nodes (resolved on first use for a plan built later, e.g.
         by ``Study.with_plan``; its stops' trees are made when first driven to)."""

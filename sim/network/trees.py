@@ -11,6 +11,10 @@ A scenario whose known destinations (sites, bases, patrol stops) fit ``EAGER_TAB
 gets them as *pinned* ``TravelTables`` (built at once and kept on disk, as before); everything
 else is computed on first need and nothing of it is written to disk.
 
+A run on several processes shares the trees made on first need (``share``): each tree is made
+once, by whichever process needs it first, and read in place by the others
+(``sim.network.shared_trees``), up to the same memory budget; past it each process keeps its own.
+
 Times are seconds, as in the rest of the network layer.
 """
 from __future__ import annotations
@@ -24,6 +28,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from sim.config.settings import tree_cache_mb
 from sim.network.routing import EdgeIndex, TravelTables, route_along_tree
+from sim.network.shared_trees import SharedTrees
 
 if TYPE_CHECKING:
     from sim.network.road_network import RoadNetwork
@@ -55,6 +60,7 @@ class TravelTimes:
         if weights_s.size and not np.all(weights_s > 0):
             raise ValueError("edge travel times must all be > 0 s")
         self.n_nodes = network.n_nodes
+        self._content_hash = network.content_hash  # asked for only when trees are shared
         self.pinned = pinned
         if budget_bytes is None:
             budget_bytes = tree_cache_mb() * 2**20
@@ -71,13 +77,59 @@ class TravelTimes:
         self._tree_bytes = self.n_nodes * _TREE_BYTES_PER_NODE
         self.trees_built = 0
         self.trees_evicted = 0
+        self.shared: SharedTrees | None = None  # trees shared with the run's other processes (share)
+        self._from_shared: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # views into it, looked up once
+        self.trees_from_shared = 0  # trees another process made, read here
+
+    # -- sharing with other processes ---------------------------------------------------------------
+
+    def share(self) -> str | None:
+        """Keep trees made on first need from now on in a file the run's other processes share
+        (forked ones through this object, others by ``attach_shared(path)``), up to this cache's
+        budget; the trees held now go there first. Returns the file's path (None where nothing
+        can be shared). ``unshare`` ends it."""
+        if self.shared is None:
+            self.shared = SharedTrees.create(self.n_nodes, self.budget_bytes // self._tree_bytes,
+                                             self._content_hash())
+            for dest, (time_s, next_node) in list(self._trees.items()):
+                if self.shared is not None and self.shared.put(dest, time_s, next_node) is not None:
+                    self._from_shared[dest] = self.shared.get(dest)
+                    del self._trees[dest]
+        return None if self.shared is None else str(self.shared.path)
+
+    def attach_shared(self, path: str | None) -> bool:
+        """Use the shared trees at ``path`` (another process's ``share``) if they are of this network."""
+        if path is not None and (self.shared is None or str(self.shared.path) != path):
+            self.shared = SharedTrees.attach(path, self.n_nodes, self._content_hash())
+            self._from_shared = {}
+        return self.shared is not None
+
+    def unshare(self) -> None:
+        """Stop sharing: the trees read from the shared file are copied back into this cache (as many
+        as its budget holds) and the file is let go (removed by the process that made it)."""
+        shared, self.shared = self.shared, None
+        if shared is None:
+            return
+        for dest, (time_s, next_node) in self._from_shared.items():
+            if self.bytes_held + self._tree_bytes <= self.budget_bytes:
+                self._trees[dest] = (time_s.copy(), next_node.copy())
+        self._from_shared = {}
+        shared.close()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["shared"], state["_from_shared"] = None, {}  # shared by fork or by path, never pickled
+        state["_trees"] = OrderedDict(self._trees)
+        for dest, (time_s, next_node) in self._from_shared.items():
+            state["_trees"][dest] = (np.array(time_s), np.array(next_node))
+        return state
 
     # -- trees ---------------------------------------------------------------------------------
 
     @property
     def trees_held(self) -> int:
-        """Trees in the cache now (pinned tables not counted)."""
-        return len(self._trees)
+        """Trees in the cache now, those read from the shared file included (pinned tables not counted)."""
+        return len(self._trees) + len(self._from_shared)
 
     @property
     def bytes_held(self) -> int:
@@ -94,15 +146,30 @@ class TravelTimes:
         if held is not None:
             self._trees.move_to_end(dest)
             return held
+        held = self._from_shared.get(dest)
+        if held is not None:
+            return held
         dest = int(dest)
         if not 0 <= dest < self.n_nodes:
             raise ValueError(f"destination node {dest} is not in 0..{self.n_nodes - 1}")
+        if self.shared is not None:
+            held = self.shared.get(dest)
+            if held is not None:
+                self.trees_from_shared += 1
+                self._from_shared[dest] = held
+                return held
         return self._keep(dest, *self._dijkstra(np.array([dest]))[0])
 
     def prepare(self, dests: np.ndarray | list[int]) -> None:
         """Make the missing trees of ``dests`` in one Dijkstra call (as many as the budget holds):
         the same trees as one at a time, with one call's overhead."""
-        wanted = [d for d in dict.fromkeys(int(d) for d in dests) if d not in self._trees and d not in self._pinned]
+        wanted = [d for d in dict.fromkeys(int(d) for d in dests)
+                  if d not in self._trees and d not in self._pinned and d not in self._from_shared]
+        if self.shared is not None:
+            found = {d: self.shared.get(d) for d in wanted}
+            self._from_shared |= {d: held for d, held in found.items() if held is not None}
+            self.trees_from_shared += sum(held is not None for held in found.values())
+            wanted = [d for d in wanted if found[d] is None]
         wanted = wanted[:max(1, self.budget_bytes // self._tree_bytes)]
         if wanted:
             for dest, (time_s, next_node) in zip(wanted, self._dijkstra(np.array(wanted))):
@@ -120,6 +187,11 @@ class TravelTimes:
 
     def _keep(self, dest: int, time_s: np.ndarray, next_node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.trees_built += 1
+        if self.shared is not None:
+            held = self.shared.put(dest, time_s, next_node)
+            if held is not None:  # in the shared file (another process's copy, if it was quicker)
+                self._from_shared[dest] = held
+                return held
         # Evict before adding: the newest tree is always kept, even over a tiny budget.
         while self._trees and self.bytes_held + self._tree_bytes > self.budget_bytes:
             self._trees.popitem(last=False)

@@ -70,11 +70,16 @@ def rep_part(scenario, world: World, plan: str, rep: int, event_effects: bool = 
     return part
 
 
-def run_rep(scenario, network, plan: str, rep: int, key: str | None = None, event_effects: bool = False) -> dict:
+def run_rep(scenario, network, plan: str, rep: int, key: str | None = None, event_effects: bool = False,
+            trees: list[str | None] | None = None) -> dict:
     """One (plan, replication) in a worker: ``network`` is a RoadNetwork (Dask ships the arrays:
     the file its spec names may not be there) or a spec (local workers load it from the cache);
-    ``key`` is its world_key (computed from a RoadNetwork when not given)."""
-    return rep_part(scenario, _world(scenario, network, key), plan, rep, event_effects)
+    ``key`` is its world_key (computed from a RoadNetwork when not given); ``trees``: the files of
+    the run's shared travel trees (World.share_trees), used where this process can reach them."""
+    world = _world(scenario, network, key)
+    if trees is not None:
+        world.attach_trees(trees)
+    return rep_part(scenario, world, plan, rep, event_effects)
 
 
 # -- executors ----------------------------------------------------------------------------------------
@@ -91,12 +96,19 @@ def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: 
     (``event_effects``: rep_part's)."""
     if not tasks:
         return
-    if scheduler:
-        _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler, event_effects=event_effects)
-    elif workers > 1 and len(tasks) > 1:
-        _run_on_processes(scenario, world, key, tasks, on_done, min(workers, len(tasks)), event_effects)
-    else:
+    if not scheduler and not (workers > 1 and len(tasks) > 1):
         _run_in_process(scenario, world, tasks, on_done, event_effects)
+        return
+    # Trees made on first need are made once for the whole run and read in place by every process.
+    trees = world.share_trees()
+    try:
+        if scheduler:
+            _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler, event_effects=event_effects,
+                         trees=trees)
+        else:
+            _run_on_processes(scenario, world, key, tasks, on_done, min(workers, len(tasks)), event_effects, trees)
+    finally:
+        world.unshare_trees()
 
 
 def _run_in_process(scenario, world: World, tasks: Sequence[Task], on_done: OnDone, event_effects: bool) -> None:
@@ -105,7 +117,7 @@ def _run_in_process(scenario, world: World, tasks: Sequence[Task], on_done: OnDo
 
 
 def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], on_done: OnDone,
-                      workers: int, event_effects: bool) -> None:
+                      workers: int, event_effects: bool, trees: list[str | None]) -> None:
     # Forked workers start at once with the world already built (it is in _WORLDS when they
     # fork); where fork is not the custom (macOS, Windows), spawned ones load the cached network
     # from its spec once each.
@@ -115,7 +127,8 @@ def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], o
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_end_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            pending = {pool.submit(run_rep, scenario, world.network.spec, plan, rep, key, event_effects)
+            pending = {pool.submit(run_rep, scenario, world.network.spec, plan, rep, key, event_effects,
+                                   None if context.get_start_method() == "fork" else trees)
                        for plan, rep in tasks}
             try:
                 while pending:
@@ -213,7 +226,8 @@ def _connect(address: str, timeout_s: float):
 
 
 def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task], on_done: OnDone,
-                 address: str, timeout_s: float = DASK_TIMEOUT_S, event_effects: bool = False) -> None:
+                 address: str, timeout_s: float = DASK_TIMEOUT_S, event_effects: bool = False,
+                 trees: list[str | None] | None = None) -> None:
     from distributed import KilledWorker
     from distributed import wait as dask_wait
 
@@ -222,8 +236,8 @@ def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task]
         try:
             # Ship the network and scenario to every worker once; tasks then refer to them.
             scenario_data, network_data = client.scatter([scenario, network], broadcast=True)
-            pending = {client.submit(run_rep, scenario_data, network_data, plan, rep, key, event_effects, pure=False)
-                       for plan, rep in tasks}
+            pending = {client.submit(run_rep, scenario_data, network_data, plan, rep, key, event_effects, trees,
+                                     pure=False) for plan, rep in tasks}
         except (OSError, TimeoutError) as error:
             raise RunStopped(f"the Dask cluster at {address} failed ({type(error).__name__}: {str(error)[:200]})") \
                 from None
