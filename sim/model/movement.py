@@ -9,8 +9,7 @@ network and routing layers speak seconds, converted once per route.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -26,8 +25,7 @@ SECONDS_PER_MIN = 60.0
 MAX_CACHED_ROUTES = 20_000
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     """At ``node`` when ``head`` is -1; otherwise on edge node->head, ``fraction`` of its time along."""
 
     node: int
@@ -35,20 +33,27 @@ class Position:
     fraction: float = 0.0
 
 
-@dataclass(frozen=True)
 class Leg:
-    """One drive along a route. Times are minutes for this unit (speed factor applied)."""
+    """One drive along a route. Times are minutes for this unit (speed factor applied).
 
-    t_start_min: float
-    nodes: np.ndarray  # route nodes; the unit may start partway along the first edge
-    cum_min: np.ndarray  # time to reach each node from nodes[0]
-    cum_m: np.ndarray  # road distance to each node from nodes[0]
-    elapsed0_min: float  # how far along cum_min the unit already is at t_start_min
+    Read-only by convention; a plain class with slots, its end worked out once: a patrolling unit
+    starts a leg every few minutes, so a long run makes millions."""
 
-    @property
-    def t_end_min(self) -> float:
+    __slots__ = ("t_start_min", "nodes", "cum_min", "cum_m", "elapsed0_min", "t_end_min")
+
+    def __init__(self, t_start_min: float, nodes: np.ndarray, cum_min: np.ndarray, cum_m: np.ndarray,
+                 elapsed0_min: float):
+        self.t_start_min = t_start_min
+        self.nodes = nodes  # route nodes; the unit may start partway along the first edge
+        self.cum_min = cum_min  # time to reach each node from nodes[0]
+        self.cum_m = cum_m  # road distance to each node from nodes[0]
+        self.elapsed0_min = elapsed0_min  # how far along cum_min the unit already is at t_start_min
         # Remaining time first: (start + total) - elapsed can round to before the start.
-        return self.t_start_min + (float(self.cum_min[-1]) - self.elapsed0_min)
+        self.t_end_min = t_start_min + (float(cum_min[-1]) - elapsed0_min)
+
+    def __repr__(self) -> str:
+        return (f"Leg(t_start_min={self.t_start_min!r}, nodes={self.nodes!r}, t_end_min={self.t_end_min!r}, "
+                f"elapsed0_min={self.elapsed0_min!r})")
 
     def position_at(self, t_min: float) -> Position:
         """Where the unit is at time ``t_min`` (clamped to the leg)."""
@@ -66,6 +71,8 @@ class Leg:
         if t_min >= self.t_end_min:  # most legs are driven to the end: skip the interpolation
             return float(self.cum_m[-1])
         elapsed = self.elapsed0_min + t_min - self.t_start_min
+        if elapsed == 0.0:  # at nodes[0], where most legs start: what the interpolation gives there
+            return float(self.cum_m[0])
         return float(np.interp(elapsed, self.cum_min, self.cum_m))
 
 
