@@ -136,7 +136,7 @@ class Dispatcher:
         """Unanswered past the type's limit: the incident becomes its escalation type."""
         if incident.t_first_arrival_min is not None:
             return
-        incident.stage_index += 1
+        incident.escalate()
         self._staff(incident)
         self._arm_escalation(incident)
 

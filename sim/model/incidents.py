@@ -7,7 +7,7 @@ same incidents (common random numbers).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
 from operator import itemgetter
@@ -55,29 +55,38 @@ class IncidentSpec(NamedTuple):
     event: str | None = None  # the event that caused it ("" none); None: no season keys
 
 
-@dataclass(eq=False)
 class Incident:
-    """The live state and record of one incident during a run."""
+    """The live state and record of one incident during a run.
 
-    spec: IncidentSpec
-    counted: bool
-    node: int  # road node of its site
-    stage_index: int = 0
-    units_sent: int = 0
-    units_arrived: int = 0
-    units_left: int = 0
-    t_first_dispatch_min: float | None = None
-    t_first_arrival_min: float | None = None
-    t_full_arrival_min: float | None = None
-    unit_ids: list[str] = field(default_factory=list)
-    # detection and deterrence (sim.model.presence): when and by whom it was reported; deterred: never arose
-    t_reported_min: float | None = None
-    detected_by: str = ""  # public | patrol
-    deterred: bool = False
+    A slotted class whose present ``stage`` is an attribute (``escalate`` moves it on): the
+    dispatcher and the units read it at every step of every incident."""
 
-    @property
-    def stage(self) -> Stage:
-        return self.spec.stages[self.stage_index]
+    __slots__ = ("spec", "counted", "node", "stage_index", "stage", "units_sent", "units_arrived", "units_left",
+                 "t_first_dispatch_min", "t_first_arrival_min", "t_full_arrival_min", "unit_ids", "t_reported_min",
+                 "detected_by", "deterred")
+
+    def __init__(self, spec: IncidentSpec, counted: bool, node: int):
+        self.spec = spec
+        self.counted = counted
+        self.node = node  # road node of its site
+        self.stage_index = 0
+        self.stage: Stage = spec.stages[0]
+        self.units_sent = 0
+        self.units_arrived = 0
+        self.units_left = 0
+        self.t_first_dispatch_min: float | None = None
+        self.t_first_arrival_min: float | None = None
+        self.t_full_arrival_min: float | None = None
+        self.unit_ids: list[str] = []
+        # detection and deterrence (sim.model.presence): when and by whom it was reported; deterred: never arose
+        self.t_reported_min: float | None = None
+        self.detected_by = ""  # public | patrol
+        self.deterred = False
+
+    def escalate(self) -> None:
+        """It becomes the type of its next stage."""
+        self.stage_index += 1
+        self.stage = self.spec.stages[self.stage_index]
 
     @property
     def units_missing(self) -> int:
@@ -87,6 +96,10 @@ class Incident:
     @property
     def escalated(self) -> bool:
         return self.stage_index > 0
+
+    def __repr__(self) -> str:
+        return (f"Incident({self.spec.incident_id}, {self.stage.type!r} at {self.spec.site!r}, "
+                f"created {self.spec.t_created_min:.2f} min, {self.units_sent} sent, {self.units_arrived} arrived)")
 
 
 def hour_of_day(start: datetime, t_min: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """From simulation records to the rows of incidents.csv and units.csv (SPEC §5)."""
 from __future__ import annotations
 
-from sim.model.simulate import RepResult
+from sim.model.simulate import CollectorPaused, RepResult
 
 INCIDENT_COLUMNS = [
     "plan", "rep", "incident_id", "type", "site", "priority", "t_created_min",
@@ -27,6 +27,7 @@ def _minus(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
+@CollectorPaused()  # rows are kept, none is cyclic garbage: a collector pass would only re-scan them
 def incident_rows(result: RepResult) -> list[dict]:
     """One row per incident of a replication, in order of creation."""
     rows = []

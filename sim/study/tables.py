@@ -2,33 +2,20 @@
 the same rows as pandas DataFrames."""
 from __future__ import annotations
 
-import csv
-import io
 import math
 import textwrap
 from typing import Callable, Iterable, Mapping, Sequence
 
+from sim.study.csv_writer import csv_rows_text
 from sim.study.shares import Worst
 
 NETWORK_COLUMN = "network"  # closing column of summary and sweep tables (and of comparison's first ones): which roads
 
 
-def _cell(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)
-
-
 def csv_text(columns: Sequence[str], rows: Iterable[dict]) -> str:
-    """CSV with fixed columns; floats with 4 decimals, missing values empty."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row[c]) for c in columns])
-    return buffer.getvalue()
+    """CSV with fixed columns; floats with 4 decimals, missing values empty (written column by
+    column: sim.study.csv_writer)."""
+    return csv_rows_text(columns, rows)
 
 
 def data_frame(columns: Sequence[str], rows: Sequence[dict]):
