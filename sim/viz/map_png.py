@@ -89,22 +89,33 @@ def _city_box(network: RoadNetwork, scenario) -> tuple[float, float, float, floa
 
 def _draw_roads(ax, network: RoadNetwork, bands: np.ndarray, colours: Sequence[str], drawn: np.ndarray,
                 width_scale: float) -> None:
-    """Roads coloured by their band (``colours``: one per band, then beyond the last), minor roads first."""
-    from matplotlib.collections import LineCollection
+    """Roads coloured by their band (``colours``: one per band, then beyond the last), minor roads first.
 
+    Only the roads that can show in the axes' view are handed to matplotlib (an inset sees a few
+    thousand of the network's edges), and colours go as RGBA rows, not names to look up per edge."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import to_rgba_array
+
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     tails = network.edge_tails[drawn]
     heads = network.indices[drawn]
-    segments = np.stack([np.column_stack([network.lon[tails], network.lat[tails]]),
-                         np.column_stack([network.lon[heads], network.lat[heads]])], axis=1)
-    colours = np.array(list(colours), dtype=object)[bands[drawn]]
-    classes = network.road_class[drawn]
+    lon_t, lat_t, lon_h, lat_h = network.lon[tails], network.lat[tails], network.lon[heads], network.lat[heads]
+    # A margin of a tenth of the view: a road's width and round cap reach a few pixels past its ends.
+    mx, my = 0.1 * abs(x1 - x0), 0.1 * abs(y1 - y0)
+    seen = ((np.maximum(lon_t, lon_h) >= min(x0, x1) - mx) & (np.minimum(lon_t, lon_h) <= max(x0, x1) + mx)
+            & (np.maximum(lat_t, lat_h) >= min(y0, y1) - my) & (np.minimum(lat_t, lat_h) <= max(y0, y1) + my))
+    segments = np.stack([np.column_stack([lon_t, lat_t]), np.column_stack([lon_h, lat_h])], axis=1)[seen]
+    rgba = to_rgba_array(list(colours))[bands[drawn][seen]]
+    classes = network.road_class[drawn][seen]
     # Minor roads first, so arterials stay visible on top.
     for k in sorted(set(classes.tolist()), reverse=True):
         name = network.road_class_names[k]
         mask = classes == k
-        ax.add_collection(LineCollection(segments[mask], colors=list(colours[mask]),
+        # The view is set: autolim would only measure the 100,000 segments to change nothing.
+        ax.add_collection(LineCollection(segments[mask], colors=rgba[mask],
                                          linewidths=road_width(name) * width_scale,
-                                         capstyle="round", zorder=2 + (len(network.road_class_names) - k) * 0.01))
+                                         capstyle="round", zorder=2 + (len(network.road_class_names) - k) * 0.01),
+                          autolim=False)
 
 
 def _set_view(ax, box: Sequence[float], lat0: float) -> None:
