@@ -1,0 +1,149 @@
+"""Benchmark: what the command line costs around the simulation (issue 22, item 1).
+
+An M/M/4 queue (4 units posted at one site, zero travel, exponential on-scene times of 80 min,
+2.4 calls an hour: load 0.8), 12 replications x 8,000 h (about 230,000 incidents), three ways,
+interleaved in rounds on the same machine:
+
+- ``bare``: the textbook SimPy M/M/c (a Resource with 4 servers), the same 12 x 8,000 h;
+- ``study``: ``Study.run`` of the scenario in this process (simulation, rows, statistics);
+- ``cli``: ``python run_sim.py run mm4.yaml --workers 1 --out DIR`` as a child process, every
+  file written (incidents.csv, figures, breakdowns, report.html with its map).
+
+Times are CPU seconds (user + system; the child's for the command line), medians of ``--rounds``;
+the machine is shared, so the ratios of one run are the figures to quote. The command line's
+parts are timed from its own log (``PATROLSIM_TIMINGS``).
+
+    python bench/bench_outputs.py [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SERVERS, RATE_PER_H, MEAN_MIN, HOURS, REPS = 4, 2.4, 80.0, 8000, 12
+
+
+def machine() -> dict:
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+            "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+def report(bench: str, value: float, unit: str, target: float | None = None, **extra) -> None:
+    met = None if target is None else bool(value <= target)
+    print(json.dumps({"bench": bench, "value": round(float(value), 4), "unit": unit, "target": target,
+                      "target_is": "max", "met": met, **extra, "machine": machine()}), flush=True)
+
+
+def mm4_scenario(folder: Path) -> Path:
+    """The M/M/4 case as a scenario file: the default scenario's sites and network, one call type
+    at one site, 4 units posted there."""
+    import yaml
+
+    from sim.config import load_scenario
+
+    raw = dict(load_scenario(ROOT / "scenarios" / "jember_pilkada_2024.yaml").raw)
+    raw |= {"name": "mm4", "replications": REPS, "clock": {"start": "2024-10-23T00:00", "duration_hours": HOURS},
+            "disturbances": [{"type": "call", "rate_per_hour": RATE_PER_H, "sites": {"alun_alun": 1},
+                              "on_scene_min": {"dist": "exponential", "mean": MEAN_MIN}, "priority": 1}],
+            "plans": [{"name": "mm4", "units": [{"type": "polri_car", "count": SERVERS, "base": "alun_alun",
+                                                 "patrol": {"mode": "post", "at": "alun_alun"}}]}]}
+    path = folder / "mm4.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def bare_simpy(seed: int) -> int:
+    """The textbook SimPy M/M/c; customers served."""
+    import numpy as np
+    import simpy
+
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    desk = simpy.Resource(env, SERVERS)
+    served = [0]
+
+    def customer(env):
+        with desk.request() as request:
+            yield request
+            yield env.timeout(rng.exponential(MEAN_MIN))
+            served[0] += 1
+
+    def arrivals(env):
+        while True:
+            yield env.timeout(rng.exponential(60.0 / RATE_PER_H))
+            env.process(customer(env))
+
+    env.process(arrivals(env))
+    env.run(until=HOURS * 60.0)
+    return served[0]
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("PATROLSIM_CACHE", tempfile.mkdtemp(prefix="patrolsim-bench-"))
+    from sim.study.api import Study
+
+    work = Path(tempfile.mkdtemp(prefix="patrolsim-bench-outputs-"))
+    scenario = mm4_scenario(work)
+    study = Study(scenario)
+    study.world()  # network and world built once (the child reads the network from the cache)
+    times: dict[str, list[float]] = {"bare": [], "study": [], "cli": [], "cli_wall": []}
+    incidents = served = 0
+    for round_ in range(args.rounds):
+        start = cpu_s()
+        served = sum(bare_simpy(seed) for seed in range(REPS))
+        times["bare"].append(cpu_s() - start)
+
+        start = cpu_s()
+        results = study.run()
+        times["study"].append(cpu_s() - start)
+        incidents = len(results.incident_rows)
+        del results
+
+        out = work / f"out{round_}"
+        start, wall = children_cpu_s(), time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--workers", "1",
+                        "--out", str(out)], check=True, capture_output=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
+        times["cli"].append(children_cpu_s() - start)
+        times["cli_wall"].append(time.perf_counter() - wall)
+        shutil.rmtree(out, ignore_errors=True)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    common = {"replications": REPS, "hours": HOURS, "incidents": incidents, "bare_served": served,
+              "rounds": args.rounds}
+    for name in ("bare", "study", "cli"):
+        report(f"mm4_{name}_cpu_s", median[name], "s", runs_s=[round(t, 2) for t in times[name]], **common)
+    report("mm4_cli_wall_s", median["cli_wall"], "s", runs_s=[round(t, 2) for t in times["cli_wall"]])
+    report("mm4_study_over_bare", median["study"] / median["bare"], "x", 1.5, **common)
+    report("mm4_cli_over_bare", median["cli"] / median["bare"], "x", 2.0, **common)
+    report("mm4_outputs_share_of_cli", (median["cli"] - median["study"]) / median["cli"], "share", 0.15,
+           note="(command line - Study.run) / command line, CPU")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
