@@ -71,8 +71,22 @@ class ServerProcess:
         return f"http://{self.host}:{self.port}"
 
     def workers(self) -> list[int]:
-        """The server's worker processes (children of the server started by multiprocessing's spawn)."""
+        """The server's worker processes: the children of its zygote (the one process it spawned)."""
+        return [pid for zygote in self.zygotes() for pid in children(zygote) if alive(pid)]
+
+    def zygotes(self) -> list[int]:
+        """The warm parent of the workers (a child of the server started by multiprocessing's spawn)."""
         return [pid for pid in children(self.process.pid) if alive(pid) and b"spawn_main" in _cmdline(pid)]
+
+    def descendants(self) -> list[int]:
+        """Every process the server started, and those they started, alive now."""
+        found, todo = [], [self.process.pid]
+        while todo:
+            for pid in children(todo.pop()):
+                if alive(pid):
+                    found.append(pid)
+                    todo.append(pid)
+        return found
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
                 timeout: float = 120.0) -> tuple[int, dict[str, str], bytes]:

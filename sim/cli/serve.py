@@ -29,13 +29,11 @@ def register(commands) -> dict:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from sim.config import load_scenario
+    from sim.config import parse_override
     from sim.serve.server import serve
-    from sim.study.experiment import scenario_overrides
 
     scenario = args.scenario if args.scenario is not None else default_scenario()
-    overrides = scenario_overrides(None, None, None, args.sets)
-    load_scenario(scenario, overrides)  # a bad scenario fails here, with its lines, before anything starts
+    overrides = dict(parse_override(text) for text in args.sets)
     serve(scenario, overrides=overrides, network=args.network, host=args.host, port=args.port, token=args.token,
           workers=args.workers, time_limit_s=args.time_limit)
     return 0

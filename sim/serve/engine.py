@@ -36,11 +36,14 @@ class Engine:
     """A scenario on its network, and the studies of plans sent to it (validated, cached)."""
 
     def __init__(self, source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None,
-                 network: str | None = None, cache: ServeCache | None = None):
+                 network: str | None = None, cache: ServeCache | None = None, warn: bool = False):
+        """``warn``: let the scenario's warnings through (the server's own copy says them, once)."""
         self.cache = cache if cache is not None else ServeCache()
-        with warnings.catch_warnings():  # the command line has shown them once already
+        study = Study(source, overrides, network=network, cache=self.cache) if warn else None
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScenarioWarning)
-            study = Study(source, overrides, network=network, cache=self.cache)
+            if study is None:
+                study = Study(source, overrides, network=network, cache=self.cache)
             # Variants are derived from the scenario's data, not its file: a file would be read
             # and parsed again for every variant (YAML with lines: tenths of a second each).
             folder = Path(source).resolve().parent if study.source_path else None

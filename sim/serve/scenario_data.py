@@ -24,9 +24,10 @@ PAGE_MODES = ("post", "circuit", "base", "random")  # the modes the page edits, 
 AREA_RULE = "the kecamatan whose centre is nearest (approximate: the data has no boundaries)"
 
 
-def _deltas(values: np.ndarray) -> list[int]:
-    array = np.asarray(values, dtype=np.int64)
-    return np.diff(array, prepend=0).tolist()
+def _deltas(values) -> list[int]:
+    """The first value, then each one's difference from the one before (whole numbers)."""
+    whole = [int(v) for v in values]
+    return [b - a for a, b in zip([0] + whole[:-1], whole)]
 
 
 def plane(network):
@@ -47,7 +48,7 @@ def outline(network) -> dict:
         "nodes": network.n_nodes,
         "x": _deltas(np.round(network.x_m)), "y": _deltas(np.round(network.y_m)),
         "lon7": _deltas(np.round(network.lon * 1e7)), "lat7": _deltas(np.round(network.lat * 1e7)),
-        "roads": [{"class": name, "width": road_width(name), "lines": [_deltas(np.array(line)) for line in lines]}
+        "roads": [{"class": name, "width": road_width(name), "lines": [_deltas(line) for line in lines]}
                   for name, lines in reversed(list(roads.items()))],  # minor roads first, drawn under the main ones
     }
 

@@ -62,11 +62,9 @@ def serve(source: str | Path | Mapping[str, Any], *, overrides: Mapping[str, obj
           network: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           token: str | None = None, workers: int = DEFAULT_WORKERS, time_limit_s: float = DEFAULT_TIME_LIMIT_S,
           announce=print) -> None:
-    """Serve the page for a scenario until Ctrl-C (or SIGTERM); every worker process ends with it."""
-    import uvicorn
-
-    from sim.serve.app import build_app
-    from sim.serve.service import Service
+    """Serve the page for a scenario until Ctrl-C (or SIGTERM); every worker process ends with it.
+    InputError (a bad option, scenario or network) before anything is served, and nothing left running."""
+    from sim.serve.workers import WorkerPool
 
     check_options(host, port, workers, time_limit_s, token)
     if token is None and not is_loopback(host):
@@ -75,7 +73,23 @@ def serve(source: str | Path | Mapping[str, Any], *, overrides: Mapping[str, obj
     port = sock.getsockname()[1]
     config = {"source": str(source) if isinstance(source, Path) else source, "overrides": dict(overrides or {}),
               "network": network}
-    service = Service(config, workers=workers, time_limit_s=time_limit_s)
+    # The workers' parent loads the scenario while this process imports and loads its own copy.
+    pool = WorkerPool(config, workers)
+    pool.launch()
+    try:
+        from sim.config import load_scenario
+        from sim.serve.service import Service
+
+        load_scenario(config["source"], config["overrides"])  # a bad scenario fails here, with its lines
+        service = Service.load(config, pool, time_limit_s)
+    except BaseException:
+        pool.stop()
+        sock.close()
+        raise
+
+    import uvicorn
+
+    from sim.serve.app import build_app
 
     def ready() -> None:
         announce(f"patrolsim planning page: {address(host, port, token)}  (Ctrl-C stops it)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import io
+import json
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from sim.errors import InputError
 from sim.serve.answers import evaluation_answer, paired
 from sim.serve.engine import Engine
 from sim.serve.requests import Evaluation
+from sim.serve.scenario_data import scenario_data
 from sim.serve.workers import Job, JobStopped, WorkerPool
 
 MAX_KEPT_RESULTS = 48      # Results of recent evaluations (about 0.5 MB each for 10 weeks of the demo)
@@ -38,33 +40,28 @@ class Unknown(Exception):
 class Service:
     """The scenario, the workers, and the work of each API call."""
 
-    def __init__(self, config: dict, workers: int = 2, time_limit_s: float = 60.0):
-        self.config = config
+    def __init__(self, engine: Engine, pool: WorkerPool, time_limit_s: float = 60.0):
+        self.engine = engine
         self.time_limit_s = time_limit_s
-        self.pool = WorkerPool(config, workers)
+        self.pool = pool
         self._main = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patrolsim-serve-main")
-        self.engine: Engine | None = None
         self._results: OrderedDict[str, Any] = OrderedDict()
         self._evaluations: OrderedDict[str, Evaluation] = OrderedDict()
         self._clients: dict[str, Job] = {}
         self.pending = 0
-        self.scenario_json: bytes = b""
+        self.scenario_json = json.dumps(scenario_data(engine), separators=(",", ":")).encode()
+
+    @classmethod
+    def load(cls, config: dict, pool: WorkerPool, time_limit_s: float = 60.0) -> Service:
+        """The service of the scenario ``config`` names (InputError for a bad one), its page data made."""
+        return cls(Engine(config["source"], config.get("overrides"), config.get("network"), warn=True), pool,
+                   time_limit_s)
 
     # -- life --------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the scenario here and in the workers (their first task builds the world)."""
-        import json
-
-        from sim.serve.scenario_data import scenario_data
-
-        self.engine = await self.call(Engine, self.config["source"], self.config.get("overrides"),
-                                      self.config.get("network"))
+        """Fork the workers from their warm parent."""
         await self.pool.start()
-        warm = [self.pool.submit(Job(), "warm", None) for _ in range(self.pool.n)]
-        data = await self.call(scenario_data, self.engine)
-        self.scenario_json = json.dumps(data, separators=(",", ":")).encode()
-        await asyncio.gather(*warm)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -109,7 +106,6 @@ class Service:
     # -- evaluate ----------------------------------------------------------------------------------
 
     async def _validated(self, evaluation: Evaluation, where: str = "") -> Any:
-        assert self.engine is not None
         try:
             return await self.call(self.engine.run_study, evaluation)
         except InputError as error:
@@ -120,7 +116,6 @@ class Service:
 
     async def evaluate(self, evaluation: Evaluation, on_progress: Callable[[Job], None] | None = None) -> dict:
         """The answer of ``POST /api/evaluate`` (InputError, Busy or JobStopped otherwise)."""
-        assert self.engine is not None
         started = time.monotonic()
         self.admit()
         self.pending += 1
@@ -146,7 +141,6 @@ class Service:
                           on_progress: Callable[[Job], None] | None) -> list[Any]:
         """The Results of each evaluation: from the cache, or from replications run on the workers
         (one task per replication, so both workers share one evaluation)."""
-        assert self.engine is not None
         todo = list({e.digest: e for e in evaluations if e.digest not in self._results}.values())
         tasks = [("parts", (e, [rep])) for e in todo for rep in range(e.reps or 1)]
         if tasks:
@@ -172,7 +166,6 @@ class Service:
             self.pending -= 1
 
     async def optimize(self, evaluation: Evaluation) -> dict:
-        assert self.engine is not None
         evaluation = self.engine.defaults(evaluation)
         await self._validated(evaluation)
         return await self.on_worker("optimize", evaluation, max(self.time_limit_s, MIN_OPTIMIZE_LIMIT_S))
@@ -188,7 +181,6 @@ class Service:
 
     async def plan_yaml(self, evaluation_id: str) -> tuple[str, str]:
         """The scenario with the evaluated plan (and its new sites) as YAML ``run`` takes; its file name."""
-        assert self.engine is not None
         evaluation = self.known(evaluation_id)
         study = await self.call(self.engine.plan_study, evaluation.variant)
         return scenario_yaml(study.scenario.raw, evaluation.variant.name), f"{study.name}-{evaluation.variant.name}.yaml"

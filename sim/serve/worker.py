@@ -1,10 +1,9 @@
-"""One warm worker process of the server: the scenario loaded, the network and travel trees in memory.
+"""A worker process of the server: the scenario loaded, the network and travel trees in memory.
 
-The process reads ``(kind, payload)`` messages from its pipe and answers each with ``("ok", value)``,
-``("input", problems)`` (bad input: a 400) or ``("error", text)`` (a bug: logged, a 500). It ends
-with its server however the server ends: the pipe closes, and on Linux the kernel kills it when
-its parent dies (``PR_SET_PDEATHSIG``), ``kill -9`` included. Ctrl-C in the terminal reaches the
-whole process group: the worker ignores it and lets the server stop it.
+A worker reads ``(kind, payload)`` messages from its pipe and answers each with ``("ok", value)``,
+``("input", problems)`` (bad input: a 400) or ``("error", text)`` (a bug: logged, a 500). Workers
+are forked from the warm zygote (``sim.serve.zygote``); each ends when its pipe closes, and on
+Linux the kernel kills it when its parent dies (``PR_SET_PDEATHSIG``), ``kill -9`` included.
 """
 from __future__ import annotations
 
@@ -19,16 +18,20 @@ from typing import Any
 from sim.errors import InputError
 
 
-def _end_with_parent(parent_pid: int) -> None:
+def end_with_parent(parent_pid: int) -> None:
+    """Make this process end when ``parent_pid`` (its parent) ends, however it ends."""
+    by_kernel = False
     if sys.platform == "linux":
         import ctypes
 
         try:  # PR_SET_PDEATHSIG (1): SIGKILL when the parent dies
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+            by_kernel = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0) == 0
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent_pid:
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
         os._exit(1)
+    if by_kernel:  # no thread: the zygote forks, and must stay single-threaded
+        return
 
     def watch() -> None:  # elsewhere: notice within a second that the parent is gone
         while os.getppid() == parent_pid:
@@ -38,13 +41,8 @@ def _end_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="patrolsim-serve-parent-watch", daemon=True).start()
 
 
-def worker_main(conn: Any, config: dict, parent_pid: int) -> None:
-    """The worker's loop (the target of its Process)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _end_with_parent(parent_pid)
-    from sim.serve.tasks import Tasks
-
-    tasks = Tasks(config)
+def serve_tasks(conn: Any, tasks: Any) -> None:
+    """Answer the tasks that come on ``conn`` with ``tasks.run`` until the pipe closes."""
     while True:
         try:
             kind, payload = conn.recv()
