@@ -44,6 +44,9 @@ def animation_data(engine, evaluation, rep: int, from_hours: float, hours: float
         "plan": plan, "rep": rep, "from_hours": from_hours, "hours": hours, "frames_per_min": frames_per_min,
         "frames": frames.n_frames,
         "clock": frames.clock_labels,
+        # the page writes the clock in its own language from these: the clock's start, minutes after it
+        "start": scenario.clock.start.isoformat(),
+        "minutes": [round(float(m), 3) for m in times_min],
         "units": [unit_name(unit) for unit in result.units],
         "agencies": [unit.agency for unit in result.units],
         # frame-major: [frame][unit]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from sim.study.shares import worst_by_late
-from sim.study.stats import comparison_row, late_comparison
+from sim.study.stats import comparison_row, late_comparison, mean_ci95, rep_figures
 from sim.viz.coverage import node_bands, plan_layer
 from sim.viz.maps import target_bands
 
@@ -74,6 +74,20 @@ def responses(results) -> list[float]:
     return np.round(times, 3).tolist()
 
 
+def p90_interval(results) -> dict:
+    """The half-width of the 95% interval of the replications' own 90th percentiles (Student-t, as
+    every interval of the summary): how far the pooled p90 of summary.csv may move with other
+    replications. ``reps``: the replications with a p90 (none without counted responses)."""
+    target = results.scenario.target_response_min
+    by_rep: dict[int, list[float]] = {rep: [] for rep in range(results.reps)}
+    for row in results.incident_rows:
+        if row["counted"]:
+            by_rep.setdefault(row["rep"], []).append(math.nan if row["response_min"] is None else row["response_min"])
+    p90s = [rep_figures(times, target)[2] for times in by_rep.values()]
+    mean, half = mean_ci95(p90s)
+    return {"ci95": plain(half), "reps_mean_min": plain(mean), "reps": sum(1 for v in p90s if not math.isnan(v))}
+
+
 def paired(results, label: str, other, reps: int) -> dict:
     """The plan against another (``other``: its Results of the same replications and seed), paired
     by replication: plan minus other, each difference with its 95% interval (comparison_pairs.csv's
@@ -116,6 +130,7 @@ def evaluation_answer(results, study, evaluation, pairs: list[dict], elapsed_s: 
         "worst_sites": worst(rows.get("sites"), "site", "site_name"),
         "worst_areas": worst(rows.get("areas"), "area", "area"),
         "replications": records(results.replications),
+        "p90_interval": p90_interval(results),
         "responses_min": responses(results),
         "paired": pairs,
         "coverage": coverage(study, plan),

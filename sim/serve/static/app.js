@@ -6,7 +6,7 @@
 // Headline figures: a summary column, its interval, and the paired-difference columns. A figure is
 // shown when the summary has its column, so columns added to summary.csv need one line here.
 const HEADLINE = [
-  {key: "within", col: "within_target_pct", ci: "within_target_ci95", digits: 1, unit: "%",
+  {key: "within", col: "within_target_pct", ci: "within_target_ci95", digits: 1, unit: "%", high: 100,
     diff: "within_target_diff_pct", diffCi: "within_target_diff_ci95", verdict: "within_target_verdict", diffUnit: "pts"},
   {key: "late", col: "late_per_week", ci: "late_per_week_ci95", digits: 1, unit: "perWeek",
     diff: "late_per_week_diff", diffCi: "late_per_week_diff_ci95", verdict: "late_per_week_verdict", diffUnit: "perWeek"},
@@ -15,7 +15,8 @@ const HEADLINE = [
     showIf: row => row.deterred !== undefined},
   {key: "mean", col: "response_mean_min", ci: "response_mean_ci95", digits: 1, unit: "min",
     diff: "response_diff_min", diffCi: "response_diff_ci95", verdict: "verdict", diffUnit: "min"},
-  {key: "p90", col: "response_p90_min", ci: "response_p90_ci95", digits: 1, unit: "min",
+  // the pooled 90th percentile (as summary.csv); its interval from the replications' own p90s
+  {key: "p90", col: "response_p90_min", ci: answer => (answer.p90_interval || {}).ci95, digits: 1, unit: "min",
     diff: "p90_diff_min", diffCi: "p90_diff_ci95", verdict: "p90_verdict", diffUnit: "min"},
 ];
 const WORST_SHOWN = 5;
@@ -108,6 +109,7 @@ function pickPlan(name) {
   S.savedLabel = name;
   S.history = []; S.future = []; S.lastEvaluated = null; S.answer = null; S.proposal = null; S.selected = -1;
   document.getElementById("plan-name").value = plan.name;
+  document.getElementById("plan-pick").value = name;
   showProposal();
   afterChange();
 }
@@ -153,7 +155,8 @@ async function evaluate() {
     S.lastEvaluated = state;
     S.evaluations += 1;
     showAnswer();
-    setStatus(t("page.status.done", {seconds: formatNumber(answer.seconds, 1), reps: answer.reps}));
+    setStatus("page.status.done", () => ({seconds: formatNumber(answer.seconds, 1), reps: answer.reps}));
+    refreshCompare();
   } catch (error) {
     if (error.name === "AbortError" || error.status === 409 || controller !== S.controller) return;
     showError(error);
@@ -196,6 +199,20 @@ async function streamEvaluate(body, signal) {
   throw new Error(t("page.error.noAnswer"));
 }
 
+// The plan beside this one, evaluated again when its answer is not of this answer's replications,
+// seed and hours (its Results come from the server's cache: this evaluation paired with it).
+async function refreshCompare() {
+  const compare = S.compare, answer = S.answer;
+  if (!compare || !answer) return;
+  const have = compare.answer;
+  if (have && have.reps === answer.reps && have.seed === answer.seed && have.hours === answer.hours) return;
+  try {
+    const fresh = await api("POST", "/api/evaluate", {...clone(compare.state), reps: answer.reps, seed: answer.seed,
+      hours: answer.hours});
+    if (S.compare === compare) { compare.answer = fresh; renderHeadline(); }
+  } catch (error) { showError(error); }
+}
+
 function setProgress(done, total) {
   const box = document.getElementById("progress");
   box.hidden = false;
@@ -203,7 +220,18 @@ function setProgress(done, total) {
   box.querySelector(".text").textContent = t("page.status.running", {done, total});
 }
 
-function setStatus(text) { document.getElementById("status-text").textContent = text; }
+// The status line: a message of the catalogue (said again in the other language after a switch);
+// ``values`` its placeholders, or a function giving them (numbers formatted in the language shown).
+function setStatus(key, values) {
+  S.status = {key, values};
+  renderStatus();
+}
+
+function renderStatus() {
+  if (!S.status) return;
+  const {key, values} = S.status;
+  document.getElementById("status-text").textContent = t(key, typeof values === "function" ? values() : values);
+}
 
 function showError(error) {
   const box = document.getElementById("warnings");
@@ -216,7 +244,7 @@ function showError(error) {
     div.textContent = line;
     box.appendChild(div);
   }
-  setStatus(error.status === 503 ? t("page.error.timeLimit") : t("page.error.bad"));
+  setStatus(error.status === 503 ? "page.error.timeLimit" : "page.error.bad");
 }
 
 // -- showing an answer ------------------------------------------------------------------------------------
@@ -241,13 +269,20 @@ function showAnswer() {
   renderLegend();
 }
 
-function figureText(row, figure) {
+// A headline figure of an answer: its value, and its 95% interval as a range inside the figure's
+// bounds (a share from 0 to 100%, counts and minutes from 0).
+function figureText(answer, figure) {
+  const row = answer.summary[0];
   const value = row[figure.col];
   if (value === undefined) return null;
-  const ci = row[figure.ci];
+  const half = typeof figure.ci === "function" ? figure.ci(answer) : row[figure.ci];
   const unit = figure.unit === "%" ? "%" : ` <small>${escapeHtml(t(`page.unit.${figure.unit}`))}</small>`;
-  return `${formatNumber(value, figure.digits)}${unit}` +
-    (ci !== undefined && ci !== null ? ` <small>± ${formatNumber(ci, figure.digits)}</small>` : "");
+  let text = `${formatNumber(value, figure.digits)}${unit}`;
+  if (value !== null && half !== undefined && half !== null && Number.isFinite(half)) {
+    const low = Math.max(0, value - half), high = Math.min(figure.high === undefined ? Infinity : figure.high, value + half);
+    text += ` <small class="interval">(${formatNumber(low, figure.digits)}–${formatNumber(high, figure.digits)})</small>`;
+  }
+  return text;
 }
 
 function diffLine(pair, figure) {
@@ -264,11 +299,11 @@ function diffLine(pair, figure) {
 function renderHeadline() {
   const box = document.getElementById("headline");
   const row = S.answer.summary[0];
-  const other = S.compare && S.compare.answer ? S.compare.answer.summary[0] : null;
+  const other = S.compare && S.compare.answer ? S.compare.answer : null;
   const pairs = S.answer.paired || [];
   let html = "";
   for (const figure of HEADLINE) {
-    const text = figureText(row, figure);
+    const text = figureText(S.answer, figure);
     if (text === null || (figure.showIf && !figure.showIf(row))) continue;
     const name = t(`page.figure.${figure.key}`, {target: formatNumber(S.scenario.target_min, 0)});
     html += `<div class="figure" data-metric="${figure.key}" data-value="${row[figure.col]}">`;
@@ -296,7 +331,11 @@ function shareOf(row) {
 // A worst list of the answer (most late incidents first, as the result files rank them).
 function worstTable(worst, nameKey) {
   if (!worst) return `<div class="hint">${escapeHtml(t("page.worst.noAreas"))}</div>`;
-  if (!worst.rows.length) return `<div class="hint">${escapeHtml(t("page.worst.none"))}</div>`;
+  if (!worst.rows.length) {
+    const counted = S.answer.summary[0].incidents > 0;
+    return `<div class="hint">${escapeHtml(t(counted ? "page.worst.noneLate" : "page.worst.none",
+      {target: formatNumber(S.scenario.target_min, 0)}))}</div>`;
+  }
   let html = `<table class="worst"><tr><th></th><th>${escapeHtml(t("page.worst.late"))}</th>` +
     `<th>${escapeHtml(t("page.worst.incidents"))}</th><th>${escapeHtml(t("page.worst.share"))}</th></tr>`;
   for (const row of worst.rows) {

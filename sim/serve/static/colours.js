@@ -10,6 +10,8 @@ const COLOURS = {
     {from: 90, colour: "#2c7bb6"},
   ],
   noResult: "#9e9e9e",
+  siteEdge: "#222222",    // the ring of every site's circle
+  otherSite: "#444444",   // sites where no incident happens (bases, offices)
   bands: ["#08306b", "#2171b5", "#6baed6", "#f4a259"],  // minutes to the nearest unit, by band
   beyond: "#c8c8c8",
   road: "#9a9a9a",
@@ -28,6 +30,8 @@ const COLOURS = {
     "--ink": "#1d1d1f", "--muted": "#5f6368", "--line": "#d9d9de", "--panel": "#f7f7f9", "--accent": "#1f3b8f",
     "--accent-ink": "#ffffff", "--warn": "#8a4b08", "--warn-bg": "#fff4e0", "--progress": "#2171b5",
     "--better": "#1b6fb3", "--worse": "#c0392b", "--unclear": "#666666", "--ghost": "#e6007e",
+    "--other": "#555555", "--ghost-fill": "rgba(255,255,255,0.88)", "--marker-edge": "rgba(0,0,0,0.6)",
+    "--leader": "#1d1d1f", "--leader-halo": "rgba(255,255,255,0.9)",
   },
 };
 function shareColour(pct) {
@@ -35,6 +39,11 @@ function shareColour(pct) {
   let colour = COLOURS.share[0].colour;
   for (const c of COLOURS.share) if (pct >= c.from) colour = c.colour;
   return colour;
+}
+// Ink that reads on a share's colour: white on dark classes, black on light ones.
+function shareInk(pct) {
+  const [r, g, b] = [1, 3, 5].map(k => parseInt(shareColour(pct).slice(k, k + 2), 16) / 255);
+  return 0.299 * r + 0.587 * g + 0.114 * b < 0.5 ? "#ffffff" : "#000000";
 }
 function bandColour(band) {
   return band < COLOURS.bands.length ? COLOURS.bands[band] : COLOURS.beyond;

@@ -9,6 +9,22 @@ function siteOptions(selected, ids) {
     `${escapeHtml(siteName(id))}</option>`).join("");
 }
 
+// A menu of sites holding only its choice (or its placeholder) until it is opened: a scenario of
+// thousands of sites would otherwise put thousands of options in every group's menus.
+function siteSelect(field, selected, placeholder) {
+  const first = placeholder !== undefined ? `<option value="">${escapeHtml(placeholder)}</option>`
+    : `<option value="${escapeHtml(selected)}" selected>${escapeHtml(siteName(selected))}</option>`;
+  return `<select data-field="${field}" data-sites="${escapeHtml(selected || "")}">${first}</select>`;
+}
+
+function fillSiteSelect(select) {
+  if (!select.dataset || select.dataset.sites === undefined || select.dataset.filled) return;
+  const selected = select.dataset.sites || null;
+  const placeholder = selected ? "" : select.options[0].outerHTML;
+  select.innerHTML = placeholder + siteOptions(selected, allSiteIds());
+  select.dataset.filled = "1";
+}
+
 function allSiteIds() {
   return [...S.scenario.sites.map(s => s.id), ...S.current.sites.map(s => s.id)];
 }
@@ -16,7 +32,6 @@ function allSiteIds() {
 function renderGroups() {
   if (!S.current) return;
   const box = document.getElementById("groups");
-  const ids = allSiteIds();
   const types = Object.entries(S.scenario.unit_types);
   box.innerHTML = "";
   S.current.plan.units.forEach((group, index) => {
@@ -35,14 +50,14 @@ function renderGroups() {
     html += `<label>${escapeHtml(t("page.unit.mode"))}<select data-field="mode">` + S.scenario.modes.map(mode =>
       `<option value="${mode}"${mode === patrol.mode ? " selected" : ""}>${escapeHtml(t(`page.mode.${mode}`))}</option>`
     ).join("") + (S.scenario.modes.includes(patrol.mode) ? "" : `<option selected>${escapeHtml(patrol.mode)}</option>`) + "</select></label>";
-    html += `<label>${escapeHtml(t("page.unit.base"))}<select data-field="base">${siteOptions(group.base, ids)}</select></label>`;
+    html += `<label>${escapeHtml(t("page.unit.base"))}${siteSelect("base", group.base)}</label>`;
     if (patrol.mode === "post") {
-      html += `<label class="wide">${escapeHtml(t("page.unit.post"))}<select data-field="at">${siteOptions(patrol.at, ids)}</select></label>`;
+      html += `<label class="wide">${escapeHtml(t("page.unit.post"))}${siteSelect("at", patrol.at)}</label>`;
     } else if (patrol.mode === "circuit") {
       html += `<div class="wide"><div class="muted">${escapeHtml(t("page.unit.route"))}</div><div class="stops">` +
         (patrol.route || []).map((id, k) => `<span class="stop">${k + 1}. ${escapeHtml(siteName(id))}` +
           `<button type="button" data-act="unstop" data-k="${k}" title="${escapeHtml(t("page.unit.removeStop"))}">✕</button></span>`).join("") +
-        `</div><select data-field="addstop"><option value="">${escapeHtml(t("page.unit.addStop"))}</option>${siteOptions(null, ids)}</select></div>`;
+        `</div>${siteSelect("addstop", null, t("page.unit.addStop"))}</div>`;
     } else if (patrol.mode === "random") {
       html += `<div class="wide muted">${escapeHtml(patrol.road_nodes
         ? t("page.unit.randomNodes", {n: patrol.road_nodes, km: patrol.radius_km || 5})
@@ -148,8 +163,8 @@ function newPost(node) {
   let k = 1;
   while (S.positions.has(`post-${slug}-${k}`)) k += 1;
   const id = `post-${slug}-${k}`;
-  const site = {id, name: `Post ${k} near ${area} (road node ${node})`, kind: POST_KIND,
-    lat: nodes.lat[node], lon: nodes.lon[node], note: `placed on the planning page at road node ${node}`};
+  const site = {id, name: t("page.post.name", {k, area, node}), kind: POST_KIND,
+    lat: nodes.lat[node], lon: nodes.lon[node], note: t("page.post.note", {node})};
   S.newSites.set(id, site);
   S.positions.set(id, {x, y, name: site.name, node});
   return id;
@@ -201,7 +216,7 @@ async function saveYaml() {
     download(`/api/plan.yaml?id=${id}`, `${S.scenario.name}-${S.current.plan.name}.yaml`);
     S.saved = clone(S.current);
     S.savedLabel = S.current.plan.name;
-    setStatus(t("page.status.saved"));
+    setStatus("page.status.saved");
     scheduleEvaluate();
   } catch (error) { showError(error); }
 }
@@ -209,7 +224,7 @@ async function saveYaml() {
 async function downloadReport() {
   const button = document.getElementById("report");
   button.disabled = true;
-  setStatus(t("page.status.report"));
+  setStatus("page.status.report");
   try {
     const id = await currentId();
     const response = await fetch(`/api/report?id=${id}&lang=${I18N.lang}`, {credentials: "same-origin"});
@@ -217,14 +232,14 @@ async function downloadReport() {
     const url = URL.createObjectURL(await response.blob());
     download(url, "report.html");
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    setStatus(t("page.status.reportDone"));
+    setStatus("page.status.reportDone");
   } catch (error) { showError(error); } finally { button.disabled = false; }
 }
 
 async function optimise() {
   const button = document.getElementById("optimise");
   button.disabled = true;
-  setStatus(t("page.status.optimising"));
+  setStatus("page.status.optimising");
   try {
     const answer = await api("POST", "/api/optimize", {...clone(S.current), ...runOptions()});
     for (const site of answer.sites) {
@@ -235,7 +250,7 @@ async function optimise() {
     S.proposal = answer;
     showProposal();
     drawPlan();
-    setStatus(t("page.status.optimised"));
+    setStatus("page.status.optimised");
   } catch (error) { showError(error); } finally { button.disabled = false; }
 }
 
@@ -275,8 +290,5 @@ async function pickCompare(value) {
   const label = value === "__saved" ? t("page.compare.saved") : value;
   S.compare = {label, state, answer: null};
   drawPlan();
-  try {
-    S.compare.answer = await api("POST", "/api/evaluate", {...clone(state), ...runOptions()});
-  } catch (error) { showError(error); }
-  scheduleEvaluate();
+  scheduleEvaluate();   // pairs this plan with the one beside; refreshCompare then fetches its own figures
 }

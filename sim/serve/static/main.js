@@ -29,6 +29,11 @@ function renderAll() {
   renderGroups();
   renderLegend();
   if (S.answer) showAnswer();
+  renderStatus();
+  for (const [cls, key] of [["in", "page.map.zoomIn"], ["out", "page.map.zoomOut"]]) {
+    const button = document.querySelector(`.leaflet-control-zoom-${cls}`);
+    if (button) { button.title = t(key); button.setAttribute("aria-label", t(key)); }
+  }
   const note = S.scenario.network.synthetic ? t("page.synthetic") : S.scenario.network.label;
   document.getElementById("status-note").textContent = note;
   const badge = document.getElementById("synthetic");
@@ -73,6 +78,7 @@ async function start() {
   const groups = document.getElementById("groups");
   groups.addEventListener("change", onGroupsInput);
   groups.addEventListener("click", onGroupsClick);
+  for (const kind of ["focusin", "mousedown"]) groups.addEventListener(kind, e => fillSiteSelect(e.target));
   document.getElementById("plan-name").onchange = e => change(state => { state.plan.name = e.target.value.trim(); });
   for (const id of ["reps", "seed"]) document.getElementById(id).onchange = () => scheduleEvaluate();
   document.addEventListener("keydown", e => {

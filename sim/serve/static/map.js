@@ -3,7 +3,9 @@
 "use strict";
 const MapView = {
   map: null, renderer: null, nodes: null, scenario: null, layers: {}, cellLabels: [],
+  siteMarkers: new Map(), sites: null, hiddenLabels: 0,
   LABEL_ZOOM: -5.5,   // kecamatan names from this zoom in (further out they cover each other)
+  SITE_CLUSTER_PX: 36,   // sites closer than this on screen are drawn as one circle with their count
 
   init(scenario) {
     this.scenario = scenario;
@@ -11,9 +13,19 @@ const MapView = {
     this.map = L.map("map", {crs: L.CRS.Simple, minZoom: -9, maxZoom: 3, zoomSnap: 0.25, zoomDelta: 0.5,
       attributionControl: false, preferCanvas: true});
     this.renderer = L.canvas({padding: 0.3});
-    for (const name of ["cells", "roads", "circuits", "sites", "other", "units", "ghost", "play"]) {
+    // sites on a canvas of their own above the roads (roads are drawn again after every answer)
+    this.map.createPane("sites").style.zIndex = 450;
+    this.siteRenderer = L.canvas({padding: 0.3, pane: "sites"});
+    for (const name of ["cells", "roads", "circuits", "other", "units", "ghost", "play"]) {
       this.layers[name] = L.layerGroup().addTo(this.map);
     }
+    // Sites crowding together on screen become one circle (Leaflet.markercluster): its count, and the
+    // pooled share of its incidents within the target; a click zooms in until they stand apart.
+    this.sites = L.markerClusterGroup({maxClusterRadius: this.SITE_CLUSTER_PX, animate: false,
+      showCoverageOnHover: false, spiderfyOnMaxZoom: true, zoomToBoundsOnClick: true, chunkedLoading: true,
+      iconCreateFunction: cluster => siteClusterIcon(cluster)});
+    this.layers.sites = this.sites;
+    this.map.addLayer(this.sites);
     const xs = this.nodes.x, ys = this.nodes.y;
     let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
     for (let i = 0; i < xs.length; i++) {
@@ -25,6 +37,7 @@ const MapView = {
     this.map.fitBounds(this.bounds, {paddingTopLeft: [10, 40], paddingBottomRight: [10, 56]});
     this.map.setMaxBounds(this.bounds.pad(0.5));
     this.map.on("zoomend", () => { this.labelsByZoom(); this.declutter(); });
+    this.map.on("resize", () => this.declutter());
     this.drawCells(null);
     this.drawRoads(null);
     this.labelsByZoom();
@@ -84,46 +97,59 @@ const MapView = {
     }
   },
 
+  // Every site once (a circle, in the cluster group); each answer restyles them: incident sites by
+  // their share within the target, others small and dark.
   drawSites(siteRows) {
-    const layer = this.layers.sites;
-    layer.clearLayers();
     const rows = new Map((siteRows || []).map(row => [row.site, row]));
     const incidentSites = new Set(this.scenario.incident_sites);
+    const fresh = !this.siteMarkers.size;
     for (const site of this.scenario.sites) {
       const row = rows.get(site.id);
       const hasIncidents = incidentSites.has(site.id);
-      const marker = L.circleMarker([site.y, site.x], hasIncidents
-        ? {radius: 7, color: "#222", weight: 1.5, fillColor: shareColour(row && row.incidents ? shareOf(row) : null), fillOpacity: 1}
-        : {radius: 3.5, color: "#222", weight: 1, fillColor: "#444", fillOpacity: 1});
-      marker.bindTooltip(siteTooltip(site, row, hasIncidents), {direction: "top", offset: [0, -6]});
-      marker.addTo(layer);
+      const share = row && row.incidents ? shareOf(row) : null;
+      const style = hasIncidents
+        ? {radius: 7, color: COLOURS.siteEdge, weight: 1.5, fillColor: shareColour(share), fillOpacity: 1}
+        : {radius: 3.5, color: COLOURS.siteEdge, weight: 1, fillColor: COLOURS.otherSite, fillOpacity: 1};
+      let marker = this.siteMarkers.get(site.id);
+      if (!marker) {
+        marker = L.circleMarker([site.y, site.x], {...style, renderer: this.siteRenderer, pane: "sites"});
+        marker.bindTooltip(() => siteTooltip(site, marker.row, hasIncidents), {direction: "top", offset: [0, -6]});
+        this.siteMarkers.set(site.id, marker);
+      } else {
+        marker.setStyle(style);
+      }
+      marker.row = row;
+      marker.incidents = row && row.incidents ? row.incidents : 0;
+      marker.within = share === null ? 0 : (share * marker.incidents) / 100;
     }
+    if (fresh) this.sites.addLayers([...this.siteMarkers.values()]);
+    else this.sites.refreshClusters();
   },
 
-  // The plan's units: one marker per group where it stands (post, base) or starts (circuit, random).
+  // The plan's units: one marker per group where it stands (post, base) or starts (circuit, random):
+  // a dot at the place, and its label beside it (declutter() places the label).
   drawUnits(layerName, plan, sites, options) {
     const layer = this.layers[layerName];
     layer.clearLayers();
-    if (!plan) return;
+    if (!plan) { this.declutter(); return; }
     const where = sitePositions(this.scenario.sites, sites);
-    const stacked = new Map();
     plan.units.forEach((group, index) => {
       const patrol = group.patrol || {mode: "base"};
       const siteId = patrol.mode === "post" ? patrol.at : patrol.mode === "circuit" ? (patrol.route || [])[0] : group.base;
       const pos = where.get(siteId);
       if (!pos) return;
-      const key = `${Math.round(pos.x)}:${Math.round(pos.y)}`;
-      const k = stacked.get(key) || 0;
-      stacked.set(key, k + 1);
       const agency = (this.scenario.unit_types[group.type] || {}).agency || "";
       const symbol = {post: "", base: "⌂ ", circuit: "↻ ", random: "~ "}[patrol.mode] || "";
       const draggable = options.draggable && patrol.mode === "post";
-      const cls = ["unit-icon", options.kind || "", draggable ? "draggable" : ""].join(" ");
-      const html = `<div class="${cls}" style="background:${agencyColour(agency)}"
-        data-group="${index}">${symbol}${group.count || 1}× ${escapeHtml(agency || group.type)}</div>`;
-      const marker = L.marker([pos.y, pos.x], {icon: L.divIcon({className: "", html, iconSize: null}),
-        draggable, keyboard: false, zIndexOffset: options.kind ? -100 : 100, autoPan: true});
-      marker.bindTooltip(unitTooltip(group, patrol, agency, where), {direction: "right", offset: [14, 0]});
+      const kind = options.kind || "plan";
+      const colour = agencyColour(agency);
+      const html = `<div class="unit-leader ${kind}"></div>` +
+        `<div class="unit-dot ${kind}" style="background:${colour}" data-group="${index}"></div>` +
+        `<div class="unit-icon ${kind}${draggable ? " draggable" : ""}" style="background:${colour}" ` +
+        `data-group="${index}">${symbol}${group.count || 1}× ${escapeHtml(agency || group.type)}</div>`;
+      const marker = L.marker([pos.y, pos.x], {icon: L.divIcon({className: "unit-marker", html, iconSize: [0, 0],
+        iconAnchor: [0, 0]}), draggable, keyboard: false, zIndexOffset: options.kind ? 500 : 1000, autoPan: true});
+      marker.bindTooltip(unitTooltip(group, patrol, agency, where), {direction: "right", offset: [10, 0]});
       if (options.onClick) marker.on("click", () => options.onClick(index));
       if (draggable) marker.on("dragend", event => {
         const ll = event.target.getLatLng();
@@ -134,33 +160,96 @@ const MapView = {
     this.declutter();
   },
 
-  // Unit markers that would cover each other are moved down, in screen pixels, until they do not
-  // (the marker's point stays where the unit stands; a thin line joins a moved badge to it).
+  // Each unit's label beside its dot: the first free place around it (right, left, above, below,
+  // the corners, the directions between), else the same a little further out (at most 48 px more)
+  // with a short leader line to the dot. A label covers no dot, no other label and no leader line,
+  // and stays inside the map above its key; it avoids the sites' circles where it can. A label
+  // with no such place is not shown (its dot and its tooltip are): the map says how many.
   declutter() {
-    const placed = [];
-    const GAP = 2;
-    for (const name of ["units", "other", "ghost"]) {
+    const GAP = 3, DOT_R = 7, STEPS = [0, 12, 24, 36, 48];
+    const size = this.map.getSize();
+    const legend = document.getElementById("map-legend");
+    const bottom = size.y - (legend ? legend.offsetHeight : 0) - 2;
+    const seen = p => p.x >= 0 && p.y >= 0 && p.x <= size.x && p.y <= bottom;
+    const markers = [];
+    for (const name of ["units", "ghost", "other"]) {
       this.layers[name].eachLayer(marker => {
         const el = marker.getElement && marker.getElement();
-        const badge = el && el.firstElementChild;
-        if (!badge) return;
-        const p = this.map.latLngToContainerPoint(marker.getLatLng());
-        const w = badge.offsetWidth + GAP, h = badge.offsetHeight + GAP;
-        const free = (dx, dy) => !placed.some(r => p.x + dx - w / 2 < r.x1 && p.x + dx + w / 2 > r.x0 &&
-          p.y + dy - h / 2 < r.y1 && p.y + dy + h / 2 > r.y0);
-        // the nearest free spot in rings around the unit: below, above, right, left, then diagonals
-        let spot = [0, 0];
-        search: for (let ring = 0; ring <= 6; ring++) {
-          for (const [kx, ky] of ringOffsets(ring)) {
-            if (free(kx * w, ky * h)) { spot = [kx * w, ky * h]; break search; }
-          }
-        }
-        placed.push({x0: p.x + spot[0] - w / 2, x1: p.x + spot[0] + w / 2, y0: p.y + spot[1] - h / 2,
-          y1: p.y + spot[1] + h / 2});
-        badge.style.transform = `translate(calc(-50% + ${spot[0]}px), calc(-50% + ${spot[1]}px))`;
-        badge.classList.toggle("moved", spot[0] !== 0 || spot[1] !== 0);
+        if (!el) return;
+        const label = el.querySelector(".unit-icon");
+        label.style.display = "";
+        markers.push({label, leaderEl: el.querySelector(".unit-leader"),
+          p: this.map.latLngToContainerPoint(marker.getLatLng())});
       });
     }
+    for (const m of markers) { m.w = m.label.offsetWidth; m.h = m.label.offsetHeight; }   // one layout for all
+    const box = (p, r) => ({x0: p.x - r, x1: p.x + r, y0: p.y - r, y1: p.y + r});
+    const solid = new BoxGrid(), sites = new BoxGrid(), labels = new BoxGrid(), lines = new BoxGrid();
+    for (const {p} of markers) solid.add(box(p, DOT_R));
+    // the boxes floating over the map (zoom buttons, the synthetic-network note, the proposal, the clock)
+    const origin = this.map.getContainer().getBoundingClientRect();
+    for (const el of document.querySelectorAll("#map-wrap .leaflet-control, #synthetic, #proposal, #play-box")) {
+      const r = el.getBoundingClientRect();
+      if (r.width && r.height) solid.add({x0: r.left - origin.left, x1: r.right - origin.left, y0: r.top - origin.top,
+        y1: r.bottom - origin.top});
+    }
+    for (const r of this.siteBoxes(seen, box)) sites.add(r);
+    const free = (r, leader, avoidSites) => r.x0 >= 0 && r.y0 >= 0 && r.x1 <= size.x && r.y1 <= bottom &&
+      !solid.overlaps(r) && !lines.holdsPointIn(r) && !leader.some(point => labels.covers(point)) &&
+      !(avoidSites && sites.overlaps(r));
+    let hidden = 0;
+    for (const m of markers) {
+      const {p, w, h} = m;
+      m.spot = null;
+      search: for (const avoidSites of [true, false]) {
+        for (const step of STEPS) {
+          const d = DOT_R + GAP + step;
+          for (const [ux, uy] of LABEL_DIRECTIONS) {
+            // the label's top-left corner: its side nearest the unit d px away in direction (ux, uy)
+            const dx = ux > 0.38 ? d * ux : ux < -0.38 ? d * ux - w : d * ux - w / 2;
+            const dy = uy > 0.38 ? d * uy : uy < -0.38 ? d * uy - h : d * uy - h / 2;
+            const r = {x0: p.x + dx, x1: p.x + dx + w, y0: p.y + dy, y1: p.y + dy + h};
+            const leader = step ? along(p, nearestPoint(dx, dy, w, h), DOT_R + 1) : [];
+            if (free(r, leader, avoidSites)) { m.spot = {dx, dy, step, r, leader}; break search; }
+          }
+        }
+      }
+      if (!m.spot) { if (seen(p)) hidden += 1; continue; }   // a unit off the screen has no label to miss
+      const placed = {x0: m.spot.r.x0 - 1, x1: m.spot.r.x1 + 1, y0: m.spot.r.y0 - 1, y1: m.spot.r.y1 + 1};
+      solid.add(placed);
+      labels.add(placed);
+      for (const [x, y] of m.spot.leader) lines.add({x0: x, x1: x, y0: y, y1: y});
+    }
+    for (const {label, leaderEl, spot, w, h} of markers) {
+      if (!spot) { label.style.display = "none"; leaderEl.style.display = "none"; continue; }
+      label.style.left = `${spot.dx}px`;
+      label.style.top = `${spot.dy}px`;
+      drawLeader(leaderEl, spot.step ? nearestPoint(spot.dx, spot.dy, w, h) : null);
+    }
+    this.hiddenLabels = hidden;
+    const note = document.getElementById("labels-hidden");
+    if (note) {
+      note.hidden = !hidden;
+      note.style.bottom = `${size.y - bottom + 6}px`;
+      note.textContent = hidden ? t("page.map.labelsHidden", {n: hidden}) : "";
+    }
+  },
+
+  // Boxes (screen pixels) of the sites' circles and clusters in view.
+  siteBoxes(seen, box) {
+    const shown = new Set();
+    for (const marker of this.siteMarkers.values()) {
+      const parent = this.sites.getVisibleParent(marker);
+      if (parent) shown.add(parent);
+    }
+    const boxes = [];
+    for (const layer of shown) {
+      const p = this.map.latLngToContainerPoint(layer.getLatLng());
+      if (!seen(p)) continue;
+      const icon = layer.getElement && layer.getElement();
+      boxes.push(box(p, icon ? icon.offsetWidth / 2 : layer.getRadius() + 1));
+    }
+    return boxes;
   },
 
   drawCircuits(paths) {
@@ -184,14 +273,87 @@ const MapView = {
   },
 };
 
-// Offsets (in badge widths and heights) of ring k around a point, nearest first.
-function ringOffsets(k) {
-  if (k === 0) return [[0, 0]];
-  const found = [];
-  for (let kx = -k; kx <= k; kx++) for (let ky = -k; ky <= k; ky++) {
-    if (Math.max(Math.abs(kx), Math.abs(ky)) === k) found.push([kx, ky]);
+// Boxes on the screen ({x0, x1, y0, y1} pixels) in a grid of buckets, for quick overlap queries.
+class BoxGrid {
+  constructor(cellPx = 48) { this.cell = cellPx; this.buckets = new Map(); }
+
+  *_keys(r) {
+    const c = this.cell;
+    for (let i = Math.floor(r.x0 / c); i <= Math.floor(r.x1 / c); i++) {
+      for (let j = Math.floor(r.y0 / c); j <= Math.floor(r.y1 / c); j++) yield `${i}:${j}`;
+    }
   }
-  return found.sort((a, b) => (Math.abs(a[0]) + Math.abs(a[1])) - (Math.abs(b[0]) + Math.abs(b[1])) || b[1] - a[1]);
+
+  add(r) {
+    for (const key of this._keys(r)) {
+      if (!this.buckets.has(key)) this.buckets.set(key, []);
+      this.buckets.get(key).push(r);
+    }
+  }
+
+  // Whether a box shares area with `r`.
+  overlaps(r) {
+    for (const key of this._keys(r)) {
+      for (const t of this.buckets.get(key) || []) if (r.x0 < t.x1 && r.x1 > t.x0 && r.y0 < t.y1 && r.y1 > t.y0) return true;
+    }
+    return false;
+  }
+
+  // Whether a box (of those added as points) lies inside `r`.
+  holdsPointIn(r) {
+    for (const key of this._keys(r)) {
+      for (const t of this.buckets.get(key) || []) if (t.x0 > r.x0 && t.x0 < r.x1 && t.y0 > r.y0 && t.y0 < r.y1) return true;
+    }
+    return false;
+  }
+
+  // Whether a box holds the point [x, y] inside it.
+  covers([x, y]) {
+    const key = `${Math.floor(x / this.cell)}:${Math.floor(y / this.cell)}`;
+    return (this.buckets.get(key) || []).some(t => x > t.x0 && x < t.x1 && y > t.y0 && y < t.y1);
+  }
+}
+
+// Where a label may go around its unit, tried in this order: right, left, above, below, the corners,
+// then the directions between them (unit vectors, screen y down).
+const LABEL_DIRECTIONS = [0, 180, 270, 90, 315, 225, 45, 135, 337.5, 202.5, 22.5, 157.5, 292.5, 247.5, 67.5, 112.5]
+  .map(degrees => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)]);
+
+// The point of a label (top-left dx, dy; w x h, relative to its unit) nearest the unit.
+function nearestPoint(dx, dy, w, h) {
+  return [Math.max(dx, Math.min(0, dx + w)), Math.max(dy, Math.min(0, dy + h))];
+}
+
+// Points every 3 px along the line from the unit at p to (x, y) relative to it, from `skip` px out.
+function along(p, [x, y], skip) {
+  const length = Math.hypot(x, y), points = [];
+  for (let d = skip; d < length; d += 3) points.push([p.x + (x * d) / length, p.y + (y * d) / length]);
+  return points;
+}
+
+// A thin line from the unit's point to (x, y) (null: none), as a rotated box.
+function drawLeader(el, to) {
+  if (!to) { el.style.display = "none"; return; }
+  const [x, y] = to;
+  el.style.display = "block";
+  el.style.width = `${Math.hypot(x, y)}px`;
+  el.style.transform = `rotate(${Math.atan2(y, x)}rad)`;
+}
+
+// A circle standing for several sites: their number, coloured by the pooled share of their incidents
+// within the target (no colour of the scale when none has counted incidents).
+function siteClusterIcon(cluster) {
+  const markers = cluster.getAllChildMarkers();
+  let incidents = 0, within = 0;
+  for (const m of markers) { incidents += m.incidents || 0; within += m.within || 0; }
+  const share = incidents ? (100 * within) / incidents : null;
+  const n = markers.length;
+  const px = Math.round(Math.min(40, 18 + 5 * Math.log10(n) * 2));
+  const title = t("page.site.cluster", {n: formatNumber(n, 0), incidents: formatNumber(incidents, 0),
+    share: share === null ? "–" : formatNumber(share, 0)});
+  return L.divIcon({className: "site-cluster", iconSize: [px, px], html:
+    `<div title="${escapeHtml(title)}" style="background:${shareColour(share)};color:${shareInk(share)}` +
+    `;width:${px}px;height:${px}px;line-height:${px}px">${formatNumber(n, 0)}</div>`});
 }
 
 function decodeNodes(outline) {

@@ -25,7 +25,7 @@ const Play = {
   async start() {
     const button = document.getElementById("play");
     button.disabled = true;
-    setStatus(t("page.status.animating"));
+    setStatus("page.status.animating");
     try {
       const id = await currentId();
       const hours = +document.getElementById("play-hours").value;
@@ -44,13 +44,14 @@ const Play = {
     this.frame = 0;
     MapView.layers.units.clearLayers();
     MapView.layers.ghost.clearLayers();
+    MapView.declutter();
     document.getElementById("play").hidden = true;
     document.getElementById("play-stop").hidden = false;
     document.getElementById("play-box").hidden = false;
     this.legend();
     this.build();
     this.tick();
-    setStatus(t("page.status.playing", {n: this.data.incidents_shown}));
+    setStatus("page.status.playing", {n: this.data.incidents_shown});
   },
 
   stop() {
@@ -97,9 +98,17 @@ const Play = {
         fillColor: COLOURS.incidentState[state], radius: state === 6 ? 13 : 8});
     });
     const share = d.within_target_pct[frame];
-    document.getElementById("play-clock").innerHTML = `<div>${escapeHtml(d.clock[frame])}</div><div class="figures">` +
+    document.getElementById("play-clock").innerHTML = `<div>${escapeHtml(this.clockText(frame))}</div><div class="figures">` +
       escapeHtml(t("page.play.figures", {answered: d.answered[frame], share: share === null ? "–" : formatNumber(share, 1),
         waiting: d.waiting[frame]})) + "</div>";
+  },
+
+  // The frame's date and time in the page's language (the scenario's clock is local time: no zone).
+  clockText(frame) {
+    const d = this.data;
+    const at = new Date(Date.parse(`${d.start.slice(0, 19)}Z`) + d.minutes[frame] * 60000);
+    return at.toLocaleString(I18N.lang === "id" ? "id-ID" : "en-GB", {timeZone: "UTC", weekday: "short",
+      day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false});
   },
 
   tick() {
