@@ -235,11 +235,17 @@ const MapView = {
     }
   },
 
+  // What stands for a site on the map now: its own circle, the circle of the sites crowding with it,
+  // or null (out of view). (getVisibleParent alone knows only icons, and a site's circle is none.)
+  siteShownAs(marker) {
+    return this.map.hasLayer(marker) ? marker : this.sites.getVisibleParent(marker);
+  },
+
   // Boxes (screen pixels) of the sites' circles and clusters in view.
   siteBoxes(seen, box) {
     const shown = new Set();
     for (const marker of this.siteMarkers.values()) {
-      const parent = this.sites.getVisibleParent(marker);
+      const parent = this.siteShownAs(marker);
       if (parent) shown.add(parent);
     }
     const boxes = [];

@@ -4,7 +4,7 @@
 const PLAY_HOURS = [3, 6, 12, 24, 48];
 const PLAY_SPEEDS = [5, 15, 30, 60, 120];   // simulated minutes per second of playback
 const Play = {
-  running: false, data: null, frame: 0, timer: null, units: [], incidents: [], lines: [],
+  running: false, data: null, frame: 0, shown: -1, timer: null, units: [], incidents: [], lines: [],
 
   setup() {
     const hours = document.getElementById("play-hours");
@@ -84,6 +84,7 @@ const Play = {
 
   draw(frame) {
     const d = this.data;
+    this.shown = frame;
     d.units.forEach((_, u) => {
       const marker = this.units[u];
       marker.setLatLng([d.unit_y[frame][u], d.unit_x[frame][u]]);
