@@ -168,7 +168,7 @@ def test_the_page_and_its_libraries_are_served_from_the_package(server):
     status, headers, body = server.request("GET", "/")
     assert status == 200 and b"/static/leaflet/leaflet.js" in body
     ours = ("/", "/static/app.css", "/static/app.js", "/static/map.js", "/static/editor.js", "/static/play.js",
-            "/static/main.js", "/static/i18n.js", "/static/colours.js")
+            "/static/main.js", "/static/i18n.js", "/static/colours.js", "/static/labels.js")
     for path in ("/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css", "/static/leaflet/LICENSE", *ours):
         status, _, body = server.request("GET", path)
         assert status == 200 and len(body) > 1000, path

@@ -6,6 +6,7 @@ const MapView = {
   siteMarkers: new Map(), sites: null, hiddenLabels: 0,
   LABEL_ZOOM: -5.5,   // kecamatan names from this zoom in (further out they cover each other)
   SITE_CLUSTER_PX: 36,   // sites closer than this on screen are drawn as one circle with their count
+  CROWDED_UNITS: 40,     // more units than this in view: their labels never cover a site
 
   init(scenario) {
     this.scenario = scenario;
@@ -160,32 +161,28 @@ const MapView = {
     this.declutter();
   },
 
-  // Each unit's label beside its dot: the first free place around it (right, left, above, below,
-  // the corners, the directions between), else the same a little further out (at most 48 px more)
-  // with a short leader line to the dot. A label covers no dot, no other label and no leader line,
-  // and stays inside the map above its key; it avoids the sites' circles where it can. A label
-  // with no such place is not shown (its dot and its tooltip are): the map says how many.
+  // Each unit's label beside its dot, or a little further out with a leader line (labels.js); a
+  // label covers no dot, label, leader line or box over the map, and avoids the sites' circles
+  // where it can (always, with more than CROWDED_UNITS units in view). A label with no such place
+  // is not shown (its dot and its tooltip are): the map says how many.
   declutter() {
-    const GAP = 3, DOT_R = 7, STEPS = [0, 12, 24, 36, 48];
     const size = this.map.getSize();
     const legend = document.getElementById("map-legend");
     const bottom = size.y - (legend ? legend.offsetHeight : 0) - 2;
     const seen = p => p.x >= 0 && p.y >= 0 && p.x <= size.x && p.y <= bottom;
-    const markers = [];
+    const units = [];
     for (const name of ["units", "ghost", "other"]) {
       this.layers[name].eachLayer(marker => {
         const el = marker.getElement && marker.getElement();
         if (!el) return;
         const label = el.querySelector(".unit-icon");
         label.style.display = "";
-        markers.push({label, leaderEl: el.querySelector(".unit-leader"),
+        units.push({label, leaderEl: el.querySelector(".unit-leader"),
           p: this.map.latLngToContainerPoint(marker.getLatLng())});
       });
     }
-    for (const m of markers) { m.w = m.label.offsetWidth; m.h = m.label.offsetHeight; }   // one layout for all
-    const box = (p, r) => ({x0: p.x - r, x1: p.x + r, y0: p.y - r, y1: p.y + r});
-    const solid = new BoxGrid(), sites = new BoxGrid(), labels = new BoxGrid(), lines = new BoxGrid();
-    for (const {p} of markers) solid.add(box(p, DOT_R));
+    for (const u of units) { u.w = u.label.offsetWidth; u.h = u.label.offsetHeight; }   // one layout for all
+    const solid = new BoxGrid(), sites = new BoxGrid();
     // the boxes floating over the map (zoom buttons, the synthetic-network note, the proposal, the clock)
     const origin = this.map.getContainer().getBoundingClientRect();
     for (const el of document.querySelectorAll("#map-wrap .leaflet-control, #synthetic, #proposal, #play-box")) {
@@ -193,39 +190,23 @@ const MapView = {
       if (r.width && r.height) solid.add({x0: r.left - origin.left, x1: r.right - origin.left, y0: r.top - origin.top,
         y1: r.bottom - origin.top});
     }
-    for (const r of this.siteBoxes(seen, box)) sites.add(r);
-    const free = (r, leader, avoidSites) => r.x0 >= 0 && r.y0 >= 0 && r.x1 <= size.x && r.y1 <= bottom &&
-      !solid.overlaps(r) && !lines.holdsPointIn(r) && !leader.some(point => labels.covers(point)) &&
-      !(avoidSites && sites.overlaps(r));
+    for (const r of this.siteBoxes(seen)) sites.add(r);
+    // with many units in view a label gives way to the sites' circles (the dots' colours say the agency)
+    const crowded = units.filter(({p}) => seen(p)).length > this.CROWDED_UNITS;
+    const places = placeLabels(units, solid, sites, size.x, bottom, crowded);
     let hidden = 0;
-    for (const m of markers) {
-      const {p, w, h} = m;
-      m.spot = null;
-      search: for (const avoidSites of [true, false]) {
-        for (const step of STEPS) {
-          const d = DOT_R + GAP + step;
-          for (const [ux, uy] of LABEL_DIRECTIONS) {
-            // the label's top-left corner: its side nearest the unit d px away in direction (ux, uy)
-            const dx = ux > 0.38 ? d * ux : ux < -0.38 ? d * ux - w : d * ux - w / 2;
-            const dy = uy > 0.38 ? d * uy : uy < -0.38 ? d * uy - h : d * uy - h / 2;
-            const r = {x0: p.x + dx, x1: p.x + dx + w, y0: p.y + dy, y1: p.y + dy + h};
-            const leader = step ? along(p, nearestPoint(dx, dy, w, h), DOT_R + 1) : [];
-            if (free(r, leader, avoidSites)) { m.spot = {dx, dy, step, r, leader}; break search; }
-          }
-        }
+    units.forEach((u, i) => {
+      const place = places[i];
+      if (!place) {
+        u.label.style.display = "none";
+        u.leaderEl.style.display = "none";
+        if (seen(u.p)) hidden += 1;   // a unit off the screen has no label to miss
+        return;
       }
-      if (!m.spot) { if (seen(p)) hidden += 1; continue; }   // a unit off the screen has no label to miss
-      const placed = {x0: m.spot.r.x0 - 1, x1: m.spot.r.x1 + 1, y0: m.spot.r.y0 - 1, y1: m.spot.r.y1 + 1};
-      solid.add(placed);
-      labels.add(placed);
-      for (const [x, y] of m.spot.leader) lines.add({x0: x, x1: x, y0: y, y1: y});
-    }
-    for (const {label, leaderEl, spot, w, h} of markers) {
-      if (!spot) { label.style.display = "none"; leaderEl.style.display = "none"; continue; }
-      label.style.left = `${spot.dx}px`;
-      label.style.top = `${spot.dy}px`;
-      drawLeader(leaderEl, spot.step ? nearestPoint(spot.dx, spot.dy, w, h) : null);
-    }
+      u.label.style.left = `${place.dx}px`;
+      u.label.style.top = `${place.dy}px`;
+      drawLeader(u.leaderEl, place.leader);
+    });
     this.hiddenLabels = hidden;
     const note = document.getElementById("labels-hidden");
     if (note) {
@@ -242,7 +223,7 @@ const MapView = {
   },
 
   // Boxes (screen pixels) of the sites' circles and clusters in view.
-  siteBoxes(seen, box) {
+  siteBoxes(seen) {
     const shown = new Set();
     for (const marker of this.siteMarkers.values()) {
       const parent = this.siteShownAs(marker);
@@ -253,7 +234,8 @@ const MapView = {
       const p = this.map.latLngToContainerPoint(layer.getLatLng());
       if (!seen(p)) continue;
       const icon = layer.getElement && layer.getElement();
-      boxes.push(box(p, icon ? icon.offsetWidth / 2 : layer.getRadius() + 1));
+      const r = icon ? icon.offsetWidth / 2 : layer.getRadius() + 1;
+      boxes.push({x0: p.x - r, x1: p.x + r, y0: p.y - r, y1: p.y + r});
     }
     return boxes;
   },
@@ -278,73 +260,6 @@ const MapView = {
     return best;
   },
 };
-
-// Boxes on the screen ({x0, x1, y0, y1} pixels) in a grid of buckets, for quick overlap queries.
-class BoxGrid {
-  constructor(cellPx = 48) { this.cell = cellPx; this.buckets = new Map(); }
-
-  *_keys(r) {
-    const c = this.cell;
-    for (let i = Math.floor(r.x0 / c); i <= Math.floor(r.x1 / c); i++) {
-      for (let j = Math.floor(r.y0 / c); j <= Math.floor(r.y1 / c); j++) yield `${i}:${j}`;
-    }
-  }
-
-  add(r) {
-    for (const key of this._keys(r)) {
-      if (!this.buckets.has(key)) this.buckets.set(key, []);
-      this.buckets.get(key).push(r);
-    }
-  }
-
-  // Whether a box shares area with `r`.
-  overlaps(r) {
-    for (const key of this._keys(r)) {
-      for (const t of this.buckets.get(key) || []) if (r.x0 < t.x1 && r.x1 > t.x0 && r.y0 < t.y1 && r.y1 > t.y0) return true;
-    }
-    return false;
-  }
-
-  // Whether a box (of those added as points) lies inside `r`.
-  holdsPointIn(r) {
-    for (const key of this._keys(r)) {
-      for (const t of this.buckets.get(key) || []) if (t.x0 > r.x0 && t.x0 < r.x1 && t.y0 > r.y0 && t.y0 < r.y1) return true;
-    }
-    return false;
-  }
-
-  // Whether a box holds the point [x, y] inside it.
-  covers([x, y]) {
-    const key = `${Math.floor(x / this.cell)}:${Math.floor(y / this.cell)}`;
-    return (this.buckets.get(key) || []).some(t => x > t.x0 && x < t.x1 && y > t.y0 && y < t.y1);
-  }
-}
-
-// Where a label may go around its unit, tried in this order: right, left, above, below, the corners,
-// then the directions between them (unit vectors, screen y down).
-const LABEL_DIRECTIONS = [0, 180, 270, 90, 315, 225, 45, 135, 337.5, 202.5, 22.5, 157.5, 292.5, 247.5, 67.5, 112.5]
-  .map(degrees => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)]);
-
-// The point of a label (top-left dx, dy; w x h, relative to its unit) nearest the unit.
-function nearestPoint(dx, dy, w, h) {
-  return [Math.max(dx, Math.min(0, dx + w)), Math.max(dy, Math.min(0, dy + h))];
-}
-
-// Points every 3 px along the line from the unit at p to (x, y) relative to it, from `skip` px out.
-function along(p, [x, y], skip) {
-  const length = Math.hypot(x, y), points = [];
-  for (let d = skip; d < length; d += 3) points.push([p.x + (x * d) / length, p.y + (y * d) / length]);
-  return points;
-}
-
-// A thin line from the unit's point to (x, y) (null: none), as a rotated box.
-function drawLeader(el, to) {
-  if (!to) { el.style.display = "none"; return; }
-  const [x, y] = to;
-  el.style.display = "block";
-  el.style.width = `${Math.hypot(x, y)}px`;
-  el.style.transform = `rotate(${Math.atan2(y, x)}rad)`;
-}
 
 // A circle standing for several sites: their number, coloured by the pooled share of their incidents
 // within the target (no colour of the scale when none has counted incidents).
