@@ -387,7 +387,8 @@ function drawDistribution(times, target) {
   ctx.fillText(t("page.distribution.axis"), (w + left) / 2, h - 2);
   ctx.textAlign = "right";
   ctx.fillStyle = "#5f6368";
-  ctx.fillText(t("page.distribution.beyond", {max: formatNumber(top_min, 0)}), w - right, top + 2);
+  // the note on the last bar, in the corner away from the target line (it stands left of the middle)
+  ctx.fillText(t("page.distribution.beyond", {max: formatNumber(top_min, 0)}), w - right, top - 4);
   ctx.save(); ctx.translate(10, (h - bottom) / 2); ctx.rotate(-Math.PI / 2);
   ctx.fillText(t("page.distribution.count"), 0, 0); ctx.restore();
   ctx.textAlign = "left";

@@ -29,6 +29,9 @@ function renderAll() {
   renderGroups();
   renderLegend();
   if (S.answer) showAnswer();
+  if (S.current && !Play.running) drawPlan();   // the units' tooltips
+  if (Play.running) Play.legend();
+  if (S.proposal) showProposal();
   renderStatus();
   for (const [cls, key] of [["in", "page.map.zoomIn"], ["out", "page.map.zoomOut"]]) {
     const button = document.querySelector(`.leaflet-control-zoom-${cls}`);
