@@ -183,6 +183,38 @@ def page_load(port: int) -> tuple[float, float]:
     return drawn or float("nan"), answered or float("nan")
 
 
+def large_page(workers: int) -> None:
+    """The voting day's page (4,041 polling stations): seconds to the map drawn, and milliseconds the
+    page takes to lay out its biggest plan (200 groups: the menus, the markers, the labels) and to
+    place the labels again after a zoom."""
+    from tests.browser import chromium_driver
+
+    process, port, _ = start_server(workers, LARGE_SCENARIO)
+    try:
+        with chromium_driver(1400, 900) as driver:
+            started = time.perf_counter()
+            driver.get(f"http://127.0.0.1:{port}/?hours=6")
+            while not driver.execute_script("return !!window.__patrolsim"):
+                time.sleep(0.02)
+            drawn = time.perf_counter() - started
+            while not driver.execute_script("return window.__patrolsim.evaluations > 0"):
+                time.sleep(0.1)
+            plan_ms = driver.execute_script("const t = performance.now(); pickPlan('tps-posts'); "
+                                            "return performance.now() - t;")
+            driver.execute_script("MapView.map.fitBounds(MapView.bounds, {animate: false})")
+            labels_ms = driver.execute_script("const t = performance.now(); MapView.declutter(); "
+                                              "return performance.now() - t;")
+            hidden = driver.execute_script("return MapView.hiddenLabels")
+    finally:
+        stop_server(process)
+    report("large_page_load_s", drawn, "s", 3.0, scenario=LARGE_SCENARIO,
+           note="page, scenario (4,077 sites) and map drawn (headless Chromium, first visit)")
+    report("large_plan_layout_ms", plan_ms, "ms", None, scenario=LARGE_SCENARIO, plan="tps-posts", groups=200,
+           note="picking the plan: its 200 groups listed, drawn and labelled")
+    report("large_labels_ms", labels_ms, "ms", None, scenario=LARGE_SCENARIO, plan="tps-posts",
+           labels_left_out=hidden, note="the labels placed again at regency zoom")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evaluations", type=int, default=100, help="evaluations of different plans (default 100)")
@@ -190,6 +222,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3, help="server starts timed per scenario (default 3)")
     args = parser.parse_args()
     start_figures(args.workers, args.starts)
+    large_page(args.workers)
     study = Study(SCENARIO)
     asked = plans(study, args.evaluations)
     process, port, _ = start_server(args.workers)

@@ -330,15 +330,15 @@ def test_ctrl_c_leaves_no_worker_behind():
         assert not any(alive(pid) for pid in started), "a process the server started (the workers' parent) outlived it"
 
 
-def test_a_killed_server_leaves_no_worker_behind():
-    """kill -9 gives the server no chance to stop its workers: the kernel ends them with it."""
-    with running_server("--workers", "2") as running:
-        started = running.descendants()
-        assert len(running.workers()) == 2
-        running.process.kill()
-        running.process.wait(timeout=30)
-        deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in started) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        left = [pid for pid in started if alive(pid)]
-        assert not left, f"processes of a killed server are still running: {left}"
+def test_a_killed_server_leaves_no_worker_behind(guarded):
+    """kill -9 gives the server no chance to stop its workers: the kernel ends them with it. (The
+    module's last use of the guarded server: it ends it.)"""
+    started = guarded.descendants()
+    assert guarded.workers(), "the server has no worker to leave behind"
+    guarded.process.kill()
+    guarded.process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in started if alive(pid)]
+    assert not left, f"processes of a killed server are still running: {left}"

@@ -67,6 +67,7 @@ MAX_SERVE_NEW_SITES = 200     # posts placed on the page (sites added to the sce
 MAX_SERVE_AGAINST = 3         # plans one evaluation is paired against (before the change, the saved plan, the one beside it)
 MAX_SERVE_ANIMATION_HOURS = 48.0   # an animation the page plays: two days at one frame a minute
 MAX_SERVE_ANIMATION_FRAMES = 6_000  # frames of one animation (hours x 60 x frames per minute)
+SERVE_FRAMES_PER_MIN = (0.05, 6.0)  # an animation's frames a minute: one every 20 simulated minutes to every 10 s
 MAX_SERVE_TIME_LIMIT_S = 3600.0    # `serve --time-limit`: seconds one evaluation may run
 MAX_SERVE_PENDING = 64        # evaluations waiting or running at once; more are answered 503 (busy)
 MAX_SERVE_INCIDENTS = 200_000  # expected incidents of one evaluation (rates x hours x replications)

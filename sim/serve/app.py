@@ -148,7 +148,7 @@ def build_app(service: Service, host: str = "127.0.0.1", port: int = 8765, token
     async def animation(request: Request) -> Response:
         params = request.query_params
         hours = query_number(params, "hours", 6.0, 0.1, limits.MAX_SERVE_ANIMATION_HOURS)
-        frames_per_min = query_number(params, "frames_per_min", 1.0, 0.05, 6.0)
+        frames_per_min = query_number(params, "frames_per_min", 1.0, *limits.SERVE_FRAMES_PER_MIN)
         if hours * 60 * frames_per_min > limits.MAX_SERVE_ANIMATION_FRAMES:
             raise InputError(f"frames_per_min: {hours:g} hours at {frames_per_min:g} frames a minute are more than "
                              f"{limits.MAX_SERVE_ANIMATION_FRAMES:,} frames")

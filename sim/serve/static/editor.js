@@ -177,6 +177,7 @@ function drawPlan() {
     {kind: "other"});
   MapView.drawUnits("ghost", S.proposal ? S.proposal.plan : null, S.proposal ? S.proposal.sites.map(withXY) : [],
     {kind: "ghost"});
+  MapView.declutter();
   document.getElementById("plan-name").value = S.current.plan.name;
 }
 

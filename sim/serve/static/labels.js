@@ -21,40 +21,43 @@ const LABEL_DIRECTIONS = [0, 180, 270, 90, 315, 225, 45, 135, 337.5, 202.5, 22.5
 class BoxGrid {
   constructor(cellPx = 48) { this.cell = cellPx; this.buckets = new Map(); }
 
-  *_keys(r) {
+  // Calls f(bucket) for every bucket r touches, until f returns true; whether one did.
+  _any(r, f) {
     const c = this.cell;
-    for (let i = Math.floor(r.x0 / c); i <= Math.floor(r.x1 / c); i++) {
-      for (let j = Math.floor(r.y0 / c); j <= Math.floor(r.y1 / c); j++) yield `${i}:${j}`;
+    for (let i = Math.floor(r.x0 / c), i1 = Math.floor(r.x1 / c); i <= i1; i++) {
+      for (let j = Math.floor(r.y0 / c), j1 = Math.floor(r.y1 / c); j <= j1; j++) {
+        const bucket = this.buckets.get(i * 65536 + j);
+        if (bucket && f(bucket)) return true;
+      }
     }
+    return false;
   }
 
   add(r) {
-    for (const key of this._keys(r)) {
-      if (!this.buckets.has(key)) this.buckets.set(key, []);
-      this.buckets.get(key).push(r);
+    const c = this.cell;
+    for (let i = Math.floor(r.x0 / c), i1 = Math.floor(r.x1 / c); i <= i1; i++) {
+      for (let j = Math.floor(r.y0 / c), j1 = Math.floor(r.y1 / c); j <= j1; j++) {
+        const key = i * 65536 + j;
+        if (!this.buckets.has(key)) this.buckets.set(key, []);
+        this.buckets.get(key).push(r);
+      }
     }
   }
 
   // Whether a box shares area with `r`.
   overlaps(r) {
-    for (const key of this._keys(r)) {
-      for (const t of this.buckets.get(key) || []) if (r.x0 < t.x1 && r.x1 > t.x0 && r.y0 < t.y1 && r.y1 > t.y0) return true;
-    }
-    return false;
+    return this._any(r, bucket => bucket.some(t => r.x0 < t.x1 && r.x1 > t.x0 && r.y0 < t.y1 && r.y1 > t.y0));
   }
 
   // Whether a box (of those added as points) lies inside `r`.
   holdsPointIn(r) {
-    for (const key of this._keys(r)) {
-      for (const t of this.buckets.get(key) || []) if (t.x0 > r.x0 && t.x0 < r.x1 && t.y0 > r.y0 && t.y0 < r.y1) return true;
-    }
-    return false;
+    return this._any(r, bucket => bucket.some(t => t.x0 > r.x0 && t.x0 < r.x1 && t.y0 > r.y0 && t.y0 < r.y1));
   }
 
   // Whether a box holds the point [x, y] inside it.
   covers([x, y]) {
-    const key = `${Math.floor(x / this.cell)}:${Math.floor(y / this.cell)}`;
-    return (this.buckets.get(key) || []).some(t => x > t.x0 && x < t.x1 && y > t.y0 && y < t.y1);
+    const bucket = this.buckets.get(Math.floor(x / this.cell) * 65536 + Math.floor(y / this.cell));
+    return !!bucket && bucket.some(t => x > t.x0 && x < t.x1 && y > t.y0 && y < t.y1);
   }
 }
 
@@ -96,9 +99,8 @@ function placeLabels(units, solid, sites, width, bottom, crowded) {
   const labels = new BoxGrid(), lines = new BoxGrid();
   for (const u of units) solid.add({x0: u.p.x - DOT_RADIUS_PX, x1: u.p.x + DOT_RADIUS_PX, y0: u.p.y - DOT_RADIUS_PX,
     y1: u.p.y + DOT_RADIUS_PX});
-  const free = (r, leader, avoidSites) => r.x0 >= 0 && r.y0 >= 0 && r.x1 <= width && r.y1 <= bottom &&
-    !solid.overlaps(r) && !lines.holdsPointIn(r) && !leader.some(point => labels.covers(point)) &&
-    !(avoidSites && sites.overlaps(r));
+  const fits = (r, avoidSites) => r.x0 >= 0 && r.y0 >= 0 && r.x1 <= width && r.y1 <= bottom &&
+    !solid.overlaps(r) && !(avoidSites && sites.overlaps(r)) && !lines.holdsPointIn(r);
   const columns = columnsOf(units).map(members => {
     const p = units[members[0]].p;
     const near = units.filter(o => Math.abs(o.p.x - p.x) + Math.abs(o.p.y - p.y) < 60).length;
@@ -118,6 +120,7 @@ function placeLabels(units, solid, sites, width, bottom, crowded) {
           const x0 = p.x + (ux > 0.38 ? d * ux : ux < -0.38 ? d * ux - w : d * ux - w / 2);
           const y0 = p.y + (uy > 0.38 ? d * uy : uy < -0.38 ? d * uy - h : d * uy - h / 2);
           const r = {x0, x1: x0 + w, y0, y1: y0 + h};
+          if (!fits(r, avoidSites)) continue;
           const rows = rowsOf(units, members, r, ux);
           const far = rows.some((row, k) => {
             const q = units[members[k]].p, [x, y] = nearestOf(row, q.x, q.y);
@@ -125,7 +128,7 @@ function placeLabels(units, solid, sites, width, bottom, crowded) {
           });
           if (far) continue;
           const leader = step ? along(p, nearestOf(r, p.x, p.y), DOT_RADIUS_PX + 1) : [];
-          if (free(r, leader, avoidSites)) { best = {r, rows, leader, step}; break search; }
+          if (!leader.some(point => labels.covers(point))) { best = {r, rows, leader, step}; break search; }
         }
       }
     }

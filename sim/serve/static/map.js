@@ -128,11 +128,11 @@ const MapView = {
   },
 
   // The plan's units: one marker per group where it stands (post, base) or starts (circuit, random):
-  // a dot at the place, and its label beside it (declutter() places the label).
+  // a dot at the place, and its label beside it (declutter() places the labels: call it once after).
   drawUnits(layerName, plan, sites, options) {
     const layer = this.layers[layerName];
     layer.clearLayers();
-    if (!plan) { this.declutter(); return; }
+    if (!plan) return;
     const where = sitePositions(this.scenario.sites, sites);
     plan.units.forEach((group, index) => {
       const patrol = group.patrol || {mode: "base"};
@@ -158,7 +158,6 @@ const MapView = {
       });
       marker.addTo(layer);
     });
-    this.declutter();
   },
 
   // Each unit's label beside its dot, or a little further out with a leader line (labels.js); a
