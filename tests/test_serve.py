@@ -14,7 +14,7 @@ import yaml
 
 from sim import Study
 from sim.config import limits, load_scenario
-from tests.serving import alive, running_server
+from tests.serving import ROOT, alive, running_server
 
 SCENARIO = "scenarios/jember_pilkada_2024.yaml"
 HOURS = 12.0   # short clocks and few replications: the figures are exact whatever their size
@@ -175,6 +175,10 @@ def test_the_page_and_its_libraries_are_served_from_the_package(server):
         assert b"url(http" not in body and b"@import" not in body, f"{path} loads something online"
         if path in ours:
             assert b"http://" not in body and b"https://" not in body, f"{path} names an address online"
+    for name in ("share_scale.json", "share_scale.css"):   # the one share scale, as sim.viz.palette writes it
+        status, _, body = server.request("GET", f"/static/{name}")
+        assert status == 200 and body == (ROOT / "sim" / "viz" / "web" / name).read_bytes(), \
+            f"/static/{name} is not the palette's own file"
     status, _, body = server.request("GET", "/api/nothing")
     assert status == 404 and json.loads(body)["error"]
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from sim.serve.service import Busy, Service, Unknown
 from sim.serve.workers import JobStopped, WorkerFailed
 
 STATIC = Path(__file__).resolve().parent / "static"
+PALETTE = resources.files("sim.viz") / "web"   # the share scale for pages (python -m sim.viz.palette writes it)
+PALETTE_FILES = {"share_scale.json": "application/json", "share_scale.css": "text/css; charset=utf-8"}
 NDJSON = "application/x-ndjson"
 log = logging.getLogger("patrolsim.serve")
 
@@ -168,6 +171,11 @@ def build_app(service: Service, host: str = "127.0.0.1", port: int = 8765, token
         return Response(text, media_type="application/yaml; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{name}"'})
 
+    async def share_scale(request: Request) -> Response:
+        """The share scale of every figure and page, as ``sim.viz.palette`` writes it for pages."""
+        name = request.url.path.rsplit("/", 1)[1]
+        return Response((PALETTE / name).read_bytes(), media_type=PALETTE_FILES[name])
+
     async def not_found(request: Request) -> Response:
         return _error(404, f"{request.url.path[:80]}: no such API call (see docs/serve.md)")
 
@@ -194,6 +202,7 @@ def build_app(service: Service, host: str = "127.0.0.1", port: int = 8765, token
         Route("/api/report", report),
         Route("/api/plan.yaml", plan_yaml),
         Route("/api/{rest:path}", not_found, methods=["GET", "POST"]),
+        *[Route(f"/static/{name}", share_scale) for name in PALETTE_FILES],
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [Middleware(Guard, host=host, port=port, token=token), Middleware(GZipMiddleware, minimum_size=2048)]

@@ -19,6 +19,7 @@ from sim.viz.map_areas import area_cells
 from sim.viz.map_html import road_polylines
 from sim.viz.map_style import road_width
 from sim.viz.maps import target_bands
+from sim.viz.palette import BEYOND_BANDS_COLOUR, UNIT_COLOUR, band_colours
 
 PAGE_MODES = ("post", "circuit", "base", "random")  # the modes the page edits, in its menu order
 AREA_RULE = "the kecamatan whose centre is nearest (approximate: the data has no boundaries)"
@@ -86,11 +87,15 @@ def scenario_data(engine) -> dict:
         for site, weight in disturbance.site_weights.items():
             weights[site] = weights.get(site, 0.0) + weight
     clock = scenario.clock
+    bands = target_bands(scenario.target_response_min)
     return {
         "name": scenario.name,
         "network": {"label": network.source_label, "synthetic": network.synthetic, "nodes": network.n_nodes},
         "target_min": scenario.target_response_min,
-        "bands_min": list(target_bands(scenario.target_response_min)),
+        "bands_min": list(bands),
+        # the colours every figure uses (sim.viz.palette): drive-time bands, beyond the last, units
+        "colours": {"bands": band_colours(bands, scenario.target_response_min), "beyond": BEYOND_BANDS_COLOUR,
+                    "unit": UNIT_COLOUR},
         "clock": {"start": clock.start.isoformat(), "duration_hours": clock.duration_hours,
                   "warmup_hours": clock.warmup_hours},
         "defaults": {"reps": min(scenario.replications, limits.MAX_SERVE_REPS), "seed": scenario.seed,

@@ -342,7 +342,7 @@ function worstTable(worst, nameKey) {
     const name = row[nameKey], share = shareOf(row);
     const interval = row.within_target_low_pct !== undefined && row.within_target_low_pct !== null
       ? ` <small class="muted">${formatNumber(row.within_target_low_pct, 0)}–${formatNumber(row.within_target_high_pct, 0)}</small>` : "";
-    html += `<tr><td title="${escapeHtml(name)}"><span style="color:${shareColour(share)}">●</span> ${escapeHtml(name)}</td>` +
+    html += `<tr><td title="${escapeHtml(name)}"><span class="share-dot ${shareCss(share)}"></span> ${escapeHtml(name)}</td>` +
       `<td>${formatNumber(row.late, 0)}</td><td>${formatNumber(row.incidents, 0)}</td>` +
       `<td>${formatNumber(share, 0)}%${interval}</td></tr>`;
   }
@@ -375,7 +375,7 @@ function drawDistribution(times, target) {
   const bw = (w - left - right) / (bins + 1);
   for (let k = 0; k <= bins; k++) {
     const bh = ((h - top - bottom) * counts[k]) / most;
-    ctx.fillStyle = k * width_min >= target ? COLOURS.share[0].colour : COLOURS.share[2].colour;
+    ctx.fillStyle = bandColour(bandOf(k * width_min));   // as the roads of that many minutes are drawn
     ctx.fillRect(left + k * bw + 1, h - bottom - bh, bw - 2, bh);
   }
   ctx.strokeStyle = "#1d1d1f";
@@ -394,7 +394,14 @@ function drawDistribution(times, target) {
   ctx.textAlign = "left";
 }
 
-// The map's key, one strip under the map: drive-time bands, then the sites' share classes.
+// The band of a drive time (minutes): the first band whose upper edge is above it.
+function bandOf(minutes) {
+  const bands = S.answer ? S.answer.coverage.bands_min : S.scenario.bands_min;
+  const k = bands.findIndex(edge => minutes < edge);
+  return k < 0 ? bands.length : k;
+}
+
+// The map's key, one strip under the map: drive-time bands, the sites' share classes, the units.
 function renderLegend() {
   const bands = S.answer ? S.answer.coverage.bands_min : S.scenario.bands_min;
   const swatch = (colour, words, round) => `<span class="item"><span class="${round ? "dot" : "swatch"}" ` +
@@ -409,7 +416,13 @@ function renderLegend() {
       : t("page.legend.shareFrom", {from: c.from});
     html += swatch(c.colour, words, true);
   });
-  html += swatch(COLOURS.noResult, t("page.legend.noResult"), true);
+  html += `<span class="item"><span class="dot" style="background:${COLOURS.noResult};border-color:` +
+    `${COLOURS.noResultEdge}"></span>${escapeHtml(t("page.legend.noResult"))}</span>`;
   html += `<span class="item muted">${escapeHtml(t("page.legend.cells"))}</span></div>`;
+  html += `<div class="row"><b>${escapeHtml(t("page.legend.units"))}:</b>`;
+  const shape = (agency, kind) => `<span class="shape ${kind || ""}">${agencyShape(agency)}</span>`;
+  for (const agency of agencies()) html += `<span class="item">${shape(agency)}${escapeHtml(agency)}</span>`;
+  html += `<span class="item">${shape(agencies()[0], "ghost")}${escapeHtml(t("page.legend.proposal"))}</span>`;
+  html += `<span class="item">${shape(agencies()[0], "other")}${escapeHtml(t("page.legend.beside"))}</span></div>`;
   document.getElementById("map-legend").innerHTML = html;
 }

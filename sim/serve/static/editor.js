@@ -39,9 +39,9 @@ function renderGroups() {
     const agency = (S.scenario.unit_types[group.type] || {}).agency || "";
     const div = document.createElement("div");
     div.className = "group" + (index === S.selected ? " selected" : "");
-    div.style.borderLeftColor = agencyColour(agency);
     div.dataset.group = index;
-    let html = `<div class="head"><span>${escapeHtml(t("page.unit.group", {n: index + 1}))} · ${escapeHtml(agency)}</span>` +
+    let html = `<div class="head"><span><span class="shape">${agencyShape(agency)}</span> ` +
+      `${escapeHtml(t("page.unit.group", {n: index + 1}))} · ${escapeHtml(agency)}</span>` +
       `<button type="button" data-act="remove" title="${escapeHtml(t("page.unit.remove"))}">✕</button></div>`;
     html += `<label>${escapeHtml(t("page.unit.type"))}<select data-field="type">` + types.map(([name, spec]) =>
       `<option value="${escapeHtml(name)}"${name === group.type ? " selected" : ""}>${escapeHtml(name)} (${escapeHtml(spec.agency)})</option>`

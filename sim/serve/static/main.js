@@ -56,6 +56,7 @@ async function start() {
   try { lang = localStorage.getItem("patrolsim.lang") || (navigator.language || "en").slice(0, 2); } catch (e) { /* */ }
   await loadMessages(["en", "id"].includes(lang) ? lang : "en");
   S.scenario = await api("GET", "/api/scenario");
+  await loadColours(S.scenario);
   S.newSites = new Map();
   for (const site of S.scenario.sites) S.positions.set(site.id, {x: site.x, y: site.y, name: site.name, node: site.node});
   document.getElementById("scenario-name").textContent = `· ${S.scenario.name}`;

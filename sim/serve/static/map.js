@@ -109,8 +109,9 @@ const MapView = {
       const hasIncidents = incidentSites.has(site.id);
       const share = row && row.incidents ? shareOf(row) : null;
       const style = hasIncidents
-        ? {radius: 7, color: COLOURS.siteEdge, weight: 1.5, fillColor: shareColour(share), fillOpacity: 1}
-        : {radius: 3.5, color: COLOURS.siteEdge, weight: 1, fillColor: COLOURS.otherSite, fillOpacity: 1};
+        ? {radius: 7, color: share === null ? COLOURS.noResultEdge : COLOURS.siteEdge, weight: 1.5,
+          fillColor: shareColour(share), fillOpacity: 1}
+        : {radius: 3.5, color: COLOURS.siteKind, weight: 1, fillColor: COLOURS.siteKind, fillOpacity: 1};
       let marker = this.siteMarkers.get(site.id);
       if (!marker) {
         marker = L.circleMarker([site.y, site.x], {...style, renderer: this.siteRenderer, pane: "sites"});
@@ -143,10 +144,9 @@ const MapView = {
       const symbol = {post: "", base: "⌂ ", circuit: "↻ ", random: "~ "}[patrol.mode] || "";
       const draggable = options.draggable && patrol.mode === "post";
       const kind = options.kind || "plan";
-      const colour = agencyColour(agency);
       const html = `<div class="unit-leader ${kind}"></div>` +
-        `<div class="unit-dot ${kind}" style="background:${colour}" data-group="${index}"></div>` +
-        `<div class="unit-icon ${kind}${draggable ? " draggable" : ""}" style="background:${colour}" ` +
+        `<div class="unit-dot ${kind}" data-group="${index}">${agencyShape(agency)}</div>` +
+        `<div class="unit-icon ${kind}${draggable ? " draggable" : ""}" ` +
         `data-group="${index}">${symbol}${group.count || 1}× ${escapeHtml(agency || group.type)}</div>`;
       const marker = L.marker([pos.y, pos.x], {icon: L.divIcon({className: "unit-marker", html, iconSize: [0, 0],
         iconAnchor: [0, 0]}), draggable, keyboard: false, zIndexOffset: options.kind ? 500 : 1000, autoPan: true});
@@ -244,7 +244,7 @@ const MapView = {
     layer.clearLayers();
     for (const path of paths || []) {
       const latlngs = path.map(node => [this.nodes.y[node], this.nodes.x[node]]);
-      L.polyline(latlngs, {renderer: this.renderer, color: "#1f3b8f", weight: 2.5, dashArray: "6 5", opacity: 0.8,
+      L.polyline(latlngs, {renderer: this.renderer, color: COLOURS.circuit, weight: 2.5, dashArray: "6 5", opacity: 0.8,
         interactive: false}).addTo(layer);
     }
   },
@@ -260,6 +260,23 @@ const MapView = {
   },
 };
 
+// A unit's dot: its agency told by its shape (the scenario's agencies in turn), as SVG.
+const SHAPES = {
+  circle: '<circle r="6"/>',
+  square: '<rect x="-5.5" y="-5.5" width="11" height="11"/>',
+  diamond: '<polygon points="0,-7.5 7.5,0 0,7.5 -7.5,0"/>',
+  triangle: '<polygon points="0,-7.5 7,5.5 -7,5.5"/>',
+  hexagon: '<polygon points="0,-7 6,-3.5 6,3.5 0,7 -6,3.5 -6,-3.5"/>',
+};
+function agencies() {
+  return [...new Set(Object.values(MapView.scenario.unit_types).map(spec => spec.agency))];
+}
+function agencyShape(agency) {
+  const names = Object.keys(SHAPES);
+  const k = agencies().indexOf(agency);
+  return `<svg viewBox="-8 -8 16 16" width="16" height="16" aria-hidden="true">${SHAPES[names[Math.max(k, 0) % names.length]]}</svg>`;
+}
+
 // A circle standing for several sites: their number, coloured by the pooled share of their incidents
 // within the target (no colour of the scale when none has counted incidents).
 function siteClusterIcon(cluster) {
@@ -272,8 +289,8 @@ function siteClusterIcon(cluster) {
   const title = t("page.site.cluster", {n: formatNumber(n, 0), incidents: formatNumber(incidents, 0),
     share: share === null ? "–" : formatNumber(share, 0)});
   return L.divIcon({className: "site-cluster", iconSize: [px, px], html:
-    `<div title="${escapeHtml(title)}" style="background:${shareColour(share)};color:${shareInk(share)}` +
-    `;width:${px}px;height:${px}px;line-height:${px}px">${formatNumber(n, 0)}</div>`});
+    `<div title="${escapeHtml(title)}" class="${shareCss(share)}" ` +
+    `style="width:${px}px;height:${px}px;line-height:${px}px">${formatNumber(n, 0)}</div>`});
 }
 
 function decodeNodes(outline) {

@@ -73,7 +73,7 @@ const Play = {
     this.incidents = d.incident_x.map((x, i) => L.circleMarker([d.incident_y[i], x], {radius: 8, weight: 2,
       color: "#000", fillOpacity: 0.9, opacity: 0}).bindTooltip(escapeHtml(d.incident_types[i])).addTo(layer));
     this.units = d.units.map((name, u) => L.circleMarker([d.unit_y[0][u], d.unit_x[0][u]], {radius: 6, weight: 2,
-      color: agencyColour(d.agencies[u]), fillOpacity: 1}).bindTooltip(escapeHtml(name)).addTo(layer));
+      color: COLOURS.unitEdge, fillOpacity: 1}).bindTooltip(escapeHtml(name)).addTo(layer));
   },
 
   incidentState(i, frame) {
