@@ -30,6 +30,7 @@ from sim.model import simulate  # noqa: E402
 from sim.study.api import Study  # noqa: E402
 from sim.study.events import AFTER_MAX_H, rep_event_figures  # noqa: E402
 from sim.study.experiment import run_experiment  # noqa: E402
+from sim.study.options import RunOptions  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024_season.yaml"
 
@@ -67,8 +68,8 @@ def main() -> None:
     walls = {}
     for effects in (True, False):
         started = time.perf_counter()
-        run_experiment(SCENARIO, reps=args.reps, out_dir=out / str(effects), workers=2, quiet=True,
-                       event_effects=effects)
+        run_experiment(SCENARIO, RunOptions(reps=args.reps, out=out / str(effects), workers=2,
+                                            event_effects=effects))
         walls[effects] = time.perf_counter() - started
     print(json.dumps({"figure": f"all {len(study.plans)} plans x {args.reps} reps, 2 workers, files and figures",
                       "with_event_effects_s": round(walls[True], 1), "no_event_effects_s": round(walls[False], 1),

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.study.api import Study  # noqa: E402
 from sim.study.experiment import run_experiment  # noqa: E402
+from sim.study.options import RunOptions  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 
@@ -39,7 +40,7 @@ def machine() -> dict:
 
 def timed_run(out: Path, reps: int, **options) -> float:
     started = time.perf_counter()
-    run_experiment(SCENARIO, reps=reps, out_dir=out, quiet=True, **options)
+    run_experiment(SCENARIO, RunOptions(reps=reps, out=out, **options))
     return time.perf_counter() - started
 
 

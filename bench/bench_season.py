@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.study.api import Study  # noqa: E402
 from sim.study.experiment import run_experiment  # noqa: E402
+from sim.study.options import RunOptions  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024_season.yaml"
 
@@ -61,7 +62,7 @@ def main() -> None:
 
     out = Path(tempfile.mkdtemp(prefix="patrolsim-bench-season-"))
     started = time.perf_counter()
-    run_experiment(SCENARIO, reps=args.reps, out_dir=out / "all", workers=2, quiet=True)
+    run_experiment(SCENARIO, RunOptions(reps=args.reps, out=out / "all", workers=2))
     wall = time.perf_counter() - started
     print(json.dumps({"figure": f"all {len(study.plans)} plans x {args.reps} reps, 2 workers, files and figures",
                       "wall_s": round(wall, 1), "target_s": 120, "ok": wall <= 120,

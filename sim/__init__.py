@@ -7,7 +7,7 @@ use, so ``import sim.errors`` (or any other sub-module) does not load the whole 
 __version__ = "0.1.0"
 __all__ = ["Results", "Study", "StudyCache", "__version__"]
 
-_LAZY = {"Study": "sim.study.api", "StudyCache": "sim.study.api", "Results": "sim.study.results"}
+_LAZY = {"Study": "sim.study.api", "StudyCache": "sim.study.cache", "Results": "sim.study.results"}
 
 
 def __getattr__(name: str):

@@ -6,6 +6,7 @@ function; only imports under ``if TYPE_CHECKING:`` (type hints, never run) are l
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,32 @@ def test_the_model_has_no_import_circle_even_in_type_hints() -> None:
 
     for module in sorted(graph):
         walk(module)
+#: layers whose messages name no command-line flag (the command line passes its flag names in, or
+#: says them itself); sim.config, sim.analytic and sim.optimize still name some
+WITHOUT_FLAGS = ("sim.errors", "sim.files", "sim.streams", "sim.plugins", "sim.network", "sim.model", "sim.viz",
+                 "sim.study")
+_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+
+
+def _flags_in_strings(path: Path) -> list[str]:
+    """Command-line flags in the string literals of a module (docstrings aside: they may tell where a
+    value comes from)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [f"line {node.lineno}: {flag}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            for flag in _FLAG.findall(node.value)]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith(WITHOUT_FLAGS)))
+def test_no_command_line_flag_is_named_below_the_command_line(module: str) -> None:
+    found = _flags_in_strings(MODULES[module])
+    assert not found, f"{module} names command-line flags in its strings: {', '.join(found)}"
+
+
+def test_the_flag_finder_sees_f_strings_but_not_docstrings(tmp_path: Path) -> None:
+    source = tmp_path / "probe.py"
+    source.write_text('"""Read with --resume."""\ndef f(x):\n    """--out"""\n    return f"{x} --max-reps 3" + "a-b"\n')
+    assert _flags_in_strings(source) == ["line 4: --max-reps"]

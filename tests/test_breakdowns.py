@@ -231,7 +231,7 @@ def test_reps_auto_records_the_precision_reached_and_warns_when_max_reps_stops_i
     for row in short.summary_rows:
         assert block["per_plan"][row["plan"]] == pytest.approx(row["response_mean_ci95"] / row["response_mean_min"],
                                                                abs=1e-4)
-    assert "Warning: --reps auto stopped at --max-reps 4" in short.table()
+    assert "Warning: reps auto stopped at max_reps 4" in short.table()  # as the Python API names them
     manifest = json.loads((short.to_dir(tmp_path / "short", figures=False) / "manifest.json").read_text())
     assert manifest["precision"] == block
     # From 2 replications, one batch of 5 more brings both plans within ±40% (2 were not enough).

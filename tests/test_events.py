@@ -16,6 +16,7 @@ from sim import Study
 from sim.cli import main
 from sim.model import build_world, incident_rows, simulate
 from sim.study.events import AFTER_MAX_H, EVENT_COLUMNS, MIN_REPS_NOISE, recovered_after
+from sim.study.options import RunOptions
 from sim.study.runner import run_plans
 from tests.builders import base_scenario, scenario_file, site_at
 from tests.graphs import network_from_edges
@@ -103,7 +104,7 @@ def test_a_scenario_without_events_is_untouched(cache, tmp_path):
 def town_results(town):
     study = SimpleNamespace(scenario=town.scenario, world=lambda: town.world, world_key=lambda: "town",
                             source_path=None)
-    return run_plans(study, ["plan"], event_effects=True)
+    return run_plans(study, ["plan"], RunOptions(event_effects=True))
 
 
 def by_hand(town, rep: int):

@@ -13,6 +13,7 @@ import yaml
 
 from sim.config import load_scenario
 from sim.study.experiment import run_experiment, run_rep
+from sim.study.options import RunOptions
 from tests.graphs import random_grid_network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +27,7 @@ def cli(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.Comple
 
 
 def small_run(out: Path, **options) -> Path:
-    run_experiment(DEFAULT_SCENARIO, reps=options.pop("reps", 4), hours=options.pop("hours", 24), out_dir=out,
-                   quiet=True, figures=False, **options)
+    run_experiment(DEFAULT_SCENARIO, RunOptions(**({"reps": 4, "hours": 24, "out": out, "figures": False} | options)))
     return out
 
 
@@ -95,8 +95,7 @@ def read_csv(path: Path) -> list[dict]:
 
 def test_identical_plans_differ_by_exactly_zero(cache, tmp_path):
     out = tmp_path / "out"
-    run_experiment(two_plan_scenario(tmp_path, extra_unit=False), reps=5, hours=48, out_dir=out, quiet=True,
-                   figures=False)
+    run_experiment(two_plan_scenario(tmp_path, extra_unit=False), RunOptions(reps=5, hours=48, out=out, figures=False))
     copy = read_csv(out / "comparison.csv")[1]
     assert float(copy["response_diff_min"]) == 0.0 and float(copy["response_diff_ci95"]) == 0.0
     assert float(copy["within_target_diff_pct"]) == 0.0
@@ -105,21 +104,37 @@ def test_identical_plans_differ_by_exactly_zero(cache, tmp_path):
 
 def test_one_more_unit_is_never_worse(cache, tmp_path):
     out = tmp_path / "out"
-    run_experiment(two_plan_scenario(tmp_path, extra_unit=True), reps=10, hours=168, out_dir=out, quiet=True,
-                   figures=False, sets=["disturbances.provocation.rate_per_hour=1.0"])
+    run_experiment(two_plan_scenario(tmp_path, extra_unit=True), RunOptions(
+        reps=10, hours=168, out=out, figures=False, sets=["disturbances.provocation.rate_per_hour=1.0"]))
     plus_one = read_csv(out / "comparison.csv")[1]
     assert plus_one["verdict"] in ("better", "no clear difference")
     # The paired interval's upper end: with one more car the mean response does not rise.
     assert float(plus_one["response_diff_min"]) + float(plus_one["response_diff_ci95"]) <= 0.0
 
 
-def test_reps_auto_stops_when_the_interval_is_narrow(cache, tmp_path):
+def test_reps_auto_adds_batches_until_the_interval_is_narrow_and_stops_at_its_bound(cache, tmp_path):
+    """Each case has a bound of its own (max_reps) and says how many replications it must have run: a stop
+    rule that compares with the wrong bound shows as a wrong count, at most max_reps replications later."""
+    from sim.study.runner import replication_counts
+
+    assert replication_counts(2, 20) == [2, 7, 12, 17, 20] and replication_counts(10, 10) == [10]
     out = tmp_path / "auto"
-    _, summary = run_experiment(DEFAULT_SCENARIO, reps="auto", precision=0.25, max_reps=40, hours=48,
-                                plans=["all-at-hq", "fixed-posts"], out_dir=out, quiet=True, figures=False)
+    plans = ["all-at-hq", "fixed-posts"]
+    # From 2 replications in batches of 5: both plans' intervals are first within ±25% at 17 (2, 7, 12 are not).
+    _, summary = run_experiment(DEFAULT_SCENARIO, RunOptions(
+        reps="auto", precision=0.25, max_reps=20, hours=48, plans=plans, out=out, figures=False,
+        sets=["replications=2"]))
+    assert [row["reps"] for row in summary] == [17, 17], "stopped at the first count whose intervals are narrow"
     for row in summary:
         assert row["response_mean_ci95"] <= 0.25 * row["response_mean_min"]
-    assert json.loads((out / "manifest.json").read_text())["replications"] == summary[0]["reps"] < 40
+    precision = json.loads((out / "manifest.json").read_text())["precision"]
+    assert precision["replications"] == 17 and precision["reached"] and not precision["stopped_by_max_reps"]
+    # An aim no count reaches: the run stops at max_reps, and says so.
+    from sim import Study
+
+    short = Study(DEFAULT_SCENARIO, {"replications": 2}).run(plans=plans, reps="auto", hours=48, precision=0.01,
+                                                              max_reps=9)
+    assert short.reps == 9 and short.precision["stopped_by_max_reps"] and not short.precision["reached"]
 
 
 def test_the_main_job_runs_the_default_scenario(cache, tmp_path):

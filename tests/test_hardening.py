@@ -245,6 +245,72 @@ def test_resume_refuses_a_damaged_part_file_with_one_line(finished, tmp_path, ca
     assert str(path) in line and "delete it and run again with --resume" in line
 
 
+def _forged(part: dict, how: str) -> dict:
+    """A part whose plan, replication and run digest agree with its name, its rows forged."""
+    incidents, units = part["incidents"], part["units"]
+    if how == "duplicated-rows":
+        part["incidents"] = incidents * 2
+    elif how == "many-rows":
+        part["incidents"] = [dict(incidents[0], incident_id=i + 1) for i in range(20_000)]
+    elif how in ("nan", "inf", "-1e308"):
+        incidents[0]["t_created_min"] = {"nan": float("nan"), "inf": float("inf"), "-1e308": -1e308}[how]
+    elif how == "reordered":
+        part["incidents"] = incidents[::-1]
+    elif how == "arrived-before-dispatch":
+        row = next(r for r in incidents if r["t_first_dispatch_min"] is not None)
+        row["t_first_arrival_min"] = row["t_first_dispatch_min"] - 5.0
+    elif how == "priority-0":
+        incidents[0]["priority"] = 0
+    elif how == "unit-twice":
+        part["units"] = units + units[:1]
+    return part
+
+
+@pytest.mark.parametrize("how, words", [
+    ("duplicated-rows", "ids must rise: duplicated or reordered rows"),
+    ("many-rows", "more than the"),
+    ("nan", "t_created_min nan is not a finite number"),
+    ("inf", "t_created_min inf is not a finite number"),
+    ("-1e308", "t_created_min -1e+308 is not a finite number"),
+    ("reordered", "ids must rise"),
+    ("arrived-before-dispatch", "reached before it was created or dispatched"),
+    ("priority-0", "priority 0 is outside 1..1000"),
+    ("unit-twice", "a unit listed twice"),
+])
+def test_resume_refuses_a_forged_part_whose_rows_agree_with_its_name(finished, tmp_path, capsys, how, words):
+    out, args = resume_copy(finished, tmp_path)
+    path = out / ".parts" / "plan001-rep00002.json"
+    path.write_text(json.dumps(_forged(json.loads(path.read_text()), how)))
+    line = one_clean_error(in_process(capsys, *args))
+    assert f"{path}: " in line and words in line and "delete it and run again with --resume" in line
+    assert digests(out) == digests(finished), "nothing written"
+
+
+def test_resume_refuses_a_part_larger_than_a_replication_can_be_before_reading_it(finished, tmp_path, capsys):
+    import tracemalloc
+
+    from sim.errors import InputError
+    from sim.study.parts import PartFiles
+
+    out, args = resume_copy(finished, tmp_path)
+    path = out / ".parts" / "plan001-rep00002.json"
+    part = json.loads(path.read_text())
+    path.write_text(json.dumps(part)[:-1] + ', "padding": "' + "x" * 60_000_000 + '"}')
+    line = one_clean_error(in_process(capsys, *args))
+    assert f"{path}: more than the" in line and "bytes a part of this scenario can have" in line
+    # The parts alone, as the run checks them: the 60 MB file is refused having read a bounded head of it.
+    key = json.loads((out / ".parts" / "run.json").read_text())
+    plans = {plan["name"]: i for i, plan in enumerate(yaml.safe_load(SCENARIO.read_text())["plans"])}
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="bytes a part of this scenario can have"):
+            PartFiles(out, key, True, plans, bounds=(200, 1000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, f"a 60 MB part took {peak:,} bytes to refuse"
+
+
 @pytest.mark.parametrize("content", ["[]", "{}", "{broken", '{"code_sha256": 1}'])
 def test_resume_refuses_a_damaged_run_record(finished, tmp_path, capsys, content):
     out, args = resume_copy(finished, tmp_path)
@@ -368,6 +434,14 @@ def test_implausible_scenarios_are_run_with_a_warning(tmp_path, edit, warning):
     assert "Traceback" not in result.stderr
 
 
+def test_overload_warnings_are_printed_only_for_the_plans_run(cache, tmp_path, capsys):
+    result = in_process(capsys, "run", str(SCENARIO), "--plan", "mixed", "--reps", "1", "--hours", "12", "--workers",
+                        "1", "--set", "disturbances.provocation.rate_per_hour=100", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warned) == 1 and "plan 'mixed': its incidents keep" in warned[0], warned
+
+
 def test_the_default_scenario_gives_no_warning():
     result = cli("validate", str(SCENARIO))
     assert result.returncode == 0 and result.stderr == ""
@@ -419,6 +493,7 @@ def test_a_scheduler_address_that_is_not_dask_is_refused_within_the_timeout(cach
                                    "--out", str(tmp_path / "out"), timeout=120))
         assert expected in line
         assert time.monotonic() - started < 40
+        assert not (tmp_path / "out").exists(), "refused before the folder is made"
     finally:
         listener.close()
 
@@ -456,9 +531,23 @@ def test_a_scheduler_without_workers_is_refused_within_the_timeout(cache, tmp_pa
     with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
         started = time.monotonic()
         line = one_clean_error(cli(*RUN, "--reps", "1", "--hours", "3", "--scheduler", cluster.scheduler_address,
-                                   "--out", str(tmp_path / "out"), timeout=120))
+                                   "--out", str(tmp_path / "work" / "out"), timeout=120))
         assert time.monotonic() - started < 40
     assert "the scheduler has no workers (waited 10 s); start some with: dask worker" in line
+    assert not (tmp_path / "work").exists(), "a refused run leaves nothing: no folder, no .lock, no .parts"
+
+
+@pytest.mark.parametrize("address, words", [
+    ("tcp://[::1:99999", "not a valid address (Invalid IPv6 URL)"),
+    ("tcp://127.0.0.1:99999", "not a valid address (Port out of range 0-65535)"),
+    ("tcp://127.0.0.1", "not a valid address; expected tcp://HOST:PORT"),
+    ("tcp://:8786", "not a valid address; expected tcp://HOST:PORT"),
+])
+def test_a_malformed_scheduler_address_is_refused_as_malformed(tmp_path, capsys, address, words):
+    line = one_clean_error(in_process(capsys, *RUN, "--reps", "1", "--hours", "3", "--scheduler", address,
+                                      "--out", str(tmp_path / "out")))
+    assert f"--scheduler {address}: {words}" in line and "Connection refused" not in line
+    assert not (tmp_path / "out").exists()
 
 
 def test_killed_dask_workers_stop_the_run_with_its_replications_saved(cache, tmp_path):
@@ -529,6 +618,35 @@ def test_worker_processes_end_with_the_run(cache, tmp_path, sig):
     assert not any(map(alive, workers)), "a worker outlived the run"
     if sig == signal.SIGTERM:
         assert "Traceback" not in stderr and "run again with --resume to finish" in stderr
+
+
+def rss_mb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) // 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_stops_a_large_single_process_run_within_two_seconds(cache, tmp_path):
+    """A replication of 880,000 incidents in one process: Ctrl-C once it holds 700 MB. Freeing (and the
+    collector scanning) its records one by one took 5 s at 900 MB and 16 s at 1.2 GB before."""
+    out = tmp_path / "out"
+    run = start("run", str(SCENARIO), "--plan", "mixed", "--reps", "1", "--hours", "8784", "--set",
+                "disturbances.provocation.rate_per_hour=100", "--workers", "1", "--out", str(out))
+    deadline = time.monotonic() + 180
+    while rss_mb(run.pid) < 700:
+        assert run.poll() is None, run.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "the replication should hold 700 MB by now"
+        time.sleep(0.1)
+    held = rss_mb(run.pid)
+    started = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    took = time.monotonic() - started
+    print(f"Ctrl-C at {held} MB: the run ended {took:.2f} s later")
+    assert run.returncode == 130 and "Traceback" not in stderr, stderr[-2000:]
+    assert "interrupted: 0 finished replications are saved" in stderr
+    assert took < 2.0, f"the run took {took:.2f} s to stop after Ctrl-C"
+    assert not out.exists(), "a run stopped before it saved a replication leaves nothing, not even a lock"
 
 
 # -- 10. bad files: one line each, never a traceback ---------------------------------------------------
@@ -624,7 +742,7 @@ def test_sweep_with_a_path_value_writes_only_inside_out(cache, tmp_path):
     result = cli("sweep", str(SCENARIO), "--param", "description", "--values", "../../escaped", "--plan", "all-at-hq",
                  "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "description=.._.._escaped", "sweep.csv", "sweep.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["description=.._.._escaped", "sweep.csv", "sweep.png"]
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "work" / "escaped").exists()
 
 

@@ -302,15 +302,16 @@ def test_png_with_results_lists_the_sites_that_miss_the_target(demo, tmp_path):
 
 
 def write_results(folder: Path, scenario_name: str = "jember-pilkada-2024", plans=(PLAN,), rows=True) -> Path:
-    """A results folder as run writes it, as far as map reads it: manifest.json and sites.csv."""
+    """A results folder as run writes it, as far as map reads it: sites.csv and manifest.json, which
+    records it (size and sha256)."""
     import csv
     import json
+
+    from sim.study.saved import file_records
 
     scenario = load_scenario(SCENARIO)
     raw = dict(scenario.raw, name=scenario_name)
     folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({"scenario": raw, "plans": list(plans),
-                                                      "scenario_sha256": "x" * 64}, default=str), encoding="utf-8")
     if rows:
         from sim.viz.map_results import SITE_COLUMNS
 
@@ -320,10 +321,23 @@ def write_results(folder: Path, scenario_name: str = "jember-pilkada-2024", plan
             for plan in plans:
                 for row in sites_rows(plan)[:4]:
                     writer.writerow(row)
+    manifest = {"scenario": raw, "plans": list(plans), "scenario_sha256": "x" * 64,
+                "network": {"source_label": "synthetic demo network"}, "files": file_records(folder)}
+    (folder / "manifest.json").write_text(json.dumps(manifest, default=str), encoding="utf-8")
     return folder
 
 
-def test_cli_results_of_another_scenario_or_lacking_the_plan_are_bad_input(cache, tmp_path):
+def in_process(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The command line in this process: for refusals, which stop before any drawing."""
+    from sim.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
+
+
+def test_cli_results_of_another_scenario_or_lacking_the_plan_are_bad_input(cache, tmp_path, capsys):
     out = tmp_path / "out" / "map.png"
     cases = [
         (write_results(tmp_path / "other", scenario_name="another-place"), "results of scenario 'another-place'"),
@@ -332,7 +346,7 @@ def test_cli_results_of_another_scenario_or_lacking_the_plan_are_bad_input(cache
         (tmp_path / "missing", "not a folder"),
     ]
     for folder, words in cases:
-        done = run_cli("map", str(SCENARIO), "--plan", PLAN, "--results", str(folder), "--out", str(out), cache=cache)
+        done = in_process(capsys, "map", str(SCENARIO), "--plan", PLAN, "--results", str(folder), "--out", str(out))
         assert done.returncode == 2, done.stderr
         assert words in done.stderr and "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1

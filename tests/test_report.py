@@ -71,6 +71,7 @@ def copy_of(finished: Path, tmp_path: Path) -> Path:
 def test_a_finished_run_leaves_its_files_and_report_and_no_parts(finished):
     names = sorted(path.name for path in finished.iterdir())
     assert ".parts" not in names, "the finished replications are deleted once the result files are written"
+    assert ".lock" not in names, "no lock file outlives its run"
     assert {"manifest.json", "report.html", "sites.csv", *CSV_FILES} <= set(names)
 
 

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from sim.study.api import Study
+from sim.study.options import OptionNames
 from sim.study.runner import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,8 @@ def test_the_terminal_table_prints_plan_names_whole_within_100_columns(cache):
 
 def test_reps_auto_progress_counts_replications_added_and_bounds_the_time_left():
     clock, stream = FakeClock(), io.StringIO()
-    progress = Progress(total=10, done=0, quiet=False, clock=clock, stream=stream, most=400)
+    progress = Progress(total=10, done=0, quiet=False, clock=clock, stream=stream, most=400,
+                        names=OptionNames(reps="--reps"))  # as the command line names it
     for batch_total in (10, 20, 30):
         progress.extend(batch_total)
         while progress.done < batch_total:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
-import sim.study.api as api
-from sim import Study
+import sim.study.cache as study_cache
+from sim import Study, StudyCache
 from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,9 +184,10 @@ def test_run_checks_its_arguments(study):
 
 def test_the_network_and_world_are_loaded_once_across_derived_studies(cache, monkeypatch):
     loads, builds = [], []
-    real_load, real_build = api.load_network, api.build_world
-    monkeypatch.setattr(api, "load_network", lambda spec: loads.append(spec) or real_load(spec))
-    monkeypatch.setattr(api, "build_world", lambda scenario, network: builds.append(1) or real_build(scenario, network))
+    real_load, real_build = study_cache.load_network, study_cache.build_world
+    monkeypatch.setattr(study_cache, "load_network", lambda spec: loads.append(spec) or real_load(spec))
+    monkeypatch.setattr(study_cache, "build_world",
+                        lambda scenario, network: builds.append(1) or real_build(scenario, network))
 
     study = Study(DEFAULT_SCENARIO)
     world = study.world()
@@ -221,3 +223,45 @@ def test_importing_sim_errors_does_not_import_the_package():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["['sim.errors']", "sim.study.api"]
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: Study(DEFAULT_SCENARIO, overrides={None: 1}), "the key None is not a dotted path"),
+    (lambda: Study(DEFAULT_SCENARIO, overrides={5: 1}), "the key 5 is not a dotted path"),
+    (lambda: Study(DEFAULT_SCENARIO, overrides="seed=1"), "overrides 'seed=1': give a dict of dotted path -> value"),
+    (lambda: Study(42), "the scenario is the path of a YAML file or a dict of scenario data, not int 42"),
+    (lambda: Study(DEFAULT_SCENARIO, network=12), "network 12: give 'demo', 'osm' or the path of a road network file"),
+    (lambda: Study(DEFAULT_SCENARIO, cache={}), "cache {}: give a StudyCache"),
+], ids=["key-None", "key-5", "overrides-text", "source-int", "network-int", "cache-dict"])
+def test_bad_arguments_to_study_are_input_errors_naming_them(make, words):
+    with pytest.raises(InputError) as refused:
+        make()
+    assert words in str(refused.value)
+
+
+def test_bad_arguments_to_simulate_and_run_are_input_errors_naming_them(study):
+    for call, words in [
+        (lambda: study.simulate("mixed", rep=-1), "rep -1: a replication is a whole number from 0 to 9,999"),
+        (lambda: study.simulate("mixed", rep=1.5), "rep 1.5"),
+        (lambda: study.simulate(7), "plan 7: give a plan's name"),
+        (lambda: study.with_overrides({("seed",): 1}), "the key ('seed',) is not a dotted path"),
+        (lambda: study.run(plans=5), "plans 5: give a plan's name or a list of names"),
+        (lambda: study.run(reps="many"), "reps 'many': expected a whole number >= 1 or 'auto'"),
+        (lambda: study.run(reps="auto", precision=2), "precision 2: must be between 0 and 1"),
+        (lambda: study.run(scheduler=8786), "scheduler 8786"),
+    ]:
+        with pytest.raises(InputError, match=re.escape(words)):
+            call()
+
+
+def test_a_cache_with_a_bound_keeps_the_worlds_used_last(study):
+    """A worker process (Dask) keeps a few worlds: the least recently used goes first."""
+    bounded = StudyCache(max_worlds=2)
+    keys = [study.with_overrides({"seed": seed}).world_key() for seed in (1, 2, 3)]
+    network = study.network()
+    scenarios = {key: study.with_overrides({"seed": seed}).scenario for key, seed in zip(keys, (1, 2, 3))}
+    bounded.keyed_world(keys[0], scenarios[keys[0]], network)
+    bounded.keyed_world(keys[1], scenarios[keys[1]], network)
+    bounded.keyed_world(keys[0], scenarios[keys[0]], network)  # used again: now the newest
+    bounded.keyed_world(keys[2], scenarios[keys[2]], network)
+    assert list(bounded.worlds) == [keys[0], keys[2]] and bounded.world_builds == 3

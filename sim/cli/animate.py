@@ -5,11 +5,14 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from sim.cli.common import add_force_flag, add_network_flag, count_text
+from sim.cli.common import add_force_flag, add_network_flag, count_text, file_arg
 from sim.config.clock import minute_of_day
 from sim.errors import InputError
 
 DAYTIME_HOUR = 10   # ten in the morning: most disturbances come by day
+#: write_animation's arguments as this command names them
+ANIMATE_FLAGS = {"out": "--out", "hours": "--hours", "from": "--from", "frames_per_min": "--frames-per-min",
+                 "fps": "--fps", "rep": "--rep", "view": "--view", "replace": "--replace"}
 
 
 def no_incident_hint(from_hours: float, rep: int, clock_start: datetime) -> str:
@@ -32,7 +35,10 @@ def register(commands) -> dict:
     animate.add_argument("scenario", type=Path)
     animate.add_argument("--plan", required=True, metavar="P")
     animate.add_argument("--hours", type=float, required=True, help="simulated hours to show")
-    animate.add_argument("--out", type=Path, required=True, metavar="FILE.gif|FILE.html")
+    animate.add_argument("--out", type=file_arg, required=True, metavar="FILE.gif|FILE.html")
+    animate.add_argument("--replace", action="store_true",
+                         help="replace --out even if patrolsim did not write it as an animation of this scenario "
+                         "and plan")
     animate.add_argument("--from", type=float, default=0.0, dest="from_hours", metavar="H",
                          help="start the picture H hours after the clock's start (default 0)")
     animate.add_argument("--rep", type=int, default=0, help="which replication's random stream")
@@ -51,19 +57,24 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     from sim.config.limits import check_work, expected_work
     from sim.model import build_world
     from sim.network import SYNTHETIC_NOTE, load_network
-    from sim.viz.animate import check_request, window_overrides, write_animation
+    from sim.study.experiment import plan_warnings_only
+    from sim.viz.animate import check_animation, check_request, window_overrides, write_animation
 
-    problems = check_request(args.out, args.hours, args.frames_per_min, args.fps, args.rep, args.from_hours, args.view)
+    problems = check_request(args.out, args.hours, args.frames_per_min, args.fps, args.rep, args.from_hours,
+                             args.view, ANIMATE_FLAGS)
     if problems:
         raise InputError(problems)
     # The run starts at the clock's start and ends with the window (see window_overrides).
-    overrides = window_overrides(load_scenario(args.scenario), args.hours, args.from_hours, args.seed)
-    scenario = load_scenario(args.scenario, overrides)
-    scenario.plan(args.plan)  # an unknown plan fails here, with a suggestion, before the network loads
+    with plan_warnings_only([args.plan]):
+        overrides = window_overrides(load_scenario(args.scenario), args.hours, args.from_hours, args.seed)
+        scenario = load_scenario(args.scenario, overrides)
+        scenario.plan(args.plan)  # an unknown plan fails here, with a suggestion, before the network loads
+    check_animation(scenario, args.plan, args.out, args.replace, ANIMATE_FLAGS)
     check_work(expected_work(scenario, [args.plan], 1), args.force)
     world = build_world(scenario, load_network(network_spec(scenario, args.network)))
     frames = write_animation(scenario, world, args.plan, args.out, hours=args.hours, from_hours=args.from_hours,
-                             rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps, view=args.view)
+                             rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps, view=args.view,
+                             replace=args.replace, names=ANIMATE_FLAGS)
     note = f"; {SYNTHETIC_NOTE}" if frames.synthetic else ""
     print(f"{args.out}: {count_text(frames.n_frames, 'frame')}, {count_text(len(frames.unit_ids), 'unit')}, "
           f"{count_text(frames.incidents_shown, 'incident')}{note}")

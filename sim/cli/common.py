@@ -47,12 +47,22 @@ def folder_arg(text: str) -> Path:
     return Path(text)
 
 
+def file_arg(text: str) -> Path:
+    """--out of map and animate: a file name (one that ends in a slash names a folder)."""
+    if not text.strip() or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a file name, not a folder")
+    return Path(text)
+
+
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    from sim.study.options import DEFAULT_MAX_REPS, DEFAULT_PRECISION
+
     parser.add_argument("--reps", metavar="N|auto",
                         help="replications per plan; 'auto' adds them until the interval is narrow")
-    parser.add_argument("--precision", type=float, default=0.05, metavar="SHARE",
-                        help="with --reps auto: 95%% half-width at most this share of the mean (default 0.05)")
-    parser.add_argument("--max-reps", type=int, default=200, help="with --reps auto: at most this many")
+    parser.add_argument("--precision", type=float, metavar="SHARE",
+                        help="with --reps auto: 95%% half-width at most this share of the mean "
+                        f"(default {DEFAULT_PRECISION:g})")
+    parser.add_argument("--max-reps", type=int, help=f"with --reps auto: at most this many (default {DEFAULT_MAX_REPS})")
     parser.add_argument("--seed", type=int, help="base random seed")
     parser.add_argument("--hours", type=float, help="simulated duration in hours")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
@@ -77,16 +87,38 @@ def network_spec_arg(arg: str | None):
     return network_spec_from_arg(arg) if arg else NetworkSpec("demo")
 
 
-def run_options(args: argparse.Namespace) -> dict:
-    from sim.config.limits import check_replications, check_workers
-    from sim.study.experiment import parse_reps
+def cli_names():
+    """The run options as the command line names them, for messages from below it."""
+    from sim.study.options import OptionNames
 
-    check_workers(args.workers)
-    if not 0 < args.precision < 1:
-        raise InputError(f"--precision {args.precision}: must be between 0 and 1")
-    check_replications(args.max_reps, "--max-reps")
-    return dict(
+    return OptionNames(out="--out", replace="--replace", resume="--resume", keep_parts="--keep-parts", reps="--reps",
+                       precision="--precision", max_reps="--max-reps", workers="--workers", scheduler="--scheduler",
+                       values="--values", reference="--reference")
+
+
+def parse_reps(text: str | None) -> int | str | None:
+    """--reps: a whole number >= 1, or 'auto'."""
+    from sim.config.limits import check_replications
+
+    if text is None or text == "auto":
+        return text
+    try:
+        reps = int(text)
+    except ValueError:
+        raise InputError(f"--reps {text[:40]}: expected a whole number or 'auto'") from None
+    return check_replications(reps)
+
+
+def run_options(args: argparse.Namespace):
+    """The RunOptions of ``run`` and ``sweep`` from their flags (checked); a flag not given keeps
+    the default of RunOptions."""
+    from sim.study.options import RunOptions
+
+    given = {"precision": args.precision, "max_reps": args.max_reps, "out": args.out}
+    return RunOptions(
         plans=args.plan, reps=parse_reps(args.reps), seed=args.seed, hours=args.hours, sets=args.sets,
-        network=args.network, workers=args.workers, scheduler=args.scheduler, precision=args.precision,
-        max_reps=args.max_reps, command_line=sys.argv, force=args.force,
-    )
+        network=args.network, workers=args.workers, scheduler=args.scheduler, replace=args.replace,
+        resume=getattr(args, "resume", False), keep_parts=args.keep_parts, force=args.force, progress=True,
+        reference=getattr(args, "reference", None), event_effects=getattr(args, "event_effects", False),
+        command_line=sys.argv, names=cli_names(), **{key: value for key, value in given.items() if value is not None},
+    ).check()

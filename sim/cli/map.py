@@ -4,11 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-
 from pathlib import Path
 
-from sim.cli.common import add_network_flag
+from sim.cli.common import add_network_flag, file_arg
 from sim.errors import InputError
+
+#: write_map's arguments as this command names them
+MAP_FLAGS = {"out": "--out", "bands": "--bands", "compare": "--compare", "results": "--results", "replace": "--replace"}
+
 
 def register(commands) -> dict:
     """Add the command's parser; return its handlers by command name."""
@@ -16,8 +19,10 @@ def register(commands) -> dict:
     map_.add_argument("scenario", type=Path)
     map_.add_argument("--plan", required=True, metavar="P")
     map_.add_argument("--compare", metavar="P2", help="draw a second plan beside it")
-    map_.add_argument("--out", type=Path, required=True, metavar="FILE.png|FILE.html|FILE.geojson|FILE.gpkg",
+    map_.add_argument("--out", type=file_arg, required=True, metavar="FILE.png|FILE.html|FILE.geojson|FILE.gpkg",
                       help="a picture (.png), an interactive page (.html) or GIS layers (.geojson, .gpkg)")
+    map_.add_argument("--replace", action="store_true",
+                      help="replace --out even if patrolsim did not write it as a map of this scenario and plan(s)")
     map_.add_argument("--results", type=Path, metavar="DIR",
                       help="a run's results folder of this scenario: colour each site by its simulated share "
                       "within the target (from DIR/sites.csv), list the sites that miss it and add the "
@@ -33,17 +38,17 @@ def _cmd_map(args: argparse.Namespace) -> int:
     from sim.config import load_scenario, network_spec
     from sim.model import build_world
     from sim.network import load_network
-    from sim.viz.maps import check_out, check_plans, parse_bands, target_bands, write_map
+    from sim.viz.maps import check_map, check_out, parse_bands, target_bands, write_map
 
     # Flags first (cheap), then the scenario and its plans, before the network loads.
-    check_out(args.out)
-    bands_min = parse_bands(args.bands) if args.bands is not None else None
+    check_out(args.out, "--out")
+    bands_min = parse_bands(args.bands, "--bands") if args.bands is not None else None
     if bands_min is not None:
         _check_bands(bands_min)
     scenario = load_scenario(args.scenario)
     bands_min = bands_min or target_bands(scenario.target_response_min)
     plans = [args.plan] + ([args.compare] if args.compare else [])
-    check_plans(scenario, plans)
+    check_map(scenario, plans, args.out, args.replace, MAP_FLAGS)
     results = areas = summary = None
     if args.results is not None:
         results = read_results(args.results, scenario, plans)
@@ -52,7 +57,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         scenario = run_clock(args.scenario, scenario, args.results)
     network = load_network(network_spec(scenario, args.network))
     result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results, areas,
-                       summary)
+                       summary, replace=args.replace, names=MAP_FLAGS)
     for line in result.figures:
         print(line)
     for line in result.missed:
@@ -69,21 +74,17 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
 
 def read_results(folder: Path, scenario, plans) -> dict:
-    """plan -> site id -> SiteResult from FOLDER/sites.csv, after checking FOLDER/manifest.json says
-    the results are of this scenario (its sites, target and the plans shown as they are now)."""
-    import csv
-
+    """plan -> site id -> SiteResult from FOLDER/sites.csv (read and checked by SavedResults), after
+    checking FOLDER/manifest.json says the results are of this scenario (its sites, target and the
+    plans shown as they are now)."""
+    from sim.study.saved import SavedResults
     from sim.viz.map_results import SITE_COLUMNS, site_results
 
     where = f"--results {str(folder)!r}"
     if not folder.is_dir():
         raise InputError(f"{where}: not a folder (give the folder a run wrote, e.g. results/{scenario.name})")
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        ran = manifest["scenario"]
-        ran_plans = list(manifest["plans"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise InputError(f"{where}: no readable manifest.json of a run ({type(error).__name__}: {error})") from None
+    saved = SavedResults.open(folder, where)
+    ran, ran_plans = saved.scenario, saved.plans
     if ran.get("name") != scenario.name:
         raise InputError(f"{where}: these are results of scenario '{ran.get('name')}', not '{scenario.name}'")
     missing = [p for p in plans if p not in ran_plans]
@@ -91,62 +92,55 @@ def read_results(folder: Path, scenario, plans) -> dict:
         raise InputError(f"{where}: plan '{missing[0]}' was not run there (it has: {', '.join(ran_plans)})")
     now = scenario.raw
     changed = [key for key in ("sites", "target_response_min") if _canonical(ran.get(key)) != _canonical(now.get(key))]
-    plans_then = {p.get("name"): p for p in ran.get("plans", [])}
+    plans_then = {p.get("name"): p for p in ran.get("plans", []) if isinstance(p, dict)}
     plans_now = {p.get("name"): p for p in now.get("plans", [])}
     changed += [f"plan '{p}'" for p in plans if _canonical(plans_then.get(p)) != _canonical(plans_now.get(p))]
     if changed:
+        sha = str(saved.manifest.get("scenario_sha256", "?"))[:12]
         raise InputError(f"{where}: the scenario's {', '.join(changed)} differ from those the results were made with "
-                         f"(scenario sha256 {str(manifest.get('scenario_sha256', '?'))[:12]}); run it again")
+                         f"(scenario sha256 {sha}); run it again")
+    rows = saved.csv_rows("sites.csv")
+    if rows is None:
+        raise InputError(f"{where}: cannot read sites.csv (the folder has none); a run writes it with its other "
+                         "result files")
+    absent = [c for c in SITE_COLUMNS if rows and c not in rows[0]]
+    if absent or not rows:
+        raise InputError(f"{where}: sites.csv lacks column(s) {', '.join(absent or SITE_COLUMNS)}")
     try:
-        with open(folder / "sites.csv", encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            absent = [c for c in SITE_COLUMNS if c not in (reader.fieldnames or [])]
-            if absent:
-                raise InputError(f"{where}: sites.csv lacks column(s) {', '.join(absent)}")
-            rows = list(reader)
         return {plan: site_results(rows, plan) for plan in plans}
-    except OSError as error:
-        raise InputError(f"{where}: cannot read sites.csv ({error.strerror or error}); a run writes it "
-                         "with its other result files") from None
-    except (ValueError, KeyError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         raise InputError(f"{where}: sites.csv: unreadable row ({error})") from None
 
 
 def read_areas(folder: Path, plans) -> dict | None:
-    """plan -> kecamatan -> AreaResult from FOLDER/areas.csv (read_results has checked the folder);
-    None, said on stderr, for a folder written before runs wrote areas.csv."""
-    import csv
-
+    """plan -> kecamatan -> AreaResult from FOLDER/areas.csv (read and checked by SavedResults;
+    read_results has checked the folder); None, said on stderr, for a folder written before runs
+    wrote areas.csv."""
+    from sim.study.saved import SavedResults
     from sim.viz.map_areas import AREA_COLUMNS, area_results
 
-    path = folder / "areas.csv"
-    if not path.exists():
-        print(f"{path}: not there (an older run): the map has no kecamatan layer", file=sys.stderr)
+    where = f"--results {str(folder)!r}"
+    rows = SavedResults.open(folder, where).csv_rows("areas.csv")
+    if rows is None:
+        print(f"{folder / 'areas.csv'}: not there (an older run): the map has no kecamatan layer", file=sys.stderr)
         return None
+    absent = [c for c in AREA_COLUMNS if rows and c not in rows[0]]
+    if absent:
+        raise InputError(f"{where}: areas.csv lacks column(s) {', '.join(absent)}")
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            absent = [c for c in AREA_COLUMNS if c not in (reader.fieldnames or [])]
-            if absent:
-                raise InputError(f"--results {str(folder)!r}: areas.csv lacks column(s) {', '.join(absent)}")
-            rows = list(reader)
         return {plan: area_results(rows, plan) for plan in plans}
-    except OSError as error:
-        raise InputError(f"--results {str(folder)!r}: cannot read areas.csv ({error.strerror or error})") from None
-    except (ValueError, KeyError) as error:
-        raise InputError(f"--results {str(folder)!r}: areas.csv: unreadable row ({error})") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{where}: areas.csv: unreadable row ({error})") from None
 
 
 def read_summary(folder: Path, plans) -> dict:
-    """plan -> its row of FOLDER/summary.csv (read_results has checked the folder); plans without a
-    row, or a folder without the file, are left out (the map then says it has no simulated share)."""
-    import csv
+    """plan -> its row of FOLDER/summary.csv (read and checked by SavedResults; read_results has
+    checked the folder); plans without a row, or a folder without the file, are left out (the map
+    then says it has no simulated share)."""
+    from sim.study.saved import SavedResults
 
-    try:
-        with open(folder / "summary.csv", encoding="utf-8", newline="") as handle:
-            rows = {row.get("plan"): row for row in csv.DictReader(handle)}
-    except OSError:
-        return {}
+    rows = {row.get("plan"): row for row in SavedResults.open(folder, f"--results {str(folder)!r}")
+            .csv_rows("summary.csv") or []}
     return {plan: rows[plan] for plan in plans if plan in rows}
 
 
@@ -154,11 +148,12 @@ def run_clock(path: Path, scenario, folder: Path):
     """The scenario with the clock of the run in FOLDER (a run cut with --hours measured a shorter
     clock: its incident sites are those of that clock)."""
     from sim.config import load_scenario
+    from sim.study.saved import SavedResults
 
     try:
-        clock = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["scenario"]["clock"]
+        clock = SavedResults.open(folder, f"--results {str(folder)!r}").scenario["clock"]
         hours = {key: float(clock[key]) for key in ("duration_hours", "warmup_hours") if key in clock}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return scenario
     now = scenario.clock
     if hours.get("duration_hours", now.duration_hours) == now.duration_hours and \

@@ -48,9 +48,7 @@ def register(commands) -> dict:
 def _cmd_run(args: argparse.Namespace) -> int:
     from sim.study.experiment import run_experiment
 
-    run_experiment(args.scenario, out_dir=args.out, resume=args.resume, replace=args.replace,
-                   keep_parts=args.keep_parts, reference=args.reference, event_effects=args.event_effects,
-                   **run_options(args))
+    run_experiment(args.scenario, run_options(args))
     return 0
 
 
@@ -64,6 +62,5 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError("--values: give at least one value, e.g. --values 0.1,0.2,0.4")
     if len(values) > MAX_SWEEP_VALUES:
         raise InputError(f"--values: {len(values):,} values, more than the {MAX_SWEEP_VALUES} a sweep may take")
-    run_sweep(args.scenario, args.param, values, out_dir=args.out, replace=args.replace, keep_parts=args.keep_parts,
-              **run_options(args))
+    run_sweep(args.scenario, args.param, values, run_options(args))
     return 0

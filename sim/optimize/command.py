@@ -50,8 +50,9 @@ def run_optimize(request: Request, command_line: list[str]) -> int:
     # The map first: it takes longest to draw (one proposal: after the plan whose vehicles it
     # places, as the map counts the second minus the first; a curve: the largest fleet alone).
     map_plans = ([] if request.curve else [request.fleet or scenario.plans[0].name]) + [names[-1]]
-    write_map(verified.scenario, verified.world(), map_plans, out / "coverage_map.png", setting.bands)
-    results.to_dir(out / "verification", command_line=command_line, started=setting.started)
+    # The optimiser's folder is its own: a new proposal replaces the last one's map and verification.
+    write_map(verified.scenario, verified.world(), map_plans, out / "coverage_map.png", setting.bands, replace=True)
+    results.to_dir(out / "verification", command_line=command_line, started=setting.started, force=True)
     network = study.world().network
     refine_text = _refine_text(proposals[-1].moves, request) if request.refine else ""
     words = setting.fleets[-1][1] if not request.curve else f"{units_text(request.units)} units"

@@ -79,6 +79,7 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
     """Search, then write optimize.json, proposed_plan.yaml (the answer), fleet_curve.csv/png (the
     sizes simulated), coverage_map.png (the answer) and verification/ (every size simulated)."""
     from sim.study.parts import MemoryParts
+    from sim.study.options import RunOptions
     from sim.study.runner import run_plans
     from sim.viz.maps import write_map
 
@@ -115,7 +116,7 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
         proposal = proposals[units] = propose(request, chosen, study, problem, fleet, name, busy, reps)
         placed = time.perf_counter()
         pool = pool.with_plan(proposal.plan)
-        results = run_plans(pool, [name], parts=parts, workers=request.workers)
+        results = run_plans(pool, [name], RunOptions(workers=request.workers), parts=parts)
         shares, incidents = rep_shares(results.rows[name][0], reps, target, select)
         tried = judged(units, name, shares, incidents, goal.share, goal.rule)
         say(f"  {units} units: model covers {_model_share(proposal, weights, goal_instance):.1%}; simulated {tried.mean:.1%} "
@@ -127,7 +128,7 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
 
     found = search(sizes, start, evaluate, goal.share)
     names = [t.plan for t in found.tried]
-    results = run_plans(pool, names, parts=parts, workers=1)  # every replication is in parts: no simulation
+    results = run_plans(pool, names, parts=parts)  # every replication is in parts: no simulation
     summary = {row["plan"]: row for row in results.summary_rows}
     answer = proposals[found.answer] if found.answer is not None else proposals[found.tried[-1].units]
     out = Path(request.out) if request.out is not None else Path("results") / scenario.name / f"optimize-{chosen.name}"
@@ -136,9 +137,12 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
                        study.world().network.source_label) for t in found.tried]
     # -- everything is known: write the files ------------------------------------------------------
     make_folder(out)
-    write_map(pool.scenario, pool.world(), [answer.plan["name"]], out / "coverage_map.png", setting.bands)
+    # The optimiser's folder is its own: a new answer replaces the last one's map and verification.
+    write_map(pool.scenario, pool.world(), [answer.plan["name"]], out / "coverage_map.png", setting.bands,
+              replace=True)
     # The sizes' result files without figures: a figure per size adds little to fleet_curve.png.
-    results.to_dir(out / "verification", figures=False, command_line=command_line, started=setting.started)
+    results.to_dir(out / "verification", figures=False, command_line=command_line, started=setting.started,
+                   force=True)
     words = f"{answer.units} units of type {next(iter(scenario.unit_types))}"
     write_text(out / "proposed_plan.yaml", outputs.proposed_plan_yaml(
         plan_comment(setting, [answer], words, extra=_goal_lines(record)), new_sites(problem, [answer]),

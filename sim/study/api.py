@@ -15,56 +15,47 @@ loads the network and builds the travel tables once.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sim.config import choose_plans, load_scenario, network_spec, use_plugins
-from sim.config.limits import check_replications, check_work, check_workers, expected_work
+from sim.config.limits import MAX_REPLICATIONS, check_work, expected_work
 from sim.errors import InputError, shown
-from sim.model import World, build_world, simulate, world_key
-from sim.network import load_network, network_cache_key
+from sim.model import World, simulate
+from sim.study.cache import StudyCache
+from sim.study.options import DEFAULT_MAX_REPS, DEFAULT_PRECISION, RunOptions
 from sim.study.parts import MemoryParts
 from sim.study.results import Results
 from sim.study.runner import run_plans
 
+__all__ = ["Study", "StudyCache"]
 
-class StudyCache:
-    """Road networks (by network cache key) and worlds (by world_key), shared by a Study and the
-    studies derived from it. ``network_loads`` and ``world_builds`` count the misses."""
 
-    def __init__(self) -> None:
-        self.networks: dict[str, Any] = {}
-        self.worlds: dict[str, World] = {}
-        self.network_loads = 0
-        self.world_builds = 0
+def _check_arguments(source: object, overrides: object, network: object, folder: object, cache: object) -> None:
+    """InputError for arguments of Study that cannot be what they stand for."""
+    if not isinstance(source, (str, os.PathLike, Mapping)):
+        raise InputError(f"Study: the scenario is the path of a YAML file or a dict of scenario data, not "
+                         f"{type(source).__name__} {shown(source, 40)}")
+    check_overrides(overrides, "overrides")
+    if network is not None and not isinstance(network, (str, os.PathLike)):
+        raise InputError(f"network {shown(network, 40)}: give 'demo', 'osm' or the path of a road network file")
+    if folder is not None and not isinstance(folder, (str, os.PathLike)):
+        raise InputError(f"folder {shown(folder, 40)}: give a folder's path")
+    if cache is not None and not isinstance(cache, StudyCache):
+        raise InputError(f"cache {shown(cache, 40)}: give a StudyCache (or nothing)")
 
-    def network(self, spec):
-        """The RoadNetwork of a spec, loaded (from the on-disk cache, or built) the first time."""
-        try:
-            key = network_cache_key(spec)
-        except OSError:  # e.g. a file that is not there: load_network says so as bad input
-            return load_network(spec)
-        if key not in self.networks:
-            self.networks[key] = load_network(spec)
-            self.network_loads += 1
-        return self.networks[key]
 
-    def world(self, scenario, network) -> tuple[str, World]:
-        """(world_key, World) of a scenario on a network, built the first time."""
-        key = world_key(scenario, network)
-        if key not in self.worlds:
-            self.worlds[key] = build_world(scenario, network)
-            self.world_builds += 1
-        return key, self.worlds[key]
-
-    def clear(self) -> None:
-        """Forget every network and world (they are loaded again when next needed)."""
-        self.networks.clear()
-        self.worlds.clear()
-
-    def __repr__(self) -> str:
-        return (f"<StudyCache: {len(self.networks)} networks ({self.network_loads} loaded), "
-                f"{len(self.worlds)} worlds ({self.world_builds} built)>")
+def check_overrides(overrides: object, what: str) -> None:
+    """InputError unless ``overrides`` is None or a dict whose keys are dotted paths (text)."""
+    example = "e.g. {'seed': 7, 'disturbances.provocation.rate_per_hour': 0.5}"
+    if overrides is None:
+        return
+    if not isinstance(overrides, Mapping):
+        raise InputError(f"{what} {shown(overrides, 40)}: give a dict of dotted path -> value, {example}")
+    for key in overrides:
+        if not isinstance(key, str) or not key.strip():
+            raise InputError(f"{what}: the key {shown(key, 40)} is not a dotted path (text such as 'seed'), {example}")
 
 
 class Study:
@@ -83,7 +74,9 @@ class Study:
     def __init__(self, source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None, *,
                  network: str | None = None, folder: str | Path | None = None, cache: StudyCache | None = None,
                  plugins: Sequence[str] = ()):
+        _check_arguments(source, overrides, network, folder, cache)
         mapping = isinstance(source, Mapping)
+        network = os.fspath(network) if network is not None else None
         self._source: Path | dict = copy.deepcopy(dict(source)) if mapping else Path(source)
         self._overrides = dict(overrides or {})
         self._folder = Path(folder) if folder is not None else (Path.cwd() if mapping else None)
@@ -160,9 +153,7 @@ class Study:
     def with_overrides(self, overrides: Mapping[str, object]) -> Study:
         """A new Study with these values set by dotted path (``{"disturbances.provocation.rate_per_hour":
         0.5, "plans.mixed.units[0].count": 2}``), validated like ``--set``; later values win."""
-        if not isinstance(overrides, Mapping):
-            raise InputError("with_overrides: give a dict of dotted path -> value, "
-                             "e.g. {'disturbances.provocation.rate_per_hour': 0.5}")
+        check_overrides(overrides, "with_overrides")
         merged = {key: value for key, value in self._overrides.items() if key not in overrides}
         merged.update(overrides)
         return self._derived(self._source, merged, self._network_arg)
@@ -189,17 +180,10 @@ class Study:
 
     # -- running -----------------------------------------------------------------------------------
 
-    def _for_run(self, reps, seed, hours) -> Study:
-        if isinstance(hours, int) and not isinstance(hours, bool):
-            hours = float(hours)  # as --hours gives it: the same scenario data, the same hash
-        overrides = {key: value for key, value in (("replications", reps), ("seed", seed),
-                                                   ("clock.duration_hours", hours)) if value is not None}
-        return self.with_overrides(overrides) if overrides else self
-
     def run(self, plans: str | Sequence[str] | None = None, reps: int | str | None = None, *,
             seed: int | None = None, hours: float | None = None, workers: int = 1, scheduler: str | None = None,
-            precision: float = 0.05, max_reps: int = 200, progress: bool = False, force: bool = False,
-            event_effects: bool = False) -> Results:
+            precision: float = DEFAULT_PRECISION, max_reps: int = DEFAULT_MAX_REPS, progress: bool = False,
+            force: bool = False, event_effects: bool = False) -> Results:
         """Run plans x replications and return the Results; nothing is written to disk.
 
         ``plans``: names (the first is the reference of the comparison), default all.
@@ -212,29 +196,34 @@ class Study:
         ``event_effects``: with calendar events, also run each replication without each event, for
         ``Results.events`` (events.csv, as the command line's ``run`` does; it costs time).
         """
-        auto = reps == "auto"
-        if not auto and reps is not None:
-            if isinstance(reps, bool) or not isinstance(reps, int):
-                raise InputError(f"reps {shown(reps, 40)}: expected a whole number >= 1 or 'auto'")
-            check_replications(reps, "reps")
-        check_workers(workers, "workers")
-        if auto and not 0 < precision < 1:
-            raise InputError(f"precision {shown(precision, 40)}: must be between 0 and 1")
-        if auto:
-            check_replications(max_reps, "max_reps")
-        names = [plans] if isinstance(plans, str) else plans
-        for name in names or ():
+        if plans is not None and not isinstance(plans, str) and (
+                not isinstance(plans, Sequence) or not all(isinstance(name, str) for name in plans)):
+            raise InputError(f"plans {shown(plans, 40)}: give a plan's name or a list of names")
+        options = RunOptions(plans=plans, reps=reps, seed=seed, hours=hours, workers=workers, scheduler=scheduler,
+                             precision=precision, max_reps=max_reps, progress=progress, force=force,
+                             event_effects=event_effects).check()
+        return self.run_with(options)
+
+    def run_with(self, options: RunOptions) -> Results:
+        """``run`` with its options as one RunOptions; nothing is written."""
+        options.check()
+        for name in options.plans or ():
             self.scenario.plan(name)
-        study = self._for_run(None if auto else reps, seed, hours)
-        chosen = choose_plans(study.scenario, names)
-        check_work(expected_work(study.scenario, chosen, max_reps if auto else study.scenario.replications), force)
-        return run_plans(study, chosen, auto=auto, precision=precision,
-                         max_reps=max_reps, parts=MemoryParts(), workers=workers, scheduler=scheduler,
-                         quiet=not progress, event_effects=event_effects)
+        overrides = options.overrides()
+        study = self.with_overrides(overrides) if overrides else self
+        chosen = choose_plans(study.scenario, options.plans)
+        replications = options.max_reps if options.auto else study.scenario.replications
+        check_work(expected_work(study.scenario, chosen, replications), options.force)
+        return run_plans(study, chosen, options, parts=MemoryParts())
 
     def simulate(self, plan: str, rep: int = 0):
         """One replication of one plan in this process, as the model's RepResult (its incidents
         and units, for a closer look); the same as replication ``rep`` of ``run``."""
+        if not isinstance(plan, str):
+            raise InputError(f"plan {shown(plan, 40)}: give a plan's name ({', '.join(self.plans)})")
+        self.scenario.plan(plan)
+        if isinstance(rep, bool) or not isinstance(rep, int) or not 0 <= rep < MAX_REPLICATIONS:
+            raise InputError(f"rep {shown(rep, 40)}: a replication is a whole number from 0 to {MAX_REPLICATIONS - 1:,}")
         return simulate(self.scenario, self.world(), plan, rep)
 
     def __repr__(self) -> str:

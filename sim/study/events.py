@@ -237,9 +237,9 @@ def event_lines(rows: Sequence[Mapping], has_events: bool, cost: float = math.na
     if not has_events:
         return []
     if not rows:
-        return ["Calendar events: their effect on the other incidents was not computed (run without "
-                "--no-event-effects, or Study.run(event_effects=True); a resumed run needs every replication "
-                "run with it).", ""]
+        return ["Calendar events: their effect on the other incidents was not computed (the runs without each "
+                "event were skipped; `run` makes them unless told not to, Study.run with event_effects=True; a "
+                "resumed run needs every replication run with them).", ""]
 
     def pair(a: float, b: float, digits: int = 1) -> str:
         return f"{_num(a, digits)} / {_num(b, digits)}"
@@ -261,7 +261,7 @@ def event_lines(rows: Sequence[Mapping], has_events: bool, cost: float = math.na
             f"with the event / without it (the same replications run again without its incidents); and the "
             f"hours after its end until they were answered as without it ({EVENTS_FILE} has each hour):")
     costs = [] if math.isnan(cost) else [f"The runs without the events took {cost:.0%} of the time of the "
-                                         "replications themselves (--no-event-effects skips them)."]
+                                         "replications themselves (they can be skipped)."]
     if min(int(row["reps"]) for row in during) < MIN_REPS_NOISE:
         costs.append(SMALL_REPS_NOTE)
     return [*textwrap.wrap(text, WIDTH), *laid_out(columns, during, left=2),

@@ -2,8 +2,9 @@
 
 Every executor calls ``on_done(part)`` once per finished (plan, replication), in whatever order
 they finish. A part holds table rows only (no random state), so the results do not depend on
-which executor ran what. Worker processes keep the worlds they use (``_WORLDS``): the network is
-loaded and the travel tables built once per process, not per task.
+which executor ran what. A worker process keeps the worlds it uses in one ``StudyCache``: a forked
+local worker has the run's own (the world already built), a spawned or Dask worker one of its own,
+bounded, so the network is loaded and the travel tables built once per process, not per task.
 """
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecu
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Callable, Sequence
+from urllib.parse import urlsplit
 
 from sim.errors import InputError, RunStopped
-from sim.model import World, build_world, incident_rows, simulate, unit_rows, world_key
-from sim.network import RoadNetwork, load_network
+from sim.model import World, incident_rows, simulate, unit_rows, world_key
+from sim.network import RoadNetwork
+from sim.study.cache import StudyCache
 from sim.study.events import rep_event_figures
 
 Task = tuple[str, int]  # (plan name, replication)
@@ -28,33 +31,18 @@ OnDone = Callable[[dict], None]
 DASK_TIMEOUT_S = 10.0  # to reach a scheduler, for it to have a worker, for a cluster without workers to get one
 _DASK_POLL_S = 1.0
 _MAX_HANDSHAKE_BYTES = 1_000_000  # a Dask scheduler's first message is a few hundred bytes
+WORKER_WORLDS = 8  # a long-lived worker (Dask) keeps the most recent few
 
-# -- the per-process world cache ------------------------------------------------------------------
-
-_WORLDS: dict[str, World] = {}  # world_key -> World, in whichever process runs replications
-_MAX_WORLDS = 8  # a long-lived worker (Dask) keeps the most recent few
-
-
-def _remember(key: str, world: World) -> None:
-    _WORLDS.pop(key, None)
-    _WORLDS[key] = world
-    while len(_WORLDS) > _MAX_WORLDS:
-        del _WORLDS[next(iter(_WORLDS))]
+# The cache of a worker process: set when a local worker starts (the run's own, by fork), made on
+# first need in a Dask or spawned worker. The process that runs a study never sets it.
+_worker_cache: StudyCache | None = None
 
 
-def _world(scenario, network, key: str | None) -> World:
-    """The world of ``key`` in this process, built from ``network`` (a RoadNetwork, or a spec
-    to load) the first time it is asked for."""
-    if key is None:
-        if not isinstance(network, RoadNetwork):
-            raise TypeError("a world key is needed when the network is given by its spec")
-        key = world_key(scenario, network)
-    world = _WORLDS.get(key)
-    if world is None:
-        road_network = network if isinstance(network, RoadNetwork) else load_network(network)
-        world = build_world(scenario, road_network)
-        _remember(key, world)
-    return world
+def _cache_here() -> StudyCache:
+    global _worker_cache
+    if _worker_cache is None:
+        _worker_cache = StudyCache(max_worlds=WORKER_WORLDS)
+    return _worker_cache
 
 
 def rep_part(scenario, world: World, plan: str, rep: int, event_effects: bool = False) -> dict:
@@ -76,7 +64,11 @@ def run_rep(scenario, network, plan: str, rep: int, key: str | None = None, even
     the file its spec names may not be there) or a spec (local workers load it from the cache);
     ``key`` is its world_key (computed from a RoadNetwork when not given); ``trees``: the files of
     the run's shared travel trees (World.share_trees), used where this process can reach them."""
-    world = _world(scenario, network, key)
+    if key is None:
+        if not isinstance(network, RoadNetwork):
+            raise TypeError("a world key is needed when the network is given by its spec")
+        key = world_key(scenario, network)
+    world = _cache_here().keyed_world(key, scenario, network)
     if trees is not None:
         world.attach_trees(trees)
     return rep_part(scenario, world, plan, rep, event_effects)
@@ -91,13 +83,29 @@ def executor_label(workers: int, scheduler: str | None) -> str:
 
 
 def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: OnDone, *,
-              workers: int = 1, scheduler: str | None = None, event_effects: bool = False) -> None:
-    """Run ``tasks`` on Dask (``scheduler``), on ``workers`` local processes or in this process
-    (``event_effects``: rep_part's)."""
+              workers: int = 1, scheduler: str | None = None, cache: StudyCache | None = None,
+              scheduler_name: str = "scheduler", event_effects: bool = False) -> None:
+    """Run ``tasks`` on Dask (``scheduler``), on ``workers`` local processes or in this process.
+
+    ``cache`` is the run's StudyCache (holding ``world`` under ``key``): forked local workers
+    start with it. ``scheduler_name`` is how the user gave the scheduler (for messages);
+    ``event_effects``: rep_part's."""
     if not tasks:
         return
     if not scheduler and not (workers > 1 and len(tasks) > 1):
         _run_in_process(scenario, world, tasks, on_done, event_effects)
+        return
+    # Trees made on first need are made once for the whole run and read in place by every process.
+    trees = world.share_trees()
+    try:
+        if scheduler:
+            _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler, scheduler_name,
+                         event_effects=event_effects, trees=trees)
+        else:
+            _run_on_processes(scenario, world, key, tasks, on_done, min(workers, len(tasks)), cache, event_effects,
+                              trees)
+    finally:
+        world.unshare_trees()
         return
     # Trees made on first need are made once for the whole run and read in place by every process.
     trees = world.share_trees()
@@ -117,32 +125,38 @@ def _run_in_process(scenario, world: World, tasks: Sequence[Task], on_done: OnDo
 
 
 def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], on_done: OnDone,
-                      workers: int, event_effects: bool, trees: list[str | None]) -> None:
-    # Forked workers start at once with the world already built (it is in _WORLDS when they
-    # fork); where fork is not the custom (macOS, Windows), spawned ones load the cached network
+                      workers: int, cache: StudyCache | None, event_effects: bool, trees: list[str | None]) -> None:
+    # Forked workers start at once with the run's cache, the world already built in it; where fork
+    # is not the custom (macOS, Windows), spawned ones make their own and load the cached network
     # from its spec once each.
-    context = get_context("fork" if sys.platform == "linux" else "spawn")
-    added = key not in _WORLDS
-    _remember(key, world)
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_end_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            pending = {pool.submit(run_rep, scenario, world.network.spec, plan, rep, key, event_effects,
-                                   None if context.get_start_method() == "fork" else trees)
-                       for plan, rep in tasks}
-            try:
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        on_done(future.result())
-            except BrokenProcessPool:
-                raise RunStopped("a worker process died") from None
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-    finally:
-        if added:
-            _WORLDS.pop(key, None)
+    fork = sys.platform == "linux"
+    if fork:
+        cache = cache if cache is not None else StudyCache()
+        cache.remember(key, world)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork" if fork else "spawn"),
+                             initializer=_start_worker, initargs=(os.getpid(), cache if fork else None)) as pool:
+        pending = {pool.submit(run_rep, scenario, world.network.spec, plan, rep, key, event_effects,
+                               None if fork else trees)
+                   for plan, rep in tasks}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    on_done(future.result())
+        except BrokenProcessPool:
+            raise RunStopped("a worker process died") from None
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _start_worker(parent_pid: int, cache: StudyCache | None) -> None:
+    """Pool worker initializer: the run's cache (forked: not copied, inherited), and an end with
+    the parent."""
+    global _worker_cache
+    if cache is not None:
+        _worker_cache = cache
+    _end_with_parent(parent_pid)
 
 
 def _end_with_parent(parent_pid: int) -> None:
@@ -167,23 +181,39 @@ def _end_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="patrolsim-parent-watch", daemon=True).start()
 
 
-def _probe_scheduler(address: str, timeout_s: float) -> None:
-    """InputError unless a Dask scheduler answers at a ``tcp://`` address within ``timeout_s``.
+def scheduler_host(address: str, name: str = "scheduler") -> tuple[str, int] | None:
+    """(host, port) of a Dask scheduler's ``tcp://HOST:PORT`` address (``HOST:PORT`` too, as Dask
+    takes it); None for another protocol (``tls://``, ``ucx://``: Dask's client checks those).
+    InputError for an address that cannot be one, naming it as ``name``."""
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme != "tcp":
+        return None
+    expected = "expected tcp://HOST:PORT with a port from 1 to 65535 (an IPv6 host in brackets: tcp://[::1]:8786)"
+    try:
+        parts = urlsplit(f"tcp://{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        raise InputError(f"{name} {address[:200]}: not a valid address ({error}); {expected}") from None
+    if not host or port is None or not 1 <= port <= 65535 or parts.path or parts.query or parts.fragment:
+        raise InputError(f"{name} {address[:200]}: not a valid address; {expected}")
+    return host, port
+
+
+def probe_scheduler(address: str, name: str = "scheduler", timeout_s: float = DASK_TIMEOUT_S) -> None:
+    """InputError unless ``address`` is well formed and, for ``tcp://``, a Dask scheduler answers
+    there within ``timeout_s``: what can be checked before a run touches its folder.
 
     A Dask scheduler speaks first: on a new connection it sends its handshake, a message whose
     first 8 bytes give its (small) length. Anything else (a web server, a silent listener) is
     refused here, before Dask's client would wait for ever or read an HTTP reply as the length
     of a 3 EiB message."""
-    where = address.split("://", 1)[1] if "://" in address else address
-    if "://" in address and not address.startswith("tcp://"):
-        return  # tls://, ucx://: Dask's client reports on those itself
-    host, _, port_text = where.rpartition(":")
+    where = scheduler_host(address, name)
+    if where is None:
+        return
     try:
-        port = int(port_text)
-    except ValueError:
-        raise InputError(f"--scheduler {address[:200]}: expected tcp://HOST:PORT") from None
-    try:
-        with socket.create_connection((host.strip("[]"), port), timeout=timeout_s) as sock:
+        with socket.create_connection(where, timeout=timeout_s) as sock:
             sock.settimeout(timeout_s)
             head = b""
             while len(head) < 8:
@@ -192,46 +222,46 @@ def _probe_scheduler(address: str, timeout_s: float) -> None:
                     break
                 head += chunk
     except socket.timeout:
-        raise InputError(f"--scheduler {address}: something listens there but does not answer as a Dask "
+        raise InputError(f"{name} {address}: something listens there but does not answer as a Dask "
                          f"scheduler does (nothing in {timeout_s:g} s)") from None
     except OSError as error:
-        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler there "
+        raise InputError(f"{name} {address}: cannot reach a Dask scheduler there "
                          f"({error.strerror or error})") from None
     if len(head) < 8 or not 0 < int.from_bytes(head, "little") <= _MAX_HANDSHAKE_BYTES:
-        raise InputError(f"--scheduler {address}: the program there is not a Dask scheduler (it answered "
+        raise InputError(f"{name} {address}: the program there is not a Dask scheduler (it answered "
                          f"{head[:8]!r}, not a Dask handshake)")
 
 
-def _connect(address: str, timeout_s: float):
+def _connect(address: str, timeout_s: float, name: str):
     """A Dask client connected to a scheduler that has at least one worker; InputError if not."""
     try:
         from distributed import Client
     except ImportError:
-        raise InputError("--scheduler needs Dask's distributed package: pip install -e \".[cluster]\" "
+        raise InputError(f"{name} needs Dask's distributed package: pip install -e \".[cluster]\" "
                          "(or pip install distributed)") from None
 
-    _probe_scheduler(address, timeout_s)
+    probe_scheduler(address, name, timeout_s)
     try:
         client = Client(address, timeout=f"{timeout_s:g}s")
     except Exception as error:  # noqa: BLE001 - Dask raises many kinds for an address that is not a scheduler
-        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler there "
+        raise InputError(f"{name} {address}: cannot reach a Dask scheduler there "
                          f"({type(error).__name__}: {str(error)[:200]})") from None
     try:
         client.wait_for_workers(1, timeout=timeout_s)
     except (TimeoutError, OSError):
         client.close()
-        raise InputError(f"--scheduler {address}: the scheduler has no workers (waited {timeout_s:g} s); start "
+        raise InputError(f"{name} {address}: the scheduler has no workers (waited {timeout_s:g} s); start "
                          f"some with: dask worker {address}") from None
     return client
 
 
 def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task], on_done: OnDone,
-                 address: str, timeout_s: float = DASK_TIMEOUT_S, event_effects: bool = False,
+                 address: str, name: str, timeout_s: float = DASK_TIMEOUT_S, event_effects: bool = False,
                  trees: list[str | None] | None = None) -> None:
     from distributed import KilledWorker
     from distributed import wait as dask_wait
 
-    client = _connect(address, timeout_s)
+    client = _connect(address, timeout_s, name)
     with client:
         try:
             # Ship the network and scenario to every worker once; tasks then refer to them.

@@ -3,9 +3,9 @@ silent overwrite; the same run replaces its own.
 
 The identity of a run is what makes its numbers: the scenario's content, its seed, its hours, its
 replications (a number, or ``auto``), the plans in order and the road network's content. It is read
-back from ``manifest.json``; a folder with only the finished replications of an interrupted run
-(``.parts/``) is checked against the record kept with them. Where it runs (workers, a cluster), the
-command line and the version of patrolsim are not part of it.
+back from ``manifest.json`` (``SavedResults``); a folder with only the finished replications of an
+interrupted run (``.parts/``) is checked against the record kept with them. Where it runs (workers, a
+cluster), the command line and the version of patrolsim are not part of it.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from typing import Any, Mapping, Sequence
 
 from sim.config import scenario_hash
 from sim.errors import InputError
+from sim.study.options import API_NAMES, OptionNames
 from sim.study.parts import PARTS, RUN_FILE
+from sim.study.saved import MANIFEST, SavedResults
 
-MANIFEST = "manifest.json"
-REPLACE_FLAG = "--replace"
 _MAX_SHOWN = 60  # characters of a value shown in a message
 
 
@@ -28,7 +28,7 @@ def _plain(raw: Mapping[str, Any]) -> dict:
 
 
 def auto_replications(precision: Any, max_reps: Any) -> str:
-    """How ``--reps auto`` is named in an identity: its aim and bound make its count."""
+    """How automatic replications are named in an identity: their aim and bound make their count."""
     return f"auto (precision {_shown(precision)}, at most {_shown(max_reps)})"
 
 
@@ -46,7 +46,7 @@ def run_identity(raw: Mapping[str, Any], plans: Sequence[str], replications: int
 
 def manifest_identity(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """The identity of the run that wrote ``manifest`` (KeyError/TypeError if it is not a manifest)."""
-    auto = manifest.get("precision")  # with --reps auto, its aim and bound (null with a fixed count)
+    auto = manifest.get("precision")  # with automatic replications, their aim and bound (null with a fixed count)
     replications = (auto_replications(auto["aim_share"], auto["max_reps"]) if isinstance(auto, dict)
                     else manifest["replications"])
     return run_identity(manifest["scenario"], manifest["plans"], replications, manifest["network"]["content_hash"])
@@ -73,36 +73,35 @@ def differences(held: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _refusal(out_dir: Path, held: str, what: str, resume: bool) -> InputError:
-    hint = (" (--resume adds to a run only while its finished replications are kept: --keep-parts)"
+def _refusal(out_dir: Path, held: str, resume: bool, names: OptionNames) -> InputError:
+    hint = (f" ({names.resume} adds to a run only while its finished replications are kept: {names.keep_parts})"
             if resume else "")
-    return InputError(f"{what} {out_dir}: holds the results of {held}; keep them by giving another {what}, "
-                      f"or replace them with {REPLACE_FLAG}{hint}")
+    return InputError(f"{names.out} {out_dir}: holds the results of {held}; keep them by giving another "
+                      f"{names.out}, or replace them with {names.replace}{hint}")
 
 
 def check_same_run(out_dir: Path, identity: Mapping[str, Any], parts_key: Mapping[str, str], *,
-                   replace: bool = False, resume: bool = False, what: str = "--out") -> None:
+                   replace: bool = False, resume: bool = False, names: OptionNames = API_NAMES) -> None:
     """InputError unless a run of ``identity`` may write its results into ``out_dir``: the folder
     is new, empty, or holds this same run's results (or its finished replications), or ``replace``.
 
     ``parts_key`` is the run's resume key (``sim.study.parts.resume_key``): with ``resume``, finished
     replications on disk are checked against it by the parts themselves, so only a folder without
-    them is checked here.
+    them is checked here. ``names``: how the user gives the options, for the message.
     """
     if replace:
         return
     record = out_dir / PARTS / RUN_FILE
     if resume and record.exists():
         return
-    manifest_path = out_dir / MANIFEST
-    if manifest_path.exists():
+    if (out_dir / MANIFEST).exists():
         try:
-            held = manifest_identity(json.loads(manifest_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            raise _refusal(out_dir, f"a run whose {MANIFEST} cannot be read", what, resume) from None
+            held = manifest_identity(SavedResults.open(out_dir).manifest)
+        except (InputError, KeyError, TypeError, AttributeError):
+            raise _refusal(out_dir, f"a run whose {MANIFEST} cannot be read", resume, names) from None
         found = differences(held, identity)
         if found:
-            raise _refusal(out_dir, f"a different run ({'; '.join(found)})", what, resume)
+            raise _refusal(out_dir, f"a different run ({'; '.join(found)})", resume, names)
         return
     parts = list((out_dir / PARTS).glob("plan*-rep*.json"))
     if parts and record.exists():
@@ -114,4 +113,4 @@ def check_same_run(out_dir: Path, identity: Mapping[str, Any], parts_key: Mappin
             same = False
         if not same:
             raise _refusal(out_dir, f"an interrupted run ({len(parts)} finished replications of another scenario, "
-                           "seed, hours or road network)", what, resume)
+                           "seed, hours or road network)", resume, names)

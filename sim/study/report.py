@@ -1,7 +1,8 @@
 """``report.html``: a results folder as one self-contained page a planner can mail.
 
 The page is made from the files of the folder (manifest.json, summary.csv, comparison.csv, and
-sites.csv, areas.csv, priorities.csv and figures/ where they are there), plus a coverage map drawn from the
+sites.csv, areas.csv, priorities.csv, events.csv and figures/ where they are there; read by
+``SavedResults``, each checked against the manifest's record), plus a coverage map drawn from the
 run's world. Everything is inline (CSS, images as data: URIs); the page has no script and fetches
 nothing. Text from the files is escaped. What a folder lacks is said on the page ("not available"),
 never a failure: only a folder that is not a results folder at all is refused.
@@ -9,58 +10,36 @@ never a failure: only a folder that is not a results folder at all is refused.
 from __future__ import annotations
 
 import base64
-import csv
-import json
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sim.errors import InputError
-from sim.files import write_text
-from sim.study.folders import MANIFEST
+from sim.files import check_output, output_stamp, write_output
 from sim.study.ranking import best_plan as ranking_best
 from sim.study.report_html import measure_of, page, reference_of
+from sim.study.saved import SavedResults
 
 REPORT = "report.html"
 
 
-def _read_csv(path: Path) -> list[dict[str, str]] | None:
-    """The rows of a CSV file, None if it is not there."""
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"{path}: cannot be read ({str(error)[:200]})") from None
-
-
 def read_folder(folder: Path) -> dict[str, Any]:
-    """What a report shows, read from a results folder; InputError if it is not one."""
-    if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder; give a results folder (one `run` wrote)")
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        hint = (": a sweep's results are in its PARAM=VALUE folders" if (folder / "sweep.csv").exists()
-                else " (one `run` wrote)")
-        raise InputError(f"{folder}: not a results folder, it has no {MANIFEST}; give a results folder{hint}")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or not isinstance(manifest["scenario"], dict):
-            raise TypeError("not a JSON object with the scenario")
-        manifest["plans"], manifest["network"]["source_label"]  # noqa: B018 (present, or not a manifest)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise InputError(f"{manifest_path}: not the manifest of a patrolsim run ({str(error)[:200]})") from None
-    summary = _read_csv(folder / "summary.csv")
+    """What a report shows, read from a results folder (each file checked against manifest.json);
+    InputError if it is not one."""
+    saved = SavedResults.open(folder)
+    summary = saved.csv_rows("summary.csv")
     if not summary:
         raise InputError(f"{folder}: not a results folder, summary.csv is missing or empty")
-    figures = sorted((folder / "figures").glob("*.png")) if (folder / "figures").is_dir() else []
-    return {"manifest": manifest, "summary": _with_units(summary, manifest),
-            "comparison": _read_csv(folder / "comparison.csv") or [],
-            "pairs": _read_csv(folder / "comparison_pairs.csv") or [], "events": _read_csv(folder / "events.csv"),
-            "sites": _read_csv(folder / "sites.csv"), "priorities": _read_csv(folder / "priorities.csv"),
-            "areas": _read_csv(folder / "areas.csv"),
-            "figures": figures}
+    return {"manifest": saved.manifest, "summary": _with_units(summary, saved.manifest),
+            "comparison": saved.csv_rows("comparison.csv") or [],
+            "pairs": saved.csv_rows("comparison_pairs.csv") or [], "events": saved.csv_rows("events.csv"),
+            "sites": saved.csv_rows("sites.csv"), "priorities": saved.csv_rows("priorities.csv"),
+            "areas": saved.csv_rows("areas.csv"), "figures": saved.figures()}
+
+
+def report_stamp(manifest: Mapping[str, Any]) -> str:
+    """The mark of a run's report.html (sim.files.output_stamp): the report of its scenario."""
+    return output_stamp("report", str(manifest["scenario"].get("name", "")))
 
 
 def best_plan(data: Mapping[str, Any]) -> str:
@@ -135,19 +114,24 @@ def map_image(manifest: Mapping[str, Any], plan: str, study=None, network: str |
     return f"data:image/png;base64,{data}", "; ".join(line.strip() for line in result.figures[1:])
 
 
-def write_report(folder: str | Path, study=None, network: str | None = None) -> Path:
+def write_report(folder: str | Path, study=None, network: str | None = None, replace: bool = False,
+                 replace_name: str = "replace=True") -> Path:
     """Write ``folder/report.html`` from the result files in ``folder``; return its path.
 
     ``study`` (a sim.study.api.Study of the run) gives the map's world; without it the scenario
-    of manifest.json is loaded on ``network`` (a --network value; by default the run's own).
-    InputError if ``folder`` is not a results folder.
+    of manifest.json is loaded on ``network`` (a network as Study takes it; by default the run's own).
+    InputError if ``folder`` is not a results folder, or if its report.html is a file patrolsim did
+    not write as this run's report (unless ``replace``; ``replace_name`` names it in the message).
     """
     folder = Path(folder)
     data = read_folder(folder)
+    stamp = report_stamp(data["manifest"])
+    check_output(folder / REPORT, stamp, replace, None, replace_name)
     plan = best_plan(data)
     data["map_plan"] = plan
     data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"], data["areas"],
                                               data["summary"])
-    data["figure_uris"] = [(path.name, "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii"))
-                           for path in data["figures"]]
-    return write_text(folder / REPORT, page(data))
+    data["figure_uris"] = [(name, "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
+                           for name, png in data["figures"]]
+    text = page(data)
+    return write_output(folder / REPORT, stamp, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -62,7 +62,7 @@ def events_section(data: Mapping[str, Any]) -> str:
     head = '<section id="events">\n<h2>What each event does to everyone else</h2>\n'
     if not rows:
         return (head + '<p class="unavailable">Not available: the runs without each event were not made '
-                "(<code>--no-event-effects</code>, or a folder without events.csv).</p>\n</section>")
+                "(they were skipped, or the folder has no events.csv).</p>\n</section>")
     target = f"{_num(data['manifest']['scenario'].get('target_response_min')) or 0:g} min"
     parts = [head, "<p>Each replication was run again without the event's incidents: with common random numbers "
              "every other incident arises at the same time and place, so the difference is the event's knock-on "

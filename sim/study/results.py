@@ -20,7 +20,10 @@ from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
 from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, worst_areas
-from sim.study.parts import PARTS
+from sim.study.folders import check_same_run, manifest_identity
+from sim.study.options import API_NAMES, OptionNames
+from sim.study.parts import PARTS, resume_key
+from sim.study.saved import FILES, MANIFEST, SavedResults, file_records
 from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,
                                   worst_sites)
 from sim.study.events import EVENT_COLUMNS, EVENTS_FILE, cost_share, event_lines, event_rows
@@ -32,7 +35,7 @@ from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
 RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "comparison_pairs.csv", "sites.csv",
-                "priorities.csv", "areas.csv", "manifest.json")
+                "priorities.csv", "areas.csv", MANIFEST)
 # what a result folder may hold (report.html: written by `run` and `report` after the set)
 RESULT_SET = (*RESULT_FILES, "summary_by_phase.csv", EVENTS_FILE, "figures", "report.html", PARTS, LOCK_NAME)
 REPLICATION_COLUMNS = ["plan", "rep", "response_mean_min", "within_target_pct"]
@@ -282,7 +285,7 @@ class Results:
                      for rep, (mean, within) in figures.items()]
         return data_frame(REPLICATION_COLUMNS, rows)
 
-    def table(self) -> str:
+    def table(self, names: OptionNames = API_NAMES) -> str:
         """The text the command line prints after a run: the table, paired differences, worst
         sites, then notes on precision (reps='auto'), the roads and sites whose positions are
         placeholders or approximate."""
@@ -305,7 +308,7 @@ class Results:
         if by_area:
             lines.append(area_note(self.area_rows))
         if self.precision is not None:
-            lines.append(precision_note(self.precision))
+            lines.append(precision_note(self.precision, names))
         if self.network.synthetic:
             lines.append(f"Road network: {self.network.described()}.")
         lines += site_notes(self.scenario.sites)
@@ -354,18 +357,22 @@ class Results:
         }
 
     def to_dir(self, out_dir: str | Path, *, figures: bool = True, command_line: Sequence[str] = (),
-               started: float | None = None) -> Path:
-        """Write incidents.csv, units.csv, summary.csv, comparison.csv, sites.csv, priorities.csv, areas.csv,
-        figures/ (unless ``figures=False``) and manifest.json into ``out_dir`` (made if needed): the same files
-        ``python run_sim.py run … --out`` writes. Returns the folder.
+               started: float | None = None, force: bool = False, names: OptionNames = API_NAMES) -> Path:
+        """Write incidents.csv, units.csv, summary.csv, comparison.csv, comparison_pairs.csv, sites.csv,
+        priorities.csv, areas.csv, figures/ (unless ``figures=False``) and manifest.json into ``out_dir``
+        (made if needed): the same files ``python run_sim.py run`` writes. Returns the folder.
 
-        The set is replaced as one: it is written into a temporary folder beside ``out_dir`` that
-        then takes its place, so an error, Ctrl-C or a full disk leaves the previous set whole
-        (and the finished replications of ``.parts/`` stay). A folder holding other files than a
-        result set is refused (InputError), never emptied; so is one another run is writing.
+        A folder holding the results of a different run (another scenario, seed, hours, replications,
+        plans or road network) is refused (InputError) unless ``force``; the same run's results are
+        replaced. The set is replaced as one: it is written into a temporary folder beside
+        ``out_dir`` that then takes its place, so an error, Ctrl-C or a full disk leaves the previous
+        set whole (and the finished replications of ``.parts/`` stay). A folder holding other files
+        than a result set is refused, never emptied; so is one another run is writing.
 
-        ``started`` (a ``time.perf_counter()`` value) makes the manifest's wall time run from
-        then to now; by default it is the run's own.
+        manifest.json records every other file with its size and sha256 (``from_dir`` checks them).
+        ``started`` (a ``time.perf_counter()`` value) makes the manifest's wall time run from then
+        to now; by default it is the run's own. ``names``: how the caller's user names the options,
+        for messages.
         """
 
         def write(folder: Path) -> None:
@@ -392,12 +399,29 @@ class Results:
             manifest = self.manifest(command_line)
             if started is not None:
                 manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
-            write_text(folder / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+            manifest[FILES] = file_records(folder)  # last: every file written above
+            write_text(folder / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
 
-        return replace_folder(check_result_folder(out_dir), write, RESULT_SET, keep=(PARTS,))
+        def same_run(folder: Path) -> None:  # under the folder's lock, before anything is written
+            if not force:
+                check_same_run(folder, manifest_identity(self.manifest()), resume_key(self.scenario, self.network),
+                               names=names)
+
+        out_dir = check_result_folder(out_dir, names.out)
+        return replace_folder(out_dir, write, RESULT_SET, keep=(PARTS,), what=names.out, check=same_run)
+
+    @staticmethod
+    def from_dir(folder: str | Path) -> SavedResults:
+        """The results in ``folder`` (one ``to_dir`` or the command line's ``run`` wrote), read back:
+        a SavedResults whose ``manifest`` is read at once and whose tables (``summary``,
+        ``comparison``, ``sites``, ``priorities``, ``incidents``, ``units``: DataFrames) are read
+        when first asked for, each checked against the size and sha256 manifest.json records for
+        it. InputError for a folder that is not a result folder, or a file that is not the one the
+        run wrote."""
+        return SavedResults.open(folder)
 
 
-def check_result_folder(out_dir: str | Path, what: str = "--out") -> Path:
+def check_result_folder(out_dir: str | Path, what: str = API_NAMES.out) -> Path:
     """``out_dir`` as a Path if a result set may go there (InputError if not: an empty name, a
     file, a folder holding other files than a result set)."""
     if str(out_dir).strip() == "":
@@ -430,17 +454,18 @@ def presence_notes(summary_rows: Sequence[dict]) -> list[str]:
     return lines
 
 
-def precision_note(precision: dict) -> str:
-    """One line on what --reps auto reached: every plan within the aim, or where --max-reps stopped it."""
+def precision_note(precision: dict, names: OptionNames = API_NAMES) -> str:
+    """One line on what automatic replications reached: every plan within the aim, or where their bound
+    stopped them; ``names`` say how the user gives the options."""
     aim, reps = precision["aim_share"], precision["replications"]
     reached = precision["per_plan"]
     if precision["reached"]:
-        return (f"--reps auto: after {reps} replications every plan's 95% interval on mean response is within "
+        return (f"{names.reps} auto: after {reps} replications every plan's 95% interval on mean response is within "
                 f"±{100 * aim:g}% of its mean.")
     short = ", ".join(f"{plan} " + ("no interval" if share is None else f"±{100 * share:.1f}%")
                       for plan, share in reached.items() if share is None or share > aim) or "none"
-    return (f"Warning: --reps auto stopped at --max-reps {precision['max_reps']} before every 95% interval on "
-            f"mean response was within ±{100 * aim:g}% of its mean; short of it: {short}.")
+    return (f"Warning: {names.reps} auto stopped at {names.max_reps} {precision['max_reps']} before every 95% "
+            f"interval on mean response was within ±{100 * aim:g}% of its mean; short of it: {short}.")
 
 
 def site_notes(sites: Sequence) -> list[str]:

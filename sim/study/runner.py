@@ -8,6 +8,7 @@ import time
 from typing import Sequence
 
 from sim.study.executors import executor_label, run_tasks
+from sim.study.options import API_NAMES, OptionNames, RunOptions
 from sim.study.parts import MemoryParts
 from sim.study.results import Results, precision_note
 from sim.study.stats import comparisons, precision_reached, relative_precision, summaries
@@ -19,14 +20,14 @@ PROGRESS_EVERY_S = 5.0  # without a terminal (a log file, CI), at most one progr
 class Progress:
     """Replications done, rate and time left, on stderr: a bar when stderr is a terminal, else
     plain lines, at most one every PROGRESS_EVERY_S seconds plus one at the end, so a log file
-    stays short. With ``most`` (``--reps auto``: the replications it may reach) the total grows
-    batch by batch, so the lines count the replications added and give the time left only as a
-    bound (to ``most``), never the time to the end of the batch. ``clock`` (seconds, monotonic) and
-    ``stream`` are there for tests."""
+    stays short. With ``most`` (automatic replications: the replications they may reach) the total
+    grows batch by batch, so the lines count the replications added and give the time left only as
+    a bound (to ``most``), never the time to the end of the batch. ``names`` say how the user gives
+    the options; ``clock`` (seconds, monotonic) and ``stream`` are there for tests."""
 
     def __init__(self, total: int, done: int, quiet: bool, clock=time.monotonic, stream=None,
-                 most: int | None = None):
-        self.total, self.done, self.quiet, self.most = total, done, quiet, most
+                 most: int | None = None, names: OptionNames = API_NAMES):
+        self.total, self.done, self.quiet, self.most, self.names = total, done, quiet, most, names
         self.first_total = total
         self.clock, self.stream = clock, stream or sys.stderr
         self.started = clock()
@@ -66,9 +67,10 @@ class Progress:
             return
         added = max(self.total - self.first_total, 0)
         bound = (self.most - self.done) / rate if rate > 0 else math.inf
-        batch = f"{added:,} added by --reps auto so far" if added else "the first batch"
+        auto = f"{self.names.reps} auto"
+        batch = f"{added:,} added by {auto} so far" if added else "the first batch"
         print(f"  {self.done:,} replications done ({batch}), {rate:.1f}/s; at most {bound:.0f} s left "
-              f"(if --reps auto runs to its {self.most:,})", file=self.stream, flush=True)
+              f"(if {auto} runs to its {self.most:,})", file=self.stream, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -77,57 +79,58 @@ class Progress:
             self._line()   # the final count, whenever the last line was
 
 
-def run_plans(study, plans: Sequence[str], *, auto: bool = False, precision: float = 0.05, max_reps: int = 200,
-              parts: MemoryParts | None = None, workers: int = 1, scheduler: str | None = None,
-              quiet: bool = True, started: float | None = None, event_effects: bool = False) -> Results:
+def replication_counts(start: int, max_reps: int) -> list[int]:
+    """The replication counts ``reps="auto"`` tries in turn: ``start``, then AUTO_BATCH_REPS more at a
+    time, ``max_reps`` last. A finite list, so no stop rule can make the loop run for ever."""
+    return [*range(min(start, max_reps), max_reps, AUTO_BATCH_REPS), max_reps]
+
+
+def run_plans(study, plans: Sequence[str], options: RunOptions | None = None, parts: MemoryParts | None = None,
+              started: float | None = None) -> Results:
     """Run ``plans`` (names, checked; the first is the reference) of ``study`` for every replication
     of its scenario, skipping those ``parts`` already holds, and return the Results.
 
-    With ``auto`` the scenario's replications (at most ``max_reps``) are a start: replications
-    are added in batches until every plan's 95% interval on mean response is narrower than
-    ``precision`` times the mean, or ``max_reps`` is reached; the Results' ``precision`` says
-    which, per plan, and a stop at ``max_reps`` short of the aim is warned about on stderr (unless
-    ``quiet``: then the table says it). Progress goes to stderr unless ``quiet``. With
-    ``event_effects`` each replication of a scenario with calendar events is run again without each
-    event (sim.study.events: events.csv).
+    With ``options.auto`` the scenario's replications (at most ``max_reps``) are a start:
+    replications are added in batches until every plan's 95% interval on mean response is narrower
+    than ``precision`` times the mean, or ``max_reps`` is reached; the Results' ``precision`` says
+    which, per plan, and a stop at ``max_reps`` short of the aim is warned about on stderr with
+    ``progress`` (without it the table says it). Progress goes to stderr with ``progress``.
     """
     started = time.perf_counter() if started is None else started
+    options = RunOptions() if options is None else options
     scenario = study.scenario
     world, key = study.world(), study.world_key()
     parts = MemoryParts() if parts is None else parts
     target = scenario.target_response_min
-    n_reps = min(scenario.replications, max_reps) if auto else scenario.replications
-    progress = Progress(len(plans) * n_reps, 0, quiet, most=len(plans) * max_reps if auto else None)
-
-    def save(part: dict) -> None:
-        parts.save(part)
-        progress.step()
-
+    counts = replication_counts(scenario.replications, options.max_reps) if options.auto \
+        else [scenario.replications]
+    progress = Progress(len(plans) * counts[0], 0, not options.progress,
+                        most=len(plans) * options.max_reps if options.auto else None, names=options.names)
     try:
-        while True:
+        for n_reps in counts:
             todo = [(p, r) for p in plans for r in range(n_reps) if not parts.has(p, r)]
             progress.done = len(plans) * n_reps - len(todo)
             progress.extend(len(plans) * n_reps)
-            run_tasks(scenario, world, key, todo, save, workers=workers, scheduler=scheduler,
-                      event_effects=event_effects)
+            run_tasks(scenario, world, key, todo, lambda part: (parts.save(part), progress.step()),
+                      workers=options.workers, scheduler=options.scheduler, cache=getattr(study, "cache", None),
+                      scheduler_name=options.names.scheduler, event_effects=options.event_effects)
             rows = parts.rows(plans, n_reps)
             summary = summaries(rows, plans, target)
-            if not auto or n_reps >= max_reps or precision_reached(summary, precision):
+            if options.auto and precision_reached(summary, options.precision):
                 break
-            n_reps = min(n_reps + AUTO_BATCH_REPS, max_reps)
     finally:
         progress.close()
-    reached = precision_block(summary, precision, max_reps, n_reps) if auto else None
+    reached = precision_block(summary, options.precision, options.max_reps, n_reps) if options.auto else None
     results = Results(
         scenario=scenario, plans=list(plans), reps=n_reps, network=world.network, site_snap_m=dict(world.site_snap_m),
         site_node=dict(world.site_node),
         rows=rows, summary_rows=summary, comparison_rows=comparisons(rows, plans, target, n_reps),
-        executor=executor_label(workers, scheduler), wall_time_s=time.perf_counter() - started,
+        executor=executor_label(options.workers, options.scheduler), wall_time_s=time.perf_counter() - started,
         scenario_path=study.source_path, precision=reached,
         event_figures=parts.event_figures(plans, n_reps) if scenario.events else None,
     )
-    if reached is not None and not reached["reached"] and not quiet:
-        print(precision_note(reached), file=sys.stderr, flush=True)
+    if reached is not None and not reached["reached"] and options.progress:
+        print(precision_note(reached, options.names), file=sys.stderr, flush=True)
     return results
 
 

@@ -4,15 +4,18 @@ writes a window of it as a GIF or an HTML page.
 The frames are computed in ``sim.viz.animate_frames``; ``sim.viz.animate_gif`` and
 ``sim.viz.animate_html`` draw them. The run starts at the clock's start, so units are where their
 patrol has taken them when the window opens: the scenario must run at least until the window's
-end (``window_overrides`` says how). Bad requests raise InputError before any work.
+end (``window_overrides`` says how). Bad requests raise InputError before any work, named as
+``names`` says (the command line passes its flags); an existing file is replaced only if patrolsim
+wrote it as an animation of the same scenario and plan, or with ``replace``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sim.config import limits
 from sim.errors import InputError
+from sim.files import check_output, output_stamp, write_output
 from sim.model import World, simulate
 from sim.model.incidents import MIN_PER_HOUR
 from sim.viz.animate_frames import Frames, build_frames, frame_count, frame_times_min
@@ -22,38 +25,58 @@ from sim.viz.animate_views import REGENCY, VIEWS
 
 FORMATS = (".gif", ".html")
 GIF_SIZE_PX = (800, 600)
+#: how write_animation's arguments are named in its messages; the command line passes its flags
+NAMES = {"out": "out_path", "hours": "hours", "from": "from_hours", "frames_per_min": "frames_per_min", "fps": "fps",
+         "rep": "rep", "view": "view", "replace": "replace=True"}
 
 
 def check_request(out: Path, hours: float, frames_per_min: float, fps: float, rep: int,
-                  from_hours: float = 0.0, view: str = REGENCY) -> list[str]:
-    """Problems with the animate flags (empty if none)."""
+                  from_hours: float = 0.0, view: str = REGENCY, names: Mapping[str, str] | None = None) -> list[str]:
+    """Problems with what an animation is asked for (empty if none), each naming its argument as
+    ``names`` says."""
+    n = NAMES | dict(names or {})
     problems = []
     if view not in VIEWS:
-        problems.append(f"--view {str(view)[:40]}: say {' or '.join(VIEWS)}")
+        problems.append(f"{n['view']} {str(view)[:40]}: say {' or '.join(VIEWS)}")
     gif = Path(out).suffix.lower() == ".gif"
     if not 0 <= from_hours <= limits.MAX_DURATION_HOURS:
-        problems.append(f"--from {from_hours:g}: must be from 0 to {limits.MAX_DURATION_HOURS:g} hours after the clock's start")
+        problems.append(f"{n['from']} {from_hours:g}: must be from 0 to {limits.MAX_DURATION_HOURS:g} hours after "
+                        "the clock's start")
     if Path(out).suffix.lower() not in FORMATS:
-        problems.append(f"--out {str(out)[:200]}: say FILE.gif or FILE.html (got '{Path(out).suffix[:20] or 'no extension'}')")
+        problems.append(f"{n['out']} {str(out)[:200]}: say FILE.gif or FILE.html "
+                        f"(got '{Path(out).suffix[:20] or 'no extension'}')")
     if not 0 < hours <= limits.MAX_DURATION_HOURS:
-        problems.append(f"--hours {hours:g}: must be more than 0 and at most {limits.MAX_DURATION_HOURS:g}")
+        problems.append(f"{n['hours']} {hours:g}: must be more than 0 and at most {limits.MAX_DURATION_HOURS:g}")
     if not 0 < frames_per_min <= limits.MAX_FRAMES_PER_MIN:
-        problems.append(f"--frames-per-min {frames_per_min:g}: must be more than 0 and at most "
+        problems.append(f"{n['frames_per_min']} {frames_per_min:g}: must be more than 0 and at most "
                         f"{limits.MAX_FRAMES_PER_MIN:g} (one frame per simulated second)")
     elif 0 < hours <= limits.MAX_DURATION_HOURS:
         frames, most = frame_count(hours, frames_per_min), limits.MAX_GIF_FRAMES if gif else limits.MAX_HTML_FRAMES
         if frames < 1:
-            problems.append(f"--hours {hours:g} at --frames-per-min {frames_per_min:g} gives no frame")
+            problems.append(f"{n['hours']} {hours:g} at {n['frames_per_min']} {frames_per_min:g} gives no frame")
         elif frames > most:
-            problems.append(f"--hours {hours:g} at --frames-per-min {frames_per_min:g} gives {frames:,} frames, more "
-                            f"than the {most:,} of a{' GIF' if gif else 'n HTML page'}; lower one of them")
+            problems.append(f"{n['hours']} {hours:g} at {n['frames_per_min']} {frames_per_min:g} gives {frames:,} "
+                            f"frames, more than the {most:,} of a{' GIF' if gif else 'n HTML page'}; lower one of them")
     fps_bound = MAX_GIF_FPS if gif else limits.MAX_ANIMATION_FPS
     if not 0 < fps <= fps_bound:
         why = "a GIF plays at most" if gif else "a page shows at most"
-        problems.append(f"--fps {fps:g}: must be more than 0; {why} {fps_bound:g} frames per second")
+        problems.append(f"{n['fps']} {fps:g}: must be more than 0; {why} {fps_bound:g} frames per second")
     if not 0 <= rep < limits.MAX_REPLICATIONS:
-        problems.append(f"--rep {str(rep)[:40]}: must be from 0 to {limits.MAX_REPLICATIONS - 1:,}")
+        problems.append(f"{n['rep']} {str(rep)[:40]}: must be from 0 to {limits.MAX_REPLICATIONS - 1:,}")
     return problems
+
+
+def animation_stamp(scenario, plan: str) -> str:
+    """The mark of an animation file (sim.files.output_stamp): an animation of this scenario and plan."""
+    return output_stamp("animation", scenario.name, plan)
+
+
+def check_animation(scenario, plan: str, out_path: str | Path, replace: bool = False,
+                    names: Mapping[str, str] | None = None) -> Path:
+    """``out_path`` as a Path if an animation of ``plan`` may be written there (InputError for a
+    folder, or a file patrolsim did not write as this animation, unless ``replace``)."""
+    n = NAMES | dict(names or {})
+    return check_output(out_path, animation_stamp(scenario, plan), replace, n["out"], n["replace"])
 
 
 def window_overrides(as_written, hours: float, from_hours: float = 0.0, seed: int | None = None) -> dict[str, object]:
@@ -83,6 +106,9 @@ def write_animation(
     size_px: tuple[int, int] = GIF_SIZE_PX,
     view: str = REGENCY,
     on_step: Callable[[str], None] | None = None,
+    *,
+    replace: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> Frames:
     """Simulate replication ``rep`` of ``plan`` with movement tracing; write ``hours`` of it, from
     ``from_hours`` after the clock's start, to ``out_path`` (.gif of ``size_px`` pixels, or .html),
@@ -90,18 +116,21 @@ def write_animation(
 
     ``on_step(name)``, if given, is called as each step ends: "simulate", "frames", "labels", then
     "background" and "encode" (GIF) or "page" (HTML); the benchmark times the steps with it.
-    InputError, before any work, for bad flags, an unknown plan, or a scenario clock that ends
-    before the window does (see ``window_overrides``).
+    InputError, before any work, for bad arguments, an unknown plan, a scenario clock that ends
+    before the window does (see ``window_overrides``), or a file at ``out_path`` that patrolsim did
+    not write as an animation of this scenario and plan (unless ``replace``). ``names``: how the
+    caller's user names the arguments (keys of NAMES).
     """
     step = on_step or (lambda name: None)
-    out_path = Path(out_path)
-    problems = check_request(out_path, hours, frames_per_min, fps, rep, from_hours, view)
+    n = NAMES | dict(names or {})
+    problems = check_request(Path(out_path), hours, frames_per_min, fps, rep, from_hours, view, n)
     if problems:
         raise InputError(problems)
     scenario.plan(plan)  # an unknown plan fails here, with a suggestion
+    out_path = check_animation(scenario, plan, out_path, replace, n)
     if scenario.clock.duration_hours < from_hours + hours:
-        raise InputError(f"--from {from_hours:g} --hours {hours:g}: the window ends after the scenario's clock "
-                         f"({scenario.clock.duration_hours:g} h)")
+        raise InputError(f"{n['from']} {from_hours:g} {n['hours']} {hours:g}: the window ends after the scenario's "
+                         f"clock ({scenario.clock.duration_hours:g} h)")
     result = simulate(scenario, world, plan, rep, trace=True)
     step("simulate")
     gif = out_path.suffix.lower() == ".gif"
@@ -109,16 +138,20 @@ def write_animation(
     times_min = from_hours * MIN_PER_HOUR + frame_times_min(hours, frames_per_min)
     frames = build_frames(scenario, world, result, times_min, frames_per_min, aspect, view)
     step("frames")
-    if gif:
-        labels = gif_labels(frames, size_px)
-        step("labels")
-        picture = gif_picture(frames, size_px, fps, labels)
-        step("background")
-        write_gif(frames, out_path, fps, size_px, picture)
-        step("encode")
-    else:
-        labels = html_labels(frames)
-        step("labels")
-        write_html(frames, out_path, fps, labels)
-        step("page")
+
+    def write(tmp: Path) -> None:
+        if gif:
+            labels = gif_labels(frames, size_px)
+            step("labels")
+            picture = gif_picture(frames, size_px, fps, labels)
+            step("background")
+            write_gif(frames, tmp, fps, size_px, picture)
+            step("encode")
+        else:
+            labels = html_labels(frames)
+            step("labels")
+            write_html(frames, tmp, fps, labels)
+            step("page")
+
+    write_output(out_path, animation_stamp(scenario, plan), write)
     return frames

@@ -23,8 +23,8 @@ filter or style by it), and plain column names:
 - ``difference`` (LineString, compare maps only): each road's ``change`` from ``first_plan`` to
   ``second_plan`` (gained, lost, both, neither: within the target, both ends).
 
-A GeoPackage holds one layer per name; a GeoJSON file holds one collection with them all, told
-apart by the ``layer`` column.
+A GeoPackage holds one layer per name; a GeoJSON file holds one collection with them all, named by
+scenario and plans, told apart by the ``layer`` column.
 """
 from __future__ import annotations
 
@@ -261,6 +261,11 @@ def gis_frames(scenario, world: World, layers: Sequence[PlanLayer],
     return frames
 
 
+def collection_name(scenario, plans: Sequence[str]) -> str:
+    """The GeoJSON collection's name: ``jember-pilkada-2024: mixed`` (``mixed vs fixed-posts`` for two)."""
+    return f"{scenario.name}: {' vs '.join(plans)}"
+
+
 def write_gis(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float],
               results: Mapping[str, Mapping[str, SiteResult]] | None = None,
               areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
@@ -280,7 +285,7 @@ def write_gis(scenario, world: World, plans: Sequence[str], out: Path, bands_min
                               geometry_type=LAYERS[name][0])
         else:
             both = pandas.concat([frame for frame in frames.values() if len(frame)], ignore_index=True)
-            both.to_file(tmp, driver="GeoJSON", engine="pyogrio")
+            both.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=collection_name(scenario, plans))
 
     write_whole(out, write)
     diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
