@@ -268,7 +268,7 @@ def test_the_model_has_no_import_circle_even_in_type_hints() -> None:
 #: says them itself); sim.config, sim.analytic and sim.optimize still name some
 WITHOUT_FLAGS = ("sim.errors", "sim.files", "sim.streams", "sim.plugins", "sim.network", "sim.model", "sim.viz",
                  "sim.study")
-_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+_FLAG = re.compile(r"(?<![\w-])(?<!var\()--[a-z](?:[a-z-]*[a-z])?(?![\w:-])")  # not a CSS custom property
 
 
 def _flags_in_strings(path: Path) -> list[str]:
@@ -291,5 +291,6 @@ def test_no_command_line_flag_is_named_below_the_command_line(module: str) -> No
 
 def test_the_flag_finder_sees_f_strings_but_not_docstrings(tmp_path: Path) -> None:
     source = tmp_path / "probe.py"
-    source.write_text('"""Read with --resume."""\ndef f(x):\n    """--out"""\n    return f"{x} --max-reps 3" + "a-b"\n')
+    source.write_text('"""Read with --resume."""\ndef f(x):\n    """--out"""\n    return f"{x} --max-reps 3" + "a-b"'
+                      ' + f"--share-{x}: red; var(--share-none)"\n')
     assert _flags_in_strings(source) == ["line 4: --max-reps"]

@@ -292,7 +292,7 @@ def test_sweep_figure_has_one_line_per_plan_in_each_panel(tmp_path):
                     or c.__class__.__name__ == "PolyCollection"]
     assert len({dodge_offset(k, len(PLANS), 2.0) for k in range(len(PLANS))}) == len(PLANS)
     # The axis says what the value varies, in words, and the path it was given as.
-    assert within_ax.get_xlabel() == "polri car count\n(--param polri_car count)"
+    assert within_ax.get_xlabel() == "polri car count\n(polri_car count)"
 
 
 def test_sweep_figure_with_text_values_places_them_in_given_order(tmp_path):

@@ -73,7 +73,7 @@ def simulated_line(row: Mapping | None, target_min: float) -> str:
     """The plan's simulated share within target from its summary.csv row, or where to get it."""
     share = _number(row.get("within_target_pct")) if row else math.nan
     if not math.isfinite(share):
-        return "Simulated share within target: not on this map (map --results DIR of a run draws it)"
+        return "Simulated share within target: not on this map (a map drawn with a run's results shows it)"
     half = _number(row.get("within_target_ci95"))
     interval = f" ± {half:.1f}" if math.isfinite(half) else ""
     reps, incidents = _number(row.get("reps")), _number(row.get("incidents"))

@@ -393,7 +393,7 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
     if not numeric or len(ordered) <= 12:
         # Ticks at the values actually run: 2, 4, 6 cars, not 3 or 5.
         ax_within.set_xticks([position[v] for v in ordered], [f"{v:g}" if numeric else str(v) for v in ordered])
-    ax_within.set_xlabel(f"{param_words(param)}\n(--param {param})", fontsize=LABEL_PT)
+    ax_within.set_xlabel(f"{param_words(param)}\n({param})", fontsize=LABEL_PT)
     ax_resp.legend(fontsize=NOTE_PT, title="plan (bar: 95% CI)",
                    title_fontsize=NOTE_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure_title(fig, f"Response against {param_words(param)}", scenario_name, synthetic)
