@@ -106,17 +106,6 @@ def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: 
                               trees)
     finally:
         world.unshare_trees()
-        return
-    # Trees made on first need are made once for the whole run and read in place by every process.
-    trees = world.share_trees()
-    try:
-        if scheduler:
-            _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler, event_effects=event_effects,
-                         trees=trees)
-        else:
-            _run_on_processes(scenario, world, key, tasks, on_done, min(workers, len(tasks)), event_effects, trees)
-    finally:
-        world.unshare_trees()
 
 
 def _run_in_process(scenario, world: World, tasks: Sequence[Task], on_done: OnDone, event_effects: bool) -> None:
