@@ -13,7 +13,7 @@ from sim.cli.common import add_force_flag, add_network_flag, folder_arg
 FLAGS = {name: "--" + name.replace("_", "-") for name in (
     "fleet", "units", "objective", "candidates", "busy", "refine", "refine_budget", "refine_metric", "verify_reps",
     "time_limit", "workers", "out", "goal", "for_kind", "for_type", "goal_rule", "exclude_unreachable", "bases",
-    "phase", "at")} | {"sets": "--set", "target_response_min": "--set target_response_min=..."}
+    "phase", "at", "replace")} | {"sets": "--set", "target_response_min": "--set target_response_min=..."}
 
 
 def register(commands) -> dict:
@@ -61,7 +61,10 @@ def register(commands) -> dict:
                           help="local worker processes for the simulation (default: the number of cores; with "
                           "--goal, 1: each size is a short run, and this process keeps its travel trees for the next)")
     add_network_flag(optimize)
-    optimize.add_argument("--out", type=folder_arg, help="output folder (default results/<scenario>/optimize-<objective>/)")
+    optimize.add_argument("--out", type=folder_arg, help="output folder (default results/<scenario>/optimize-<objective>"
+                          "[-units-N|-fleet-P|-goal-S][-refine][-phase-P]/, by what is asked)")
+    optimize.add_argument("--replace", action="store_true",
+                          help="replace --out's folder even if it holds another optimisation (it is replaced whole)")
     optimize.add_argument("--json", action="store_true", help="print one JSON object")
     optimize.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                           help="change any scenario value by dotted path (repeatable), as for run")
@@ -146,7 +149,7 @@ def check_request(args: argparse.Namespace):
                    refine_metric=args.refine_metric, verify_reps=args.verify_reps, time_limit_s=time_limit,
                    workers=workers, network=args.network, out=args.out, json=args.json,
                    force=args.force, sets=tuple(args.sets), goal=goal, bases=args.bases, phase=args.phase,
-                   at=args.at, flags=FLAGS)
+                   at=args.at, replace=args.replace, flags=FLAGS)
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.files import make_folder, write_text
+from sim.files import write_text
 from sim.optimize import outputs
 from sim.optimize.curve import curve_csv, write_curve_figure
 from sim.optimize.goal_command import run_goal
@@ -29,6 +29,8 @@ def run_optimize(request: Request, command_line: list[str]) -> int:
 
     study, problem, chosen, reps = setting.study, setting.problem, setting.objective, setting.reps
     scenario = study.scenario
+    out = Path(request.out) if request.out is not None else outputs.default_folder(request, scenario.name, chosen.name)
+    outputs.check_folder(out, request, scenario, study.world().network)   # before any work
     hand = [plan.name for plan in scenario.plans]
     taken = set(hand)
     proposals = []
@@ -44,27 +46,12 @@ def run_optimize(request: Request, command_line: list[str]) -> int:
     say(f"simulating {len(names) + len(hand)} plans x {reps} replications")
     results = verified.run(plans=names + hand, reps=reps, workers=request.workers, force=request.force)
     summary = {row["plan"]: row for row in results.summary_rows}
-    out = Path(request.out) if request.out is not None else Path("results") / scenario.name / f"optimize-{chosen.name}"
     # -- everything is known: write the files ------------------------------------------------------
-    make_folder(out)
-    # The map first: it takes longest to draw (one proposal: after the plan whose vehicles it
-    # places, as the map counts the second minus the first; a curve: the largest fleet alone).
-    map_plans = ([] if request.curve else [request.fleet or scenario.plans[0].name]) + [names[-1]]
-    # The optimiser's folder is its own: a new proposal replaces the last one's map and verification.
-    write_map(verified.scenario, verified.world(), map_plans, out / "coverage_map.png", setting.bands, replace=True)
-    results.to_dir(out / "verification", command_line=command_line, started=setting.started, force=True)
     network = study.world().network
     refine_text = _refine_text(proposals[-1].moves, request) if request.refine else ""
     words = setting.fleets[-1][1] if not request.curve else f"{units_text(request.units)} units"
-    write_text(out / "proposed_plan.yaml", outputs.proposed_plan_yaml(
-        plan_comment(setting, proposals, words, refine_text), added, [p.plan for p in proposals]))
     paired = paired_rows(results, names[0], hand) if not request.curve else []
     curve = [curve_row(p, summary[p.plan["name"]], network.source_label) for p in proposals]
-    if request.curve:
-        write_text(out / "fleet_curve.csv", curve_csv(curve))
-        write_curve_figure(out / "fleet_curve.png", scenario.name, network.synthetic, scenario.target_response_min,
-                           chosen.name, curve,
-                           [{"plan": plan, "units": scenario.plan(plan).n_units, **summary[plan]} for plan in hand])
     record = {**base_record(request, setting),
               "proposals": [proposal_record(p, summary) for p in proposals],
               "verification": {"reps": reps, "seed": scenario.seed, "folder": str(out / "verification"),
@@ -74,7 +61,24 @@ def run_optimize(request: Request, command_line: list[str]) -> int:
                                "proposal_minus_plan": [{**item.__dict__, "verdict": item.verdict} for item in paired]}}
     if setting.phase is not None:
         record["phase_verification"] = phase_shares(results, setting.phase, reps)
-    write_text(out / "optimize.json", outputs.json_text(record))
+
+    def write(folder: Path) -> None:
+        # The map first: it takes longest to draw (one proposal: after the plan whose vehicles it
+        # places, as the map counts the second minus the first; a curve: the largest fleet alone).
+        map_plans = ([] if request.curve else [request.fleet or scenario.plans[0].name]) + [names[-1]]
+        write_map(verified.scenario, verified.world(), map_plans, folder / "coverage_map.png", setting.bands)
+        results.to_dir(folder / "verification", command_line=command_line, started=setting.started)
+        write_text(folder / "proposed_plan.yaml", outputs.proposed_plan_yaml(
+            plan_comment(setting, proposals, words, refine_text), added, [p.plan for p in proposals]))
+        if request.curve:
+            write_text(folder / "fleet_curve.csv", curve_csv(curve))
+            write_curve_figure(folder / "fleet_curve.png", scenario.name, network.synthetic,
+                               scenario.target_response_min, chosen.name, curve,
+                               [{"plan": plan, "units": scenario.plan(plan).n_units, **summary[plan]} for plan in hand])
+        write_text(folder / "optimize.json", outputs.json_text(record))
+
+    # The optimiser's folder is its own: replaced whole, so nothing of an earlier request stays.
+    outputs.write_folder(out, request, scenario, network, write)
     # -- tell --------------------------------------------------------------------------------------
     if request.json:
         keys = ("objective", "units", "posts", "covered_share", "mean_travel_min", "expected_covered_share",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.files import make_folder, write_text
+from sim.files import write_text
 from sim.optimize import outputs
 from sim.optimize.curve import curve_csv, write_curve_figure
 from sim.optimize.goal import Search, Tried, judged, model_start, rep_shares, search
@@ -86,6 +86,8 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
     goal, study, problem, chosen, reps = request.goal, setting.study, setting.problem, setting.objective, setting.reps
     scenario = study.scenario
     target = scenario.target_response_min
+    out = Path(request.out) if request.out is not None else outputs.default_folder(request, scenario.name, chosen.name)
+    outputs.check_folder(out, request, scenario, study.world().network)   # before any work
     sizes = _sizes(request, setting)
     weights = _goal_weights(request, setting)
     if weights.sum() <= 0:
@@ -131,27 +133,27 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
     results = run_plans(pool, names, parts=parts)  # every replication is in parts: no simulation
     summary = {row["plan"]: row for row in results.summary_rows}
     answer = proposals[found.answer] if found.answer is not None else proposals[found.tried[-1].units]
-    out = Path(request.out) if request.out is not None else Path("results") / scenario.name / f"optimize-{chosen.name}"
     record = _record(request, setting, found, proposals, weights, goal_instance, summary)
     rows = [_curve_row(t, proposals[t.units], problem, weights, goal_instance, summary[t.plan],
                        study.world().network.source_label) for t in found.tried]
     # -- everything is known: write the files ------------------------------------------------------
-    make_folder(out)
-    # The optimiser's folder is its own: a new answer replaces the last one's map and verification.
-    write_map(pool.scenario, pool.world(), [answer.plan["name"]], out / "coverage_map.png", setting.bands,
-              replace=True)
-    # The sizes' result files without figures: a figure per size adds little to fleet_curve.png.
-    results.to_dir(out / "verification", figures=False, command_line=command_line, started=setting.started,
-                   force=True)
-    words = f"{answer.units} units of type {next(iter(scenario.unit_types))}"
-    write_text(out / "proposed_plan.yaml", outputs.proposed_plan_yaml(
-        plan_comment(setting, [answer], words, extra=_goal_lines(record)), new_sites(problem, [answer]),
-        [answer.plan]))
-    write_text(out / "fleet_curve.csv", curve_csv(rows))
     network = study.world().network
-    write_curve_figure(out / "fleet_curve.png", scenario.name, network.synthetic, target, chosen.name, rows, [],
-                       goal_pct=100 * goal.share, subject=goal.subject, answer=found.answer)
-    write_text(out / "optimize.json", outputs.json_text(record))
+    words = f"{answer.units} units of type {next(iter(scenario.unit_types))}"
+
+    def write(folder: Path) -> None:
+        write_map(pool.scenario, pool.world(), [answer.plan["name"]], folder / "coverage_map.png", setting.bands)
+        # The sizes' result files without figures: a figure per size adds little to fleet_curve.png.
+        results.to_dir(folder / "verification", figures=False, command_line=command_line, started=setting.started)
+        write_text(folder / "proposed_plan.yaml", outputs.proposed_plan_yaml(
+            plan_comment(setting, [answer], words, extra=_goal_lines(record)), new_sites(problem, [answer]),
+            [answer.plan]))
+        write_text(folder / "fleet_curve.csv", curve_csv(rows))
+        write_curve_figure(folder / "fleet_curve.png", scenario.name, network.synthetic, target, chosen.name, rows, [],
+                           goal_pct=100 * goal.share, subject=goal.subject, answer=found.answer)
+        write_text(folder / "optimize.json", outputs.json_text(record))
+
+    # The optimiser's folder is its own: replaced whole, so nothing of an earlier request stays.
+    outputs.write_folder(out, request, scenario, network, write)
     if request.json:
         keys = ("goal", "for", "rule", "units", "verified_share", "verified_share_ci95", "verified_share_lower",
                 "units_by_mean", "curve", "out_of_order", "search_seconds")

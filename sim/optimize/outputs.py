@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Sequence
 from importlib import metadata
+from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -152,3 +153,79 @@ def figures_lines(figures: dict, target_min: float, time_limit_s: float) -> list
         f"{_fmt(travel, 2)} min from the nearest post; expected covered share {figures['expected_covered_share']:.1%} "
         f"(busy probability {figures['busy']:.3f})",
     ]
+
+
+# -- the optimiser's folder ----------------------------------------------------------------------------------
+
+OPTIMIZE = "optimize"  # the command an optimisation's folder records (sim.study.command_folders)
+#: what was asked that makes an optimisation's answer (not where it runs, nor how it is printed)
+REQUEST_KEYS = ("fleet", "units", "objective", "candidates", "busy", "refine", "refine_budget", "refine_metric",
+                "verify_reps", "time_limit_s", "goal", "bases", "phase", "at")
+
+
+def default_folder(request, scenario_name: str, objective: str) -> Path:
+    """``results/<scenario>/optimize-<objective>`` and what kind of request it is (a fleet, a number of
+    units or a range of them, a goal, a refinement, a phase), so two kinds of request never share a
+    folder: ``optimize-mclp``, ``optimize-mclp-units-3..12``, ``optimize-mclp-refine``."""
+    from sim.optimize.request import units_text
+    from sim.study.experiment import safe_name
+
+    parts = [objective]
+    if request.goal is not None:
+        parts.append(f"goal-{request.goal.share:g}")
+    elif request.units:
+        parts.append(f"units-{units_text(request.units)}")
+    elif request.fleet is not None:
+        parts.append(f"fleet-{request.fleet}")
+    if request.refine:
+        parts.append("refine")
+    if request.phase is not None:
+        parts.append(f"phase-{request.phase}")
+    if request.at is not None:
+        parts.append(f"at-{request.at}")
+    return Path("results") / scenario_name / safe_name("optimize-" + "-".join(parts))
+
+
+def folder_identity(request, scenario, network) -> dict:
+    """What makes an optimisation's folder: the scenario's content (with ``--set``), the road network
+    and the request's REQUEST_KEYS."""
+    from sim.config import scenario_hash
+
+    asked = {key: getattr(request, key) for key in REQUEST_KEYS}
+    asked["goal"] = None if request.goal is None else dict(request.goal.__dict__)
+    return {"scenario": scenario_hash(scenario.raw), "network": network.content_hash(),
+            "request": json.loads(json.dumps(asked, default=str))}
+
+
+def identity_differs(held: dict, new: dict) -> str:
+    """What differs between two optimisations, in words: the request's keys, the scenario, the roads."""
+    found = [f"{key.replace('_', ' ')} {held.get('request', {}).get(key)}, not {new['request'].get(key)}"
+             for key in REQUEST_KEYS if held.get("request", {}).get(key) != new["request"].get(key)]
+    found += ["another scenario content"] * (held.get("scenario") != new["scenario"])
+    found += ["another road network"] * (held.get("network") != new["network"])
+    return "; ".join(found)[:200]
+
+
+def folder_names(request):
+    """How the optimiser's options are named in messages about its folder (the command line's flags)."""
+    from sim.study.options import OptionNames
+
+    return OptionNames(out=request.flag("out"), replace=request.flag("replace"))
+
+
+def check_folder(out: Path, request, scenario, network) -> None:
+    """Refuse, before any work, a folder holding another optimisation (unless ``request.replace``)
+    or files patrolsim did not write (sim.study.command_folders)."""
+    from sim.study.command_folders import check_command_folder
+
+    check_command_folder(out, OPTIMIZE, folder_identity(request, scenario, network), request.replace,
+                         folder_names(request), identity_differs)
+
+
+def write_folder(out: Path, request, scenario, network, write) -> Path:
+    """``write(folder)`` fills a new folder that then replaces ``out`` whole: the same request's
+    output is replaced, nothing of another request stays beside it."""
+    from sim.study.command_folders import replace_command_folder
+
+    return replace_command_folder(out, OPTIMIZE, folder_identity(request, scenario, network), write,
+                                  request.replace, folder_names(request), identity_differs)

@@ -68,6 +68,7 @@ class Request:
     bases: str = "nearest-post"  # where the placed units are based: the nearest police post, or as today
     phase: str | None = None     # a calendar phase whose demand and fleet are placed
     at: str | None = None        # or the phase in force at this date-time
+    replace: bool = False        # --out may hold another optimisation: it is replaced whole
     flags: dict[str, str] = field(default_factory=dict)
 
     @property

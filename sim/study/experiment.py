@@ -23,10 +23,11 @@ from typing import Iterator, Sequence
 from sim.config import choose_plans, parse_override
 from sim.config.limits import check_work, expected_work
 from sim.errors import InputError, RunStopped, ScenarioWarning
-from sim.files import LOCK_NAME, FolderLock, UnwritableFolder, foreign_message, write_text
+from sim.files import FolderLock, UnwritableFolder, write_text
 from sim.study.api import Study, StudyCache
 from sim.study.executors import executor_label, probe_scheduler, run_rep  # noqa: F401  (run_rep: this module's API)
-from sim.study.folders import auto_replications, check_same_run, run_identity
+from sim.study.command_folders import check_command_folder, claim_command_folder
+from sim.study.folders import auto_replications, check_same_run, differences, run_identity
 from sim.study.options import API_NAMES, OptionNames, RunOptions
 from sim.study.parts import PARTS, PartFiles, part_bounds, resume_key
 from sim.study.results import Results, check_result_folder
@@ -257,26 +258,17 @@ def sweep_folders(param: str, values: Sequence[str], names: OptionNames = API_NA
     return folders
 
 
-def check_sweep_folder(out_dir: Path, names: OptionNames = API_NAMES) -> None:
-    """InputError unless a sweep may write into ``out_dir``: empty, new, or a sweep's own folder."""
-    if str(out_dir).strip() == "":
-        raise InputError(f"{names.out} '': give a folder name (an empty one would mean the current folder)")
-    try:
-        entries = list(out_dir.iterdir()) if out_dir.is_dir() else []
-    except OSError as error:
-        raise UnwritableFolder(f"{out_dir}: cannot write there ({error.strerror or error})") from None
-    foreign = sorted(entry.name for entry in entries if not _sweep_entry(entry))
-    if foreign:
-        raise InputError(foreign_message(out_dir, foreign, names.out))
+SWEEP = "sweep"  # the command a sweep's folder records (sim.study.command_folders)
 
 
-def _sweep_entry(entry: Path) -> bool:
-    """Whether a sweep wrote this: its table, figure, lock, a value's result folder, or the
-    temporary folder of a result set being swapped in."""
-    name = entry.name
-    if name.startswith("."):
-        return name == LOCK_NAME or ".new-" in name or ".old-" in name
-    return name in ("sweep.csv", "sweep.png") or (entry.is_dir() and "=" in name)
+def _sweep_differs(held: dict, new: dict) -> str:
+    """What differs between two sweeps' identities, in words."""
+    if held.get("param") != new.get("param"):
+        return f"a sweep of {held.get('param')}"
+    if held.get("values") != new.get("values"):
+        return f"values {', '.join(map(str, held.get('values') or []))[:60]}"
+    found = [text for old, now in zip(held.get("runs") or [], new.get("runs") or []) for text in differences(old, now)]
+    return "; ".join(dict.fromkeys(found)) or "another run"
 
 
 def run_sweep(scenario_path: Path, param: str, values: Sequence[str], options: RunOptions) -> Path:
@@ -298,13 +290,20 @@ def run_sweep(scenario_path: Path, param: str, values: Sequence[str], options: R
     for study in studies:  # every value's expected work, before any runs
         check_work(expected_work(study.scenario, choose_plans(study.scenario, options.plans),
                                  options.max_reps if options.auto else study.scenario.replications), options.force)
-    check_sweep_folder(out_dir, names)
+    if str(out_dir).strip() == "":
+        raise InputError(f"{names.out} '': give a folder name (an empty one would mean the current folder)")
+    identity = {"param": param, "values": list(values),
+                "runs": [_identity(study, choose_plans(study.scenario, options.plans), options) for study in studies]}
+    check_command_folder(out_dir, SWEEP, identity, options.replace, names, _sweep_differs)
     # A value's folder is one point of the sweep (`report FOLDER` makes its page); only the sweep speaks.
     value_options = options.with_(report=False, progress=False)
     rows, synthetic = [], False
     made = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]  # innermost first
     try:
         with FolderLock(out_dir, names.out):
+            # The sweep's folder is its own: the same sweep goes on (or is made again), another is
+            # refused, or with replace removed whole before this one starts.
+            claim_command_folder(out_dir, SWEEP, identity, options.replace, names, _sweep_differs)
             for study, folder in zip(studies, folders):  # every value's folder, before any runs
                 check_same_run(out_dir / folder, _identity(study, choose_plans(study.scenario, options.plans),
                                                            options),

@@ -20,7 +20,8 @@ from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
 from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, worst_areas
-from sim.study.folders import check_same_run, manifest_identity
+from sim.study.command_folders import sub_outputs
+from sim.study.folders import check_same_run, differences, manifest_identity
 from sim.study.options import API_NAMES, OptionNames
 from sim.study.parts import PARTS, resume_key
 from sim.study.saved import FILES, MANIFEST, SavedResults, file_records
@@ -402,13 +403,20 @@ class Results:
             manifest[FILES] = file_records(folder)  # last: every file written above
             write_text(folder / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
 
+        identity = manifest_identity(self.manifest())
+
         def same_run(folder: Path) -> None:  # under the folder's lock, before anything is written
             if not force:
-                check_same_run(folder, manifest_identity(self.manifest()), resume_key(self.scenario, self.network),
-                               names=names)
+                check_same_run(folder, identity, resume_key(self.scenario, self.network), names=names)
 
         out_dir = check_result_folder(out_dir, names.out)
-        return replace_folder(out_dir, write, RESULT_SET, keep=(PARTS,), what=names.out, check=same_run)
+        # What other commands wrote for this scenario beside the run stays: the sweeps and
+        # optimisations always (runs of their own), the maps drawn from the results when the run is
+        # the same (a different run's replace them: they would show numbers no longer there).
+        runs, maps = sub_outputs(out_dir)
+        kept = [*runs, *(maps if _holds_run(out_dir, identity) else [])]
+        return replace_folder(out_dir, write, [*RESULT_SET, *runs, *maps], keep=(PARTS, *kept), what=names.out,
+                              check=same_run)
 
     @staticmethod
     def from_dir(folder: str | Path) -> SavedResults:
@@ -421,9 +429,18 @@ class Results:
         return SavedResults.open(folder)
 
 
+def _holds_run(folder: Path, identity: dict) -> bool:
+    """Whether ``folder`` holds the results of the run of ``identity`` (its manifest says so)."""
+    try:
+        return not differences(manifest_identity(SavedResults.open(folder).manifest), identity)
+    except (InputError, KeyError, TypeError, AttributeError):
+        return False
+
+
 def check_result_folder(out_dir: str | Path, what: str = API_NAMES.out) -> Path:
     """``out_dir`` as a Path if a result set may go there (InputError if not: an empty name, a
-    file, a folder holding other files than a result set)."""
+    file, a folder holding other files than a result set and the sub-folders other commands wrote
+    for it: sim.study.command_folders)."""
     if str(out_dir).strip() == "":
         raise InputError(f"{what} '': give a folder name (an empty one would mean the current folder)")
     out_dir = Path(out_dir)
@@ -431,7 +448,7 @@ def check_result_folder(out_dir: str | Path, what: str = API_NAMES.out) -> Path:
     if out_dir.resolve() == here or out_dir.resolve() in here.parents:
         raise InputError(f"{what} {out_dir}: is the current folder or holds it; a result set replaces its whole "
                          "folder, so give a folder of its own")
-    foreign = foreign_entries(out_dir, RESULT_SET)
+    foreign = foreign_entries(out_dir, [*RESULT_SET, *(name for names in sub_outputs(out_dir) for name in names)])
     if foreign:
         raise InputError(foreign_message(out_dir, foreign, what))
     return out_dir
