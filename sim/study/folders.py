@@ -114,3 +114,11 @@ def check_same_run(out_dir: Path, identity: Mapping[str, Any], parts_key: Mappin
         if not same:
             raise _refusal(out_dir, f"an interrupted run ({len(parts)} finished replications of another scenario, "
                            "seed, hours or road network)", resume, names)
+
+
+def holds_run(folder: Path, identity: Mapping[str, Any]) -> bool:
+    """Whether ``folder`` holds the results of the run of ``identity`` (its manifest.json says so)."""
+    try:
+        return not differences(manifest_identity(SavedResults.open(folder).manifest), identity)
+    except (InputError, KeyError, TypeError, AttributeError):
+        return False

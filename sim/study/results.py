@@ -21,7 +21,7 @@ from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folde
 from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, worst_areas
 from sim.study.command_folders import sub_outputs
-from sim.study.folders import check_same_run, differences, manifest_identity
+from sim.study.folders import check_same_run, holds_run, manifest_identity
 from sim.study.options import API_NAMES, OptionNames
 from sim.study.parts import PARTS, resume_key
 from sim.study.saved import FILES, MANIFEST, SavedResults, file_records
@@ -414,7 +414,7 @@ class Results:
         # optimisations always (runs of their own), the maps drawn from the results when the run is
         # the same (a different run's replace them: they would show numbers no longer there).
         runs, maps = sub_outputs(out_dir)
-        kept = [*runs, *(maps if _holds_run(out_dir, identity) else [])]
+        kept = [*runs, *(maps if holds_run(out_dir, identity) else [])]
         return replace_folder(out_dir, write, [*RESULT_SET, *runs, *maps], keep=(PARTS, *kept), what=names.out,
                               check=same_run)
 
@@ -427,14 +427,6 @@ class Results:
         it. InputError for a folder that is not a result folder, or a file that is not the one the
         run wrote."""
         return SavedResults.open(folder)
-
-
-def _holds_run(folder: Path, identity: dict) -> bool:
-    """Whether ``folder`` holds the results of the run of ``identity`` (its manifest says so)."""
-    try:
-        return not differences(manifest_identity(SavedResults.open(folder).manifest), identity)
-    except (InputError, KeyError, TypeError, AttributeError):
-        return False
 
 
 def check_result_folder(out_dir: str | Path, what: str = API_NAMES.out) -> Path:
