@@ -742,7 +742,8 @@ def test_sweep_with_a_path_value_writes_only_inside_out(cache, tmp_path):
     result = cli("sweep", str(SCENARIO), "--param", "description", "--values", "../../escaped", "--plan", "all-at-hq",
                  "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["description=.._.._escaped", "sweep.csv", "sweep.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["description=.._.._escaped", "identity.json", "sweep.csv",
+                                                     "sweep.png"]
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "work" / "escaped").exists()
 
 

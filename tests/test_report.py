@@ -167,8 +167,7 @@ def test_a_sweep_keeps_safe_value_folders_and_refuses_another_sweep_into_them(ca
         assert not (out / value / ".parts").exists() and not (out / value / "report.html").exists()
     assert cli(*sweep).returncode == 0, "the same sweep again replaces its own"
     line = one_error(cli(*sweep[:-2], "--seed", "3", "--out", str(out)))
-    assert "disturbances.provocation.rate_per_hour=0.1: holds the results of a different run (seed 2024, not 3)" \
-        in line
+    assert f"{out}: holds another sweep (seed 2024, not 3)" in line and "--replace" in line
 
 
 # -- report.html ------------------------------------------------------------------------------------------------

@@ -66,7 +66,9 @@ def run_optimize(request: Request, command_line: list[str]) -> int:
         # The map first: it takes longest to draw (one proposal: after the plan whose vehicles it
         # places, as the map counts the second minus the first; a curve: the largest fleet alone).
         map_plans = ([] if request.curve else [request.fleet or scenario.plans[0].name]) + [names[-1]]
-        write_map(verified.scenario, verified.world(), map_plans, folder / "coverage_map.png", setting.bands)
+        # The simulated share beside the drive-time figures: the map agrees with the verification.
+        write_map(verified.scenario, verified.world(), map_plans, folder / "coverage_map.png", setting.bands,
+                  summary=summary)
         results.to_dir(folder / "verification", command_line=command_line, started=setting.started)
         write_text(folder / "proposed_plan.yaml", outputs.proposed_plan_yaml(
             plan_comment(setting, proposals, words, refine_text), added, [p.plan for p in proposals]))

@@ -141,7 +141,8 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
     words = f"{answer.units} units of type {next(iter(scenario.unit_types))}"
 
     def write(folder: Path) -> None:
-        write_map(pool.scenario, pool.world(), [answer.plan["name"]], folder / "coverage_map.png", setting.bands)
+        write_map(pool.scenario, pool.world(), [answer.plan["name"]], folder / "coverage_map.png", setting.bands,
+                  summary=summary)
         # The sizes' result files without figures: a figure per size adds little to fleet_curve.png.
         results.to_dir(folder / "verification", figures=False, command_line=command_line, started=setting.started)
         write_text(folder / "proposed_plan.yaml", outputs.proposed_plan_yaml(
