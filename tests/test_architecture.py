@@ -264,10 +264,11 @@ def test_the_model_has_no_import_circle_even_in_type_hints() -> None:
 
     for module in sorted(graph):
         walk(module)
-#: layers whose messages name no command-line flag (the command line passes its flag names in, or
-#: says them itself); sim.config, sim.analytic and sim.optimize still name some
-WITHOUT_FLAGS = ("sim.errors", "sim.files", "sim.streams", "sim.plugins", "sim.network", "sim.model", "sim.viz",
-                 "sim.study")
+
+
+#: every layer below the front doors: its messages name no command-line flag (the command line hands its
+#: flags down, sim.config.option_names, or says them itself)
+WITHOUT_FLAGS = tuple(prefix for layer, prefixes in LAYERS if layer != "front doors" for prefix in prefixes)
 _FLAG = re.compile(r"(?<![\w-])(?<!var\()--[a-z](?:[a-z-]*[a-z])?(?![\w:-])")  # not a CSS custom property
 
 

@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from sim.plugins.patrols import Base, Circuit, Post, Random
+from sim.cli.common import cli_names
 from sim.config import Scenario, choose_plans, load_scenario, network_spec, parse_override, scenario_hash
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.plugins.dists import Lognormal, Triangular
 from sim.errors import InputError
 
@@ -83,9 +85,9 @@ def line_of(text: str, fragment: str, nth: int | None = None) -> int:
     return hits[0 if nth is None else nth]
 
 
-def problems_of(path: Path, overrides: dict | None = None) -> list[str]:
+def problems_of(path: Path, overrides: dict | None = None, names: OptionNames = API_NAMES) -> list[str]:
     with pytest.raises(InputError) as info:
-        load_scenario(path, overrides)
+        load_scenario(path, overrides, names=names)
     return info.value.problems
 
 
@@ -344,25 +346,31 @@ def test_override_creates_a_missing_section(tmp_path: Path) -> None:
     assert (s.dispatch.queue, s.dispatch.after_service) == ("priority", "return_to_base")
 
 
+#: (how the user names the options, how a value set by path is named, where it was given)
+AS_THE_USER_GAVE_IT = [(API_NAMES, "overrides", "in overrides"), (cli_names(), "--set", "on the command line")]
+
+
 @pytest.mark.parametrize(("key", "message"), [
     ("disturbances.provokation.rate_per_hour",
-     "--set disturbances.provokation.rate_per_hour: no disturbance type 'provokation'; did you mean 'provocation'?"),
+     "disturbances.provokation.rate_per_hour: no disturbance type 'provokation'; did you mean 'provocation'?"),
     ("plans.roaming.units.polri_car.count", "2 unit groups are called 'polri_car'"),
     ("plans.roaming.units[5].count", "plans[1].units[5]: index out of range (2 items)"),
     ("replications.x", "replications is a value, not a section"),
 ])
-def test_bad_override_paths_are_named(tmp_path: Path, key: str, message: str) -> None:
-    problems = problems_of(write(tmp_path, MINIMAL), {key: 1})
-    assert len(problems) == 1 and problems[0].startswith(f"--set {key}: ") and message in problems[0]
+@pytest.mark.parametrize(("names", "option", "_"), AS_THE_USER_GAVE_IT)
+def test_bad_override_paths_are_named(tmp_path: Path, key: str, message: str, names, option, _) -> None:
+    problems = problems_of(write(tmp_path, MINIMAL), {key: 1}, names=names)
+    assert len(problems) == 1 and problems[0].startswith(f"{option} {key}: ") and message in problems[0], problems
 
 
-def test_bad_override_value_is_reported_as_coming_from_the_override(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("names", "_", "given"), AS_THE_USER_GAVE_IT)
+def test_bad_override_value_is_reported_as_coming_from_the_override(tmp_path: Path, names, _, given) -> None:
     file = write(tmp_path, MINIMAL)
-    problems = problems_of(file, {"replications": 0, "clock.duration_hour": 5})
+    problems = problems_of(file, {"replications": 0, "clock.duration_hour": 5}, names=names)
     assert sorted(problems) == [
         f"{file}: clock.duration_hour: unknown key 'duration_hour'; did you mean 'duration_hours'? "
-        "(value given on the command line for clock.duration_hour)",
-        f"{file}: replications: input should be greater than or equal to 1, got 0 (value given on the command line for replications)",
+        f"(value given {given} for clock.duration_hour)",
+        f"{file}: replications: input should be greater than or equal to 1, got 0 (value given {given} for replications)",
     ]
 
 
@@ -376,9 +384,11 @@ def test_parse_override_reads_the_value_as_yaml() -> None:
 
 
 @pytest.mark.parametrize("text", ["replications", "=3", "route=[a, b"])
-def test_parse_override_rejects_malformed_text(text: str) -> None:
-    with pytest.raises(InputError, match=r"^--set "):
-        parse_override(text)
+@pytest.mark.parametrize(("name", "named"), [("overrides", ()), ("--set", ("--set",))])  # Python, command line
+def test_parse_override_rejects_malformed_text(text: str, name: str, named: tuple[str, ...]) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_override(text, *named)
+    assert caught.value.problems[0].startswith(f"{name} {text.partition('=')[0]}"), caught.value.problems
 
 
 @pytest.mark.parametrize("text, number", [("1e12", 1e12), ("1.0e300", 1e300), ("-2.5E-3", -0.0025),
@@ -419,8 +429,10 @@ def test_plans_run_in_the_order_asked_for_else_in_file_order(tmp_path: Path) -> 
     assert choose_plans(s, None) == ["fixed-posts", "roaming"]
     assert choose_plans(s, ["roaming", "fixed-posts"]) == ["roaming", "fixed-posts"]
     assert choose_plans(s, ["roaming", "roaming"]) == ["roaming"]
-    with pytest.raises(InputError, match="no plan 'roamin' in the scenario; did you mean 'roaming'"):
+    with pytest.raises(InputError, match="^plans: no plan 'roamin' in the scenario; did you mean 'roaming'"):
         choose_plans(s, ["roamin"])
+    with pytest.raises(InputError, match="^--plan: no plan 'roamin' in the scenario; did you mean 'roaming'"):
+        choose_plans(s, ["roamin"], cli_names().plans)
 
 
 def test_network_osm_keeps_the_scenarios_place_bbox_and_network_type(tmp_path: Path) -> None:
@@ -429,8 +441,11 @@ def test_network_osm_keeps_the_scenarios_place_bbox_and_network_type(tmp_path: P
     spec = network_spec(s, "osm")
     assert (spec.source, spec.place, spec.bbox, spec.network_type) == ("osm", "Jember", None, "drive_service")
     assert network_spec(s, None) == s.network
-    with pytest.raises(InputError, match="no 'place' or 'bbox'"):
-        network_spec(load_scenario(write(tmp_path, MINIMAL, "plain.yaml")), "osm")
+    plain = load_scenario(write(tmp_path, MINIMAL, "plain.yaml"))
+    with pytest.raises(InputError, match="^network osm: the scenario's network has no 'place' or 'bbox'"):
+        network_spec(plain, "osm")
+    with pytest.raises(InputError, match="^--network osm: the scenario's network has no 'place' or 'bbox'"):
+        network_spec(plain, "osm", cli_names().network)
 
 
 def test_parsed_override_string_loads_as_a_number(tmp_path: Path) -> None:

@@ -410,7 +410,15 @@ def test_a_run_above_the_work_bound_is_refused_with_the_estimate_unless_forced(c
     args = ["run", str(path), "--reps", "3", "--workers", "1", "--out", str(tmp_path / "out")]
     line = one_clean_error(cli(*args))
     assert "expected work: about 0 incidents and 26.4 million unit-hours (1 plan × 3 replications)" in line
-    assert "more than the 20,000,000 unit-hours a run may take without --force" in line
+    assert line.endswith("more than the 20,000,000 unit-hours a run may take without --force; lower the "
+                         "replications, the hours or the rates, or add --force"), line
+    from sim import Study
+    from sim.errors import InputError
+
+    with pytest.raises(InputError) as caught:   # the same refusal in Python names the argument
+        Study(path).run(reps=3)
+    assert caught.value.problems[0].endswith("a run may take without force=True; lower the replications, the hours "
+                                             "or the rates, or add force=True"), caught.value.problems
     forced = cli(*args, "--force")
     assert forced.returncode == 0, forced.stderr
     assert len((tmp_path / "out" / "units.csv").read_text().splitlines()) == 1 + 3000

@@ -202,10 +202,10 @@ def test_a_malformed_bbox_is_refused_not_geocoded_as_a_place(capsys, tmp_path, v
 
     with pytest.raises(InputError) as caught:
         network_spec_from_arg(value)
-    assert caught.value.problems == [f"--network {value}: {says}"]
+    assert caught.value.problems == [f"network {value}: {says}"]   # as Python names the option
     line = one_error(*in_process(capsys, "map", str(SCENARIO), "--plan", "mixed", "--network", value,
                                  "--out", str(tmp_path / "m.png"))[::2])
-    assert says in line
+    assert line == f"error: --network {value}: {says}", line   # as the command line does
 
 
 def test_a_place_name_with_commas_is_still_a_place():

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from sim.study.api import Study
-from sim.study.options import OptionNames
+from sim.config.option_names import OptionNames
 from sim.study.runner import Progress
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,12 +13,38 @@ import yaml
 from scipy import stats
 
 from sim.config import load_scenario
+from sim.errors import InputError
 from sim.model import build_world
 from sim.analytic.validation import plan_model, simulate_figures
 from tests.graphs import random_grid_network
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION_SCENARIO = ROOT / "scenarios" / "validation_posts.yaml"
+
+
+def test_a_plan_too_large_for_the_exact_model_says_how_its_user_allows_the_approximation(tmp_path):
+    from sim.analytic.hypercube_balance import EXACT_MAX_UNITS
+    from sim.cli.common import cli_names
+
+    grid = random_grid_network(4, 4, seed=3)
+    data = {
+        "name": "many-units", "network": {"source": "demo"},
+        "clock": {"start": "2024-10-23T00:00", "duration_hours": 24}, "replications": 1, "seed": 5,
+        "target_response_min": 15,
+        "sites": [{"id": "s0", "name": "s0", "kind": "crowd_point", "lat": float(grid.lat[0]), "lon": float(grid.lon[0])}],
+        "disturbances": [{"type": "call", "rate_per_hour": 1.0, "sites": {"s0": 1},
+                          "on_scene_min": {"dist": "exponential", "mean": 30}, "priority": 1}],
+        "unit_types": {"car": {"agency": "Polri"}},
+        "plans": [{"name": "many", "units": [{"type": "car", "count": EXACT_MAX_UNITS + 1, "base": "s0",
+                                              "patrol": {"mode": "base"}}]}],
+    }
+    scenario = load_scenario(data, folder=tmp_path)
+    world = build_world(scenario, grid, cache_dir=tmp_path)
+    for names, allow in ((None, "allow_approximate=True"), (cli_names(), "--approximate")):
+        with pytest.raises(InputError) as caught:
+            plan_model(scenario, world, "many", **({"names": names} if names else {}))
+        assert caught.value.problems == [f"hypercube: plan 'many' has {EXACT_MAX_UNITS + 1} units, more than the exact "
+                                         f"model's {EXACT_MAX_UNITS}; add {allow} for Larson's approximation"]
 
 
 def test_posted_units_busy_shares_and_dispatch_fractions_match_the_hypercube_model(tmp_path):

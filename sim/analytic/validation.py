@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.study.stats import mean_ci95
 from sim.errors import InputError
 from sim.analytic.hypercube import HypercubeInput, HypercubeResult, preference_from_travel, solve
@@ -68,13 +69,15 @@ def _units(scenario, plan) -> tuple[list[str], list[str], list[float]]:
     return unit_ids(plan), sites, speed
 
 
-def plan_model(scenario, world: World, plan_name: str, allow_approximate: bool = False) -> PlanModel:
-    """Build and solve the hypercube model of one plan."""
+def plan_model(scenario, world: World, plan_name: str, allow_approximate: bool = False,
+               names: OptionNames = API_NAMES) -> PlanModel:
+    """Build and solve the hypercube model of one plan (``names``: how the user allows the
+    approximation, for the message when the exact model is too large)."""
     plan = scenario.plan(plan_name)
     ids, unit_sites, speed_factors = _units(scenario, plan)
     if len(ids) > MAX_EXACT_UNITS and not allow_approximate:
         raise InputError(f"hypercube: plan '{plan.name}' has {len(ids)} units, more than the exact model's "
-                         f"{MAX_EXACT_UNITS}; add --approximate for Larson's approximation")
+                         f"{MAX_EXACT_UNITS}; add {names.approximate} for Larson's approximation")
     rate_per_min: dict[str, float] = {}
     on_scene_weighted: dict[str, float] = {}
     notes = []

@@ -5,7 +5,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from sim.cli.common import add_force_flag, add_network_flag, count_text, file_arg
+from sim.cli.common import add_force_flag, add_network_flag, cli_names, count_text, file_arg
 from sim.config.clock import minute_of_day
 from sim.errors import InputError
 
@@ -65,13 +65,14 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     if problems:
         raise InputError(problems)
     # The run starts at the clock's start and ends with the window (see window_overrides).
+    names = cli_names()
     with plan_warnings_only([args.plan]):
-        overrides = window_overrides(load_scenario(args.scenario), args.hours, args.from_hours, args.seed)
-        scenario = load_scenario(args.scenario, overrides)
+        overrides = window_overrides(load_scenario(args.scenario, names=names), args.hours, args.from_hours, args.seed)
+        scenario = load_scenario(args.scenario, overrides, names=names)
         scenario.plan(args.plan)  # an unknown plan fails here, with a suggestion, before the network loads
     check_animation(scenario, args.plan, args.out, args.replace, ANIMATE_FLAGS)
-    check_work(expected_work(scenario, [args.plan], 1), args.force)
-    world = build_world(scenario, load_network(network_spec(scenario, args.network)))
+    check_work(expected_work(scenario, [args.plan], 1), args.force, names.force)
+    world = build_world(scenario, load_network(network_spec(scenario, args.network, names.network)))
     frames = write_animation(scenario, world, args.plan, args.out, hours=args.hours, from_hours=args.from_hours,
                              rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps, view=args.view,
                              replace=args.replace, names=ANIMATE_FLAGS)

@@ -84,16 +84,18 @@ def add_force_flag(parser: argparse.ArgumentParser) -> None:
 def network_spec_arg(arg: str | None):
     from sim.config.network_spec import NetworkSpec, network_spec_from_arg
 
-    return network_spec_from_arg(arg) if arg else NetworkSpec("demo")
+    return network_spec_from_arg(arg, "--network") if arg else NetworkSpec("demo")
 
 
 def cli_names():
-    """The run options as the command line names them, for messages from below it."""
-    from sim.study.options import OptionNames
+    """The options as the command line names them, for messages from below it."""
+    from sim.config.option_names import OptionNames
 
     return OptionNames(out="--out", replace="--replace", resume="--resume", keep_parts="--keep-parts", reps="--reps",
                        precision="--precision", max_reps="--max-reps", workers="--workers", scheduler="--scheduler",
-                       values="--values", reference="--reference")
+                       values="--values", reference="--reference", plans="--plan", sets="--set",
+                       set_where="on the command line", network="--network", force="--force",
+                       approximate="--approximate")
 
 
 def parse_reps(text: str | None) -> int | str | None:
@@ -106,7 +108,7 @@ def parse_reps(text: str | None) -> int | str | None:
         reps = int(text)
     except ValueError:
         raise InputError(f"--reps {text[:40]}: expected a whole number or 'auto'") from None
-    return check_replications(reps)
+    return check_replications(reps, "--reps")
 
 
 def run_options(args: argparse.Namespace):

@@ -5,7 +5,8 @@ import argparse
 import json
 from pathlib import Path
 
-from sim.cli.common import add_force_flag, add_network_flag
+from sim.cli.common import add_force_flag, add_network_flag, cli_names
+
 
 def register(commands) -> dict:
     """Add the command's parser; return its handlers by command name."""
@@ -26,22 +27,22 @@ def register(commands) -> dict:
 
 
 def _cmd_hypercube(args: argparse.Namespace) -> int:
+    from sim.analytic.validation import comparison, format_comparison, plan_model, simulate_figures
+    from sim.config.limits import check_replications, check_work, expected_work
     from sim.study.api import Study
     from sim.study.experiment import scenario_overrides
-    from sim.analytic.validation import comparison, format_comparison, plan_model, simulate_figures
 
-    from sim.config.limits import check_replications, check_work, expected_work
-
+    names = cli_names()
     if args.reps is not None:
-        check_replications(args.reps)
-    study = Study(args.scenario, scenario_overrides(args.reps, args.seed, args.hours, args.sets),
-                  network=args.network)
+        check_replications(args.reps, names.reps)
+    study = Study(args.scenario, scenario_overrides(args.reps, args.seed, args.hours, args.sets, names),
+                  network=args.network, names=names)
     scenario = study.scenario
     scenario.plan(args.plan)  # an unknown plan fails before the network loads
     if not args.no_sim:
-        check_work(expected_work(scenario, [args.plan], scenario.replications), args.force)
+        check_work(expected_work(scenario, [args.plan], scenario.replications), args.force, names.force)
     world = study.world()
-    model = plan_model(scenario, world, args.plan, allow_approximate=args.approximate)
+    model = plan_model(scenario, world, args.plan, allow_approximate=args.approximate, names=names)
     simulated = None if args.no_sim else simulate_figures(scenario, world, model, scenario.replications)
     figures = comparison(model, simulated)
     print(json.dumps(figures, sort_keys=True) if args.json else format_comparison(figures))

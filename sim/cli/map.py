@@ -6,11 +6,12 @@ import json
 import sys
 from pathlib import Path
 
-from sim.cli.common import add_network_flag, file_arg
+from sim.cli.common import add_network_flag, cli_names, file_arg
 from sim.errors import InputError
 
 #: write_map's arguments as this command names them
-MAP_FLAGS = {"out": "--out", "bands": "--bands", "compare": "--compare", "results": "--results", "replace": "--replace"}
+MAP_FLAGS = {"out": "--out", "bands": "--bands", "plans": "--plan", "compare": "--compare", "results": "--results",
+             "replace": "--replace"}
 
 
 def register(commands) -> dict:
@@ -45,7 +46,8 @@ def _cmd_map(args: argparse.Namespace) -> int:
     bands_min = parse_bands(args.bands, "--bands") if args.bands is not None else None
     if bands_min is not None:
         _check_bands(bands_min)
-    scenario = load_scenario(args.scenario)
+    names = cli_names()
+    scenario = load_scenario(args.scenario, names=names)
     bands_min = bands_min or target_bands(scenario.target_response_min)
     plans = [args.plan] + ([args.compare] if args.compare else [])
     check_map(scenario, plans, args.out, args.replace, MAP_FLAGS)
@@ -55,7 +57,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         areas = read_areas(args.results, plans)
         summary = read_summary(args.results, plans)
         scenario = run_clock(args.scenario, scenario, args.results)
-    network = load_network(network_spec(scenario, args.network))
+    network = load_network(network_spec(scenario, args.network, names.network))
     result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results, areas,
                        summary, replace=args.replace, names=MAP_FLAGS)
     for line in result.figures:
@@ -159,7 +161,7 @@ def run_clock(path: Path, scenario, folder: Path):
     if hours.get("duration_hours", now.duration_hours) == now.duration_hours and \
             hours.get("warmup_hours", now.warmup_hours) == now.warmup_hours:
         return scenario
-    return load_scenario(path, {f"clock.{key}": value for key, value in hours.items()})
+    return load_scenario(path, {f"clock.{key}": value for key, value in hours.items()}, names=cli_names())
 
 
 def _canonical(value) -> str:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from sim.cli.common import add_force_flag, add_network_flag, folder_arg
+from sim.cli.common import add_force_flag, add_network_flag, cli_names, folder_arg
 
 # Each setting of sim.optimize.request.Request and how this command line spells it.
 FLAGS = {name: "--" + name.replace("_", "-") for name in (
@@ -117,7 +117,7 @@ def check_request(args: argparse.Namespace):
     if not (math.isfinite(time_limit) and 0 < time_limit <= MAX_TIME_LIMIT_S):
         problems.append(f"--time-limit {time_limit}: seconds, more than 0 and at most {MAX_TIME_LIMIT_S:g}")
     workers = args.workers if args.workers is not None else (1 if args.goal is not None else os.cpu_count() or 1)
-    attempt(check_workers, workers)
+    attempt(check_workers, workers, "--workers")
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
         problems.append(f"--out {args.out}: is a file; name a folder")
     goal = None
@@ -149,7 +149,7 @@ def check_request(args: argparse.Namespace):
                    refine_metric=args.refine_metric, verify_reps=args.verify_reps, time_limit_s=time_limit,
                    workers=workers, network=args.network, out=args.out, json=args.json,
                    force=args.force, sets=tuple(args.sets), goal=goal, bases=args.bases, phase=args.phase,
-                   at=args.at, replace=args.replace, flags=FLAGS)
+                   at=args.at, replace=args.replace, flags=FLAGS, names=cli_names())
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import add_network_flag, default_scenario
+from sim.cli.common import add_network_flag, cli_names, default_scenario
 
 
 def register(commands) -> dict:
@@ -33,7 +33,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from sim.serve.server import serve
 
     scenario = args.scenario if args.scenario is not None else default_scenario()
-    overrides = dict(parse_override(text) for text in args.sets)
+    names = cli_names()
+    overrides = dict(parse_override(text, names.sets) for text in args.sets)
     serve(scenario, overrides=overrides, network=args.network, host=args.host, port=args.port, token=args.token,
-          workers=args.workers, time_limit_s=args.time_limit)
+          workers=args.workers, time_limit_s=args.time_limit, names=names)
     return 0

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from sim.config.clock import minute_of_day, minute_of_week
+from sim.config.option_names import API_NAMES
 from sim.errors import InputError
 
 MIN_PER_HOUR = 60.0
@@ -153,8 +154,9 @@ def expected_work(scenario, plans: Sequence[str], replications: int) -> Work:
                 replications=replications, plans=len(plans))
 
 
-def check_work(work: Work, force: bool) -> None:
-    """InputError if a run would exceed the work bounds, unless ``force``."""
+def check_work(work: Work, force: bool, force_name: str | None = API_NAMES.force) -> None:
+    """InputError if a run would exceed the work bounds, unless ``force``; the message says to add
+    ``force_name`` (how the user asks to force; None: the user cannot)."""
     if force:
         return
     over = []
@@ -163,23 +165,25 @@ def check_work(work: Work, force: bool) -> None:
     if work.unit_hours > MAX_UNIT_HOURS:
         over.append(f"{MAX_UNIT_HOURS:,} unit-hours")
     if over:
-        raise InputError(f"expected work: {work.describe()}, more than the {' and '.join(over)} a run may take "
-                         "without --force; lower the replications, the hours or the rates, or add --force")
+        without = f" without {force_name}" if force_name else ""
+        raise InputError(f"expected work: {work.describe()}, more than the {' and '.join(over)} a run may take"
+                         f"{without}; lower the replications, the hours or the rates"
+                         + (f", or add {force_name}" if force_name else ""))
 
 
-def check_workers(workers: object, flag: str = "--workers") -> int:
-    """``workers`` if it is a whole number from 1 to max_workers(), else InputError."""
+def check_workers(workers: object, name: str = API_NAMES.workers) -> int:
+    """``workers`` if it is a whole number from 1 to max_workers(), else InputError naming ``name``."""
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= max_workers():
-        raise InputError(f"{flag} {str(workers)[:40]}: must be a whole number from 1 to {max_workers()} "
+        raise InputError(f"{name} {str(workers)[:40]}: must be a whole number from 1 to {max_workers()} "
                          f"({WORKERS_PER_CORE} per core on this machine's {os.cpu_count() or 1})")
     return workers
 
 
-def check_replications(reps: int, flag: str = "--reps") -> int:
-    """``reps`` if it is from 1 to MAX_REPLICATIONS, else InputError."""
+def check_replications(reps: int, name: str = API_NAMES.reps) -> int:
+    """``reps`` if it is from 1 to MAX_REPLICATIONS, else InputError naming ``name``."""
     if reps < 1:
-        raise InputError(f"{flag} {reps}: must be at least 1")
+        raise InputError(f"{name} {reps}: must be at least 1")
     if reps > MAX_REPLICATIONS:
-        raise InputError(f"{flag} {str(reps)[:40]}: at most {MAX_REPLICATIONS:,} replications (the bound on "
+        raise InputError(f"{name} {str(reps)[:40]}: at most {MAX_REPLICATIONS:,} replications (the bound on "
                          "replications; see docs/limits.md)")
     return reps

@@ -1,4 +1,5 @@
-"""Where the road network comes from: the scenario's ``network:`` block and the ``--network`` flag."""
+"""Where the road network comes from: the scenario's ``network:`` block, or a network named in one text
+(``--network`` on the command line, ``network`` in Python)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from sim.config.limits import MAX_BBOX_DEG
+from sim.config.option_names import API_NAMES
 from sim.errors import InputError, shown
 from sim.plugins.base import Spec, Tuple
 
@@ -18,7 +20,7 @@ FILE_SUFFIXES = OSM_XML_SUFFIXES + OSM_PBF_SUFFIXES + GRAPHML_SUFFIXES
 
 
 class NetworkSpec(Spec):
-    """Where the road network comes from: the scenario's ``network:`` block, or ``--network``.
+    """Where the road network comes from: the scenario's ``network:`` block, or a network named in text.
 
     In code the source may come first: ``NetworkSpec("osm", place="Jember")``.
     """
@@ -75,8 +77,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def network_spec_from_arg(value: str) -> NetworkSpec:
-    """The spec for a ``--network`` value: ``demo``, ``osm:PLACE``, ``osm:W,S,E,N`` or a file path.
+def network_spec_from_arg(value: str, name: str = API_NAMES.network) -> NetworkSpec:
+    """The spec for a network named in text: ``demo``, ``osm:PLACE``, ``osm:W,S,E,N`` or a file path;
+    problems under the option's ``name`` (``--network`` on the command line).
 
     Plain ``osm`` is an error here: it needs a place or bbox, which the scenario file gives.
     """
@@ -85,8 +88,8 @@ def network_spec_from_arg(value: str) -> NetworkSpec:
         return NetworkSpec("demo")
     if text == "osm":
         raise InputError(
-            "--network osm needs a place or a bbox: set network.place or network.bbox in the scenario, "
-            "or write --network 'osm:PLACE NAME' or --network osm:WEST,SOUTH,EAST,NORTH"
+            f"{name} osm needs a place or a bbox: set network.place or network.bbox in the scenario, "
+            f"or write {name} 'osm:PLACE NAME' or {name} osm:WEST,SOUTH,EAST,NORTH"
         )
     if text.startswith("osm:"):
         where = text[4:].strip()
@@ -95,14 +98,14 @@ def network_spec_from_arg(value: str) -> NetworkSpec:
             try:
                 return NetworkSpec("osm", bbox=check_bbox(numbers))
             except InputError as error:  # four numbers are a bbox, never a place name
-                raise InputError(f"--network {value[:200]}: {error.problems[0]}") from None
+                raise InputError(f"{name} {value[:200]}: {error.problems[0]}") from None
         if sum(map(_is_number, numbers)) >= 2:  # meant as a bbox: a place name is not mostly numbers
             wrong = next((n.strip() for n in numbers if not _is_number(n)), None)
-            raise InputError(f"--network {value[:200]}: a bbox is four numbers WEST,SOUTH,EAST,NORTH in degrees"
+            raise InputError(f"{name} {value[:200]}: a bbox is four numbers WEST,SOUTH,EAST,NORTH in degrees"
                              + (f"; {wrong[:40]!r} is not a number" if wrong is not None
                                 else f"; got {len(numbers)}"))
         if not where:
-            raise InputError("--network osm: needs a place name or a bbox after 'osm:'")
+            raise InputError(f"{name} osm: needs a place name or a bbox after 'osm:'")
         return NetworkSpec("osm", place=where)
     if text.lower().endswith(FILE_SUFFIXES):
         return NetworkSpec("file", path=text)

@@ -1,4 +1,5 @@
-"""Overrides (``--set`` and ``Study.with_overrides``): dotted paths set in the data before validation."""
+"""Overrides (``--set`` on the command line, ``overrides`` in Python): dotted paths set in the data
+before validation."""
 from __future__ import annotations
 
 import copy
@@ -84,7 +85,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, object],
                     container[index] = copy.deepcopy(value)
                 container, parent_key, where = child, step, where + (index,)
         except _OverrideError as exc:
-            report.general(f"--set {key}: {exc}")
+            report.general(f"{report.names.sets} {key}: {exc}")
             continue
         data = trial
         report.overridden.append((where, key))

@@ -8,6 +8,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.config.yaml_reader import Lines, YamlPath
 from sim.errors import InputError, shown
 from sim.plugins.registry import Variants
@@ -47,11 +48,13 @@ class Report:
     """Collects problems; each is placed at the YAML line of its path (or of its nearest parent).
 
     ``lines`` is empty for data given in code: problems then name the path without a line.
+    ``names`` say how the user gave values by dotted path (``--set`` on the command line).
     """
 
-    def __init__(self, label: str, lines: Lines):
+    def __init__(self, label: str, lines: Lines, names: OptionNames = API_NAMES):
         self.label = label
         self.lines = lines
+        self.names = names
         self.overridden: list[tuple[YamlPath, str]] = []  # (path set, override key as given)
         self._items: list[tuple[int, str]] = []  # (sort line, text); line 0 sorts first
 
@@ -65,11 +68,11 @@ class Report:
             if path[: len(set_path)] == set_path:
                 # the file's line would show a value that is not the one being checked
                 self._items.append((0, f"{self.label}: {where}{message} "
-                                       f"(value given on the command line for {key})"))
+                                       f"(value given {self.names.set_where} for {key})"))
                 return
             if set_path[: len(path)] == path and path not in self.lines and self.lines:
                 # a key the override created: the file has no line for it
-                self._items.append((0, f"--set {key}: {where}{message}"))
+                self._items.append((0, f"{self.names.sets} {key}: {where}{message}"))
                 return
         if not self.lines:
             self._items.append((0, f"{self.label}: {where}{message}"))

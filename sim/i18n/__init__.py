@@ -21,7 +21,7 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
 
 
-def check_language(lang: object, what: str = "--lang") -> str:
+def check_language(lang: object, what: str = "lang") -> str:
     """``lang`` if it is a known language code, else InputError naming the choices."""
     if lang not in LANGUAGES:
         raise InputError(f"{what} {str(lang)[:20]!r}: one of {', '.join(LANGUAGES)} "

@@ -208,7 +208,7 @@ def identity_differs(held: dict, new: dict) -> str:
 
 def folder_names(request):
     """How the optimiser's options are named in messages about its folder (the command line's flags)."""
-    from sim.study.options import OptionNames
+    from sim.config.option_names import OptionNames
 
     return OptionNames(out=request.flag("out"), replace=request.flag("replace"))
 

@@ -1,7 +1,8 @@
 """What ``optimize`` is asked to do, checked by its front door (the command line or a caller).
 
 Messages name a setting the way the user typed it: ``Request.flags`` maps each setting to that
-spelling (the command line passes ``--units`` and the like; a Python caller may keep the names).
+spelling (the command line passes ``--units`` and the like; a Python caller may keep the names), and
+``Request.names`` the options every run shares (``--set``, ``--network``, ``--force``).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError
 from sim.optimize.refine import DEFAULT_BUDGET
 
@@ -70,6 +72,7 @@ class Request:
     at: str | None = None        # or the phase in force at this date-time
     replace: bool = False        # --out may hold another optimisation: it is replaced whole
     flags: dict[str, str] = field(default_factory=dict)
+    names: OptionNames = API_NAMES  # the options a run shares, as the user names them
 
     @property
     def curve(self) -> bool:

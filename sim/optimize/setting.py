@@ -101,7 +101,8 @@ def prepare(request: Request) -> Setting:
     from sim.viz.maps import check_bands, target_bands
 
     started = time.perf_counter()
-    study = Study(request.scenario, scenario_overrides(None, None, None, request.sets), network=request.network)
+    study = Study(request.scenario, scenario_overrides(None, None, None, request.sets, request.names),
+                  network=request.network, names=request.names)
     scenario = study.scenario
     request = goal_kind(request, scenario)
     chosen = objective(request.objective)
@@ -117,11 +118,12 @@ def prepare(request: Request) -> Setting:
     reps = request.verify_reps or scenario.replications
     if request.goal is None:
         sizes = [len(f) for f, _ in fleet_list]
-        check_run_work(scenario, sizes + [p.n_units for p in scenario.plans], reps, request.force)
+        check_run_work(scenario, sizes + [p.n_units for p in scenario.plans], reps, request.force, request.names.force)
     else:
         # A goal search simulates a handful of sizes in its range (its top capped at the candidates).
         sizes = list(request.units) or [max(d.units_required for d in scenario.disturbances)]
-        check_run_work(scenario, [sizes[len(sizes) // 2]] * GOAL_SIZES_CHECKED, reps, request.force)
+        check_run_work(scenario, [sizes[len(sizes) // 2]] * GOAL_SIZES_CHECKED, reps, request.force,
+                       request.names.force)
     window = phase_window(scenario, phase) if phase is not None else measured_window(scenario)
     if window.to_min <= window.from_min:
         raise InputError(f"{request.flag('phase')} {phase.name}: outside the measured clock")

@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 
 from sim.config.limits import Work, check_work, incidents_per_replication
+from sim.config.option_names import API_NAMES
 from sim.study.stats import mean_ci95
 
 METRICS = {"within_target": ("within_target_pct", True), "response": ("response_mean_min", False)}
@@ -42,13 +43,14 @@ def study_with(study, new_sites: list[dict], plans: list[dict]):
     })
 
 
-def check_run_work(scenario, plan_units: list[int], reps: int, force: bool = False) -> None:
+def check_run_work(scenario, plan_units: list[int], reps: int, force: bool = False,
+                   force_name: str = API_NAMES.force) -> None:
     """InputError (before anything runs) if plans with these unit counts x ``reps`` replications
-    exceed the work bounds of a run, unless ``force``."""
+    exceed the work bounds of a run, unless ``force`` (``force_name``: how the user asks for it)."""
     hours = scenario.clock.duration_hours
     check_work(Work(incidents=incidents_per_replication(scenario) * reps * len(plan_units),
                     unit_hours=sum(plan_units) * hours * reps, replications=reps, plans=len(plan_units)),
-               force)
+               force, force_name)
 
 
 def per_rep(results, plan: str, metric: str) -> dict[int, float]:

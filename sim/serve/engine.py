@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from sim.config import limits
 from sim.config.limits import check_work, expected_work
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError, ScenarioWarning
 from sim.optimize.verify import study_with
 from sim.serve.requests import Evaluation, PlanVariant, digest
@@ -36,18 +37,20 @@ class Engine:
     """A scenario on its network, and the studies of plans sent to it (validated, cached)."""
 
     def __init__(self, source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None,
-                 network: str | None = None, cache: ServeCache | None = None, warn: bool = False):
-        """``warn``: let the scenario's warnings through (the server's own copy says them, once)."""
+                 network: str | None = None, cache: ServeCache | None = None, warn: bool = False,
+                 names: OptionNames = API_NAMES):
+        """``warn``: let the scenario's warnings through (the server's own copy says them, once);
+        ``names``: how the user gave the overrides and the network (the command line's flags)."""
         self.cache = cache if cache is not None else ServeCache()
-        study = Study(source, overrides, network=network, cache=self.cache) if warn else None
+        study = Study(source, overrides, network=network, cache=self.cache, names=names) if warn else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScenarioWarning)
             if study is None:
-                study = Study(source, overrides, network=network, cache=self.cache)
+                study = Study(source, overrides, network=network, cache=self.cache, names=names)
             # Variants are derived from the scenario's data, not its file: a file would be read
             # and parsed again for every variant (YAML with lines: tenths of a second each).
             folder = Path(source).resolve().parent if study.source_path else None
-            self.base = Study(study.scenario.raw, network=network, folder=folder, cache=self.cache)
+            self.base = Study(study.scenario.raw, network=network, folder=folder, cache=self.cache, names=names)
             self.base.source_path = study.source_path
         self._studies: OrderedDict[str, Study] = OrderedDict()
         self._runs: OrderedDict[str, Study] = OrderedDict()
@@ -122,7 +125,7 @@ class Engine:
         if work.incidents > limits.MAX_SERVE_INCIDENTS:
             raise InputError(f"reps: {work.describe()}, more than the {limits.MAX_SERVE_INCIDENTS:,} incidents one "
                              "evaluation on the page may take; lower reps or hours")
-        check_work(work, force=False)
+        check_work(work, force=False, force_name=None)  # the page cannot force
         self._runs[key] = run
         while len(self._runs) > MAX_STUDIES:
             self._runs.popitem(last=False)
@@ -147,14 +150,13 @@ class Engine:
 
 _INDEXED = re.compile(r"\b(plans|sites)\[(\d+)\]")
 _WHERE = re.compile(r"^(?:scenario|[^:]*\.ya?ml(?::\d+)?): ")
+_GIVEN = re.compile(r" \(value given [^()]* for (?:reps|hours)\)")  # the request's own field: said already
 
 
 def _renamed(line: str) -> str:
     """A scenario problem without its "scenario: " place; an override named as the request's field."""
     line = _WHERE.sub("", line)
-    return (line.replace("replications", "reps").replace("clock.duration_hours", "hours")
-            .replace(" (value given on the command line for reps)", "").replace(
-                " (value given on the command line for hours)", ""))
+    return _GIVEN.sub("", line.replace("replications", "reps").replace("clock.duration_hours", "hours"))
 
 
 def request_field(line: str, plan_index: int | None, n_base_sites: int) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sim.config import limits
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError
 from sim.serve.guard import is_loopback, new_token
 
@@ -61,9 +62,10 @@ def address(host: str, port: int, token: str | None) -> str:
 def serve(source: str | Path | Mapping[str, Any], *, overrides: Mapping[str, object] | None = None,
           network: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           token: str | None = None, workers: int = DEFAULT_WORKERS, time_limit_s: float = DEFAULT_TIME_LIMIT_S,
-          announce=print) -> None:
+          announce=print, names: OptionNames = API_NAMES) -> None:
     """Serve the page for a scenario until Ctrl-C (or SIGTERM); every worker process ends with it.
-    InputError (a bad option, scenario or network) before anything is served, and nothing left running."""
+    InputError (a bad option, scenario or network) before anything is served, and nothing left running;
+    ``names``: how the user gave the overrides and the network (the command line's flags)."""
     from sim.serve.workers import WorkerPool
 
     check_options(host, port, workers, time_limit_s, token)
@@ -72,7 +74,7 @@ def serve(source: str | Path | Mapping[str, Any], *, overrides: Mapping[str, obj
     sock = bind(host, port)
     port = sock.getsockname()[1]
     config = {"source": str(source) if isinstance(source, Path) else source, "overrides": dict(overrides or {}),
-              "network": network}
+              "network": network, "names": names}
     # The workers' parent loads the scenario while this process imports and loads its own copy.
     pool = WorkerPool(config, workers)
     pool.launch()
@@ -80,7 +82,7 @@ def serve(source: str | Path | Mapping[str, Any], *, overrides: Mapping[str, obj
         from sim.config import load_scenario
         from sim.serve.service import Service
 
-        load_scenario(config["source"], config["overrides"])  # a bad scenario fails here, with its lines
+        load_scenario(config["source"], config["overrides"], names=names)  # a bad scenario fails here, with its lines
         service = Service.load(config, pool, time_limit_s)
     except BaseException:
         pool.stop()

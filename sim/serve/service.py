@@ -54,8 +54,8 @@ class Service:
     @classmethod
     def load(cls, config: dict, pool: WorkerPool, time_limit_s: float = 60.0) -> Service:
         """The service of the scenario ``config`` names (InputError for a bad one), its page data made."""
-        return cls(Engine(config["source"], config.get("overrides"), config.get("network"), warn=True), pool,
-                   time_limit_s)
+        return cls(Engine(config["source"], config.get("overrides"), config.get("network"), warn=True,
+                          names=config["names"]), pool, time_limit_s)
 
     # -- life --------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ class Tasks:
     """The tasks a worker runs, by kind."""
 
     def __init__(self, config: dict):
-        self.engine = Engine(config["source"], config.get("overrides"), config.get("network"))
+        self.engine = Engine(config["source"], config.get("overrides"), config.get("network"), names=config["names"])
 
     def run(self, kind: str, payload: Any) -> Any:
         handler = getattr(self, f"task_{kind}", None)

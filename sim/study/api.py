@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 
 from sim.config import choose_plans, load_scenario, network_spec, use_plugins
 from sim.config.limits import MAX_REPLICATIONS, check_work, expected_work
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError, shown
 from sim.model import World, simulate
 from sim.study.cache import StudyCache
@@ -32,7 +33,8 @@ from sim.study.runner import run_plans
 __all__ = ["Study", "StudyCache"]
 
 
-def _check_arguments(source: object, overrides: object, network: object, folder: object, cache: object) -> None:
+def _check_arguments(source: object, overrides: object, network: object, folder: object, cache: object,
+                     names: object) -> None:
     """InputError for arguments of Study that cannot be what they stand for."""
     if not isinstance(source, (str, os.PathLike, Mapping)):
         raise InputError(f"Study: the scenario is the path of a YAML file or a dict of scenario data, not "
@@ -44,6 +46,8 @@ def _check_arguments(source: object, overrides: object, network: object, folder:
         raise InputError(f"folder {shown(folder, 40)}: give a folder's path")
     if cache is not None and not isinstance(cache, StudyCache):
         raise InputError(f"cache {shown(cache, 40)}: give a StudyCache (or nothing)")
+    if not isinstance(names, OptionNames):
+        raise InputError(f"names {shown(names, 40)}: give an OptionNames (or nothing)")
 
 
 def check_overrides(overrides: object, what: str) -> None:
@@ -67,14 +71,15 @@ class Study:
     scenario's own; ``folder`` resolves relative network paths of a dict (default: the current
     folder); ``cache`` shares a StudyCache with other studies (those derived from this one
     share its cache anyway); ``plugins`` are modules (or ``.py`` files) of plug-ins to import
-    first, as a scenario's ``plugins:`` key does. Bad input raises ``sim.errors.InputError`` whose
-    ``problems`` name each place.
+    first, as a scenario's ``plugins:`` key does; ``names`` say how messages name the options
+    (``sim.config.option_names``: the Python names unless a front door hands down its own). Bad input
+    raises ``sim.errors.InputError`` whose ``problems`` name each place.
     """
 
     def __init__(self, source: str | Path | Mapping[str, Any], overrides: Mapping[str, object] | None = None, *,
                  network: str | None = None, folder: str | Path | None = None, cache: StudyCache | None = None,
-                 plugins: Sequence[str] = ()):
-        _check_arguments(source, overrides, network, folder, cache)
+                 plugins: Sequence[str] = (), names: OptionNames = API_NAMES):
+        _check_arguments(source, overrides, network, folder, cache, names)
         mapping = isinstance(source, Mapping)
         network = os.fspath(network) if network is not None else None
         self._source: Path | dict = copy.deepcopy(dict(source)) if mapping else Path(source)
@@ -82,8 +87,9 @@ class Study:
         self._folder = Path(folder) if folder is not None else (Path.cwd() if mapping else None)
         self._network_arg = network
         self._plugins = use_plugins(plugins)  # module names: a derived study finds them imported
+        self.names = names
         #: The validated scenario (sim.config.Scenario): sites, disturbances, plans, ``raw``, ``sha256``.
-        self.scenario = load_scenario(self._source, self._overrides, folder=self._folder)
+        self.scenario = load_scenario(self._source, self._overrides, folder=self._folder, names=names)
         #: The YAML file this study comes from (also for the studies derived from it), else None.
         self.source_path: str | None = None if mapping else str(source)
         self.cache = cache if cache is not None else StudyCache()
@@ -117,7 +123,7 @@ class Study:
     def network_spec(self):
         """Which road network (a NetworkSpec): the scenario's, or the ``network`` given."""
         if self._spec is None:
-            self._spec = network_spec(self.scenario, self._network_arg)
+            self._spec = network_spec(self.scenario, self._network_arg, self.names.network)
         return self._spec
 
     def network(self):
@@ -146,7 +152,7 @@ class Study:
         mapping = isinstance(source, Mapping)
         folder = self._folder if self._folder is not None else self._source.resolve().parent
         study = Study(source, overrides, network=network, folder=folder if mapping else None, cache=self.cache,
-                      plugins=self._plugins)
+                      plugins=self._plugins, names=self.names)
         study.source_path = self.source_path
         return study
 
@@ -211,9 +217,9 @@ class Study:
             self.scenario.plan(name)
         overrides = options.overrides()
         study = self.with_overrides(overrides) if overrides else self
-        chosen = choose_plans(study.scenario, options.plans)
+        chosen = choose_plans(study.scenario, options.plans, options.names.plans)
         replications = options.max_reps if options.auto else study.scenario.replications
-        check_work(expected_work(study.scenario, chosen, replications), options.force)
+        check_work(expected_work(study.scenario, chosen, replications), options.force, options.names.force)
         return run_plans(study, chosen, options, parts=MemoryParts())
 
     def simulate(self, plan: str, rep: int = 0):

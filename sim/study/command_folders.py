@@ -26,9 +26,9 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError
 from sim.files import LOCK_NAME, file_stamp, foreign_message, replace_folder, write_text
-from sim.study.options import API_NAMES, OptionNames
 
 IDENTITY_FILE = "identity.json"
 SUB_OUTPUT_PREFIXES = ("sweep-", "optimize-")

@@ -22,13 +22,14 @@ from typing import Iterator, Sequence
 
 from sim.config import choose_plans, parse_override
 from sim.config.limits import check_work, expected_work
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError, RunStopped, ScenarioWarning
 from sim.files import FolderLock, UnwritableFolder, write_text
 from sim.study.api import Study, StudyCache
 from sim.study.executors import executor_label, probe_scheduler, run_rep  # noqa: F401  (run_rep: this module's API)
 from sim.study.command_folders import check_command_folder, claim_command_folder
 from sim.study.folders import auto_replications, check_same_run, differences, run_identity
-from sim.study.options import API_NAMES, OptionNames, RunOptions
+from sim.study.options import RunOptions
 from sim.study.parts import PARTS, PartFiles, part_bounds, resume_key
 from sim.study.results import Results, check_result_folder
 from sim.study.runner import run_plans
@@ -46,9 +47,10 @@ _PLAN_PLACE = re.compile(r"(?:^|: )plans\[\d+\]: plan '(.*?)': ")  # how a warni
 
 # -- choosing what to run ----------------------------------------------------------------------
 
-def scenario_overrides(reps: int | None, seed: int | None, hours: float | None, sets: Sequence[str]) -> dict:
+def scenario_overrides(reps: int | None, seed: int | None, hours: float | None, sets: Sequence[str],
+                       names: OptionNames = API_NAMES) -> dict:
     """Overrides by dotted path from these run options (``sets``, ``KEY=VALUE`` texts, last, so they win)."""
-    return RunOptions(reps=reps, seed=seed, hours=hours, sets=tuple(sets)).overrides()
+    return RunOptions(reps=reps, seed=seed, hours=hours, sets=tuple(sets), names=names).overrides()
 
 
 @contextmanager
@@ -68,7 +70,8 @@ def plan_warnings_only(plans: Sequence[str] | None) -> Iterator[None]:
 def load_study(scenario_path: Path, options: RunOptions, extra_sets: Sequence[str] = (), cache=None) -> Study:
     """The Study of a run; its scenario's warnings about a plan are issued only for the plans it runs."""
     with plan_warnings_only(options.plans):
-        study = Study(scenario_path, options.overrides(extra_sets), network=options.network, cache=cache)
+        study = Study(scenario_path, options.overrides(extra_sets), network=options.network, cache=cache,
+                      names=options.names)
     return study
 
 
@@ -102,13 +105,13 @@ def run_and_write(study: Study, options: RunOptions, started: float) -> tuple[Pa
     """
     names = options.names
     scenario = study.scenario
-    plan_names = choose_plans(scenario, options.plans)
+    plan_names = choose_plans(scenario, options.plans, names.plans)
     if options.reference not in (None, "best", *plan_names):
         raise InputError(f"{names.reference} {options.reference[:60]}: not a plan of this run; give one of "
                          f"{', '.join(plan_names)}, or best")
     study.network_spec  # a bad network fails before the output folder is made
     check_work(expected_work(scenario, plan_names, options.max_reps if options.auto else scenario.replications),
-               options.force)
+               options.force, names.force)
     out_dir = check_result_folder(options.out if options.out is not None else Path("results") / scenario.name,
                                   names.out)
     if options.scheduler:
@@ -282,18 +285,20 @@ def run_sweep(scenario_path: Path, param: str, values: Sequence[str], options: R
 
     options.check()
     names = options.names
-    parsed = [parse_override(f"{param}={value}")[1] for value in values]
+    parsed = [parse_override(f"{param}={value}", names.sets)[1] for value in values]
     studies = _sweep_studies(scenario_path, param, values, options)
     name = studies[0].scenario.name
     out_dir = options.out if options.out is not None else Path("results") / name / f"sweep-{safe_name(param)}"
     folders = sweep_folders(param, values, names)
     for study in studies:  # every value's expected work, before any runs
-        check_work(expected_work(study.scenario, choose_plans(study.scenario, options.plans),
-                                 options.max_reps if options.auto else study.scenario.replications), options.force)
+        check_work(expected_work(study.scenario, choose_plans(study.scenario, options.plans, names.plans),
+                                 options.max_reps if options.auto else study.scenario.replications),
+                   options.force, names.force)
     if str(out_dir).strip() == "":
         raise InputError(f"{names.out} '': give a folder name (an empty one would mean the current folder)")
     identity = {"param": param, "values": list(values),
-                "runs": [_identity(study, choose_plans(study.scenario, options.plans), options) for study in studies]}
+                "runs": [_identity(study, choose_plans(study.scenario, options.plans, names.plans), options)
+                         for study in studies]}
     check_command_folder(out_dir, SWEEP, identity, options.replace, names, _sweep_differs)
     # A value's folder is one point of the sweep (`report FOLDER` makes its page); only the sweep speaks.
     value_options = options.with_(report=False, progress=False)
@@ -305,8 +310,8 @@ def run_sweep(scenario_path: Path, param: str, values: Sequence[str], options: R
             # refused, or with replace removed whole before this one starts.
             claim_command_folder(out_dir, SWEEP, identity, options.replace, names, _sweep_differs)
             for study, folder in zip(studies, folders):  # every value's folder, before any runs
-                check_same_run(out_dir / folder, _identity(study, choose_plans(study.scenario, options.plans),
-                                                           options),
+                chosen = choose_plans(study.scenario, options.plans, names.plans)
+                check_same_run(out_dir / folder, _identity(study, chosen, options),
                                resume_key(study.scenario, study.network()), replace=options.replace,
                                resume=options.resume, names=names)
             for text, value, study, folder in zip(values, parsed, studies, folders):

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from sim.config import scenario_hash
 from sim.errors import InputError
-from sim.study.options import API_NAMES, OptionNames
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.study.parts import PARTS, RUN_FILE
 from sim.study.saved import MANIFEST, SavedResults
 

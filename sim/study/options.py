@@ -2,8 +2,9 @@
 its flags, by ``Study.run`` from its arguments) and handed down to the loop, the executors and
 the writer of the result folder. Its defaults are the only ones.
 
-``OptionNames`` says how the user gave each option, so that a message from below the command
-line names it as the user knows it: ``--out`` on the command line, ``out_dir`` in Python.
+``names`` (``sim.config.option_names.OptionNames``) says how the user gave each option, so that a
+message from below the command line names it as the user knows it: ``--out`` on the command line,
+``out_dir`` in Python.
 """
 from __future__ import annotations
 
@@ -13,31 +14,12 @@ from pathlib import Path
 from typing import Sequence
 
 from sim.config.limits import check_replications, check_workers
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError, shown
 
 DEFAULT_PRECISION = 0.05  # reps="auto": 95% half-width on mean response at most this share of the mean
 DEFAULT_MAX_REPS = 200    # reps="auto": at most this many replications
 AUTO = "auto"
-
-
-@dataclass(frozen=True)
-class OptionNames:
-    """How each option is named in messages; by default as the Python API names it."""
-
-    out: str = "out_dir"
-    replace: str = "force=True"
-    resume: str = "resume=True"
-    keep_parts: str = "keep_parts=True"
-    reps: str = "reps"
-    precision: str = "precision"
-    max_reps: str = "max_reps"
-    workers: str = "workers"
-    scheduler: str = "scheduler"
-    values: str = "values"
-    reference: str = "reference"
-
-
-API_NAMES = OptionNames()
 
 
 @dataclass(frozen=True)
@@ -136,6 +118,6 @@ class RunOptions:
             if value is not None:
                 overrides[key] = value
         for text in (*self.sets, *extra_sets):
-            key, value = parse_override(text)
+            key, value = parse_override(text, self.names.sets)
             overrides[key] = value
         return overrides

@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 
 from sim.config import scenario_hash
 from sim.config.limits import MAX_PRIORITY, MAX_UNITS, incidents_per_replication
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError
 from sim.files import read_at_most, write_text
 from sim.model import INCIDENT_COLUMNS, UNIT_COLUMNS
@@ -211,15 +212,13 @@ class PartFiles(MemoryParts):
     """
 
     def __init__(self, out_dir: Path, key: dict, resume: bool, plan_index: Mapping[str, int],
-                 names=None, bounds: tuple[int, int] = (10**6, MAX_UNITS)):
-        from sim.study.options import API_NAMES
-
+                 names: OptionNames = API_NAMES, bounds: tuple[int, int] = (10**6, MAX_UNITS)):
         super().__init__()
         self.out_dir = Path(out_dir)
         self.folder = self.out_dir / PARTS
         self.plan_index = dict(plan_index)
         self.digest = run_digest(key)
-        self.names = names if names is not None else API_NAMES
+        self.names = names
         self.bounds = bounds
         self.max_bytes = (bounds[0] + bounds[1]) * MAX_ROW_BYTES
         self._written: set[tuple[str, int]] = set()  # saved by this run, under its lock: rows known good

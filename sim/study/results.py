@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Sequence
 
 from sim.config import scenario_hash
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
 from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, worst_areas
 from sim.study.command_folders import sub_outputs
 from sim.study.folders import check_same_run, holds_run, manifest_identity
-from sim.study.options import API_NAMES, OptionNames
 from sim.study.parts import PARTS, resume_key
 from sim.study.saved import FILES, MANIFEST, SavedResults, file_records
 from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,

@@ -7,8 +7,9 @@ import sys
 import time
 from typing import Sequence
 
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.study.executors import executor_label, run_tasks
-from sim.study.options import API_NAMES, OptionNames, RunOptions
+from sim.study.options import RunOptions
 from sim.study.parts import MemoryParts
 from sim.study.results import Results, precision_note
 from sim.study.stats import comparisons, precision_reached, relative_precision, summaries

@@ -27,7 +27,7 @@ from sim.viz.map_style import MapResult
 
 FORMATS = (".png", ".html", ".geojson", ".gpkg")
 #: how write_map's arguments are named in its messages; the command line passes its flags
-NAMES = {"out": "out_path", "bands": "bands_min", "compare": "second plan", "results": "results",
+NAMES = {"out": "out_path", "bands": "bands_min", "plans": "plans", "compare": "second plan", "results": "results",
          "replace": "replace=True"}
 
 
@@ -74,12 +74,12 @@ def check_bands(bands_min: Sequence[float], text: str | None = None, what: str =
         raise InputError(f"{what} {text!r}: minutes must be positive and increasing, e.g. 5,10,15,20")
 
 
-def check_plans(scenario, plans: Sequence[str], what: str = NAMES["compare"]) -> None:
+def check_plans(scenario, plans: Sequence[str], what: str = NAMES["compare"], plans_what: str = NAMES["plans"]) -> None:
     """InputError unless ``plans`` is one plan of the scenario, or two different ones."""
     if not 1 <= len(plans) <= 2:
         raise InputError(f"a map shows one plan, or two side by side; got {len(plans)}")
     for name in plans:
-        choose_plans(scenario, [name])   # InputError with a suggestion for an unknown name
+        choose_plans(scenario, [name], plans_what)   # InputError with a suggestion for an unknown name
     if len(set(plans)) != len(plans):
         raise InputError(f"{what} '{plans[1]}' is the first plan itself; name another plan")
 
@@ -101,7 +101,7 @@ def check_map(scenario, plans: Sequence[str], out_path: str | Path, replace: boo
     suffix, a folder, an unknown plan, the same plan twice, a file that is not this map)."""
     names = NAMES | dict(names or {})
     check_out(out_path, names["out"])
-    check_plans(scenario, plans, names["compare"])
+    check_plans(scenario, plans, names["compare"], names["plans"])
     return check_output(out_path, map_stamp(scenario, plans), replace, names["out"], names["replace"])
 
 
