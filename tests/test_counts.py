@@ -184,8 +184,13 @@ def test_the_headline_never_calls_a_larger_fleet_best_and_says_what_its_extra_un
     # A reference with 9 units: the 9-unit plans compete, the 8-unit ones are not named.
     assert best_plan(summary, "bigger", share) == "bigger"
     assert [line.split(" has")[0] for line in headline(summary, pairs, "bigger", share, 15.0)[1:]] == ["biggest"]
-    # With deterrence the fewest late incidents a week win, among the same fleet size.
-    assert best_plan(summary, "base", headline_measure(True, 15.0)) == "good"
+    # With deterrence the fewest late incidents a week win, among the same fleet size, and what the
+    # extra units buy is said in late incidents first.
+    late = headline_measure(True, 15.0)
+    assert best_plan(summary, "base", late) == "good"
+    assert headline(summary, pairs, "base", late, 15.0)[1].endswith(
+        "paired, its extra unit buys -2.5 ± 1.0 late incidents a week and +5.3 ± 2.1 points within 15 min."), \
+        "with deterrence the extra unit's gain leads with the ranking's own measure, late incidents a week"
 
 
 def test_the_main_jobs_table_and_report_say_each_plans_units(cache, tmp_path):

@@ -119,10 +119,13 @@ def headline(summary: Sequence[Row], pairs: Sequence[Row], reference: str, measu
                 f"{figure_text(row, measure)}")
         buys = pair.get((row["plan"], best))
         if buys is not None:
+            share = (f"{_pm(buys.get('within_target_diff_pct'), buys.get('within_target_diff_ci95'), sign=True)} "
+                     f"points within {target_min:g} min")
+            late = (f"{_pm(buys.get('late_per_week_diff'), buys.get('late_per_week_diff_ci95'), sign=True)} "
+                    "late incidents a week")
+            # The ranking's own measure first: with deterrence the share can point the wrong way.
+            first, second = (late, share) if measure.column == "late_per_week" else (share, late)
             text += (f"; against {best}, paired, its extra unit{'s' * (extra > 1)} buy{'s' * (extra == 1)} "
-                     f"{_pm(buys.get('within_target_diff_pct'), buys.get('within_target_diff_ci95'), sign=True)} "
-                     f"points within {target_min:g} min and "
-                     f"{_pm(buys.get('late_per_week_diff'), buys.get('late_per_week_diff_ci95'), sign=True)} "
-                     "late incidents a week")
+                     f"{first} and {second}")
         lines.append(text + ".")
     return lines
