@@ -14,6 +14,7 @@ import yaml
 from sim.config import load_scenario
 from sim.study.experiment import run_experiment, run_rep
 from sim.study.options import RunOptions
+from tests.commands import copy_folder, in_process
 from tests.graphs import random_grid_network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,16 +22,12 @@ DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")
 
 
-def cli(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
-
-
 def small_run(out: Path, **options) -> Path:
     run_experiment(DEFAULT_SCENARIO, RunOptions(**({"reps": 4, "hours": 24, "out": out, "figures": False} | options)))
     return out
 
 
+@pytest.mark.slow
 def test_one_worker_two_workers_and_a_dask_cluster_write_identical_files(cache, tmp_path):
     from distributed import LocalCluster
 
@@ -44,10 +41,11 @@ def test_one_worker_two_workers_and_a_dask_cluster_write_identical_files(cache, 
     assert json.loads((dask / "manifest.json").read_text())["executor"].startswith("Dask")
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_files_and_refuses_an_edited_scenario(cache, tmp_path):
     args = ["run", str(DEFAULT_SCENARIO), "--reps", "6", "--hours", "168", "--workers", "1"]
     reference = tmp_path / "reference"
-    assert cli(*args, "--out", str(reference)).returncode == 0
+    assert in_process(*args, "--out", str(reference)).returncode == 0
 
     out = tmp_path / "killed"
     process = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), *args, "--out", str(out)],
@@ -61,14 +59,14 @@ def test_a_killed_run_resumes_to_the_same_files_and_refuses_an_edited_scenario(c
     assert 3 <= saved < 30, "the kill should land mid-run"
     assert not (out / "summary.csv").exists()
 
-    resumed = cli(*args, "--out", str(out), "--resume", "--keep-parts")
+    resumed = in_process(*args, "--out", str(out), "--resume", "--keep-parts")
     assert resumed.returncode == 0, resumed.stderr
     for name in RESULT_FILES:
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
 
     edited = tmp_path / "edited.yaml"
     edited.write_text(DEFAULT_SCENARIO.read_text().replace("rate_per_hour: 0.25", "rate_per_hour: 0.3"))
-    refused = cli("run", str(edited), "--reps", "6", "--hours", "168", "--out", str(out), "--resume")
+    refused = in_process("run", str(edited), "--reps", "6", "--hours", "168", "--out", str(out), "--resume")
     assert refused.returncode == 2
     assert "--resume: the scenario differs" in refused.stderr and "Traceback" not in refused.stderr
 
@@ -102,6 +100,7 @@ def test_identical_plans_differ_by_exactly_zero(cache, tmp_path):
     assert copy["verdict"] == "no clear difference"
 
 
+@pytest.mark.slow
 def test_one_more_unit_is_never_worse(cache, tmp_path):
     out = tmp_path / "out"
     run_experiment(two_plan_scenario(tmp_path, extra_unit=True), RunOptions(
@@ -137,13 +136,13 @@ def test_reps_auto_adds_batches_until_the_interval_is_narrow_and_stops_at_its_bo
     assert short.reps == 9 and short.precision["stopped_by_max_reps"] and not short.precision["reached"]
 
 
-def test_the_main_job_runs_the_default_scenario(cache, tmp_path):
-    result = cli(cwd=tmp_path)  # `python run_sim.py` with no arguments, from any folder
-    assert result.returncode == 0, result.stderr
+@pytest.mark.slow
+def test_the_main_job_runs_the_default_scenario(main_job):
+    result = main_job.process  # `python run_sim.py` with no arguments, from an empty folder
     for plan in ("all-at-hq", "fixed-posts", "joint-circuit", "mixed"):
         assert plan in result.stdout
     assert "synthetic" in result.stdout
-    out = tmp_path / "results" / "jember-pilkada-2024"
+    out = main_job.folder
     summary = read_csv(out / "summary.csv")
     assert [row["reps"] for row in summary] == ["10"] * len(summary)
     # Every table made on the demo network says so, in words, on every line.
@@ -167,11 +166,18 @@ def test_the_main_job_runs_the_default_scenario(cache, tmp_path):
     assert len(drawn) == 5 and all(incidents == drawn["all-at-hq"] for incidents in drawn.values())
     # The page a planner mails, and no leftovers: the finished replications go once the files are written.
     assert (out / "report.html").exists() and not (out / ".parts").exists()
-    # The README's first command, run again, just works: the same run replaces its own results.
+
+
+@pytest.mark.slow
+def test_the_main_job_run_again_replaces_its_own_results(main_job, tmp_path):
+    """The README's first command, run again where it ran, just works."""
+    results = copy_folder(main_job.folder.parent, tmp_path)
+    out = results / main_job.folder.name
     before = (out / "incidents.csv").read_bytes()
-    again = cli(cwd=tmp_path)
+    again = in_process(cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert (out / "incidents.csv").read_bytes() == before
+    assert sorted(p.name for p in results.iterdir()) == [main_job.folder.name], "no second folder"
 
 
 @pytest.mark.parametrize("flag, message", [
@@ -185,7 +191,7 @@ def test_the_main_job_runs_the_default_scenario(cache, tmp_path):
     (["--reps", "auto", "--max-reps", "0"], "--max-reps 0: must be at least 1"),
 ])
 def test_bad_flags_give_one_clear_message_and_exit_2(cache, tmp_path, flag, message):
-    result = cli("run", str(DEFAULT_SCENARIO), "--hours", "3", "--reps", "1", *flag, "--out", str(tmp_path / "o"))
+    result = in_process("run", str(DEFAULT_SCENARIO), "--hours", "3", "--reps", "1", *flag, "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "o" / "summary.csv").exists()
@@ -196,7 +202,7 @@ def test_validate_reports_every_problem_with_its_place(tmp_path):
     bad.write_text(DEFAULT_SCENARIO.read_text()
                    .replace("patrol: {mode: post, at: kpu_office}", "patrol: {mode: post, at: kpu_ofice}", 1)
                    .replace("rate_per_hour: 0.03", "rate_per_hour: -0.03"))
-    result = cli("validate", str(bad))
+    result = in_process("validate", str(bad))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "unknown site 'kpu_ofice'; did you mean 'kpu_office'?" in result.stderr
     assert "rate_per_hour" in result.stderr
@@ -205,8 +211,8 @@ def test_validate_reports_every_problem_with_its_place(tmp_path):
 
 def test_sweep_writes_a_table_and_a_plot(cache, tmp_path):
     out = tmp_path / "sweep"
-    result = cli("sweep", str(DEFAULT_SCENARIO), "--param", "disturbances.provocation.rate_per_hour",
-                 "--values", "0.1,0.5", "--plan", "all-at-hq", "--plan", "fixed-posts", "--reps", "3",
+    result = in_process("sweep", str(DEFAULT_SCENARIO), "--param", "disturbances.provocation.rate_per_hour",
+                        "--values", "0.1,0.5", "--plan", "all-at-hq", "--plan", "fixed-posts", "--reps", "3",
                  "--hours", "48", "--workers", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
     rows = read_csv(out / "sweep.csv")
@@ -220,8 +226,8 @@ def test_sweep_writes_a_table_and_a_plot(cache, tmp_path):
 
 def test_a_bad_sweep_value_is_refused_before_anything_runs(cache, tmp_path):
     out = tmp_path / "sweep"
-    result = cli("sweep", str(DEFAULT_SCENARIO), "--param", "disturbances.provocation.rate_per_hour",
-                 "--values", "0.1,-1", "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
+    result = in_process("sweep", str(DEFAULT_SCENARIO), "--param", "disturbances.provocation.rate_per_hour",
+                        "--values", "0.1,-1", "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: --values -1: ") and "rate_per_hour" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -240,11 +246,11 @@ def test_the_first_plan_given_is_the_reference(cache, tmp_path):
 def test_resume_refuses_parts_made_by_another_version(cache, tmp_path):
     out = tmp_path / "out"
     args = ["run", str(DEFAULT_SCENARIO), "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out)]
-    assert cli(*args, "--keep-parts").returncode == 0
+    assert in_process(*args, "--keep-parts").returncode == 0
     key_file = out / ".parts" / "run.json"
     key = json.loads(key_file.read_text())
     key_file.write_text(json.dumps(key | {"code_sha256": "0" * 64}))  # as an older patrolsim left it
-    refused = cli(*args, "--resume")
+    refused = in_process(*args, "--resume")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert f"--resume: the parts in {out} were made by another version of patrolsim; run without --resume" \
         in refused.stderr
@@ -259,7 +265,7 @@ def test_resume_refuses_parts_made_by_another_version(cache, tmp_path):
 def test_an_output_path_that_cannot_be_written_is_bad_input(cache, tmp_path, command):
     file = tmp_path / "afile"
     file.write_text("not a folder")
-    result = cli(*[arg.format(file=file) for arg in command])
+    result = in_process(*[arg.format(file=file) for arg in command])
     assert result.returncode == 2, result.stderr
     assert "cannot write there" in result.stderr and "Traceback" not in result.stderr
     assert file.read_text() == "not a folder"

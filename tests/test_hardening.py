@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.commands import in_process as here
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 CSV_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")
@@ -69,12 +71,13 @@ RUN = ["run", str(SCENARIO), "--hours", "168", "--workers", "1"]
 # -- 1. two runs into one folder ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_run_into_the_same_folder_is_refused_naming_the_first(cache, tmp_path):
     out = tmp_path / "out"
     first = start(*RUN, "--reps", "200", "--seed", "1", "--out", str(out))
     try:
         wait_for_parts(out, 2, first)
-        second = cli(*RUN, "--reps", "3", "--seed", "2", "--out", str(out))
+        second = here(*RUN, "--reps", "3", "--seed", "2", "--out", str(out))
         line = one_clean_error(second)
         assert f"process {first.pid}" in line and "another patrolsim run" in line
         assert first.poll() is None, "the first run goes on"
@@ -85,11 +88,12 @@ def test_a_second_run_into_the_same_folder_is_refused_naming_the_first(cache, tm
         first.communicate()
     # The lock dies with its process: after a kill -9 the folder is free again (the killed run's
     # replications are of another seed, so replacing them is asked for).
-    again = cli(*RUN, "--reps", "2", "--seed", "2", "--out", str(out), "--replace")
+    again = here(*RUN, "--reps", "2", "--seed", "2", "--out", str(out), "--replace")
     assert again.returncode == 0, again.stderr
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
 
 
+@pytest.mark.slow
 def test_the_python_api_honours_the_lock_of_a_running_command(cache, tmp_path):
     from sim import Study
 
@@ -117,10 +121,11 @@ def _file_size_limit(limit_bytes: int):
     return apply
 
 
+@pytest.mark.slow
 def test_a_failed_final_write_leaves_the_previous_set_whole_and_says_resume(cache, tmp_path):
     out, reference = tmp_path / "out", tmp_path / "reference"
     args = ["run", str(SCENARIO), "--hours", "48", "--reps", "4", "--workers", "1"]
-    assert cli(*args, "--seed", "1", "--out", str(out)).returncode == 0
+    assert here(*args, "--seed", "1", "--out", str(out)).returncode == 0
     before = digests(out)
     # A file size limit that a part file fits (about 10 kB) and incidents.csv does not: the
     # run's replications are all saved, then the final writes fail as on a full disk.
@@ -130,9 +135,9 @@ def test_a_failed_final_write_leaves_the_previous_set_whole_and_says_resume(cach
     assert digests(out) == before, "the previous result set is untouched"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.new-")], "no half-written set left"
 
-    resumed = cli(*args, "--seed", "2", "--out", str(out), "--resume")
+    resumed = here(*args, "--seed", "2", "--out", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert cli(*args, "--seed", "2", "--out", str(reference)).returncode == 0
+    assert here(*args, "--seed", "2", "--out", str(reference)).returncode == 0
     for name in CSV_FILES:
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
 
@@ -145,6 +150,7 @@ def _unshare_works() -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _unshare_works(), reason="needs user namespaces (unshare -rm) to mount a small tmpfs")
 def test_a_full_disk_keeps_every_finished_replication_and_resume_finishes(cache, tmp_path):
     """A real full disk: a 200 kB tmpfs in a private mount namespace, enlarged to resume."""
@@ -168,8 +174,8 @@ def test_a_full_disk_keeps_every_finished_replication_and_resume_finishes(cache,
     assert int((tmp_path / "saved.txt").read_text()) >= 1
     assert (tmp_path / "second.rc").read_text().strip() == "0", (tmp_path / "second.err").read_text()
     reference = tmp_path / "reference"
-    assert cli("run", str(SCENARIO), "--hours", "168", "--reps", "6", "--workers", "1",
-               "--out", str(reference)).returncode == 0
+    assert here("run", str(SCENARIO), "--hours", "168", "--reps", "6", "--workers", "1",
+                "--out", str(reference)).returncode == 0
     for name in CSV_FILES:
         assert (tmp_path / "copied" / name).read_bytes() == (reference / name).read_bytes(), name
 
@@ -178,7 +184,7 @@ def test_a_folder_with_other_files_is_refused_not_emptied(cache, tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("my notes")
-    line = one_clean_error(cli(*RUN, "--reps", "1", "--hours", "3", "--out", str(out)))
+    line = one_clean_error(here(*RUN, "--reps", "1", "--hours", "3", "--out", str(out)))
     assert "notes.txt" in line and "not patrolsim results" in line
     assert (out / "notes.txt").read_text() == "my notes" and sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
@@ -190,8 +196,8 @@ def test_a_folder_with_other_files_is_refused_not_emptied(cache, tmp_path):
 def finished(cache, tmp_path_factory):
     """A finished run of 3 replications with its parts."""
     out = tmp_path_factory.mktemp("finished") / "out"
-    result = cli("run", str(SCENARIO), "--hours", "24", "--reps", "3", "--workers", "1", "--out", str(out),
-                 "--keep-parts")
+    result = here("run", str(SCENARIO), "--hours", "24", "--reps", "3", "--workers", "1", "--out", str(out),
+                  "--keep-parts")
     assert result.returncode == 0, result.stderr
     return out
 
@@ -208,7 +214,7 @@ def test_resume_refuses_two_swapped_part_files(finished, tmp_path):
     first.rename(tmp_path / "x")
     second.rename(first)
     (tmp_path / "x").rename(second)
-    line = one_clean_error(cli(*args))
+    line = one_clean_error(here(*args))
     assert "plan000-rep00000.json: holds plan 'all-at-hq' replication 1, not plan 'all-at-hq' replication 0" in line
     assert "delete it and run again with --resume" in line
     assert digests(out) == digests(finished), "nothing written"
@@ -216,11 +222,11 @@ def test_resume_refuses_two_swapped_part_files(finished, tmp_path):
 
 def test_resume_refuses_a_part_of_another_run(finished, tmp_path):
     other = tmp_path / "other"
-    assert cli("run", str(SCENARIO), "--hours", "24", "--reps", "1", "--seed", "5", "--workers", "1",
-               "--out", str(other), "--keep-parts").returncode == 0
+    assert here("run", str(SCENARIO), "--hours", "24", "--reps", "1", "--seed", "5", "--workers", "1",
+                "--out", str(other), "--keep-parts").returncode == 0
     out, args = resume_copy(finished, tmp_path)
     shutil.copy(other / ".parts" / "plan001-rep00000.json", out / ".parts" / "plan001-rep00000.json")
-    assert "plan001-rep00000.json: made by another run" in one_clean_error(cli(*args))
+    assert "plan001-rep00000.json: made by another run" in one_clean_error(here(*args))
 
 
 @pytest.mark.parametrize("content", [
@@ -323,7 +329,7 @@ def test_resume_refuses_a_damaged_run_record(finished, tmp_path, capsys, content
 def test_resume_without_the_run_record_refuses_and_keeps_the_parts(finished, tmp_path):
     out, args = resume_copy(finished, tmp_path)
     (out / ".parts" / "run.json").unlink()
-    line = one_clean_error(cli(*args))
+    line = one_clean_error(here(*args))
     assert "holds 15 finished replications but no run.json" in line
     assert "put back run.json" in line and "run without --resume to start over" in line
     assert len(list((out / ".parts").glob("plan*.json"))) == 15
@@ -400,26 +406,34 @@ def test_expected_work_is_the_integral_of_the_rates_times_replications_and_plans
     assert work.unit_hours == pytest.approx((8 + 9) * hours * 7, rel=1e-12)
 
 
-def test_a_run_above_the_work_bound_is_refused_with_the_estimate_unless_forced(cache, tmp_path):
+def crowd_for_a_year(tmp_path: Path) -> list[str]:
     """1,000 units standing at base for a year, 3 replications: 26 million unit-hours, cheap to run."""
     path = scenario_with(tmp_path, lambda d: (
         d["clock"].update(duration_hours=8784),
         [x.update(rate_per_hour=0.0) for x in d["disturbances"]],
         d.update(plans=[{"name": "crowd", "units": [
             {"type": "polri_car", "count": 1000, "base": "polres", "patrol": {"mode": "base"}}]}])))
-    args = ["run", str(path), "--reps", "3", "--workers", "1", "--out", str(tmp_path / "out")]
-    line = one_clean_error(cli(*args))
+    return ["run", str(path), "--reps", "3", "--workers", "1", "--out", str(tmp_path / "out")]
+
+
+def test_a_run_above_the_work_bound_is_refused_with_the_estimate(cache, tmp_path):
+    line = one_clean_error(here(*crowd_for_a_year(tmp_path)))
     assert "expected work: about 0 incidents and 26.4 million unit-hours (1 plan × 3 replications)" in line
     assert line.endswith("more than the 20,000,000 unit-hours a run may take without --force; lower the "
                          "replications, the hours or the rates, or add --force"), line
+    assert not (tmp_path / "out").exists()
     from sim import Study
     from sim.errors import InputError
 
     with pytest.raises(InputError) as caught:   # the same refusal in Python names the argument
-        Study(path).run(reps=3)
+        Study(tmp_path / "edited.yaml").run(reps=3)
     assert caught.value.problems[0].endswith("a run may take without force=True; lower the replications, the hours "
                                              "or the rates, or add force=True"), caught.value.problems
-    forced = cli(*args, "--force")
+
+
+@pytest.mark.slow
+def test_a_run_above_the_work_bound_runs_when_forced(cache, tmp_path):
+    forced = here(*crowd_for_a_year(tmp_path), "--force")
     assert forced.returncode == 0, forced.stderr
     assert len((tmp_path / "out" / "units.csv").read_text().splitlines()) == 1 + 3000
 
@@ -435,7 +449,7 @@ def test_a_run_above_the_work_bound_is_refused_with_the_estimate_unless_forced(c
      "escalation cycle provocation → crowd_unrest → provocation"),
 ], ids=["overload", "speed", "on-scene", "cycle"])
 def test_implausible_scenarios_are_run_with_a_warning(tmp_path, edit, warning):
-    result = cli("validate", str(scenario_with(tmp_path, edit)))
+    result = here("validate", str(scenario_with(tmp_path, edit)))
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert any(warning in line for line in warnings), result.stderr
@@ -451,7 +465,7 @@ def test_overload_warnings_are_printed_only_for_the_plans_run(cache, tmp_path, c
 
 
 def test_the_default_scenario_gives_no_warning():
-    result = cli("validate", str(SCENARIO))
+    result = here("validate", str(SCENARIO))
     assert result.returncode == 0 and result.stderr == ""
 
 
@@ -489,6 +503,7 @@ class Listener:
         self.sock.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reply, expected", [
     (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "is not a Dask scheduler (it answered b'HTTP/1.1'"),
     (None, "something listens there but does not answer as a Dask scheduler does (nothing in 10 s)"),
@@ -506,6 +521,7 @@ def test_a_scheduler_address_that_is_not_dask_is_refused_within_the_timeout(cach
         listener.close()
 
 
+@pytest.mark.slow
 def test_a_web_server_as_scheduler_is_refused(cache, tmp_path):
     """A real HTTP server: it waits for a request, so it never speaks first as Dask's scheduler does."""
     import http.server
@@ -533,6 +549,7 @@ def test_a_web_server_as_scheduler_is_refused(cache, tmp_path):
         server.server_close()
 
 
+@pytest.mark.slow
 def test_a_scheduler_without_workers_is_refused_within_the_timeout(cache, tmp_path):
     from distributed import LocalCluster
 
@@ -558,6 +575,7 @@ def test_a_malformed_scheduler_address_is_refused_as_malformed(tmp_path, capsys,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_killed_dask_workers_stop_the_run_with_its_replications_saved(cache, tmp_path):
     scheduler_file = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m"]
@@ -610,6 +628,7 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
 def test_worker_processes_end_with_the_run(cache, tmp_path, sig):
@@ -667,16 +686,17 @@ def test_a_control_character_in_the_yaml_is_one_line_naming_its_line(tmp_path, c
     lines[4] = lines[4].rstrip("\n") + char + "\n"
     path = tmp_path / "control.yaml"
     path.write_text("".join(lines))
-    line = one_clean_error(cli("validate", str(path)))
+    line = one_clean_error(here("validate", str(path)))
     assert line == (f"error: {path}:5: YAML cannot hold the control character {ord(char):#04x} at column "
                     f"{len(lines[4]) - 1}; remove it (is this a text file?)")
 
 
+@pytest.mark.slow  # ruamel reads the brackets for seconds before the depth bound stops it
 def test_a_hundred_thousand_nested_brackets_are_refused(tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n")
     started = time.monotonic()
-    assert "nested too deeply to read (at most 64 levels)" in one_clean_error(cli("validate", str(path)))
+    assert "nested too deeply to read (at most 64 levels)" in one_clean_error(here("validate", str(path)))
     assert time.monotonic() - started < 60
 
 
@@ -687,7 +707,7 @@ def test_an_alias_bomb_inside_sites_gives_short_lines(tmp_path):
                                         + ", ".join(["*s1"] * 50) + "]\n  - [" + ", ".join(["*s2"] * 150) + "]\n", 1)
     path = tmp_path / "bomb.yaml"
     path.write_text(text)
-    result = cli("validate", str(path))
+    result = here("validate", str(path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert all(len(line) < 600 for line in result.stderr.splitlines())
     assert "sites[2]: expected a mapping of keys, got [[[[...]]" in result.stderr
@@ -700,7 +720,7 @@ def test_an_alias_bomb_anywhere_is_refused_at_once(tmp_path):
     path.write_text(bomb)
     assert len(bomb) < 400
     started = time.monotonic()
-    line = one_clean_error(cli("validate", str(path)))
+    line = one_clean_error(here("validate", str(path)))
     assert "more than 1,000,000 values once aliases are expanded" in line
     assert time.monotonic() - started < 10
 
@@ -724,7 +744,7 @@ def test_an_osm_file_with_impossible_nodes_is_refused(cache, tmp_path, node, exp
         text = text.replace(GOOD_NODE, node)
     path = tmp_path / "bad.osm"
     path.write_text(text)
-    line = one_clean_error(cli("network", "build", "--network", str(path)))
+    line = one_clean_error(here("network", "build", "--network", str(path)))
     assert expected in line
 
 
@@ -733,8 +753,8 @@ def test_an_osm_file_with_impossible_nodes_is_refused(cache, tmp_path, node, exp
 
 def test_sweep_values_become_safe_folder_names_inside_out(cache, tmp_path):
     out = tmp_path / "work" / "sweep"
-    result = cli("sweep", str(SCENARIO), "--param", "name", "--values", "../../x,a b", "--plan", "all-at-hq",
-                 "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
+    result = here("sweep", str(SCENARIO), "--param", "name", "--values", "../../x,a b", "--plan", "all-at-hq",
+                  "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
     # The values are refused as scenario names, but no folder is made outside --out whatever happens.
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x").exists() and not (tmp_path / "work" / "x").exists()
@@ -747,8 +767,8 @@ def test_sweep_values_become_safe_folder_names_inside_out(cache, tmp_path):
 
 def test_sweep_with_a_path_value_writes_only_inside_out(cache, tmp_path):
     out = tmp_path / "work" / "sweep"
-    result = cli("sweep", str(SCENARIO), "--param", "description", "--values", "../../escaped", "--plan", "all-at-hq",
-                 "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
+    result = here("sweep", str(SCENARIO), "--param", "description", "--values", "../../escaped", "--plan", "all-at-hq",
+                  "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["description=.._.._escaped", "identity.json", "sweep.csv",
                                                      "sweep.png"]
@@ -765,15 +785,13 @@ def _input_error(call) -> str:
 
 @pytest.mark.parametrize("command", [["run"], ["sweep", "--param", "seed", "--values", "1"]])
 def test_an_empty_out_is_refused(cache, tmp_path, command):
-    result = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), command[0], str(SCENARIO), *command[1:],
-                             "--reps", "1", "--hours", "3", "--out", ""], cwd=tmp_path, capture_output=True, text=True)
+    result = here(command[0], str(SCENARIO), *command[1:], "--reps", "1", "--hours", "3", "--out", "", cwd=tmp_path)
     assert "argument --out: give a folder name (an empty one would mean the current folder)" in one_clean_error(result)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_the_current_folder_is_refused_as_a_result_folder(cache, tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(SCENARIO), "--reps", "1",
-                             "--hours", "3", "--out", "."], cwd=tmp_path, capture_output=True, text=True)
+    result = here("run", str(SCENARIO), "--reps", "1", "--hours", "3", "--out", ".", cwd=tmp_path)
     assert "--out .: is the current folder or holds it" in one_clean_error(result)
     assert list(tmp_path.iterdir()) == []
 
@@ -786,7 +804,7 @@ def test_the_current_folder_is_refused_as_a_result_folder(cache, tmp_path):
     ("osm:100,-8.2,113.6,-8.1", "is 13.6° by 0.1°: an OSM download area is at most 2° on a side"),
 ])
 def test_an_osm_bbox_that_cannot_be_one_is_refused_not_geocoded(value, expected):
-    line = one_clean_error(cli("network", "build", "--network", value))
+    line = one_clean_error(here("network", "build", "--network", value))
     assert line.startswith(f"error: --network {value}: bbox") and expected in line
 
 
@@ -838,10 +856,10 @@ def test_a_merge_key_with_an_override_in_a_plan_is_valid(tmp_path):
     path = tmp_path / "merge.yaml"
     path.write_text(text)
     # x_car is not a scenario key: the one problem is that, not a duplicate key.
-    line = one_clean_error(cli("validate", str(path)))
+    line = one_clean_error(here("validate", str(path)))
     assert "x_car: unknown key 'x_car'" in line and "duplicate" not in line
 
 
 def test_set_of_a_key_that_is_not_there_is_blamed_on_the_command_line(cache, tmp_path):
-    line = one_clean_error(cli(*RUN, "--reps", "1", "--set", "nope.x.y=1", "--out", str(tmp_path / "o")))
+    line = one_clean_error(here(*RUN, "--reps", "1", "--set", "nope.x.y=1", "--out", str(tmp_path / "o")))
     assert line == "error: --set nope.x.y: nope: unknown key 'nope'"

@@ -22,9 +22,8 @@ import hashlib
 import io
 from pathlib import Path
 
-from sim.cli import main
+import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
 MAIN_JOB_SHA256 = {
     "incidents.csv": "5321123a34cbc38e1d5aa0dbff3f74ff1e62b1005a20048736426da718cd5412",
     "summary.csv": "3983ccb98120a9c193df2e44e1509c860428c32bb3ac70f718531af1db62fef6",
@@ -59,12 +58,12 @@ def first_columns(path: Path, count: int) -> bytes:
     return buffer.getvalue().encode()
 
 
-def test_main_job_gives_the_same_bytes_as_before(tmp_path: Path, capsys) -> None:
-    scenario = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
-    assert main(["run", str(scenario), "--out", str(tmp_path), "--workers", "2"]) == 0
-    got = {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in MAIN_JOB_SHA256}
+@pytest.mark.slow
+def test_main_job_gives_the_same_bytes_as_before(main_job) -> None:
+    folder = main_job.folder  # `python run_sim.py`, run once for the session (tests/conftest.py)
+    got = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in MAIN_JOB_SHA256}
     # The columns the files had before are unchanged, byte for byte.
     for name, count, sha256 in OLD_COLUMNS_SHA256:
-        assert hashlib.sha256(first_columns(tmp_path / name, count)).hexdigest() == sha256, \
+        assert hashlib.sha256(first_columns(folder / name, count)).hexdigest() == sha256, \
             f"{name}: its first {count} columns moved"
     assert got == MAIN_JOB_SHA256
