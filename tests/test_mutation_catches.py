@@ -6,8 +6,6 @@ the documented random-stream contract, or by another algorithm (networkx for tra
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import networkx as nx
@@ -15,7 +13,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.config import load_scenario
 from sim.model import build_world, simulate
 from sim.model.incidents import IncidentSpec, Stage
 from sim.model.records import incident_rows, unit_rows
@@ -184,12 +181,9 @@ def test_waiting_incidents_are_served_in_the_order_of_the_queue_discipline(tmp_p
 # -- resume reuses what is finished --------------------------------------------------------------------------------
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
-
-
+@pytest.mark.slow
 def test_resume_does_not_rewrite_finished_replications(cache, tmp_path):
+    from tests.commands import in_process as cli
     out = tmp_path / "out"
     args = ["run", str(SCENARIO), "--hours", "24", "--workers", "1", "--out", str(out)]
     assert cli(*args, "--reps", "3", "--keep-parts").returncode == 0  # kept for --resume to add to
@@ -213,6 +207,7 @@ def test_resume_does_not_rewrite_finished_replications(cache, tmp_path):
 # -- one more unit -------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_extra_car_of_a_plan_is_dispatched_and_shortens_responses(cache):
     """Under four times the provocation rate, a plan and its copy with one more car at Polres:
     the extra car serves incidents, and the paired 95% interval of the difference in mean response
@@ -240,12 +235,8 @@ BANDS_MIN = (5.0, 10.0, 15.0, 20.0)
 
 
 @pytest.fixture(scope="module")
-def demo(cache):
-    from sim.network import NetworkSpec
-    from sim.network.roads import load_network
-
-    scenario = load_scenario(SCENARIO)
-    return scenario, build_world(scenario, load_network(NetworkSpec("demo")))
+def demo(demo_world):
+    return demo_world
 
 
 def independent_node_minutes(world, spots) -> np.ndarray:
@@ -308,6 +299,7 @@ def test_the_png_map_draws_roads_in_every_band_colour(demo, tmp_path):
     assert all(n > ROAD_PIXELS for n in counts.values()), counts
 
 
+@pytest.mark.slow
 def test_the_html_map_in_a_browser_draws_roads_in_every_band_colour(demo, tmp_path):
     import matplotlib.image
 

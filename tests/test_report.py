@@ -9,22 +9,18 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.browser import chromium_driver, js_errors
+from tests.commands import as_process
+from tests.commands import in_process as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 RUN = ["run", str(SCENARIO), "--hours", "12", "--reps", "2", "--workers", "1"]
 CSV_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")
-
-
-def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
 
 
 def in_process(capsys, *args: str) -> subprocess.CompletedProcess:
@@ -116,7 +112,7 @@ def test_another_road_network_or_auto_aim_is_a_different_run(finished, tmp_path)
 
 def test_the_same_run_replaces_its_own_results(finished, tmp_path):
     out = copy_of(finished, tmp_path)
-    again = cli(*RUN, "--out", str(out))
+    again = as_process(*RUN, "--out", str(out))  # a process of its own: the page names its command line (sys.argv)
     assert again.returncode == 0, again.stderr
     for name in (*CSV_FILES, "sites.csv"):
         assert (out / name).read_bytes() == (finished / name).read_bytes(), name
@@ -189,6 +185,7 @@ def test_the_report_is_one_self_contained_page(finished):
     assert 'id="events"' not in page and "#events" not in page, "no events section for a scenario without events"
 
 
+@pytest.mark.slow
 def test_the_report_renders_in_chromium_without_errors_or_requests(finished):
     summary = (finished / "summary.csv").read_text().splitlines()[1:]
     plans = [line.split(",")[0] for line in summary]
