@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,14 +11,12 @@ import numpy as np
 import pytest
 
 from sim.config import load_scenario
-from sim.model import build_world
-from sim.network import NetworkSpec
-from sim.network.roads import load_network
 from sim.network.routing import build_travel_tables
 from sim.viz.coverage import coverage, incident_sites, plan_spots
 from sim.viz.map_html import draw_map_html
 from sim.viz.map_png import COMPARE_SIZE_PX, SIZE_PX, draw_map_png
 from tests.browser import chromium_driver, js_errors
+from tests.commands import in_process
 from tests.graphs import network_from_edges
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,20 +28,9 @@ OTHER_PLAN = "all-at-hq"
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    """A private cache folder for this module (the demo network is built once, a few seconds)."""
-    path = tmp_path_factory.mktemp("patrolsim-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATROLSIM_CACHE", str(path))
-        yield path
-
-
-@pytest.fixture(scope="module")
-def demo(cache):
+def demo(demo_world):
     """(scenario, world) of the default scenario on the demo network."""
-    scenario = load_scenario(SCENARIO)
-    network = load_network(NetworkSpec("demo"))
-    return scenario, build_world(scenario, network)
+    return demo_world
 
 
 def image_variance(path: Path) -> float:
@@ -131,9 +117,9 @@ def test_compare_draws_two_panels_and_the_difference_of_the_two_coverages(demo, 
 
 
 def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATROLSIM_CACHE": str(cache)}
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=300)
+    """The command line in this process, on the session's network cache (``cache``)."""
+    assert os.environ["PATROLSIM_CACHE"] == str(cache)
+    return in_process(*args)
 
 
 def test_cli_unknown_plan_is_bad_input_with_a_suggestion(cache, tmp_path):
@@ -179,6 +165,7 @@ def test_html_is_self_contained_and_small(html_map):
     assert html_map.path.stat().st_size < 2_000_000
 
 
+@pytest.mark.slow
 def test_html_runs_in_a_browser_with_zoom_hover_and_plan_switch(html_map, tmp_path):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
