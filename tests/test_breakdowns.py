@@ -6,8 +6,6 @@ import csv
 import io
 import json
 import math
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +20,7 @@ from sim.study.results import site_notes
 from sim.study.runner import PROGRESS_EVERY_S, Progress
 from sim.study.stats import NO_INCIDENTS, ONE_REPLICATION, comparison_row
 from sim.study.tables import WIDTH
+from tests.commands import in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
@@ -242,10 +241,8 @@ def test_reps_auto_records_the_precision_reached_and_warns_when_max_reps_stops_i
     assert "after 7 replications every plan's 95% interval on mean response is within ±40%" in easy.table()
     assert study.run(plans=PLANS, reps=2, hours=6).precision is None   # a fixed count aims at nothing
     # The command line says it on stderr, once, in one line.
-    result = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(SCENARIO), "--plan", PLANS[0],
-                             "--reps", "auto", "--max-reps", "3", "--precision", "0.001", "--hours", "24",
-                             "--workers", "1", "--out", str(tmp_path / "cli")], capture_output=True, text=True,
-                            timeout=300)
+    result = in_process("run", str(SCENARIO), "--plan", PLANS[0], "--reps", "auto", "--max-reps", "3",
+                        "--precision", "0.001", "--hours", "24", "--workers", "1", "--out", str(tmp_path / "cli"))
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "--max-reps 3" in line]
     assert len(warnings) == 1 and "all-at-hq ±" in warnings[0]

@@ -23,6 +23,7 @@ from sim.network import (
     snap_sites,
 )
 from sim.network.cache import cache_dir
+from tests.commands import in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "jember_small.osm"
@@ -257,8 +258,7 @@ def test_an_unknown_source_cannot_be_made():
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=ROOT, capture_output=True,
-                          text=True, env=os.environ.copy(), timeout=300)
+    return in_process(*args)
 
 
 @pytest.mark.parametrize("content", [None, "plain text, not OpenStreetMap\n"])

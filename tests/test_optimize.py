@@ -8,7 +8,6 @@ import itertools
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import yaml
 from sim.optimize.metrics import Instance, covered_share, covering_units, expected_covered_share, mean_travel_min
 from sim.optimize.objectives import objective
 from sim.optimize.pmedian import assignment_cost, fix_candidates, lagrangian_bound, milp_stage
+from tests.commands import in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -316,8 +316,7 @@ def test_refine_keeps_a_move_the_simulation_shows_better(small_study):
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+    return in_process(*args)
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from sim.config import load_scenario
 from sim.config.kecamatan import load_kecamatan
 from sim.config.site_sets import population_shares
 from sim.errors import InputError
+from tests.commands import in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = {"kind": "polling_station", "id_prefix": "tps", "count": 500, "generate": "by_population", "seed": 1}
@@ -192,8 +191,7 @@ def line_of(tmp_path: Path, text: str) -> int:
 
 def test_validate_reports_bad_site_sets_in_one_line_each_and_exits_2(tmp_path):
     path = write(tmp_path, scenario_data([{**GENERATED, "count": -5}, {"kind": "x", "file": "missing.csv"}]))
-    result = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "validate", str(path)],
-                            capture_output=True, text=True)
+    result = in_process("validate", str(path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if "site_sets" in line]
     assert len(lines) == 2 and "site_sets[0].count" in lines[0] and "site_sets[1]" in lines[1], result.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from sim.config import load_scenario
 from sim.errors import InputError
 from sim.model import build_world
 from sim.analytic.validation import plan_model, simulate_figures
+from tests.commands import in_process
 from tests.graphs import random_grid_network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,8 +90,7 @@ def test_posted_units_busy_shares_and_dispatch_fractions_match_the_hypercube_mod
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    return in_process(*args)
 
 
 def test_hypercube_json_puts_each_model_figure_beside_the_simulation(cache):
