@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import os
 import re
 import time
 from datetime import datetime
@@ -358,25 +357,17 @@ def test_units_on_scene_are_at_their_incident_and_dispatch_lines_lead_there(grid
 
 
 @pytest.fixture(scope="module")
-def demo_html(tmp_path_factory):
+def demo_html(cache, tmp_path_factory):
     """The default scenario animated as HTML on the demo network, through the command line."""
-    saved = os.environ.get("PATROLSIM_CACHE")
-    os.environ["PATROLSIM_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    try:
-        out = tmp_path_factory.mktemp("html") / "joint.html"
-        # Half an hour from midnight: shorter than the scenario's warm-up, which must then not fail.
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            code = main(["animate", str(DEFAULT_SCENARIO), "--plan", "joint-circuit", "--hours", "0.5",
-                         "--out", str(out), "--network", "demo"])
-        assert code == 0
-        out.with_suffix(".printed.txt").write_text(printed.getvalue(), encoding="utf-8")
-        yield out
-    finally:
-        if saved is None:
-            os.environ.pop("PATROLSIM_CACHE", None)
-        else:
-            os.environ["PATROLSIM_CACHE"] = saved
+    out = tmp_path_factory.mktemp("html") / "joint.html"
+    # Half an hour from midnight: shorter than the scenario's warm-up, which must then not fail.
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["animate", str(DEFAULT_SCENARIO), "--plan", "joint-circuit", "--hours", "0.5",
+                     "--out", str(out), "--network", "demo"])
+    assert code == 0
+    out.with_suffix(".printed.txt").write_text(printed.getvalue(), encoding="utf-8")
+    return out
 
 
 def test_html_is_self_contained_and_says_the_network_is_synthetic(demo_html):

@@ -2,7 +2,6 @@
 city beside it, or the city alone; on the default scenario's demo network, in the GIF and the page."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -27,19 +26,11 @@ BEYOND_REACH = ("Kota Tanggul", "Kota Ambulu", "Kota Balung")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(cache):
     """The default scenario on the demo network, plan mixed, one traced hour from 10:00."""
-    saved = os.environ.get("PATROLSIM_CACHE")
-    os.environ["PATROLSIM_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    try:
-        scenario = load_scenario(DEFAULT_SCENARIO, window_overrides(load_scenario(DEFAULT_SCENARIO), 1.0, 10.0))
-        world = build_world(scenario, load_network(scenario.network))
-        yield scenario, world, simulate(scenario, world, "mixed", 0, trace=True)
-    finally:
-        if saved is None:
-            os.environ.pop("PATROLSIM_CACHE", None)
-        else:
-            os.environ["PATROLSIM_CACHE"] = saved
+    scenario = load_scenario(DEFAULT_SCENARIO, window_overrides(load_scenario(DEFAULT_SCENARIO), 1.0, 10.0))
+    world = build_world(scenario, load_network(scenario.network))
+    return scenario, world, simulate(scenario, world, "mixed", 0, trace=True)
 
 
 def _frames(demo, view: str):

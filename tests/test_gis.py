@@ -6,11 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import load_scenario
 from sim.errors import InputError
-from sim.model import build_world
-from sim.network import NetworkSpec
-from sim.network.roads import load_network
 from sim.viz.coverage import BOTH, GAINED, LOST, coverage_change, drawn_edges, plan_coverage
 from sim.viz.map_results import SiteResult
 from sim.viz.maps import write_map
@@ -21,11 +17,8 @@ PLANS = ["all-at-hq", "mixed"]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATROLSIM_CACHE", str(tmp_path_factory.mktemp("patrolsim-cache")))
-        scenario = load_scenario(SCENARIO)
-        yield scenario, build_world(scenario, load_network(NetworkSpec("demo")))
+def demo(demo_world):
+    return demo_world
 
 
 def hand_results(scenario) -> dict:

@@ -307,20 +307,18 @@ def test_sweep_figure_with_text_values_places_them_in_given_order(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory):
+def simulated(cache):
     """Incident and summary rows of a short real run of the default scenario on the demo network."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATROLSIM_CACHE", str(tmp_path_factory.mktemp("cache")))
-        scenario = load_scenario(SCENARIO, {"replications": 2, "clock.duration_hours": 24})
-        network = load_network(scenario.network)
-        world = build_world(scenario, network)
-        incidents, summary = [], []
-        for plan in [p.name for p in scenario.plans][:3]:
-            results = [simulate(scenario, world, plan, rep) for rep in range(scenario.replications)]
-            plan_incidents = [row for result in results for row in incident_rows(result)]
-            plan_units = [row for result in results for row in unit_rows(result)]
-            incidents += plan_incidents
-            summary.append(summary_row(plan, plan_incidents, plan_units, scenario.target_response_min))
+    scenario = load_scenario(SCENARIO, {"replications": 2, "clock.duration_hours": 24})
+    network = load_network(scenario.network)
+    world = build_world(scenario, network)
+    incidents, summary = [], []
+    for plan in [p.name for p in scenario.plans][:3]:
+        results = [simulate(scenario, world, plan, rep) for rep in range(scenario.replications)]
+        plan_incidents = [row for result in results for row in incident_rows(result)]
+        plan_units = [row for result in results for row in unit_rows(result)]
+        incidents += plan_incidents
+        summary.append(summary_row(plan, plan_incidents, plan_units, scenario.target_response_min))
     return scenario, network, incidents, summary
 
 
