@@ -314,17 +314,7 @@ def write_results(folder: Path, scenario_name: str = "jember-pilkada-2024", plan
     return folder
 
 
-def in_process(capsys, *args: str) -> subprocess.CompletedProcess:
-    """The command line in this process: for refusals, which stop before any drawing."""
-    from sim.cli import main
-
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
-
-
-def test_cli_results_of_another_scenario_or_lacking_the_plan_are_bad_input(cache, tmp_path, capsys):
+def test_cli_results_of_another_scenario_or_lacking_the_plan_are_bad_input(cache, tmp_path):
     out = tmp_path / "out" / "map.png"
     cases = [
         (write_results(tmp_path / "other", scenario_name="another-place"), "results of scenario 'another-place'"),
@@ -333,7 +323,7 @@ def test_cli_results_of_another_scenario_or_lacking_the_plan_are_bad_input(cache
         (tmp_path / "missing", "not a folder"),
     ]
     for folder, words in cases:
-        done = in_process(capsys, "map", str(SCENARIO), "--plan", PLAN, "--results", str(folder), "--out", str(out))
+        done = in_process("map", str(SCENARIO), "--plan", PLAN, "--results", str(folder), "--out", str(out))
         assert done.returncode == 2, done.stderr
         assert words in done.stderr and "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
