@@ -180,6 +180,7 @@ def test_gif_unit_labels_stay_beside_their_markers(request, fixture):
     assert seen > 0
 
 
+@pytest.mark.slow
 def test_html_unit_labels_stay_beside_their_markers_in_a_real_browser(busy, tmp_path):
     from sim.viz.animate_html import HTML_LABELS
 
@@ -257,6 +258,7 @@ def test_gif_labels_of_a_busy_frame_never_overlap_each_other_or_a_unit(busy):
     assert sum(text.startswith("Site") for text, _ in picture.fixed_boxes) >= 3
 
 
+@pytest.mark.slow
 def test_html_labels_of_a_busy_frame_never_overlap_in_a_real_browser(busy, tmp_path):
     out = tmp_path / "busy.html"
     write_html(busy, out, 20.0)
@@ -386,6 +388,7 @@ def test_the_command_says_what_it_drew_in_words_that_agree_with_the_counts(demo_
         assert "--from 10 " in printed[1]
 
 
+@pytest.mark.slow
 def test_html_plays_in_a_real_browser(demo_html):
     with chromium_driver() as driver:
         driver.get(demo_html.as_uri())
@@ -493,6 +496,7 @@ def test_gif_draws_one_joint_marker_and_label_and_no_labels_overlap(joint):
     assert seen_joint_label > 0
 
 
+@pytest.mark.slow
 def test_html_draws_one_joint_marker_and_its_labels_never_overlap(joint, tmp_path):
     frames, _ = joint
     out = tmp_path / "joint.html"

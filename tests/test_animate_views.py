@@ -74,6 +74,7 @@ def test_the_towns_beyond_reach_are_named_in_the_gif_with_their_drive_time(demo)
     assert not any(name == "Ambulu" for name, *_ in frames.towns)   # "Kota Ambulu" names it already
 
 
+@pytest.mark.slow
 def test_the_towns_beyond_reach_are_named_on_the_page_in_a_real_browser(demo, tmp_path):
     frames = _frames(demo, REGENCY)
     out = tmp_path / "regency.html"

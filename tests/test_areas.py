@@ -191,6 +191,7 @@ def test_the_drive_from_the_nearest_post_is_the_road_time_from_the_plans_posts(r
 # -- the voting day: kecamatan, not polling stations ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_voting_day_report_and_table_list_kecamatan_not_polling_stations(cache, tmp_path, capsys):
     out = tmp_path / "vote"
     # A short, tight run: 3 hours (1 of warm-up), one replication, a 3-minute target so some are late.

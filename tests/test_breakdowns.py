@@ -220,6 +220,7 @@ def test_progress_without_a_terminal_prints_at_most_one_line_per_interval_and_th
     assert quiet.getvalue() == ""
 
 
+@pytest.mark.slow
 def test_reps_auto_records_the_precision_reached_and_warns_when_max_reps_stops_it(cache, tmp_path):
     study = Study(SCENARIO)
     short = study.run(plans=PLANS, reps="auto", hours=24, precision=0.001, max_reps=4)

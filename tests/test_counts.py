@@ -226,6 +226,7 @@ def test_comparison_pairs_hold_every_ordered_pair_paired_by_replication(cache, t
         assert (pair["units"], pair["other_units"]) == (row["units"], row["reference_units"])
 
 
+@pytest.mark.slow
 def test_reference_best_compares_with_the_best_plan_of_the_first_plans_fleet(cache, tmp_path, capsys):
     out = tmp_path / "best"
     args = ["run", str(SCENARIO), "--hours", str(HOURS), "--reps", str(REPS), "--workers", "1", "--out", str(out)]

@@ -69,6 +69,7 @@ def edges(graph: nx.MultiDiGraph) -> list[tuple[int, int, dict]]:
     return list(graph.edges(data=True))
 
 
+@pytest.mark.slow
 def test_two_builds_are_identical(graph: nx.MultiDiGraph) -> None:
     again = build_demo_graph()
     assert again.number_of_nodes() == graph.number_of_nodes()
@@ -76,6 +77,7 @@ def test_two_builds_are_identical(graph: nx.MultiDiGraph) -> None:
     assert graph_digest(again) == graph_digest(graph)
 
 
+@pytest.mark.slow
 def test_build_does_not_depend_on_hash_seed(graph: nx.MultiDiGraph) -> None:
     seed = "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"
     code = (

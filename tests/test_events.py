@@ -188,6 +188,7 @@ def test_recovery_is_the_last_hour_that_differs_or_noise_over_enough_replication
     assert recovered_after(noisy[:MIN_REPS_NOISE - 1], 15.0) is None, "too few replications to call it noise"
 
 
+@pytest.mark.slow
 def test_run_writes_events_csv_and_says_what_it_costs_unless_told_not_to(cache, town, tmp_path, capsys):
     season = ROOT / "scenarios" / "jember_pilkada_2024_season.yaml"
     # The clock up to the 13 Nov protest's end and 12 h more, two replications, one plan.

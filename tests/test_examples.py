@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "notebook_quickstart.py"
 
@@ -34,6 +36,7 @@ def test_the_examples_import_sim_from_this_checkout():
     assert Path(result.stdout.strip()) == ROOT / "sim" / "__init__.py", result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_notebook_quickstart_runs_and_prints_its_tables(cache):
     from sim.config import load_scenario
 

@@ -209,6 +209,7 @@ def test_validate_reports_every_problem_with_its_place(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 2
 
 
+@pytest.mark.slow
 def test_sweep_writes_a_table_and_a_plot(cache, tmp_path):
     out = tmp_path / "sweep"
     result = in_process("sweep", str(DEFAULT_SCENARIO), "--param", "disturbances.provocation.rate_per_hour",
@@ -243,6 +244,7 @@ def test_the_first_plan_given_is_the_reference(cache, tmp_path):
     assert comparison[1]["reference"] == "fixed-posts"
 
 
+@pytest.mark.slow
 def test_resume_refuses_parts_made_by_another_version(cache, tmp_path):
     out = tmp_path / "out"
     args = ["run", str(DEFAULT_SCENARIO), "--reps", "1", "--hours", "3", "--workers", "1", "--out", str(out)]

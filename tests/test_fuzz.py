@@ -24,6 +24,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+pytestmark = pytest.mark.slow  # 24 whole command-line runs, each in a process of its own
+
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS_PER_CASE = 90.0
 EXTRA_MEMORY_BYTES = 1_500_000_000  # what one case may add to the imported package

@@ -220,6 +220,7 @@ def test_resume_refuses_two_swapped_part_files(finished, tmp_path):
     assert digests(out) == digests(finished), "nothing written"
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_part_of_another_run(finished, tmp_path):
     other = tmp_path / "other"
     assert here("run", str(SCENARIO), "--hours", "24", "--reps", "1", "--seed", "5", "--workers", "1",

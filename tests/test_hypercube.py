@@ -368,6 +368,7 @@ def test_matrix_free_balance_gives_the_sparse_matrix_answer(n_units: int, equal_
         assert np.allclose(free.state_prob, naive_state_prob(inp), rtol=0, atol=TOL)
 
 
+@pytest.mark.slow
 def test_exact_above_15_units_is_mmn_with_equal_rates() -> None:
     inp = town(16, 8, 0.8, seed=16, demand="spread")
     result = solve_exact(inp)  # 65,536 states, solved matrix-free

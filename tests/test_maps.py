@@ -96,6 +96,7 @@ def test_png_has_the_size_is_drawn_and_its_site_share_matches_the_travel_tables(
     assert f"within {scenario.target_response_min:g} min" in result.legend[0]
 
 
+@pytest.mark.slow
 def test_compare_draws_two_panels_and_the_difference_of_the_two_coverages(demo, tmp_path):
     scenario, world = demo
     first = draw_map_png(scenario, world, [OTHER_PLAN], tmp_path / "a.png", BANDS_MIN)
@@ -139,6 +140,7 @@ def test_cli_unsupported_extension_is_bad_input(cache, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_cli_writes_the_map_whole(demo, cache, tmp_path):
     out = tmp_path / "maps" / "mixed.png"
     done = run_cli("map", str(SCENARIO), "--plan", PLAN, "--compare", OTHER_PLAN, "--out", str(out), cache=cache)
@@ -275,6 +277,7 @@ def test_site_results_classes_and_the_sites_that_miss_the_target():
     assert colours == {"tanggul": under_50, "rambipuji": from_50, "kpu_office": from_90, "polres": NO_RESULT_COLOUR}
 
 
+@pytest.mark.slow
 def test_png_with_results_lists_the_sites_that_miss_the_target(demo, tmp_path):
     from sim.viz.map_results import site_results
 
@@ -330,6 +333,7 @@ def test_cli_results_of_another_scenario_or_lacking_the_plan_are_bad_input(cache
         assert not out.parent.exists()
 
 
+@pytest.mark.slow
 def test_cli_run_then_map_with_its_results(cache, tmp_path):
     """End to end: a short run, then the map of its results (sites.csv is written by run)."""
     results = tmp_path / "run"

@@ -285,6 +285,7 @@ def colour_pixels(pixels: np.ndarray, colours) -> dict[str, int]:
 ROAD_PIXELS = 1000
 
 
+@pytest.mark.slow
 def test_the_png_map_draws_roads_in_every_band_colour(demo, tmp_path):
     import matplotlib.image
 

@@ -328,6 +328,7 @@ def default_run(cache, tmp_path_factory):
     return out, result
 
 
+@pytest.mark.slow
 def test_json_has_every_figure_for_the_posts_found(default_run):
     from sim import Study
     from sim.optimize.problem import build_problem
@@ -353,6 +354,7 @@ def test_json_has_every_figure_for_the_posts_found(default_run):
     assert record["proposals"][0]["posts"] == found["posts"]
 
 
+@pytest.mark.slow
 def test_the_hand_written_plans_run_as_in_run(default_run):
     from sim import Study
 
@@ -367,6 +369,7 @@ def test_the_hand_written_plans_run_as_in_run(default_run):
             plain.summary.set_index("plan")[column].tolist(), abs=6e-5), column
 
 
+@pytest.mark.slow
 def test_the_proposed_plan_loads_back_into_the_scenario_and_runs_the_same(default_run):
     from sim import Study
     from sim.config import load_scenario
@@ -390,6 +393,7 @@ def test_the_proposed_plan_loads_back_into_the_scenario_and_runs_the_same(defaul
     assert (out / "coverage_map.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_the_fleet_size_curve(cache, tmp_path, capsys):
     from sim.cli import main
 

@@ -261,6 +261,7 @@ def _optimize(tmp_path, *args: str) -> tuple[int, str, str, object]:
     return code, stdout.getvalue(), stderr.getvalue(), out
 
 
+@pytest.mark.slow
 def test_pmedian_over_the_bases_is_not_refused_for_coverage(cache, tmp_path):
     """Coverage plays no part in the p-median: sites no base reaches within the target are no reason to refuse."""
     code, stdout, stderr, out = _optimize(tmp_path, "--objective", "pmedian", "--candidates", "bases", "--units", "3",
@@ -270,6 +271,7 @@ def test_pmedian_over_the_bases_is_not_refused_for_coverage(cache, tmp_path):
     assert json.loads((out / "optimize.json").read_text())["unreachable_sites"] == []
 
 
+@pytest.mark.slow
 def test_sites_no_candidate_reaches_are_listed_and_counted_late(cache, tmp_path):
     code, _, stderr, out = _optimize(tmp_path, "--candidates", "bases", "--units", "3", "--json")
     assert code == 0, stderr
@@ -282,6 +284,7 @@ def test_sites_no_candidate_reaches_are_listed_and_counted_late(cache, tmp_path)
     assert all((f"{site} (more than 30 min)" in stderr) == (m is None) for site, m in nearest.items())
 
 
+@pytest.mark.slow
 def test_a_tiny_target_runs_through_with_bands_of_its_own(cache, tmp_path):
     """The map's bands follow the target at any size, so a run is never stopped late by a flag it was not given."""
     from sim.viz.maps import check_bands, target_bands
@@ -417,6 +420,7 @@ def test_units_are_based_at_the_police_post_nearest_their_post_or_as_the_plan_ha
         assert all(label.kecamatan for label in proposal.labels)
 
 
+@pytest.mark.slow
 def test_a_goal_over_few_candidates_is_not_refused_for_the_first_plans_fleet(cache, tmp_path):
     """A goal places N cars of the first type: the first plan's size (8 here) does not bound it."""
     from sim import Study

@@ -322,6 +322,7 @@ def simulated(cache):
     return scenario, network, incidents, summary
 
 
+@pytest.mark.slow
 def test_figures_of_a_real_run(tmp_path, simulated):
     scenario, network, incidents, summary = simulated
     assert network.synthetic and incidents

@@ -51,6 +51,7 @@ def line():
     return network_from_edges(3, [0, 1, 1, 2], [1, 0, 2, 1], [60.0, 60.0, 30.0, 30.0])
 
 
+@pytest.mark.slow
 def test_the_worked_example_validates_runs_and_maps_from_the_command_line(cache, tmp_path, capsys):
     code, out, err = in_process(capsys, "validate", str(EXAMPLE))
     assert code == 0, err

@@ -195,6 +195,7 @@ def test_the_heat_table_of_a_regency_run_lists_kecamatan_not_single_sites(regenc
     assert (results / "figures" / "site_response.png").exists()
 
 
+@pytest.mark.slow
 def test_the_html_map_names_sites_without_hovering_and_polling_stations_only_zoomed_in(regency, tmp_path):
     scenario, results = regency
     page = tmp_path / "map.html"

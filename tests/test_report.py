@@ -110,6 +110,7 @@ def test_another_road_network_or_auto_aim_is_a_different_run(finished, tmp_path)
     assert differences(manifest_identity(auto), held) == ["replications auto (precision 0.05, at most 40), not 2"]
 
 
+@pytest.mark.slow
 def test_the_same_run_replaces_its_own_results(finished, tmp_path):
     out = copy_of(finished, tmp_path)
     again = as_process(*RUN, "--out", str(out))  # a process of its own: the page names its command line (sys.argv)
@@ -119,6 +120,7 @@ def test_the_same_run_replaces_its_own_results(finished, tmp_path):
     assert f"--out {out}" in (out / "report.html").read_text(encoding="utf-8"), "its own page, made again"
 
 
+@pytest.mark.slow
 def test_replace_replaces_a_different_run(finished, tmp_path):
     out = copy_of(finished, tmp_path)
     replaced = cli(*RUN, "--seed", "7", "--out", str(out), "--replace")
@@ -126,6 +128,7 @@ def test_replace_replaces_a_different_run(finished, tmp_path):
     assert json.loads((out / "manifest.json").read_text())["seed"] == 7
 
 
+@pytest.mark.slow
 def test_resume_adds_replications_to_a_run_whose_parts_were_kept(cache, tmp_path):
     out = tmp_path / "out"
     assert cli(*RUN, "--out", str(out), "--keep-parts").returncode == 0
@@ -141,6 +144,7 @@ def test_resume_adds_replications_to_a_run_whose_parts_were_kept(cache, tmp_path
     assert "replications 3, not 4" in line and "--keep-parts" in line
 
 
+@pytest.mark.slow
 def test_the_replications_of_an_interrupted_other_run_are_not_deleted(cache, tmp_path):
     out = tmp_path / "out"
     assert cli(*RUN, "--out", str(out), "--keep-parts").returncode == 0
@@ -152,6 +156,7 @@ def test_the_replications_of_an_interrupted_other_run_are_not_deleted(cache, tmp
     assert sorted(p.name for p in (out / ".parts").iterdir()) == parts
 
 
+@pytest.mark.slow
 def test_a_sweep_keeps_safe_value_folders_and_refuses_another_sweep_into_them(cache, tmp_path):
     out = tmp_path / "sweep"
     sweep = ["sweep", str(SCENARIO), "--param", "disturbances.provocation.rate_per_hour", "--values", "0.1,0.2",
@@ -243,6 +248,7 @@ def test_site_and_priority_shares_are_bounded_with_their_late_counts(cache, tmp_
         sorted((total[next(s for s in names if names[s] == name)] for name in shown), reverse=True)
 
 
+@pytest.mark.slow
 def test_report_command_writes_the_page_again_and_says_what_is_missing(finished, tmp_path):
     out = copy_of(finished, tmp_path)
     (out / "report.html").unlink()

@@ -168,6 +168,7 @@ def test_grid_agrees_with_networkx(grid_network: RoadNetwork) -> None:
     check_against_networkx(grid_network, n_dests=6, n_origins=10, seed=11)
 
 
+@pytest.mark.slow
 def test_demo_network_agrees_with_networkx(demo_network: RoadNetwork) -> None:
     check_against_networkx(demo_network, n_dests=4, n_origins=5, seed=2024)
 

@@ -127,6 +127,7 @@ def test_the_route_cache_keeps_to_its_bound(grid):
     assert all(np.array_equal(a, b) for a, b in zip(again, routes[0]))
 
 
+@pytest.mark.slow
 def test_runs_on_trees_made_on_first_need_give_the_same_rows_as_eager_tables(demo):
     """The main job's plans on the demo network, the tree cache far too small for them (trees are
     dropped and made again all run long): every row as with the eager tables."""
@@ -315,6 +316,7 @@ def test_the_voting_day_has_4041_synthetic_polling_stations_and_200_vehicles_per
     assert {site for d in scenario.disturbances[:2] for site in d.site_weights} == {s.id for s in tps}
 
 
+@pytest.mark.slow
 def test_a_voting_day_replication_makes_trees_only_for_what_it_uses(demo):
     scenario = load_scenario(VOTING, {"clock.duration_hours": 8})
     world = build_world(scenario, demo)

@@ -284,6 +284,7 @@ def test_phase_fleets_leave_after_their_job_and_join_at_their_base():
     assert by_id["car-1"]["on_duty_h"] == 14.0 and by_id["p/car-1"]["on_duty_h"] == 10.0
 
 
+@pytest.mark.slow
 def test_waits_in_each_phase_match_erlang_c():
     """One site, zero travel (posts at the site), exponential service: each phase an M/M/c queue."""
     from sim.analytic.erlang import erlang_c

@@ -16,6 +16,8 @@ from sim import Study
 from sim.config import limits, load_scenario
 from tests.serving import ROOT, alive, running_server
 
+pytestmark = pytest.mark.slow  # a real server process with its worker processes
+
 SCENARIO = "scenarios/jember_pilkada_2024.yaml"
 HOURS = 12.0   # short clocks and few replications: the figures are exact whatever their size
 REPS = 3

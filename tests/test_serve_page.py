@@ -18,6 +18,8 @@ from tests.page_helpers import (HOURS, SCENARIO, SETTLED, SETTLED_EXPR, allow_do
                                 page_state, pick_plan, settle_after, shown_within, study_within, wait_for)
 from tests.serving import ROOT, running_server
 
+pytestmark = pytest.mark.slow  # a real server process and a browser
+
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):

@@ -43,6 +43,7 @@ def small(study):
     return study.run(plans=PLANS, reps=3, hours=24)
 
 
+@pytest.mark.slow
 def test_to_dir_writes_the_files_of_the_command_line_byte_for_byte(cache, small, tmp_path):
     out_cli = tmp_path / "cli"
     result = cli("run", str(DEFAULT_SCENARIO), "--plan", "mixed", "--plan", "fixed-posts", "--reps", "3",
@@ -67,6 +68,7 @@ def test_to_dir_writes_the_files_of_the_command_line_byte_for_byte(cache, small,
     assert result.stdout.count("\n") == small.table().count("\n") + 2
 
 
+@pytest.mark.slow
 def test_in_process_local_workers_and_dask_give_the_same_numbers(cache, study, small, tmp_path):
     from distributed import LocalCluster
 
