@@ -29,6 +29,7 @@ plans:
 """
 
 
+@pytest.mark.slow
 def test_scenario_sites_are_geocoded_in_place(stand_in, tmp_path, capsys):  # noqa: F811
     path = tmp_path / "geo.yaml"
     path.write_text(SCENARIO)
@@ -47,6 +48,7 @@ def test_scenario_sites_are_geocoded_in_place(stand_in, tmp_path, capsys):  # no
     assert len(_StandIn.requests) == asked + 1
 
 
+@pytest.mark.slow
 def test_site_file_is_geocoded(stand_in, tmp_path, capsys):  # noqa: F811
     path = tmp_path / "tps.csv"
     path.write_text(f'id,name,lat,lon\ntps-1,"{PLACE}",-8.0,113.0\ntps-2,Nowhere,-8.2,113.2\n')

@@ -45,7 +45,7 @@ def read_layers(out: Path) -> dict:
     return {name: both[both["layer"] == name] for name in dict.fromkeys(both["layer"])}
 
 
-@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+@pytest.mark.parametrize("suffix", [".gpkg", pytest.param(".geojson", marks=pytest.mark.slow)])
 def test_gis_file_reads_back_with_the_maps_travel_times(demo, tmp_path, suffix):
     scenario, world = demo
     network = world.network

@@ -654,6 +654,7 @@ def rss_mb(pid: int) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.slow
 def test_ctrl_c_stops_a_large_single_process_run_within_two_seconds(cache, tmp_path):
     """A replication of 880,000 incidents in one process: Ctrl-C once it holds 700 MB. Freeing (and the
     collector scanning) its records one by one took 5 s at 900 MB and 16 s at 1.2 GB before."""

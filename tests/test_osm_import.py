@@ -245,7 +245,8 @@ def stand_in():
     import osmnx as ox
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StandIn)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll, so shutting the server down after each test takes 50 ms, not 0.5 s.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     names = ("nominatim_url", "overpass_url", "overpass_rate_limit", "doh_url_template", "requests_timeout")

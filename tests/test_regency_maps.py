@@ -140,6 +140,7 @@ def test_the_legend_names_other_site_once(cache, tmp_path):
 # -- regency scale --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_map_of_many_sites_aggregates_by_kecamatan_coloured_by_share_and_sized_by_incidents(regency, tmp_path):
     from sim.viz.palette import share_colour
 
@@ -166,6 +167,7 @@ def test_a_map_of_many_sites_aggregates_by_kecamatan_coloured_by_share_and_sized
     assert png.stat().st_size > 50_000
 
 
+@pytest.mark.slow
 def test_the_png_names_listed_sites_only_and_counts_those_left_out_of_them(regency, cache):
     from sim.model import build_world
     from sim.network import load_network
@@ -182,6 +184,7 @@ def test_the_png_names_listed_sites_only_and_counts_those_left_out_of_them(regen
     assert "not on this map" in result.figures[1] and "drive" in result.figures[2]
 
 
+@pytest.mark.slow
 def test_the_heat_table_of_a_regency_run_lists_kecamatan_not_single_sites(regency):
     from sim.viz.plots import MAX_HEAT_AREAS, site_response_figure
 
@@ -224,6 +227,7 @@ def test_the_html_map_names_sites_without_hovering_and_polling_stations_only_zoo
 # -- drive time named as such, beside the simulated share -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_map_prints_the_simulated_share_beside_the_drive_time_each_block_named_by_its_plan(regency, capsys,
                                                                                               tmp_path):
     scenario, results = regency

@@ -44,6 +44,7 @@ def scenario_folder(cache, tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_the_main_job_runs_again_after_the_sweep_optimize_and_map_examples_and_keeps_them(scenario_folder,
                                                                                           monkeypatch):
     folder = scenario_folder
@@ -64,6 +65,7 @@ def test_the_main_job_runs_again_after_the_sweep_optimize_and_map_examples_and_k
     assert not list(folder.rglob(".lock")), "no lock file outlives its run"
 
 
+@pytest.mark.slow
 def test_a_second_optimisation_into_the_folder_of_another_is_refused_or_replaces_it_whole(scenario_folder, capsys):
     folder = scenario_folder / "optimize-mclp-units-3..4"
     assert {"fleet_curve.csv", "fleet_curve.png", IDENTITY_FILE} <= {p.name for p in folder.iterdir()}
@@ -80,6 +82,7 @@ def test_a_second_optimisation_into_the_folder_of_another_is_refused_or_replaces
     assert not list(folder.rglob(".lock"))
 
 
+@pytest.mark.slow
 def test_a_second_sweep_into_the_folder_of_another_is_refused_or_replaces_it_whole(scenario_folder, capsys):
     folder = scenario_folder / "sweep-disturbances.provocation.rate_per_hour"
     before = _digests(folder)

@@ -173,6 +173,11 @@ def test_map_does_not_overwrite_a_file_patrolsim_did_not_write(cache, tmp_path, 
     assert f"--out {mine}: holds a file patrolsim did not write" in line and "--replace" in line
     assert mine.read_text() == '{"type": "FeatureCollection", "features": []}'
 
+
+@pytest.mark.slow
+def test_map_replaces_a_file_with_replace_then_only_its_own(cache, tmp_path, capsys):
+    mine = tmp_path / "existing.geojson"
+    mine.write_text('{"type": "FeatureCollection", "features": []}')
     assert in_process(capsys, "map", str(SCENARIO), "--plan", "mixed", "--out", str(mine), "--replace").returncode == 0
     collection = json.loads(mine.read_text())
     assert collection["name"] == "jember-pilkada-2024: mixed", "named by scenario and plan, not the temporary file"

@@ -120,6 +120,7 @@ def _result_hashes(folder: Path) -> dict[str, str]:
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.glob("*.csv"))}
 
 
+@pytest.mark.slow
 def test_the_voting_day_on_two_workers_with_shared_trees_writes_the_files_of_one_worker(tmp_path, cache,
                                                                                           monkeypatch):
     # 4,041 polling stations: their trees are made on first need, so the workers share them.
