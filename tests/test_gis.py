@@ -45,7 +45,8 @@ def read_layers(out: Path) -> dict:
     return {name: both[both["layer"] == name] for name in dict.fromkeys(both["layer"])}
 
 
-@pytest.mark.parametrize("suffix", [".gpkg", pytest.param(".geojson", marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
 def test_gis_file_reads_back_with_the_maps_travel_times(demo, tmp_path, suffix):
     scenario, world = demo
     network = world.network
@@ -131,6 +132,7 @@ def test_gis_has_the_plans_posts_bases_routes_and_areas(demo, tmp_path):
                                                                            for x in d.site_weights}])
 
 
+@pytest.mark.slow
 def test_gis_without_results_has_no_result_columns(demo, tmp_path):
     import geopandas
 

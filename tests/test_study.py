@@ -219,6 +219,7 @@ def test_the_network_and_world_are_loaded_once_across_derived_studies(cache, mon
     assert len(builds) == 2
 
 
+@pytest.mark.slow
 def test_importing_sim_errors_does_not_import_the_package():
     code = ("import sys, sim.errors; loaded = [m for m in sys.modules if m.startswith('sim.')]; "
             "print(sorted(loaded)); from sim import Study; print(Study.__module__)")
