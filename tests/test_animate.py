@@ -14,6 +14,7 @@ import pytest
 import yaml
 from PIL import Image, ImageSequence
 
+from sim.i18n import messages
 from sim.cli import main
 from sim.cli.animate import no_incident_hint
 from sim.cli.common import count_text
@@ -155,7 +156,7 @@ def test_units_at_one_spot_in_one_state_are_one_marker_named_for_all():
     x = np.array([[0.0, 0.0], [0.0, 50.0], [500.0, 500.0], [0.0, 0.0]])
     state = np.array([[STANDING, STANDING], [STANDING, TO_INCIDENT], [STANDING, STANDING], [STANDING, STANDING]],
                      dtype=np.int8)
-    texts, text = stacked_markers(names, x, np.zeros_like(x), state, None, len(names))
+    texts, text = stacked_markers(names, x, np.zeros_like(x), state, None, len(names), messages("en"))
     labels = names + list(texts)
     assert [labels[i] if i >= 0 else None for i in text[:, 0]] == ["car-1 +2 more", None, "car-3", None]
     assert [labels[i] if i >= 0 else None for i in text[:, 1]] == ["car-1, car-4", "car-2", "car-3", None]

@@ -16,6 +16,7 @@ import pytest
 from scipy.stats import binomtest
 
 from sim import Study
+from sim.i18n import messages
 from sim.study.results import site_notes
 from sim.study.runner import PROGRESS_EVERY_S, Progress
 from sim.study.stats import NO_INCIDENTS, ONE_REPLICATION, comparison_row
@@ -317,11 +318,11 @@ def test_worst_list_ranks_by_late_count_and_states_ties_and_small_n():
     # 1 late of 1 (0% in time) is not worse than 30 late of 200; among equal counts the lower share first.
     assert [r["site"] for r in worst.rows] == ["busy", "tie_b"]
     assert worst.tied == 2   # mid and tie_a have 12 late too
-    assert worst.note() == "2 more sites also have 12 late"
+    assert worst.note(messages("en")) == "2 more sites also have 12 late"
     small = worst_by_late(rows, 10)
     assert [r["site"] for r in small.rows] == ["busy", "tie_b", "mid", "tie_a", "one"]  # 0 late: not listed
     assert small.tied == 0 and [r["site"] for r in small.small] == ["one"]
-    assert "fewer than 10 incidents, share uncertain: One" in small.note()
+    assert "fewer than 10 incidents, share uncertain: One" in small.note(messages("en"))
     # Rows read from a CSV file (text) rank the same.
     text = [{key: str(value) for key, value in r.items()} for r in rows]
     assert [r["site"] for r in worst_by_late(text, 2).rows] == ["busy", "tie_b"]

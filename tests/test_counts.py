@@ -14,7 +14,8 @@ import pytest
 from sim import Study
 from sim.cli import main
 from sim.model import build_world
-from sim.study.ranking import SHARE_MISLEADS, best_plan, headline, headline_measure
+from sim.i18n import messages
+from sim.study.ranking import best_plan, headline, headline_measure, share_misleads
 from sim.study.runner import run_plans
 from sim.study.stats import COUNTS, MIN_PER_WEEK, Window, rep_counts
 from sim.study.tables import WIDTH
@@ -149,12 +150,12 @@ def test_with_deterrence_the_share_says_worse_and_late_incidents_say_better(far_
     assert summary["post"]["late_per_week"] < summary["hq"]["late_per_week"]
     assert summary["post"]["prevented_per_week"] > 0 == summary["hq"]["prevented_per_week"]
     # So the headline ranks by late incidents a week and says why, and the table leads with them.
-    assert far_post.measure == headline_measure(True, 15.0) and far_post.measure.column == "late_per_week"
+    assert far_post.measure == headline_measure(True, 15.0, messages("en")) and far_post.measure.column == "late_per_week"
     text = far_post.table()
     lede = " ".join(text.split("\n\n")[0].split())
     assert lede.startswith("Best plan by late incidents a week (after 15 min or never) with 1 unit, as many as the "
                            "reference hq: post,")
-    assert " ".join(SHARE_MISLEADS.split()) in " ".join(text.split())
+    assert " ".join(share_misleads(messages("en")).split()) in " ".join(text.split())
     header = next(line for line in text.splitlines() if line.startswith("plan "))
     assert header.split()[1:3] == ["units", "late/week"], header
     assert max(len(line) for line in text.splitlines()) <= WIDTH
@@ -173,9 +174,9 @@ def test_the_headline_never_calls_a_larger_fleet_best_and_says_what_its_extra_un
                summary_row("bigger", 9, 84.0, 7.0), summary_row("biggest", 11, 90.0, 4.0)]
     pairs = [{"plan": "bigger", "other": "good", "within_target_diff_pct": 5.3, "within_target_diff_ci95": 2.1,
               "late_per_week_diff": -2.5, "late_per_week_diff_ci95": 1.0}]
-    share = headline_measure(False, 15.0)
+    share = headline_measure(False, 15.0, messages("en"))
     assert best_plan(summary, "base", share) == "good", "the best of the reference's 8 units, not the 9-unit plan"
-    lines = headline(summary, pairs, "base", share, 15.0)
+    lines = headline(summary, pairs, "base", share, 15.0, messages("en"))
     assert lines[0].startswith("Best plan by share within 15 min with 8 units, as many as the reference base: good")
     assert lines[1] == ("bigger has more units (9, 1 more than good): 84.0 ± 1.0% within 15 min; against good, "
                         "paired, its extra unit buys +5.3 ± 2.1 points within 15 min and -2.5 ± 1.0 late incidents a "
@@ -183,12 +184,13 @@ def test_the_headline_never_calls_a_larger_fleet_best_and_says_what_its_extra_un
     assert lines[2] == "biggest has more units (11, 3 more than good): 90.0 ± 1.0% within 15 min."
     # A reference with 9 units: the 9-unit plans compete, the 8-unit ones are not named.
     assert best_plan(summary, "bigger", share) == "bigger"
-    assert [line.split(" has")[0] for line in headline(summary, pairs, "bigger", share, 15.0)[1:]] == ["biggest"]
+    assert [line.split(" has")[0] for line in headline(summary, pairs, "bigger", share, 15.0, messages("en"))[1:]] == \
+        ["biggest"]
     # With deterrence the fewest late incidents a week win, among the same fleet size, and what the
     # extra units buy is said in late incidents first.
-    late = headline_measure(True, 15.0)
+    late = headline_measure(True, 15.0, messages("en"))
     assert best_plan(summary, "base", late) == "good"
-    assert headline(summary, pairs, "base", late, 15.0)[1].endswith(
+    assert headline(summary, pairs, "base", late, 15.0, messages("en"))[1].endswith(
         "paired, its extra unit buys -2.5 ± 1.0 late incidents a week and +5.3 ± 2.1 points within 15 min."), \
         "with deterrence the extra unit's gain leads with the ranking's own measure, late incidents a week"
 

@@ -352,7 +352,11 @@ def test_cli_run_then_map_with_its_results(cache, tmp_path):
 
 
 def test_the_legend_names_each_joint_patrol_with_its_agencies_and_where_it_drives():
-    from sim.viz.coverage import joint_lines
+    from sim.i18n import messages
+    from sim.viz.coverage import joint_groups
+
+    def joint_lines(scenario, plan):
+        return [group.words(messages("en")) for group in joint_groups(scenario, plan)]
 
     scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "jember_pilkada_2024_joint.yaml")
     # Named as the animation names the patrols' markers (joint-1, joint-2 in plan order).

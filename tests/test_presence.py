@@ -296,6 +296,7 @@ def test_the_animation_flashes_a_patrols_spotting_and_marks_deterred_candidates_
 
 
 def test_the_map_reads_the_deterred_share_of_sites_csv():
+    from sim.i18n import messages
     from sim.viz.map_results import DETERRED_MAX_ALPHA, deterred_alpha, has_deterrence, result_text, site_results
 
     row = {"plan": "p", "site": "s", "incidents": "4", "response_mean_min": "5", "response_p90_min": "9",
@@ -304,4 +305,4 @@ def test_the_map_reads_the_deterred_share_of_sites_csv():
     assert not has_deterrence(plain) and deterred_alpha(plain["s"]) == 0.0
     shaded = site_results([row | {"deterred_pct": "50.0"}], "p")
     assert has_deterrence(shaded) and deterred_alpha(shaded["s"]) == pytest.approx(DETERRED_MAX_ALPHA / 2)
-    assert "50% of candidates deterred" in result_text(shaded["s"], 15)
+    assert "50% of candidates deterred" in result_text(shaded["s"], 15, messages("en"))

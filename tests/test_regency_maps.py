@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
+from sim.i18n import messages
 from sim.cli import main
 from sim.config import load_scenario
 from sim.config.expected import site_rates_per_hour
@@ -82,7 +83,7 @@ def regency(cache, tmp_path_factory) -> tuple[Path, Path]:
 def test_a_share_has_one_colour_on_the_maps_in_the_report_and_in_the_heat_table(share):
     from matplotlib.colors import to_hex
 
-    from sim.study.report_html import _share_style
+    from sim.study.report_cells import share_style
     from sim.viz import palette
     from sim.viz.map_areas import AreaResult, area_colour
     from sim.viz.map_results import SiteResult, share_colour
@@ -92,7 +93,7 @@ def test_a_share_has_one_colour_on_the_maps_in_the_report_and_in_the_heat_table(
     area = area_colour(AreaResult("a", 10, 1, share, 0.0, 100.0))
     cmap, norm = palette.share_listed_colormap()
     heat = to_hex(cmap(norm(share)))
-    report = re.search(r"background:(#[0-9a-f]{6})", _share_style(share)).group(1)
+    report = re.search(r"background:(#[0-9a-f]{6})", share_style(share)).group(1)
     assert site == area == heat == report == expected, (share, site, area, heat, report)
 
 
@@ -108,14 +109,15 @@ def test_the_page_files_of_the_scale_hold_the_modules_values():
 
 
 def test_site_kinds_are_told_apart_by_shape_in_one_neutral_ink_and_each_kind_is_listed_once():
-    from sim.viz.map_style import SITE_STYLE, site_style
+    from sim.viz.map_style import SITE_MARKER, site_style
+    from sim.viz.words import kind_words
     from sim.viz.palette import SITE_KIND_COLOUR, share_classes
 
-    assert {colour for _, colour, _ in SITE_STYLE.values()} == {SITE_KIND_COLOUR}
+    assert {site_style(kind)[1] for kind in [*SITE_MARKER, "bus_stop"]} == {SITE_KIND_COLOUR}
     assert SITE_KIND_COLOUR not in {c.colour for c in share_classes()}
     listed = {kind: site_style(kind)[0] for kind in ("police_hq", "election_office", "crowd_point", "military_post")}
     assert len(set(listed.values())) == len(listed), "each kind its own shape"
-    assert site_style("bus_stop")[2] == site_style("school")[2] == "other site"
+    assert kind_words("bus_stop", messages("en")) == kind_words("school", messages("en")) == "other site"
 
 
 def test_the_legend_names_other_site_once(cache, tmp_path):
@@ -131,7 +133,7 @@ def test_the_legend_names_other_site_once(cache, tmp_path):
     fig = Figure(figsize=(4, 6), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0, 0, 1, 1))
-    legend = _site_block(ax, scenario, False, 10, 40)(0.0, 1.0)
+    legend = _site_block(ax, scenario, False, 10, 40, messages("en"))(0.0, 1.0)
     words = [text.get_text() for text in legend.get_texts()]
     assert words.count("other site") == 1
     assert any(w.startswith("polling station (400)") for w in words)
@@ -257,7 +259,7 @@ def test_the_voting_day_inset_frames_the_city_sites_and_names_their_kecamatan(ca
     box = _city_box(network, scenario)
     inside = {s.id for s in scenario.sites if box[0] <= s.lon <= box[2] and box[1] <= s.lat <= box[3]}
     assert {"polres", "kpu_office", "bawaslu_office"} <= inside
-    title = _inset_title(scenario, box, 200)
+    title = _inset_title(scenario, box, 200, messages("en"))
     assert "Kaliwates" in title or "Sumbersari" in title
     assert "Rambipuji" not in title and "Ajung" not in title
 

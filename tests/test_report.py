@@ -223,14 +223,15 @@ def test_the_report_renders_in_chromium_without_errors_or_requests(finished):
 def test_site_and_priority_shares_are_bounded_with_their_late_counts(cache, tmp_path):
     from sim import Study
     from sim.study.report import read_folder
-    from sim.study.report_html import priorities_section, sites_section
+    from sim.i18n import messages
+    from sim.study.report_places import priorities_section, sites_section
 
     folder = Study(SCENARIO).run(plans=["all-at-hq", "mixed"], reps=3, hours=24).to_dir(tmp_path / "out", figures=False)
     data = read_folder(folder)
     late = {(row["plan"], row["site"]): int(row["late"]) for row in data["sites"]}
     rank = {(row["plan"], row["site"]): (-int(row["late"]), float(row["within_target_pooled_pct"] or 100),
                                          -int(row["incidents"]), row["site"]) for row in data["sites"]}
-    for section in (sites_section(data), priorities_section(data)):
+    for section in (sites_section(data, messages("en")), priorities_section(data, messages("en"))):
         cells = re.findall(r'<td class="share"[^>]*>(.*?)</td>', section)
         assert cells and "±" not in section, "shares carry a bounded interval, not ±"
         for cell in cells:  # 33% <small>(6–79)</small><br><small>3 late, 9.4 min</small>
@@ -238,7 +239,7 @@ def test_site_and_priority_shares_are_bounded_with_their_late_counts(cache, tmp_
             assert 0 <= low <= share <= high <= 100, cell
             assert re.search(r"<small>\d+ late", cell), cell
     # The sites shown: each plan's five with the most late incidents, most late (over the plans) first.
-    shown = re.findall(r'<td class="name">([^<]+)<small>', sites_section(data))
+    shown = re.findall(r'<td class="name">([^<]+)<small>', sites_section(data, messages("en")))
     names = {row["site"]: row["site_name"] for row in data["sites"]}
     total = {site: sum(late[plan, site] for plan in ("all-at-hq", "mixed")) for site in names}
     expected = {names[site] for plan in ("all-at-hq", "mixed")

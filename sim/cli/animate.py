@@ -5,7 +5,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from sim.cli.common import add_force_flag, add_network_flag, cli_names, count_text, file_arg
+from sim.cli.common import add_force_flag, add_lang_flag, add_network_flag, cli_names, count_text, file_arg
 from sim.config.clock import minute_of_day
 from sim.errors import InputError
 
@@ -49,6 +49,7 @@ def register(commands) -> dict:
                          help="regency (default): the whole regency with the city beside it; city: the city alone")
     add_network_flag(animate)
     add_force_flag(animate)
+    add_lang_flag(animate, what="the title, clock, legend and page")
     return {"animate": _cmd_animate}
 
 
@@ -75,7 +76,7 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     world = build_world(scenario, load_network(network_spec(scenario, args.network, names.network)))
     frames = write_animation(scenario, world, args.plan, args.out, hours=args.hours, from_hours=args.from_hours,
                              rep=args.rep, frames_per_min=args.frames_per_min, fps=args.fps, view=args.view,
-                             replace=args.replace, names=ANIMATE_FLAGS)
+                             replace=args.replace, names=ANIMATE_FLAGS, lang=args.lang)
     note = f"; {SYNTHETIC_NOTE}" if frames.synthetic else ""
     print(f"{args.out}: {count_text(frames.n_frames, 'frame')}, {count_text(len(frames.unit_ids), 'unit')}, "
           f"{count_text(frames.incidents_shown, 'incident')}{note}")

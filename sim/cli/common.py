@@ -40,6 +40,16 @@ def add_network_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_lang_flag(parser: argparse.ArgumentParser, default: str | None = "en", what: str = "") -> None:
+    """--lang: the language of the pages and figures written (CSV files and the terminal stay English)."""
+    from sim.i18n import LANGUAGE_NAMES, LANGUAGES
+
+    names = ", ".join(f"{code} {LANGUAGE_NAMES[code]}" for code in LANGUAGES)
+    parser.add_argument("--lang", choices=LANGUAGES, default=default, metavar="|".join(LANGUAGES),
+                        help=f"language of {what or 'the pages and figures'} ({names}; default: "
+                        f"{default or 'the one the results were written in'}); CSV files and the terminal stay English")
+
+
 def folder_arg(text: str) -> Path:
     """--out of run and sweep: a folder name; an empty one would mean the current folder."""
     if not text.strip():
@@ -69,6 +79,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="change any scenario value by dotted path (repeatable), e.g. "
                         "disturbances.provocation.rate_per_hour=0.3")
     add_network_flag(parser)
+    add_lang_flag(parser, what="the figures and report.html")
     parser.add_argument("--out", type=folder_arg, help="output folder (default results/<scenario name>/)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="local worker processes (default: the number of cores)")
@@ -95,7 +106,7 @@ def cli_names():
                        precision="--precision", max_reps="--max-reps", workers="--workers", scheduler="--scheduler",
                        values="--values", reference="--reference", plans="--plan", sets="--set",
                        set_where="on the command line", network="--network", force="--force",
-                       approximate="--approximate")
+                       approximate="--approximate", lang="--lang")
 
 
 def parse_reps(text: str | None) -> int | str | None:
@@ -122,5 +133,5 @@ def run_options(args: argparse.Namespace):
         network=args.network, workers=args.workers, scheduler=args.scheduler, replace=args.replace,
         resume=getattr(args, "resume", False), keep_parts=args.keep_parts, force=args.force, progress=True,
         reference=getattr(args, "reference", None), event_effects=getattr(args, "event_effects", False),
-        command_line=sys.argv, names=cli_names(), **{key: value for key, value in given.items() if value is not None},
+        lang=args.lang, command_line=sys.argv, names=cli_names(), **{key: value for key, value in given.items() if value is not None},
     ).check()

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from sim.cli.common import add_network_flag, cli_names, file_arg
+from sim.cli.common import add_lang_flag, add_network_flag, cli_names, file_arg
 from sim.errors import InputError
 
 #: write_map's arguments as this command names them
@@ -32,6 +32,7 @@ def register(commands) -> dict:
                       help="isochrone bands in minutes (default: thirds of the scenario's target up to 4/3 of it, "
                       "e.g. 5,10,15,20 for a 15-minute target)")
     add_network_flag(map_)
+    add_lang_flag(map_, what="the map's words (.png, .html)")
     return {"map": _cmd_map}
 
 
@@ -59,7 +60,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         scenario = run_clock(args.scenario, scenario, args.results)
     network = load_network(network_spec(scenario, args.network, names.network))
     result = write_map(scenario, build_world(scenario, network), plans, args.out, bands_min, results, areas,
-                       summary, replace=args.replace, names=MAP_FLAGS)
+                       summary, replace=args.replace, names=MAP_FLAGS, lang=args.lang)
     for line in result.figures:
         print(line)
     for line in result.missed:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from sim.cli.common import add_force_flag, add_network_flag, cli_names, folder_arg
+from sim.cli.common import add_force_flag, add_lang_flag, add_network_flag, cli_names, folder_arg
 
 # Each setting of sim.optimize.request.Request and how this command line spells it.
 FLAGS = {name: "--" + name.replace("_", "-") for name in (
@@ -66,6 +66,7 @@ def register(commands) -> dict:
     optimize.add_argument("--replace", action="store_true",
                           help="replace --out's folder even if it holds another optimisation (it is replaced whole)")
     optimize.add_argument("--json", action="store_true", help="print one JSON object")
+    add_lang_flag(optimize, what="the map, the fleet curve and the verification's figures")
     optimize.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                           help="change any scenario value by dotted path (repeatable), as for run")
     add_force_flag(optimize)
@@ -149,7 +150,7 @@ def check_request(args: argparse.Namespace):
                    refine_metric=args.refine_metric, verify_reps=args.verify_reps, time_limit_s=time_limit,
                    workers=workers, network=args.network, out=args.out, json=args.json,
                    force=args.force, sets=tuple(args.sets), goal=goal, bases=args.bases, phase=args.phase,
-                   at=args.at, replace=args.replace, flags=FLAGS, names=cli_names())
+                   at=args.at, replace=args.replace, flags=FLAGS, names=cli_names(), lang=args.lang)
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:

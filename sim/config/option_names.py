@@ -30,6 +30,7 @@ class OptionNames:
     network: str = "network"
     force: str = "force=True"             # run above the work bounds
     approximate: str = "allow_approximate=True"
+    lang: str = "lang"
 
 
 API_NAMES = OptionNames()

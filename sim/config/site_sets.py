@@ -182,7 +182,7 @@ class SiteSet(Spec):
             for u_lon, u_lat in unit:
                 site_id = next(ids)
                 out.append({
-                    "id": site_id, "name": f"{site_id}: synthetic {label} ({name})", "kind": self.kind,
+                    "id": site_id, "name": synthetic_name(site_id, label, name), "kind": self.kind,
                     "lat": round(south + (north - south) * float(u_lat), 6),
                     "lon": round(west + (east - west) * float(u_lon), 6),
                     "approximate": True, "area": name,
@@ -190,6 +190,20 @@ class SiteSet(Spec):
                             f"(site_sets, seed {self.seed}), not a real position",
                 })
         return out
+
+
+def synthetic_name(site_id: str, label: str, kecamatan: str) -> str:
+    """A generated site's name: ``tps-0184: synthetic polling station (Ambulu)``."""
+    return f"{site_id}: synthetic {label} ({kecamatan})"
+
+
+_SYNTHETIC_NAME = re.compile(r"(?P<id>[^:]+): synthetic (?P<label>.+) \((?P<kecamatan>[^()]+)\)")
+
+
+def synthetic_name_parts(name: str) -> tuple[str, str, str] | None:
+    """(site id, kind label, kecamatan) of a generated site's name, None for any other name."""
+    match = _SYNTHETIC_NAME.fullmatch(name)
+    return None if match is None else (match["id"], match["label"], match["kecamatan"])
 
 
 # -- what the scenario asks of site sets -------------------------------------------------------------------

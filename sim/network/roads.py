@@ -21,6 +21,8 @@ from sim.network.road_network import ARRAY_NAMES, RoadNetwork, arrays_hash, netw
 
 #: Bumped whenever the arrays or their meaning change: old cache entries are then rebuilt.
 CACHE_FORMAT_VERSION = 1
+#: the demo network's name in the result files (manifest.json, the CSV files' network column)
+DEMO_LABEL = "synthetic demo network of Jember (not real roads)"
 #: What decides the demo network's content: the generator's modules, the module that reads the
 #: kecamatan, and its package data. An edit to any of them rebuilds the demo's cache entry.
 DEMO_SOURCE_MODULES = ("sim.network.demo", "sim.network._demo_roads", "sim.network._demo_towns",
@@ -126,7 +128,7 @@ def _build(spec: NetworkSpec, root: Path) -> RoadNetwork:
         from sim.network.demo import build_demo_graph
 
         return network_from_graph(build_demo_graph(), spec, synthetic=True,
-                                  source_label="synthetic demo network of Jember (not real roads)")
+                                  source_label=DEMO_LABEL)
     if spec.source == "osm":
         G = osm.graph_from_osm(spec.place, spec.bbox, network_type=spec.network_type, http_cache_dir=root / "osmnx")
     else:

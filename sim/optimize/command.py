@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.files import write_text
+from sim.i18n import messages
 from sim.optimize import outputs
 from sim.optimize.curve import curve_csv, write_curve_figure
 from sim.optimize.goal_command import run_goal
@@ -68,15 +69,16 @@ def run_optimize(request: Request, command_line: list[str]) -> int:
         map_plans = ([] if request.curve else [request.fleet or scenario.plans[0].name]) + [names[-1]]
         # The simulated share beside the drive-time figures: the map agrees with the verification.
         write_map(verified.scenario, verified.world(), map_plans, folder / "coverage_map.png", setting.bands,
-                  summary=summary)
-        results.to_dir(folder / "verification", command_line=command_line, started=setting.started)
+                  summary=summary, lang=request.lang)
+        results.to_dir(folder / "verification", command_line=command_line, started=setting.started, lang=request.lang)
         write_text(folder / "proposed_plan.yaml", outputs.proposed_plan_yaml(
             plan_comment(setting, proposals, words, refine_text), added, [p.plan for p in proposals]))
         if request.curve:
             write_text(folder / "fleet_curve.csv", curve_csv(curve))
             write_curve_figure(folder / "fleet_curve.png", scenario.name, network.synthetic,
                                scenario.target_response_min, chosen.name, curve,
-                               [{"plan": plan, "units": scenario.plan(plan).n_units, **summary[plan]} for plan in hand])
+                               [{"plan": plan, "units": scenario.plan(plan).n_units, **summary[plan]} for plan in hand],
+                               m=messages(request.lang))
         write_text(folder / "optimize.json", outputs.json_text(record))
 
     # The optimiser's folder is its own: replaced whole, so nothing of an earlier request stays.

@@ -10,9 +10,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.network import SYNTHETIC_NOTE
+from sim.i18n import Messages, messages
 from sim.study.tables import csv_text
-from sim.viz.plots import DPI, LABEL_PT, NOTE_PT, TICK_PT, TITLE_PT, plan_colors, save_png
+from sim.viz.plots import DPI, LABEL_PT, NOTE_PT, TICK_PT, TITLE_PT, number_ticks, plan_colors, save_png
+from sim.viz.words import synthetic_note
 
 CURVE_COLUMNS = ["units", "objective", "covered_share", "expected_covered_share", "mean_travel_min", "optimal",
                  "gap", "within_target_pct", "within_target_ci95", "response_mean_min", "response_mean_ci95",
@@ -31,11 +32,15 @@ def _number(value) -> float:
 
 
 def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objective: str, rows: Sequence[dict],
-                 hand: Sequence[dict], goal_pct: float | None = None, subject: str = "incidents",
-                 answer: int | None = None) -> Figure:
+                 hand: Sequence[dict], goal_pct: float | None = None, subject: str | None = None,
+                 answer: int | None = None, m: Messages | None = None) -> Figure:
     """Top: model covered share and simulated share within target (95% bars) against cars, the
     hand-written plans as points, the goal as a line. Bottom: what the n-th car adds, model and
-    simulation (only between sizes next to each other: a goal search skips sizes)."""
+    simulation (only between sizes next to each other: a goal search skips sizes). ``subject``: what
+    the goal counts, in words (default: incidents); ``m``: the language (English by default)."""
+    m = m or messages()
+    subject = subject or m("figure.curve.incidents")
+    target = m.num(target_min, "g")
     fig = Figure(figsize=(11.0, 9.5), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
@@ -43,15 +48,15 @@ def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objecti
     model = 100 * np.array([row["covered_share"] for row in rows])
     simulated = np.array([_number(row["within_target_pct"]) for row in rows])
     half = np.array([_number(row["within_target_ci95"]) for row in rows])
-    what = "demand" if goal_pct is None else f"demand of the goal ({subject})"
+    what = m("figure.curve.demand") if goal_pct is None else m("figure.curve.goalDemand", subject=subject)
     top.plot(units, model, color=_MODEL, lw=2.5, marker="s", ms=8,
-             label=f"model ({objective}): {what} within {target_min:g} min of a post")
+             label=m("figure.curve.model", objective=objective, what=what, target=target))
     top.errorbar(units, simulated, yerr=np.nan_to_num(half), color=_SIMULATED, lw=2.5, marker="o", ms=8, capsize=4,
-                 label=f"simulated: {subject} reached within {target_min:g} min (95% CI)")
+                 label=m("figure.curve.simulated", subject=subject, target=target))
     if goal_pct is not None:
-        top.axhline(goal_pct, color="black", lw=1.5, ls="--", label=f"goal: {goal_pct:g}%")
+        top.axhline(goal_pct, color="black", lw=1.5, ls="--", label=m("figure.curve.goal", goal=m.num(goal_pct, "g")))
     if answer is not None:
-        top.axvline(answer, color="black", lw=1.2, ls=":", label=f"the smallest fleet that meets it: {answer} cars")
+        top.axvline(answer, color="black", lw=1.2, ls=":", label=m("figure.curve.answer", n=answer))
     colors = plan_colors([plan["plan"] for plan in hand])
     sizes = [plan["units"] for plan in hand]
     for k, plan in enumerate(hand):
@@ -61,26 +66,28 @@ def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objecti
         top.errorbar([plan["units"] + shift], [plan["within_target_pct"]],
                      yerr=[np.nan_to_num(plan["within_target_ci95"])],
                      ls="none", marker=_HAND_MARKERS[k % len(_HAND_MARKERS)], ms=10, capsize=3,
-                     color=colors[plan["plan"]], label=f"hand-written plan {plan['plan']} (simulated)")
+                     color=colors[plan["plan"]], label=m("figure.curve.hand", plan=plan["plan"]))
     top.set_ylim(0, 104)
-    top.set_ylabel("share (%)", fontsize=LABEL_PT)
+    top.set_ylabel(m("figure.curve.share"), fontsize=LABEL_PT)
     top.legend(fontsize=NOTE_PT, loc="lower right")
     width = 0.38
     step = np.diff(units) == 1  # what one more car adds: only between sizes next to each other
-    bottom.bar(units[1:][step] - width / 2, np.diff(model)[step], width, color=_MODEL, label="model")
-    bottom.bar(units[1:][step] + width / 2, np.diff(simulated)[step], width, color=_SIMULATED, label="simulated")
+    bottom.bar(units[1:][step] - width / 2, np.diff(model)[step], width, color=_MODEL, label=m("figure.curve.modelBar"))
+    bottom.bar(units[1:][step] + width / 2, np.diff(simulated)[step], width, color=_SIMULATED,
+               label=m("figure.curve.simulatedBar"))
     bottom.axhline(0, color="black", lw=1)
-    bottom.set_ylabel("added by this car\n(percentage points)", fontsize=LABEL_PT)
-    bottom.set_xlabel("cars", fontsize=LABEL_PT)
+    bottom.set_ylabel(m("figure.curve.added"), fontsize=LABEL_PT)
+    bottom.set_xlabel(m("figure.curve.cars"), fontsize=LABEL_PT)
     bottom.legend(fontsize=NOTE_PT, loc="upper right")
     if len(units) <= 25:  # a tick at every fleet size run, while they can be read
-        bottom.set_xticks(units, [f"{u:g}" for u in units])
+        bottom.set_xticks(units, [m.num(u, "g") for u in units])
     for ax in (top, bottom):
         ax.tick_params(labelsize=TICK_PT)
+        number_ticks(ax.yaxis, m)
         ax.grid(True, color="0.88")
         ax.set_axisbelow(True)
-    title = f"What each car buys · {scenario_name}"
-    fig.suptitle(title + (f"\n{SYNTHETIC_NOTE}" if synthetic else ""), fontsize=TITLE_PT)
+    title = m("figure.curve.title", scenario=scenario_name)
+    fig.suptitle(title + (f"\n{synthetic_note(m)}" if synthetic else ""), fontsize=TITLE_PT)
     return fig
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.files import write_text
+from sim.i18n import messages
 from sim.optimize import outputs
 from sim.optimize.curve import curve_csv, write_curve_figure
 from sim.optimize.goal import Search, Tried, judged, model_start, rep_shares, search
@@ -142,15 +143,17 @@ def run_goal(request: Request, setting, command_line: list[str]) -> int:
 
     def write(folder: Path) -> None:
         write_map(pool.scenario, pool.world(), [answer.plan["name"]], folder / "coverage_map.png", setting.bands,
-                  summary=summary)
+                  summary=summary, lang=request.lang)
         # The sizes' result files without figures: a figure per size adds little to fleet_curve.png.
-        results.to_dir(folder / "verification", figures=False, command_line=command_line, started=setting.started)
+        results.to_dir(folder / "verification", figures=False, command_line=command_line, started=setting.started,
+                       lang=request.lang)
         write_text(folder / "proposed_plan.yaml", outputs.proposed_plan_yaml(
             plan_comment(setting, [answer], words, extra=_goal_lines(record)), new_sites(problem, [answer]),
             [answer.plan]))
         write_text(folder / "fleet_curve.csv", curve_csv(rows))
+        m = messages(request.lang)
         write_curve_figure(folder / "fleet_curve.png", scenario.name, network.synthetic, target, chosen.name, rows, [],
-                           goal_pct=100 * goal.share, subject=goal.subject, answer=found.answer)
+                           goal_pct=100 * goal.share, subject=goal.subject_words(m), answer=found.answer, m=m)
         write_text(folder / "optimize.json", outputs.json_text(record))
 
     # The optimiser's folder is its own: replaced whole, so nothing of an earlier request stays.

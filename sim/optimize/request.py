@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError
+from sim.i18n import Messages, messages
 from sim.optimize.refine import DEFAULT_BUDGET
 
 MAX_OPT_UNITS = 200            # cars one program places (also the top of a units range)
@@ -37,12 +38,16 @@ class Goal:
 
     @property
     def subject(self) -> str:
-        """Which incidents, in words."""
+        """Which incidents, in words (English, for the terminal and optimize.json)."""
+        return self.subject_words(messages("en"))
+
+    def subject_words(self, m: Messages) -> str:
+        """Which incidents, in the language of ``m``."""
         if self.kind is not None:
-            return f"incidents at sites of kind {self.kind}"
+            return m("figure.curve.subject.kind", kind=self.kind)
         if self.type is not None:
-            return f"{self.type} incidents"
-        return "all incidents"
+            return m("figure.curve.subject.type", type=self.type)
+        return m("figure.curve.subject.all")
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class Request:
     replace: bool = False        # --out may hold another optimisation: it is replaced whole
     flags: dict[str, str] = field(default_factory=dict)
     names: OptionNames = API_NAMES  # the options a run shares, as the user names them
+    lang: str = "en"             # the language of the map, the verification's figures and report, the curve
 
     @property
     def curve(self) -> bool:

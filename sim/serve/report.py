@@ -13,12 +13,12 @@ from sim.study.report import write_report
 
 
 def report_html(engine, payload) -> str:
-    """report.html of the evaluation's plan. ``payload`` is (evaluation, language); the report is
-    written in English until it takes its words from ``sim.i18n``."""
-    evaluation, _lang = payload
+    """report.html of the evaluation's plan. ``payload`` is (evaluation, language): the page, its map
+    and its figures are in the page's language."""
+    evaluation, lang = payload
     study = engine.run_study(evaluation)
     results = study.run(plans=[evaluation.variant.name])
     with tempfile.TemporaryDirectory(prefix="patrolsim-report-") as folder:
         out = Path(folder) / "results"
-        results.to_dir(out)
-        return write_report(out, study=study).read_text(encoding="utf-8")
+        results.to_dir(out, lang=lang)
+        return write_report(out, study=study, lang=lang).read_text(encoding="utf-8")

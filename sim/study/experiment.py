@@ -154,7 +154,7 @@ def _locked_run(study: Study, plan_names: Sequence[str], options: RunOptions, ou
     if not options.keep_parts:
         shutil.rmtree(parts.folder, ignore_errors=True)  # the result files hold every row now
     if options.report and options.figures:
-        _write_report(out_dir, study, options.progress)
+        _write_report(out_dir, study, options.progress, options.lang)
     return results
 
 
@@ -174,7 +174,7 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
             results = results.with_reference(options.reference)
         # force: whose results the folder holds was checked above, under the lock this run still holds
         results.to_dir(out_dir, figures=options.figures, command_line=options.command_line, started=started,
-                       force=True, names=names)
+                       force=True, names=names, lang=options.lang)
     except KeyboardInterrupt:
         print(f"interrupted: {saved()}; run again with {names.resume} to finish", file=sys.stderr)
         raise
@@ -207,12 +207,12 @@ def _identity(study: Study, plans: Sequence[str], options: RunOptions) -> dict:
     return run_identity(scenario.raw, plans, replications, study.network().content_hash())
 
 
-def _write_report(out_dir: Path, study: Study, progress: bool) -> None:
-    """report.html, after the result files: a report that fails says so and loses nothing."""
+def _write_report(out_dir: Path, study: Study, progress: bool, lang: str) -> None:
+    """report.html in ``lang``, after the result files: a report that fails says so and loses nothing."""
     from sim.study.report import write_report
 
     try:
-        write_report(out_dir, study=study)
+        write_report(out_dir, study=study, lang=lang)
     except Exception as error:  # noqa: BLE001 (the results are written; say what failed, go on)
         print(f"warning: {out_dir / 'report.html'} not written ({type(error).__name__}: {str(error)[:200]}); the "
               f"result files are complete; `python run_sim.py report {out_dir}` tries again", file=sys.stderr)
@@ -281,6 +281,7 @@ def run_sweep(scenario_path: Path, param: str, values: Sequence[str], options: R
     results go into a ``PARAM=VALUE`` folder inside it. The values share one network and, where
     they allow it, one world.
     """
+    from sim.i18n import messages
     from sim.viz.plots import write_sweep_figure
 
     options.check()
@@ -325,7 +326,7 @@ def run_sweep(scenario_path: Path, param: str, values: Sequence[str], options: R
             # The value as typed: 0.1 stays 0.1, not 0.1000.
             table = [{**row, "value": row["value_text"]} for row in rows]
             write_text(out_dir / "sweep.csv", csv_text(["value", *SUMMARY_COLUMNS, NETWORK_COLUMN], table))
-            write_sweep_figure(out_dir / "sweep.png", name, synthetic, param, rows)
+            write_sweep_figure(out_dir / "sweep.png", name, synthetic, param, rows, messages(options.lang))
     finally:
         _remove_if_empty(made)  # a sweep refused in a folder it made leaves no empty folder
     if options.progress:

@@ -16,6 +16,7 @@ from typing import Sequence
 from sim.config.limits import check_replications, check_workers
 from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError, shown
+from sim.i18n import DEFAULT_LANGUAGE, check_language
 
 DEFAULT_PRECISION = 0.05  # reps="auto": 95% half-width on mean response at most this share of the mean
 DEFAULT_MAX_REPS = 200    # reps="auto": at most this many replications
@@ -37,7 +38,9 @@ class RunOptions:
     command line, the table); ``figures`` and ``report`` write figures/ and report.html.
     ``reference`` is the plan the others are compared with, or ``"best"`` (``Results.with_reference``;
     None: the first plan). ``event_effects``: with calendar events, each replication is run again
-    without each event (``sim.study.events``: events.csv; it costs time).
+    without each event (``sim.study.events``: events.csv; it costs time). ``lang`` ("en", "id") is the
+    language of the figures and report.html, recorded in manifest.json (the CSV files are the same in
+    every language).
     """
 
     plans: tuple[str, ...] | None = None
@@ -61,6 +64,7 @@ class RunOptions:
     command_line: tuple[str, ...] = ()
     reference: str | None = None
     event_effects: bool = False
+    lang: str = DEFAULT_LANGUAGE
     names: OptionNames = field(default=API_NAMES, repr=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +107,7 @@ class RunOptions:
         check_replications(self.max_reps, names.max_reps)
         if self.reference is not None and not isinstance(self.reference, str):
             raise InputError(f"{names.reference} {shown(self.reference, 40)}: give a plan's name, or 'best'")
+        check_language(self.lang, names.lang)
         if self.scheduler is not None and not isinstance(self.scheduler, str):
             raise InputError(f"{names.scheduler} {shown(self.scheduler, 40)}: expected an address, tcp://HOST:PORT")
         return self

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 from sim.config.clock import minute_of_day
 from sim.files import write_text
+from sim.i18n import Messages
 from sim.model.incidents import MIN_PER_HOUR
 from sim.study.stats import SUMMARY_COLUMNS, summary_row
 from sim.study.tables import NETWORK_COLUMN, csv_text
@@ -51,13 +52,27 @@ def phase_summary_rows(results: Any) -> list[dict]:
     return out
 
 
-def hour_of_day(results: Any, row: dict) -> int:
-    return int((minute_of_day(results.scenario.clock.start) + row["t_created_min"]) // MIN_PER_HOUR) % 24
+def hour_of_day(clock_start: Any, row: dict) -> int:
+    """The hour of the day (0-23, the clock's local time) an incident row was created in."""
+    return int((minute_of_day(clock_start) + row["t_created_min"]) // MIN_PER_HOUR) % 24
 
 
-def write_season_files(folder: Path, results: Any, figures: bool = True) -> None:
-    """Into a result folder being written: summary_by_phase.csv and the figure by hour and phase
-    (nothing for a scenario without a calendar or events)."""
+def season_responses(incident_rows: Sequence[dict], plans: Sequence[str], names: Sequence[str],
+                     clock_start: Any) -> tuple[dict, dict]:
+    """The counted incidents' responses (None: never reached) per plan, by hour of day and by phase:
+    what the season figure draws."""
+    by_hour: dict[str, list[list]] = {plan: [[] for _ in range(24)] for plan in plans}
+    by_phase: dict[str, dict[str, list]] = {plan: {name: [] for name in names} for plan in plans}
+    for row in incident_rows:
+        if row["counted"]:
+            by_hour[row["plan"]][hour_of_day(clock_start, row)].append(row["response_min"])
+            by_phase[row["plan"]][_phase(row)].append(row["response_min"])
+    return by_hour, by_phase
+
+
+def write_season_files(folder: Path, results: Any, figures: bool = True, m: Messages | None = None) -> None:
+    """Into a result folder being written: summary_by_phase.csv and the figure by hour and phase, in
+    the language of ``m`` (nothing for a scenario without a calendar or events)."""
     scenario = results.scenario
     folder = Path(folder)
     if not is_season(scenario):
@@ -66,11 +81,6 @@ def write_season_files(folder: Path, results: Any, figures: bool = True) -> None
     write_text(folder / SUMMARY_BY_PHASE, csv_text(PHASE_SUMMARY_COLUMNS, phase_summary_rows(results)))
     if figures:
         names = phase_names(scenario, incidents)
-        by_hour = {plan: [[] for _ in range(24)] for plan in results.plans}
-        by_phase: dict[str, dict[str, list]] = {plan: {name: [] for name in names} for plan in results.plans}
-        for row in incidents:
-            if row["counted"]:
-                by_hour[row["plan"]][hour_of_day(results, row)].append(row["response_min"])
-                by_phase[row["plan"]][_phase(row)].append(row["response_min"])
+        by_hour, by_phase = season_responses(incidents, results.plans, names, scenario.clock.start)
         write_season_figure(folder / "figures", scenario.name, results.network.synthetic,
-                            scenario.target_response_min, results.plans, by_hour, by_phase, names, wilson_pct)
+                            scenario.target_response_min, results.plans, by_hour, by_phase, names, wilson_pct, m)

@@ -13,10 +13,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from sim.i18n import Messages
+from sim.viz.words import verdict_words
+
 Row = Mapping[str, Any]
-SHARE_MISLEADS = ("With deterrence a plan that prevents incidents shrinks the denominator of its own share, so a "
-                  "share within target can rank a plan lower for preventing incidents; late incidents per week "
-                  "count what arose and was reached late, and point the right way.")
 
 
 def number(value: Any) -> float:
@@ -45,13 +45,20 @@ class Measure:
         return -value if self.higher_is_better else value
 
 
-def headline_measure(deterrence: bool, target_min: float) -> Measure:
-    """Late incidents per week with deterrence (a share would mislead there), else the share within target."""
+def headline_measure(deterrence: bool, target_min: float, m: Messages) -> Measure:
+    """Late incidents per week with deterrence (a share would mislead there), else the share within
+    target; its words in the language of ``m``."""
+    target = m.num(target_min, "g")
     if deterrence:
-        late = f"late incidents a week (after {target_min:g} min or never)"
-        return Measure("late_per_week", "late_per_week_ci95", False, late, " late a week")
-    return Measure("within_target_pct", "within_target_ci95", True, f"share within {target_min:g} min",
-                   f"% within {target_min:g} min")
+        return Measure("late_per_week", "late_per_week_ci95", False, m("common.measure.late", target=target),
+                       m("common.measure.late.suffix"))
+    return Measure("within_target_pct", "within_target_ci95", True, m("common.measure.share", target=target),
+                   m("common.measure.share.suffix", target=target))
+
+
+def share_misleads(m: Messages) -> str:
+    """Why a share within target would mislead with deterrence, in words."""
+    return m("common.measure.shareMisleads")
 
 
 def units(row: Row) -> int | None:
@@ -77,55 +84,57 @@ def larger_plans(summary: Sequence[Row], reference: str) -> list[Row]:
     return sorted((row for row in summary if (units(row) or 0) > fleet), key=lambda row: units(row) or 0)
 
 
-def _pm(value: Any, half: Any, digits: int = 1, sign: bool = False) -> str:
+def _pm(m: Messages, value: Any, half: Any, digits: int = 1, sign: bool = False) -> str:
     mean, ci = number(value), number(half)
     if math.isnan(mean):
         return "–"
-    text = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
-    return text if math.isnan(ci) else f"{text} ± {ci:.{digits}f}"
+    text = m.num(mean, f"{'+' * sign}.{digits}f")
+    return text if math.isnan(ci) else f"{text} ± {m.num(ci, f'.{digits}f')}"
 
 
-def figure_text(row: Row, measure: Measure) -> str:
-    """``78.8 ± 4.3% within 15 min`` or ``9.4 ± 1.2 late incidents a week (...)``."""
-    return _pm(row.get(measure.column), row.get(measure.ci_column)) + measure.suffix
+def figure_text(row: Row, measure: Measure, m: Messages) -> str:
+    """``78.8 ± 4.3% within 15 min`` or ``9.4 ± 1.2 late a week``."""
+    return _pm(m, row.get(measure.column), row.get(measure.ci_column)) + measure.suffix
 
 
 def headline(summary: Sequence[Row], pairs: Sequence[Row], reference: str, measure: Measure,
-             target_min: float) -> list[str]:
+             target_min: float, m: Messages) -> list[str]:
     """Sentences naming the best plan among those with the reference's fleet size, and each plan
     with more units with what its extra units buy against that best plan (paired, from
     ``pairs``: comparison_pairs.csv rows; without them, the two figures side by side)."""
     by_plan = {row["plan"]: row for row in summary}
     best = best_plan(summary, reference, measure)
     fleet = units(by_plan[best])
-    size = f"with {fleet} unit{'s' * (fleet != 1)}" if fleet is not None else "of any size (the rows do not say their units)"
-    peers = "" if best == reference else f", as many as the reference {reference}"
-    lines = [f"Best plan by {measure.label} {size}{peers}: {best}, {figure_text(by_plan[best], measure)}."]
+    size = (m("common.headline.size.one" if fleet == 1 else "common.headline.size", n=fleet)
+            if fleet is not None else m("common.headline.size.unknown"))
+    peers = "" if best == reference else m("common.headline.peers", reference=reference)
+    lines = [m("common.headline.best", measure=measure.label, size=size, peers=peers, best=best,
+               figure=figure_text(by_plan[best], measure, m))]
     pair = {(row.get("plan"), row.get("other")): row for row in pairs}
     if best != reference:
-        lines[-1] += f" The reference {reference}: {figure_text(by_plan[reference], measure)}"
+        lines[-1] += m("common.headline.reference", reference=reference,
+                       figure=figure_text(by_plan[reference], measure, m))
         against = pair.get((best, reference))
         if against is not None:
             diff, ci, word, what = (
-                ("late_per_week_diff", "late_per_week_diff_ci95", "late_per_week_verdict", " late incidents a week")
+                ("late_per_week_diff", "late_per_week_diff_ci95", "late_per_week_verdict", "common.headline.late")
                 if measure.column == "late_per_week" else
-                ("within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict", " points"))
-            lines[-1] += (f"; paired, {best} differs by {_pm(against.get(diff), against.get(ci), sign=True)}{what} "
-                          f"({against.get(word)})")
+                ("within_target_diff_pct", "within_target_diff_ci95", "within_target_verdict", "common.headline.points"))
+            lines[-1] += m("common.headline.paired", best=best, what=m(what),
+                           diff=_pm(m, against.get(diff), against.get(ci), sign=True),
+                           verdict=verdict_words(against.get(word), m))
         lines[-1] += "."
     for row in larger_plans(summary, best):
         extra = (units(row) or 0) - (fleet or 0)
-        text = (f"{row['plan']} has more units ({units(row)}, {extra} more than {best}): "
-                f"{figure_text(row, measure)}")
+        text = m("common.headline.larger", plan=row["plan"], units=units(row), extra=extra, best=best,
+                 figure=figure_text(row, measure, m))
         buys = pair.get((row["plan"], best))
         if buys is not None:
-            share = (f"{_pm(buys.get('within_target_diff_pct'), buys.get('within_target_diff_ci95'), sign=True)} "
-                     f"points within {target_min:g} min")
-            late = (f"{_pm(buys.get('late_per_week_diff'), buys.get('late_per_week_diff_ci95'), sign=True)} "
-                    "late incidents a week")
             # The ranking's own measure first: with deterrence the share can point the wrong way.
-            first, second = (late, share) if measure.column == "late_per_week" else (share, late)
-            text += (f"; against {best}, paired, its extra unit{'s' * (extra > 1)} buy{'s' * (extra == 1)} "
-                     f"{first} and {second}")
+            key = ("common.headline.buys" + (".late" if measure.column == "late_per_week" else "")
+                   + (".one" if extra == 1 else ""))
+            text += m(key, best=best, target=m.num(target_min, "g"),
+                      share=_pm(m, buys.get("within_target_diff_pct"), buys.get("within_target_diff_ci95"), sign=True),
+                      late=_pm(m, buys.get("late_per_week_diff"), buys.get("late_per_week_diff_ci95"), sign=True))
         lines.append(text + ".")
     return lines

@@ -5,7 +5,8 @@ sites.csv, areas.csv, priorities.csv, events.csv and figures/ where they are the
 ``SavedResults``, each checked against the manifest's record), plus a coverage map drawn from the
 run's world. Everything is inline (CSS, images as data: URIs); the page has no script and fetches
 nothing. Text from the files is escaped. What a folder lacks is said on the page ("not available"),
-never a failure: only a folder that is not a results folder at all is refused.
+never a failure: only a folder that is not a results folder at all is refused. The page, its map and
+its figures speak one language (``lang``: by default the one manifest.json records, else English).
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from typing import Any, Mapping, Sequence
 
 from sim.errors import InputError
 from sim.files import check_output, output_stamp, write_output
+from sim.i18n import DEFAULT_LANGUAGE, LANGUAGES, Messages, messages
 from sim.study.ranking import best_plan as ranking_best
+from sim.study.report_figures import figure_uris
 from sim.study.report_html import measure_of, page, reference_of
 from sim.study.saved import SavedResults
 
@@ -34,7 +37,7 @@ def read_folder(folder: Path) -> dict[str, Any]:
             "comparison": saved.csv_rows("comparison.csv") or [],
             "pairs": saved.csv_rows("comparison_pairs.csv") or [], "events": saved.csv_rows("events.csv"),
             "sites": saved.csv_rows("sites.csv"), "priorities": saved.csv_rows("priorities.csv"),
-            "areas": saved.csv_rows("areas.csv"), "figures": saved.figures()}
+            "areas": saved.csv_rows("areas.csv"), "figures": saved.figures(), "saved": saved}
 
 
 def report_stamp(manifest: Mapping[str, Any]) -> str:
@@ -42,10 +45,10 @@ def report_stamp(manifest: Mapping[str, Any]) -> str:
     return output_stamp("report", str(manifest["scenario"].get("name", "")))
 
 
-def best_plan(data: Mapping[str, Any]) -> str:
+def best_plan(data: Mapping[str, Any], m: Messages) -> str:
     """The plan the headline names best: by its figure (late incidents a week with deterrence, else the
     share within target) among the plans with as many units as the reference (sim.study.ranking)."""
-    return ranking_best(data["summary"], reference_of(data), measure_of(data))
+    return ranking_best(data["summary"], reference_of(data), measure_of(data, m))
 
 
 def _with_units(summary: list[dict[str, str]], manifest: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -86,52 +89,65 @@ def _site_results(rows: Sequence[Mapping[str, str]] | None, plan: str, read=None
 def map_image(manifest: Mapping[str, Any], plan: str, study=None, network: str | None = None,
               sites: Sequence[Mapping[str, str]] | None = None,
               areas: Sequence[Mapping[str, str]] | None = None,
-              summary: Sequence[Mapping[str, str]] | None = None) -> tuple[str, str]:
+              summary: Sequence[Mapping[str, str]] | None = None,
+              m: Messages | None = None) -> tuple[str, str]:
     """(PNG as a data: URI or "", what it shows or why it is not available); ``sites``: the rows
     of sites.csv, to colour each site by its simulated share within target; ``areas``: those of
-    areas.csv, for the kecamatan layer."""
+    areas.csv, for the kecamatan layer; ``m``: the language of the map and the words (English)."""
     from sim.viz.map_areas import area_results
     from sim.viz.maps import target_bands, write_map
+    from sim.viz.words import network_words
 
-    label = manifest["network"]["source_label"]
+    m = m or messages()
+    label = network_words(m, manifest["network"]["source_label"], manifest["network"].get("source") == "demo")
     try:
         study = study if study is not None else _study_of(manifest, network)
         world = study.world()
         if world.network.content_hash() != manifest["network"].get("content_hash"):
-            return "", f"not available: the road network at hand is not the one of this run ({label})"
+            return "", m("report.map.noNetwork", network=label)
         scenario = study.scenario
         with tempfile.TemporaryDirectory(prefix="patrolsim-report-") as tmp:
             path = Path(tmp) / "map.png"
             result = write_map(scenario, world, [plan], path, target_bands(scenario.target_response_min),
                                results=_site_results(sites, plan),
                                areas=_site_results(areas, plan, area_results),
-                               summary={row["plan"]: row for row in summary or [] if row.get("plan") == plan})
+                               summary={row["plan"]: row for row in summary or [] if row.get("plan") == plan},
+                               lang=m.lang)
             data = base64.b64encode(path.read_bytes()).decode("ascii")
     except (InputError, OSError) as error:
         problem = error.problems[0] if isinstance(error, InputError) else str(error)
-        return "", (f"not available: the coverage map cannot be drawn here ({problem[:200]}); the run's road "
-                    f"network: {label}")
-    return f"data:image/png;base64,{data}", "; ".join(line.strip() for line in result.figures[1:])
+        return "", m("report.map.cannotDraw", problem=problem[:200], network=label)
+    return f"data:image/png;base64,{data}", "; ".join(line.strip() for line in result.caption[1:])
+
+
+def report_language(manifest: Mapping[str, Any], lang: str | None = None) -> str:
+    """The report's language: ``lang`` if given, else the one manifest.json records, else English."""
+    if lang is not None:
+        return lang
+    recorded = manifest.get("lang")
+    return recorded if recorded in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def write_report(folder: str | Path, study=None, network: str | None = None, replace: bool = False,
-                 replace_name: str = "replace=True") -> Path:
+                 replace_name: str = "replace=True", lang: str | None = None) -> Path:
     """Write ``folder/report.html`` from the result files in ``folder``; return its path.
 
     ``study`` (a sim.study.api.Study of the run) gives the map's world; without it the scenario
     of manifest.json is loaded on ``network`` (a network as Study takes it; by default the run's own).
-    InputError if ``folder`` is not a results folder, or if its report.html is a file patrolsim did
-    not write as this run's report (unless ``replace``; ``replace_name`` names it in the message).
+    ``lang`` ("en", "id"): the page's language, of its map and figures too; by default the one
+    manifest.json records. InputError if ``folder`` is not a results folder, for an unknown language,
+    or if its report.html is a file patrolsim did not write as this run's report (unless ``replace``;
+    ``replace_name`` names it in the message).
     """
     folder = Path(folder)
     data = read_folder(folder)
+    m = messages(report_language(data["manifest"], lang))
     stamp = report_stamp(data["manifest"])
     check_output(folder / REPORT, stamp, replace, None, replace_name)
-    plan = best_plan(data)
+    plan = best_plan(data, m)
     data["map_plan"] = plan
     data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"], data["areas"],
-                                              data["summary"])
-    data["figure_uris"] = [(name, "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
-                           for name, png in data["figures"]]
-    text = page(data)
+                                              data["summary"], m)
+    data["figure_uris"] = figure_uris(data, m)
+    text = page(data, m)
     return write_output(folder / REPORT, stamp, lambda tmp: tmp.write_text(text, encoding="utf-8"))

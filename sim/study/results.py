@@ -19,6 +19,7 @@ from sim.config import scenario_hash
 from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
+from sim.i18n import DEFAULT_LANGUAGE, messages
 from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, worst_areas
 from sim.study.command_folders import sub_outputs
@@ -28,7 +29,7 @@ from sim.study.saved import FILES, MANIFEST, SavedResults, file_records
 from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,
                                   worst_sites)
 from sim.study.events import EVENT_COLUMNS, EVENTS_FILE, cost_share, event_lines, event_rows
-from sim.study.ranking import SHARE_MISLEADS, Measure, best_plan, headline, headline_measure
+from sim.study.ranking import Measure, best_plan, headline, headline_measure, share_misleads
 from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, LATE_COLUMNS, SUMMARY_COLUMNS,
                              WEEK_COLUMNS, Window, comparison_row, comparisons, late_comparison, per_rep_figures,
                              presence_columns, presence_figures, week_figures)
@@ -117,7 +118,7 @@ class Results:
     def measure(self) -> Measure:
         """What plans are ranked by: late incidents per week with deterrence, else the share within target."""
         return headline_measure(getattr(self.scenario, "deterrence", None) is not None,
-                                self.scenario.target_response_min)
+                                self.scenario.target_response_min, messages("en"))
 
     def units_of(self, plan: str) -> int:
         """A plan's number of units (outside the phases of its fleets by phase)."""
@@ -297,9 +298,10 @@ class Results:
                  for plan in self.plans}
         summary = self._summary_table[1]
         target = self.scenario.target_response_min
-        sentences = headline(summary, self.pair_rows, self.reference, self.measure, target)
+        english = messages("en")   # the terminal's table is in English
+        sentences = headline(summary, self.pair_rows, self.reference, self.measure, target, english)
         if getattr(self.scenario, "deterrence", None) is not None:
-            sentences.append(SHARE_MISLEADS)
+            sentences.append(share_misleads(english))
         table = format_table(summary, self._comparison_table, target, top, worst, sentences, self.window.weeks,
                              "kecamatan" if by_area else "sites")
         lines = [*table.split("\n"), ""]
@@ -325,9 +327,10 @@ class Results:
 
     # -- files ------------------------------------------------------------------------------------
 
-    def manifest(self, command_line: Sequence[str] = ()) -> dict:
+    def manifest(self, command_line: Sequence[str] = (), lang: str = DEFAULT_LANGUAGE) -> dict:
         """The content of manifest.json: the scenario as run and its hash, plans, replications,
-        seed scheme, network, snapping, package versions, executor, wall time, command line."""
+        seed scheme, network, snapping, package versions, executor, wall time, command line, and the
+        language of the figures and the report (``report`` writes that folder's page in it again)."""
         network = self.network
         raw = dict(self.scenario.raw, replications=self.reps)
         return {
@@ -355,10 +358,12 @@ class Results:
             "versions": _versions(),
             "wall_time_s": round(self.wall_time_s, 3),
             "command_line": list(command_line),
+            "lang": lang,
         }
 
     def to_dir(self, out_dir: str | Path, *, figures: bool = True, command_line: Sequence[str] = (),
-               started: float | None = None, force: bool = False, names: OptionNames = API_NAMES) -> Path:
+               started: float | None = None, force: bool = False, names: OptionNames = API_NAMES,
+               lang: str = DEFAULT_LANGUAGE) -> Path:
         """Write incidents.csv, units.csv, summary.csv, comparison.csv, comparison_pairs.csv, sites.csv,
         priorities.csv, areas.csv, figures/ (unless ``figures=False``) and manifest.json into ``out_dir``
         (made if needed): the same files ``python run_sim.py run`` writes. Returns the folder.
@@ -373,8 +378,10 @@ class Results:
         manifest.json records every other file with its size and sha256 (``from_dir`` checks them).
         ``started`` (a ``time.perf_counter()`` value) makes the manifest's wall time run from then
         to now; by default it is the run's own. ``names``: how the caller's user names the options,
-        for messages.
+        for messages. ``lang`` ("en", "id"): the language of the figures, recorded in manifest.json;
+        the CSV files are the same in every language.
         """
+        m = messages(lang)
 
         def write(folder: Path) -> None:
             incidents = self.incident_rows
@@ -393,11 +400,11 @@ class Results:
 
                 write_figures(folder, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
                               incidents, self.summary_rows, self.comparison_rows, self.site_rows,
-                              self.area_rows if lists_areas(self.scenario) else None)
+                              self.area_rows if lists_areas(self.scenario) else None, m)
             from sim.study.phases import write_season_files  # summary_by_phase.csv and its figure
 
-            write_season_files(folder, self, figures)
-            manifest = self.manifest(command_line)
+            write_season_files(folder, self, figures, m)
+            manifest = self.manifest(command_line, m.lang)
             if started is not None:
                 manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
             manifest[FILES] = file_records(folder)  # last: every file written above

@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from sim.i18n import Messages
+
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 SMALL_N = 10  # a share resting on fewer counted incidents than this is flagged as unreliable
 # The columns a breakdown (sites.csv, priorities.csv, areas) adds for its pooled share.
@@ -65,16 +67,16 @@ class Worst:
     small: list[Mapping[str, Any]]
     small_n: int = SMALL_N
 
-    def note(self, what: str = "sites", name: str = "site_name") -> str:
-        """What the list leaves unsaid, in words ("" when nothing): ties beyond it, small n."""
+    def note(self, m: Messages, what: str = "sites", name: str = "site_name") -> str:
+        """What the list leaves unsaid, in words ("" when nothing): ties beyond it, small n; ``what``
+        is "sites" or "kecamatan"."""
         parts = []
         if self.tied:
-            one = what[:-1] if what.endswith("s") else what
-            parts.append(f"{self.tied:,} more {what if self.tied > 1 else one} also "
-                         f"{'have' if self.tied > 1 else 'has'} {_count(self.rows[-1]['late']):,} late")
+            key = f"common.worst.tied.{what}" + ("" if self.tied > 1 else ".one")
+            parts.append(m(key, n=m.num(self.tied, ","), late=m.num(_count(self.rows[-1]["late"]), ",")))
         if self.small:
             names = ", ".join(str(row.get(name) or row.get("site") or "") for row in self.small)
-            parts.append(f"fewer than {self.small_n} incidents, share uncertain: {names}")
+            parts.append(m("common.worst.small", n=self.small_n, names=names))
         return "; ".join(parts)
 
 

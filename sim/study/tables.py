@@ -6,6 +6,7 @@ import math
 import textwrap
 from typing import Callable, Iterable, Mapping, Sequence
 
+from sim.i18n import messages
 from sim.study.csv_writer import csv_rows_text
 from sim.study.shares import Worst
 
@@ -195,7 +196,7 @@ def _worst_lines(worst: Mapping[str, Worst], target_min: float, what: str = "sit
         cells = [f"{row[name]} {row['late']:,}/{row['incidents']:,} late "
                  f"({_fmt(row['within_target_low_pct'], 0)}–{_fmt(row['within_target_high_pct'], 0)}% in time)"
                  for row in found.rows] or ["none late"]
-        note = found.note(what, name)
+        note = found.note(messages("en"), what, name)  # the terminal's tables are in English
         cells[-1] += ";" if note else ""
         lines += _flowed(f"{plan:{width}s} ", [*cells, *([note] if note else [])])
     return lines

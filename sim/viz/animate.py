@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sim.config import limits
 from sim.errors import InputError
+from sim.i18n import DEFAULT_LANGUAGE, messages
 from sim.files import check_output, output_stamp, write_output
 from sim.model import World, simulate
 from sim.model.incidents import MIN_PER_HOUR
@@ -109,6 +110,7 @@ def write_animation(
     *,
     replace: bool = False,
     names: Mapping[str, str] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> Frames:
     """Simulate replication ``rep`` of ``plan`` with movement tracing; write ``hours`` of it, from
     ``from_hours`` after the clock's start, to ``out_path`` (.gif of ``size_px`` pixels, or .html),
@@ -119,9 +121,11 @@ def write_animation(
     InputError, before any work, for bad arguments, an unknown plan, a scenario clock that ends
     before the window does (see ``window_overrides``), or a file at ``out_path`` that patrolsim did
     not write as an animation of this scenario and plan (unless ``replace``). ``names``: how the
-    caller's user names the arguments (keys of NAMES).
+    caller's user names the arguments (keys of NAMES). ``lang`` ("en", "id"): the language of the
+    title, clock, legend and the page's words.
     """
     step = on_step or (lambda name: None)
+    m = messages(lang)
     n = NAMES | dict(names or {})
     problems = check_request(Path(out_path), hours, frames_per_min, fps, rep, from_hours, view, n)
     if problems:
@@ -136,7 +140,7 @@ def write_animation(
     gif = out_path.suffix.lower() == ".gif"
     aspect = gif_map_aspect(size_px) if gif else HTML_MAP_ASPECT
     times_min = from_hours * MIN_PER_HOUR + frame_times_min(hours, frames_per_min)
-    frames = build_frames(scenario, world, result, times_min, frames_per_min, aspect, view)
+    frames = build_frames(scenario, world, result, times_min, frames_per_min, aspect, view, m)
     step("frames")
 
     def write(tmp: Path) -> None:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
-from sim.network import SYNTHETIC_NOTE
-from sim.viz.animate_frames import UNIT_STATE_LABELS, Frames
+from sim.viz.animate_frames import Frames, unit_state_words
 from sim.viz.animate_labels import BEYOND, TOWN, TOWN_DOT_PX, LabelSizes, PanelLabels
 from sim.viz.animate_map import beyond_words
 from sim.viz.animate_paint import MarkerSizes, Sprite, disc_sprite, font, star_sprite, text_sprite
@@ -39,18 +38,20 @@ from sim.viz.animate_style import (
 )
 from sim.viz.animate_views import CITY, REGENCY
 from sim.viz.map_labels import Box
+from sim.viz.words import synthetic_note
 
 SUPERSAMPLE = 4
-TITLE_FONT_PX, LEGEND_FONT_PX, CITY_TITLE = 11.5, 9.0, "the city (box on the regency map)"
+TITLE_FONT_PX, LEGEND_FONT_PX = 11.5, 9.0
 LEGEND_ROW_PX, LEGEND_SYMBOL_PX, LEGEND_GAP_PX = 12, 18, 14
 
 
 @dataclass
 class Background:
-    """The background image and the boxes (px, y up) of the names drawn on it."""
+    """The background image, the boxes (px, y up) of the names drawn on it and every text it says."""
 
     image: Image.Image
     label_boxes: list[tuple[str, Box]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
 
 
 class _Canvas:
@@ -148,16 +149,18 @@ def _text(image: Image.Image, text: str, x: float, bottom: float, size_px: float
 
 def _legend_items(frames: Frames, markers: MarkerSizes) -> list[tuple[object, str]]:
     """(symbol, words) of the legend: a sprite, or the name of a shape drawn here."""
-    items: list[tuple[object, str]] = [(disc_sprite(markers.unit_radius_px, c, MARKER_EDGE, markers.edge_px), f"unit {w}")
-                                       for c, w in zip(UNIT_COLOURS, UNIT_STATE_LABELS)]
-    items += [(star_sprite(6.5, c, STAR_EDGE, 0.5), f"incident: {w}")
+    m = frames.messages
+    items: list[tuple[object, str]] = [
+        (disc_sprite(markers.unit_radius_px, c, MARKER_EDGE, markers.edge_px), m("anim.legend.unit", state=w))
+        for c, w in zip(UNIT_COLOURS, unit_state_words(m))]
+    items += [(star_sprite(6.5, c, STAR_EDGE, 0.5), m("anim.legend.incident", state=w))
               for c, w in zip(INCIDENT_COLOURS[1:], frames.incident_labels[1:]) if w]
-    items += [("dispatch", "dispatch line"), ("base", "base"), ("site", "site")]
+    items += [("dispatch", m("anim.legend.dispatch")), ("base", m("anim.legend.base")), ("site", m("anim.legend.site"))]
     items += [("many", words) for words in frames.unnamed_kinds]
     if frames.joint_texts:
-        items.append((disc_sprite(7.0, HALO, MARKER_EDGE, 1.6), "joint patrol (its vehicles together)"))
+        items.append((disc_sprite(7.0, HALO, MARKER_EDGE, 1.6), m("anim.legend.joint")))
     if frames.towns:
-        items.append(("town", "kecamatan town"))
+        items.append(("town", m("anim.legend.town")))
     return items
 
 
@@ -220,13 +223,19 @@ def draw_background(frames: Frames, labels: list[PanelLabels], size_px: tuple[in
     sprites: list = []
     for (symbol, _), (x, row) in zip(items, positions):
         _symbol(canvas, symbol, x + LEGEND_SYMBOL_PX / 2 - 2, height - (legend_top + row * LEGEND_ROW_PX + 6), sprites)
-    beyond = beyond_words(frames.target_min) if frames.beyond_reach else ""
+    m = frames.messages
+    beyond = beyond_words(frames.target_min, m) if frames.beyond_reach else ""
     if beyond:
         canvas.ring(10, 10, 5.0, BEYOND_COLOUR, 1.6)
     image = canvas.small()
     for sprite, x, y in sprites:
         sprite.paste(image, x, y)
     background = Background(image)
+
+    def write(text: str, *args, **kwargs) -> Box:
+        background.texts.append(text)
+        return _text(image, text, *args, **kwargs)
+
     draw = ImageDraw.Draw(image)
     for panel_labels in labels:
         for label in panel_labels.fixed:
@@ -236,26 +245,28 @@ def draw_background(frames: Frames, labels: list[PanelLabels], size_px: tuple[in
             x, y, align = label.anchor()
             font_px, bold = sizes.fixed_font(label.style)
             colour = {BEYOND: BEYOND_COLOUR, TOWN: TOWN_TEXT}.get(label.style, SITE_TEXT)
-            box = _text(image, label.text, x, height - y, font_px, align, colour, bold, label.style == TOWN)
+            box = write(label.text, x, height - y, font_px, align, colour, bold, label.style == TOWN)
             background.label_boxes.append((label.text, (box[0], height - box[3], box[2], height - box[1])))
         if panel_labels.panel.panel.role == CITY and len(frames.panels) > 1:
             box = panel_labels.panel.box_px
-            title_w = font(LEGEND_FONT_PX + 1).getlength(CITY_TITLE)
+            city_title = m("anim.cityTitle")
+            title_w = font(LEGEND_FONT_PX + 1).getlength(city_title)
             draw.rectangle((box[0] + 2, height - box[3] + 2, box[0] + title_w + 10, height - box[3] + 17), fill="white")
-            _text(image, CITY_TITLE, box[0] + 6, height - box[3] + 15, LEGEND_FONT_PX + 1, "left", CITY_BOX_COLOUR)
+            write(city_title, box[0] + 6, height - box[3] + 15, LEGEND_FONT_PX + 1, "left", CITY_BOX_COLOUR)
     # The title right of the clock, in a smaller font where a long scenario or plan name needs it (never cut).
     title_mid, room = height * top_band / 2, width - clock_px - 24
+    note = synthetic_note(m)
     title_px = max((size for size in np.arange(TITLE_FONT_PX, 5.5, -0.5)
-                    if max(font(size).getlength(frames.title), font(size).getlength(SYNTHETIC_NOTE)) <= room),
+                    if max(font(size).getlength(frames.title), font(size).getlength(note)) <= room),
                    default=6.0)
     if frames.synthetic:
-        _text(image, frames.title, width - 8, title_mid - 2, title_px, "right", TEXT)
-        _text(image, SYNTHETIC_NOTE, width - 8, title_mid + 14, title_px, "right", NOTE_COLOUR)
+        write(frames.title, width - 8, title_mid - 2, title_px, "right", TEXT)
+        write(note, width - 8, title_mid + 14, title_px, "right", NOTE_COLOUR)
     else:
-        _text(image, frames.title, width - 8, title_mid + 6, title_px, "right", TEXT)
+        write(frames.title, width - 8, title_mid + 6, title_px, "right", TEXT)
     for (_, words), (x, row) in zip(items, positions):
-        _text(image, words, x + LEGEND_SYMBOL_PX, legend_top + row * LEGEND_ROW_PX + 11, LEGEND_FONT_PX, "left", TEXT)
+        write(words, x + LEGEND_SYMBOL_PX, legend_top + row * LEGEND_ROW_PX + 11, LEGEND_FONT_PX, "left", TEXT)
     if beyond:
-        _text(image, beyond, 20, height - 5, LEGEND_FONT_PX, "left", BEYOND_COLOUR)
-    _text(image, speed, width - 8, height - 5, LEGEND_FONT_PX, "right", QUIET_TEXT)
+        write(beyond, 20, height - 5, LEGEND_FONT_PX, "left", BEYOND_COLOUR)
+    write(speed, width - 8, height - 5, LEGEND_FONT_PX, "right", QUIET_TEXT)
     return background

@@ -7,7 +7,8 @@ once), on-scene spells from the jobs, incident colours from the incident records
 does not move (panels, sites, towns, roads) comes from ``animate_map``.
 
 Frame ``k`` shows simulated minute ``k / frames_per_min``, for ``k = 0 .. n - 1`` with
-``n = round(hours * 60 * frames_per_min)``: the start is shown, the end is not.
+``n = round(hours * 60 * frames_per_min)``: the start is shown, the end is not. The words the
+frames carry (title, clock, legend) are in the language of the ``Messages`` they are built with.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.i18n import Messages, messages
 from sim.model.incidents import MIN_PER_HOUR
 from sim.model.units import Job, TracedLeg
 from sim.viz.animate_map import SiteMark, map_panels, segments_in_view, site_marks, towns_in_view
@@ -27,9 +29,10 @@ if TYPE_CHECKING:
     from sim.model.units import Unit
     from sim.network import RoadNetwork
 
-# Unit states, as codes in the (U, T) state array, with their legend words (colours: animate_style).
+# Unit states, as codes in the (U, T) state array, with their legend words' keys (anim.unit.<key>;
+# colours: animate_style).
 STANDING, PATROLLING, TO_INCIDENT, ON_SCENE, RETURNING = range(5)
-UNIT_STATE_LABELS = ("standing at post/base", "patrolling", "driving to incident", "on scene", "returning")
+UNIT_STATE_KEYS = ("standing", "patrolling", "toIncident", "onScene", "returning")
 MAX_UNIT_LABELS = 40   # more units than this are drawn without their names (they would cover the map)
 _TRACE_STATE = {"patrolling": PATROLLING, "to_incident": TO_INCIDENT, "returning": RETURNING}
 
@@ -37,8 +40,7 @@ _TRACE_STATE = {"patrolling": PATROLLING, "to_incident": TO_INCIDENT, "returning
 # deterrence: a candidate deterred (a faint mark that fades), an incident a patrol has just
 # spotted (a bright flash at the site).
 NOT_SHOWN, WAITING, UNIT_ON_THE_WAY, INCIDENT_ON_SCENE, CLEARED, DETERRED, SPOTTED = range(7)
-INCIDENT_STATE_LABELS = ("", "waiting for a unit", "unit on the way", "units on scene", "cleared",
-                         "deterred (did not happen)", "just spotted by a patrol")
+INCIDENT_STATE_KEYS = ("", "waiting", "onTheWay", "onScene", "cleared", "deterred", "spotted")  # anim.incident.<key>
 FADE_MIN = 20.0  # a cleared incident fades out over this many simulated minutes
 DETERRED_OPACITY = 0.4  # a deterred candidate's mark at its start (then it fades as a cleared one)
 FLASH_MIN = 4.0  # a patrol's spotting flashes this many simulated minutes
@@ -208,10 +210,16 @@ def _deterred(result: RepResult) -> np.ndarray:
     return np.array([i.deterred for i in result.incidents], dtype=bool)
 
 
-def incident_labels(state: np.ndarray) -> tuple[str, ...]:
+def unit_state_words(m: Messages) -> list[str]:
+    """The legend's words per unit state code."""
+    return [m(f"anim.unit.{key}") for key in UNIT_STATE_KEYS]
+
+
+def incident_labels(state: np.ndarray, m: Messages) -> tuple[str, ...]:
     """The legend's words per state code: the detection and deterrence states only when shown."""
     present = set(np.unique(state).tolist())
-    return tuple(label if code < DETERRED or code in present else "" for code, label in enumerate(INCIDENT_STATE_LABELS))
+    return tuple(m(f"anim.incident.{key}") if key and (code < DETERRED or code in present) else ""
+                 for code, key in enumerate(INCIDENT_STATE_KEYS))
 
 
 def running_figures(result: RepResult, times_min: np.ndarray, target_min: float) -> dict[str, np.ndarray]:
@@ -272,12 +280,13 @@ class Frames:
     segments_m: np.ndarray  # (S, 4) x0, y0, x1, y1 of the road segments in view
     segment_class: np.ndarray  # (S,) int8: 0 main road .. 2 minor street
     frames_per_min: float
-    incident_labels: tuple[str, ...] = INCIDENT_STATE_LABELS  # legend words per state ("": not in this animation)
+    incident_labels: tuple[str, ...] = ()  # legend words per state ("": not in this animation)
     joint_texts: tuple[str, ...] = ()  # labels of joint-patrol markers ("joint-1: Polri+TNI"), after unit_ids
     unit_text: np.ndarray | None = None  # (U, T) int16, see marker_text; None: every unit its own marker
     stack_texts: tuple[str, ...] = ()  # labels of units stacked at one spot ("polri_car-3, polri_car-4"), last
     towns: list[tuple[str, float, float]] = field(default_factory=list)  # kecamatan towns named: name, x_m, y_m
     unnamed_kinds: list[str] = field(default_factory=list)  # legend words for the kinds of sites drawn unnamed
+    messages: Messages = field(default_factory=messages)  # the language of the words above and of the writers'
 
     @property
     def n_frames(self) -> int:
@@ -321,17 +330,19 @@ class Frames:
 
 def build_frames(
     scenario, world: World, result: RepResult, times_min: np.ndarray, frames_per_min: float, aspect: float,
-    view: str = REGENCY,
+    view: str = REGENCY, m: Messages | None = None,
 ) -> Frames:
     """All frames of one replication on a map area of ``aspect`` (width / height), framed as ``view``
-    (``animate_views``: the regency with the city beside it, or the city)."""
+    (``animate_views``: the regency with the city beside it, or the city), their words in the
+    language of ``m`` (English by default)."""
+    m = m or messages()
     network = world.network
     unit_x, unit_y, unit_state = unit_positions(result, network, times_min)
     site_xy = {site: (float(network.x_m[node]), float(network.y_m[node])) for site, node in world.site_node.items()}
     incident_xy = np.array([site_xy[i.spec.site] for i in result.incidents]).reshape(-1, 2)
     state, opacity = incident_states(result, times_min)
     shown = (state != NOT_SHOWN).any(axis=1)
-    sites, unnamed = site_marks(scenario, world, result.plan, {unit.base for unit in result.units})
+    sites, unnamed = site_marks(scenario, world, result.plan, {unit.base for unit in result.units}, m)
     panels = map_panels(view, sites, np.concatenate([unit_x.ravel(), incident_xy[shown, 0]]),
                         np.concatenate([unit_y.ravel(), incident_xy[shown, 1]]), aspect)
     views = np.array([panel.view_m for panel in panels])
@@ -340,15 +351,15 @@ def build_frames(
     joint_texts, unit_text = joint_markers(result.units, unit_x, unit_y, unit_state)
     unit_ids = [unit_name(unit) for unit in result.units]
     stack_texts, unit_text = stacked_markers(unit_ids, unit_x, unit_y, unit_state, unit_text,
-                                             len(unit_ids) + len(joint_texts))
+                                             len(unit_ids) + len(joint_texts), m)
     in_view = [any(panel.contains(np.array(s.x_m), np.array(s.y_m)) for panel in panels) for s in sites]
     sites = [site for site, inside in zip(sites, in_view) if inside]
     start: datetime = scenario.clock.start
-    title = f"{scenario.name}: plan {result.plan}, replication {result.rep}"
+    title = m("anim.title", scenario=scenario.name, plan=result.plan, rep=result.rep)
     return Frames(
         title=title,
         synthetic=network.synthetic,
-        clock_labels=[(start + timedelta(minutes=float(t))).strftime("%a %d %b %Y %H:%M") for t in times_min],
+        clock_labels=[m.date(start + timedelta(minutes=float(t))) for t in times_min],
         times_min=np.asarray(times_min, dtype=np.float64),
         panels=panels,
         unit_ids=unit_ids,
@@ -366,12 +377,13 @@ def build_frames(
         segments_m=segments,
         segment_class=segment_class,
         frames_per_min=frames_per_min,
-        incident_labels=incident_labels(state),
+        incident_labels=incident_labels(state, m),
         joint_texts=joint_texts,
         stack_texts=stack_texts,
         unit_text=unit_text,
         towns=towns_in_view(network, panels, sites),
         unnamed_kinds=unnamed,
+        messages=m,
     )
 
 
@@ -428,7 +440,7 @@ def joint_markers(
 
 
 def stacked_markers(names: list[str], x_m: np.ndarray, y_m: np.ndarray, state: np.ndarray, text: np.ndarray | None,
-                    first_index: int) -> tuple[tuple[str, ...], np.ndarray | None]:
+                    first_index: int, m: Messages) -> tuple[tuple[str, ...], np.ndarray | None]:
     """Units at one spot in one state (two cars waiting at one base) drawn as one marker named for
     all of them ("polri_car-3, polri_car-4"; three or more: "polri_car-3 +2 more"), so no name is
     hidden under another's marker. ``text`` is the joint markers' (None: none), whose markers are
@@ -447,7 +459,8 @@ def stacked_markers(names: list[str], x_m: np.ndarray, y_m: np.ndarray, state: n
         for bits in np.unique(mask[j][(lead[j] == j) & free[j]]).tolist():
             if bits & (bits - 1):
                 members = [names[b] for b in range(n_units) if bits >> b & 1]
-                label = ", ".join(members) if len(members) == 2 else f"{members[0]} +{len(members) - 1} more"
+                label = (", ".join(members) if len(members) == 2
+                         else m("anim.stack.more", first=members[0], n=len(members) - 1))
                 index = texts.setdefault(label, first_index + len(texts))
                 own[j, (lead[j] == j) & (mask[j] == bits)] = index
     return tuple(texts), own
@@ -461,4 +474,5 @@ def unit_name(unit: Unit) -> str:
 
 def speed_text(frames: Frames, fps: float) -> str:
     """How fast the animation plays, in words."""
-    return f"1 s of playback = {fps / frames.frames_per_min:g} simulated min"
+    m = frames.messages
+    return m("anim.speed", minutes=m.num(fps / frames.frames_per_min, "g"))

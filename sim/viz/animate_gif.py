@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from sim.files import write_whole
-from sim.network import SYNTHETIC_NOTE
 from sim.viz.animate_background import draw_background
 from sim.viz.animate_frames import Frames, speed_text
 from sim.viz.animate_labels import LabelSizes, PanelLabels, place_labels
@@ -33,6 +32,7 @@ from sim.viz.animate_style import (
 )
 from sim.viz.animate_views import place_panels
 from sim.viz.map_labels import Box
+from sim.viz.words import synthetic_note
 
 MAX_GIF_FPS = 50.0  # GIF delays are hundredths of a second; browsers slow down delays under 2
 TRANSPARENT = 255   # the palette index of pixels a frame leaves as they were
@@ -57,20 +57,21 @@ def _map_box_px(size_px: tuple[int, int]) -> tuple[float, float, float, float]:
 
 def figures_text(frames: Frames, k: int) -> str:
     """The running figures under the map at frame k (the HTML page writes the same in its script)."""
-    figures = frames.figures
+    figures, m = frames.figures, frames.messages
     mean = figures["mean_response_min"][k]
     answered = int(figures["answered"][k])
     if answered:
-        response = (f"mean response in the shown window {mean:.1f} min ({answered} answered, "
-                    f"{figures['within_target_pct'][k]:.0f}% within {frames.target_min:g} min)")
+        response = m("anim.figures.mean", mean=m.num(mean, ".1f"), answered=answered,
+                     share=m.num(figures["within_target_pct"][k], ".0f"), target=m.num(frames.target_min, "g"))
     else:
-        response = "mean response in the shown window: no incident answered yet"
-    return f"{response}\nincidents waiting for a unit {int(figures['waiting'][k])}, unit on the way {int(figures['on_the_way'][k])}"
+        response = m("anim.figures.none")
+    waiting = m("anim.figures.waiting", waiting=int(figures["waiting"][k]), onTheWay=int(figures["on_the_way"][k]))
+    return f"{response}\n{waiting}"
 
 
 def gif_comment(frames: Frames) -> str:
     """The GIF's comment block: the title, and the synthetic-network note where it applies."""
-    return frames.title + (f"; {SYNTHETIC_NOTE}" if frames.synthetic else "")
+    return frames.title + (f"; {synthetic_note(frames.messages)}" if frames.synthetic else "")
 
 
 def _palette(background: np.ndarray) -> list[int]:
@@ -120,6 +121,7 @@ class GifPicture:
     labels: list[PanelLabels]
     painter: FramePainter
     fixed_boxes: list[tuple[str, Box]]   # the fixed names as drawn on the background: text, box (px, y up)
+    texts: list[str]                     # every text of the background (names, title, legend, speed)
 
     def paint(self, k: int):
         """Frame k with its clock and running figures (RGB); the painter's ``dirty`` holds what differs
@@ -154,7 +156,7 @@ def gif_picture(frames: Frames, size_px: tuple[int, int], fps: float, labels: li
     background = draw_background(frames, labels, size_px, GIF_LABELS, (_TOP_BAND, _BOTTOM_BAND), speed_text(frames, fps),
                                  clock_px + 8)
     return GifPicture(frames, size_px, fps, labels, FramePainter(frames, background.image, labels, GIF_LABELS),
-                      background.label_boxes)
+                      background.label_boxes, background.texts)
 
 
 def write_gif(frames: Frames, path: Path, fps: float, size_px: tuple[int, int] = (800, 600),

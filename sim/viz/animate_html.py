@@ -5,7 +5,8 @@ No CDN, no tiles: the page draws the network on a canvas from embedded arrays, p
 are quantised to small integers and sent as base64 typed arrays to keep long animations small.
 Labels are placed here (``animate_labels``, in the canvas's pixels, from the quantised positions
 the page draws) and the page draws them where they were placed. Colours come from
-``animate_style`` through the JSON.
+``animate_style`` through the JSON; so do the page's words (the catalogue's ``anim.*``, in the
+frames' language).
 """
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from sim.files import write_whole
-from sim.network import SYNTHETIC_NOTE
+from sim.i18n import catalogue
 from sim.viz import web
-from sim.viz.animate_frames import INCIDENT_SCALE, UNIT_STATE_LABELS, Frames, speed_text
+from sim.viz.animate_frames import INCIDENT_SCALE, Frames, speed_text, unit_state_words
 from sim.viz.animate_labels import FAR_PX, PAD_PX, SPOTS, LabelSizes, PanelLabels, place_labels
 from sim.viz.animate_map import beyond_words
 from sim.viz.animate_style import (
@@ -42,6 +43,7 @@ from sim.viz.animate_style import (
     UNIT_TEXT,
 )
 from sim.viz.animate_views import CITY, REGENCY, PanelPixels, place_panels
+from sim.viz.words import synthetic_note
 
 HTML_MAP_ASPECT = 1.75  # width / height of the page's map canvas
 HTML_MAP_WIDTH_PX = 1100  # the canvas is drawn this wide (CSS pixels), then scaled to the window
@@ -49,7 +51,6 @@ HTML_MAP_WIDTH_PX = 1100  # the canvas is drawn this wide (CSS pixels), then sca
 HTML_LABELS = LabelSizes(site_font_px=11.0, unit_font_px=10.0, town_font_px=11.0, base_px=6.0, site_px=3.5,
                          unit_px=7.0, star_px=11.5, joint_px=12.0, beyond_px=7.5)
 _NOTE_FONT_PX, _NOTE_MARGIN_PX = 11.0, 8.0  # the synthetic-network note, bottom right of the canvas
-_CITY_TITLE = "the city (box on the regency map)"
 
 
 def _b64(array: np.ndarray, dtype: str) -> str:
@@ -86,11 +87,11 @@ def html_labels(frames: Frames) -> list[PanelLabels]:
               for p in place_panels(frames.panels, (0.0, 0.0, float(width), float(height)))]
     reserved = []
     if frames.synthetic:
-        note_w, note_h = HTML_LABELS.box_size(SYNTHETIC_NOTE, _NOTE_FONT_PX)
+        note_w, note_h = HTML_LABELS.box_size(synthetic_note(frames.messages), _NOTE_FONT_PX)
         reserved.append((width - _NOTE_MARGIN_PX - note_w, 0.0, float(width), _NOTE_MARGIN_PX + note_h))
     for p in placed:
         if p.panel.role == CITY and len(placed) > 1:
-            title_w, title_h = HTML_LABELS.box_size(_CITY_TITLE, HTML_LABELS.site_font_px)
+            title_w, title_h = HTML_LABELS.box_size(frames.messages("anim.cityTitle"), HTML_LABELS.site_font_px)
             reserved.append((p.box_px[0], p.box_px[3] - title_h - 6.0, p.box_px[0] + title_w + 8.0, p.box_px[3]))
     return place_labels(frames, placed, HTML_LABELS, reserved)
 
@@ -119,7 +120,7 @@ def _panel_data(frames: Frames, labels: PanelLabels, height: int) -> dict:
         cx0, cy0, cx1, cy1 = city[0].view_m
         data["city_box_m"] = [cx0 - ex0, cy0 - ey0, cx1 - ex0, cy1 - ey0]
     if p.panel.role == CITY and len(frames.panels) > 1:
-        data["title"] = _CITY_TITLE
+        data["title"] = frames.messages("anim.cityTitle")
     return data
 
 
@@ -135,10 +136,13 @@ def html_data(frames: Frames, fps: float, labels: list[PanelLabels] | None = Non
     width, height = canvas_size(frames)
     labels = html_labels(frames) if labels is None else labels
     _, unit_h = HTML_LABELS.box_size("", HTML_LABELS.unit_font_px)
+    m = frames.messages
     return {
+        "lang": m.lang,
+        "messages": {**catalogue(m.lang, "anim."), **catalogue(m.lang, "number.")},
         "title": frames.title,
         "synthetic": frames.synthetic,
-        "note": SYNTHETIC_NOTE if frames.synthetic else "",
+        "note": synthetic_note(m) if frames.synthetic else "",
         "extent_m": [span_x, span_y],
         "map_px": [width, height],
         "panels": [_panel_data(frames, panel_labels, height) for panel_labels in labels],
@@ -179,11 +183,11 @@ def html_data(frames: Frames, fps: float, labels: list[PanelLabels] | None = Non
         "fonts_px": {"site": HTML_LABELS.site_font_px, "town": HTML_LABELS.town_font_px, "note": _NOTE_FONT_PX},
         "joint": bool(frames.joint_texts),
         "joint_count": len(frames.joint_texts),   # unit_names[U .. U + joint_count): joint markers (a ring)
-        "unit_labels": list(UNIT_STATE_LABELS),
+        "unit_labels": unit_state_words(m),
         "incident_labels_state": list(frames.incident_labels),
         "incident_scale": list(INCIDENT_SCALE),
         "unnamed_kinds": frames.unnamed_kinds,
-        "beyond_words": beyond_words(frames.target_min) if frames.beyond_reach else "",
+        "beyond_words": beyond_words(frames.target_min, m) if frames.beyond_reach else "",
         "style": {
             "unit_colours": list(UNIT_COLOURS), "incident_colours": list(INCIDENT_COLOURS), "roads": list(ROAD_STYLES),
             "base": BASE_COLOUR, "site": SITE_COLOUR, "many_site": MANY_SITE_COLOUR, "beyond": BEYOND_COLOUR,
@@ -198,6 +202,7 @@ def write_html(frames: Frames, path: Path, fps: float, labels: list[PanelLabels]
     """Write the animation as one self-contained HTML page (no external files), whole or not at all."""
     page = web.fill(
         "animation.html",
+        lang=frames.messages.lang,
         title=web.page_title(frames.title),
         style=web.asset("animation.css"),
         data=web.script_json(html_data(frames, fps, labels)),

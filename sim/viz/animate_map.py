@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.kecamatan import load_kecamatan
+from sim.i18n import Messages
 from sim.network.geo import project_m
 from sim.viz.animate_views import CITY, REGENCY, REGENCY_MARGIN, Panel, arrange, box_around, city_box
 from sim.viz.coverage import incident_sites, plan_coverage
+from sim.viz.words import kind_words, site_words
 
 if TYPE_CHECKING:
     from sim.model import World
@@ -39,22 +41,25 @@ class SiteMark:
     named: bool = True          # False: one of many sites of its kind, drawn small without a name (bases are named)
     beyond: bool = False        # an incident site beyond the target's drive from the plan's units
     drive_min: float = 0.0      # minutes from the plan's nearest post, base or patrol stop (units free)
+    beyond_label: str = ""      # its name with its drive time, in the animation's language (beyond reach)
 
     @property
     def label(self) -> str:
         """The site's name on the map: with its drive time when beyond reach."""
-        return f"{self.name}: {self.drive_min:.0f} min drive" if self.beyond else self.name
+        return self.beyond_label if self.beyond and self.beyond_label else self.name
 
 
-def beyond_words(target_min: float) -> str:
+def beyond_words(target_min: float, m: Messages) -> str:
     """The legend's words for a site beyond reach."""
-    return f"site beyond {target_min:g} min drive of every post, base and patrol stop (units free)"
+    return m("anim.beyond", target=m.num(target_min, "g"))
 
 
-def unnamed_words(kind: str, count: int, beyond: int, target_min: float) -> str:
+def unnamed_words(kind: str, count: int, beyond: int, target_min: float, m: Messages) -> str:
     """The legend's words for the sites of a kind drawn unnamed, and those of them beyond reach."""
-    words = f"{kind} ({count:,}, unnamed"
-    return words + (f"; {beyond:,} beyond {target_min:g} min drive, coloured)" if beyond else ")")
+    if beyond:
+        return m("anim.unnamed.beyond", kind=kind, n=m.num(count, ","), beyond=m.num(beyond, ","),
+                 target=m.num(target_min, "g"))
+    return m("anim.unnamed", kind=kind, n=m.num(count, ","))
 
 
 def short_name(name: str) -> str:
@@ -62,8 +67,8 @@ def short_name(name: str) -> str:
     return name.split(" (")[0]
 
 
-def site_marks(scenario, world: World, plan: str, bases: set[int]) -> tuple[list[SiteMark], list[str]]:
-    """Every site as drawn, and the legend's words for the kinds drawn unnamed."""
+def site_marks(scenario, world: World, plan: str, bases: set[int], m: Messages) -> tuple[list[SiteMark], list[str]]:
+    """Every site as drawn, and the legend's words for the kinds drawn unnamed (in the language of ``m``)."""
     network = world.network
     drive_min = plan_coverage(scenario, world, plan).time_min
     struck = set(incident_sites(scenario))
@@ -77,11 +82,13 @@ def site_marks(scenario, world: World, plan: str, bases: set[int]) -> tuple[list
         minutes = float(drive_min[node])
         is_base = node in bases
         beyond = site.id in struck and not is_base and minutes > scenario.target_response_min
-        marks.append(SiteMark(short_name(site.name), float(network.x_m[node]), float(network.y_m[node]), is_base,
-                              named=is_base or site.kind not in many, beyond=beyond, drive_min=minutes))
-    return marks, [unnamed_words(kind or "other", kinds[kind],
-                                 sum(m.beyond for m, site in zip(marks, scenario.sites) if site.kind == kind),
-                                 scenario.target_response_min) for kind in sorted(many)]
+        name = short_name(site_words(site.name, m))
+        marks.append(SiteMark(name, float(network.x_m[node]), float(network.y_m[node]), is_base,
+                              named=is_base or site.kind not in many, beyond=beyond, drive_min=minutes,
+                              beyond_label=m("anim.site.beyond", name=name, minutes=m.num(minutes, ".0f"))))
+    return marks, [unnamed_words(kind_words(kind, m), kinds[kind],
+                                 sum(mark.beyond for mark, site in zip(marks, scenario.sites) if site.kind == kind),
+                                 scenario.target_response_min, m) for kind in sorted(many)]
 
 
 def towns_in_view(network: RoadNetwork, panels: tuple[Panel, ...], sites: list[SiteMark]) -> list[tuple[str, float, float]]:

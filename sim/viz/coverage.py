@@ -27,6 +27,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from sim.config.expected import site_rates_per_hour
+from sim.i18n import Messages
 from sim.model.movement import SECONDS_PER_MIN
 from sim.model.world import World
 from sim.network import RoadNetwork
@@ -107,32 +108,62 @@ class UnitSpot:
     ordered: bool               # the units drive ``nodes`` in order, round and round
 
 
-def joint_lines(scenario, plan_name: str, places=None) -> list[str]:
-    """One legend line per joint group of a plan, its patrols named as the animation names them:
-    "Joint patrol joint-1: Polri+TNI (circuit A → B → C, split)". Its vehicles are one marker on
-    the map: one circuit line, or one post badge counting them. ``places``: the world's
-    ``PatrolWorld`` (a mode that drives its sites in order may need it to name them)."""
+@dataclass(frozen=True)
+class JointGroup:
+    """A joint group of a plan: its patrols joint-``first`` to joint-``first + count - 1`` (numbered in
+    plan order, as sim.model.joint numbers them), the agencies riding together, the patrol mode, where
+    it stands (a site name) or the sites it drives in order, and what it does on dispatch."""
+
+    first: int
+    count: int
+    agencies: str
+    mode: str
+    standing: str | None
+    stops: tuple[str, ...]
+    on_dispatch: str
+
+    def words(self, m: Messages) -> str:
+        """"Joint patrol joint-1: Polri+TNI (circuit A → B → C, split)"."""
+        label = (f"joint-{self.first}" if self.count == 1 else
+                 m("map.joint.range", first=f"joint-{self.first}", last=f"joint-{self.first + self.count - 1}"))
+        mode = mode_words(self.mode, m)
+        if self.standing is not None:
+            where = m("map.joint.at", mode=mode, site=self.standing)
+        elif self.stops:
+            where = f"{mode} " + " → ".join(self.stops)
+        else:
+            where = mode
+        dispatch = m(f"map.joint.{self.on_dispatch}") if self.on_dispatch in ("split", "together") else self.on_dispatch
+        return m("map.joint" if self.count == 1 else "map.joint.many", label=label, agencies=self.agencies,
+                 where=where, dispatch=dispatch)
+
+
+def mode_words(mode: str, m: Messages) -> str:
+    """A patrol mode's name in words (a mode from a plug-in: its own name)."""
+    return m(f"map.mode.{mode}") if mode in ("post", "base", "circuit", "random") else mode
+
+
+def joint_groups(scenario, plan_name: str, places=None) -> list[JointGroup]:
+    """The joint groups of a plan, its patrols named as the animation names them. Its vehicles are
+    one marker on the map: one circuit line, or one post badge counting them. ``places``: the
+    world's ``PatrolWorld`` (a mode that drives its sites in order may need it to name them)."""
     members: dict[int, list] = defaultdict(list)
     for group in scenario.plan(plan_name).units:
         if group.joint_tag is not None:
             members[group.joint_tag[0]].append(group)
     names = {site.id: site.name.split(" (")[0] for site in scenario.sites}
-    lines, first = [], 1   # patrols are numbered joint-1, joint-2, ... in plan order (sim.model.joint)
+    out, first = [], 1
     for groups in members.values():
         lead, count = groups[0], groups[0].count
-        label = f"joint-{first}" if count == 1 else f"joint-{first} to joint-{first + count - 1}"
-        first += count
         standing = lead.patrol.standing_site(lead.base)
-        if standing is not None:
-            where = f"{lead.patrol.mode} at {names[standing]}"
-        elif lead.patrol.ORDERED_STOPS:  # a loop through its sites in order: name them
-            stops = lead.patrol.sites_visited(lead.base, places)
-            where = f"{lead.patrol.mode} " + " → ".join(names.get(stop, stop) for stop in stops)
-        else:
-            where = lead.patrol.mode
+        stops: tuple[str, ...] = ()
+        if standing is None and lead.patrol.ORDERED_STOPS:  # a loop through its sites in order: name them
+            stops = tuple(names.get(stop, stop) for stop in lead.patrol.sites_visited(lead.base, places))
         agencies = "+".join(scenario.unit_types[g.type].agency for g in groups)
-        lines.append(f"Joint patrol{'s' * (count > 1)} {label}: {agencies} ({where}, {lead.joint_tag[1]})")
-    return lines
+        out.append(JointGroup(first, count, agencies, lead.patrol.mode, None if standing is None else names[standing],
+                              stops, lead.joint_tag[1]))
+        first += count
+    return out
 
 
 def plan_spots(scenario, world: World, plan_name: str) -> list[UnitSpot]:
@@ -188,17 +219,15 @@ def plan_coverage(scenario, world: World, plan_name: str) -> Coverage:
     return coverage(world.network, sources, factors, scenario.target_response_min, site_nodes)
 
 
-REACH_WORDS = "drive of a post or patrol stop, units free"
-
-
-def share_lines(cov: Coverage) -> list[str]:
+def share_lines(cov: Coverage, m: Messages) -> list[str]:
     """The legend's drive-time figures, in words that say what they are: travel time from where the
     units stand, every unit free (a best case, not the simulated response)."""
+    target = m.num(cov.target_min, "g")
     return [
-        f"Incident sites within {cov.target_min:g} min {REACH_WORDS}: {cov.sites_covered:,} of {cov.n_sites:,} "
-        f"({cov.site_share:.0%}), not simulated",
-        f"Road length within {cov.target_min:g} min {REACH_WORDS}: {cov.road_share:.1%} "
-        f"({cov.covered_length_m / 1000:,.0f} of {cov.total_length_m / 1000:,.0f} km, each direction counted)",
+        m("map.reach.sites", target=target, covered=m.num(cov.sites_covered, ","), sites=m.num(cov.n_sites, ","),
+          share=m.num(cov.site_share, ".0%")),
+        m("map.reach.roads", target=target, share=m.num(cov.road_share, ".1%"),
+          covered=m.num(cov.covered_length_m / 1000, ",.0f"), total=m.num(cov.total_length_m / 1000, ",.0f")),
     ]
 
 
@@ -207,11 +236,11 @@ def difference_km(cov_a: Coverage, cov_b: Coverage) -> float:
     return (cov_b.covered_length_m - cov_a.covered_length_m) / 1000
 
 
-def difference_line(first: str, cov_a: Coverage, second: str, cov_b: Coverage) -> str:
+def difference_line(first: str, cov_a: Coverage, second: str, cov_b: Coverage, m: Messages) -> str:
     """The compare map's headline: covered road length of the second plan minus the first."""
     diff_points = (cov_b.road_share - cov_a.road_share) * 100
-    return (f"Road length within {cov_a.target_min:g} min drive, '{second}' minus '{first}': "
-            f"{difference_km(cov_a, cov_b):+,.1f} km ({diff_points:+.1f} percentage points)")
+    return m("map.difference", target=m.num(cov_a.target_min, "g"), first=first, second=second,
+             km=m.num(difference_km(cov_a, cov_b), "+,.1f"), points=m.num(diff_points, "+.1f"))
 
 
 # ----------------------------------------------------------------------------- what a map shows of a plan
@@ -228,7 +257,11 @@ class PlanLayer:
     circuits: list[np.ndarray]      # node paths along the roads, one per circuit group (closed)
     standing: dict[str, int]        # site id -> vehicles standing there (posts, bases)
     pools: list[tuple[int, ...]]    # road-node pools of random patrols
-    legend: list[str]
+    joints: list[JointGroup]
+
+    def legend(self, m: Messages) -> list[str]:
+        """The drive-time figures and the joint patrols, in words."""
+        return share_lines(self.coverage, m) + [joint.words(m) for joint in self.joints]
 
 
 def circuit_path(network: RoadNetwork, stops: Sequence[int]) -> np.ndarray:
@@ -251,7 +284,7 @@ def plan_layer(scenario, world: World, plan_name: str) -> PlanLayer:
     cov = plan_coverage(scenario, world, plan_name)
     circuits = [circuit_path(world.network, stops) for stops in circuit_stops(spots)]
     return PlanLayer(plan.name, plan.description, spots, cov, circuits, standing_counts(spots), road_pools(spots),
-                     share_lines(cov) + joint_lines(scenario, plan_name, world.places))
+                     joint_groups(scenario, plan_name, world.places))
 
 
 # ----------------------------------------------------------------------------- roads and bands
@@ -272,8 +305,6 @@ def node_bands(time_min: np.ndarray, bands_min: Sequence[float]) -> np.ndarray:
 
 # Codes of ``coverage_change``: how an edge's coverage within the target changes from one plan to another.
 NEITHER, BOTH, GAINED, LOST = range(4)
-CHANGE_WORDS = ("within the target in neither plan", "within the target in both plans",
-                "gained: within the target only in the second plan", "lost: within the target only in the first plan")
 
 
 def edge_within(network: RoadNetwork, time_min: np.ndarray, target_min: float) -> np.ndarray:

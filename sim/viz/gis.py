@@ -36,11 +36,12 @@ from pathlib import Path
 import numpy as np
 
 from sim.files import write_whole
+from sim.i18n import messages
 from sim.model.world import World
-from sim.viz.coverage import CHANGE_WORDS, PlanLayer, coverage_change, difference_km, drawn_edges, edge_within, plan_layer
-from sim.viz.map_areas import AreaResult, area_cells, site_kecamatan, where_missed
+from sim.viz.coverage import PlanLayer, coverage_change, difference_km, drawn_edges, edge_within, plan_layer
+from sim.viz.map_areas import AreaResult, area_cells, site_kecamatan
 from sim.viz.map_results import SiteResult
-from sim.viz.map_style import MapResult, legend_lines, map_subtitle, map_title
+from sim.viz.map_style import MapResult, map_result, map_subtitle, map_title
 
 CRS = "EPSG:4326"
 CHANGE_NAMES = ("neither", "both", "gained", "lost")   # sim.viz.coverage's codes, in order
@@ -61,7 +62,6 @@ LAYERS = {
 SITE_RESULT_COLUMNS = ("incidents", "in_target", "late", "share_in_target", "share_low", "share_high",
                        "response_mean_min", "response_p90_min", "misses_target")
 AREA_RESULT_COLUMNS = ("incidents", "late", "share_in_target", "share_low", "share_high")
-assert len(CHANGE_NAMES) == len(CHANGE_WORDS)
 
 
 def _frame(rows: Mapping[str, Sequence], geometry, name: str):
@@ -289,11 +289,9 @@ def write_gis(scenario, world: World, plans: Sequence[str], out: Path, bands_min
 
     write_whole(out, write)
     diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
-    missed_all = tuple(line for plan in plans if results is not None
-                       for line in where_missed(plan, results[plan], areas and areas.get(plan), scenario, limit=20))
-    lines = tuple(line for layer in layers
-                  for line in legend_lines(layer, summary and summary.get(layer.name), scenario.target_response_min,
-                                           True))
-    return MapResult(out, map_title(scenario, plans), map_subtitle(world.network, bands_min),
-                     [line for layer in layers for line in layer.legend],
-                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all, figures=lines)
+    english = messages("en")   # GIS layers are data: their words, as their columns, in English
+    return map_result(scenario, layers, out, map_title(scenario, plans, english),
+                      map_subtitle(world.network, bands_min, english),
+                      [results.get(p) if results is not None else None for p in plans],
+                      [areas.get(p) if areas is not None else None for p in plans],
+                      [summary.get(p) if summary is not None else None for p in plans], diff_km, english)

@@ -25,17 +25,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config.kecamatan import find_kecamatan, load_kecamatan, nearest_kecamatan_many
+from sim.i18n import Messages
 from sim.network import RoadNetwork
 from sim.network.geo import project_m, unproject_deg
 from sim.viz.coverage import incident_sites
 from sim.viz.map_results import SiteResult, missed_lines
 from sim.viz.palette import NO_SHARE_COLOUR, share_colour
+from sim.viz.words import site_words
 
 AREA_EDGE_COLOUR = "#6b6b6b"
 NO_AREA_RESULT_COLOUR = NO_SHARE_COLOUR
 UNSIMULATED_COLOUR = "#ffffff"   # a circle counting incident sites: no share to colour
-AREA_TITLE = "Kecamatan: simulated share of incidents within"
-AREA_NOTE = "cells around the centres, approximate"
 AREA_COLUMNS = ("plan", "area", "incidents", "late", "within_target_pooled_pct", "within_target_low_pct",
                 "within_target_high_pct")
 #: with more incident sites than this, lists of where a plan fails name kecamatan, not sites
@@ -139,11 +139,12 @@ def area_colour(result: AreaResult | None) -> str:
     return share_colour(result.within_target_pct)
 
 
-def area_label(result: AreaResult) -> str:
+def area_label(result: AreaResult, m: Messages) -> str:
     """The words under a kecamatan's name on a map: its share and late incidents."""
     if not result.has_incidents:
-        return "no incidents"
-    return f"{result.within_target_pct:.0f}%, {result.late:,} late of {result.incidents:,}"
+        return m("map.areas.noIncidents")
+    return m("map.areas.label", share=m.num(result.within_target_pct, ".0f"), late=m.num(result.late, ","),
+             incidents=m.num(result.incidents, ","))
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ def draw_area_marks(ax, marks: list[AreaMark], zorder: float = 6.0) -> float:
     return max(diameters) / 2 * ax.figure.dpi / 72
 
 
-def mark_size_handles(marks: list[AreaMark], what: str) -> list:
+def mark_size_handles(marks: list[AreaMark], what: str, m: Messages) -> list:
     """Legend circles for two or three sizes of ``marks`` (neutral), labelled with ``what``."""
     from matplotlib.lines import Line2D
 
@@ -232,7 +233,7 @@ def mark_size_handles(marks: list[AreaMark], what: str) -> list:
     largest = max(m.size for m in marks)
     steps = sorted({v for v in (largest, _round_down(largest / 4), _round_down(largest / 16)) if v >= 1}, reverse=True)
     return [Line2D([], [], marker="o", linestyle="none", markerfacecolor="white", markeredgecolor="#1a1a1a",
-                   markersize=mark_diameter_pt(v, largest), label=f"{v:,} {what}") for v in steps]
+                   markersize=mark_diameter_pt(v, largest), label=f"{m.num(v, ',')} {what}") for v in steps]
 
 
 def _round_down(value: float) -> int:
@@ -244,7 +245,7 @@ def _round_down(value: float) -> int:
 
 
 def area_data(scenario, network: RoadNetwork, plane_m, plans, results: Mapping[str, Mapping[str, AreaResult]] | None,
-              many_sites: bool) -> dict | None:
+              many_sites: bool, m: Messages) -> dict | None:
     """The HTML map's kecamatan layer on a map of many sites (None otherwise): the cells' outlines in
     the page's metres and, per plan, a circle per kecamatan (``area_marks``): [name, x, y, size,
     colour, words, among the worst]."""
@@ -259,41 +260,43 @@ def area_data(scenario, network: RoadNetwork, plane_m, plans, results: Mapping[s
         rows = []
         for mark in area_marks(scenario, network, results.get(plan) if results is not None else None):
             x, y = plane_m(mark.lon, mark.lat)
-            words = area_label(mark.result) if mark.result is not None else f"{mark.size:,} incident sites"
+            words = (area_label(mark.result, m) if mark.result is not None else
+                     f"{m.num(mark.size, ',')} {m('map.areas.sites')}")
             rows.append([mark.name, round(float(x)), round(float(y)), mark.size, mark.colour, words, mark.worst])
         marks[plan] = rows
-    what = "incidents (all replications)" if results is not None else "incident sites (nothing simulated on this map)"
-    return {"cells": cells, "edge": AREA_EDGE_COLOUR, "title": AREA_TITLE, "note": AREA_NOTE, "what": what,
-            "simulated": results is not None, "marks": marks}
+    return {"cells": cells, "edge": AREA_EDGE_COLOUR, "simulated": results is not None, "marks": marks}
 
 
-def worst_area_lines(plan: str, results: Mapping[str, AreaResult], target_min: float, limit: int = 6) -> list[str]:
+def worst_area_lines(plan: str, results: Mapping[str, AreaResult], target_min: float, m: Messages,
+                     limit: int = 6) -> list[str]:
     """A heading and one line per kecamatan with late incidents in ``plan``, most late first (ties:
     the lower share), at most ``limit``, then how many more."""
     late = sorted((r for r in results.values() if r.late > 0), key=lambda r: (-r.late, r.within_target_pct, r.area))
+    target = m.num(target_min, "g")
     if not late:
-        return [f"plan '{plan}': no incident later than {target_min:g} min in any kecamatan (simulated)"]
-    lines = [f"plan '{plan}': kecamatan with the most late incidents (simulated, all replications; "
-             f"% within {target_min:g} min):"]
-    lines += [f"  {r.area}: {r.late:,} late of {r.incidents:,} ({r.within_target_pct:.0f}%)" for r in late[:limit]]
+        return [m("map.worstAreas.none", plan=plan, target=target)]
+    lines = [m("map.worstAreas.head", plan=plan, target=target)]
+    lines += ["  " + m("map.worstAreas.item", area=r.area, late=m.num(r.late, ","), incidents=m.num(r.incidents, ","),
+                       share=m.num(r.within_target_pct, ".0f")) for r in late[:limit]]
     if len(late) > limit:
-        lines.append(f"  ... and {len(late) - limit} more (areas.csv)")
+        lines.append("  " + m("map.missed.more", n=len(late) - limit, file="areas.csv"))
     return lines
 
 
-def worst_areas_text(plan: str, results: Mapping[str, AreaResult], target_min: float, chars: int,
+def worst_areas_text(plan: str, results: Mapping[str, AreaResult], target_min: float, chars: int, m: Messages,
                      limit: int = 6) -> str:
     """``worst_area_lines`` wrapped to ``chars`` characters."""
-    head, *rest = worst_area_lines(plan, results, target_min, limit)
+    head, *rest = worst_area_lines(plan, results, target_min, m, limit)
     return "\n".join([textwrap.fill(head, chars)]
                      + [textwrap.fill(line.strip(), chars, initial_indent="  ", subsequent_indent="    ")
                         for line in rest])
 
 
 def where_missed(plan: str, sites: Mapping[str, SiteResult], areas: Mapping[str, AreaResult] | None,
-                 scenario, limit: int) -> list[str]:
+                 scenario, limit: int, m: Messages) -> list[str]:
     """Where ``plan`` misses the target, in lines: its kecamatan with the most late incidents on a
     map of many sites with the kecamatan layer, else its sites that miss the target."""
     if areas is not None and len(incident_sites(scenario)) > MAX_SITES_LISTED:
-        return worst_area_lines(plan, areas, scenario.target_response_min, limit)
-    return missed_lines(plan, sites, {s.id: s.name for s in scenario.sites}, scenario.target_response_min, limit)
+        return worst_area_lines(plan, areas, scenario.target_response_min, m, limit)
+    names = {s.id: site_words(s.name, m) for s in scenario.sites}
+    return missed_lines(plan, sites, names, scenario.target_response_min, m, limit)

@@ -2,7 +2,8 @@
 
 No tiles, no CDN: the road network is the base map, so the page works offline from disk.
 Coordinates are whole metres in the network's projection (sim.network.geo) from the south-west
-corner of its bounding box; node lists are sent as differences to keep the file small.
+corner of its bounding box; node lists are sent as differences to keep the file small. Words are
+written here in the page's language, and the script's own come with the data (``map.page.*``).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.files import write_whole
+from sim.i18n import Messages, catalogue, messages
 from sim.model.world import World
 from sim.network.geo import project_m
 from sim.network import RoadNetwork
@@ -22,15 +24,12 @@ from sim.viz.coverage import PlanLayer, difference_km, difference_line, drawn_ed
 from sim.viz.map_areas import AreaResult, area_data, where_missed
 from sim.viz.map_marks import MAX_BADGES, SET_SITE_COLOUR, many_sites
 from sim.viz.map_results import SiteResult, result_text, share_colour
-from sim.viz.palette import NO_SHARE_COLOUR, NO_SHARE_EDGE, NO_SHARE_WORDS as NO_RESULT_WORDS, UNIT_COLOUR, band_colours, share_key
+from sim.viz.palette import NO_SHARE_COLOUR, NO_SHARE_EDGE, UNIT_COLOUR, band_colours, share_key
 from sim.viz.map_style import (
-    BAND_NOTE,
-    BAND_TITLE,
     BEYOND_COLOUR,
     CHANGE_COLOURS,
-    SYNTHETIC_BADGE,
     MapResult,
-    legend_lines,
+    map_result,
     map_subtitle,
     map_title,
     road_width,
@@ -39,6 +38,7 @@ from sim.viz.map_style import (
     site_style,
     towns_in,
 )
+from sim.viz.words import kind_words, site_words, synthetic_badge
 
 def road_polylines(network: RoadNetwork, drawn: np.ndarray) -> dict[str, list[list[int]]]:
     """The drawn roads chained into polylines of node indices, per road class (shorter than segments)."""
@@ -90,26 +90,35 @@ def _plane(network: RoadNetwork) -> Callable[[np.ndarray, np.ndarray], tuple[np.
 
 
 def _results_data(plan: str, results: Mapping[str, SiteResult], areas: Mapping[str, AreaResult] | None,
-                  scenario, summary_row: Mapping | None) -> dict:
+                  scenario, m: Messages) -> dict:
     """One plan's simulated figures per site for the page: colour, words for the tooltip, the missed list."""
     by_site = {}
     for site, result in results.items():
-        text = result_text(result, scenario.target_response_min) if result.has_incidents else NO_RESULT_WORDS
-        by_site[site] = {"colour": share_colour(result), "text": "simulated: " + text, "misses": result.misses}
-    return {"sites": by_site, "missed": where_missed(plan, results, areas, scenario, limit=15)}
+        text = (result_text(result, scenario.target_response_min, m) if result.has_incidents
+                else m("common.share.none"))
+        by_site[site] = {"colour": share_colour(result), "text": m("map.page.simulated", text=text),
+                         "misses": result.misses}
+    return {"sites": by_site, "missed": where_missed(plan, results, areas, scenario, 15, m)}
 
 
-def _simulated(summary: Mapping[str, Mapping] | None, plan: str, target_min: float) -> str:
-    return simulated_line(summary.get(plan) if summary is not None else None, target_min)
+def _simulated(summary: Mapping[str, Mapping] | None, plan: str, target_min: float, m: Messages) -> str:
+    return simulated_line(summary.get(plan) if summary is not None else None, target_min, m)
+
+
+def page_messages(m: Messages) -> dict[str, str]:
+    """The words web/map.js says itself (``map.page.*``) and how it writes numbers, in the page's language."""
+    return {**catalogue(m.lang, "map.page."), **catalogue(m.lang, "number.")}
 
 
 def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Sequence[float],
              results: Mapping[str, Mapping[str, SiteResult]] | None = None,
              areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
-             summary: Mapping[str, Mapping] | None = None) -> dict:
-    """Everything the HTML page draws, as JSON-ready data (coordinates in whole metres). On a map of
-    many sites (``map_marks.many_sites``) the sites of site sets are flagged ``set`` (drawn as dots,
-    named only when zoomed in) and the kecamatan layer is there (``map_areas.area_data``)."""
+             summary: Mapping[str, Mapping] | None = None, m: Messages | None = None) -> dict:
+    """Everything the HTML page draws, as JSON-ready data (coordinates in whole metres), its words in
+    the language of ``m`` (English by default). On a map of many sites (``map_marks.many_sites``) the
+    sites of site sets are flagged ``set`` (drawn as dots, named only when zoomed in) and the kecamatan
+    layer is there (``map_areas.area_data``)."""
+    m = m or messages()
     network = world.network
     plans = [layer.name for layer in layers]
     many = many_sites(scenario)
@@ -129,8 +138,8 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
         plan_data.append({
             "name": layer.name,
             "description": layer.description,
-            "simulated": _simulated(summary, layer.name, scenario.target_response_min),
-            "legend": layer.legend,
+            "simulated": _simulated(summary, layer.name, scenario.target_response_min, m),
+            "legend": layer.legend(m),
             "band": "".join(map(str, node_bands(time_min, bands_min).tolist())),
             # Tenths of a minute; unreachable nodes (none in a strongly connected network) as -1.
             "time_dmin": np.where(np.isfinite(time_min), np.round(time_min * 10), -1).astype(np.int64).tolist(),
@@ -139,25 +148,28 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
             "pools": [list(pool) for pool in layer.pools],
             # Nodes reached within the target ("1"), for the difference view: a road counts when both ends do.
             "within": "".join("1" if t <= scenario.target_response_min else "0" for t in time_min.tolist()),
-            "results": (_results_data(layer.name, results[layer.name], areas and areas.get(layer.name), scenario,
-                                      summary and summary.get(layer.name)) if results is not None else None),
+            "results": (_results_data(layer.name, results[layer.name], areas and areas.get(layer.name), scenario, m)
+                        if results is not None else None),
         })
     extra = []
     if len(layers) == 2:
-        extra = [difference_line(plans[0], layers[0].coverage, plans[1], layers[1].coverage)]
+        extra = [difference_line(plans[0], layers[0].coverage, plans[1], layers[1].coverage, m)]
     sites = []
     for site in scenario.sites:
         x, y = metres(site.lon, site.lat)
-        marker, colour, words = site_style(site.kind)
-        sites.append({"id": site.id, "name": site.name, "kind": words, "marker": marker, "colour": colour,
+        marker, colour = site_style(site.kind)
+        sites.append({"id": site.id, "name": site_words(site.name, m), "kind": kind_words(site.kind, m), "marker": marker,
+                      "colour": colour,
                       "approx": site.approximate, "node": world.site_node[site.id], "x": x, "y": y,
                       "set": site.id in in_sets})
     towns = [{"name": name, "xy": metres(lon, lat)} for name, lon, lat in towns_in(network)]
     _, _, east, north = network.bbox()
     width_m, height_m = metres(east, north)   # the north-east corner
     return {
-        "title": map_title(scenario, plans),
-        "subtitle": map_subtitle(network, bands_min),
+        "lang": m.lang,
+        "messages": page_messages(m),
+        "title": map_title(scenario, plans, m),
+        "subtitle": map_subtitle(network, bands_min, m),
         "synthetic": network.synthetic,
         "target_min": scenario.target_response_min,
         "bands_min": list(bands_min),
@@ -167,17 +179,15 @@ def map_data(scenario, world: World, layers: Sequence[PlanLayer], bands_min: Seq
         "max_badges": MAX_BADGES,
         "set_colour": SET_SITE_COLOUR,
         "no_share": {"colour": NO_SHARE_COLOUR, "edge": NO_SHARE_EDGE},
-        "band_title": BAND_TITLE,
-        "band_note": BAND_NOTE,
         "change_colours": CHANGE_COLOURS,
-        "share_classes": [list(row) for row in share_key()],
+        "share_classes": [list(row) for row in share_key(m)],
         "size_m": [width_m, height_m],
         "x_m": _deltas(xs), "y_m": _deltas(ys),
         "roads": [{"name": name, "width": road_width(name), "lines": [_deltas(line) for line in lines]}
                   for name, lines in reversed(list(road_polylines(network, drawn_edges(network)).items()))],  # minor first
         "sites": sites,
         "towns": towns,
-        "areas": area_data(scenario, network, plane_m, plans, areas, many),
+        "areas": area_data(scenario, network, plane_m, plans, areas, many, m),
         "plans": plan_data,
         "difference": extra,
     }
@@ -187,9 +197,10 @@ def html_page(data: dict) -> str:
     """A self-contained page: the data as JSON and a canvas renderer, no external resources."""
     return web.fill(
         "map.html",
+        lang=data["lang"],
         title=web.page_title(data["title"]),
         style=web.asset("map.css"),
-        corner=html.escape(SYNTHETIC_BADGE) if data["synthetic"] else "",
+        corner=html.escape(synthetic_badge(messages(data["lang"]))) if data["synthetic"] else "",
         data=web.script_json(data),
         script=web.inline_scripts("panzoom.js", "map.js"),
     )
@@ -198,18 +209,16 @@ def html_page(data: dict) -> str:
 def draw_map_html(scenario, world: World, plans: Sequence[str], out: Path, bands_min: Sequence[float],
                   results: Mapping[str, Mapping[str, SiteResult]] | None = None,
                   areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
-                  summary: Mapping[str, Mapping] | None = None) -> MapResult:
+                  summary: Mapping[str, Mapping] | None = None, m: Messages | None = None) -> MapResult:
     """Write the interactive page for one plan, or two to switch between (and their difference), to ``out``;
-    ``areas`` adds the kecamatan layer."""
+    ``areas`` adds the kecamatan layer; ``m``: the page's language (English by default)."""
+    m = m or messages()
     layers = [plan_layer(scenario, world, p) for p in plans]
-    data = map_data(scenario, world, layers, bands_min, results, areas, summary)
+    data = map_data(scenario, world, layers, bands_min, results, areas, summary, m)
     page = html_page(data)
     write_whole(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     diff_km = difference_km(layers[0].coverage, layers[1].coverage) if len(layers) == 2 else None
-    missed_all = tuple(line for plan in plans if results is not None
-                       for line in where_missed(plan, results[plan], areas and areas.get(plan), scenario, limit=20))
-    lines = tuple(line for layer in layers
-                  for line in legend_lines(layer, summary and summary.get(layer.name), scenario.target_response_min,
-                                           True))
-    return MapResult(out, data["title"], data["subtitle"], [line for layer in layers for line in layer.legend],
-                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all, figures=lines)
+    return map_result(scenario, layers, out, data["title"], data["subtitle"],
+                      [results.get(p) if results is not None else None for p in plans],
+                      [areas.get(p) if areas is not None else None for p in plans],
+                      [summary.get(p) if summary is not None else None for p in plans], diff_km, m)

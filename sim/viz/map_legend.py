@@ -3,30 +3,31 @@
 Each block (a matplotlib legend or a text) is drawn, measured with the renderer and the next
 one goes below it; a block that would run off the bottom starts the next column. Blocks name
 the plan they belong to, so the figures of a compare map cannot be mistaken; the keys that do not
-depend on the plan (bands, site kinds, the share scale, roads) are given once.
+depend on the plan (bands, site kinds, the share scale, roads) are given once. Words from the message
+catalogue (``map.*``) through the ``Messages`` ``m`` given.
 """
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 
+from sim.i18n import Messages
 from sim.network import RoadNetwork
 from sim.viz.coverage import PlanLayer, incident_sites
-from sim.viz.map_areas import (AREA_NOTE, MAX_SITES_LISTED, AreaResult, area_marks, mark_size_handles,
-                               worst_areas_text)
+from sim.viz.map_areas import MAX_SITES_LISTED, AreaResult, area_marks, mark_size_handles, worst_areas_text
 from sim.viz.map_marks import MAX_BADGES, SET_SITE_COLOUR, many_sites
-from sim.viz.map_results import DETERRED_COLOUR, DETERRED_WORDS, SiteResult, has_deterrence, missed, share_text
+from sim.viz.map_results import DETERRED_COLOUR, SiteResult, has_deterrence, missed, share_text
 from sim.viz.map_style import (
-    BAND_NOTE,
-    BAND_TITLE,
     BEYOND_COLOUR,
     CHANGE_COLOURS,
     legend_lines,
     road_width,
+    road_words,
     set_site_ids,
     site_style,
 )
 from sim.viz.palette import MISS_BELOW_PCT, NO_SHARE_EDGE, UNIT_COLOUR, band_colours, share_key
+from sim.viz.words import kind_words, site_words
 
 GAP_PX = 14.0
 
@@ -88,27 +89,33 @@ def _chars(ax, ncols: int, size_pt: float) -> int:
     return max(20, int(ax.bbox.width / ncols / (0.6 * _px(ax, size_pt))) - 2)
 
 
-def band_handles(bands_min: Sequence[float], target_min: float) -> list:
+def band_handles(bands_min: Sequence[float], target_min: float, m: Messages) -> list:
     from matplotlib.lines import Line2D
 
     handles, lower = [], 0.0
     for colour, upper in zip(band_colours(bands_min, target_min), bands_min):
-        handles.append(Line2D([], [], color=colour, linewidth=5, label=f"{lower:g}-{upper:g} min"))
+        handles.append(Line2D([], [], color=colour, linewidth=5,
+                              label=m("map.bands.band", low=m.num(lower, "g"), high=m.num(upper, "g"))))
         lower = upper
-    handles.append(Line2D([], [], color=BEYOND_COLOUR, linewidth=5, label=f"over {lower:g} min"))
+    handles.append(Line2D([], [], color=BEYOND_COLOUR, linewidth=5, label=m("map.bands.over", low=m.num(lower, "g"))))
     return handles
 
 
-def _figures_block(ax, layer: PlanLayer, summary: Mapping | None, target_min: float, chars: int) -> list:
+def _bands_title(m: Messages, which: str, target_min: float, plan: str = "") -> str:
+    """The bands' title: ``which`` is "plan" (one plan's map) or "upper" (the compare map's upper maps)."""
+    return m(f"map.bands.title.{which}", plan=plan, target=m.num(target_min, "g"))
+
+
+def _figures_block(ax, layer: PlanLayer, summary: Mapping | None, target_min: float, chars: int, m: Messages) -> list:
     """The plan's figures: its name and simulated share (bold), then the drive-time figures."""
-    simulated, *drive = legend_lines(layer, summary, target_min)
-    first = textwrap.fill(f"Plan '{layer.name}'. {simulated}", chars, subsequent_indent="   ")
+    simulated, *drive = legend_lines(layer, summary, target_min, m)
+    first = textwrap.fill(m("map.legend.plan", plan=layer.name, simulated=simulated), chars, subsequent_indent="   ")
     rest = "\n".join(textwrap.fill(line, chars, subsequent_indent="   ") for line in drive)
     return [text_block(ax, first, 12, fontweight="bold", color="#111111"),
             text_block(ax, rest, 11, color="#333333")]
 
 
-def _site_block(ax, scenario, results: bool, size_pt: float, chars: int):
+def _site_block(ax, scenario, results: bool, size_pt: float, chars: int, m: Messages):
     """Site kinds by shape (each kind's words once); the sites of site sets as dots on a map of many."""
     from matplotlib.lines import Line2D
 
@@ -116,7 +123,8 @@ def _site_block(ax, scenario, results: bool, size_pt: float, chars: int):
     kinds: dict[str, tuple[str, str, int]] = {}
     set_kinds: dict[str, int] = {}
     for site in scenario.sites:
-        marker, colour, words = site_style(site.kind)
+        marker, colour = site_style(site.kind)
+        words = kind_words(site.kind, m)
         if site.id in in_sets:
             set_kinds[words] = set_kinds.get(words, 0) + 1
         elif words not in kinds:
@@ -127,93 +135,94 @@ def _site_block(ax, scenario, results: bool, size_pt: float, chars: int):
                               linestyle="none", markersize=12 if marker in "P" else 9, label=words))
     for words, count in set_kinds.items():
         handles.append(Line2D([], [], marker="o", color=SET_SITE_COLOUR, linestyle="none", markersize=3,
-                              label=f"{words} ({count:,}): dot, not named; counted by kecamatan"))
+                              label=m("map.legend.setSites", kind=words, n=m.num(count, ","))))
     if not results and any(s.approximate and s.id not in in_sets for s in scenario.sites):
         handles.append(Line2D([], [], marker="o", color="#444444", markerfacecolor="white", linestyle="none",
-                              markeredgewidth=2, markersize=9, label="hollow: approximate position"))
+                              markeredgewidth=2, markersize=9, label=m("map.legend.hollow")))
     elif results:
-        handles.append(Line2D([], [], linestyle="none", label="(approx.): approximate position"))
-    return _legend_block(ax, "Sites (shape: kind)", handles, size_pt, chars)
+        handles.append(Line2D([], [], linestyle="none", label=m("map.legend.approx")))
+    return _legend_block(ax, m("map.legend.sites"), handles, size_pt, chars)
 
 
-def _share_block(ax, scenario, target: float, plans: str, deterrence: bool, size_pt: float, chars: int):
+def _share_block(ax, scenario, target: float, plans: str, deterrence: bool, size_pt: float, chars: int,
+                 m: Messages):
     """The share scale (sim.viz.palette): what it colours (sites, or kecamatan circles) and its classes."""
     from matplotlib.lines import Line2D
 
-    what = ("Kecamatan circle colour" if many_sites(scenario) else "Site colour")
     handles = [Line2D([], [], marker="o", color="#1a1a1a", markerfacecolor=colour, linestyle="none",
-                      markersize=11, label=words) for colour, words in share_key()]
+                      markersize=11, label=words) for colour, words in share_key(m)]
     handles[-1].set_markeredgecolor(NO_SHARE_EDGE)
     if deterrence:
         handles.append(Line2D([], [], marker="o", color=DETERRED_COLOUR, alpha=0.5, linestyle="none",
-                              markersize=14, label=DETERRED_WORDS))
-    title = (f"{what}: simulated share of incidents reached within {target:g} min, {plans} "
-             f"(under {MISS_BELOW_PCT:g}%: misses the target)")
+                              markersize=14, label=m("map.legend.deterred")))
+    title = m("map.legend.share.circles" if many_sites(scenario) else "map.legend.share.sites",
+              target=m.num(target, "g"), plans=plans, miss=m.num(MISS_BELOW_PCT, "g"))
     return _legend_block(ax, title, handles, size_pt, chars)
 
 
-def _circle_block(ax, scenario, network, areas: Mapping[str, AreaResult] | None, size_pt: float, chars: int):
+def _circle_block(ax, scenario, network, areas: Mapping[str, AreaResult] | None, size_pt: float, chars: int,
+                  m: Messages):
     """What a kecamatan circle's size says (incidents, or incident sites without results)."""
     marks = area_marks(scenario, network, areas)
-    what = "incidents (all replications)" if areas is not None else "incident sites"
-    title = (f"Kecamatan circles: area in proportion to {what}" + ("" if areas is not None else
-             "; not coloured: nothing simulated on this map") + f" ({AREA_NOTE})")
-    handles = mark_size_handles(marks, what.split(" (")[0])
+    title = m("map.legend.circles.incidents" if areas is not None else "map.legend.circles.sites")
+    handles = mark_size_handles(marks, m("map.areas.incidents" if areas is not None else "map.areas.sites"), m)
     # Large circles need room: as tall as the largest, and spaced by it.
     tall = max([h.get_markersize() for h in handles] + [size_pt]) / size_pt
     return _legend_block(ax, title, handles, size_pt, chars, handleheight=tall, handlelength=tall,
                          labelspacing=0.6)
 
 
-def _unit_block(ax, name: str, size_pt: float, chars: int, layers: Sequence[PlanLayer]):
+def _unit_block(ax, name: str, size_pt: float, chars: int, layers: Sequence[PlanLayer], m: Messages):
     from matplotlib.lines import Line2D
 
     posts = max(len(layer.standing) for layer in layers)
     if posts > MAX_BADGES:
-        counts = "; ".join(f"{sum(layer.standing.values()):,} vehicles at {len(layer.standing):,} posts"
+        counts = "; ".join(m("map.legend.posts.count", vehicles=m.num(sum(layer.standing.values()), ","),
+                             posts=m.num(len(layer.standing), ","))
                            + (f" ('{layer.name}')" if len(layers) > 1 else "") for layer in layers)
         post = Line2D([], [], marker="s", color=UNIT_COLOUR, markeredgecolor="white", linestyle="none",
-                      markersize=8, label=f"a post or base with vehicles standing ({counts})")
+                      markersize=8, label=m("map.legend.posts.many", counts=counts))
     else:
         post = Line2D([], [], marker="o", color=UNIT_COLOUR, markerfacecolor=UNIT_COLOUR, markeredgecolor="white",
-                      linestyle="none", markersize=13, label="vehicles at a post\nor base (number)")
-    return _legend_block(ax, f"Units, {name}", [
+                      linestyle="none", markersize=13, label=m("map.legend.posts"))
+    return _legend_block(ax, m("map.legend.units", plans=name), [
         post,
-        Line2D([], [], color=UNIT_COLOUR, linewidth=2, linestyle=(0, (4, 2)), label="circuit route"),
+        Line2D([], [], color=UNIT_COLOUR, linewidth=2, linestyle=(0, (4, 2)), label=m("map.legend.circuit")),
         Line2D([], [], marker="+", color=UNIT_COLOUR, linestyle="none", markersize=8,
-               label="random-patrol road points"),
+               label=m("map.legend.randomPoints")),
     ], size_pt, chars)
 
 
-def _road_block(ax, network: RoadNetwork, size_pt: float, chars: int):
+def _road_block(ax, network: RoadNetwork, size_pt: float, chars: int, m: Messages):
     from matplotlib.lines import Line2D
 
-    return _legend_block(ax, "Roads", [
-        Line2D([], [], color="#777777", linewidth=road_width(n) * 1.5, label=n) for n in network.road_class_names
+    return _legend_block(ax, m("map.legend.roads"), [
+        Line2D([], [], color="#777777", linewidth=road_width(n) * 1.5, label=road_words(n, m))
+        for n in network.road_class_names
     ], size_pt, chars)
 
 
 def plan_legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min: Sequence[float], ncols: int,
-                results: Mapping[str, SiteResult] | None, with_missed: bool, size_pt: float = 10.5,
+                results: Mapping[str, SiteResult] | None, with_missed: bool, m: Messages, size_pt: float = 10.5,
                 areas: Mapping[str, AreaResult] | None = None, summary: Mapping | None = None) -> None:
     """One plan's legend: its figures (simulated share, drive-time figures), then the keys (bands,
     sites, share scale with results, kecamatan circles on a map of many sites, units, roads) and,
     with results and ``with_missed``, where the plan misses the target."""
     ax.set_axis_off()
     target = scenario.target_response_min
-    head = _figures_block(ax, layer, summary, target, _chars(ax, 1, 12))
+    head = _figures_block(ax, layer, summary, target, _chars(ax, 1, 12), m)
     chars = _chars(ax, ncols, size_pt)
-    blocks: list = [_legend_block(ax, f"{BAND_TITLE}, plan '{layer.name}' (target {target:g} min; {BAND_NOTE})",
-                                  band_handles(bands_min, target), size_pt, chars),
-                    _site_block(ax, scenario, results is not None, size_pt, chars)]
+    plan = m("map.legend.plan.name", plan=layer.name)
+    blocks: list = [_legend_block(ax, _bands_title(m, "plan", target, layer.name), band_handles(bands_min, target, m),
+                                  size_pt, chars),
+                    _site_block(ax, scenario, results is not None, size_pt, chars, m)]
     if results is not None:
-        blocks.append(_share_block(ax, scenario, target, f"plan '{layer.name}'", has_deterrence(results),
-                                   size_pt, chars))
+        blocks.append(_share_block(ax, scenario, target, plan, has_deterrence(results), size_pt, chars, m))
     if many_sites(scenario):
-        blocks.append(_circle_block(ax, scenario, network, areas, size_pt, chars))
-    blocks += [_unit_block(ax, f"plan '{layer.name}'", size_pt, chars, [layer]), _road_block(ax, network, size_pt, chars)]
+        blocks.append(_circle_block(ax, scenario, network, areas, size_pt, chars, m))
+    blocks += [_unit_block(ax, plan, size_pt, chars, [layer], m), _road_block(ax, network, size_pt, chars, m)]
     if results is not None and with_missed:
-        blocks.append(text_block(ax, _where_missed(layer.name, results, areas, scenario, chars), size_pt,
+        blocks.append(text_block(ax, _where_missed(layer.name, results, areas, scenario, chars, m), size_pt,
                                  color="#111111"))
     # The figures span the legend's width; the keys flow in columns below them.
     stack(ax, head + blocks, ncols, spans=len(head))
@@ -222,7 +231,7 @@ def plan_legend(ax, scenario, network: RoadNetwork, layer: PlanLayer, bands_min:
 def shared_legend(ax, missed_ax, scenario, network: RoadNetwork, layers: Sequence[PlanLayer],
                   bands_min: Sequence[float], results: Sequence[Mapping[str, SiteResult] | None],
                   areas: Sequence[Mapping[str, AreaResult] | None], summary: Sequence[Mapping | None],
-                  size_pt: float = 11.0) -> None:
+                  m: Messages, size_pt: float = 11.0) -> None:
     """The legend of a compare map: each plan's figures, the difference map's key, then the keys both
     plans share (bands, sites, share scale, circles, units, roads) once; in ``missed_ax``, where each
     plan misses the target, side by side."""
@@ -233,56 +242,61 @@ def shared_legend(ax, missed_ax, scenario, network: RoadNetwork, layers: Sequenc
     target = scenario.target_response_min
     first, second = (layer.name for layer in layers)
     wide = _chars(ax, 1, 12)
-    head = [block for layer, row in zip(layers, summary) for block in _figures_block(ax, layer, row, target, wide)]
+    head = [block for layer, row in zip(layers, summary)
+            for block in _figures_block(ax, layer, row, target, wide, m)]
     chars = _chars(ax, 2, size_pt)
-    blocks: list = [_legend_block(ax, f"Difference map: roads within {target:g} min drive (both ends; "
-                                  f"{BAND_NOTE})", [
-        Line2D([], [], color=CHANGE_COLOURS["gained"], linewidth=5, label=f"gained: only in '{second}'"),
-        Line2D([], [], color=CHANGE_COLOURS["lost"], linewidth=5, label=f"lost: only in '{first}'"),
-        Line2D([], [], color=CHANGE_COLOURS["both"], linewidth=5, label="in both plans"),
-        Line2D([], [], color=CHANGE_COLOURS["neither"], linewidth=5, label="in neither plan"),
+    blocks: list = [_legend_block(ax, m("map.legend.difference", target=m.num(target, "g")), [
+        Line2D([], [], color=CHANGE_COLOURS["gained"], linewidth=5, label=m("map.change.gained", plan=second)),
+        Line2D([], [], color=CHANGE_COLOURS["lost"], linewidth=5, label=m("map.change.lost", plan=first)),
+        Line2D([], [], color=CHANGE_COLOURS["both"], linewidth=5, label=m("map.change.both")),
+        Line2D([], [], color=CHANGE_COLOURS["neither"], linewidth=5, label=m("map.change.neither")),
     ], size_pt, chars),
-        _legend_block(ax, f"{BAND_TITLE} (upper maps; target {target:g} min; {BAND_NOTE})", band_handles(bands_min, target),
-                      size_pt, chars),
-        _site_block(ax, scenario, results[0] is not None, size_pt, chars)]
+        _legend_block(ax, _bands_title(m, "upper", target), band_handles(bands_min, target, m), size_pt, chars),
+        _site_block(ax, scenario, results[0] is not None, size_pt, chars, m)]
     if results[0] is not None:
-        blocks.append(_share_block(ax, scenario, target, "each plan", any(has_deterrence(r) for r in results),
-                                   size_pt, chars))
+        blocks.append(_share_block(ax, scenario, target, m("map.legend.eachPlan"),
+                                   any(has_deterrence(r) for r in results), size_pt, chars, m))
     if many_sites(scenario):
-        blocks.append(_circle_block(ax, scenario, network, areas[0], size_pt, chars))
-    blocks += [_unit_block(ax, "both plans", size_pt, chars, layers), _road_block(ax, network, size_pt, chars)]
+        blocks.append(_circle_block(ax, scenario, network, areas[0], size_pt, chars, m))
+    blocks += [_unit_block(ax, m("map.legend.bothPlans"), size_pt, chars, layers, m),
+               _road_block(ax, network, size_pt, chars, m)]
     stack(ax, head + blocks, 2, spans=len(head))
     missed_chars = _chars(missed_ax, 2, size_pt)
-    missed = [text_block(missed_ax, _where_missed(layer.name, plan_results, plan_areas, scenario, missed_chars, 6),
-                         size_pt, color="#111111")
-              for layer, plan_results, plan_areas in zip(layers, results, areas) if plan_results is not None]
-    for k, block in enumerate(missed):
-        block(k / 2, 1.0)
+    shown = [(layer.name, plan_results, plan_areas) for layer, plan_results, plan_areas in zip(layers, results, areas)
+             if plan_results is not None]
+    renderer = missed_ax.figure.canvas.get_renderer()
+    for k, (plan, plan_results, plan_areas) in enumerate(shown):
+        # At most 6 places each, fewer when their words wrap beyond the space below the maps.
+        for limit in range(6, 0, -1):
+            text = text_block(missed_ax, _where_missed(plan, plan_results, plan_areas, scenario, missed_chars, m, limit),
+                              size_pt, color="#111111")(k / 2, 1.0)
+            if text.get_window_extent(renderer).y0 >= missed_ax.bbox.y0 or limit == 1:
+                break
+            text.remove()
 
 
 def _where_missed(plan: str, results: Mapping[str, SiteResult], areas: Mapping[str, AreaResult] | None, scenario,
-                  chars: int, limit: int = 8) -> str:
+                  chars: int, m: Messages, limit: int = 8) -> str:
     """Where ``plan`` misses the target (sim.viz.map_areas.where_missed), wrapped to ``chars``."""
     if areas is not None and len(incident_sites(scenario)) > MAX_SITES_LISTED:
-        return worst_areas_text(plan, areas, scenario.target_response_min, chars, limit)
-    return missed_text(plan, results, scenario, chars, limit)
+        return worst_areas_text(plan, areas, scenario.target_response_min, chars, m, limit)
+    return missed_text(plan, results, scenario, chars, m, limit)
 
 
-def missed_text(plan: str, results: Mapping[str, SiteResult], scenario, chars: int, limit: int = 8) -> str:
+def missed_text(plan: str, results: Mapping[str, SiteResult], scenario, chars: int, m: Messages,
+                limit: int = 8) -> str:
     """The sites that miss the target in ``plan``, most late first, wrapped to ``chars``."""
-    target = scenario.target_response_min
-    names = {s.id: s.name for s in scenario.sites}
+    target, miss = m.num(scenario.target_response_min, "g"), m.num(MISS_BELOW_PCT, "g")
+    names = {s.id: site_words(s.name, m) for s in scenario.sites}
     worst = missed(results)
-    head = (f"Sites missing the target, plan '{plan}' (simulated, under {MISS_BELOW_PCT:g}% within {target:g} min; "
-            "share with its 95% interval):")
     if not worst:
-        return textwrap.fill(f"Every site with incidents: {MISS_BELOW_PCT:g}% or more reached within {target:g} min "
-                             f"in plan '{plan}' (simulated).", chars)
-    lines = [textwrap.fill(head, chars)]
+        return textwrap.fill(m("map.missed.none", miss=miss, target=target, plan=plan), chars)
+    lines = [textwrap.fill(m("map.missed.head", plan=plan, miss=miss, target=target), chars)]
     for r in worst[:limit]:
-        late = f"{r.late:,} late of {r.incidents:,}" if r.pooled else f"{r.incidents:,} incidents"
+        late = (m("map.lateOf", late=m.num(r.late, ","), incidents=m.num(r.incidents, ",")) if r.pooled
+                else m("map.incidents", n=m.num(r.incidents, ",")))
         lines.append(textwrap.fill(f"{names.get(r.site, r.site)}: {share_text(r)}, {late}", chars,
                                    initial_indent="  ", subsequent_indent="    "))
     if len(worst) > limit:
-        lines.append(f"  ... and {len(worst) - limit} more (sites.csv)")
+        lines.append("  " + m("map.missed.more", n=len(worst) - limit, file="sites.csv"))
     return "\n".join(lines)

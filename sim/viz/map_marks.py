@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sim.i18n import Messages
 from sim.model.world import World
 from sim.viz.coverage import PlanLayer, incident_sites
 from sim.viz.map_areas import (MAX_SITES_LISTED, AreaResult, area_label, area_marks, draw_area_marks,
@@ -23,6 +24,7 @@ from sim.viz.map_labels import LabelPlacer
 from sim.viz.map_results import DETERRED_COLOUR, SiteResult, deterred_alpha, has_deterrence, missed, share_colour
 from sim.viz.map_style import set_site_ids, site_style, towns_in
 from sim.viz.palette import NO_SHARE_EDGE, UNIT_COLOUR
+from sim.viz.words import site_words
 
 #: above this many sites a map aggregates by kecamatan (a few hundred markers still read one by one)
 MANY_SITES = 300
@@ -84,7 +86,7 @@ def _draw_sites(ax, sites: Sequence, results: Mapping[str, SiteResult] | None, s
     ink and hollow where the position is approximate. One scatter per look: thousands stay fast."""
     groups: dict[tuple[str, str, str], list] = defaultdict(list)
     for site in sites:
-        marker, colour, _ = site_style(site.kind)
+        marker, colour = site_style(site.kind)
         if results is not None:
             result = results.get(site.id)
             face = share_colour(result)
@@ -125,7 +127,8 @@ def _standing_badges(ax, scenario, layer: PlanLayer, labels: LabelPlacer, zoomed
 
 
 def draw_marks(ax, scenario, world: World, layer: PlanLayer, view: MarksView,
-               results: Mapping[str, SiteResult] | None, areas: Mapping[str, AreaResult] | None) -> set[str]:
+               results: Mapping[str, SiteResult] | None, areas: Mapping[str, AreaResult] | None,
+               m: Messages) -> set[str]:
     """Units, sites, towns and (on a map of many sites, main map) kecamatan circles; returns the ids
     of the sites given a label."""
     zoomed, owns = view.zoomed, view.owns
@@ -157,7 +160,7 @@ def draw_marks(ax, scenario, world: World, layer: PlanLayer, view: MarksView,
 
     def label_site(site) -> None:
         if owns(site.lon, site.lat):
-            text = textwrap.fill(site.name + (" (approx.)" if site.approximate else ""), 24)
+            text = textwrap.fill(site_words(site.name, m) + (m("map.approxSuffix") if site.approximate else ""), 24)
             if labels.add(site.lon, site.lat, text, 9.5 if zoomed else 9, **LABEL_STYLE):
                 named.add(site.id)
 
@@ -171,7 +174,7 @@ def draw_marks(ax, scenario, world: World, layer: PlanLayer, view: MarksView,
                 label_site(site)
         for mark in marks:
             if mark.worst and owns(mark.lon, mark.lat):
-                labels.add(mark.lon, mark.lat, f"{mark.name}\n{area_label(mark.result)}", 9.5, color="#111111",
+                labels.add(mark.lon, mark.lat, f"{mark.name}\n{area_label(mark.result, m)}", 9.5, color="#111111",
                            fontweight="bold", zorder=9.5, bbox=LABEL_STYLE["bbox"])
         worst_names = {m.name for m in marks if m.worst}
         _label_towns(ax, labels, towns, owns, skip=worst_names, with_dot=not marks)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.files import write_whole
+from sim.i18n import Messages, messages
 from sim.model.world import World
 from sim.network import RoadNetwork
 from sim.network.geo import EARTH_RADIUS_M, project_m
@@ -35,18 +36,18 @@ from sim.viz.coverage import (
     edge_bands,
     plan_layer,
 )
-from sim.viz.map_areas import AreaResult, area_cells, draw_area_cells, where_missed
+from sim.viz.map_areas import AreaResult, area_cells, draw_area_cells
 from sim.viz.map_labels import LabelPlacer
 from sim.viz.map_legend import plan_legend, shared_legend
 from sim.viz.map_marks import MarksView, city_names, cluster_centre, draw_marks, label_count, listed_sites, many_sites
 from sim.viz.map_results import SiteResult
 from sim.viz.palette import band_colours
+from sim.viz.words import synthetic_badge
 from sim.viz.map_style import (
     BEYOND_COLOUR,
     CHANGE_COLOURS,
-    SYNTHETIC_BADGE,
     MapResult,
-    legend_lines,
+    map_result,
     map_subtitle,
     map_title,
     road_width,
@@ -137,30 +138,30 @@ def _set_view(ax, box: Sequence[float], lat0: float) -> None:
     ax.apply_aspect()
 
 
-def _scale_bar(ax, lat0: float, length_km: float) -> None:
+def _scale_bar(ax, lat0: float, length_km: float, m: Messages) -> None:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     span_deg = length_km * 1000 / (M_PER_DEG_LAT * math.cos(math.radians(lat0)))
     x, y = x0 + 0.03 * (x1 - x0), y0 + 0.04 * (y1 - y0)
     ax.plot([x, x + span_deg], [y, y], color="black", linewidth=3, solid_capstyle="butt", zorder=9)
-    ax.text(x + span_deg / 2, y + 0.012 * (y1 - y0), f"{length_km:g} km", ha="center", va="bottom",
-            fontsize=10, zorder=9)
-    ax.annotate("N", xy=(x1 - 0.03 * (x1 - x0), y1 - 0.04 * (y1 - y0)),
+    ax.text(x + span_deg / 2, y + 0.012 * (y1 - y0), m("map.km", n=m.num(length_km, "g")), ha="center",
+            va="bottom", fontsize=10, zorder=9)
+    ax.annotate(m("map.north"), xy=(x1 - 0.03 * (x1 - x0), y1 - 0.04 * (y1 - y0)),
                 xytext=(x1 - 0.03 * (x1 - x0), y1 - 0.12 * (y1 - y0)), ha="center", fontsize=12,
                 fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black"}, zorder=9)
 
 
-def _inset_title(scenario, view: Sequence[float], chars: int) -> str:
+def _inset_title(scenario, view: Sequence[float], chars: int, m: Messages) -> str:
     """What the inset frames (the kecamatan of the sites inside it), in at most two lines of ``chars``."""
     names = city_names(scenario, view)
-    where = "sites in " + ", ".join(names) if names else "no listed site"
-    lines = textwrap.wrap(f"Inset (black box on the map): {where}", chars)
+    where = m("map.inset.sites", names=", ".join(names)) if names else m("map.inset.none")
+    lines = textwrap.wrap(m("map.inset", where=where), chars)
     return "\n".join(lines[:1] + [textwrap.shorten(" ".join(lines[1:]), chars, placeholder=" ...")][:len(lines) - 1])
 
 
 def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[float], rects: dict[str, list[float]],
            city_box: Sequence[float] | None, results: Mapping[str, SiteResult] | None,
-           areas: Mapping[str, AreaResult] | None = None) -> tuple[int, int, object]:
+           areas: Mapping[str, AreaResult] | None, m: Messages) -> tuple[int, int, object]:
     """One plan's map (and its inset, when ``city_box``) in the given figure rectangles (fractions);
     returns (sites that could be named, of them left out, the main axes). On a map of many sites the
     kecamatan cells are outlined and each kecamatan is a circle (``map_marks``)."""
@@ -184,10 +185,10 @@ def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[fl
             return x0 <= lon <= x1 and y0 <= lat <= y1
 
         _draw_roads(inset, network, bands, colours, drawn, 2.0)
-        named |= draw_marks(inset, scenario, world, layer, MarksView(True, inside), results, areas)
-        _scale_bar(inset, lat0, 1.0)
+        named |= draw_marks(inset, scenario, world, layer, MarksView(True, inside), results, areas, m)
+        _scale_bar(inset, lat0, 1.0, m)
         chars = int(inset.bbox.width / (0.6 * 11 * fig.dpi / 72))
-        inset.set_title(_inset_title(scenario, inset_view, chars), fontsize=11, loc="left")
+        inset.set_title(_inset_title(scenario, inset_view, chars, m), fontsize=11, loc="left")
     else:
         def inside(lon: float, lat: float) -> bool:
             return False
@@ -198,15 +199,15 @@ def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[fl
         draw_area_cells(ax, area_cells(network))
     _draw_roads(ax, network, bands, colours, drawn, 1.0)
     named |= draw_marks(ax, scenario, world, layer, MarksView(False, lambda lon, lat: not inside(lon, lat)),
-                        results, areas)
-    _scale_bar(ax, lat0, 10.0 if east - west > 0.2 else 1.0)
-    _plan_title(ax, f"plan '{layer.name}': {layer.description}")
+                        results, areas, m)
+    _scale_bar(ax, lat0, 10.0 if east - west > 0.2 else 1.0, m)
+    _plan_title(ax, m("map.panel.title", plan=layer.name, description=layer.description))
     if inset_view is not None:
         ax.add_patch(Rectangle(inset_view[:2], inset_view[2] - inset_view[0], inset_view[3] - inset_view[1],
                                fill=False, edgecolor="black", linewidth=1.2, zorder=10))
     nameable, unlabelled = label_count(scenario, named)
     if unlabelled:
-        ax.text(0.995, 0.005, f"{unlabelled:,} of {nameable:,} site names left out (no room to name them)",
+        ax.text(0.995, 0.005, m("map.leftOut", n=m.num(unlabelled, ","), of=m.num(nameable, ",")),
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="#333333", zorder=11,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
     return nameable, unlabelled, ax
@@ -222,7 +223,7 @@ def _plan_title(ax, text: str) -> None:
 
 
 def _difference_panel(fig, scenario, world: World, layers: Sequence[PlanLayer], target_min: float,
-                      rect: list[float]) -> None:
+                      rect: list[float], m: Messages) -> None:
     """Roads that gain or lose coverage within the target from the first plan to the second; town
     names on top of the roads, on white, so no coloured road hides them."""
     from matplotlib.collections import LineCollection
@@ -251,9 +252,9 @@ def _difference_panel(fig, scenario, world: World, layers: Sequence[PlanLayer], 
     for name, lon, lat in towns_in(network):
         labels.add(lon, lat, name, 10, color="#222222", fontstyle="italic", zorder=9,
                    bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85})
-    _scale_bar(ax, lat0, 10.0 if east - west > 0.2 else 1.0)
-    _plan_title(ax, f"Difference: roads that gain or lose coverage within {target_min:g} min drive, "
-                    f"'{layers[1].name}' against '{layers[0].name}'")
+    _scale_bar(ax, lat0, 10.0 if east - west > 0.2 else 1.0, m)
+    _plan_title(ax, m("map.difference.title", target=m.num(target_min, "g"), second=layers[1].name,
+                      first=layers[0].name))
 
 
 def _frac(fig_px: tuple[int, int], left_px: float, top_px: float, width_px: float, height_px: float) -> list[float]:
@@ -266,14 +267,37 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
                  size_px: tuple[int, int] | None = None,
                  results: Mapping[str, Mapping[str, SiteResult]] | None = None,
                  areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
-                 summary: Mapping[str, Mapping] | None = None) -> MapResult:
-    """Draw one plan, or two side by side with their difference, to a PNG of ``size_px`` (width, height).
+                 summary: Mapping[str, Mapping] | None = None, m: Messages | None = None) -> MapResult:
+    """Draw one plan, or two side by side with their difference, to a PNG of ``size_px`` (width, height),
+    in the language of ``m`` (English by default).
 
     ``results`` (plan -> site id -> SiteResult, from sites.csv) colours the sites by their
     simulated share within target and lists those that miss it; ``areas`` (plan -> kecamatan ->
     AreaResult, from areas.csv) colours the kecamatan circles of a map of many sites; ``summary``
     (plan -> its summary.csv row) puts the simulated share beside the drive-time figures.
     """
+    m = m or messages()
+    fig, (layers, title, subtitle, plan_results, plan_areas, plan_summary, diff_km, unlabelled, nameable) = \
+        _map_figure(scenario, world, plans, bands_min, size_px, results, areas, summary, m)
+    write_whole(out, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
+    return map_result(scenario, layers, out, title, subtitle, plan_results, plan_areas, plan_summary, diff_km, m,
+                      unlabelled, nameable)
+
+
+def map_figure(scenario, world: World, plans: Sequence[str], bands_min: Sequence[float],
+               size_px: tuple[int, int] | None = None,
+               results: Mapping[str, Mapping[str, SiteResult]] | None = None,
+               areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
+               summary: Mapping[str, Mapping] | None = None, m: Messages | None = None):
+    """The PNG map of ``draw_map_png`` as a matplotlib Figure (not written)."""
+    return _map_figure(scenario, world, plans, bands_min, size_px, results, areas, summary, m or messages())[0]
+
+
+def _map_figure(scenario, world: World, plans: Sequence[str], bands_min: Sequence[float],
+                size_px: tuple[int, int] | None, results: Mapping[str, Mapping[str, SiteResult]] | None,
+                areas: Mapping[str, Mapping[str, AreaResult]] | None, summary: Mapping[str, Mapping] | None,
+                m: Messages) -> tuple:
+    """The figure, and what its MapResult is made of."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -283,8 +307,8 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
     w, h = size_px
     fig = Figure(figsize=(w / DPI, h / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
-    title = map_title(scenario, plans)
-    subtitle = map_subtitle(network, bands_min)
+    title = map_title(scenario, plans, m)
+    subtitle = map_subtitle(network, bands_min, m)
     fig.text(0.01, 1 - 14 / h, title, ha="left", va="top", fontsize=17, fontweight="bold")
     fig.text(0.01, 1 - 46 / h, subtitle, ha="left", va="top", fontsize=11,
              color="#b2182b" if network.synthetic else "#333333")
@@ -308,14 +332,14 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
                      "inset": _frac(size_px, map_w + 25, top, w - map_w - 35, map_h),
                      "legend": _frac(size_px, 20, top + map_h + 15, w - 40, h - top - map_h - 25)}
         nameable, unlabelled, _ = _panel(fig, scenario, world, layers[0], bands_min, rects, city_box,
-                                         plan_results[0], plan_areas[0])
+                                         plan_results[0], plan_areas[0], m)
         ncols = (5 if results is not None else 4) if city_box else 2
         plan_legend(fig.add_axes(rects["legend"]), scenario, network, layers[0], bands_min, ncols, plan_results[0],
-                    True, areas=plan_areas[0], summary=plan_summary[0])
+                    True, m, areas=plan_areas[0], summary=plan_summary[0])
     else:
         cov_a, cov_b = layers[0].coverage, layers[1].coverage
         diff_km = difference_km(cov_a, cov_b)
-        headline = difference_line(plans[0], cov_a, plans[1], cov_b)
+        headline = difference_line(plans[0], cov_a, plans[1], cov_b, m)
         fig.text(0.01, 1 - 96 / h, headline, ha="left", va="top", fontsize=13, fontweight="bold")
         top = 175.0
         col_w = w / 2
@@ -327,22 +351,15 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
         for i, layer in enumerate(layers):
             rects = {"map": _frac(size_px, i * col_w + 10, top, col_w - 20, map_h)}
             count, left_out, _ = _panel(fig, scenario, world, layer, bands_min, rects, None, plan_results[i],
-                                        plan_areas[i])
+                                        plan_areas[i], m)
             nameable, unlabelled = max(nameable, count), max(unlabelled, left_out)
         _difference_panel(fig, scenario, world, layers, scenario.target_response_min,
-                          _frac(size_px, 10, low_top, col_w - 20, diff_h))
+                          _frac(size_px, 10, low_top, col_w - 20, diff_h), m)
         legend_ax = fig.add_axes(_frac(size_px, col_w + 10, low_top - 20, col_w - 20, h - low_top + 10))
         missed_ax = fig.add_axes(_frac(size_px, 20, missed_top, col_w - 30, max(h - missed_top - 10, 10)))
         shared_legend(legend_ax, missed_ax, scenario, network, layers, bands_min, plan_results, plan_areas,
-                      plan_summary)
+                      plan_summary, m)
     if network.synthetic:   # top right, clear of the legend's columns
-        fig.text(0.995, 1 - 14 / h, SYNTHETIC_BADGE, ha="right", va="top", fontsize=10,
+        fig.text(0.995, 1 - 14 / h, synthetic_badge(m), ha="right", va="top", fontsize=10,
                  color="#b2182b", fontweight="bold")
-    write_whole(out, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
-    missed_all = tuple(line for plan, r, a in zip(plans, plan_results, plan_areas) if r is not None
-                       for line in where_missed(plan, r, a, scenario, limit=20))
-    lines = tuple(line for layer, row in zip(layers, plan_summary)
-                  for line in legend_lines(layer, row, scenario.target_response_min, heading=True))
-    return MapResult(out, title, subtitle, [line for layer in layers for line in layer.legend],
-                     {layer.name: layer.coverage for layer in layers}, diff_km, missed_all, unlabelled, nameable,
-                     lines)
+    return fig, (layers, title, subtitle, plan_results, plan_areas, plan_summary, diff_km, unlabelled, nameable)

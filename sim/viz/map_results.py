@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sim.i18n import Messages
 from sim.viz import palette
 from sim.viz.palette import MISS_BELOW_PCT, NO_SHARE_COLOUR as NO_RESULT_COLOUR
 
@@ -20,7 +21,6 @@ NUMBER_COLUMNS = SITE_COLUMNS[4:]
 # a halo of this colour, as opaque as DETERRED_MAX_ALPHA at 100% of candidates deterred.
 DETERRED_COLOUR = "#6a3d9a"
 DETERRED_MAX_ALPHA = 0.8
-DETERRED_WORDS = "halo: share of candidates\ndeterred (darker: more)"
 
 
 @dataclass(frozen=True)
@@ -114,13 +114,14 @@ def share_text(result: SiteResult) -> str:
     return f"{result.within_target_pct:.0f}%{ci}"
 
 
-def result_text(result: SiteResult, target_min: float) -> str:
+def result_text(result: SiteResult, target_min: float, m: Messages) -> str:
     """``"2% (0-13) within 15 min, 20 late of 21 incidents (p90 31.5 min)"``."""
-    p90 = f" (p90 {result.response_p90_min:.1f} min)" if math.isfinite(result.response_p90_min) else ""
-    late = f"{result.late:,} late of " if result.pooled else ""
-    deterred = f", {result.deterred_pct:.0f}% of candidates deterred" if math.isfinite(result.deterred_pct) else ""
-    return (f"{share_text(result)} within {target_min:g} min, {late}{result.incidents:,} incidents{p90}"
-            f"{deterred}")
+    p90 = m("map.result.p90", p90=m.num(result.response_p90_min, ".1f")) if math.isfinite(result.response_p90_min) else ""
+    late = m("map.result.late", late=m.num(result.late, ",")) if result.pooled else ""
+    deterred = (m("map.result.deterred", pct=m.num(result.deterred_pct, ".0f"))
+                if math.isfinite(result.deterred_pct) else "")
+    return m("map.result", share=share_text(result), target=m.num(target_min, "g"), late=late,
+             incidents=m.num(result.incidents, ","), p90=p90, deterred=deterred)
 
 
 def deterred_alpha(result: SiteResult | None) -> float:
@@ -136,18 +137,17 @@ def has_deterrence(results) -> bool:
 
 
 def missed_lines(plan: str, results: Mapping[str, SiteResult], names: Mapping[str, str], target_min: float,
-                 limit: int | None = None) -> list[str]:
+                 m: Messages, limit: int | None = None) -> list[str]:
     """Lines naming the sites that miss the target in ``plan`` (at most ``limit``, then how many more)."""
     worst = missed(results)
+    target, miss = m.num(target_min, "g"), m.num(MISS_BELOW_PCT, "g")
     if not worst:
-        return [f"plan '{plan}': every site with incidents reached within {target_min:g} min "
-                f"{MISS_BELOW_PCT:g}% of the time or more (simulated)"]
-    head = (f"plan '{plan}': {len(worst)} site(s) reached within {target_min:g} min less than "
-            f"{MISS_BELOW_PCT:g}% of the time (simulated):")
+        return [m("map.missedLines.none", plan=plan, target=target, miss=miss)]
+    head = m("map.missedLines.head", plan=plan, n=len(worst), target=target, miss=miss)
     shown = worst if limit is None else worst[:limit]
-    lines = [head] + [f"  {names.get(r.site, r.site)}: {result_text(r, target_min)}" for r in shown]
+    lines = [head] + [f"  {names.get(r.site, r.site)}: {result_text(r, target_min, m)}" for r in shown]
     if len(worst) > len(shown):
-        lines.append(f"  ... and {len(worst) - len(shown)} more")
+        lines.append("  " + m("map.more", n=len(worst) - len(shown)))
     return lines
 
 

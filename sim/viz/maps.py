@@ -17,6 +17,7 @@ from pathlib import Path
 from sim.config import choose_plans
 from sim.errors import InputError
 from sim.files import check_output, output_stamp, write_output
+from sim.i18n import DEFAULT_LANGUAGE, messages
 from sim.model.world import World
 from sim.viz.gis import write_gis
 from sim.viz.map_areas import AreaResult
@@ -110,9 +111,10 @@ def write_map(scenario, world: World, plans: Sequence[str], out_path: str | Path
               results: Mapping[str, Mapping[str, SiteResult]] | None = None,
               areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
               summary: Mapping[str, Mapping] | None = None, *, replace: bool = False,
-              names: Mapping[str, str] | None = None) -> MapResult:
+              names: Mapping[str, str] | None = None, lang: str = DEFAULT_LANGUAGE) -> MapResult:
     """Write the coverage map of one plan, or two side by side, as ``out_path``: a PNG, an HTML
-    page, or GIS layers (.geojson, .gpkg; see ``sim.viz.gis``).
+    page, or GIS layers (.geojson, .gpkg; see ``sim.viz.gis``). ``lang`` ("en", "id"): the language
+    of the PNG's and the page's words (GIS layers are data, in English).
 
     ``bands_min`` are the upper limits of the shading bands, minutes; ``results`` (plan -> site
     id -> SiteResult, from a run's sites.csv) adds the simulated share within target per site;
@@ -125,6 +127,7 @@ def write_map(scenario, world: World, plans: Sequence[str], out_path: str | Path
     the arguments (keys of NAMES).
     """
     names = NAMES | dict(names or {})
+    m = messages(lang)
     out_path = check_map(scenario, plans, out_path, replace, names)
     check_bands(bands_min, what=names["bands"])
     if results is not None:
@@ -135,7 +138,7 @@ def write_map(scenario, world: World, plans: Sequence[str], out_path: str | Path
         if suffix in (".png", ".html"):
             drawer = draw_map_png if suffix == ".png" else draw_map_html
             return drawer(scenario, world, list(plans), tmp, tuple(bands_min), results=results, areas=areas,
-                          summary=summary)
+                          summary=summary, m=m)
         return write_gis(scenario, world, list(plans), tmp, tuple(bands_min), results=results, areas=areas,
                          summary=summary)
 

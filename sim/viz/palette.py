@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
+from sim.i18n import Messages, messages
+
 SHARE_COLOURMAP = "cividis"
 #: class edges (% of incidents reached within the target): under 50, 50-75, 75-90, 90 or more
 SHARE_BREAKS_PCT = (50.0, 75.0, 90.0)
@@ -26,7 +28,6 @@ MISS_BELOW_PCT = SHARE_BREAKS_PCT[-1]
 #: no counted incidents there: no share, so no colour of the scale
 NO_SHARE_COLOUR = "#eeeeee"
 NO_SHARE_EDGE = "#8c8c8c"
-NO_SHARE_WORDS = "no counted incidents"
 #: every site kind is drawn in this colour; its shape says its kind
 SITE_KIND_COLOUR = "#3d3d3d"
 #: the difference map: roads gained and lost within the target (blue and orange, colour-blind safe)
@@ -42,20 +43,20 @@ UNIT_COLOUR = "#b0197a"
 
 @dataclass(frozen=True)
 class ShareClass:
-    """One class of the share scale: [low_pct, high_pct) (the top class includes 100), its colour,
-    the ink readable on it, and its words."""
+    """One class of the share scale: [low_pct, high_pct) (the top class includes 100), its colour
+    and the ink readable on it."""
 
     low_pct: float
     high_pct: float
     colour: str
     ink: str
-    words: str
 
-
-def _words(low: float, high: float, top: bool) -> str:
-    if low == 0.0:
-        return f"under {high:g}%"
-    return f"{low:g}% or more" if top else f"{low:g}-{high:g}%"
+    def words(self, m: Messages) -> str:
+        """``under 50%``, ``50-75%``, ``90% or more``, in the language of ``m``."""
+        low, high = m.num(self.low_pct, "g"), m.num(self.high_pct, "g")
+        if self.low_pct == 0.0:
+            return m("common.share.under", high=high)
+        return m("common.share.from", low=low) if self.high_pct >= 100.0 else m("common.share.range", low=low, high=high)
 
 
 def _ink(colour: str) -> str:
@@ -75,7 +76,7 @@ def share_classes() -> tuple[ShareClass, ...]:
     out = []
     for k in range(n):
         colour = to_hex(colormaps[SHARE_COLOURMAP](k / (n - 1)))
-        out.append(ShareClass(edges[k], edges[k + 1], colour, _ink(colour), _words(edges[k], edges[k + 1], k == n - 1)))
+        out.append(ShareClass(edges[k], edges[k + 1], colour, _ink(colour)))
     return tuple(out)
 
 
@@ -102,9 +103,9 @@ def share_ink(share_pct: float | None) -> str:
     return "#000000" if item is None else item.ink
 
 
-def share_key() -> list[tuple[str, str]]:
+def share_key(m: Messages) -> list[tuple[str, str]]:
     """(colour, words) of every class, best first, then "no counted incidents": a legend's rows."""
-    return [(c.colour, c.words) for c in reversed(share_classes())] + [(NO_SHARE_COLOUR, NO_SHARE_WORDS)]
+    return [(c.colour, c.words(m)) for c in reversed(share_classes())] + [(NO_SHARE_COLOUR, m("common.share.none"))]
 
 
 def share_listed_colormap():
@@ -130,14 +131,16 @@ def band_colours(bands_min, target_min: float) -> list[str]:
 
 
 def scale_data() -> dict:
-    """The scale as plain data, for pages: breaks, classes (low, high, colour, ink, words), no-share."""
+    """The scale as plain data, for pages: breaks, classes (low, high, colour, ink, words), no-share;
+    the words in English (the planning page says its own from the catalogue)."""
+    english = messages("en")
     return {
         "name": SHARE_COLOURMAP,
         "breaks_pct": list(SHARE_BREAKS_PCT),
         "miss_below_pct": MISS_BELOW_PCT,
         "classes": [{"low_pct": c.low_pct, "high_pct": c.high_pct, "colour": c.colour, "ink": c.ink,
-                     "words": c.words} for c in share_classes()],
-        "none": {"colour": NO_SHARE_COLOUR, "edge": NO_SHARE_EDGE, "words": NO_SHARE_WORDS},
+                     "words": c.words(english)} for c in share_classes()],
+        "none": {"colour": NO_SHARE_COLOUR, "edge": NO_SHARE_EDGE, "words": english("common.share.none")},
         "site_kind_colour": SITE_KIND_COLOUR,
     }
 

@@ -17,8 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.viz.plots import (FIGSIZE_IN, LABEL_PT, NOTE_PT, TICK_PT, new_figure, style_axes, figure_title, dodge_offset,
-                           plan_colors, plan_label, save_png)
+from sim.i18n import Messages, messages
+from sim.viz.plots import (FIGSIZE_IN, LABEL_PT, NOTE_PT, TICK_PT, dodge_offset, figure_title, new_figure, number_ticks,
+                           plan_colors, save_png, style_axes)
+from sim.viz.words import plan_label
 
 SEASON_FIGURE = "response_by_hour_and_phase.png"
 OUTSIDE_PHASES = "(no phase)"  # incidents outside every calendar phase
@@ -46,12 +48,14 @@ def _pooled(responses: Sequence[float | None], target_min: float,
 
 def season_figure(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
                   by_hour: dict[str, list[list[float | None]]], by_phase: dict[str, dict[str, list[float | None]]],
-                  phases: Sequence[str], share_interval: Interval):
+                  phases: Sequence[str], share_interval: Interval, m: Messages | None = None):
     """Four panels: mean response and % within target, by hour of day (points joined, with 95%
     intervals, plans side by side) and by phase (bars with 95% intervals, the incident count on each).
 
-    ``by_hour[plan][h]`` and ``by_phase[plan][phase]`` are counted responses (None: never reached).
+    ``by_hour[plan][h]`` and ``by_phase[plan][phase]`` are counted responses (None: never reached);
+    ``m``: the figure's language (English by default).
     """
+    m = m or messages()
     fig = new_figure((FIGSIZE_IN[0] * 1.15, FIGSIZE_IN[1] * 1.6))
     axes = fig.subplots(2, 2)
     colors = plan_colors(plans)
@@ -66,23 +70,26 @@ def season_figure(scenario_name: str, synthetic: bool, target_min: float, plans:
             value = figures[:, mean]
             axes[0, col].errorbar(x_hour, value, yerr=_yerr(value, figures[:, low], figures[:, high]), marker="o",
                                   ms=4, lw=1.5, elinewidth=1, capsize=2, color=colors[plan],
-                                  label=plan_label(plans, plan))
+                                  label=plan_label(plans, plan, m))
             bars = per_phase[:, mean]
-            axes[1, col].bar(x_phase, np.nan_to_num(bars), width, color=colors[plan], label=plan_label(plans, plan),
+            axes[1, col].bar(x_phase, np.nan_to_num(bars), width, color=colors[plan], label=plan_label(plans, plan, m),
                              yerr=_yerr(bars, per_phase[:, low], per_phase[:, high]), capsize=3,
                              error_kw={"elinewidth": 1.2, "ecolor": "#333333"})
             if k == len(plans) - 1 and col == 1:   # counts once, above the last plan's bars
                 for i, n in enumerate(per_phase[:, 6]):
                     if n:
-                        axes[1, col].text(i, 101, f"n={int(n):,}", ha="center", va="bottom", fontsize=TICK_PT - 3)
-    for col, what in enumerate(("mean response (min)", f"within {target_min:g} min (%)")):
-        axes[0, col].set_xlabel("hour of day (the clock's local time)", fontsize=LABEL_PT)
+                        axes[1, col].text(i, 101, f"n={m.num(int(n), ',')}", ha="center", va="bottom",
+                                          fontsize=TICK_PT - 3)
+    target = m.num(target_min, "g")
+    for col, what in enumerate((m("figure.season.mean"), m("figure.season.within", target=target))):
+        axes[0, col].set_xlabel(m("figure.season.hour"), fontsize=LABEL_PT)
         axes[0, col].set_xticks(range(0, 24, 3))
-        axes[1, col].set_xticks(np.arange(len(phases)), [p.replace("_", " ") for p in phases],
+        axes[1, col].set_xticks(np.arange(len(phases)), [phase_words(p, m) for p in phases],
                                 rotation=20, ha="right")
-        axes[1, col].set_xlabel("phase", fontsize=LABEL_PT)
+        axes[1, col].set_xlabel(m("figure.season.phase"), fontsize=LABEL_PT)
         for row in (0, 1):
             axes[row, col].set_ylabel(what, fontsize=LABEL_PT)
+            number_ticks(axes[row, col].yaxis, m)
             style_axes(axes[row, col])
         if col == 1:
             for row in (0, 1):
@@ -91,16 +98,20 @@ def season_figure(scenario_name: str, synthetic: bool, target_min: float, plans:
     for row in (0, 1):
         axes[row, 0].axhline(target_min, color="0.3", linestyle="--", linewidth=1.2)
         axes[row, 0].set_ylim(bottom=0)
-        axes[row, 0].text(0.01, target_min, f" target {target_min:g} min", transform=axes[row, 0].get_yaxis_transform(),
-                          ha="left", va="bottom", fontsize=TICK_PT - 2, color="0.3")
-    axes[0, 0].legend(fontsize=TICK_PT - 2, loc="upper left", title="plan (bar: 95% interval)",
+        axes[row, 0].text(0.01, target_min, " " + m("figure.target", target=target),
+                          transform=axes[row, 0].get_yaxis_transform(), ha="left", va="bottom", fontsize=TICK_PT - 2,
+                          color="0.3")
+    axes[0, 0].legend(fontsize=TICK_PT - 2, loc="upper left", title=m("figure.season.legend"),
                       title_fontsize=TICK_PT - 2)
-    figure_title(fig, "Response by hour of day and by phase", scenario_name, synthetic)
-    fig.supxlabel("Pooled over every counted incident of every replication, with 95% intervals (Wilson for the "
-                  "share; ±1.96 standard errors for the mean),\ntreating incidents as independent: a lower bound on "
-                  "the uncertainty. n = counted incidents per plan. An hour or phase without counted incidents has "
-                  "no point or bar.", fontsize=NOTE_PT - 1)
+    figure_title(fig, m("figure.season.title"), scenario_name, synthetic, m)
+    fig.supxlabel(m("figure.season.note"), fontsize=NOTE_PT - 1)
     return fig
+
+
+def phase_words(phase: str, m: Messages) -> str:
+    """A phase's name as the figure writes it (a scenario's own name, or the catalogue's words for
+    incidents outside every phase)."""
+    return m("figure.season.outside") if phase == OUTSIDE_PHASES else phase.replace("_", " ")
 
 
 def _yerr(value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:

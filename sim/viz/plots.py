@@ -2,7 +2,8 @@
 
 Built on ``matplotlib.figure.Figure`` with the Agg canvas, never pyplot: no global figure state,
 so this is safe in worker processes and in tests. Font sizes are passed to each artist rather than
-set in ``rcParams`` for the same reason.
+set in ``rcParams`` for the same reason. Words come from the message catalogue (``figure.*``) in the
+language of the ``Messages`` ``m`` a figure is given (English when none is).
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from sim.files import write_whole
-from sim.network import SYNTHETIC_NOTE
+from sim.i18n import Messages, messages
 from sim.viz.palette import share_ink, share_listed_colormap
+from sim.viz.words import plan_label, site_words, synthetic_note, verdict_words
 
 DPI = 100
 FIGSIZE_IN = (11.0, 6.5)            # ECDF and within-target figures: 1100 x 650 px
@@ -30,8 +32,8 @@ TITLE_PT, LABEL_PT, TICK_PT, NOTE_PT = 17, 15, 13, 12
 HEAT_CMAP = "YlOrRd"                # mean response: light = fast, dark red = slow
 MAX_HEAT_SITES = 30                 # rows of the heat table; with more sites it shows the worst
 MAX_HEAT_AREAS = 40                 # a regency's kecamatan (Jember: 31) all fit
-#: what a heat table's rows are: the key column, the name column, the words for one and for many
-HEAT_GROUPS = {"site": ("site", "site_name", "site", "sites"), "area": ("area", "area", "kecamatan", "kecamatan")}
+#: what a heat table's rows are: the key column and the name column (words: figure.heat.<group>.*)
+HEAT_GROUPS = {"site": ("site", "site_name"), "area": ("area", "area")}
 
 
 def _number(value) -> float:
@@ -53,22 +55,28 @@ def plan_colors(plans: Sequence[str]) -> dict[str, tuple]:
     return {plan: palette[i % len(palette)] for i, plan in enumerate(plans)}
 
 
-def plan_label(plans: Sequence[str], plan: str) -> str:
-    """The plan name; the first plan is the one the others are compared against."""
-    return f"{plan} (reference)" if plans and plan == plans[0] else plan
-
-
 def _unique(values) -> list:
     """Values in order of first appearance."""
     return list(dict.fromkeys(values))
 
 
-def figure_title(fig: Figure, what: str, scenario_name: str, synthetic: bool) -> None:
+def figure_title(fig: Figure, what: str, scenario_name: str, synthetic: bool, m: Messages) -> None:
     """The figure's title: what it shows and the scenario; on a synthetic network, the note saying so."""
     text = f"{what} · {scenario_name}"
     if synthetic:
-        text += f"\n{SYNTHETIC_NOTE}"
+        text += f"\n{synthetic_note(m)}"
     fig.suptitle(text, fontsize=TITLE_PT)
+
+
+def percent_axis(ax, m: Messages) -> None:
+    """The y axis of a share (0..1) in whole percent."""
+    ax.yaxis.set_major_formatter(lambda y, _: f"{m.num(100 * y, '.0f')}%")
+
+
+def number_ticks(axis, m: Messages) -> None:
+    """An axis's tick labels written with the language's decimal mark (matplotlib writes a point)."""
+    if m.lang != "en":
+        axis.set_major_formatter(lambda value, _: m.num(value, "g"))
 
 
 def new_figure(size_in: tuple[float, float]) -> Figure:
@@ -91,12 +99,13 @@ def save_png(fig: Figure, path: Path) -> Path:
 
 
 def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
-                incidents: Sequence[dict]) -> Figure:
+                incidents: Sequence[dict], m: Messages | None = None) -> Figure:
     """Share of counted incidents reached within x minutes, one step line per plan, target marked.
 
     Line data: x = sorted response times (min), y = k/n for the k-th of n counted incidents. Counted
     incidents never reached by the end of the run stay in n, so such a plan's curve ends below 100%.
     """
+    m = m or messages()
     fig = new_figure(FIGSIZE_IN)
     ax = fig.add_subplot()
     colors = plan_colors(plans)
@@ -106,9 +115,9 @@ def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: S
         counted = [row for row in incidents if row["plan"] == plan and row["counted"]]
         times = np.sort([t for t in map(_response, counted) if t is not None])
         n = counts[plan] = len(counted)
-        label = plan_label(plans, plan)
+        label = plan_label(plans, plan, m)
         if n > len(times):
-            label += f" ({n - len(times)} never reached)"
+            label += m("figure.ecdf.never", n=n - len(times))
         # Earlier plans drawn wider, so a plan hidden under an identical later one still shows.
         width = 4.0 - 2.0 * k / max(len(plans) - 1, 1)
         ax.plot(times, np.arange(1, len(times) + 1) / max(n, 1), drawstyle="steps-post",
@@ -119,33 +128,35 @@ def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: S
     p99 = float(np.percentile(everything, 99)) if everything else target_min
     x_max = max(2.0 * target_min, p99)
     longest = max(everything, default=0.0)
-    cut = (f"\n(axis cut at the 99th percentile; the longest response took {longest:.0f} min)"
-           if longest > x_max else "")
+    cut = "\n" + m("figure.ecdf.cut", longest=m.num(longest, ".0f")) if longest > x_max else ""
     # The count is said once, on the y axis, not repeated in the legend.
     same = len(set(counts.values())) == 1
-    of_what = (f"\n(of the {next(iter(counts.values())):,} counted per plan)" if same and counts
-               else "\n(of each plan's counted incidents)")
+    of_what = "\n" + (m("figure.ecdf.ofCounted", n=m.num(next(iter(counts.values())), ",")) if same and counts
+                      else m("figure.ecdf.ofEach"))
     ax.axvline(target_min, color="black", ls="--", lw=1.8)
-    ax.text(target_min, 0.03, f" target {target_min:g} min", fontsize=LABEL_PT, ha="left", va="bottom")
+    ax.text(target_min, 0.03, " " + m("figure.target", target=m.num(target_min, "g")), fontsize=LABEL_PT,
+            ha="left", va="bottom")
     ax.set_xlim(0, x_max * 1.03)
     ax.set_ylim(0, 1.02)
-    ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.0f}%")
-    ax.set_xlabel("response time (min): creation to first unit on scene" + cut, fontsize=LABEL_PT)
-    ax.set_ylabel("incidents reached within that time" + of_what, fontsize=LABEL_PT)
+    percent_axis(ax, m)
+    number_ticks(ax.xaxis, m)
+    ax.set_xlabel(m("figure.ecdf.x") + cut, fontsize=LABEL_PT)
+    ax.set_ylabel(m("figure.ecdf.y") + of_what, fontsize=LABEL_PT)
     style_axes(ax)
-    ax.legend(fontsize=NOTE_PT, loc="center right", title="plan", title_fontsize=NOTE_PT)
-    figure_title(fig, "How fast incidents are reached, per plan", scenario_name, synthetic)
+    ax.legend(fontsize=NOTE_PT, loc="center right", title=m("figure.plan"), title_fontsize=NOTE_PT)
+    figure_title(fig, m("figure.ecdf.title"), scenario_name, synthetic, m)
     return fig
 
 
 def within_target_figure(scenario_name: str, synthetic: bool, target_min: float,
-                         summary: Sequence[dict], comparison: Sequence[dict]) -> Figure:
+                         summary: Sequence[dict], comparison: Sequence[dict], m: Messages | None = None) -> Figure:
     """Forest plot: each plan's share within target minus the reference's (percentage points),
     the mean of the paired differences by replication with its 95% interval, and the verdict.
 
     Paired differences, not the plans' own intervals side by side: with common random numbers
     two plans' intervals can overlap while their difference is clearly not zero.
     """
+    m = m or messages()
     fig = new_figure(FIGSIZE_IN)
     ax = fig.add_subplot()
     plans = [row["plan"] for row in summary]
@@ -154,11 +165,12 @@ def within_target_figure(scenario_name: str, synthetic: bool, target_min: float,
     rows = [row for row in comparison if row["plan"] != row["reference"]]
     reference = comparison[0]["reference"] if comparison else (plans[0] if plans else "")
     ref = share.get(reference, {})
-    ref_text = _share_text(ref.get("within_target_pct"), ref.get("within_target_ci95"))
-    figure_title(fig, f"Within {target_min:g} min: each plan minus {reference}, paired", scenario_name, synthetic)
+    ref_text = _share_text(ref.get("within_target_pct"), ref.get("within_target_ci95"), m)
+    target = m.num(target_min, "g")
+    figure_title(fig, m("figure.within.title", target=target, reference=reference), scenario_name, synthetic, m)
     if not rows:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, f"only one plan ({reference}: {ref_text} within target): nothing to compare",
+        ax.text(0.5, 0.5, m("figure.within.onePlan", reference=reference, share=ref_text),
                 transform=ax.transAxes, ha="center", va="center", fontsize=LABEL_PT)
         return fig
     ypos = np.arange(len(rows))
@@ -174,36 +186,37 @@ def within_target_figure(scenario_name: str, synthetic: bool, target_min: float,
                       initial=0.0)
     reach = 1.0 if math.isnan(reach) or reach == 0 else 1.15 * reach
     ax.set_xlim(-reach, reach)
-    ax.text(0.0, -0.75, f"{reference} (reference)", ha="center", va="center", fontsize=NOTE_PT,
+    ax.text(0.0, -0.75, m("common.plan.reference", plan=reference), ha="center", va="center", fontsize=NOTE_PT,
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ylim = (len(rows) - 0.5, -1.0)   # first plan on top, room for the reference label
     # Figures and verdicts as the tick labels of a right-hand axis: the layout keeps room for them
     # and long whiskers never hide them.
     right = ax.twinx()
-    figures = [("no figure" if math.isnan(d) else f"{d:+.1f}" + ("" if math.isnan(h) else f" ± {h:.1f}") + " pts")
-               + "\n" + textwrap.fill(row["within_target_verdict"], 18) for row, d, h in zip(rows, diff, half)]
+    figures = [(m("figure.within.noFigure") if math.isnan(d) else
+                m("figure.within.points", diff=m.num(d, "+.1f") + ("" if math.isnan(h) else f" ± {m.num(h, '.1f')}")))
+               + "\n" + textwrap.fill(verdict_words(row["within_target_verdict"], m), 18)
+               for row, d, h in zip(rows, diff, half)]
     right.set_yticks(ypos, figures)
     right.set_ylim(*ylim)
     right.tick_params(labelsize=NOTE_PT, length=0)
     labels = []
     for row in rows:
         mine = share.get(row["plan"], {})
-        labels.append(f"{row['plan']}\n{_share_text(mine.get('within_target_pct'), mine.get('within_target_ci95'))}")
+        labels.append(f"{row['plan']}\n{_share_text(mine.get('within_target_pct'), mine.get('within_target_ci95'), m)}")
     ax.set_yticks(ypos, labels)
     ax.set_ylim(*ylim)
-    ax.set_xlabel(f"difference in share reached within {target_min:g} min (percentage points), "
-                  f"mean of paired differences ± 95% CI\n{reference}: {ref_text}; "
-                  "right of 0 = more incidents reached in time than the reference", fontsize=NOTE_PT)
+    ax.set_xlabel(m("figure.within.x", target=target, reference=reference, share=ref_text), fontsize=NOTE_PT)
+    number_ticks(ax.xaxis, m)
     style_axes(ax)
     ax.grid(False, axis="y")
     return fig
 
 
-def _share_text(value: float | None, half: float | None) -> str:
+def _share_text(value: float | None, half: float | None, m: Messages) -> str:
     value, half = _number(value), _number(half)
     if math.isnan(value):
-        return "no counted incidents"
-    return f"{value:.1f}%" + ("" if math.isnan(half) else f" ± {half:.1f}")
+        return m("common.share.none")
+    return f"{m.num(value, '.1f')}%" + ("" if math.isnan(half) else f" ± {m.num(half, '.1f')}")
 
 
 def _share_key(row: dict) -> str:
@@ -247,55 +260,66 @@ def heat_cells(site_rows: Sequence[dict], plans: Sequence[str], metric: str,
 
 def site_response_figure(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
                          site_rows: Sequence[dict], metric: str = "within_target",
-                         max_sites: int = MAX_HEAT_SITES, group: str = "site") -> Figure:
+                         max_sites: int = MAX_HEAT_SITES, group: str = "site", m: Messages | None = None) -> Figure:
     """Heat table of the sites.csv rows (or, with ``group="area"``, of the areas.csv rows): sites
     (by name) as rows, worst first, plans as columns, coloured by the share within target
     (``metric="within_target"``, the share scale of sim.viz.palette) or the mean response
     (``"response"``), both written in each cell with the number of counted incidents (and the late
     ones). With more than ``max_sites`` rows only the worst are drawn, and the title says so."""
-    key_column, name_column, one, many = HEAT_GROUPS[group]
+    m = m or messages()
+    key_column, name_column = HEAT_GROUPS[group]
     sites, values = heat_cells(site_rows, plans, metric, group)
     by_key = {(row[key_column], row["plan"]): row for row in site_rows}
     total = len(sites)
     sites, values = sites[:max_sites], values[:max_sites]
     within = metric == "within_target"
-    what = (f"Share reached within {target_min:g} min" if within else "Mean response time") + f" per {one} and plan"
+    target = m.num(target_min, "g")
+    what = m(f"figure.heat.{'within' if within else 'response'}.{group}", target=target)
     if total > len(sites):
-        what += f": the {len(sites)} worst of {total:,} {many} with incidents"
-    width_in = max(9.0, 3.5 + 2.1 * len(plans))
-    fig = new_figure((width_in, max(5.0, 2.8 + 0.62 * len(sites))))
-    ax = fig.add_subplot()
-    figure_title(fig, textwrap.fill(what, int(8 * width_in)), scenario_name, synthetic)
-    if not sites:
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, "no counted incident in this run", transform=ax.transAxes,
-                ha="center", va="center", fontsize=LABEL_PT)
-        return fig
+        what += m(f"figure.heat.worst.{group}", n=len(sites), total=m.num(total, ","))
     if within:
         cmap, norm = share_listed_colormap()
     else:
-        norm = Normalize(0.0, max(float(np.nanmax(values)), target_min))   # target always on the scale
+        norm = Normalize(0.0, max(float(np.nanmax(values, initial=0.0)), target_min))   # target always on the scale
         cmap = colormaps[HEAT_CMAP].with_extremes(bad="0.92")
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
+    cells = {}
     for i, site in enumerate(sites):
         for j, plan in enumerate(plans):
             row = by_key.get((site[key_column], plan))
             if row is None or not _number(row["incidents"]) or math.isnan(values[i, j]):
-                ax.text(j, i, "–", ha="center", va="center", fontsize=LABEL_PT, color="0.4")
                 continue
             if within:
                 ink = share_ink(values[i, j])
             else:   # dark cells get white text: pick by the cell colour's luminance
                 r, g, b, _ = cmap(norm(values[i, j]))
                 ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
-            main = f"{values[i, j]:.0f}%" if within else f"{values[i, j]:.1f}"
-            n = f"{_number(row['late']):,.0f} late of {_number(row['incidents']):,.0f}" if "late" in row \
-                else f"n={row['incidents']}"
-            small = f"{_number(row['response_mean_min']):.1f} min, {n}" if within else n
+            main = f"{m.num(values[i, j], '.0f')}%" if within else m.num(values[i, j], ".1f")
+            n = (m("figure.heat.lateOf", late=m.num(_number(row["late"]), ",.0f"),
+                   incidents=m.num(_number(row["incidents"]), ",.0f")) if "late" in row
+                 else f"n={row['incidents']}")
+            small = m("figure.heat.cell", mean=m.num(_number(row["response_mean_min"]), ".1f"), n=n) if within else n
+            cells[i, j] = (main, small, ink)
+    width_in = max(9.0, 3.5 + 2.1 * len(plans))
+    fig = new_figure((width_in, max(5.0, 2.8 + 0.62 * len(sites))))
+    ax = fig.add_subplot()
+    figure_title(fig, textwrap.fill(what, int(8 * width_in)), scenario_name, synthetic, m)
+    if not sites:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, m("figure.heat.none"), transform=ax.transAxes,
+                ha="center", va="center", fontsize=LABEL_PT)
+        return fig
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
+    notes = []
+    for i in range(len(sites)):
+        for j in range(len(plans)):
+            if (i, j) not in cells:
+                ax.text(j, i, "–", ha="center", va="center", fontsize=LABEL_PT, color="0.4")
+                continue
+            main, small, ink = cells[i, j]
             ax.text(j, i, f"{main}\n", ha="center", va="center", fontsize=LABEL_PT, fontweight="bold", color=ink)
-            ax.text(j, i, f"\n{small}", ha="center", va="center", fontsize=NOTE_PT - 2, color=ink)
-    ax.set_xticks(range(len(plans)), [plan_label(plans, p).replace(" (", "\n(") for p in plans])
-    ax.set_yticks(range(len(sites)), [textwrap.fill(str(site[name_column]), 30) for site in sites])
+            notes.append(ax.text(j, i, f"\n{small}", ha="center", va="center", fontsize=NOTE_PT - 2, color=ink))
+    ax.set_xticks(range(len(plans)), [plan_label(plans, p, m).replace(" (", "\n(") for p in plans])
+    ax.set_yticks(range(len(sites)), [textwrap.fill(site_words(str(site[name_column]), m), 30) for site in sites])
     ax.xaxis.tick_top()
     ax.tick_params(labelsize=TICK_PT, length=0)
     ax.set_xticks(np.arange(-0.5, len(plans)), minor=True)
@@ -304,42 +328,61 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
     ax.tick_params(which="minor", length=0)
     for side in ax.spines.values():
         side.set_visible(False)
-    ax.set_ylabel(f"{one} (worst first)", fontsize=LABEL_PT)
+    ax.set_ylabel(m(f"figure.heat.rows.{group}"), fontsize=LABEL_PT)
     pooled = any("late" in row for row in sites)
-    share_words = ("pooled over all replications" if pooled else "mean over replications")
-    cell = (f"% of counted incidents reached within {target_min:g} min ({share_words}); mean response; "
-            + ("late of counted incidents" if pooled else "n = counted incidents") if within
-            else "mean response time (min) of the counted incidents there; n = their number")
-    ax.set_xlabel(textwrap.fill("each cell: " + cell, int(8 * width_in)), fontsize=NOTE_PT)
+    cell = (m("figure.heat.cells.pooled" if pooled else "figure.heat.cells.mean", target=target) if within
+            else m("figure.heat.cells.response"))
+    ax.set_xlabel(textwrap.fill(cell, int(8 * width_in)), fontsize=NOTE_PT)
     bar = fig.colorbar(image, ax=ax, shrink=0.9)
-    bar.set_label(f"% within {target_min:g} min" if within else "mean response time (min)", fontsize=LABEL_PT)
+    bar.set_label(m("figure.heat.bar.within", target=target) if within else m("figure.heat.bar.response"),
+                  fontsize=LABEL_PT)
     bar.ax.tick_params(labelsize=TICK_PT)
+    number_ticks(bar.ax.yaxis, m)
     if not within:
         bar.ax.axhline(target_min, color="black", lw=2)
-        bar.ax.text(-0.1, target_min, f"target {target_min:g} ", transform=bar.ax.get_yaxis_transform(),
-                    ha="right", va="center", fontsize=NOTE_PT)
+        bar.ax.text(-0.1, target_min, m("figure.heat.barTarget", target=target) + " ",
+                    transform=bar.ax.get_yaxis_transform(), ha="right", va="center", fontsize=NOTE_PT)
+    _widen_to_fit(fig, ax, notes, len(plans))
     return fig
+
+
+def _widen_to_fit(fig: Figure, ax, notes: Sequence, columns: int, pad_px: float = 10.0) -> None:
+    """Widen the figure until the widest cell note fits its column (a language with longer words),
+    the layout drawn again each time; a figure whose notes fit is left as it is."""
+    for _ in range(3):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        column_px = ax.get_window_extent(renderer).width / max(columns, 1)
+        widest_px = max((note.get_window_extent(renderer).width for note in notes), default=0.0)
+        if widest_px + pad_px <= column_px:
+            return
+        width_in, height_in = fig.get_size_inches()
+        fig.set_size_inches(width_in + columns * (widest_px + pad_px - column_px) / fig.dpi, height_in)
 
 
 def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
                   incidents: Sequence[dict], summary: Sequence[dict], comparison: Sequence[dict],
-                  site_rows: Sequence[dict], area_rows: Sequence[dict] | None = None) -> list[Path]:
+                  site_rows: Sequence[dict], area_rows: Sequence[dict] | None = None,
+                  m: Messages | None = None) -> list[Path]:
     """Write figures/response_ecdf.png, within_target.png (paired differences against the
     reference), site_response.png (share within target per site, worst first; per kecamatan when
     ``area_rows`` are given: a scenario of thousands of sites, each with one incident or none)
     under out_dir; return the paths.
 
-    Plans are taken in summary order (first = reference), so colours match across the figures.
+    Plans are taken in summary order (first = reference), so colours match across the figures;
+    ``m``: their language (English by default).
     """
+    m = m or messages()
     folder = Path(out_dir) / "figures"
     plans = [row["plan"] for row in summary]
     builders = {
-        "response_ecdf.png": lambda: ecdf_figure(scenario_name, synthetic, target_min, plans, incidents),
-        "within_target.png": lambda: within_target_figure(scenario_name, synthetic, target_min, summary, comparison),
+        "response_ecdf.png": lambda: ecdf_figure(scenario_name, synthetic, target_min, plans, incidents, m),
+        "within_target.png": lambda: within_target_figure(scenario_name, synthetic, target_min, summary, comparison, m),
         "site_response.png": lambda: (
             site_response_figure(scenario_name, synthetic, target_min, plans, area_rows, group="area",
-                                 max_sites=MAX_HEAT_AREAS)
-            if area_rows is not None else site_response_figure(scenario_name, synthetic, target_min, plans, site_rows)),
+                                 max_sites=MAX_HEAT_AREAS, m=m)
+            if area_rows is not None else
+            site_response_figure(scenario_name, synthetic, target_min, plans, site_rows, m=m)),
     }
     return [save_png(build(), folder / name) for name, build in builders.items()]
 
@@ -352,7 +395,8 @@ def _sweep_positions(values: list) -> tuple[bool, dict, list]:
     return numeric, position, ordered
 
 
-def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence[dict]) -> Figure:
+def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence[dict],
+                 m: Messages | None = None) -> Figure:
     """Two panels against the swept parameter, one line per plan: mean response (min) and within-target (%).
 
     Each point has its 95% CI as an error bar, the plans side by side (dodged) around each value
@@ -360,6 +404,7 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
     points joined by lines. Text values (e.g. a policy name): points only, since a line between
     categories would mean nothing.
     """
+    m = m or messages()
     plans = _unique(row["plan"] for row in rows)
     numeric, position, ordered = _sweep_positions(_unique(row["value"] for row in rows))
     colors = plan_colors(plans)
@@ -367,8 +412,8 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
     ax_resp, ax_within = fig.subplots(2, 1, sharex=True)
     # (axes, mean key, CI key, y label, range the interval is clipped to)
     panels = (
-        (ax_resp, "response_mean_min", "response_mean_ci95", "mean response time (min)", (0.0, math.inf)),
-        (ax_within, "within_target_pct", "within_target_ci95", "incidents within target (%)", (0.0, 100.0)),
+        (ax_resp, "response_mean_min", "response_mean_ci95", m("figure.sweep.response"), (0.0, math.inf)),
+        (ax_within, "within_target_pct", "within_target_ci95", m("figure.sweep.within"), (0.0, 100.0)),
     )
     spots = sorted(position.values())
     gap = min((b - a for a, b in zip(spots, spots[1:])), default=1.0)
@@ -381,40 +426,47 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
             mean = np.array([_number(r[mean_key]) for r in plan_rows])
             half = np.array([_number(r[ci_key]) for r in plan_rows])
             low, high = np.clip(mean - half, floor, ceiling), np.clip(mean + half, floor, ceiling)
-            style = dict(color=colors[plan], label=plan_label(plans, plan), marker="o", ms=8)
+            style = dict(color=colors[plan], label=plan_label(plans, plan, m), marker="o", ms=8)
             ax.plot(x, mean, lw=2.0 if numeric else 0, ls="-" if numeric else "none", **style)
             ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="none", ecolor=colors[plan],
                         elinewidth=2.5, capsize=4)
     for ax, _, _, ylabel, _ in panels:
         ax.set_ylabel(ylabel, fontsize=LABEL_PT)
+        number_ticks(ax.yaxis, m)
         style_axes(ax)
     ax_resp.set_ylim(bottom=0)
     ax_within.set_ylim(0, 102)
     if not numeric or len(ordered) <= 12:
         # Ticks at the values actually run: 2, 4, 6 cars, not 3 or 5.
-        ax_within.set_xticks([position[v] for v in ordered], [f"{v:g}" if numeric else str(v) for v in ordered])
-    ax_within.set_xlabel(f"{param_words(param)}\n({param})", fontsize=LABEL_PT)
-    ax_resp.legend(fontsize=NOTE_PT, title="plan (bar: 95% CI)",
+        ax_within.set_xticks([position[v] for v in ordered], [m.num(v, "g") if numeric else str(v) for v in ordered])
+    elif numeric:
+        number_ticks(ax_within.xaxis, m)
+    ax_within.set_xlabel(f"{param_words(param, m)}\n({param})", fontsize=LABEL_PT)
+    ax_resp.legend(fontsize=NOTE_PT, title=m("figure.sweep.legend"),
                    title_fontsize=NOTE_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    figure_title(fig, f"Response against {param_words(param)}", scenario_name, synthetic)
+    figure_title(fig, m("figure.sweep.title", what=param_words(param, m)), scenario_name, synthetic, m)
     return fig
 
 
-#: a scenario path's collections, and how one of their items is named in words
-_COLLECTIONS = {"disturbances": "", "unit_types": "unit type ", "plans": "plan ", "sites": "site ",
-                "events": "event ", "site_sets": "site set ", "units": "unit group "}
+#: a scenario path's collections, whose items are named in words (``figure.param.item.<collection>``)
+_COLLECTIONS = ("disturbances", "unit_types", "plans", "sites", "events", "site_sets", "units")
+#: the scenario keys a sweep varies that the catalogue names in words (``figure.param.key.<key>``)
+_KEYS = ("rate_per_hour", "count", "speed_factor", "target_response_min", "duration_hours", "warmup_hours",
+         "replications", "priority", "units_required", "after_min", "multiplier", "policy", "discipline")
 
 
-def param_words(path: str) -> str:
+def param_words(path: str, m: Messages | None = None) -> str:
     """What a swept scenario path varies, in words: ``disturbances.provocation.rate_per_hour`` ->
     "provocation: rate per hour"; ``plans.mixed.units[0].count`` -> "plan mixed, unit group 1: count"."""
+    m = m or messages()
     parts = [part for piece in path.split(".") for part in piece.replace("]", "").split("[") if part]
-    what, owner, pending = parts[-1].replace("_", " "), [], None
+    last = parts[-1]
+    what, owner, pending = m(f"figure.param.key.{last}") if last in _KEYS else last.replace("_", " "), [], None
     for part in parts[:-1]:
         if part in _COLLECTIONS:
-            pending = _COLLECTIONS[part]
+            pending = part
         elif pending is not None:
-            owner.append(pending + (str(int(part) + 1) if part.isdigit() else part))
+            owner.append(m(f"figure.param.item.{pending}", name=str(int(part) + 1) if part.isdigit() else part))
             pending = None
         else:
             owner.append(part.replace("_", " "))
@@ -427,6 +479,6 @@ def dodge_offset(k: int, n: int, gap: float) -> float:
 
 
 def write_sweep_figure(path: Path, scenario_name: str, synthetic: bool, param: str,
-                       rows: Sequence[dict]) -> Path:
+                       rows: Sequence[dict], m: Messages | None = None) -> Path:
     """Write the sweep figure (PNG) to path; rows hold one summary per (value, plan)."""
-    return save_png(sweep_figure(scenario_name, synthetic, param, rows), Path(path))
+    return save_png(sweep_figure(scenario_name, synthetic, param, rows, m), Path(path))

@@ -20,6 +20,20 @@ const panels = D.panels.map(p => Object.assign({}, p, {spots: decode(p.unit_spot
 const U = D.units, I = D.incident_x.length, T = D.frames;
 const isJoint = text => text >= U && text < U + D.joint_count;   // a joint patrol's marker (a ring)
 
+// The message ``key`` (the catalogue's anim.*, in the page's language) with its {placeholders} filled.
+function t(key, values) {
+  const text = D.messages[key];
+  if (text === undefined) return key;
+  return values ? text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all)) : text;
+}
+// A number with ``digits`` decimals (none given: as it is), grouped, with the language's marks.
+function num(value, digits) {
+  const text = digits === undefined ? String(value) : Number(value).toFixed(digits);
+  const [whole, fraction] = text.split(".");
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, "\u0000").replace(/\u0000/g, D.messages["number.group"]) +
+    (fraction === undefined ? "" : D.messages["number.decimal"] + fraction);
+}
+
 document.getElementById("title").textContent = D.title;
 document.title = D.title + (D.synthetic ? " (" + D.note + ")" : "");
 document.getElementById("note").textContent = D.synthetic ? D.note : "";
@@ -224,10 +238,10 @@ function draw(k) {
   clock.textContent = D.clock[k];
   const n = D.answered[k];
   figures.innerHTML = "";
-  const line1 = n ? "mean response in the shown window " + D.mean_response_min[k].toFixed(1) + " min (" + n + " answered, " +
-      Math.round(D.within_target_pct[k]) + "% within " + D.target_min + " min)"
-    : "mean response in the shown window: no incident answered yet";
-  const line2 = "incidents waiting for a unit " + D.waiting[k] + ", unit on the way " + D.on_the_way[k];
+  const line1 = n ? t("anim.figures.mean", {mean: num(D.mean_response_min[k], 1), answered: n,
+                                             share: num(D.within_target_pct[k], 0), target: num(D.target_min)})
+    : t("anim.figures.none");
+  const line2 = t("anim.figures.waiting", {waiting: D.waiting[k], onTheWay: D.on_the_way[k]});
   for (const text of [line1, line2]) {
     const div = document.createElement("div"); div.textContent = text; figures.appendChild(div);
   }
@@ -235,10 +249,10 @@ function draw(k) {
 }
 
 let timer = null;
-function stop() { clearInterval(timer); timer = null; play.innerHTML = "&#9654; play"; }
+function stop() { clearInterval(timer); timer = null; play.textContent = "\u25B6 " + t("anim.page.play"); }
 function start() {
   if (frame >= T - 1) frame = 0;
-  play.innerHTML = "&#10074;&#10074; pause";
+  play.textContent = "\u275A\u275A " + t("anim.page.pause");
   timer = setInterval(() => {
     if (frame >= T - 1) { stop(); return; }
     frame += 1; draw(frame);
@@ -278,16 +292,17 @@ function legendItem(html, colour, text, styleProperty) {
   item.appendChild(document.createTextNode(text));
   return item;
 }
-D.unit_labels.forEach((label, s) => legendItem('<span class="dot"></span>', S.unit_colours[s], "unit " + label, "background"));
+D.unit_labels.forEach((label, s) => legendItem('<span class="dot"></span>', S.unit_colours[s], t("anim.legend.unit", {state: label}), "background"));
 D.incident_labels_state.forEach((label, s) => {
-  if (label) legendItem('<span class="star">&#9733;</span>', S.incident_colours[s], "incident: " + label, "color");
+  if (label) legendItem('<span class="star">&#9733;</span>', S.incident_colours[s], t("anim.legend.incident", {state: label}), "color");
 });
-legendItem('<span class="dash"></span>', S.dispatch, "dispatch line: unit to its incident", "borderColor");
-if (D.joint) legendItem('<span class="dot joint"></span>', null, "joint patrol (its vehicles together)");
+legendItem('<span class="dash"></span>', S.dispatch, t("anim.page.dispatch"), "borderColor");
+if (D.joint) legendItem('<span class="dot joint"></span>', null, t("anim.legend.joint"));
 for (const words of D.unnamed_kinds) legendItem('<span class="many"></span>', S.many_site, words, "background");
 if (D.beyond_words) legendItem('<span class="ring"></span>', S.beyond, D.beyond_words, "borderColor").style.color = S.beyond;
 if (panels.some(p => p.labels.some(label => label[4] === "town"))) {
-  legendItem('<span class="many"></span>', S.town_text, "kecamatan town", "background");
+  legendItem('<span class="many"></span>', S.town_text, t("anim.legend.town"), "background");
 }
-legendItem("", null, "hover a unit or a site for its name");
+legendItem("", null, t("anim.page.hover"));
+stop();
 if (T > 0) draw(0);

@@ -5,11 +5,24 @@
  * kecamatan is a circle sized by its incidents and coloured by its share (D.areas). Site names
  * show without hovering wherever there is room. Needs panzoom.js (PanZoom) first.
  * Data: the JSON in #map-data (see sim/viz/map_html.py, map_data); coordinates in metres,
- * node and line arrays as differences (undelta).
+ * node and line arrays as differences (undelta). Words: D.messages, the catalogue's "map.page.*"
+ * keys in the page's language (sim/i18n), through t(); numbers through num().
  */
 "use strict";
 (function () {
   var D = JSON.parse(document.getElementById("map-data").textContent);
+  // The message ``key`` with its {placeholders} filled from ``values`` (numbers already written by num()).
+  function t(key, values) {
+    var text = D.messages[key];
+    if (text === undefined) return key;
+    return values ? text.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? String(values[name]) : all; }) : text;
+  }
+  // A number with ``digits`` decimals (none given: as it is), grouped, with the language's marks.
+  function num(value, digits) {
+    var text = digits === undefined ? String(value) : Number(value).toFixed(digits);
+    var parts = text.split("."), whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, "\u0000");
+    return whole.replace(/\u0000/g, D.messages["number.group"]) + (parts.length > 1 ? D.messages["number.decimal"] + parts[1] : "");
+  }
   function undelta(a) { var out = new Array(a.length), s = 0; for (var i = 0; i < a.length; i++) { s += a[i]; out[i] = s; } return out; }
   var X = undelta(D.x_m), Y = undelta(D.y_m), N = X.length;
   var roads = D.roads.map(function (r) { return {name: r.name, width: r.width, lines: r.lines.map(undelta)}; });
@@ -85,7 +98,7 @@
     else if (shape === "D") { ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.3, y); ctx.lineTo(x, y + r * 1.3); ctx.lineTo(x - r * 1.3, y); ctx.closePath(); }
     else if (shape === "^") { ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.2, y + r); ctx.lineTo(x - r * 1.2, y + r); ctx.closePath(); }
     else if (shape === "v") { ctx.moveTo(x, y + r * 1.3); ctx.lineTo(x + r * 1.2, y - r); ctx.lineTo(x - r * 1.2, y - r); ctx.closePath(); }
-    else if (shape === "P") { var t = r * 0.45; ctx.moveTo(x - t, y - r); [[t, -r], [t, -t], [r, -t], [r, t], [t, t], [t, r], [-t, r], [-t, t], [-r, t], [-r, -t], [-t, -t]].forEach(function (d) { ctx.lineTo(x + d[0], y + d[1]); }); ctx.closePath(); }
+    else if (shape === "P") { var a = r * 0.45; ctx.moveTo(x - a, y - r); [[a, -r], [a, -a], [r, -a], [r, a], [a, a], [a, r], [-a, r], [-a, a], [-r, a], [-r, -a], [-a, -a]].forEach(function (d) { ctx.lineTo(x + d[0], y + d[1]); }); ctx.closePath(); }
     else if (shape === "p" || shape === "h") { var k = shape === "p" ? 5 : 6; for (var i = 0; i < k; i++) { var a = -Math.PI / 2 + 2 * Math.PI * i / k; if (i) ctx.lineTo(x + r * 1.15 * Math.cos(a), y + r * 1.15 * Math.sin(a)); else ctx.moveTo(x + r * 1.15 * Math.cos(a), y + r * 1.15 * Math.sin(a)); } ctx.closePath(); }
     else ctx.arc(x, y, shape === "." ? r * 0.6 : r, 0, 2 * Math.PI);
     ctx.fillStyle = hollow ? "#fff" : fill || colour; ctx.fill();
@@ -192,8 +205,8 @@
     return {add: add, place: function (x, y, w, h, pad) {
       var W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight, d = Math.max(8, (pad || 0) + 3);
       var tries = [[d, 4], [-d - w, 4], [d, -h + 2], [-d - w, -h + 2], [-w / 2, d + 6], [-w / 2, -h - d]];
-      for (var t = 0; t < tries.length; t++) {
-        var b = [x + tries[t][0], y + tries[t][1] - h + 4, x + tries[t][0] + w, y + tries[t][1] + 4];
+      for (var k = 0; k < tries.length; k++) {
+        var b = [x + tries[k][0], y + tries[k][1] - h + 4, x + tries[k][0] + w, y + tries[k][1] + 4];
         if (b[0] >= 0 && b[2] <= W && b[1] >= 90 && b[3] <= H && free(b)) { add(b); return [b[0], b[3] - 4]; }
       }
       return null;
@@ -241,14 +254,14 @@
     if (p && p.results && !D.many) Object.keys(p.results.sites).forEach(function (id) { if (p.results.sites[id].misses) first[id] = 1; });
     // Where units stand, also among many sites while the posts are few enough to read.
     if (p && (!D.many || p.standing.length <= D.max_badges)) p.standing.forEach(function (pair) { first[pair[0]] = 1; });
-    function siteLabel(s, i) { label(s.name + (s.approx ? " (approx.)" : ""), points[i][0], points[i][1], "13px system-ui, sans-serif", "#111"); }
+    function siteLabel(s, i) { label(s.name + (s.approx ? t("map.page.approx") : ""), points[i][0], points[i][1], "13px system-ui, sans-serif", "#111"); }
     D.sites.forEach(function (s, i) { if (first[s.id] && inView(points[i])) siteLabel(s, i); });
     var townSite = townSites();
-    D.towns.forEach(function (t) {
-      if (worst[t.name] || (!D.many && townSite[t.name])) return;
-      var q = toScreen(t.xy[0], t.xy[1]);
+    D.towns.forEach(function (town) {
+      if (worst[town.name] || (!D.many && townSite[town.name])) return;
+      var q = toScreen(town.xy[0], town.xy[1]);
       if (!D.areas) { ctx.fillStyle = "#555"; ctx.fillRect(q[0] - 2, q[1] - 2, 4, 4); }
-      label(t.name, q[0], q[1], "italic 12px system-ui, sans-serif", "#444", radius[t.name]);
+      label(town.name, q[0], q[1], "italic 12px system-ui, sans-serif", "#444", radius[town.name]);
     });
     D.sites.forEach(function (s, i) {
       if (s.set || first[s.id] || !inView(points[i]) || (D.many && townSite.bySite[s.id])) return;
@@ -280,10 +293,10 @@
   function townSites() {
     if (townSiteCache) return townSiteCache;
     townSiteCache = {bySite: {}};
-    D.towns.forEach(function (t) {
+    D.towns.forEach(function (town) {
       D.sites.forEach(function (s) {
-        if (!s.set && Math.abs(s.x - t.xy[0]) < 450 && Math.abs(s.y - t.xy[1]) < 450 && s.name.toLowerCase().indexOf(t.name.toLowerCase()) >= 0) {
-          townSiteCache[t.name] = s.id; townSiteCache.bySite[s.id] = t.name;
+        if (!s.set && Math.abs(s.x - town.xy[0]) < 450 && Math.abs(s.y - town.xy[1]) < 450 && s.name.toLowerCase().indexOf(town.name.toLowerCase()) >= 0) {
+          townSiteCache[town.name] = s.id; townSiteCache.bySite[s.id] = town.name;
         }
       });
     });
@@ -295,61 +308,62 @@
     var len = [1, 2, 5, 10].map(function (k) { return k * unit; }).filter(function (m) { return m <= target; }).pop();
     var h = canvas.clientHeight, x0 = canvas.clientWidth - panelWidth() - 30 - len * state.scale, y0 = h - 44;
     ctx.fillStyle = "#111"; ctx.fillRect(x0, y0, len * state.scale, 4);
-    ctx.font = "12px system-ui, sans-serif"; ctx.fillText(len >= 1000 ? (len / 1000) + " km" : len + " m", x0, y0 - 5);
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillText(len >= 1000 ? t("map.page.km", {n: num(len / 1000)}) : t("map.page.metres", {n: num(len)}), x0, y0 - 5);
   }
 
   function legend() {
     var el = document.getElementById("legend"), html = "", diff = state.plan === DIFF;
     if (plans.length > 1) {
       plans.forEach(function (p, i) { html += '<button data-plan="' + i + '" class="' + (i === state.plan ? "on" : "") + '">' + esc(p.name) + "</button>"; });
-      html += '<button data-plan="' + DIFF + '" class="' + (diff ? "on" : "") + '">difference</button>';
+      html += '<button data-plan="' + DIFF + '" class="' + (diff ? "on" : "") + '">' + esc(t("map.page.differenceButton")) + "</button>";
       html += '<div class="shares">' + D.difference.map(esc).join("<br>") + "</div>";
     }
     var lower = 0;
     if (diff) {
-      html += "<h3>Roads within " + D.target_min + " min of the nearest unit (both ends; " + esc(D.band_note) + ")</h3>";
-      [["gained", "gained: only in '" + plans[1].name + "'"], ["lost", "lost: only in '" + plans[0].name + "'"],
-       ["both", "in both plans"], ["neither", "in neither plan"]].forEach(function (row) {
+      html += "<h3>" + esc(t("map.page.difference", {target: num(D.target_min)})) + "</h3>";
+      [["gained", t("map.page.gained", {plan: plans[1].name})], ["lost", t("map.page.lost", {plan: plans[0].name})],
+       ["both", t("map.page.both")], ["neither", t("map.page.neither")]].forEach(function (row) {
         html += '<span class="row"><span class="sw" style="background:' + D.change_colours[row[0]] + '"></span>' + esc(row[1]) + "</span>";
       });
       plans.forEach(function (p) { html += missedHtml(p); });
     } else {
       var p = plans[state.plan];
-      html += "<div><b>plan '" + esc(p.name) + "'</b>: " + esc(p.description) + "</div>";
+      html += "<div><b>" + esc(t("map.page.plan", {plan: p.name})) + "</b>: " + esc(p.description) + "</div>";
       html += '<div class="shares">' + esc(p.simulated) + "</div>";
       html += '<div class="reach">' + p.legend.map(esc).join("<br>") + "</div>";
-      html += "<h3>" + esc(D.band_title) + ", plan '" + esc(p.name) + "' (target " + D.target_min + " min; " + esc(D.band_note) + ")</h3>";
-      D.bands_min.forEach(function (b, i) { html += '<span class="row"><span class="sw" style="background:' + D.band_colours[i] + '"></span>' + lower + "&ndash;" + b + " min</span>"; lower = b; });
-      html += '<span class="row"><span class="sw" style="background:' + D.band_colours[D.band_colours.length - 1] + '"></span>over ' + lower + " min</span>";
+      html += "<h3>" + esc(t("map.page.bands", {plan: p.name, target: num(D.target_min)})) + "</h3>";
+      D.bands_min.forEach(function (b, i) { html += '<span class="row"><span class="sw" style="background:' + D.band_colours[i] + '"></span>' + esc(t("map.page.band", {low: num(lower), high: num(b)})) + "</span>"; lower = b; });
+      html += '<span class="row"><span class="sw" style="background:' + D.band_colours[D.band_colours.length - 1] + '"></span>' + esc(t("map.page.over", {low: num(lower)})) + "</span>";
       if (p.results) {
-        html += "<h3>" + (D.many ? "Kecamatan circle" : "Site") + " colour: simulated share of incidents reached within " + D.target_min + " min, plan '" + esc(p.name) + "'</h3>";
+        html += "<h3>" + esc(t(D.many ? "map.page.share.circles" : "map.page.share.sites", {target: num(D.target_min), plan: p.name})) + "</h3>";
         D.share_classes.forEach(function (c) { html += '<span class="row"><span class="dot" style="background:' + c[0] + '"></span> ' + esc(c[1]) + "</span>"; });
       }
       if (D.areas) {
-        html += "<h3>Kecamatan circles: area in proportion to " + esc(D.areas.what) + " (" + esc(D.areas.note) + ")</h3>";
+        html += "<h3>" + esc(t(D.areas.simulated ? "map.page.circles.incidents" : "map.page.circles.sites")) + "</h3>";
         var marks = areaMarks(p), largest = Math.max.apply(null, marks.map(function (m) { return m[3]; }).concat([1]));
         [largest, Math.round(largest / 4), Math.round(largest / 16)].filter(function (v, i, all) { return v >= 1 && all.indexOf(v) === i; }).forEach(function (v) {
           var d = 2 * markRadius(v, largest);
-          html += '<span class="row"><span class="circle" style="width:' + d + "px;height:" + d + 'px"></span> ' + v.toLocaleString("en") + "</span>";
+          html += '<span class="row"><span class="circle" style="width:' + d + "px;height:" + d + 'px"></span> ' + num(v) + "</span>";
         });
       }
     }
     var kinds = {}, setKinds = {};
     D.sites.forEach(function (s) { if (s.set) setKinds[s.kind] = (setKinds[s.kind] || 0) + 1; else kinds[s.kind] = kinds[s.kind] || s; });
-    html += "<h3>Sites (shape: kind)</h3>";
+    html += "<h3>" + esc(t("map.page.sites")) + "</h3>";
     var glyph = {s: "&#9632;", D: "&#9670;", "^": "&#9650;", v: "&#9660;", o: "&#9679;", P: "&#10010;", p: "&#11039;", h: "&#11042;", ".": "&#8226;"};
     Object.keys(kinds).forEach(function (k) { html += '<span class="row"><span style="color:' + kinds[k].colour + '">' + (glyph[kinds[k].marker] || "&#9679;") + "</span> " + esc(k) + "</span>"; });
-    Object.keys(setKinds).forEach(function (k) { html += '<span class="row"><span style="color:' + D.set_colour + '">&#9642;</span> ' + esc(k) + " (" + setKinds[k].toLocaleString("en") + "): dot, named when zoomed in; counted by kecamatan</span>"; });
+    Object.keys(setKinds).forEach(function (k) { html += '<span class="row"><span style="color:' + D.set_colour + '">&#9642;</span> ' + esc(t("map.page.setSites", {kind: k, n: num(setKinds[k])})) + "</span>"; });
     var coloured = diff || !plans[state.plan].results;
-    if (coloured && D.sites.some(function (s) { return s.approx && !s.set; })) html += '<span class="row">&#9675; hollow: approximate position</span>';
+    if (coloured && D.sites.some(function (s) { return s.approx && !s.set; })) html += '<span class="row">&#9675; ' + esc(t("map.page.hollow")) + "</span>";
     if (!diff) {
       var pl = plans[state.plan], vehicles = pl.standing.reduce(function (a, b) { return a + b[1]; }, 0);
-      html += "<h3>Units, plan '" + esc(pl.name) + "'</h3>";
+      html += "<h3>" + esc(t("map.page.units", {plan: pl.name})) + "</h3>";
       html += pl.standing.length > D.max_badges
-        ? '<span class="row"><span style="color:' + D.unit_colour + '">&#9632;</span> a post or base with vehicles standing (' + vehicles.toLocaleString("en") + " vehicles at " + pl.standing.length.toLocaleString("en") + " posts)</span>"
-        : '<span class="row"><span style="color:' + D.unit_colour + '">&#11044;</span> vehicles at a post or base (number)</span>';
-      html += '<span class="row"><span style="color:' + D.unit_colour + '">- - -</span> circuit route</span>';
-      html += '<span class="row"><span style="color:' + D.unit_colour + '">+</span> random-patrol road points</span>';
+        ? '<span class="row"><span style="color:' + D.unit_colour + '">&#9632;</span> ' + esc(t("map.page.posts.many", {vehicles: num(vehicles), posts: num(pl.standing.length)})) + "</span>"
+        : '<span class="row"><span style="color:' + D.unit_colour + '">&#11044;</span> ' + esc(t("map.page.posts")) + "</span>";
+      html += '<span class="row"><span style="color:' + D.unit_colour + '">- - -</span> ' + esc(t("map.page.circuit")) + "</span>";
+      html += '<span class="row"><span style="color:' + D.unit_colour + '">+</span> ' + esc(t("map.page.randomPoints")) + "</span>";
       html += missedHtml(plans[state.plan]);
     }
     el.innerHTML = html;
@@ -375,17 +389,18 @@
     return best;
   }
   function minutes(n) {
-    if (state.plan === DIFF) return plans.map(function (p) { var t = p.time[n]; return "'" + p.name + "' " + (t < 0 ? "not reachable" : (t / 10).toFixed(1) + " min"); }).join(", ") + " from the nearest unit";
-    var t = plans[state.plan].time[n]; return t < 0 ? "not reachable" : (t / 10).toFixed(1) + " min from the nearest unit";
+    function time(dmin) { return dmin < 0 ? t("map.page.unreachable") : t("map.page.minutes", {n: num(dmin / 10, 1)}); }
+    if (state.plan === DIFF) return t("map.page.fromNearest", {time: plans.map(function (p) { return "'" + p.name + "' " + time(p.time[n]); }).join(", ")});
+    var dmin = plans[state.plan].time[n]; return dmin < 0 ? t("map.page.unreachable") : t("map.page.fromNearest", {time: time(dmin)});
   }
   function hover(px, py) {
     var text = "", result = "";
     D.sites.forEach(function (s) {
       var q = toScreen(s.x, s.y);
       if (!text && Math.abs(q[0] - px) < 10 && Math.abs(q[1] - py) < 10)
-        text = s.name + (s.approx ? " (approximate position)" : "") + "\n" + s.kind + ": " + minutes(s.node);
+        text = s.name + (s.approx ? t("map.page.approximate") : "") + "\n" + s.kind + ": " + minutes(s.node);
       var p = plans[state.plan];
-      if (text && p && p.results && !result) { var res = p.results.sites[s.id]; result = res ? res.text : "simulated: no counted incidents"; }
+      if (text && p && p.results && !result) { var res = p.results.sites[s.id]; result = res ? res.text : t("map.page.simulated", {text: t("map.page.noCounted")}); }
     });
     if (result) text += "\n" + result;
     if (!text && state.plan !== DIFF) {
@@ -393,12 +408,12 @@
       marks.forEach(function (m) {
         var q = toScreen(m[1], m[2]), r = markRadius(m[3], largest);
         if (!text && (q[0] - px) * (q[0] - px) + (q[1] - py) * (q[1] - py) <= r * r)
-          text = "Kecamatan " + m[0] + (D.areas.simulated ? " (simulated): " : ": ") + m[5];
+          text = t(D.areas.simulated ? "map.page.kecamatan.simulated" : "map.page.kecamatan", {name: m[0], words: m[5]});
       });
     }
     if (!text) {
       var d = toData(px, py), n = nearestNode(d[0], d[1], 15 / state.scale);
-      if (n >= 0) text = "road: " + minutes(n);
+      if (n >= 0) text = t("map.page.road", {time: minutes(n)});
     }
     state.hover = text;
     tooltip.textContent = text;
@@ -410,6 +425,7 @@
   canvas.addEventListener("mouseleave", function () { tooltip.style.display = "none"; });
   window.addEventListener("resize", resize);
 
+  document.getElementById("help").textContent = t("map.page.help");
   document.getElementById("title").textContent = D.title;
   document.getElementById("subtitle").textContent = D.subtitle;
   // The corner badge's words come with the page (the synthetic-network note); real roads need none.
