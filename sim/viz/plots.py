@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import textwrap
 import warnings
+from functools import partial
 from numbers import Real
 from pathlib import Path
 from typing import Sequence
@@ -265,8 +266,25 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
     (by name) as rows, worst first, plans as columns, coloured by the share within target
     (``metric="within_target"``, the share scale of sim.viz.palette) or the mean response
     (``"response"``), both written in each cell with the number of counted incidents (and the late
-    ones). With more than ``max_sites`` rows only the worst are drawn, and the title says so."""
-    m = m or messages()
+    ones). With more than ``max_sites`` rows only the worst are drawn, and the title says so.
+
+    The figure is as wide as its widest cell note needs (a language with longer words); it is made
+    afresh at the width measured on probes, never drawn (drawing moves a constrained layout)."""
+    build = partial(_heat_table, scenario_name, synthetic, target_min, plans, site_rows, metric, max_sites,
+                    group, m or messages())
+    fig, ax, notes = build(None)
+    for _ in range(3):
+        extra_in = _overflow_in(fig, ax, notes, len(plans))
+        if not extra_in:
+            break
+        fig, ax, notes = build(float(fig.get_size_inches()[0]) + extra_in)
+    return build(float(fig.get_size_inches()[0]))[0]
+
+
+def _heat_table(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
+                site_rows: Sequence[dict], metric: str, max_sites: int, group: str, m: Messages,
+                width_in: float | None) -> tuple:
+    """The heat table's figure (``width_in`` wide; None: by its plans), its axes and its cells' notes."""
     key_column, name_column = HEAT_GROUPS[group]
     sites, values = heat_cells(site_rows, plans, metric, group)
     by_key = {(row[key_column], row["plan"]): row for row in site_rows}
@@ -299,7 +317,7 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
                  else f"n={row['incidents']}")
             small = m("figure.heat.cell", mean=m.num(_number(row["response_mean_min"]), ".1f"), n=n) if within else n
             cells[i, j] = (main, small, ink)
-    width_in = max(9.0, 3.5 + 2.1 * len(plans))
+    width_in = width_in or max(9.0, 3.5 + 2.1 * len(plans))
     fig = new_figure((width_in, max(5.0, 2.8 + 0.62 * len(sites))))
     ax = fig.add_subplot()
     figure_title(fig, textwrap.fill(what, int(8 * width_in)), scenario_name, synthetic, m)
@@ -307,7 +325,7 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
         ax.set_axis_off()
         ax.text(0.5, 0.5, m("figure.heat.none"), transform=ax.transAxes,
                 ha="center", va="center", fontsize=LABEL_PT)
-        return fig
+        return fig, ax, []
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
     notes = []
     for i in range(len(sites)):
@@ -342,22 +360,19 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
         bar.ax.axhline(target_min, color="black", lw=2)
         bar.ax.text(-0.1, target_min, m("figure.heat.barTarget", target=target) + " ",
                     transform=bar.ax.get_yaxis_transform(), ha="right", va="center", fontsize=NOTE_PT)
-    _widen_to_fit(fig, ax, notes, len(plans))
-    return fig
+    return fig, ax, notes
 
 
-def _widen_to_fit(fig: Figure, ax, notes: Sequence, columns: int, pad_px: float = 10.0) -> None:
-    """Widen the figure until the widest cell note fits its column (a language with longer words),
-    the layout drawn again each time; a figure whose notes fit is left as it is."""
-    for _ in range(3):
-        fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
-        column_px = ax.get_window_extent(renderer).width / max(columns, 1)
-        widest_px = max((note.get_window_extent(renderer).width for note in notes), default=0.0)
-        if widest_px + pad_px <= column_px:
-            return
-        width_in, height_in = fig.get_size_inches()
-        fig.set_size_inches(width_in + columns * (widest_px + pad_px - column_px) / fig.dpi, height_in)
+def _overflow_in(fig: Figure, ax, notes: Sequence, columns: int, pad_px: float = 10.0) -> float:
+    """How much wider (inches) the figure must be for its widest cell note to fit its column; 0 if it
+    fits. Draws the figure to measure it."""
+    if not notes:
+        return 0.0
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    column_px = ax.get_window_extent(renderer).width / max(columns, 1)
+    widest_px = max(note.get_window_extent(renderer).width for note in notes)
+    return 0.0 if widest_px + pad_px <= column_px else columns * (widest_px + pad_px - column_px) / fig.dpi
 
 
 def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
