@@ -288,7 +288,7 @@ class Results:
         return data_frame(REPLICATION_COLUMNS, rows)
 
     def table(self, names: OptionNames = API_NAMES) -> str:
-        """The text the command line prints after a run: the table, paired differences, worst
+        """The text (English) the command line prints after a run: the table, paired differences, worst
         sites, then notes on precision (reps='auto'), the roads and sites whose positions are
         placeholders or approximate."""
         urgent = min((row["priority"] for row in self.priority_rows), default=None)
@@ -298,10 +298,9 @@ class Results:
                  for plan in self.plans}
         summary = self._summary_table[1]
         target = self.scenario.target_response_min
-        english = messages("en")   # the terminal's table is in English
-        sentences = headline(summary, self.pair_rows, self.reference, self.measure, target, english)
+        sentences = headline(summary, self.pair_rows, self.reference, self.measure, target, messages("en"))
         if getattr(self.scenario, "deterrence", None) is not None:
-            sentences.append(share_misleads(english))
+            sentences.append(share_misleads(messages("en")))
         table = format_table(summary, self._comparison_table, target, top, worst, sentences, self.window.weeks,
                              "kecamatan" if by_area else "sites")
         lines = [*table.split("\n"), ""]
@@ -328,9 +327,8 @@ class Results:
     # -- files ------------------------------------------------------------------------------------
 
     def manifest(self, command_line: Sequence[str] = (), lang: str = DEFAULT_LANGUAGE) -> dict:
-        """The content of manifest.json: the scenario as run and its hash, plans, replications,
-        seed scheme, network, snapping, package versions, executor, wall time, command line, and the
-        language of the figures and the report (``report`` writes that folder's page in it again)."""
+        """The content of manifest.json: the scenario as run and its hash, plans, replications, seed
+        scheme, network, snapping, package versions, executor, wall time, command line, ``lang``."""
         network = self.network
         raw = dict(self.scenario.raw, replications=self.reps)
         return {
@@ -378,10 +376,9 @@ class Results:
         manifest.json records every other file with its size and sha256 (``from_dir`` checks them).
         ``started`` (a ``time.perf_counter()`` value) makes the manifest's wall time run from then
         to now; by default it is the run's own. ``names``: how the caller's user names the options,
-        for messages. ``lang`` ("en", "id"): the language of the figures, recorded in manifest.json;
-        the CSV files are the same in every language.
+        for messages. ``lang`` ("en", "id"): the figures' language, in manifest.json (not the CSVs').
         """
-        m = messages(lang)
+        m = messages(lang)  # an unknown language refused before anything is written
 
         def write(folder: Path) -> None:
             incidents = self.incident_rows
@@ -404,7 +401,7 @@ class Results:
             from sim.study.phases import write_season_files  # summary_by_phase.csv and its figure
 
             write_season_files(folder, self, figures, m)
-            manifest = self.manifest(command_line, m.lang)
+            manifest = self.manifest(command_line, lang)
             if started is not None:
                 manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
             manifest[FILES] = file_records(folder)  # last: every file written above

@@ -62,11 +62,11 @@ def _unique(values) -> list:
 
 
 def figure_title(fig: Figure, what: str, scenario_name: str, synthetic: bool, m: Messages) -> None:
-    """The figure's title: what it shows and the scenario; on a synthetic network, the note saying so."""
-    text = f"{what} · {scenario_name}"
-    if synthetic:
-        text += f"\n{synthetic_note(m)}"
-    fig.suptitle(text, fontsize=TITLE_PT)
+    """The figure's title: what it shows and the scenario; on a synthetic network, the note saying so.
+    Each line is wrapped to the figure's width, so a language with longer words is not cut off."""
+    chars = int(7.5 * fig.get_size_inches()[0])   # DejaVu Sans at TITLE_PT: about 12 px a character
+    lines = f"{what} · {scenario_name}".split("\n") + ([synthetic_note(m)] if synthetic else [])
+    fig.suptitle("\n".join(textwrap.fill(line, chars, break_on_hyphens=False) for line in lines), fontsize=TITLE_PT)
 
 
 def percent_axis(ax, m: Messages) -> None:
@@ -320,7 +320,7 @@ def _heat_table(scenario_name: str, synthetic: bool, target_min: float, plans: S
     width_in = width_in or max(9.0, 3.5 + 2.1 * len(plans))
     fig = new_figure((width_in, max(5.0, 2.8 + 0.62 * len(sites))))
     ax = fig.add_subplot()
-    figure_title(fig, textwrap.fill(what, int(8 * width_in)), scenario_name, synthetic, m)
+    figure_title(fig, what, scenario_name, synthetic, m)
     if not sites:
         ax.set_axis_off()
         ax.text(0.5, 0.5, m("figure.heat.none"), transform=ax.transAxes,
