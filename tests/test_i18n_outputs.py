@@ -302,7 +302,32 @@ def _figure_texts(fig) -> list[str]:
     return [text.get_text() for text in fig.findobj(Text) if text.get_text()]
 
 
-def test_figures_and_png_maps_in_indonesian_say_no_english_word(study_results):
+def _cut_off(where: str, fig) -> list[str]:
+    """The drawn texts that reach past the picture's edge (a longer word cut off), after drawing."""
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    undrawn = set()   # tick labels of ticks outside an axis's view: matplotlib keeps but never draws them
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                loc = tick.get_loc()
+                if loc is None or not low - 1e-9 * (1 + abs(low)) <= loc <= high + 1e-9 * (1 + abs(high)):
+                    undrawn.update((id(tick.label1), id(tick.label2)))
+    out = []
+    for text in fig.findobj(Text):
+        if not text.get_text().strip() or not text.get_visible() or id(text) in undrawn:
+            continue
+        box = text.get_window_extent(renderer)
+        if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1:
+            out.append(f"{where}: {text.get_text()!r} cut off at {box.x0:.0f}..{box.x1:.0f} x "
+                       f"{box.y0:.0f}..{box.y1:.0f} of {width:.0f} x {height:.0f} px")
+    return out
+
+
+def test_figures_and_png_maps_in_indonesian_say_no_english_word_and_cut_none_off(study_results):
     import numpy as np
 
     from sim import Study
@@ -316,7 +341,7 @@ def test_figures_and_png_maps_in_indonesian_say_no_english_word(study_results):
     from sim.study.shares import wilson_pct
 
     m = messages("id")
-    problems = []
+    problems, cut = [], []
     for many, results in study_results.items():
         scenario_, plans = results.scenario, list(results.plans)
         target, name = scenario_.target_response_min, scenario_.name
@@ -339,6 +364,7 @@ def test_figures_and_png_maps_in_indonesian_say_no_english_word(study_results):
                                                               results=site_map, areas=area_map, summary=rows, m=m)
         for what, fig in figures.items():
             problems += _problems(f"{name}: {what}", _figure_texts(fig))
+            cut += _cut_off(f"{name}: {what}", fig)
     sweep = [{"value": value, "plan": plan, "response_mean_min": 5.0 + value, "response_mean_ci95": 1.0,
               "within_target_pct": 80.0 - value, "within_target_ci95": 3.0} for value in (0.1, 0.5) for plan in "AB"]
     curve = [{"units": n, "covered_share": 0.5 + 0.1 * n, "within_target_pct": 60.0 + 5 * n, "within_target_ci95": 2.0}
@@ -357,7 +383,9 @@ def test_figures_and_png_maps_in_indonesian_say_no_english_word(study_results):
     }
     for what, fig in more.items():
         problems += _problems(what, _figure_texts(fig))
+        cut += _cut_off(what, fig)
     assert problems == [], "English words in Indonesian figures and maps:\n" + "\n".join(problems)
+    assert cut == [], "Text cut off at the edge of Indonesian figures and maps:\n" + "\n".join(cut)
 
 
 def _browser_text(path: Path) -> str:

@@ -57,6 +57,7 @@ from sim.viz.map_style import (
 SIZE_PX = (1600, 1300)           # one plan
 COMPARE_SIZE_PX = (1600, 1560)   # two plans side by side, their difference and one legend below
 DPI = 100
+LEGEND_MARGIN_PX = 8.0           # the legend ends at least this far above the picture's bottom
 CITY_RADIUS_M = 2500.0           # the inset frames the listed sites within this of their densest point
 # Metres per degree of latitude in the network's projection (sim.network.geo), for degree arithmetic.
 M_PER_DEG_LAT = math.radians(1.0) * EARTH_RADIUS_M
@@ -268,8 +269,8 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
                  results: Mapping[str, Mapping[str, SiteResult]] | None = None,
                  areas: Mapping[str, Mapping[str, AreaResult]] | None = None,
                  summary: Mapping[str, Mapping] | None = None, m: Messages | None = None) -> MapResult:
-    """Draw one plan, or two side by side with their difference, to a PNG of ``size_px`` (width, height),
-    in the language of ``m`` (English by default).
+    """Draw one plan, or two side by side with their difference, to a PNG of ``size_px`` (width, height;
+    taller when the legend needs it), in the language of ``m`` (English by default).
 
     ``results`` (plan -> site id -> SiteResult, from sites.csv) colours the sites by their
     simulated share within target and lists those that miss it; ``areas`` (plan -> kecamatan ->
@@ -297,14 +298,45 @@ def _map_figure(scenario, world: World, plans: Sequence[str], bands_min: Sequenc
                 size_px: tuple[int, int] | None, results: Mapping[str, Mapping[str, SiteResult]] | None,
                 areas: Mapping[str, Mapping[str, AreaResult]] | None, summary: Mapping[str, Mapping] | None,
                 m: Messages) -> tuple:
-    """The figure, and what its MapResult is made of."""
+    """The figure, and what its MapResult is made of. A legend that runs below the picture (longer
+    words, more keys) makes it again taller by as much: the maps keep their size, the legend gains."""
+    layers = [plan_layer(scenario, world, p) for p in plans]
+    size_px = size_px or (SIZE_PX if len(layers) == 1 else COMPARE_SIZE_PX)
+    extra_px = 0.0
+    for _ in range(3):
+        fig, made, below_px = _drawn_map(scenario, world, layers, plans, bands_min, size_px, extra_px, results,
+                                         areas, summary, m)
+        if below_px <= 0:
+            break
+        extra_px += below_px
+    return fig, made
+
+
+def _below_px(fig, axes: Sequence) -> float:
+    """How far (px) the texts and legends of ``axes`` reach below the picture's bottom margin."""
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+
+    renderer = fig.canvas.get_renderer()
+    lowest = min((child.get_window_extent(renderer).y0 for ax in axes for child in ax.get_children()
+                  if isinstance(child, Legend) or (isinstance(child, Text) and child.get_text().strip())),
+                 default=LEGEND_MARGIN_PX)
+    return max(0.0, LEGEND_MARGIN_PX - lowest)
+
+
+def _drawn_map(scenario, world: World, layers: Sequence[PlanLayer], plans: Sequence[str],
+               bands_min: Sequence[float], size_px: tuple[int, int], extra_px: float,
+               results: Mapping[str, Mapping[str, SiteResult]] | None, areas: Mapping[str, Mapping[str, AreaResult]] | None,
+               summary: Mapping[str, Mapping] | None, m: Messages) -> tuple:
+    """The figure at ``size_px`` laid out, ``extra_px`` taller for its legend; what its MapResult is
+    made of; how far its legend runs below the picture (px)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     network = world.network
-    layers = [plan_layer(scenario, world, p) for p in plans]
-    size_px = size_px or (SIZE_PX if len(layers) == 1 else COMPARE_SIZE_PX)
-    w, h = size_px
+    w, h0 = size_px
+    h = h0 + math.ceil(extra_px)   # the layout's heights are h0's: only the legend's space grows
+    size_px = (w, h)
     fig = Figure(figsize=(w / DPI, h / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     title = map_title(scenario, plans, m)
@@ -323,9 +355,9 @@ def _map_figure(scenario, world: World, plans: Sequence[str], bands_min: Sequenc
         city_box = _city_box(network, scenario)
         top = 140.0
         map_w = 0.69 * w
-        map_h = min(h - top - 420, map_w / network_ratio)
+        map_h = min(h0 - top - 420, map_w / network_ratio)
         if city_box is None:
-            rects = {"map": _frac(size_px, 10, top, map_w, h - top - 20),
+            rects = {"map": _frac(size_px, 10, top, map_w, h0 - top - 20),
                      "legend": _frac(size_px, map_w + 30, top + 20, w - map_w - 45, h - top - 40)}
         else:
             rects = {"map": _frac(size_px, 10, top, map_w, map_h),
@@ -334,7 +366,8 @@ def _map_figure(scenario, world: World, plans: Sequence[str], bands_min: Sequenc
         nameable, unlabelled, _ = _panel(fig, scenario, world, layers[0], bands_min, rects, city_box,
                                          plan_results[0], plan_areas[0], m)
         ncols = (5 if results is not None else 4) if city_box else 2
-        plan_legend(fig.add_axes(rects["legend"]), scenario, network, layers[0], bands_min, ncols, plan_results[0],
+        legend_axes = [fig.add_axes(rects["legend"])]
+        plan_legend(legend_axes[0], scenario, network, layers[0], bands_min, ncols, plan_results[0],
                     True, m, areas=plan_areas[0], summary=plan_summary[0])
     else:
         cov_a, cov_b = layers[0].coverage, layers[1].coverage
@@ -343,9 +376,9 @@ def _map_figure(scenario, world: World, plans: Sequence[str], bands_min: Sequenc
         fig.text(0.01, 1 - 96 / h, headline, ha="left", va="top", fontsize=13, fontweight="bold")
         top = 175.0
         col_w = w / 2
-        map_h = min(0.42 * (h - top), (col_w - 20) / network_ratio)
+        map_h = min(0.42 * (h0 - top), (col_w - 20) / network_ratio)
         low_top = top + map_h + 50
-        diff_h = min(h - low_top - 30, (col_w - 20) / network_ratio)
+        diff_h = min(h0 - low_top - 30, (col_w - 20) / network_ratio)
         missed_top = low_top + diff_h + 15
         nameable = unlabelled = 0
         for i, layer in enumerate(layers):
@@ -359,7 +392,9 @@ def _map_figure(scenario, world: World, plans: Sequence[str], bands_min: Sequenc
         missed_ax = fig.add_axes(_frac(size_px, 20, missed_top, col_w - 30, max(h - missed_top - 10, 10)))
         shared_legend(legend_ax, missed_ax, scenario, network, layers, bands_min, plan_results, plan_areas,
                       plan_summary, m)
+        legend_axes = [legend_ax, missed_ax]
     if network.synthetic:   # top right, clear of the legend's columns
         fig.text(0.995, 1 - 14 / h, synthetic_badge(m), ha="right", va="top", fontsize=10,
                  color="#b2182b", fontweight="bold")
-    return fig, (layers, title, subtitle, plan_results, plan_areas, plan_summary, diff_km, unlabelled, nameable)
+    return (fig, (layers, title, subtitle, plan_results, plan_areas, plan_summary, diff_km, unlabelled, nameable),
+            _below_px(fig, legend_axes))

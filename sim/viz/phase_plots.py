@@ -11,6 +11,7 @@ lower bounds on the uncertainty; an hour or phase with few incidents shows it by
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Sequence
@@ -104,7 +105,9 @@ def season_figure(scenario_name: str, synthetic: bool, target_min: float, plans:
     axes[0, 0].legend(fontsize=TICK_PT - 2, loc="upper left", title=m("figure.season.legend"),
                       title_fontsize=TICK_PT - 2)
     figure_title(fig, m("figure.season.title"), scenario_name, synthetic, m)
-    fig.supxlabel(m("figure.season.note"), fontsize=NOTE_PT - 1)
+    # Wrapped to the figure's width (about 10 characters an inch at this size): longer words fit too.
+    fig.supxlabel(textwrap.fill(m("figure.season.note").replace("\n", " "), int(10 * fig.get_size_inches()[0])),
+                  fontsize=NOTE_PT - 1)
     return fig
 
 
