@@ -3,6 +3,7 @@ share in the colour of the share scale (sim.viz.palette, as on the maps and the 
 target, a date; numbers written by ``Messages.num``."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from html import escape
 from typing import Any, Mapping
@@ -73,7 +74,9 @@ def late_item(m: Messages, name: str, row: Row) -> str:
 
 def bounded_cell(m: Messages, row: Mapping[str, Any], note: str) -> str:
     """A table cell: the pooled share within target and its 95% Wilson interval (from 0 to 100),
-    coloured, with a small note below."""
+    coloured, with a small note below; a narrow column breaks the note only after its punctuation
+    (``8 late;`` / ``post 38.9 min``), never between a number and its unit."""
+    note = re.sub(r"(?<![;,]) ", "\u00a0", note)
     share = num(row.get("within_target_pooled_pct"))
     if share is None:
         return f'<td class="share">–<br><small>{note}</small></td>'
