@@ -244,3 +244,26 @@ def test_reference_best_compares_with_the_best_plan_of_the_first_plans_fleet(cac
     err = capsys.readouterr().err
     assert "--reference nope: not a plan of this run; give one of all-at-hq" in err and "Traceback" not in err
     assert not (tmp_path / "other").exists(), "refused before the output folder is made"
+
+
+def test_a_clock_shorter_than_a_week_shows_counts_as_counted_not_scaled_to_a_week(presence_dir, cache, tmp_path):
+    """A 24-hour clock with an 8-hour warm-up: 16 h measured. The terminal table and the report
+    show each replication's counts in those 16 h (summary.csv's figure a week times 16/168), and
+    say so, so a voting day's incidents are never read as seven times as many."""
+    summary = read(presence_dir / "summary.csv")
+    share_of_week = 16 * 60 / MIN_PER_WEEK
+    expected = {row["plan"]: f"{float(row['late_per_week']) * share_of_week:.1f}" for row in summary}
+    # The terminal table of the same run (summary.csv above is that run's, written by to_dir).
+    text = Study(SCENARIO, OVERRIDES).run(reps=REPS, hours=HOURS).table()
+    heading = next(line for line in text.splitlines() if line.startswith("Incidents "))
+    assert heading.startswith("Incidents in the 16 h measured of each replication"), heading
+    lines = text.split(heading)[1].splitlines()
+    for plan, late in expected.items():
+        row = next(line for line in lines if line.startswith(plan + " "))
+        # candidates, prevented, incidents, in time, late: each "value ± half", late the fifth.
+        assert row.split("±")[4].split()[-1] == late, (plan, row, "late in 16 h")
+    assert main(["report", str(presence_dir)]) == 0
+    page = (presence_dir / "report.html").read_text(encoding="utf-8")
+    assert "Incidents in the 16 h measured" in page and "Incidents a week" not in page
+    for late in expected.values():
+        assert f">{late} ±" in page, f"the report's late count in 16 h, {late}"

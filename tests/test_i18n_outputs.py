@@ -239,8 +239,10 @@ def test_run_lang_id_writes_the_report_in_indonesian_and_records_the_language(ru
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert '<html lang="id">' in html
     id_ = messages("id")
-    for key in ("report.h.scenario", "report.h.plans", "report.h.areas", "report.events.title", "report.counts.title"):
+    for key in ("report.h.scenario", "report.h.plans", "report.h.areas", "report.events.title"):
         assert id_(key) in html, f"report.html lacks the Indonesian {key}"
+    # A 10-hour clock with a 1-hour warm-up: the counts of the 9 hours measured, not a week's.
+    assert id_("report.counts.titleRun", hours="9") in html, "report.html lacks the Indonesian counts' title"
     problems = _problems("report.html", page_texts(html))
     assert problems == [], "English words in the Indonesian report:\n" + "\n".join(problems)
 

@@ -10,30 +10,19 @@ from typing import Any, Mapping, Sequence
 
 from sim.i18n import Messages
 from sim.study.events import AFTER_MAX_H, MIN_REPS_NOISE
+from sim.study.report_cells import fmt, num
 from sim.viz.words import verdict_words
 
 Row = Mapping[str, str]
 
 
-def _num(text: Any) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def _fmt(m: Messages, value: Any, digits: int = 1) -> str:
-    number = _num(value)
-    return "–" if number is None else m.num(number, f",.{digits}f").replace("-", "−")
-
-
 def _pct(m: Messages, value: Any) -> str:
-    return "–" if _num(value) is None else f"{_fmt(m, value, 0)}%"
+    return "–" if num(value) is None else f"{fmt(m, value, 0)}%"
 
 
 def _diff(m: Messages, row: Row) -> str:
     """The paired difference ± its 95% half-width, and the verdict when it is one."""
-    diff, half = _num(row.get("others_response_diff_min")), _num(row.get("others_response_diff_ci95"))
+    diff, half = num(row.get("others_response_diff_min")), num(row.get("others_response_diff_ci95"))
     if diff is None:
         return "–"
     text = m.num(diff, "+,.1f").replace("-", "−") + ("" if half is None else f" ± {m.num(half, ',.1f')}")
@@ -52,7 +41,7 @@ def _window(m: Messages, row: Row) -> str:
 
 
 def _gone(m: Messages, row: Row) -> str:
-    hours = _num(row.get("recovered_after_h"))
+    hours = num(row.get("recovered_after_h"))
     if hours is None:
         return m("report.events.gone.never", hours=AFTER_MAX_H)
     return m("report.events.gone.byEnd") if hours == 0 else m("report.events.gone.after", hours=m.num(hours, ".0f"))
@@ -74,16 +63,16 @@ def events_section(data: Mapping[str, Any], m: Messages) -> str:
     head = f'<section id="events">\n<h2>{m("report.events.title")}</h2>\n'
     if not rows:
         return head + f'<p class="unavailable">{m("report.events.unavailable")}</p>\n</section>'
-    target = m("common.minutes", n=m.num(_num(data["manifest"]["scenario"].get("target_response_min")) or 0, "g"))
+    target = m("common.minutes", n=m.num(num(data["manifest"]["scenario"].get("target_response_min")) or 0, "g"))
     parts = [head, f"<p>{m('report.events.intro', target=target)}</p>"]
-    if min(int(_num(row.get("reps")) or 0) for row in rows) < MIN_REPS_NOISE:
+    if min(int(num(row.get("reps")) or 0) for row in rows) < MIN_REPS_NOISE:
         parts.append(f'<p class="note">{escape(m("report.events.fewReps", reps=MIN_REPS_NOISE))}</p>')
     for event in dict.fromkeys(row["event"] for row in rows):
         mine = [row for row in rows if row["event"] == event]
         first = mine[0]
-        own = "; ".join(m("report.events.own.plan", plan=escape(plan), incidents=_fmt(m, row.get("event_incidents")),
-                          mean=_fmt(m, row.get("event_response_mean_min")),
-                          share=_fmt(m, row.get("event_within_target_pct"), 0), target=target, gone=_gone(m, row))
+        own = "; ".join(m("report.events.own.plan", plan=escape(plan), incidents=fmt(m, row.get("event_incidents")),
+                          mean=fmt(m, row.get("event_response_mean_min")),
+                          share=fmt(m, row.get("event_within_target_pct"), 0), target=target, gone=_gone(m, row))
                         for plan, row in {row["plan"]: row for row in mine}.items())
         header = f'<tr><th class="name">{m("report.plan")}</th>' + "".join(
             f"<th>{m('report.events.head.' + key)}</th>" for key in (
@@ -91,12 +80,12 @@ def events_section(data: Mapping[str, Any], m: Messages) -> str:
                 "without")) + "</tr>"
         body = "".join(
             f'<tr><td class="name">{escape(row["plan"]) if row["window"] == "during" else ""}</td>'
-            f"<td>{_window(m, row)}</td><td>{_fmt(m, row.get('others_incidents'))}</td>"
-            f"<td>{_fmt(m, row.get('others_response_mean_min'))}</td>"
-            f"<td>{_fmt(m, row.get('others_response_mean_min_without'))}</td><td class=\"num\">{_diff(m, row)}</td>"
+            f"<td>{_window(m, row)}</td><td>{fmt(m, row.get('others_incidents'))}</td>"
+            f"<td>{fmt(m, row.get('others_response_mean_min'))}</td>"
+            f"<td>{fmt(m, row.get('others_response_mean_min_without'))}</td><td class=\"num\">{_diff(m, row)}</td>"
             f"<td>{_pct(m, row.get('others_within_target_pct'))}</td>"
             f"<td>{_pct(m, row.get('others_within_target_pct_without'))}</td>"
-            f"<td>{_fmt(m, row.get('others_late'))}</td><td>{_fmt(m, row.get('others_late_without'))}</td></tr>"
+            f"<td>{fmt(m, row.get('others_late'))}</td><td>{fmt(m, row.get('others_late_without'))}</td></tr>"
             for row in mine)
         when = _when(m, str(first.get("start", "")))
         parts.append(f"<h3>{escape(first.get('event_name') or event)} <small>"

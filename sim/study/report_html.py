@@ -18,6 +18,7 @@ from sim.study.report_events import events_section
 from sim.study.report_places import (areas_section, late_sites, lists_areas, priorities_section, sites_section,
                                      weakest_areas)
 from sim.study.shares import Worst
+from sim.study.stats import MIN_PER_WEEK
 from sim.viz.web import asset, fill, page_title
 from sim.viz.words import network_words, site_words, verdict_words
 
@@ -171,6 +172,16 @@ def _verdict(m: Messages, row: Row | None, diff: str, ci: str, verdict: str, uni
     return f'<td><span class="verdict {kind}">{escape(verdict_words(word, m))}</span>{figure}</td>'
 
 
+def _scaled(row: Row, column: str, factor: float) -> dict:
+    """The row with ``column`` and its ``_ci95`` multiplied by ``factor`` (text as in the CSV rows)."""
+    out = dict(row)
+    for key in (column, column + "_ci95"):
+        value = num(row.get(key))
+        if value is not None:
+            out[key] = value * factor
+    return out
+
+
 def _figure(m: Messages, row: Row, column: str) -> str:
     """A table cell: the figure ± its 95% half-width (the column named ``column + "_ci95"``)."""
     return f'<td class="num">{pm(m, row.get(column), row.get(column + "_ci95"))}</td>'
@@ -240,10 +251,19 @@ def _counts_table(data: Mapping[str, Any], deterrence: bool, m: Messages) -> str
         names = [("candidates", m("report.counts.candidates")), ("prevented", m("report.counts.prevented")), *names]
     header = (f'<tr><th class="name">{m("report.plan")}</th><th>{m("report.plans.units")}</th>'
               + "".join(f"<th>{escape(t)}</th>" for _, t in names) + "</tr>")
+    clock = data["manifest"]["scenario"].get("clock") or {}
+    measured_h = num(clock.get("duration_hours")) or 0.0
+    measured_h -= num(clock.get("warmup_hours")) or 0.0
+    # A clock shorter than a week (a voting day) is shown as counted, not scaled up to a week.
+    scale = measured_h * 60 / MIN_PER_WEEK if 0 < measured_h * 60 < MIN_PER_WEEK else 1.0
     body = "".join(f'<tr><td class="name">{escape(row["plan"])}</td><td>{fmt(m, row.get("units"), 0)}</td>'
-                   + "".join(_figure(m, row, f"{name}_per_week") for name, _ in names) + "</tr>" for row in summary)
+                   + "".join(_figure(m, _scaled(row, f"{name}_per_week", scale), f"{name}_per_week")
+                             for name, _ in names) + "</tr>" for row in summary)
     identity = m("report.counts.identity") if deterrence else ""
-    return (f"<h3>{m('report.counts.title')}</h3>\n<p>{m('report.counts.intro', identity=identity)}</p>\n"
+    hours = m.num(measured_h, ",.0f")
+    title, intro = (("report.counts.title", "report.counts.intro") if scale == 1.0 else
+                    ("report.counts.titleRun", "report.counts.introRun"))
+    return (f"<h3>{m(title, hours=hours)}</h3>\n<p>{m(intro, identity=identity, hours=hours)}</p>\n"
             f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{body}</tbody></table></div>')
 
 

@@ -129,6 +129,10 @@ def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min
     return "\n".join(lines)
 
 
+def _times(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
 def _count_lines(summary: Sequence[dict], target_min: float, weeks: float | None, deterrence: bool) -> list[str]:
     """The counts per week of each plan (candidates and prevented with deterrence)."""
     if not summary or "incidents_per_week" not in summary[0]:
@@ -137,10 +141,17 @@ def _count_lines(summary: Sequence[dict], target_min: float, weeks: float | None
     if deterrence:
         names = [("candidates", "candidates"), ("prevented", "prevented"), *names]
     columns: list[Column] = [("plan", lambda row: row["plan"]), ("units", lambda row: f"{row['units']:,}")]
-    columns += [(title, lambda row, name=name: _pw(row[f"{name}_per_week"], row[f"{name}_per_week_ci95"]))
+    # A clock shorter than a week (a voting day) is shown as counted, not scaled up to a week nobody plans for.
+    scale = weeks if weeks is not None and weeks < 1 else 1.0
+    columns += [(title, lambda row, name=name: _pw(_times(row[f"{name}_per_week"], scale),
+                                                   _times(row[f"{name}_per_week_ci95"], scale)))
                 for name, title in names]
-    span = f" ({weeks * 7 * 24:,.0f} h measured)" if weeks is not None else ""
-    lines = ["", f"Incidents a week{span}, mean ± 95% interval over replications:", *laid_out(columns, summary)]
+    if scale < 1:
+        heading = (f"Incidents in the {weeks * 7 * 24:,.0f} h measured of each replication (summary.csv gives them "
+                   "a week)")
+    else:
+        heading = "Incidents a week" + (f" ({weeks * 7 * 24:,.0f} h measured)" if weeks is not None else "")
+    lines = ["", f"{heading}, mean ± 95% interval over replications:", *laid_out(columns, summary)]
     text = ("incidents = counted (created after the warm-up" + (", not prevented" if deterrence else "")
             + f") = in time (first unit within {target_min:g} min) + late (after it, or never); unanswered = "
             "counted incidents with no unit on scene by the end of the clock.")
