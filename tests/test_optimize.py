@@ -410,6 +410,14 @@ def test_the_fleet_size_curve(cache, tmp_path, capsys):
     plans = yaml.safe_load((out / "proposed_plan.yaml").read_text())["plans"]
     assert [sum(g["count"] for g in p["units"]) for p in plans] == [3, 4, 5, 6]
     assert "within 15 min (simulated)" in capsys.readouterr().out
+    # What each car added: the verification's paired difference against the fleet one car smaller.
+    pairs = pd.read_csv(out / "verification" / "comparison_pairs.csv").set_index(["plan", "other"])
+    names = [p["name"] for p in plans]
+    assert np.isnan(curve["added_within_target_pts"][0]), "the smallest fleet has nothing to add to"
+    for k in range(1, 4):
+        pair = pairs.loc[(names[k], names[k - 1])]
+        assert curve["added_within_target_pts"][k] == pytest.approx(pair["within_target_diff_pct"], abs=1e-4), k
+        assert curve["added_within_target_ci95"][k] == pytest.approx(pair["within_target_diff_ci95"], abs=1e-4), k
 
 
 @pytest.mark.parametrize("args, message", [

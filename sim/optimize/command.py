@@ -13,7 +13,7 @@ from pathlib import Path
 from sim.files import write_text
 from sim.i18n import messages
 from sim.optimize import outputs
-from sim.optimize.curve import curve_csv, write_curve_figure
+from sim.optimize.curve import curve_csv, with_added, write_curve_figure
 from sim.optimize.goal_command import run_goal
 from sim.optimize.proposal import Proposal, new_sites, plan_name, propose, say
 from sim.optimize.request import Request, units_text
@@ -52,7 +52,8 @@ def run_optimize(request: Request, command_line: list[str]) -> int:
     refine_text = _refine_text(proposals[-1].moves, request) if request.refine else ""
     words = setting.fleets[-1][1] if not request.curve else f"{units_text(request.units)} units"
     paired = paired_rows(results, names[0], hand) if not request.curve else []
-    curve = [curve_row(p, summary[p.plan["name"]], network.source_label) for p in proposals]
+    curve = with_added([curve_row(p, summary[p.plan["name"]], network.source_label) for p in proposals], names,
+                       {(row["plan"], row["other"]): row for row in results.pair_rows})
     record = {**base_record(request, setting),
               "proposals": [proposal_record(p, summary) for p in proposals],
               "verification": {"reps": reps, "seed": scenario.seed, "folder": str(out / "verification"),

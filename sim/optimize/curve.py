@@ -3,7 +3,7 @@ the number of cars, as a table and a figure."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +17,28 @@ from sim.viz.words import synthetic_note
 
 CURVE_COLUMNS = ["units", "objective", "covered_share", "expected_covered_share", "mean_travel_min", "optimal",
                  "gap", "within_target_pct", "within_target_ci95", "response_mean_min", "response_mean_ci95",
-                 "posts", "network"]
+                 "added_within_target_pts", "added_within_target_ci95", "posts", "network"]
 _MODEL, _SIMULATED = "#1f4e9c", "#c0392b"
 _HAND_MARKERS = "DsP^vX*ph"
 
 
 def curve_csv(rows: Sequence[dict]) -> str:
-    """The table ``fleet_curve.csv``: one row per fleet size (posts joined by spaces)."""
-    return csv_text(CURVE_COLUMNS, [{**row, "posts": " ".join(row["posts"])} for row in rows])
+    """The table ``fleet_curve.csv``: one row per fleet size (posts joined by spaces; what the car
+    added empty where the size one car smaller was not run)."""
+    return csv_text(CURVE_COLUMNS, [{"added_within_target_pts": None, "added_within_target_ci95": None, **row,
+                                     "posts": " ".join(row["posts"])} for row in rows])
+
+
+def with_added(rows: Sequence[dict], plans: Sequence[str], pairs: Mapping[tuple[str, str], dict]) -> list[dict]:
+    """The curve's rows (of the plans ``plans``, in order) with what each car added in simulation:
+    the paired difference of the share within target against the fleet one car smaller and its 95%
+    half-width (``pairs``: comparison_pairs rows by (plan, other)), where that size was run."""
+    out = []
+    for k, row in enumerate(rows):
+        pair = pairs.get((plans[k], plans[k - 1])) if k and row["units"] - rows[k - 1]["units"] == 1 else None
+        out.append({**row, "added_within_target_pts": None if pair is None else pair["within_target_diff_pct"],
+                    "added_within_target_ci95": None if pair is None else pair["within_target_diff_ci95"]})
+    return out
 
 
 def _number(value) -> float:
@@ -73,7 +87,13 @@ def curve_figure(scenario_name: str, synthetic: bool, target_min: float, objecti
     width = 0.38
     step = np.diff(units) == 1  # what one more car adds: only between sizes next to each other
     bottom.bar(units[1:][step] - width / 2, np.diff(model)[step], width, color=_MODEL, label=m("figure.curve.modelBar"))
-    bottom.bar(units[1:][step] + width / 2, np.diff(simulated)[step], width, color=_SIMULATED,
+    # Paired by replication against the fleet one car smaller, where the run has the pair; else the
+    # difference of the two means without an interval.
+    added = np.array([_number(row.get("added_within_target_pts")) for row in rows[1:]])
+    added_half = np.array([_number(row.get("added_within_target_ci95")) for row in rows[1:]])
+    added = np.where(np.isnan(added), np.diff(simulated), added)
+    bottom.bar(units[1:][step] + width / 2, added[step], width, color=_SIMULATED,
+               yerr=np.where(np.isnan(added_half), 0.0, added_half)[step], capsize=4, ecolor="black",
                label=m("figure.curve.simulatedBar"))
     bottom.axhline(0, color="black", lw=1)
     bottom.set_ylabel(m("figure.curve.added"), fontsize=LABEL_PT)
