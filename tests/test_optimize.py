@@ -304,9 +304,15 @@ def test_refine_keeps_a_move_the_simulation_shows_better(small_study):
     # Start badly: the fast car at Ambulu, the slow one at Tanggul; the city has most incidents.
     placed = [PlacedUnit(FleetUnit("car", 1.0, "city"), ids.index("ambulu")),
               PlacedUnit(FleetUnit("slow_car", 0.8, "tanggul"), ids.index("tanggul"))]
+    said: list[str] = []
     final, moves = refine(small_study, problem.candidates, placed, small_study.world(), budget=4, reps=6,
-                          progress=lambda text: None)
+                          progress=said.append)
     assert moves[0].from_post == "ambulu" and moves[0].accepted  # to the city, which is the other candidate
+    # Each move's progress line says whether the unit moved, in words that cannot be read the other way.
+    lines = [text for text in said if text.lstrip().startswith("refine ")]
+    assert len(lines) == len(moves)
+    for move, line in zip(moves, lines):
+        assert line.endswith(" moved" if move.accepted else " not moved (no clear gain)"), line
     assert ids[final[0].post] == "city"
     assert moves[0].change - moves[0].change_ci95 > 0
     assert len(moves) <= 4

@@ -118,7 +118,7 @@ def phase_shares(results, phase: str, reps: int) -> dict:
 
 def _refine_text(moves, request: Request) -> str:
     accepted = sum(move.accepted for move in moves)
-    return (f"Refined by simulation: {len(moves)} moves tried (budget {request.refine_budget}), {accepted} kept "
+    return (f"Refined by simulation: {len(moves)} moves tried (budget {request.refine_budget}), {accepted} made "
             f"(paired 95% interval of {request.refine_metric}; streams of seed + 1).")
 
 
@@ -142,7 +142,7 @@ def _print_text(setting: Setting, proposals: list[Proposal], summary: dict, pair
             print(f"  {line}")
         if proposal.moves:
             kept = sum(move.accepted for move in proposal.moves)
-            print(f"  refined by simulation: {kept} of {len(proposal.moves)} moves kept (the figures are of the "
+            print(f"  refined by simulation: {kept} of {len(proposal.moves)} moves made (the figures are of the "
                   "refined posts; the moves are in optimize.json)")
         print(f"  greedy placement (one unit at a time), for comparison: "
               f"{chosen.value_text(proposal.greedy_value, target)}")

@@ -121,7 +121,7 @@ def refine(study, candidates: list[Candidate], placed: list[PlacedUnit], world, 
         accepted = improves(change, half, metric)
         moves.append(Move(unit, candidates[current[unit].post].id, candidates[target].id, change, half, accepted))
         say(f"  refine {len(moves)}/{budget}: unit {unit + 1} {moves[-1].from_post} -> {moves[-1].to_post}: "
-            f"{change:+.2f} ± {half:.2f} {'accepted' if accepted else 'kept'}")
+            f"{change:+.2f} ± {half:.2f} {'moved' if accepted else 'not moved (no clear gain)'}")
         if accepted:
             current, current_figures = trial, figures
             untried = _moves_of(current, near, stack, after=unit)
