@@ -163,12 +163,6 @@ def scale_css() -> str:
     return "\n".join(lines) + "\n"
 
 
-def share_css_class(share_pct: float | None) -> str:
-    """The CSS class of ``scale_css`` for a share: ``share-2``, or ``share-none``."""
-    item = share_class(share_pct)
-    return "share-none" if item is None else f"share-{share_classes().index(item)}"
-
-
 if __name__ == "__main__":   # python -m sim.viz.palette: write the page files from the values above
     from pathlib import Path
 
