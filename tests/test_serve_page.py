@@ -65,6 +65,21 @@ def test_drag_a_post_and_the_headline_shows_the_number_of_study(page):
     assert js_errors(driver) == []
 
 
+def test_a_clock_shorter_than_a_week_shows_late_incidents_as_counted_in_its_hours(page):
+    """The page runs a 12-hour clock (2 h warm-up): late incidents are shown in the 10 hours measured,
+    as the report and the terminal show them, not scaled up to a week (the API's figure a week)."""
+    _, driver, _ = page
+    pick_plan(driver, "all-at-hq")
+    state = page_state(driver)
+    measured_h = HOURS - 2
+    name = driver.find_element("css selector", '[data-metric="late"] .name').text
+    assert name == f"Late incidents in the {measured_h} h measured", name
+    shown = driver.find_element("css selector", '[data-metric="late"] .value').text
+    want = state["summary"]["late_per_week"] * measured_h / 168
+    assert shown.startswith(f"{want:.1f}"), f"the page shows {shown!r}; late in {measured_h} h is {want:.1f}"
+    assert "week" not in driver.find_element("css selector", '[data-metric="late"]').text
+
+
 def _move_first_post(driver, node: int) -> None:
     """Move the first group's post to road node ``node``, as a drop there does."""
     driver.execute_script(f"dropPost(0, MapView.nodes.x[{node}], MapView.nodes.y[{node}]);")

@@ -252,10 +252,11 @@ def _counts_table(data: Mapping[str, Any], deterrence: bool, m: Messages) -> str
     header = (f'<tr><th class="name">{m("report.plan")}</th><th>{m("report.plans.units")}</th>'
               + "".join(f"<th>{escape(t)}</th>" for _, t in names) + "</tr>")
     clock = data["manifest"]["scenario"].get("clock") or {}
-    measured_h = num(clock.get("duration_hours")) or 0.0
-    measured_h -= num(clock.get("warmup_hours")) or 0.0
-    # A clock shorter than a week (a voting day) is shown as counted, not scaled up to a week.
-    scale = measured_h * 60 / MIN_PER_WEEK if 0 < measured_h * 60 < MIN_PER_WEEK else 1.0
+    clock_h = num(clock.get("duration_hours")) or 0.0
+    measured_h = clock_h - (num(clock.get("warmup_hours")) or 0.0)
+    # A clock shorter than a week (a voting day) is shown as counted, not scaled up to a week (as
+    # sim.study.stats.Window.count_scale).
+    scale = measured_h * 60 / MIN_PER_WEEK if 0 < clock_h * 60 < MIN_PER_WEEK and measured_h > 0 else 1.0
     body = "".join(f'<tr><td class="name">{escape(row["plan"])}</td><td>{fmt(m, row.get("units"), 0)}</td>'
                    + "".join(_figure(m, _scaled(row, f"{name}_per_week", scale), f"{name}_per_week")
                              for name, _ in names) + "</tr>" for row in summary)

@@ -302,7 +302,7 @@ class Results:
         if getattr(self.scenario, "deterrence", None) is not None:
             sentences.append(share_misleads(messages("en")))
         table = format_table(summary, self._comparison_table, target, top, worst, sentences, self.window.weeks,
-                             "kecamatan" if by_area else "sites")
+                             "kecamatan" if by_area else "sites", self.window.count_scale)
         lines = [*table.split("\n"), ""]
         cost = cost_share(self.event_figures) if self.event_figures else math.nan
         lines += event_lines(self.event_rows, bool(self.scenario.events), cost)

@@ -82,7 +82,8 @@ def laid_out(columns: Sequence[Column], rows: Sequence[Mapping], over: Mapping[s
 
 def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min: float,
                  top_priority: Mapping[str, dict] | None = None, worst: Mapping[str, Worst] | None = None,
-                 headline: Sequence[str] = (), weeks: float | None = None, worst_of: str = "sites") -> str:
+                 headline: Sequence[str] = (), weeks: float | None = None, worst_of: str = "sites",
+                 count_scale: float = 1.0) -> str:
     """The terminal table printed after a run, at most WIDTH columns: the ``headline`` sentences;
     each plan's units and headline figures with 95% intervals (late incidents a week first with
     deterrence; the response from the report beside the one from creation with detection; the
@@ -123,7 +124,7 @@ def format_table(summary: Sequence[dict], comparison: Sequence[dict], target_min
     notes.append("p90 in min. busy = mean share of the measured time a unit spent on incidents (from dispatch to "
                  "leaving the scene).")
     lines += textwrap.wrap(" ".join(notes), WIDTH)
-    lines += _count_lines(summary, target_min, weeks, deterrence)
+    lines += _count_lines(summary, target_min, weeks, deterrence, count_scale)
     lines += _paired_lines(comparison, target_min, deterrence)
     lines += _worst_lines(worst or {}, target_min, worst_of)
     return "\n".join(lines)
@@ -133,16 +134,16 @@ def _times(value: float | None, factor: float) -> float | None:
     return None if value is None else value * factor
 
 
-def _count_lines(summary: Sequence[dict], target_min: float, weeks: float | None, deterrence: bool) -> list[str]:
-    """The counts per week of each plan (candidates and prevented with deterrence)."""
+def _count_lines(summary: Sequence[dict], target_min: float, weeks: float | None, deterrence: bool,
+                 scale: float) -> list[str]:
+    """The counts per week of each plan (candidates and prevented with deterrence), times ``scale``
+    (below 1: a clock shorter than a week, its counts as counted in the ``weeks`` measured)."""
     if not summary or "incidents_per_week" not in summary[0]:
         return []
     names = [("incidents", "incidents"), ("in_target", "in time"), ("late", "late"), ("unanswered", "unanswered")]
     if deterrence:
         names = [("candidates", "candidates"), ("prevented", "prevented"), *names]
     columns: list[Column] = [("plan", lambda row: row["plan"]), ("units", lambda row: f"{row['units']:,}")]
-    # A clock shorter than a week (a voting day) is shown as counted, not scaled up to a week nobody plans for.
-    scale = weeks if weeks is not None and weeks < 1 else 1.0
     columns += [(title, lambda row, name=name: _pw(_times(row[f"{name}_per_week"], scale),
                                                    _times(row[f"{name}_per_week_ci95"], scale)))
                 for name, title in names]

@@ -20,6 +20,7 @@ const HEADLINE = [
     diff: "p90_diff_min", diffCi: "p90_diff_ci95", verdict: "p90_verdict", diffUnit: "min"},
 ];
 const WORST_SHOWN = 5;
+const HOURS_PER_WEEK = 168;
 const EVALUATE_DELAY_MS = 120;   // changes closer together than this are evaluated once
 const POST_KIND = "proposed_post";
 
@@ -269,14 +270,25 @@ function showAnswer() {
   renderLegend();
 }
 
+// The API gives counts a week (as summary.csv). A clock shorter than a week (a voting day) shows
+// them as counted in its measured hours, as the report and the terminal do: {scale, hours}.
+function countSpan(answer) {
+  const hours = answer.hours - S.scenario.clock.warmup_hours;
+  return hours > 0 && answer.hours < HOURS_PER_WEEK ? {scale: hours / HOURS_PER_WEEK, hours} : {scale: 1, hours};
+}
+
 // A headline figure of an answer: its value, and its 95% interval as a range inside the figure's
 // bounds (a share from 0 to 100%, counts and minutes from 0).
 function figureText(answer, figure) {
   const row = answer.summary[0];
-  const value = row[figure.col];
-  if (value === undefined) return null;
-  const half = typeof figure.ci === "function" ? figure.ci(answer) : row[figure.ci];
-  const unit = figure.unit === "%" ? "%" : ` <small>${escapeHtml(t(`page.unit.${figure.unit}`))}</small>`;
+  const span = figure.unit === "perWeek" ? countSpan(answer) : {scale: 1};
+  const raw = row[figure.col];
+  if (raw === undefined) return null;
+  const value = raw === null ? null : raw * span.scale;
+  const ci = typeof figure.ci === "function" ? figure.ci(answer) : row[figure.ci];
+  const half = ci === undefined || ci === null ? ci : ci * span.scale;
+  const unit = figure.unit === "%" ? "%" : span.scale < 1 ? "" :
+    ` <small>${escapeHtml(t(`page.unit.${figure.unit}`))}</small>`;
   let text = `${formatNumber(value, figure.digits)}${unit}`;
   if (value !== null && half !== undefined && half !== null && Number.isFinite(half)) {
     const low = Math.max(0, value - half), high = Math.min(figure.high === undefined ? Infinity : figure.high, value + half);
@@ -287,12 +299,16 @@ function figureText(answer, figure) {
 
 function diffLine(pair, figure) {
   if (!figure.diff || !pair || pair[figure.diff] === undefined) return "";
-  const diff = pair[figure.diff], ci = pair[figure.diffCi], verdict = pair[figure.verdict];
+  const span = figure.diffUnit === "perWeek" ? countSpan(S.answer) : {scale: 1};
+  const diff = pair[figure.diff] === null ? null : pair[figure.diff] * span.scale;
+  const ci = pair[figure.diffCi] == null ? pair[figure.diffCi] : pair[figure.diffCi] * span.scale;
+  const verdict = pair[figure.verdict];
   const cls = verdict === "better" ? "better" : verdict === "worse" ? "worse" : "unclear";
   const words = t(cls === "unclear" ? "page.verdict.unclear" : `page.verdict.${cls}`);
   const sign = diff > 0 ? "+" : diff < 0 ? "−" : "±";
-  const text = diff === null ? "–" : `${sign}${formatNumber(Math.abs(diff), 1)} ± ${formatNumber(ci, 1)} ` +
+  const unit = span.scale < 1 ? t("page.unit.perRun", {hours: formatNumber(span.hours, 0)}) :
     t(`page.unit.${figure.diffUnit}`);
+  const text = diff === null ? "–" : `${sign}${formatNumber(Math.abs(diff), 1)} ± ${formatNumber(ci, 1)} ${unit}`;
   return `<div class="diff ${cls}">${escapeHtml(t(`page.vs.${pair.label}`))}: ${text} (${escapeHtml(words)})</div>`;
 }
 
@@ -305,7 +321,9 @@ function renderHeadline() {
   for (const figure of HEADLINE) {
     const text = figureText(S.answer, figure);
     if (text === null || (figure.showIf && !figure.showIf(row))) continue;
-    const name = t(`page.figure.${figure.key}`, {target: formatNumber(S.scenario.target_min, 0)});
+    const span = figure.unit === "perWeek" ? countSpan(S.answer) : {scale: 1};
+    const name = t(`page.figure.${figure.key}${span.scale < 1 ? "Run" : ""}`,
+      {target: formatNumber(S.scenario.target_min, 0), hours: formatNumber(span.hours, 0)});
     html += `<div class="figure" data-metric="${figure.key}" data-value="${row[figure.col]}">`;
     html += `<div class="name">${escapeHtml(name)}</div>`;
     if (other) {
