@@ -1,0 +1,1 @@
+"""The tests of patrolsim, laid out like the package; shared helpers and fixtures live here."""
