@@ -1,4 +1,4 @@
-"""A fork server for tests/test_fuzz.py: imports patrolsim once, then runs each case given on stdin
+"""A fork server for tests/cli/test_fuzz.py: imports patrolsim once, then runs each case given on stdin
 (one JSON object a line: argv, stdout and stderr files) in a forked child process with a memory
 limit and a time limit, and answers one JSON line with its exit code, time and peak memory.
 

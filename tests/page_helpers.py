@@ -1,4 +1,4 @@
-"""Helpers of the planning page's browser tests (tests/test_serve_page.py): waiting for the page to
+"""Helpers of the planning page's browser tests (tests/serve/test_serve_page.py): waiting for the page to
 settle, reading its state, choosing from its menus, downloads, and the numbers ``Study`` gives."""
 from __future__ import annotations
 

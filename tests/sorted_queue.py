@@ -1,6 +1,6 @@
 """The dispatcher's queue as it was before the heap (issue 14): a list, sorted whole at every release.
 
-What the heap is checked against (tests/test_scale.py) and timed against (bench/bench_scale.py):
+What the heap is checked against (tests/network/test_scale.py) and timed against (bench/bench_scale.py):
 the same order, quadratic under load.
 """
 from __future__ import annotations

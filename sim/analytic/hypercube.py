@@ -347,7 +347,7 @@ def solve_approximate(inp: HypercubeInput) -> HypercubeResult:
     0.73684 and 0.63158 at N = 3, rho = 1/2; their 3-unit example's approximate workloads
     0.5627, 0.4716, 0.4657 reproduced to 1e-4, which only the normalised iteration does).
 
-    Accuracy (tests/test_hypercube.py, N = 4..12, 60 atoms, random 12 km towns): workload
+    Accuracy (tests/analytic/test_hypercube.py, N = 4..12, 60 atoms, random 12 km towns): workload
     errors up to 0.016 absolute with spread-out demand and 0.036 with demand concentrated
     in the centre; relative errors on lightly used units reach 14 % and 91 % at load 0.2.
     These are errors of Larson's product-form conjecture itself (it underestimates how

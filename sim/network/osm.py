@@ -154,7 +154,7 @@ def _positive(value: Any) -> float | None:
 #   a download keeps (the filters exist only as Overpass QL inside OSMnx's query building, as
 #   its maintainer explains in gboeing/osmnx#1270).
 # Every use goes through the two functions below: an OSMnx upgrade is checked here, and the
-# tests (tests/test_osm_import.py) exercise both.
+# tests (tests/network/test_osm_import.py) exercise both.
 
 
 def insufficient_response_error() -> type[Exception]:

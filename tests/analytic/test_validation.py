@@ -18,7 +18,7 @@ from sim.analytic.validation import plan_model, simulate_figures
 from tests.commands import in_process
 from tests.graphs import random_grid_network
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VALIDATION_SCENARIO = ROOT / "scenarios" / "validation_posts.yaml"
 
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 pytestmark = pytest.mark.slow  # 24 whole command-line runs, each in a process of its own
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECONDS_PER_CASE = 90.0
 EXTRA_MEMORY_BYTES = 1_500_000_000  # what one case may add to the imported package
 ROUNDING = 1e-4  # the CSV files round to 4 decimals

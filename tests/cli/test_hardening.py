@@ -18,7 +18,7 @@ import yaml
 
 from tests.commands import in_process as here
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 CSV_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")
 

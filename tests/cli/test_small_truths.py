@@ -9,7 +9,7 @@ from sim.study.api import Study
 from sim.config.option_names import OptionNames
 from sim.study.runner import Progress
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 JOINT = ROOT / "scenarios" / "jember_pilkada_2024_joint.yaml"
 
 

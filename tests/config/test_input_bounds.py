@@ -16,7 +16,7 @@ from sim.config.yaml_reader import MAX_FILE_BYTES, read_yaml_value
 from sim.errors import InputError
 from tests.plugin_registries import registries_restored
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 
 

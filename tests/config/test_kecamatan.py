@@ -19,7 +19,7 @@ def test_the_table_has_jembers_31_kecamatan_with_population_and_a_box_around_eac
         assert west < k.lon < east and south < k.lat < north, f"{k.name}: centre outside its box"
         assert k.population > 0 and k.area_km2 > 0, k.name
     # The two files are paired by code: their names must agree too.
-    text = (Path(__file__).resolve().parent.parent / "sim" / "data" / "jember_kecamatan_population.csv").read_text()
+    text = (Path(__file__).resolve().parents[2] / "sim" / "data" / "jember_kecamatan_population.csv").read_text()
     names = {int(r["code"]): r["name"] for r in csv.DictReader(io.StringIO(text))}
     assert {k.code: k.name for k in table} == names
 

@@ -331,7 +331,7 @@ def test_a_clock_shortened_on_the_command_line_cuts_the_season():
 def test_validate_names_each_phase_fleet(capsys):
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "scenarios" / "jember_pilkada_2024_season.yaml"
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "jember_pilkada_2024_season.yaml"
     assert main(["validate", str(path)]) == 0
     scenario = load_scenario(path)
     line = capsys.readouterr().out

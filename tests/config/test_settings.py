@@ -11,7 +11,7 @@ from sim.config.settings import (CACHE_ENV, DEFAULT_TREE_CACHE_MB, MAX_PATH_CHAR
                                  tree_cache_mb)
 from sim.errors import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIM = ROOT / "sim"
 
 

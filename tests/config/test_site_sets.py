@@ -14,7 +14,7 @@ from sim.config.site_sets import population_shares
 from sim.errors import InputError
 from tests.commands import in_process
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GENERATED = {"kind": "polling_station", "id_prefix": "tps", "count": 500, "generate": "by_population", "seed": 1}
 
 

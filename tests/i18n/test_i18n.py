@@ -10,7 +10,7 @@ import pytest
 from sim.errors import InputError
 from sim.i18n import LANGUAGES, catalogue, check_language, missing_keys, placeholders, translate
 
-STATIC = Path(__file__).resolve().parent.parent / "sim" / "serve" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "sim" / "serve" / "static"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

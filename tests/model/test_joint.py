@@ -12,7 +12,7 @@ from sim.model.incidents import IncidentSpec, Stage
 from sim.model.records import incident_rows, unit_columns, unit_rows
 from tests.builders import base_scenario, scenario_file, site_at
 from tests.graphs import network_from_edges
-from tests.test_model import ci99
+from tests.model.test_model import ci99
 
 UNIT_TYPES = {"polri_car": {"agency": "Polri"}, "tni_car": {"agency": "TNI"},
               "satpol_pp_car": {"agency": "Satpol PP"}, "dishub_car": {"agency": "Dishub"}}

@@ -227,7 +227,7 @@ def test_result_files_carry_the_columns_and_figures_counted_by_hand(tmp_path):
 
     from sim import Study
 
-    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "jember_pilkada_2024.yaml"
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "jember_pilkada_2024.yaml"
     blocks = {"detection": {"report_delay_min": {"dist": "exponential", "mean": 12}, "patrol_sight_m": 150},
               "deterrence": {"radius_m": 200, "presence_multiplier": 0.3, "residual_min": 60,
                              "residual_multiplier": 0.7}}

@@ -25,7 +25,7 @@ from sim.network.demo import (
 )
 from sim.network.roads import DEMO_SOURCE_MODULES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SITES_CSV = ROOT / "sim" / "data" / "jember_sites.csv"
 MAX_SITE_GAP_M = 300.0  # the simulator snaps up to 500 m; keep a margin
 

@@ -8,7 +8,7 @@ import pytest
 
 from sim.cli import main
 from sim.config import load_scenario
-from tests.test_osm_import import PLACE, _StandIn, stand_in  # noqa: F401 (stand_in is a fixture)
+from tests.network.test_osm_import import PLACE, _StandIn, stand_in  # noqa: F401 (stand_in is a fixture)
 
 SCENARIO = f"""# a comment that must survive
 name: geo

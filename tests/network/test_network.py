@@ -25,8 +25,8 @@ from sim.network import (
 from sim.network.cache import cache_dir
 from tests.commands import in_process
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = Path(__file__).parent / "fixtures" / "jember_small.osm"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "jember_small.osm"
 M_PER_DEG_LAT = 6_371_008.8 * math.pi / 180
 
 

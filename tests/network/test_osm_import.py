@@ -18,7 +18,7 @@ import pytest
 from sim.errors import InputError
 from sim.network import NetworkSpec, load_network, osm
 
-FIXTURE = Path(__file__).parent / "fixtures" / "jember_small.osm"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "jember_small.osm"
 # Ways in the fixture a car may not use (footway, parking aisle, service, landuse, private,
 # track, pedestrian): what Overpass leaves out of a drive query.
 NOT_DRIVABLE_WAYS = {108, 109, 110, 111, 112, 114, 116}

@@ -31,7 +31,7 @@ from tests.sorted_queue import SortedQueueDispatcher
 # The overloaded scenarios below are meant to overload: their load warning is no news here.
 pytestmark = pytest.mark.filterwarnings("ignore:.*the queue grows all run long")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 VOTING = ROOT / "scenarios" / "jember_voting_day_2024.yaml"
 

@@ -19,7 +19,7 @@ from sim.network.shared_trees import SharedTrees
 from sim.network.trees import TravelTimes
 from tests.graphs import random_grid_network
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VOTING = ROOT / "scenarios" / "jember_voting_day_2024.yaml"
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="shared trees need fork and fcntl (Linux here)")

@@ -19,7 +19,7 @@ from sim.optimize.objectives import objective
 from sim.optimize.pmedian import assignment_cost, fix_candidates, lagrangian_bound, milp_stage
 from tests.commands import in_process
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def objective_value(instance: Instance, counts, name: str, busy: float) -> float:

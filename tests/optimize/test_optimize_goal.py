@@ -249,7 +249,7 @@ def test_the_smallest_fleet_equals_the_brute_force_answer_on_a_grid_town(cache, 
 
 def _optimize(tmp_path, *args: str) -> tuple[int, str, str, object]:
     from sim.cli import main
-    from tests.test_optimize import DEFAULT_SCENARIO
+    from tests.optimize.test_optimize import DEFAULT_SCENARIO
 
     out = tmp_path / "out"
     import contextlib
@@ -424,7 +424,7 @@ def test_units_are_based_at_the_police_post_nearest_their_post_or_as_the_plan_ha
 def test_a_goal_over_few_candidates_is_not_refused_for_the_first_plans_fleet(cache, tmp_path):
     """A goal places N cars of the first type: the first plan's size (8 here) does not bound it."""
     from sim import Study
-    from tests.test_optimize import DEFAULT_SCENARIO
+    from tests.optimize.test_optimize import DEFAULT_SCENARIO
 
     study = Study(DEFAULT_SCENARIO)
     bases = {group.base for plan in study.scenario.plans for group in plan.units}

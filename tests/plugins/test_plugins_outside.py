@@ -24,7 +24,7 @@ from tests.builders import base_scenario, site_at
 from tests.graphs import network_from_edges
 from tests.plugin_registries import registries_restored
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "plugins_scenario.yaml"
 PLUGIN_FILE = ROOT / "examples" / "my_plugins.py"
 

@@ -1,5 +1,5 @@
 """The planning page's requests read in this process (no server): every bad field named, the host
-check's names. tests/test_serve.py asks the same of a real server over HTTP (marked slow)."""
+check's names. tests/serve/test_serve.py asks the same of a real server over HTTP (marked slow)."""
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,6 @@
 """Results by kecamatan: which area each site is in, areas.csv against a hand count of incidents.csv,
 the drive from the nearest post, the `area:` key's refusals and the voting-day report (the maps'
-kecamatan layer: tests/test_regency_maps.py)."""
+kecamatan layer: tests/viz/test_regency_maps.py)."""
 from __future__ import annotations
 
 import csv
@@ -21,7 +21,7 @@ from sim.config.kecamatan import load_kecamatan
 from sim.errors import InputError
 from sim.study.areas import DRAWN, GIVEN, NEAREST, site_areas
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 VOTING_DAY = ROOT / "scenarios" / "jember_voting_day_2024.yaml"
 TARGET_MIN = 15.0

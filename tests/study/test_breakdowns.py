@@ -23,7 +23,7 @@ from sim.study.stats import NO_INCIDENTS, ONE_REPLICATION, comparison_row
 from sim.study.tables import WIDTH
 from tests.commands import in_process
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 PLANS = ["all-at-hq", "mixed-plus-one"]
 REPS, HOURS, TARGET_MIN = 3, 24, 15.0

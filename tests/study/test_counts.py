@@ -22,7 +22,7 @@ from sim.study.tables import WIDTH
 from tests.builders import base_scenario, scenario_file, site_at
 from tests.graphs import network_from_edges
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 DETERRENCE = {"radius_m": 200, "presence_multiplier": 0.3, "residual_min": 60, "residual_multiplier": 0.7}
 DETECTION = {"report_delay_min": {"dist": "exponential", "mean": 12}, "patrol_sight_m": 150}

@@ -21,7 +21,7 @@ from sim.study.runner import run_plans
 from tests.builders import base_scenario, scenario_file, site_at
 from tests.graphs import network_from_edges
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 EVENT_START_MIN = 600.0  # 10:00 on the clock's first day
 REPS = 4

@@ -17,7 +17,7 @@ from sim.study.options import RunOptions
 from tests.commands import copy_folder, in_process
 from tests.graphs import random_grid_network
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")
 

@@ -17,7 +17,7 @@ from tests.browser import chromium_driver, js_errors
 from tests.commands import as_process
 from tests.commands import in_process as cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 RUN = ["run", str(SCENARIO), "--hours", "12", "--reps", "2", "--workers", "1"]
 CSV_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")

@@ -15,7 +15,7 @@ from sim.cli import main, parse_args
 from sim.study.command_folders import IDENTITY_FILE, read_identity, sub_outputs
 from tests.test_docs import DOCS, shown_commands
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 SHORT = ["--hours", "6", "--workers", "1"]
 SWEEP = ["sweep", str(SCENARIO), "--param", "disturbances.provocation.rate_per_hour", "--reps", "1", *SHORT]

@@ -17,7 +17,7 @@ import pytest
 from sim import Results, Study
 from sim.errors import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 PLANS = ["all-at-hq", "mixed"]
 

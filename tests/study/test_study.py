@@ -18,7 +18,7 @@ import sim.study.cache as study_cache
 from sim import Study, StudyCache
 from sim.errors import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 CSV_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "sites.csv", "priorities.csv",
              "areas.csv")

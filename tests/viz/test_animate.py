@@ -39,7 +39,7 @@ from tests.animation_checks import attached, label_bounds
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import random_grid_network
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 EPS_M = 1e-6
 

@@ -18,7 +18,7 @@ from sim.viz.animate_views import CITY, REGENCY, arrange, city_box
 from tests.animation_checks import attached, label_bounds
 from tests.browser import chromium_driver, js_errors
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 SIZE_PX = (800, 600)
 # Plan mixed leaves these towns beyond the 15-minute drive from every post, base and patrol stop.

@@ -11,7 +11,7 @@ from sim.viz.coverage import BOTH, GAINED, LOST, coverage_change, drawn_edges, p
 from sim.viz.map_results import SiteResult
 from sim.viz.maps import write_map
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 PLANS = ["all-at-hq", "mixed"]
 

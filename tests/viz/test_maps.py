@@ -19,7 +19,7 @@ from tests.browser import chromium_driver, js_errors
 from tests.commands import in_process
 from tests.graphs import network_from_edges
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 BANDS_MIN = (5.0, 10.0, 15.0, 20.0)
 # "mixed" has every patrol mode: posts, a circuit, both kinds of random patrol, units at base.
@@ -358,7 +358,7 @@ def test_the_legend_names_each_joint_patrol_with_its_agencies_and_where_it_drive
     def joint_lines(scenario, plan):
         return [group.words(messages("en")) for group in joint_groups(scenario, plan)]
 
-    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "jember_pilkada_2024_joint.yaml")
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "jember_pilkada_2024_joint.yaml")
     # Named as the animation names the patrols' markers (joint-1, joint-2 in plan order).
     assert joint_lines(scenario, "joint-patrols-together") == [
         ("Joint patrol joint-1: Polri+TNI+Satpol PP+Dishub (circuit Kantor KPU Kabupaten Jember → "

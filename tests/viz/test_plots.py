@@ -28,7 +28,7 @@ from sim.viz.plots import (
     write_sweep_figure,
 )
 
-SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "jember_pilkada_2024.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "jember_pilkada_2024.yaml"
 PLANS = ["base-only", "posts", "circuit"]
 SITES = ["kpu_office", "alun_alun", "unej", "tanggul"]
 TARGET_MIN = 15.0

@@ -19,7 +19,7 @@ from sim.config import load_scenario
 from sim.config.expected import site_rates_per_hour
 from tests.browser import chromium_driver, js_errors
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VOTING_DAY = ROOT / "scenarios" / "jember_voting_day_2024.yaml"
 POLLING_STATIONS = 400
 # Listed sites: three in the city (they cluster), one far west (Tanggul), and the polling stations.
