@@ -21,7 +21,7 @@ from sim.cli import main
 from sim.i18n import catalogue, messages
 from tests.browser import chromium_driver, js_errors
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: the modules that write pages, maps, figures and animations (their error messages, for the terminal, excepted)
 WRITERS = sorted(
     [*ROOT.glob("sim/study/report*.py"), *ROOT.glob("sim/viz/map_*.py"), *ROOT.glob("sim/viz/animate_*.py")]
@@ -329,6 +329,7 @@ def _cut_off(where: str, fig) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_figures_and_png_maps_in_indonesian_say_no_english_word_and_cut_none_off(study_results):
     import numpy as np
 
@@ -397,6 +398,7 @@ def _browser_text(path: Path) -> str:
         return driver.execute_script("return document.body.innerText")
 
 
+@pytest.mark.slow
 def test_html_maps_and_animations_and_the_gif_in_indonesian_say_no_english_word(study_results, tmp_path):
     from sim import Study
     from sim.viz.animate import write_animation
