@@ -7,6 +7,9 @@ it is met, and the machine with its load average. Sections (``--only NAME``, rep
   demo network, travel trees on first need against today's eager tables for the same work; each
   variant in a fresh process with an empty cache folder (first replication, later replications,
   peak memory, cache on disk), compared as ratios.
+- ``voting_run``: ``python run_sim.py run`` of the voting day as a user types it (the scenario's
+  replications, the default workers, every result file), timed from outside with the peak memory of
+  its whole process tree; the network cached beforehand (targets: 15 s, 600 MB).
 - ``voting_300k``: the same on a 300,000-node synthetic regency grid (trees on first need only; the
   eager tables' size is given, not built).
 - ``heavy``: 10,000 incidents an hour for 3 h with 20 units; and at 1,000 an hour the queue sorted
@@ -149,6 +152,30 @@ def bench_voting_demo(reps: int) -> None:
     report("voting_demo_later_rep_trees_over_eager", statistics.median(trees["later_s"]) /
            statistics.median(eager["later_s"]), "x", None,
            note="later replications meet new incident sites, whose trees are made then")
+
+
+def bench_voting_run() -> None:
+    from process_tree import run_measured
+
+    from sim.config import load_scenario
+    from sim.network import load_network
+
+    cache = Path(tempfile.mkdtemp(prefix="patrolsim-scale-"))
+    out = Path(tempfile.mkdtemp(prefix="patrolsim-scale-run-"))
+    try:
+        os.environ["PATROLSIM_CACHE"] = str(cache)
+        scenario = load_scenario(VOTING)
+        load_network(scenario.network)  # a user's second run finds the network cached
+        run = run_measured([sys.executable, "run_sim.py", "run", str(VOTING), "--out", str(out / "run")], ROOT,
+                           os.environ | {"PYTHONPATH": str(ROOT)})
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+    common = {"command": "python run_sim.py run scenarios/jember_voting_day_2024.yaml --out DIR",
+              "reps": scenario.replications, "workers": os.cpu_count()}
+    report("voting_run_end_to_end_s", run["wall_s"], "s", 15.0, cpu_s=run["cpu_s"], **common)
+    report("voting_run_peak_tree_rss_mb", run["peak_tree_mb"], "MB", 600.0,
+           note="summed resident memory of the command and its workers, peak of 50 ms samples")
 
 
 def bench_voting_300k(reps: int) -> None:
@@ -386,7 +413,7 @@ def bench_engines(python: str | None) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", choices=["voting_demo", "voting_300k", "heavy", "mmc",
+    parser.add_argument("--only", action="append", choices=["voting_demo", "voting_run", "voting_300k", "heavy", "mmc",
                                                            "hypercube", "engines"])
     parser.add_argument("--reps", type=int, default=5, help="replications per voting-day run (first + later)")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds of the M/M/c comparison")
@@ -400,9 +427,10 @@ def main() -> int:
         return 0
     if not 2 <= args.reps <= 50 or not 1 <= args.rounds <= 100:
         parser.error("--reps must be 2..50 and --rounds 1..100")
-    wanted = args.only or ["voting_demo", "voting_300k", "heavy", "mmc", "hypercube", "engines"]
+    wanted = args.only or ["voting_demo", "voting_run", "voting_300k", "heavy", "mmc", "hypercube", "engines"]
     for name in wanted:
-        {"voting_demo": lambda: bench_voting_demo(args.reps), "voting_300k": lambda: bench_voting_300k(args.reps),
+        {"voting_demo": lambda: bench_voting_demo(args.reps), "voting_run": bench_voting_run,
+         "voting_300k": lambda: bench_voting_300k(args.reps),
          "heavy": bench_heavy, "mmc": lambda: bench_mmc(args.rounds), "hypercube": bench_hypercube,
          "engines": lambda: bench_engines(args.engines_python)}[name]()
     return 0
