@@ -67,3 +67,15 @@ def test_main_job_gives_the_same_bytes_as_before(main_job) -> None:
         assert hashlib.sha256(first_columns(folder / name, count)).hexdigest() == sha256, \
             f"{name}: its first {count} columns moved"
     assert got == MAIN_JOB_SHA256
+
+
+@pytest.mark.slow
+def test_the_readme_shows_what_the_main_job_prints(main_job) -> None:
+    """The README's table under its first command is the main job's terminal output as it is today,
+    from the headline to the last line: a change to what the main job prints updates the README."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("\n```\nBest plan") + len("\n```\n")
+    shown = readme[start:readme.index("\n```", start)].splitlines()
+    printed = main_job.process.stdout.splitlines()
+    printed = printed[next(i for i, line in enumerate(printed) if line.startswith("Best plan")):]
+    assert shown == printed, "README.md's main-job block differs from what `python run_sim.py` prints now"
