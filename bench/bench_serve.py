@@ -116,20 +116,9 @@ def post(port: int, path: str, data: dict) -> tuple[int, dict]:
 
 def memory_kb(pid: int) -> tuple[int, int, int]:
     """(RSS, PSS) in kB of a process and all its descendants (the zygote, the workers), and their number."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat[stat.rfind(")") + 2:].split()[1])
-    pids, todo = [pid], [pid]
-    while todo:
-        parent = todo.pop()
-        found = [child for child, of in parents.items() if of == parent]
-        pids += found
-        todo += found
+    from process_tree import tree_pids
+
+    pids = tree_pids(pid)
     rss = pss = 0
     for p in pids:
         try:

@@ -11,8 +11,8 @@ from pathlib import Path
 SAMPLE_S = 0.05  # /proc is read this often while the command runs
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory (kB) of ``pid`` and all its descendants now."""
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants alive now."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -27,8 +27,13 @@ def _tree_rss_kb(pid: int) -> int:
         found = [child for child, of in parents.items() if of == parent]
         pids += found
         todo += found
+    return pids
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory (kB) of ``pid`` and all its descendants now."""
     total = 0
-    for p in pids:
+    for p in tree_pids(pid):
         try:
             total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{p}/status").read_text()).group(1))
         except (OSError, AttributeError):
