@@ -166,7 +166,7 @@ def test_readme_starts_with_the_two_commands_ci_runs():
     .ci/run runs."""
     blocks = [line.text for line in lines_of(ROOT / "README.md")[:8] if line.fence == "bash"]
     assert blocks[0].endswith('pip install -e ".[test]" && python run_sim.py'), blocks
-    assert blocks[1] == "python -m pytest -q", blocks
+    assert blocks[1] == "python -m pytest -q -n auto", blocks
     assert (ROOT / ".ci" / "run").read_text().rstrip().endswith("\n" + blocks[1])
 
 
