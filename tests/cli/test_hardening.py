@@ -28,16 +28,6 @@ def cli(*args: str, timeout: float = 300, **popen) -> subprocess.CompletedProces
                           text=True, timeout=timeout, **popen)
 
 
-def in_process(capsys, *args: str) -> subprocess.CompletedProcess:
-    """The command line run in this process (no interpreter start-up): for refusals, which do no work."""
-    from sim.cli import main
-
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
-
-
 def start(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -234,7 +224,7 @@ def test_resume_refuses_a_part_of_another_run(finished, tmp_path):
     "{}", "[1, 2]", "null", '"text"', "{not json",
     "BAD_ROW_MISSING_COLUMN", "BAD_ROW_TEXT_NUMBER", "BAD_ROW_OTHER_REP",
 ])
-def test_resume_refuses_a_damaged_part_file_with_one_line(finished, tmp_path, capsys, content):
+def test_resume_refuses_a_damaged_part_file_with_one_line(finished, tmp_path, content):
     out, args = resume_copy(finished, tmp_path)
     path = out / ".parts" / "plan002-rep00001.json"
     part = json.loads(path.read_text())
@@ -248,7 +238,7 @@ def test_resume_refuses_a_damaged_part_file_with_one_line(finished, tmp_path, ca
         part["units"][0]["rep"] = 2
         content = json.dumps(part)
     path.write_text(content)
-    line = one_clean_error(in_process(capsys, *args))
+    line = one_clean_error(here(*args))
     assert str(path) in line and "delete it and run again with --resume" in line
 
 
@@ -284,16 +274,16 @@ def _forged(part: dict, how: str) -> dict:
     ("priority-0", "priority 0 is outside 1..1000"),
     ("unit-twice", "a unit listed twice"),
 ])
-def test_resume_refuses_a_forged_part_whose_rows_agree_with_its_name(finished, tmp_path, capsys, how, words):
+def test_resume_refuses_a_forged_part_whose_rows_agree_with_its_name(finished, tmp_path, how, words):
     out, args = resume_copy(finished, tmp_path)
     path = out / ".parts" / "plan001-rep00002.json"
     path.write_text(json.dumps(_forged(json.loads(path.read_text()), how)))
-    line = one_clean_error(in_process(capsys, *args))
+    line = one_clean_error(here(*args))
     assert f"{path}: " in line and words in line and "delete it and run again with --resume" in line
     assert digests(out) == digests(finished), "nothing written"
 
 
-def test_resume_refuses_a_part_larger_than_a_replication_can_be_before_reading_it(finished, tmp_path, capsys):
+def test_resume_refuses_a_part_larger_than_a_replication_can_be_before_reading_it(finished, tmp_path):
     import tracemalloc
 
     from sim.errors import InputError
@@ -303,7 +293,7 @@ def test_resume_refuses_a_part_larger_than_a_replication_can_be_before_reading_i
     path = out / ".parts" / "plan001-rep00002.json"
     part = json.loads(path.read_text())
     path.write_text(json.dumps(part)[:-1] + ', "padding": "' + "x" * 60_000_000 + '"}')
-    line = one_clean_error(in_process(capsys, *args))
+    line = one_clean_error(here(*args))
     assert f"{path}: more than the" in line and "bytes a part of this scenario can have" in line
     # The parts alone, as the run checks them: the 60 MB file is refused having read a bounded head of it.
     key = json.loads((out / ".parts" / "run.json").read_text())
@@ -319,10 +309,10 @@ def test_resume_refuses_a_part_larger_than_a_replication_can_be_before_reading_i
 
 
 @pytest.mark.parametrize("content", ["[]", "{}", "{broken", '{"code_sha256": 1}'])
-def test_resume_refuses_a_damaged_run_record(finished, tmp_path, capsys, content):
+def test_resume_refuses_a_damaged_run_record(finished, tmp_path, content):
     out, args = resume_copy(finished, tmp_path)
     (out / ".parts" / "run.json").write_text(content)
-    line = one_clean_error(in_process(capsys, *args))
+    line = one_clean_error(here(*args))
     assert "run.json" in line and "run without --resume" in line
     assert len(list((out / ".parts").glob("plan*.json"))) == 15, "the parts are kept"
 
@@ -379,7 +369,7 @@ BOUND_CASES = {
 
 
 @pytest.mark.parametrize("case", list(BOUND_CASES))
-def test_a_value_above_its_bound_is_refused_at_once_naming_the_bound(cache, tmp_path, capsys, case):
+def test_a_value_above_its_bound_is_refused_at_once_naming_the_bound(cache, tmp_path, case):
     args, expected = BOUND_CASES[case]
     lognormal = scenario_with(tmp_path, lambda d: d["disturbances"][0].update(
         on_scene_min={"dist": "lognormal", "mean": 30, "sd": 1e200}))
@@ -387,7 +377,7 @@ def test_a_value_above_its_bound_is_refused_at_once_naming_the_bound(cache, tmp_
     if args[0] in ("run", "sweep") and "--out" not in args:
         args += ["--out", str(tmp_path / "out")]
     started = time.monotonic()
-    line = one_clean_error(in_process(capsys, *args))
+    line = one_clean_error(here(*args))
     assert expected in line
     assert time.monotonic() - started < 30, "refused before any work"
     assert not (tmp_path / "out").exists() and not (tmp_path / "a.html").exists()
@@ -457,8 +447,8 @@ def test_implausible_scenarios_are_run_with_a_warning(tmp_path, edit, warning):
     assert "Traceback" not in result.stderr
 
 
-def test_overload_warnings_are_printed_only_for_the_plans_run(cache, tmp_path, capsys):
-    result = in_process(capsys, "run", str(SCENARIO), "--plan", "mixed", "--reps", "1", "--hours", "12", "--workers",
+def test_overload_warnings_are_printed_only_for_the_plans_run(cache, tmp_path):
+    result = here("run", str(SCENARIO), "--plan", "mixed", "--reps", "1", "--hours", "12", "--workers",
                         "1", "--set", "disturbances.provocation.rate_per_hour=100", "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr[-2000:]
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
@@ -569,8 +559,8 @@ def test_a_scheduler_without_workers_is_refused_within_the_timeout(cache, tmp_pa
     ("tcp://127.0.0.1", "not a valid address; expected tcp://HOST:PORT"),
     ("tcp://:8786", "not a valid address; expected tcp://HOST:PORT"),
 ])
-def test_a_malformed_scheduler_address_is_refused_as_malformed(tmp_path, capsys, address, words):
-    line = one_clean_error(in_process(capsys, *RUN, "--reps", "1", "--hours", "3", "--scheduler", address,
+def test_a_malformed_scheduler_address_is_refused_as_malformed(tmp_path, address, words):
+    line = one_clean_error(here(*RUN, "--reps", "1", "--hours", "3", "--scheduler", address,
                                       "--out", str(tmp_path / "out")))
     assert f"--scheduler {address}: {words}" in line and "Connection refused" not in line
     assert not (tmp_path / "out").exists()

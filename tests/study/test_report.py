@@ -8,7 +8,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,29 +15,12 @@ import pytest
 from tests.browser import chromium_driver, js_errors
 from tests.commands import as_process
 from tests.commands import in_process as cli
+from tests.commands import one_error_line as one_error
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 RUN = ["run", str(SCENARIO), "--hours", "12", "--reps", "2", "--workers", "1"]
 CSV_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv")
-
-
-def in_process(capsys, *args: str) -> subprocess.CompletedProcess:
-    """The command line in this process: for refusals, which stop before any replication runs."""
-    from sim.cli import main
-
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
-
-
-def one_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(lines) == 1, result.stderr[-2000:]
-    return lines[0]
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -80,7 +62,7 @@ def test_a_finished_run_leaves_its_files_and_report_and_no_parts(finished):
     (["--set", "disturbances.provocation.rate_per_hour=0.3"], "another scenario content"),
     (["--reps", "auto"], "replications 2, not auto (precision 0.05, at most 200)"),
 ], ids=["seed", "hours", "replications", "plans", "scenario", "reps-auto"])
-def test_a_different_run_is_refused_naming_the_difference(finished, tmp_path, capsys, flags, difference):
+def test_a_different_run_is_refused_naming_the_difference(finished, tmp_path, flags, difference):
     out = copy_of(finished, tmp_path)
     before = digests(out)
     args = list(RUN)
@@ -88,7 +70,7 @@ def test_a_different_run_is_refused_naming_the_difference(finished, tmp_path, ca
         if flag.startswith("--") and flag in args and flag not in ("--plan", "--set"):
             index = args.index(flag)
             del args[index:index + 2]
-    line = one_error(in_process(capsys, *args, *flags, "--out", str(out)))
+    line = one_error(cli(*args, *flags, "--out", str(out)))
     assert f"--out {out}: holds the results of a different run ({difference})" in line
     assert "keep them by giving another --out, or replace them with --replace" in line
     assert digests(out) == before, "nothing written, nothing deleted"
@@ -272,7 +254,7 @@ def test_report_command_writes_the_page_again_and_says_what_is_missing(finished,
     ("bad-manifest", "manifest.json: not the manifest of a patrolsim run"),
     ("no-summary", "not a results folder, summary.csv is missing or empty"),
 ])
-def test_report_of_a_folder_that_is_not_results_is_one_line(cache, finished, tmp_path, capsys, case, expected):
+def test_report_of_a_folder_that_is_not_results_is_one_line(cache, finished, tmp_path, case, expected):
     folder = tmp_path / "folder"
     if case == "empty":
         folder.mkdir()
@@ -286,7 +268,7 @@ def test_report_of_a_folder_that_is_not_results_is_one_line(cache, finished, tmp
         folder = copy_of(finished, tmp_path)
         (folder / "summary.csv").unlink()
     before = digests(folder) if folder.exists() else None
-    assert expected in one_error(in_process(capsys, "report", str(folder)))
+    assert expected in one_error(cli("report", str(folder)))
     assert (digests(folder) if folder.exists() else None) == before, "nothing written"
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 import tracemalloc
 from pathlib import Path
 
@@ -17,26 +16,12 @@ import pytest
 from sim import Results, Study
 from sim.errors import InputError
 
+from tests.commands import in_process
+from tests.commands import one_error_line as one_error
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
 PLANS = ["all-at-hq", "mixed"]
-
-
-def in_process(capsys, *args: str) -> subprocess.CompletedProcess:
-    """The command line in this process: for refusals, which stop before any work."""
-    from sim.cli import main
-
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out, err)
-
-
-def one_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
-    return lines[0]
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -108,15 +93,15 @@ def truncate(path: Path, size: int) -> None:
     path.write_bytes(path.read_bytes()[:size])
 
 
-def test_a_truncated_sites_csv_is_refused_by_map_report_and_from_dir(written, tmp_path, capsys):
+def test_a_truncated_sites_csv_is_refused_by_map_report_and_from_dir(written, tmp_path):
     out = copy_of(written, tmp_path)
     truncate(out / "sites.csv", 1000)  # `head -c 1000`: whole rows cut off, as if every site were fine
     expected = "sites.csv has 1,000 bytes where the run wrote"
-    line = one_error(in_process(capsys, "map", str(SCENARIO), "--plan", "mixed", "--results", str(out),
+    line = one_error(in_process("map", str(SCENARIO), "--plan", "mixed", "--results", str(out),
                                 "--out", str(tmp_path / "map.png")))
     assert expected in line and f"--results {str(out)!r}" in line
     assert not (tmp_path / "map.png").exists()
-    assert expected in one_error(in_process(capsys, "report", str(out)))
+    assert expected in one_error(in_process("report", str(out)))
     with pytest.raises(InputError, match=expected):
         Results.from_dir(out).sites  # noqa: B018
 
@@ -139,14 +124,14 @@ def test_only_the_files_asked_for_are_read(written, tmp_path):
         saved.incidents  # noqa: B018
 
 
-def test_a_huge_damaged_summary_is_refused_before_it_is_read(written, tmp_path, capsys):
+def test_a_huge_damaged_summary_is_refused_before_it_is_read(written, tmp_path):
     out = copy_of(written, tmp_path)
     junk = b"x,y,z\n" * 7_000_000  # 42 MB of junk rows where summary.csv was
     (out / "summary.csv").write_bytes(junk)
-    one_error(in_process(capsys, "report", str(out)))  # once untraced: the modules it imports are not the file
+    one_error(in_process("report", str(out)))  # once untraced: the modules it imports are not the file
     tracemalloc.start()
     try:
-        line = one_error(in_process(capsys, "report", str(out)))
+        line = one_error(in_process("report", str(out)))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -166,49 +151,49 @@ def test_a_manifest_without_file_records_is_refused_when_a_file_is_read(written,
 # -- single-file outputs -----------------------------------------------------------------------------------
 
 
-def test_map_does_not_overwrite_a_file_patrolsim_did_not_write(cache, tmp_path, capsys):
+def test_map_does_not_overwrite_a_file_patrolsim_did_not_write(cache, tmp_path):
     mine = tmp_path / "existing.geojson"
     mine.write_text('{"type": "FeatureCollection", "features": []}')
-    line = one_error(in_process(capsys, "map", str(SCENARIO), "--plan", "mixed", "--out", str(mine)))
+    line = one_error(in_process("map", str(SCENARIO), "--plan", "mixed", "--out", str(mine)))
     assert f"--out {mine}: holds a file patrolsim did not write" in line and "--replace" in line
     assert mine.read_text() == '{"type": "FeatureCollection", "features": []}'
 
 
 @pytest.mark.slow
-def test_map_replaces_a_file_with_replace_then_only_its_own(cache, tmp_path, capsys):
+def test_map_replaces_a_file_with_replace_then_only_its_own(cache, tmp_path):
     mine = tmp_path / "existing.geojson"
     mine.write_text('{"type": "FeatureCollection", "features": []}')
-    assert in_process(capsys, "map", str(SCENARIO), "--plan", "mixed", "--out", str(mine), "--replace").returncode == 0
+    assert in_process("map", str(SCENARIO), "--plan", "mixed", "--out", str(mine), "--replace").returncode == 0
     collection = json.loads(mine.read_text())
     assert collection["name"] == "jember-pilkada-2024: mixed", "named by scenario and plan, not the temporary file"
-    assert in_process(capsys, "map", str(SCENARIO), "--plan", "mixed", "--out", str(mine)).returncode == 0, \
+    assert in_process("map", str(SCENARIO), "--plan", "mixed", "--out", str(mine)).returncode == 0, \
         "the same map replaces its own file"
-    line = one_error(in_process(capsys, "map", str(SCENARIO), "--plan", "fixed-posts", "--out", str(mine)))
+    line = one_error(in_process("map", str(SCENARIO), "--plan", "fixed-posts", "--out", str(mine)))
     assert "holds a file patrolsim wrote for another command, scenario or plan" in line
 
 
 @pytest.mark.parametrize("out", ["x.geojson/", "x.png/"])
-def test_a_map_or_animation_out_ending_in_a_slash_is_refused(tmp_path, capsys, out):
+def test_a_map_or_animation_out_ending_in_a_slash_is_refused(tmp_path, out):
     for command in (["map", str(SCENARIO), "--plan", "mixed"],
                     ["animate", str(SCENARIO), "--plan", "mixed", "--hours", "1"]):
-        line = one_error(in_process(capsys, *command, "--out", f"{tmp_path}/{out}"))
+        line = one_error(in_process(*command, "--out", f"{tmp_path}/{out}"))
         assert "give a file name, not a folder" in line
     assert list(tmp_path.iterdir()) == []
 
 
-def test_animate_does_not_overwrite_a_file_patrolsim_did_not_write(tmp_path, capsys):
+def test_animate_does_not_overwrite_a_file_patrolsim_did_not_write(tmp_path):
     page = tmp_path / "page.html"
     page.write_text("<html><head></head><body>mine</body></html>")
-    line = one_error(in_process(capsys, "animate", str(SCENARIO), "--plan", "mixed", "--hours", "1",
+    line = one_error(in_process("animate", str(SCENARIO), "--plan", "mixed", "--hours", "1",
                                 "--out", str(page)))
     assert f"--out {page}: holds a file patrolsim did not write" in line
     assert page.read_text().endswith("mine</body></html>")
 
 
-def test_report_does_not_overwrite_a_report_html_patrolsim_did_not_write(written, tmp_path, capsys):
+def test_report_does_not_overwrite_a_report_html_patrolsim_did_not_write(written, tmp_path):
     out = copy_of(written, tmp_path)
     (out / "report.html").write_text("<html><head></head><body>my notes</body></html>")
-    line = one_error(in_process(capsys, "report", str(out)))
+    line = one_error(in_process("report", str(out)))
     assert f"{out / 'report.html'}: holds a file patrolsim did not write" in line and "--replace" in line
     assert "my notes" in (out / "report.html").read_text()
 
