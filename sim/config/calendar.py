@@ -24,8 +24,8 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.config import limits
-from sim.config.known import known, unknown
-from sim.config.problems import located
+from sim.config.known import known, unknown_keys
+from sim.config.problems import located, raise_located
 from sim.errors import shown
 from sim.plugins.base import Spec, Tuple
 
@@ -68,7 +68,7 @@ class Phase(Spec):
     def _known_types(cls, multipliers: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         types = known(info).types
         names = None if types is None else {**types, ALL_TYPES: None}
-        _raise([p for name in multipliers for p in unknown((name,), name, names, "disturbance type")])
+        raise_located(unknown_keys(multipliers, names, "disturbance type"))
         return multipliers
 
     def multiplier(self, disturbance_type: str) -> float:
@@ -100,13 +100,13 @@ class Event(Spec):
     @field_validator("sites")
     @classmethod
     def _known_sites(cls, sites: dict[str, float], info: ValidationInfo) -> dict[str, float]:
-        _raise([p for site in sites for p in unknown((site,), site, known(info).sites, "site")])
+        raise_located(unknown_keys(sites, known(info).sites, "site"))
         return sites
 
     @field_validator("rate_per_hour")
     @classmethod
     def _known_types(cls, rates: dict[str, float], info: ValidationInfo) -> dict[str, float]:
-        _raise([p for name in rates for p in unknown((name,), name, known(info).types, "disturbance type")])
+        raise_located(unknown_keys(rates, known(info).types, "disturbance type"))
         return rates
 
     @model_validator(mode="after")
@@ -123,10 +123,6 @@ class Event(Spec):
             raise located([(("hours",), f"the event runs past the end of the clock ({end:{WHEN}})")])
         return self
 
-
-def _raise(problems: list[tuple[tuple, str]]) -> None:
-    if problems:
-        raise located(problems)
 
 
 _WINDOW = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")

@@ -8,7 +8,7 @@ problem elsewhere in the same unit group or plan does not hide them. A name set 
 """
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,3 +52,8 @@ def unknown(path: YamlPath, name: str, names: Collection[str] | None, kind: str)
     if names is None or name in names:
         return []
     return [(path, f"unknown {kind} '{name}'" + suggest(name, list(names)))]
+
+
+def unknown_keys(keys: Iterable[str], names: Collection[str] | None, kind: str) -> list[Problem]:
+    """A problem for each of ``keys`` (a mapping's, each at its own path) not among ``names``."""
+    return [problem for key in keys for problem in unknown((key,), key, names, kind)]

@@ -44,6 +44,12 @@ def located(problems: list[tuple[YamlPath, str]], title: str = "scenario") -> Va
         for path, message in problems])
 
 
+def raise_located(problems: list[tuple[YamlPath, str]]) -> None:
+    """Raise ``located(problems)`` if there are any: a validator's several problems at once."""
+    if problems:
+        raise located(problems)
+
+
 class Report:
     """Collects problems; each is placed at the YAML line of its path (or of its nearest parent).
 

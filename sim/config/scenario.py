@@ -26,11 +26,11 @@ from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_
 
 from sim.config import checks, limits
 from sim.config.calendar import Calendar, Event
-from sim.config.known import NO_CALENDAR, Problem, known
+from sim.config.known import NO_CALENDAR, known
 from sim.config.network_spec import NetworkSpec, resolve_network_path, spec_problems
 from sim.config.plausibility import scenario_warnings
 from sim.config.presence import Detection, Deterrence
-from sim.config.problems import Report, located, suggest
+from sim.config.problems import Report, located, raise_located, suggest
 from sim.config.schema import (UNCHECKED_WEIGHTS, Clock, Dispatch, DisturbanceType, Id, Plan, Site, Travel, UnitType,
                                UnknownKind)
 from sim.config.site_sets import SiteSet, kind_weights
@@ -59,10 +59,6 @@ class Provenance:
 def _context(info: ValidationInfo) -> dict[str, Any]:
     return info.context or {}
 
-
-def _raise(problems: list[Problem]) -> None:
-    if problems:
-        raise located(problems)
 
 
 def _weights_of_sites(value: Any, info: ValidationInfo) -> Any:
@@ -120,7 +116,7 @@ class Scenario(Spec):
                 load_plugin(text, _context(info).get("folder"))
             except ValueError as error:
                 problems.append(((i,), str(error)))
-        _raise(problems)
+        raise_located(problems)
         return plugins
 
     @field_validator("name")
@@ -137,7 +133,7 @@ class Scenario(Spec):
     def _resolve_file(cls, network: NetworkSpec, info: ValidationInfo) -> NetworkSpec:
         """Where the network comes from, said in full; a file path as given, relative to the scenario
         file's folder, and there."""
-        _raise(spec_problems(network))
+        raise_located(spec_problems(network))
         folder = _context(info).get("folder")
         if network.path is None or folder is None:
             return network
@@ -168,7 +164,7 @@ class Scenario(Spec):
         """The file's own site ids are unique (a site set's against them: ``_between_sections``); the
         sites are known from here on if the site sets validated too."""
         from_sets = sum(len(one.ids(_context(info).get("folder"))) for one in info.data.get("site_sets", ()))
-        _raise(checks.duplicates(sites[:len(sites) - from_sets], "id", "site id", "sites"))
+        raise_located(checks.duplicates(sites[:len(sites) - from_sets], "id", "site id", "sites"))
         if "site_sets" in info.data:
             known(info).sites = {site.id: site.kind for site in sites}
         return sites
@@ -189,7 +185,7 @@ class Scenario(Spec):
     @classmethod
     def _types_and_escalations(cls, disturbances: tuple[DisturbanceType, ...],
                                info: ValidationInfo) -> tuple[DisturbanceType, ...]:
-        _raise(checks.duplicates(disturbances, "type", "disturbance type", "disturbances")
+        raise_located(checks.duplicates(disturbances, "type", "disturbance type", "disturbances")
                + checks.escalations(disturbances))
         known(info).types = dict.fromkeys(d.type for d in disturbances)
         return disturbances
@@ -201,20 +197,20 @@ class Scenario(Spec):
         if calendar is None:
             names.phases = NO_CALENDAR
             return calendar
-        _raise(checks.phase_problems(calendar, names.clock, names.clock_set_on_command_line))
+        raise_located(checks.phase_problems(calendar, names.clock, names.clock_set_on_command_line))
         names.phases = dict.fromkeys(phase.name for phase in calendar.phases)
         return calendar
 
     @field_validator("events")
     @classmethod
     def _unique_events(cls, events: tuple[Event, ...]) -> tuple[Event, ...]:
-        _raise(checks.duplicates(events, "id", "event id", "events"))
+        raise_located(checks.duplicates(events, "id", "event id", "events"))
         return events
 
     @field_validator("plans")
     @classmethod
     def _unique_plans(cls, plans: tuple[Plan, ...]) -> tuple[Plan, ...]:
-        _raise(checks.duplicates(plans, "name", "plan name", "plans"))
+        raise_located(checks.duplicates(plans, "name", "plan name", "plans"))
         return plans
 
     @model_validator(mode="after")
@@ -224,7 +220,7 @@ class Scenario(Spec):
         set_ids = [one.ids(folder) for one in self.site_sets]
         file_ids = self.site_ids[:len(self.sites) - sum(map(len, set_ids))]
         agency_of = {name: unit_type.agency for name, unit_type in self.unit_types.items()}
-        _raise(checks.site_set_clashes(file_ids, set_ids) + checks.answerable(self.disturbances, self.plans, agency_of))
+        raise_located(checks.site_set_clashes(file_ids, set_ids) + checks.answerable(self.disturbances, self.plans, agency_of))
         return self
 
     @model_validator(mode="after")

@@ -16,8 +16,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, fie
 from sim.config import checks, limits
 from sim.config.calendar import daily_window, iso_datetime
 from sim.config.kecamatan import find_kecamatan, unknown_kecamatan
-from sim.config.known import NO_CALENDAR, known, unknown
-from sim.config.problems import located, suggest
+from sim.config.known import NO_CALENDAR, known, unknown, unknown_keys
+from sim.config.problems import located, raise_located, suggest
 from sim.config.site_sets import kind_weights
 from sim.errors import shown
 from sim.plugins.base import Spec, Tuple
@@ -128,10 +128,6 @@ class Escalation(Spec):
     to: str
 
 
-def _raise(problems: list[tuple[tuple, str]]) -> None:
-    if problems:
-        raise located(problems)
-
 
 def _unknown_agencies(places, agencies: list[str] | None) -> list[tuple[tuple, str]]:
     """A problem for each (place, agency) whose agency no unit type has."""
@@ -212,19 +208,19 @@ class DisturbanceType(Spec):
     @field_validator("sites")
     @classmethod
     def _known_sites(cls, weights: dict[str, float], info: ValidationInfo) -> dict[str, float]:
-        _raise([p for site in weights for p in unknown((site,), site, known(info).sites, "site")])
+        raise_located(unknown_keys(weights, known(info).sites, "site"))
         return weights
 
     @field_validator("agencies")
     @classmethod
     def _known_agencies(cls, agencies: tuple[str, ...] | None, info: ValidationInfo) -> tuple[str, ...] | None:
-        _raise(_unknown_agencies(enumerate(agencies or ()), known(info).agencies))
+        raise_located(_unknown_agencies(enumerate(agencies or ()), known(info).agencies))
         return agencies
 
     @field_validator("requires")
     @classmethod
     def _known_required(cls, requires: dict[str, int] | None, info: ValidationInfo) -> dict[str, int] | None:
-        _raise(_unknown_agencies(((a, a) for a in requires or {}), known(info).agencies))
+        raise_located(_unknown_agencies(((a, a) for a in requires or {}), known(info).agencies))
         return requires
 
     @field_validator("report_delay_min")
@@ -276,7 +272,7 @@ class UnitGroup(Spec):
     @classmethod
     def _known_type(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:
-            _raise(unknown((), value, known(info).unit_types, "unit type"))
+            raise_located(unknown((), value, known(info).unit_types, "unit type"))
         return value
 
     @field_validator("joint")
@@ -284,14 +280,14 @@ class UnitGroup(Spec):
     def _known_members(cls, members: tuple[str, ...] | None, info: ValidationInfo) -> tuple[str, ...] | None:
         types = known(info).unit_types
         if members is not None and types is not None:
-            _raise([((k,), f"unknown unit type '{member:.40}'" + suggest(member, sorted(types)))
+            raise_located([((k,), f"unknown unit type '{member:.40}'" + suggest(member, sorted(types)))
                     for k, member in enumerate(members) if member not in types])
         return members
 
     @field_validator("base")
     @classmethod
     def _known_base(cls, value: str, info: ValidationInfo) -> str:
-        _raise(unknown((), value, known(info).sites, "site"))
+        raise_located(unknown((), value, known(info).sites, "site"))
         return value
 
     @field_validator("on_duty")
@@ -366,8 +362,8 @@ class Plan(Spec):
     def _known_phases(cls, by_phase: dict[str, Fleet], info: ValidationInfo) -> dict[str, Fleet]:
         phases = known(info).phases
         if phases is NO_CALENDAR:
-            _raise([((phase,), f"phase '{phase}': the scenario has no calendar.phases") for phase in by_phase])
-        _raise([p for phase in by_phase for p in unknown((phase,), phase, phases, "phase")])
+            raise_located([((phase,), f"phase '{phase}': the scenario has no calendar.phases") for phase in by_phase])
+        raise_located(unknown_keys(by_phase, phases, "phase"))
         return by_phase
 
     @model_validator(mode="after")
