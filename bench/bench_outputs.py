@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -33,12 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_scale import bare_simpy_mmc  # noqa: E402
+from machine import machine  # noqa: E402
+
 SERVERS, RATE_PER_H, MEAN_MIN, HOURS, REPS = 4, 2.4, 80.0, 8000, 12
-
-
-def machine() -> dict:
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-            "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 
 def report(bench: str, value: float, unit: str, target: float | None = None, **extra) -> None:
@@ -63,32 +60,6 @@ def mm4_scenario(folder: Path) -> Path:
     path = folder / "mm4.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
-
-
-def bare_simpy(seed: int) -> int:
-    """The textbook SimPy M/M/c; customers served."""
-    import numpy as np
-    import simpy
-
-    rng = np.random.default_rng(seed)
-    env = simpy.Environment()
-    desk = simpy.Resource(env, SERVERS)
-    served = [0]
-
-    def customer(env):
-        with desk.request() as request:
-            yield request
-            yield env.timeout(rng.exponential(MEAN_MIN))
-            served[0] += 1
-
-    def arrivals(env):
-        while True:
-            yield env.timeout(rng.exponential(60.0 / RATE_PER_H))
-            env.process(customer(env))
-
-    env.process(arrivals(env))
-    env.run(until=HOURS * 60.0)
-    return served[0]
 
 
 def cpu_s() -> float:
@@ -116,7 +87,7 @@ def main() -> None:
     incidents = served = 0
     for round_ in range(args.rounds):
         start = cpu_s()
-        served = sum(bare_simpy(seed) for seed in range(REPS))
+        served = sum(bare_simpy_mmc(SERVERS, RATE_PER_H / 60.0, MEAN_MIN, HOURS * 60.0, seed) for seed in range(REPS))
         times["bare"].append(cpu_s() - start)
 
         start = cpu_s()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -26,16 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from machine import machine  # noqa: E402
+
 from sim.study.api import Study  # noqa: E402
 from sim.study.experiment import run_experiment  # noqa: E402
 from sim.study.options import RunOptions  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024_season.yaml"
-
-
-def machine() -> dict:
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-            "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 
 def main() -> None:
