@@ -18,7 +18,7 @@ from sim.study.report_events import events_section
 from sim.study.report_places import (areas_section, late_sites, lists_areas, priorities_section, sites_section,
                                      weakest_areas)
 from sim.study.shares import Worst
-from sim.study.stats import MIN_PER_WEEK
+from sim.study.stats import MIN_PER_WEEK, Window
 from sim.viz.web import asset, fill, page_title
 from sim.viz.words import network_words, site_words, verdict_words
 
@@ -252,11 +252,9 @@ def _counts_table(data: Mapping[str, Any], deterrence: bool, m: Messages) -> str
     header = (f'<tr><th class="name">{m("report.plan")}</th><th>{m("report.plans.units")}</th>'
               + "".join(f"<th>{escape(t)}</th>" for _, t in names) + "</tr>")
     clock = data["manifest"]["scenario"].get("clock") or {}
-    clock_h = num(clock.get("duration_hours")) or 0.0
-    measured_h = clock_h - (num(clock.get("warmup_hours")) or 0.0)
-    # A clock shorter than a week (a voting day) is shown as counted, not scaled up to a week (as
-    # sim.study.stats.Window.count_scale).
-    scale = measured_h * 60 / MIN_PER_WEEK if 0 < clock_h * 60 < MIN_PER_WEEK and measured_h > 0 else 1.0
+    window = Window(60 * (num(clock.get("warmup_hours")) or 0.0), 60 * (num(clock.get("duration_hours")) or 0.0),
+                    num(data["manifest"]["scenario"].get("target_response_min")) or 0.0)
+    scale, measured_h = window.count_scale, window.weeks * MIN_PER_WEEK / 60
     body = "".join(f'<tr><td class="name">{escape(row["plan"])}</td><td>{fmt(m, row.get("units"), 0)}</td>'
                    + "".join(_figure(m, _scaled(row, f"{name}_per_week", scale), f"{name}_per_week")
                              for name, _ in names) + "</tr>" for row in summary)

@@ -224,7 +224,7 @@ class Window:
     def count_scale(self) -> float:
         """What a count a week is multiplied by where it is shown: 1 on a clock of a week or more; on a
         shorter clock (a voting day) the measured window's share of a week, so it is shown as counted."""
-        return 1.0 if self.end_min >= MIN_PER_WEEK else self.weeks
+        return 1.0 if self.end_min >= MIN_PER_WEEK or self.weeks <= 0 else self.weeks
 
 
 def rep_counts(incident_rows: Iterable[dict], window: Window, reps: Iterable[int] = ()) -> dict[int, dict[str, int]]:
