@@ -52,14 +52,6 @@ def catalogue(lang: str = DEFAULT_LANGUAGE, prefix: str = "") -> dict[str, str]:
     return {key: text for key, text in merged.items() if key.startswith(prefix)}
 
 
-def translate(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
-    """The message ``key`` in ``lang`` with its ``{placeholders}`` filled; KeyError for an unknown key."""
-    text = catalogue(lang).get(key)
-    if text is None:
-        raise KeyError(f"no message {key!r} in sim/i18n/{DEFAULT_LANGUAGE}.json")
-    return text.format(**values) if values else text
-
-
 class Messages:
     """The words of one language: ``m(key, **values)`` is the message with its placeholders filled;
     ``num`` and ``date`` write numbers and dates as the language does. Made by ``messages(lang)``."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import InputError
-from sim.i18n import LANGUAGES, catalogue, check_language, missing_keys, placeholders, translate
+from sim.i18n import LANGUAGES, catalogue, check_language, messages, missing_keys, placeholders
 
 STATIC = Path(__file__).resolve().parents[2] / "sim" / "serve" / "static"
 
@@ -38,7 +38,7 @@ def test_every_message_the_page_asks_for_exists():
     fixed = set(re.findall(r"""["']((?:page)\.[A-Za-z0-9_.]+)["']""", text))
     # keys built from a value: page.mode.${mode} and the like, with every value the page can give them
     built = {f"page.mode.{m}" for m in ("post", "circuit", "base", "random")} | \
-        {f"page.figure.{k}" for k in ("within", "late", "prevented", "mean", "p90")} | \
+        {f"page.figure.{k}" for k in ("within", "late", "prevented", "mean", "p90", "lateRun", "preventedRun")} | \
         {f"page.unit.{u}" for u in ("min", "pts", "perWeek")} | \
         {f"page.vs.{v}" for v in ("before", "saved", "beside")} | \
         {f"page.verdict.{v}" for v in ("better", "worse", "unclear")} | \
@@ -48,11 +48,11 @@ def test_every_message_the_page_asks_for_exists():
     assert sorted((fixed | built) - known) == []
 
 
-def test_translate_fills_placeholders_and_refuses_unknown_keys():
-    assert translate("page.unit.group", "id", n=3) == "Unit 3"
-    assert translate("page.status.running", "en", done=2, total=10) == "simulating: 2 of 10 replications"
+def test_messages_fill_placeholders_and_refuse_unknown_keys():
+    assert messages("id")("page.unit.group", n=3) == "Unit 3"
+    assert messages("en")("page.status.running", done=2, total=10) == "simulating: 2 of 10 replications"
     assert placeholders("{a} and {b}") == {"a", "b"}
     with pytest.raises(KeyError):
-        translate("page.no.such.key")
+        messages()("page.no.such.key")
     with pytest.raises(InputError, match="one of en, id"):
         check_language("fr")
