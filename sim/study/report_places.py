@@ -61,7 +61,8 @@ def sites_section(data: Mapping[str, Any], m: Messages) -> str:
                     f"<td>{fmt(m, some.get('incidents'), 0)}</td>{''.join(tds)}</tr>")
     sites = len({row.get("site") for row in rows})
     ties = "".join(f"<li>{note}</li>" for note in notes)
-    intro = m("report.sites.intro", worst=WORST_PER_PLAN, target=target, rows=MAX_SITE_ROWS, sites=m.num(sites, ","))
+    intro = m("report.sites.intro", worst=WORST_PER_PLAN, target=target, rows=m.num(min(MAX_SITE_ROWS, sites), ","),
+              sites=m.num(sites, ","))
     return (f"<p>{intro}</p>\n"
             f'<div class="table-wrap"><table><thead>{header}</thead><tbody>{"".join(body)}</tbody></table></div>'
             + (f'\n<ul class="note">{ties}</ul>' if ties else ""))

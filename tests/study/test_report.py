@@ -229,6 +229,9 @@ def test_site_and_priority_shares_are_bounded_with_their_late_counts(cache, tmp_
     assert set(shown) == expected
     assert [total[next(s for s in names if names[s] == name)] for name in shown] == \
         sorted((total[next(s for s in names if names[s] == name)] for name in shown), reverse=True)
+    # The intro's bound on the rows never exceeds the sites there are (12 here, not "25 of 12").
+    sites = len(names)
+    assert f"at most {min(25, sites)} of {sites} sites" in sites_section(data, messages("en"))
 
 
 @pytest.mark.slow
