@@ -1,8 +1,8 @@
 """Benchmark: the default scenario, all plans x 20 replications, on 1 and 2 local workers and
 on a 2-worker Dask LocalCluster. Prints one JSON object per line.
 
-Targets (issue 4): 2 workers at least 1.6x faster than 1 worker; total wall time at most 60 s;
-Dask with 2 workers within 1.5x of the local process pool. The machine is shared and noisy, so
+Targets: 2 workers at least 1.7x faster than 1 worker, figures and report.html included; total
+wall time at most 60 s; Dask with 2 workers within 10% of the local process pool. The machine is shared and noisy, so
 each executor runs several times, interleaved, and medians are compared.
 
 Then the Python API's cache: ``--variants`` plans derived in code (as an optimiser would make
@@ -88,16 +88,16 @@ def main() -> None:
         print(json.dumps({"bench": f"wall_s[{name}]", "value": round(median[name], 3),
                           "runs_s": [round(v, 3) for v in values], **base}))
     speedup = median["1 worker"] / median["2 workers"]
-    print(json.dumps({"bench": "speedup_2_workers_vs_1", "value": round(speedup, 3), "target": 1.6,
-                      "target_is": "min", "met": speedup >= 1.6, **base}))
+    print(json.dumps({"bench": "speedup_2_workers_vs_1", "value": round(speedup, 3), "target": 1.7,
+                      "target_is": "min", "met": speedup >= 1.7, **base}))
     print(json.dumps({"bench": "wall_s_2_workers", "value": round(median["2 workers"], 3), "target": 60,
                       "target_is": "max", "met": median["2 workers"] <= 60, **base}))
     speedup_no_figures = median["1 worker, no figures"] / median["2 workers, no figures"]
     print(json.dumps({"bench": "speedup_2_workers_vs_1[no figures]", "value": round(speedup_no_figures, 3),
                       "target": None, **base}))
     dask_ratio = median["dask 2 workers"] / median["2 workers"]
-    print(json.dumps({"bench": "dask_vs_process_pool", "value": round(dask_ratio, 3), "target": 1.5,
-                      "target_is": "max", "met": dask_ratio <= 1.5, **base}))
+    print(json.dumps({"bench": "dask_vs_process_pool", "value": round(dask_ratio, 3), "target": 1.1,
+                      "target_is": "max", "met": dask_ratio <= 1.1, **base}))
 
     variants = {"variants": args.variants, "reps_per_variant": 2, "hours": 24, "machine": machine()}
     shared_s, study = timed_variants(args.variants, shared=True)

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sim"
 
 #: bottom to top; a module may import its own layer and the layers below it
 LAYERS = [
-    ("foundation", ["sim.errors", "sim.files", "sim.streams", "sim.i18n"]),
+    ("foundation", ["sim.errors", "sim.files", "sim.forked", "sim.streams", "sim.i18n"]),
     ("plugins", ["sim.plugins"]),
     ("config", ["sim.config"]),
     ("network", ["sim.network"]),

@@ -18,19 +18,21 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from sim.config import choose_plans, parse_override
 from sim.config.limits import check_work, expected_work
 from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError, RunStopped, ScenarioWarning
 from sim.files import FolderLock, UnwritableFolder, write_text
+from sim.forked import Forked, finish, start
 from sim.study.api import Study, StudyCache
 from sim.study.executors import executor_label, probe_scheduler, run_rep  # noqa: F401  (run_rep: this module's API)
 from sim.study.command_folders import check_command_folder, claim_command_folder
 from sim.study.folders import auto_replications, check_same_run, differences, run_identity
 from sim.study.options import RunOptions
 from sim.study.parts import PARTS, PartFiles, part_bounds, resume_key
+from sim.study.report import results_map
 from sim.study.results import Results, check_result_folder
 from sim.study.runner import run_plans
 from sim.study.stats import SUMMARY_COLUMNS
@@ -146,22 +148,23 @@ def _locked_run(study: Study, plan_names: Sequence[str], options: RunOptions, ou
         # Snaps the sites and builds the travel tables; forked workers inherit the world, the
         # in-process and Dask runs are given it or its network.
         study.world()
-        results = _run(study, plan_names, options, parts, started, out_dir)
+        results, drawn_map = _run(study, plan_names, options, parts, started, out_dir)
     except BaseException:
         if parts is not None and not had_parts and parts.count() == 0:
             shutil.rmtree(parts.folder, ignore_errors=True)  # only the record of a run that saved nothing
         raise
     if not options.keep_parts:
         shutil.rmtree(parts.folder, ignore_errors=True)  # the result files hold every row now
-    if options.report and options.figures:
-        _write_report(out_dir, study, options.progress, options.lang)
+    if drawn_map is not None:
+        _write_report(out_dir, study, options.progress, options.lang, drawn_map)
     return results
 
 
 def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: PartFiles, started: float,
-         out_dir: Path) -> Results:
+         out_dir: Path) -> tuple[Results, Forked | Callable | None]:
     """Run the replications not yet in ``parts`` and write the result set; what stops the run says
-    how many replications are saved and how to go on."""
+    how many replications are saved and how to go on. With report.html to come, its map is
+    started (sim.forked.start) before the files are written, and returned to be finished."""
     names = options.names
     if options.progress:
         print(f"{study.scenario.name}: {len(plan_names)} plans, {study.scenario.clock.duration_hours:g} h each, "
@@ -172,9 +175,20 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
         results = run_plans(study, plan_names, options, parts=parts, started=started)
         if options.reference is not None:
             results = results.with_reference(options.reference)
-        # force: whose results the folder holds was checked above, under the lock this run still holds
-        results.to_dir(out_dir, figures=options.figures, command_line=options.command_line, started=started,
-                       force=True, names=names, lang=options.lang)
+        # The local processes that ran the replications (with Dask, as many) draw the figures and
+        # the report's map while this one writes the tables.
+        processes = options.workers
+        results.tables()  # made once, before any process forks
+        drawn_map = (start(lambda: results_map(results, study, options.lang), processes)
+                     if options.report and options.figures else None)
+        try:
+            # force: whose results the folder holds was checked above, under the lock this run still holds
+            results.to_dir(out_dir, figures=options.figures, command_line=options.command_line, started=started,
+                           force=True, names=names, lang=options.lang, processes=processes)
+        except BaseException:
+            if isinstance(drawn_map, Forked):
+                drawn_map.stop()
+            raise
     except KeyboardInterrupt:
         print(f"interrupted: {saved()}; run again with {names.resume} to finish", file=sys.stderr)
         raise
@@ -187,7 +201,7 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
                  else f"{out_dir}: cannot write there ({error.strerror or error})")
         raise InputError(f"{where}; any previous result files are unchanged; {saved()}: make room and run "
                          f"again with {names.resume}") from None
-    return results
+    return results, drawn_map
 
 
 def _remove_if_empty(folders: Sequence[Path]) -> None:
@@ -207,12 +221,13 @@ def _identity(study: Study, plans: Sequence[str], options: RunOptions) -> dict:
     return run_identity(scenario.raw, plans, replications, study.network().content_hash())
 
 
-def _write_report(out_dir: Path, study: Study, progress: bool, lang: str) -> None:
-    """report.html in ``lang``, after the result files: a report that fails says so and loses nothing."""
+def _write_report(out_dir: Path, study: Study, progress: bool, lang: str, drawn_map: Forked | Callable) -> None:
+    """report.html in ``lang``, after the result files, with the map ``drawn_map`` gives
+    (sim.forked.finish): a report that fails says so and loses nothing."""
     from sim.study.report import write_report
 
     try:
-        write_report(out_dir, study=study, lang=lang)
+        write_report(out_dir, study=study, lang=lang, drawn_map=finish(drawn_map))
     except Exception as error:  # noqa: BLE001 (the results are written; say what failed, go on)
         print(f"warning: {out_dir / 'report.html'} not written ({type(error).__name__}: {str(error)[:200]}); the "
               f"result files are complete; `python run_sim.py report {out_dir}` tries again", file=sys.stderr)

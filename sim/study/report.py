@@ -11,6 +11,9 @@ its figures speak one language (``lang``: by default the one manifest.json recor
 from __future__ import annotations
 
 import base64
+import csv
+import io
+import json
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -22,6 +25,7 @@ from sim.study.ranking import best_plan as ranking_best
 from sim.study.report_figures import figure_uris
 from sim.study.report_html import measure_of, page, reference_of
 from sim.study.saved import SavedResults
+from sim.study.tables import csv_text
 
 REPORT = "report.html"
 
@@ -120,6 +124,21 @@ def map_image(manifest: Mapping[str, Any], plan: str, study=None, network: str |
     return f"data:image/png;base64,{data}", "; ".join(line.strip() for line in result.caption[1:])
 
 
+def results_map(results, study, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str, str]:
+    """(plan, map as a data: URI or "", what it shows) of the map ``write_report`` draws for the
+    Results ``results``, drawn before their files are written: from the text their CSV files will
+    hold, so it is the map the files give (write_report's ``drawn_map``)."""
+    m = messages(lang)
+    tables = results.tables()
+    rows = {name: list(csv.DictReader(io.StringIO(csv_text(*tables[name]), newline="")))
+            for name in ("summary.csv", "comparison.csv", "sites.csv", "areas.csv")}
+    manifest = json.loads(json.dumps(results.manifest(lang=lang), default=str))  # as manifest.json will read
+    data = {"manifest": manifest, "summary": _with_units(rows["summary.csv"], manifest),
+            "comparison": rows["comparison.csv"]}
+    plan = best_plan(data, m)
+    return (plan, *map_image(manifest, plan, study, None, rows["sites.csv"], rows["areas.csv"], data["summary"], m))
+
+
 def report_language(manifest: Mapping[str, Any], lang: str | None = None) -> str:
     """The report's language: ``lang`` if given, else the one manifest.json records, else English."""
     if lang is not None:
@@ -129,7 +148,8 @@ def report_language(manifest: Mapping[str, Any], lang: str | None = None) -> str
 
 
 def write_report(folder: str | Path, study=None, network: str | None = None, replace: bool = False,
-                 replace_name: str = "replace=True", lang: str | None = None) -> Path:
+                 replace_name: str = "replace=True", lang: str | None = None,
+                 drawn_map: tuple[str, str, str] | None = None) -> Path:
     """Write ``folder/report.html`` from the result files in ``folder``; return its path.
 
     ``study`` (a sim.study.api.Study of the run) gives the map's world; without it the scenario
@@ -137,7 +157,8 @@ def write_report(folder: str | Path, study=None, network: str | None = None, rep
     ``lang`` ("en", "id"): the page's language, of its map and figures too; by default the one
     manifest.json records. InputError if ``folder`` is not a results folder, for an unknown language,
     or if its report.html is a file patrolsim did not write as this run's report (unless ``replace``;
-    ``replace_name`` names it in the message).
+    ``replace_name`` names it in the message). ``drawn_map``: the map ``results_map`` drew for the
+    run, used if it is of the plan the page shows.
     """
     folder = Path(folder)
     data = read_folder(folder)
@@ -146,8 +167,11 @@ def write_report(folder: str | Path, study=None, network: str | None = None, rep
     check_output(folder / REPORT, stamp, replace, None, replace_name)
     plan = best_plan(data, m)
     data["map_plan"] = plan
-    data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"], data["areas"],
-                                              data["summary"], m)
+    if drawn_map is not None and drawn_map[0] == plan:
+        data["map"], data["map_text"] = drawn_map[1:]
+    else:
+        data["map"], data["map_text"] = map_image(data["manifest"], plan, study, network, data["sites"],
+                                                  data["areas"], data["summary"], m)
     data["figure_uris"] = figure_uris(data, m)
     text = page(data, m)
     return write_output(folder / REPORT, stamp, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -19,6 +19,7 @@ from sim.config import scenario_hash
 from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError
 from sim.files import LOCK_NAME, foreign_entries, foreign_message, replace_folder, write_text
+from sim.forked import run_calls
 from sim.i18n import DEFAULT_LANGUAGE, messages
 from sim.model.records import SEASON_UNIT_COLUMNS, incident_columns, unit_columns
 from sim.study.areas import AREA_COLUMNS, area_note, area_rows, lists_areas, worst_areas
@@ -29,6 +30,7 @@ from sim.study.saved import FILES, MANIFEST, SavedResults, file_records
 from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,
                                   worst_sites)
 from sim.study.events import EVENT_COLUMNS, EVENTS_FILE, cost_share, event_lines, event_rows
+from sim.study.result_notes import precision_note, presence_notes, site_notes
 from sim.study.ranking import Measure, best_plan, headline, headline_measure, share_misleads
 from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, LATE_COLUMNS, SUMMARY_COLUMNS,
                              WEEK_COLUMNS, Window, comparison_row, comparisons, late_comparison, per_rep_figures,
@@ -52,7 +54,6 @@ REPORT_CI_COLUMN = "response_from_report_mean_ci95"  # last in summary.csv, with
 PAIR_COLUMNS = ["plan", "units", "other", "other_units", "reps", "paired_reps", "response_diff_min",
                 "response_diff_ci95", "response_verdict", "within_target_diff_pct", "within_target_diff_ci95",
                 "within_target_verdict", "p90_diff_min", "p90_diff_ci95", "p90_verdict", *LATE_COLUMNS]
-MAX_LISTED_SITES = 12  # approximate sites named in the terminal table; the manifest lists them all
 
 
 def _versions() -> dict[str, str]:
@@ -359,9 +360,20 @@ class Results:
             "lang": lang,
         }
 
+    def tables(self) -> dict[str, tuple[list[str], list[dict]]]:
+        """Each CSV result file's name, columns and rows (events.csv only when there are events)."""
+        incidents = self.incident_rows
+        tables = {"incidents.csv": (incident_columns(incidents), incidents), "units.csv": self._unit_table,
+                  "summary.csv": self._summary_table, "comparison.csv": (COMPARISON_FILE_COLUMNS, self._comparison_table),
+                  "comparison_pairs.csv": (PAIR_COLUMNS, self.pair_rows), "sites.csv": (self._site_columns, self.site_rows),
+                  "priorities.csv": (PRIORITY_FILE_COLUMNS, self.priority_rows), "areas.csv": (AREA_COLUMNS, self.area_rows)}
+        if self.event_rows:
+            tables[EVENTS_FILE] = (EVENT_COLUMNS, self.event_rows)
+        return tables
+
     def to_dir(self, out_dir: str | Path, *, figures: bool = True, command_line: Sequence[str] = (),
                started: float | None = None, force: bool = False, names: OptionNames = API_NAMES,
-               lang: str = DEFAULT_LANGUAGE) -> Path:
+               lang: str = DEFAULT_LANGUAGE, processes: int = 1) -> Path:
         """Write incidents.csv, units.csv, summary.csv, comparison.csv, comparison_pairs.csv, sites.csv,
         priorities.csv, areas.csv, figures/ (unless ``figures=False``) and manifest.json into ``out_dir``
         (made if needed): the same files ``python run_sim.py run`` writes. Returns the folder.
@@ -377,30 +389,25 @@ class Results:
         ``started`` (a ``time.perf_counter()`` value) makes the manifest's wall time run from then
         to now; by default it is the run's own. ``names``: how the caller's user names the options,
         for messages. ``lang`` ("en", "id"): the figures' language, in manifest.json (not the CSVs').
+        ``processes``: how many processes may write at once (the figures drawn in forked children
+        while this one writes the tables; the files are the same).
         """
         m = messages(lang)  # an unknown language refused before anything is written
 
         def write(folder: Path) -> None:
-            incidents = self.incident_rows
-            write_text(folder / "incidents.csv", csv_text(incident_columns(incidents), incidents))
-            write_text(folder / "units.csv", csv_text(*self._unit_table))
-            write_text(folder / "summary.csv", csv_text(*self._summary_table))
-            write_text(folder / "comparison.csv", csv_text(COMPARISON_FILE_COLUMNS, self._comparison_table))
-            write_text(folder / "comparison_pairs.csv", csv_text(PAIR_COLUMNS, self.pair_rows))
-            write_text(folder / "sites.csv", csv_text(self._site_columns, self.site_rows))
-            write_text(folder / "priorities.csv", csv_text(PRIORITY_FILE_COLUMNS, self.priority_rows))
-            write_text(folder / "areas.csv", csv_text(AREA_COLUMNS, self.area_rows))
-            if self.event_rows:
-                write_text(folder / EVENTS_FILE, csv_text(EVENT_COLUMNS, self.event_rows))
+            tables = self.tables()  # made here, before any fork, so no process makes them twice
+            calls: list = [lambda: [write_text(folder / name, csv_text(*table)) for name, table in tables.items()]]
             if figures:
-                from sim.viz.plots import write_figures
+                from sim.viz.plots import figure_calls
 
-                write_figures(folder, self.scenario.name, self.network.synthetic, self.scenario.target_response_min,
-                              incidents, self.summary_rows, self.comparison_rows, self.site_rows,
-                              self.area_rows if lists_areas(self.scenario) else None, m)
+                calls += figure_calls(folder, self.scenario.name, self.network.synthetic,
+                                      self.scenario.target_response_min, self.incident_rows, self.summary_rows,
+                                      self.comparison_rows, self.site_rows,
+                                      self.area_rows if lists_areas(self.scenario) else None, m)
             from sim.study.phases import write_season_files  # summary_by_phase.csv and its figure
 
-            write_season_files(folder, self, figures, m)
+            calls.append(lambda: write_season_files(folder, self, figures, m))
+            run_calls(calls, processes)
             manifest = self.manifest(command_line, lang)
             if started is not None:
                 manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
@@ -448,53 +455,3 @@ def check_result_folder(out_dir: str | Path, what: str = API_NAMES.out) -> Path:
     if foreign:
         raise InputError(foreign_message(out_dir, foreign, what))
     return out_dir
-
-
-def presence_notes(summary_rows: Sequence[dict]) -> list[str]:
-    """With detection or deterrence (issue #12): lines giving, per plan, the share reported first by
-    a patrol and the mean response from the report, and the candidates deterred (not in the counts)."""
-    def pct(value: float) -> str:
-        return "–" if value is None or math.isnan(value) else f"{value:.1f}%"
-
-    lines = []
-    if summary_rows and "detected_by_patrol_pct" in summary_rows[0]:
-        lines.append("Detection: share reported first by a patrol (mean response from the report): " + "; ".join(
-            f"{row['plan']} {pct(row['detected_by_patrol_pct'])} ({row['response_from_report_mean_min']:.1f} min)"
-            for row in summary_rows) + ".")
-    if summary_rows and "deterred" in summary_rows[0]:
-        lines.append("Deterrence: candidate incidents deterred (not counted above): " + "; ".join(
-            f"{row['plan']} {row['deterred']:,} ({pct(row['deterred_pct'])})" for row in summary_rows) + ".")
-    return lines
-
-
-def precision_note(precision: dict, names: OptionNames = API_NAMES) -> str:
-    """One line on what automatic replications reached: every plan within the aim, or where their bound
-    stopped them; ``names`` say how the user gives the options."""
-    aim, reps = precision["aim_share"], precision["replications"]
-    reached = precision["per_plan"]
-    if precision["reached"]:
-        return (f"{names.reps} auto: after {reps} replications every plan's 95% interval on mean response is within "
-                f"±{100 * aim:g}% of its mean.")
-    short = ", ".join(f"{plan} " + ("no interval" if share is None else f"±{100 * share:.1f}%")
-                      for plan, share in reached.items() if share is None or share > aim) or "none"
-    return (f"Warning: {names.reps} auto stopped at {names.max_reps} {precision['max_reps']} before every 95% "
-            f"interval on mean response was within ±{100 * aim:g}% of its mean; short of it: {short}.")
-
-
-def site_notes(sites: Sequence) -> list[str]:
-    """Lines naming the placeholder sites (the note says "placeholder") and counting the other
-    approximate or synthetic ones, a few by id when there are many (the manifest lists all)."""
-    placeholders = [s.id for s in sites if s.approximate and "placeholder" in s.note.lower()]
-    others = [s.id for s in sites if s.approximate and "placeholder" not in s.note.lower()]
-    lines = []
-    if placeholders:
-        lines.append(f"Placeholder positions (not verified): {_listed(placeholders)}.")
-    if others:
-        lines.append(f"{len(others):,} other sites have approximate or synthetic positions: {_listed(others)}.")
-    return lines
-
-
-def _listed(ids: Sequence[str]) -> str:
-    if len(ids) <= MAX_LISTED_SITES:
-        return ", ".join(ids)
-    return ", ".join(ids[:5]) + f", … ({len(ids) - 5:,} more; manifest.json lists them all)"

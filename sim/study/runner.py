@@ -11,7 +11,8 @@ from sim.config.option_names import API_NAMES, OptionNames
 from sim.study.executors import executor_label, run_tasks
 from sim.study.options import RunOptions
 from sim.study.parts import MemoryParts
-from sim.study.results import Results, precision_note
+from sim.study.result_notes import precision_note
+from sim.study.results import Results
 from sim.study.stats import comparisons, precision_reached, relative_precision, summaries
 
 AUTO_BATCH_REPS = 5  # reps='auto' adds this many at a time, whatever the number of workers

@@ -13,7 +13,7 @@ import warnings
 from functools import partial
 from numbers import Real
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from matplotlib import colormaps
@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from sim.files import write_whole
 from sim.i18n import Messages, messages
 from sim.viz.palette import share_ink, share_listed_colormap
-from sim.viz.words import plan_label, site_words, synthetic_note, verdict_words
+from sim.viz.words import param_words, plan_label, site_words, synthetic_note, verdict_words
 
 DPI = 100
 FIGSIZE_IN = (11.0, 6.5)            # ECDF and within-target figures: 1100 x 650 px
@@ -375,14 +375,14 @@ def _overflow_in(fig: Figure, ax, notes: Sequence, columns: int, pad_px: float =
     return 0.0 if widest_px + pad_px <= column_px else columns * (widest_px + pad_px - column_px) / fig.dpi
 
 
-def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
-                  incidents: Sequence[dict], summary: Sequence[dict], comparison: Sequence[dict],
-                  site_rows: Sequence[dict], area_rows: Sequence[dict] | None = None,
-                  m: Messages | None = None) -> list[Path]:
-    """Write figures/response_ecdf.png, within_target.png (paired differences against the
-    reference), site_response.png (share within target per site, worst first; per kecamatan when
-    ``area_rows`` are given: a scenario of thousands of sites, each with one incident or none)
-    under out_dir; return the paths.
+def figure_calls(out_dir: Path, scenario_name: str, synthetic: bool, target_min: float,
+                 incidents: Sequence[dict], summary: Sequence[dict], comparison: Sequence[dict],
+                 site_rows: Sequence[dict], area_rows: Sequence[dict] | None = None,
+                 m: Messages | None = None) -> list[Callable[[], Path]]:
+    """The calls that write figures/response_ecdf.png, within_target.png (paired differences against
+    the reference) and site_response.png (share within target per site, worst first; per kecamatan
+    when ``area_rows`` are given: a scenario of thousands of sites, each with one incident or none)
+    under out_dir, each returning its path: to be made side by side (sim.forked) or in turn.
 
     Plans are taken in summary order (first = reference), so colours match across the figures;
     ``m``: their language (English by default).
@@ -399,7 +399,13 @@ def write_figures(out_dir: Path, scenario_name: str, synthetic: bool, target_min
             if area_rows is not None else
             site_response_figure(scenario_name, synthetic, target_min, plans, site_rows, m=m)),
     }
-    return [save_png(build(), folder / name) for name, build in builders.items()]
+    return [partial(lambda build, path: save_png(build(), path), build, folder / name)
+            for name, build in builders.items()]
+
+
+def write_figures(*args: Any, **kwargs: Any) -> list[Path]:
+    """figure_calls' figures (same arguments) written here, one after another; their paths."""
+    return [call() for call in figure_calls(*args, **kwargs)]
 
 
 def _sweep_positions(values: list) -> tuple[bool, dict, list]:
@@ -461,31 +467,6 @@ def sweep_figure(scenario_name: str, synthetic: bool, param: str, rows: Sequence
                    title_fontsize=NOTE_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure_title(fig, m("figure.sweep.title", what=param_words(param, m)), scenario_name, synthetic, m)
     return fig
-
-
-#: a scenario path's collections, whose items are named in words (``figure.param.item.<collection>``)
-_COLLECTIONS = ("disturbances", "unit_types", "plans", "sites", "events", "site_sets", "units")
-#: the scenario keys a sweep varies that the catalogue names in words (``figure.param.key.<key>``)
-_KEYS = ("rate_per_hour", "count", "speed_factor", "target_response_min", "duration_hours", "warmup_hours",
-         "replications", "priority", "units_required", "after_min", "multiplier", "policy", "discipline")
-
-
-def param_words(path: str, m: Messages | None = None) -> str:
-    """What a swept scenario path varies, in words: ``disturbances.provocation.rate_per_hour`` ->
-    "provocation: rate per hour"; ``plans.mixed.units[0].count`` -> "plan mixed, unit group 1: count"."""
-    m = m or messages()
-    parts = [part for piece in path.split(".") for part in piece.replace("]", "").split("[") if part]
-    last = parts[-1]
-    what, owner, pending = m(f"figure.param.key.{last}") if last in _KEYS else last.replace("_", " "), [], None
-    for part in parts[:-1]:
-        if part in _COLLECTIONS:
-            pending = part
-        elif pending is not None:
-            owner.append(m(f"figure.param.item.{pending}", name=str(int(part) + 1) if part.isdigit() else part))
-            pending = None
-        else:
-            owner.append(part.replace("_", " "))
-    return f"{', '.join(owner)}: {what}" if owner else what
 
 
 def dodge_offset(k: int, n: int, gap: float) -> float:

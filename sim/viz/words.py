@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.config.site_sets import synthetic_name_parts
-from sim.i18n import Messages
+from sim.i18n import Messages, messages
 from sim.network.roads import DEMO_LABEL
 
 
@@ -58,3 +58,28 @@ def site_words(name: str, m: Messages) -> str:
     site_id, label, kecamatan = parts
     return m("common.site.synthetic", id=site_id, kind=kind_words(label.replace(" ", "_"), m, unknown=label),
              area=kecamatan)
+
+
+#: a scenario path's collections, whose items are named in words (``figure.param.item.<collection>``)
+_COLLECTIONS = ("disturbances", "unit_types", "plans", "sites", "events", "site_sets", "units")
+#: the scenario keys a sweep varies that the catalogue names in words (``figure.param.key.<key>``)
+_KEYS = ("rate_per_hour", "count", "speed_factor", "target_response_min", "duration_hours", "warmup_hours",
+         "replications", "priority", "units_required", "after_min", "multiplier", "policy", "discipline")
+
+
+def param_words(path: str, m: Messages | None = None) -> str:
+    """What a swept scenario path varies, in words: ``disturbances.provocation.rate_per_hour`` ->
+    "provocation: rate per hour"; ``plans.mixed.units[0].count`` -> "plan mixed, unit group 1: count"."""
+    m = m or messages()
+    parts = [part for piece in path.split(".") for part in piece.replace("]", "").split("[") if part]
+    last = parts[-1]
+    what, owner, pending = m(f"figure.param.key.{last}") if last in _KEYS else last.replace("_", " "), [], None
+    for part in parts[:-1]:
+        if part in _COLLECTIONS:
+            pending = part
+        elif pending is not None:
+            owner.append(m(f"figure.param.item.{pending}", name=str(int(part) + 1) if part.isdigit() else part))
+            pending = None
+        else:
+            owner.append(part.replace("_", " "))
+    return f"{', '.join(owner)}: {what}" if owner else what

@@ -17,7 +17,7 @@ from scipy.stats import binomtest
 
 from sim import Study
 from sim.i18n import messages
-from sim.study.results import site_notes
+from sim.study.result_notes import site_notes
 from sim.study.runner import PROGRESS_EVERY_S, Progress
 from sim.study.stats import NO_INCIDENTS, ONE_REPLICATION, comparison_row
 from sim.study.tables import WIDTH

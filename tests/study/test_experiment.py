@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -39,6 +40,24 @@ def test_one_worker_two_workers_and_a_dask_cluster_write_identical_files(cache, 
     for name in RESULT_FILES:
         assert (one / name).read_bytes() == (two / name).read_bytes() == (dask / name).read_bytes(), name
     assert json.loads((dask / "manifest.json").read_text())["executor"].startswith("Dask")
+
+
+def test_figures_and_report_map_drawn_by_two_processes_are_those_one_draws(cache, tmp_path):
+    from sim.study.results import Results
+
+    one = small_run(tmp_path / "one", workers=1, figures=True)
+    two = small_run(tmp_path / "two", workers=2, figures=True)
+    for name in ("response_ecdf.png", "within_target.png", "site_response.png"):
+        assert (one / "figures" / name).read_bytes() == (two / "figures" / name).read_bytes(), f"{name} differs"
+
+    def images(folder: Path) -> list[str]:
+        return re.findall(r'src="(data:image/png;base64,[^"]+)"', (folder / "report.html").read_text())
+    assert len(images(one)) >= 4, "report.html shows the map and the figures"
+    assert images(one) == images(two), "report.html's map or figures differ when drawn by forked processes"
+    saved = Results.from_dir(two)
+    assert {"figures/site_response.png", "summary.csv"} <= set(saved.manifest["files"]), \
+        "manifest.json records the figures the forked processes wrote"
+    assert len(saved.sites) > 0, "every file matches its record in manifest.json"
 
 
 @pytest.mark.slow

@@ -344,7 +344,7 @@ def test_figures_of_a_real_run(tmp_path, simulated):
 
 
 def test_sweep_axis_names_what_the_parameter_varies_not_its_yaml_path():
-    from sim.viz.plots import param_words
+    from sim.viz.words import param_words
 
     assert param_words("disturbances.provocation.rate_per_hour") == "provocation: rate per hour"
     assert param_words("plans.mixed.units[0].count") == "plan mixed, unit group 1: count"
