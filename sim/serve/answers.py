@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from sim.study.shares import worst_by_late
-from sim.study.stats import comparison_row, late_comparison, mean_ci95, rep_figures
+from sim.study.stats import comparison_row, late_comparison, mean_ci95, rep_counts, rep_figures
 from sim.viz.coverage import node_bands, plan_layer
 from sim.viz.maps import target_bands
 
@@ -97,7 +97,8 @@ def paired(results, label: str, other, reps: int) -> dict:
     mine = results.rows[plan][0]
     theirs = other.rows[other.plans[0]][0]
     row = comparison_row(plan, label, mine, theirs, target, range(reps))
-    late = late_comparison(mine, theirs, results.window, range(reps))
+    late = late_comparison(rep_counts(mine, results.window, range(reps)), rep_counts(theirs, results.window, range(reps)),
+                           results.window)
     return plain({**row, **late, "label": label})
 
 

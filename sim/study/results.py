@@ -33,8 +33,8 @@ from sim.study.events import EVENT_COLUMNS, EVENTS_FILE, cost_share, event_lines
 from sim.study.result_notes import precision_note, presence_notes, site_notes
 from sim.study.ranking import Measure, best_plan, headline, headline_measure, share_misleads
 from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, LATE_COLUMNS, SUMMARY_COLUMNS,
-                             WEEK_COLUMNS, Window, comparison_row, comparisons, late_comparison, per_rep_figures,
-                             presence_columns, presence_figures, week_figures)
+                             WEEK_COLUMNS, Counts, Window, comparison_row, comparisons, late_comparison, per_rep_figures,
+                             presence_columns, presence_figures, rep_counts, week_figures)
 from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format_table
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
@@ -165,7 +165,7 @@ class Results:
         for row in self._labelled(self.summary_rows):
             incidents = self.rows[row["plan"]][0]
             rows.append(row | presence_figures(incidents, self._warmup_min, extra) | {"units": self.units_of(row["plan"])}
-                        | week_figures(incidents, self.window, range(self.reps)))
+                        | week_figures(self._counts[row["plan"]], self.window))
         last = [REPORT_CI_COLUMN] if "response_from_report_mean_min" in extra else []
         return [*SUMMARY_COLUMNS, NETWORK_COLUMN, *extra, *SUMMARY_COUNT_COLUMNS, *last], rows
 
@@ -173,8 +173,8 @@ class Results:
     def _comparison_table(self) -> list[dict]:
         """comparison.csv's rows: the paired figures, then late incidents per week and the fleet sizes."""
         reference = self.reference
-        return [row | late_comparison(self.rows[row["plan"]][0], self.rows[reference][0], self.window,
-                                      range(self.reps), row["plan"] == reference)
+        return [row | late_comparison(self._counts[row["plan"]], self._counts[reference], self.window,
+                                      row["plan"] == reference)
                 | {"units": self.units_of(row["plan"]), "reference_units": self.units_of(reference)}
                 for row in self._labelled(self.comparison_rows)]
 
@@ -195,8 +195,13 @@ class Results:
                 row = comparison_row(plan, other, mine, theirs, target, reps)
                 rows.append(row | {"units": self.units_of(plan), "other": other, "other_units": self.units_of(other),
                                    "response_verdict": row["verdict"]}
-                            | late_comparison(mine, theirs, self.window, reps))
+                            | late_comparison(self._counts[plan], self._counts[other], self.window))
         return rows
+
+    @cached_property
+    def _counts(self) -> dict[str, Counts]:
+        """Each plan's counts per replication (stats.rep_counts), made once for the tables that use them."""
+        return {plan: rep_counts(self.rows[plan][0], self.window, range(self.reps)) for plan in self.rows}
 
     @cached_property
     def pairs(self):

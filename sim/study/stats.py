@@ -227,7 +227,10 @@ class Window:
         return 1.0 if self.end_min >= MIN_PER_WEEK or self.weeks <= 0 else self.weeks
 
 
-def rep_counts(incident_rows: Iterable[dict], window: Window, reps: Iterable[int] = ()) -> dict[int, dict[str, int]]:
+Counts = dict[int, dict[str, int]]  # replication -> its counts (rep_counts)
+
+
+def rep_counts(incident_rows: Iterable[dict], window: Window, reps: Iterable[int] = ()) -> Counts:
     """Each replication's counts (those in ``reps`` and those the rows name): ``candidates``
     created after the warm-up (as if nothing were deterred), ``prevented`` (deterred) among them,
     counted ``incidents``, ``in_target`` and ``late`` (after the target, or never reached) among
@@ -235,7 +238,7 @@ def rep_counts(incident_rows: Iterable[dict], window: Window, reps: Iterable[int
     (candidates created in the warm-up). candidates = prevented + incidents; incidents = in_target
     + late; every row is a candidate after the warm-up or in it."""
     zero = dict.fromkeys([*COUNTS, "warmup"], 0)
-    counts: dict[int, dict[str, int]] = {rep: dict(zero) for rep in reps}
+    counts: Counts = {rep: dict(zero) for rep in reps}
     for row in incident_rows:
         mine = counts.setdefault(row["rep"], dict(zero))
         if row["t_created_min"] < window.warmup_min:
@@ -253,11 +256,10 @@ def rep_counts(incident_rows: Iterable[dict], window: Window, reps: Iterable[int
     return dict(sorted(counts.items()))
 
 
-def week_figures(incident_rows: Iterable[dict], window: Window, reps: Iterable[int]) -> dict:
-    """WEEK_COLUMNS: each count per week of the measured window, mean over the replications and
-    the half-width of its 95% interval."""
+def week_figures(counts: Counts, window: Window) -> dict:
+    """WEEK_COLUMNS from each replication's counts (rep_counts): each count per week of the measured
+    window, mean over the replications and the half-width of its 95% interval."""
     per_week = 1.0 / window.weeks
-    counts = rep_counts(incident_rows, window, reps)
     out = {}
     for name in COUNTS:
         mean, half = mean_ci95([rep[name] * per_week for rep in counts.values()])
@@ -265,11 +267,9 @@ def week_figures(incident_rows: Iterable[dict], window: Window, reps: Iterable[i
     return out
 
 
-def late_comparison(plan_rows: Iterable[dict], reference_rows: Iterable[dict], window: Window, reps: Sequence[int],
-                    is_reference: bool = False) -> dict:
-    """LATE_COLUMNS: late incidents per week of the plan minus the reference's, paired by replication."""
-    mine = rep_counts(plan_rows, window, reps)
-    theirs = rep_counts(reference_rows, window, reps)
+def late_comparison(mine: Counts, theirs: Counts, window: Window, is_reference: bool = False) -> dict:
+    """LATE_COLUMNS from two plans' counts (rep_counts): late incidents per week of the plan minus the
+    reference's, paired by replication."""
     paired = sorted(set(mine) & set(theirs))
     diff, half = mean_ci95([(mine[r]["late"] - theirs[r]["late"]) / window.weeks for r in paired])
     word = "reference" if is_reference else verdict(diff, half, True, len(paired))
