@@ -94,7 +94,9 @@ def _draw_roads(ax, network: RoadNetwork, bands: np.ndarray, colours: Sequence[s
     """Roads coloured by their band (``colours``: one per band, then beyond the last), minor roads first.
 
     Only the roads that can show in the axes' view are handed to matplotlib (an inset sees a few
-    thousand of the network's edges), and colours go as RGBA rows, not names to look up per edge."""
+    thousand of the network's edges), and colours go as RGBA rows, not names to look up per edge.
+    Consecutive roads of one colour go as one polyline broken by NaN (``road_runs``), so matplotlib
+    makes a few hundred paths, not one per road, and draws them in the same order."""
     from matplotlib.collections import LineCollection
     from matplotlib.colors import to_rgba_array
 
@@ -107,17 +109,47 @@ def _draw_roads(ax, network: RoadNetwork, bands: np.ndarray, colours: Sequence[s
     seen = ((np.maximum(lon_t, lon_h) >= min(x0, x1) - mx) & (np.minimum(lon_t, lon_h) <= max(x0, x1) + mx)
             & (np.maximum(lat_t, lat_h) >= min(y0, y1) - my) & (np.minimum(lat_t, lat_h) <= max(y0, y1) + my))
     segments = np.stack([np.column_stack([lon_t, lat_t]), np.column_stack([lon_h, lat_h])], axis=1)[seen]
-    rgba = to_rgba_array(list(colours))[bands[drawn][seen]]
+    rgba = to_rgba_array(list(colours))
+    band = bands[drawn][seen]
     classes = network.road_class[drawn][seen]
     # Minor roads first, so arterials stay visible on top.
     for k in sorted(set(classes.tolist()), reverse=True):
         name = network.road_class_names[k]
         mask = classes == k
+        lines, colour = road_runs(segments[mask], band[mask], ax.transData.transform)
         # The view is set: autolim would only measure the 100,000 segments to change nothing.
-        ax.add_collection(LineCollection(segments[mask], colors=rgba[mask],
-                                         linewidths=road_width(name) * width_scale,
+        ax.add_collection(LineCollection(lines, colors=rgba[colour], linewidths=road_width(name) * width_scale,
                                          capstyle="round", zorder=2 + (len(network.road_class_names) - k) * 0.01),
                           autolim=False)
+
+
+#: Agg snaps a path to whole pixels only when it has at most this many vertices, all its lines
+#: horizontal or vertical (matplotlib's snap mode "auto"): a run is kept within it.
+SNAP_VERTICES = 1024
+
+
+def road_runs(segments: np.ndarray, colour: np.ndarray, to_px) -> tuple[list[np.ndarray], np.ndarray]:
+    """Segments (n, 2, 2) in drawing order as polylines broken by NaN rows, one per run of
+    consecutive segments of one ``colour`` (index per segment), and each polyline's colour index.
+
+    A polyline draws as its segments drawn one by one in the same order: each is its own stroke
+    with its own round caps. Agg snaps a path to whole pixels when every line in it is horizontal
+    or vertical in pixels (``to_px``: data to pixels) and it has at most SNAP_VERTICES vertices; a
+    segment alone is such a path when it is straight across or up, so runs also split where that
+    changes and stay within the bound, and every segment is snapped as it was when drawn alone."""
+    n = len(segments)
+    if n == 0:
+        return [], np.zeros(0, dtype=int)
+    px = to_px(segments.reshape(-1, 2)).reshape(n, 2, 2)
+    dx, dy = np.abs(px[:, 1] - px[:, 0]).T
+    upright = (dx < 1e-4) | (dy < 1e-4)   # Agg's own test of a line it may snap
+    key = colour.astype(np.int64) * 2 + upright
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    per_run = (SNAP_VERTICES + 1) // 3    # three rows a segment: its two ends and the NaN break
+    starts = np.unique(np.concatenate([np.arange(a, b, per_run) for a, b in zip(starts, np.r_[starts[1:], n])]))
+    rows = np.concatenate([segments, np.full((n, 1, 2), np.nan)], axis=1).reshape(-1, 2)
+    ends = np.r_[starts[1:], n]
+    return [rows[3 * a:3 * b - 1] for a, b in zip(starts, ends)], colour[starts]
 
 
 def _set_view(ax, box: Sequence[float], lat0: float) -> None:

@@ -268,17 +268,19 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
     (``"response"``), both written in each cell with the number of counted incidents (and the late
     ones). With more than ``max_sites`` rows only the worst are drawn, and the title says so.
 
-    The figure is as wide as its widest cell note needs (a language with longer words); it is made
-    afresh at the width measured on probes, never drawn (drawing moves a constrained layout)."""
+    The figure is as wide as its widest cell note needs (a language with longer words): it is laid out
+    (not rendered) to measure the notes, made afresh wider if one does not fit its column, and the
+    layout that fits is kept as it is (laying a constrained layout out again would move it)."""
     build = partial(_heat_table, scenario_name, synthetic, target_min, plans, site_rows, metric, max_sites,
                     group, m or messages())
     fig, ax, notes = build(None)
     for _ in range(3):
         extra_in = _overflow_in(fig, ax, notes, len(plans))
         if not extra_in:
-            break
+            fig.set_layout_engine("none")   # the layout a draw would make, made once
+            return fig
         fig, ax, notes = build(float(fig.get_size_inches()[0]) + extra_in)
-    return build(float(fig.get_size_inches()[0]))[0]
+    return fig   # widened three times: laid out when drawn, unmeasured
 
 
 def _heat_table(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
@@ -365,11 +367,11 @@ def _heat_table(scenario_name: str, synthetic: bool, target_min: float, plans: S
 
 def _overflow_in(fig: Figure, ax, notes: Sequence, columns: int, pad_px: float = 10.0) -> float:
     """How much wider (inches) the figure must be for its widest cell note to fit its column; 0 if it
-    fits. Draws the figure to measure it."""
+    fits. Lays the figure out (as a draw does first) to measure it, without rendering it."""
+    renderer = fig.canvas.get_renderer()
+    fig.get_layout_engine().execute(fig)
     if not notes:
         return 0.0
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
     column_px = ax.get_window_extent(renderer).width / max(columns, 1)
     widest_px = max(note.get_window_extent(renderer).width for note in notes)
     return 0.0 if widest_px + pad_px <= column_px else columns * (widest_px + pad_px - column_px) / fig.dpi
