@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.files import write_whole
 from sim.i18n import Messages, messages
 from sim.model.world import World
 from sim.network import RoadNetwork
@@ -42,6 +41,7 @@ from sim.viz.map_legend import plan_legend, shared_legend
 from sim.viz.map_marks import MarksView, city_names, cluster_centre, draw_marks, label_count, listed_sites, many_sites
 from sim.viz.map_results import SiteResult
 from sim.viz.palette import band_colours
+from sim.viz.plots import save_png
 from sim.viz.words import synthetic_badge
 from sim.viz.map_style import (
     BEYOND_COLOUR,
@@ -312,7 +312,7 @@ def draw_map_png(scenario, world: World, plans: Sequence[str], out: Path, bands_
     m = m or messages()
     fig, (layers, title, subtitle, plan_results, plan_areas, plan_summary, diff_km, unlabelled, nameable) = \
         _map_figure(scenario, world, plans, bands_min, size_px, results, areas, summary, m)
-    write_whole(out, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
+    save_png(fig, out)
     return map_result(scenario, layers, out, title, subtitle, plan_results, plan_areas, plan_summary, diff_km, m,
                       unlabelled, nameable)
 

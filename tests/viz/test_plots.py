@@ -352,3 +352,32 @@ def test_sweep_axis_names_what_the_parameter_varies_not_its_yaml_path():
     fig = sweep_figure("test-scenario", False, "disturbances.provocation.rate_per_hour", sweep_rows([0.1, 0.5], PLANS))
     assert fig.axes[1].get_xlabel().splitlines()[0] == "provocation: rate per hour"
     assert "provocation: rate per hour" in fig.get_suptitle()
+
+
+def long_note_rows(plans: list[str]) -> list[dict]:
+    """sites.csv rows whose cell notes are long: thousands of incidents, hundreds late, in every cell."""
+    return [{"plan": plan, "site": f"s{i}", "site_name": f"Site {i}", "kind": "crowd_point",
+             "incidents": 123456 + i, "late": 12345 + 7 * i + j, "within_target_pooled_pct": 81.0 - i - j,
+             "response_mean_min": 12.3 + i}
+            for i in range(4) for j, plan in enumerate(plans)]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_heat_table_is_widened_until_every_cell_note_fits_its_column(lang):
+    """Long cell notes (Indonesian words, counts in the thousands) make the figure wider than its
+    default until each note fits its column with room to spare, in the picture as drawn."""
+    from sim.i18n import messages
+
+    plans = [f"plan-{k}" for k in range(6)]
+    fig = site_response_figure("test-scenario", True, TARGET_MIN, plans, long_note_rows(plans), m=messages(lang))
+    default_in = 3.5 + 2.1 * len(plans)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    column_px = ax.get_window_extent(renderer).width / len(plans)
+    notes = [t for t in ax.texts if t.get_text().startswith("\n")]
+    assert len(notes) == 4 * len(plans)
+    widest_px = max(note.get_window_extent(renderer).width for note in notes)
+    assert fig.get_size_inches()[0] > default_in, "long notes did not widen the figure"
+    assert widest_px <= column_px, f"a cell note ({widest_px:.0f} px) is wider than its column ({column_px:.0f} px)"
+
