@@ -30,9 +30,6 @@ DPI = 100
 FIGSIZE_IN = (11.0, 6.5)            # ECDF and within-target figures: 1100 x 650 px
 SWEEP_FIGSIZE_IN = (11.0, 9.0)      # two stacked panels: 1100 x 900 px
 TITLE_PT, LABEL_PT, TICK_PT, NOTE_PT = 17, 15, 13, 12
-#: zlib level of the PNG files: on these pictures (flat colours, text) 3 encodes a third faster than
-#: Pillow's default 6 and the files come out within a few percent of its size (bench/bench_figures.py)
-PNG_COMPRESS_LEVEL = 3
 HEAT_CMAP = "YlOrRd"                # mean response: light = fast, dark red = slow
 MAX_HEAT_SITES = 30                 # rows of the heat table; with more sites it shows the worst
 MAX_HEAT_AREAS = 40                 # a regency's kecamatan (Jember: 31) all fit
@@ -98,9 +95,9 @@ def style_axes(ax) -> None:
 
 
 def save_png(fig: Figure, path: Path) -> Path:
-    """Write the figure as PNG whole or not at all: a temporary file in the same folder, then a rename."""
-    return write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI,
-                                                     pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL}))
+    """Write the figure as PNG whole or not at all: a temporary file in the same folder, then a rename.
+    zlib level 3: on these pictures a third faster than Pillow's 6, the files as small (bench_figures)."""
+    return write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI, pil_kwargs={"compress_level": 3}))
 
 
 def ecdf_figure(scenario_name: str, synthetic: bool, target_min: float, plans: Sequence[str],
@@ -272,9 +269,8 @@ def site_response_figure(scenario_name: str, synthetic: bool, target_min: float,
     (``"response"``), both written in each cell with the number of counted incidents (and the late
     ones). With more than ``max_sites`` rows only the worst are drawn, and the title says so.
 
-    The figure is as wide as its widest cell note needs (a language with longer words): it is laid out
-    (not rendered) to measure the notes, made afresh wider if one does not fit its column, and the
-    layout that fits is kept as it is (laying a constrained layout out again would move it)."""
+    The figure is as wide as its widest cell note needs (longer words): laid out unrendered to measure
+    them, made afresh wider if one does not fit, the fitting layout kept (a second one would move it)."""
     build = partial(_heat_table, scenario_name, synthetic, target_min, plans, site_rows, metric, max_sites,
                     group, m or messages())
     fig, ax, notes = build(None)
@@ -372,12 +368,11 @@ def _heat_table(scenario_name: str, synthetic: bool, target_min: float, plans: S
 def _overflow_in(fig: Figure, ax, notes: Sequence, columns: int, pad_px: float = 10.0) -> float:
     """How much wider (inches) the figure must be for its widest cell note to fit its column; 0 if it
     fits. Lays the figure out (as a draw does first) to measure it, without rendering it."""
-    renderer = fig.canvas.get_renderer()
     fig.get_layout_engine().execute(fig)
     if not notes:
         return 0.0
-    column_px = ax.get_window_extent(renderer).width / max(columns, 1)
-    widest_px = max(note.get_window_extent(renderer).width for note in notes)
+    column_px = ax.get_window_extent().width / max(columns, 1)
+    widest_px = max(note.get_window_extent().width for note in notes)
     return 0.0 if widest_px + pad_px <= column_px else columns * (widest_px + pad_px - column_px) / fig.dpi
 
 
