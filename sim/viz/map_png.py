@@ -132,11 +132,12 @@ def road_runs(segments: np.ndarray, colour: np.ndarray, to_px) -> tuple[list[np.
     """Segments (n, 2, 2) in drawing order as polylines broken by NaN rows, one per run of
     consecutive segments of one ``colour`` (index per segment), and each polyline's colour index.
 
-    A polyline draws as its segments drawn one by one in the same order: each is its own stroke
-    with its own round caps. Agg snaps a path to whole pixels when every line in it is horizontal
-    or vertical in pixels (``to_px``: data to pixels) and it has at most SNAP_VERTICES vertices; a
-    segment alone is such a path when it is straight across or up, so runs also split where that
-    changes and stay within the bound, and every segment is snapped as it was when drawn alone."""
+    A polyline draws as its segments drawn one by one in the same order, each its own stroke with
+    its own caps (where two overlap, their antialiased edge is drawn once instead of twice). Agg
+    snaps a path to whole pixels when every line in it is horizontal or vertical in pixels (``to_px``:
+    data to pixels) and it has at most SNAP_VERTICES vertices; a segment alone is such a path when it
+    is straight across or up, so runs also split where that changes and stay within the bound, and
+    every segment is snapped as it was when drawn alone."""
     n = len(segments)
     if n == 0:
         return [], np.zeros(0, dtype=int)
@@ -270,15 +271,19 @@ def _difference_panel(fig, scenario, world: World, layers: Sequence[PlanLayer], 
     pad = 0.01 * (east - west)
     _set_view(ax, (west - pad, south - pad, east + pad, north + pad), lat0)
     palette = [CHANGE_COLOURS[k] for k in ("neither", "both", "gained", "lost")]   # coverage's codes
+    names = network.road_class_names
     # The changes on top and a little wider: they are what this map is for.
     for codes, scale in (((NEITHER, BOTH), 1.0), ((GAINED, LOST), 1.8)):
         chosen = drawn[np.isin(change[drawn], codes)]
         tails, heads = network.edge_tails[chosen], network.indices[chosen]
         segments = np.stack([np.column_stack([network.lon[tails], network.lat[tails]]),
                              np.column_stack([network.lon[heads], network.lat[heads]])], axis=1)
-        widths = [road_width(network.road_class_names[k]) * scale for k in network.road_class[chosen]]
-        ax.add_collection(LineCollection(segments, colors=[palette[c] for c in change[chosen]],
-                                         linewidths=widths, zorder=3 if scale > 1 else 2))
+        # A run shares its colour and its width: one style per (change, road class).
+        style = change[chosen].astype(np.int64) * len(names) + network.road_class[chosen]
+        lines, style = road_runs(segments, style, ax.transData.transform)
+        ax.add_collection(LineCollection(lines, colors=[palette[k // len(names)] for k in style],
+                                         linewidths=[road_width(names[k % len(names)]) * scale for k in style],
+                                         zorder=3 if scale > 1 else 2), autolim=False)
     labels = LabelPlacer(ax)
     sites = listed_sites(scenario)
     ax.scatter([s.lon for s in sites], [s.lat for s in sites], s=10, color="#222222", zorder=6)
