@@ -6,8 +6,9 @@ this process), then in rounds on the same results:
 - each figure ``write_figures`` writes (response_ecdf, within_target, site_response): built and
   saved as PNG, as ``Results.to_dir`` does;
 - the report's map (``sim.study.report.map_image``, as ``write_report`` draws it);
-- of each, the PNG encoding alone (the written picture's pixels encoded again by Pillow, as
-  matplotlib's savefig encodes them), to show what share of the cost is the file format.
+- of each, the PNG encoding alone (the written picture's pixels encoded again by Pillow at the
+  zlib level ``save_png`` writes, 3, and at Pillow's default, 6), to show what share of the cost
+  is the file format.
 
 Times are CPU seconds of this process, medians of ``--rounds``; the machine is shared, so compare
 figures of one run (e.g. two checkouts run alternately).
@@ -47,13 +48,13 @@ def cpu_s(work) -> tuple[float, object]:
     return time.process_time() - start, out
 
 
-def encode_s(png: bytes) -> float:
-    """CPU seconds of encoding a PNG's pixels again (Pillow's defaults, as savefig uses them)."""
+def encode_s(png: bytes, level: int) -> float:
+    """CPU seconds of encoding a PNG's pixels again at zlib ``level``, as savefig hands them to Pillow."""
     from PIL import Image
 
     pixels = Image.open(io.BytesIO(png))
     pixels.load()
-    return cpu_s(lambda: pixels.save(io.BytesIO(), format="png"))[0]
+    return cpu_s(lambda: pixels.save(io.BytesIO(), format="png", compress_level=level))[0]
 
 
 def main() -> None:
@@ -96,21 +97,25 @@ def main() -> None:
     report_map()   # fonts, the world and its travel trees loaded before the first timed round
     times: dict[str, list[float]] = {key: [] for key in [*builders, "report_map"]}
     encode: dict[str, list[float]] = {key: [] for key in times}
+    encode_default: dict[str, list[float]] = {key: [] for key in times}
     for _ in range(args.rounds):
         for key, build in builders.items():
             path = work / "figures" / f"{key}.png"
             times[key].append(cpu_s(lambda: plots.save_png(build(), path))[0])
-            encode[key].append(encode_s(path.read_bytes()))
+            encode[key].append(encode_s(path.read_bytes(), 3))
+            encode_default[key].append(encode_s(path.read_bytes(), 6))
         spent, png = cpu_s(report_map)
         times["report_map"].append(spent)
-        encode["report_map"].append(encode_s(png))
+        encode["report_map"].append(encode_s(png, 3))
+        encode_default["report_map"].append(encode_s(png, 6))
     common = {"scenario": SCENARIO.name, "replications": args.reps, "rounds": args.rounds}
     report("study_run_cpu_s", [run_s], **common, note="once, for scale")
     for key in times:
         what = "figure" if key in builders else "map"
         report(f"{key}_cpu_s", times[key], **common, what=f"{what} built and saved as PNG")
-        report(f"{key}_png_encode_cpu_s", encode[key], **common,
-               share_of_total=round(statistics.median(encode[key]) / statistics.median(times[key]), 3))
+        report(f"{key}_png_encode_cpu_s", encode[key], **common, zlib_level=3,
+               share_of_total=round(statistics.median(encode[key]) / statistics.median(times[key]), 3),
+               at_pillow_default_level_6_s=round(statistics.median(encode_default[key]), 4))
     shutil.rmtree(work, ignore_errors=True)
     report("figures_total_cpu_s", [sum(times[key][i] for key in builders) for i in range(args.rounds)], **common)
 
