@@ -7,11 +7,15 @@ interleaved in rounds on the same machine:
 - ``bare``: the textbook SimPy M/M/c (a Resource with 4 servers), the same 12 x 8,000 h;
 - ``study``: ``Study.run`` of the scenario in this process (simulation, rows, statistics);
 - ``cli``: ``python run_sim.py run mm4.yaml --workers 1 --out DIR`` as a child process, every
-  file written (incidents.csv, figures, breakdowns, report.html with its map).
+  file written (incidents.csv, figures, breakdowns, report.html with its map);
+- ``start``: the interpreter's start and the imports that command makes (``python -c "import ..."``),
+  the part of the command line no output causes;
+- ``cli2``: the same command as a user types it (``--workers`` left at its default, the cores), wall
+  time: the replications on two processes, then the figures and the report's map drawn by them
+  while the tables are written.
 
 Times are CPU seconds (user + system; the child's for the command line), medians of ``--rounds``;
-the machine is shared, so the ratios of one run are the figures to quote. The command line's
-parts are timed from its own log (``PATROLSIM_TIMINGS``).
+the machine is shared, so the ratios of one run are the figures to quote.
 
     python bench/bench_outputs.py [--rounds 3]
 """
@@ -36,6 +40,8 @@ from bench_scale import bare_simpy_mmc  # noqa: E402
 from machine import machine  # noqa: E402
 
 SERVERS, RATE_PER_H, MEAN_MIN, HOURS, REPS = 4, 2.4, 80.0, 8000, 12
+# What `run` imports before it writes a file: the model, the study, the figures and the report.
+IMPORTS = "import sim.cli, sim.cli.run, sim.study.experiment, sim.study.report, sim.viz.plots, sim.viz.maps"
 
 
 def report(bench: str, value: float, unit: str, target: float | None = None, **extra) -> None:
@@ -80,10 +86,11 @@ def main() -> None:
     from sim.study.api import Study
 
     work = Path(tempfile.mkdtemp(prefix="patrolsim-bench-outputs-"))
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
     scenario = mm4_scenario(work)
     study = Study(scenario)
     study.world()  # network and world built once (the child reads the network from the cache)
-    times: dict[str, list[float]] = {"bare": [], "study": [], "cli": [], "cli_wall": []}
+    times: dict[str, list[float]] = {"bare": [], "study": [], "cli": [], "cli_wall": [], "start": [], "cli2_wall": []}
     incidents = served = 0
     for round_ in range(args.rounds):
         start = cpu_s()
@@ -99,9 +106,19 @@ def main() -> None:
         out = work / f"out{round_}"
         start, wall = children_cpu_s(), time.perf_counter()
         subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--workers", "1",
-                        "--out", str(out)], check=True, capture_output=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
+                        "--out", str(out)], check=True, capture_output=True, env=env)
         times["cli"].append(children_cpu_s() - start)
         times["cli_wall"].append(time.perf_counter() - wall)
+        shutil.rmtree(out, ignore_errors=True)
+
+        start = children_cpu_s()
+        subprocess.run([sys.executable, "-c", IMPORTS], check=True, env=env)
+        times["start"].append(children_cpu_s() - start)
+
+        wall = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--out", str(out)],
+                       check=True, capture_output=True, env=env)
+        times["cli2_wall"].append(time.perf_counter() - wall)
         shutil.rmtree(out, ignore_errors=True)
     median = {name: statistics.median(values) for name, values in times.items()}
     common = {"replications": REPS, "hours": HOURS, "incidents": incidents, "bare_served": served,
@@ -113,6 +130,13 @@ def main() -> None:
     report("mm4_cli_over_bare", median["cli"] / median["bare"], "x", 2.0, **common)
     report("mm4_outputs_share_of_cli", (median["cli"] - median["study"]) / median["cli"], "share", 0.15,
            note="(command line - Study.run) / command line, CPU")
+    report("mm4_start_cpu_s", median["start"], "s", runs_s=[round(t, 2) for t in times["start"]],
+           note="interpreter start and run's imports")
+    report("mm4_files_share_of_cli", (median["cli"] - median["study"] - median["start"]) / median["cli"], "share",
+           note="(command line - Study.run - start and imports) / command line, CPU: what writing the files costs")
+    report("mm4_cli_default_workers_wall_s", median["cli2_wall"], "s", runs_s=[round(t, 2) for t in times["cli2_wall"]])
+    report("mm4_cli_default_workers_wall_over_bare_cpu", median["cli2_wall"] / median["bare"], "x", 2.0,
+           note="end to end as a user types it (wall, default workers) against bare SimPy (CPU, one process)")
     shutil.rmtree(work, ignore_errors=True)
 
 

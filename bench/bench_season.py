@@ -73,11 +73,13 @@ def main() -> None:
     run = run_measured([*command, "--out", str(out / "cli")], ROOT, os.environ | {"PYTHONPATH": str(ROOT)})
     print(json.dumps({"figure": "python run_sim.py run (the scenario's replications, default workers) end to end",
                       "wall_s": run["wall_s"], "cpu_s": run["cpu_s"], "peak_tree_mb": run["peak_tree_mb"],
+                      "peak_tree_pss_mb": run["peak_tree_pss_mb"],
                       "target_s": 30, "ok": run["wall_s"] <= 30, "load_avg_1min_after": round(os.getloadavg()[0], 2)}))
     plain = run_measured([*command, "--no-event-effects", "--out", str(out / "cli-plain")], ROOT,
                          os.environ | {"PYTHONPATH": str(ROOT)})
     print(json.dumps({"figure": "the same with --no-event-effects (no runs without each event, no events.csv)",
                       "wall_s": plain["wall_s"], "cpu_s": plain["cpu_s"], "peak_tree_mb": plain["peak_tree_mb"],
+                      "peak_tree_pss_mb": plain["peak_tree_pss_mb"],
                       "with_over_without_cpu": round(run["cpu_s"] / plain["cpu_s"], 2),
                       "load_avg_1min_after": round(os.getloadavg()[0], 2)}))
 

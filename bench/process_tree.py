@@ -1,5 +1,7 @@
-"""A command as a user types it, timed from outside: wall seconds and the peak resident memory of
-its whole process tree (the command and every worker it forks), sampled from /proc (Linux)."""
+"""A command as a user types it, timed from outside: wall seconds and the peak memory of its whole
+process tree (the command and every worker it forks), sampled from /proc (Linux): summed resident
+memory (a page forked processes share counted once in each) and summed proportional memory (PSS:
+a shared page split between the processes sharing it, so the sum is what the machine gives the tree)."""
 from __future__ import annotations
 
 import os
@@ -30,26 +32,28 @@ def tree_pids(pid: int) -> list[int]:
     return pids
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory (kB) of ``pid`` and all its descendants now."""
-    total = 0
+def _tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(resident, proportional) memory (kB) of ``pid`` and all its descendants now, each summed."""
+    rss = pss = 0
     for p in tree_pids(pid):
         try:
-            total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{p}/status").read_text()).group(1))
+            rss += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{p}/status").read_text()).group(1))
+            pss += int(re.search(r"^Pss:\s+(\d+)", Path(f"/proc/{p}/smaps_rollup").read_text(), re.M).group(1))
         except (OSError, AttributeError):
             pass
-    return total
+    return rss, pss
 
 
 def run_measured(args: list[str], cwd: Path, env: dict | None = None) -> dict:
-    """Run ``args``; its wall seconds, the peak RSS of its process tree (MB, summed over the
-    processes alive at each sample), CPU seconds of the tree (user + system) and exit code."""
+    """Run ``args``; its wall seconds, the peak resident and proportional memory of its process tree
+    (MB, each summed over the processes alive at a sample), CPU seconds of the tree (user + system)."""
     before = os.times()
     started = time.perf_counter()
     process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak_kb = 0
+    peak_kb = peak_pss_kb = 0
     while process.poll() is None:
-        peak_kb = max(peak_kb, _tree_rss_kb(process.pid))
+        rss_kb, pss_kb = _tree_memory_kb(process.pid)
+        peak_kb, peak_pss_kb = max(peak_kb, rss_kb), max(peak_pss_kb, pss_kb)
         time.sleep(SAMPLE_S)
     wall_s = time.perf_counter() - started
     after = os.times()
@@ -57,4 +61,5 @@ def run_measured(args: list[str], cwd: Path, env: dict | None = None) -> dict:
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}):\n{stderr[-2000:]}")
     cpu_s = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return {"wall_s": round(wall_s, 2), "peak_tree_mb": round(peak_kb / 1024, 1), "cpu_s": round(cpu_s, 2)}
+    return {"wall_s": round(wall_s, 2), "peak_tree_mb": round(peak_kb / 1024, 1),
+            "peak_tree_pss_mb": round(peak_pss_kb / 1024, 1), "cpu_s": round(cpu_s, 2)}
