@@ -32,7 +32,7 @@ from sim.study.command_folders import check_command_folder, claim_command_folder
 from sim.study.folders import auto_replications, check_same_run, differences, run_identity
 from sim.study.options import RunOptions
 from sim.study.parts import PARTS, PartFiles, part_bounds, resume_key
-from sim.study.report import results_map
+from sim.study.report import results_map, write_report
 from sim.study.results import Results, check_result_folder
 from sim.study.runner import run_plans
 from sim.study.stats import SUMMARY_COLUMNS
@@ -156,7 +156,7 @@ def _locked_run(study: Study, plan_names: Sequence[str], options: RunOptions, ou
     if not options.keep_parts:
         shutil.rmtree(parts.folder, ignore_errors=True)  # the result files hold every row now
     if drawn_map is not None:
-        _write_report(out_dir, study, options.progress, options.lang, drawn_map)
+        _write_report(out_dir, study, options.lang, drawn_map)
     return results
 
 
@@ -221,11 +221,9 @@ def _identity(study: Study, plans: Sequence[str], options: RunOptions) -> dict:
     return run_identity(scenario.raw, plans, replications, study.network().content_hash())
 
 
-def _write_report(out_dir: Path, study: Study, progress: bool, lang: str, drawn_map: Forked | Callable) -> None:
+def _write_report(out_dir: Path, study: Study, lang: str, drawn_map: Forked | Callable) -> None:
     """report.html in ``lang``, after the result files, with the map ``drawn_map`` gives
     (sim.forked.finish): a report that fails says so and loses nothing."""
-    from sim.study.report import write_report
-
     try:
         write_report(out_dir, study=study, lang=lang, drawn_map=finish(drawn_map))
     except Exception as error:  # noqa: BLE001 (the results are written; say what failed, go on)
