@@ -124,7 +124,8 @@ class Dispatcher:
         if not expected:
             self.unanswered += 1
         self._staff(incident)
-        self._arm_escalation(incident)
+        if incident.stage.escalate_after_min is not None:
+            self._arm_escalation(incident)
 
     def _arm_escalation(self, incident: Incident) -> None:
         """Unanswered ``after_min`` after it became its present type, the incident escalates."""
@@ -144,29 +145,46 @@ class Dispatcher:
         by_type = self.rules.by_type
         return ANYONE if by_type is None else by_type[incident.stage.type]
 
+    def _accepts(self, incident: Incident, unit: Unit) -> bool:
+        """Whether ``incident``'s rule accepts ``unit`` now (``Rule.accepts``)."""
+        by_type = self.rules.by_type
+        if by_type is None:  # ANYONE: a unit helps while units are missing (asked at every release: inline)
+            return incident.stage.units_required > incident.units_sent
+        return by_type[incident.stage.type].accepts(incident, self._sent(incident), unit)
+
     def _sent(self, incident: Incident) -> Mapping[str, int]:
         return self.sent.get(incident, _NONE_SENT)
 
     def _staff(self, incident: Incident) -> None:
         """Send the free units the rule and policy choose, pre-empt if allowed, queue what is missing."""
-        if incident.units_missing > 0:  # (an escalation may leave it with enough units)
-            rule = self._rule(incident)
+        # Run for every incident: units_missing is read inline, and without type rules the policy
+        # chooses among all free units directly (what ANYONE.choose does).
+        if incident.stage.units_required > incident.units_sent:  # (an escalation may leave it with enough units)
+            by_type = self.rules.by_type
             free = self.free_units()
             if free:
-                for unit in rule.choose(self.policy, incident, self._sent(incident), free, self.env.now):
+                if by_type is None:
+                    picks = self.policy.choose(incident, free, self.env.now)
+                else:
+                    picks = by_type[incident.stage.type].choose(self.policy, incident, self._sent(incident), free,
+                                                                self.env.now)
+                for unit in picks:
                     if unit.incident is None:  # not already sent with its crew
                         self._send_crew(unit, incident)
-            if incident.units_missing > 0 and self.rules.preempt is not None:
-                self._preempt(incident, rule)
-        if incident.units_missing > 0:
+            if self.rules.preempt is not None and incident.stage.units_required > incident.units_sent:
+                self._preempt(incident, self._rule(incident))
+        if incident.stage.units_required > incident.units_sent:
             self._enqueue(incident)
         elif incident in self._queued:
             del self._queued[incident]  # its heap entry is stale now
 
     def _send_crew(self, unit: Unit, incident: Incident) -> None:
         """Send ``unit`` and whoever goes with it (``add_crew``)."""
-        crew = self.crews.get(unit)
-        for member in (unit,) if crew is None else crew.sent_with(unit):
+        crew = self.crews.get(unit) if self.crews else None
+        if crew is None:
+            self._send(unit, incident)
+            return
+        for member in crew.sent_with(unit):
             self._send(member, incident)
 
     def _send(self, unit: Unit, incident: Incident) -> None:
@@ -211,11 +229,11 @@ class Dispatcher:
     def _first_accepting(self, unit: Unit) -> Incident | None:
         """The first waiting incident, in queue order, that accepts ``unit``."""
         head = self._head()
-        if head is None or self._rule(head).accepts(head, self._sent(head), unit):
+        if head is None or self._accepts(head, unit):
             return head
         for entry in sorted(self._queued.values()):
             incident = entry[-1]
-            if self._rule(incident).accepts(incident, self._sent(incident), unit):
+            if self._accepts(incident, unit):
                 return incident
         return None
 

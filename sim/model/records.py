@@ -30,41 +30,54 @@ def _minus(a: float | None, b: float | None) -> float | None:
 @CollectorPaused()  # rows are kept, none is cyclic garbage: a collector pass would only re-scan them
 def incident_rows(result: RepResult) -> list[dict]:
     """One row per incident of a replication, in order of creation."""
+    # One row per incident of every replication: the differences are written out inline, and the
+    # optional columns are added in passes of their own only when the scenario has them.
+    plan, rep = result.plan, result.rep
     rows = []
+    append = rows.append
     for incident in result.incidents:
         spec, stage = incident.spec, incident.stage
         created = spec.t_created_min
-        rows.append({
-            "plan": result.plan,
-            "rep": result.rep,
+        dispatch, arrival, full = incident.t_first_dispatch_min, incident.t_first_arrival_min, incident.t_full_arrival_min
+        escalated = incident.stage_index > 0
+        append({
+            "plan": plan,
+            "rep": rep,
             "incident_id": spec.incident_id,
             "type": spec.stages[0].type,
             "site": spec.site,
             "priority": stage.priority,
             "t_created_min": created,
-            "t_first_dispatch_min": incident.t_first_dispatch_min,
-            "t_first_arrival_min": incident.t_first_arrival_min,
-            "wait_min": _minus(incident.t_first_dispatch_min, created),
-            "travel_min": _minus(incident.t_first_arrival_min, incident.t_first_dispatch_min),
-            "response_min": _minus(incident.t_first_arrival_min, created),
-            "full_response_min": _minus(incident.t_full_arrival_min, created),
+            "t_first_dispatch_min": dispatch,
+            "t_first_arrival_min": arrival,
+            "wait_min": None if dispatch is None else dispatch - created,
+            "travel_min": None if arrival is None or dispatch is None else arrival - dispatch,
+            "response_min": None if arrival is None else arrival - created,
+            "full_response_min": None if full is None else full - created,
             "on_scene_min": stage.on_scene_min,
             "units_required": stage.units_required,
             "units_sent": incident.units_sent,
-            "escalated": int(incident.escalated),
+            "escalated": int(escalated),
             "counted": int(incident.counted),
-            "escalated_to": stage.type if incident.escalated else "",
+            "escalated_to": stage.type if escalated else "",
         })
+    pairs = list(zip(rows, result.incidents))
+    for row, incident in pairs:
+        spec = incident.spec
         if spec.phase is not None:  # a scenario with a calendar or events (SEASON_INCIDENT_COLUMNS)
-            rows[-1] |= {"phase": spec.phase, "event": spec.event}
-        if "detection" in result.presence:
-            rows[-1] |= {"t_reported_min": incident.t_reported_min,
-                         "report_delay_min": _minus(incident.t_reported_min, created),
-                         "detected_by": incident.detected_by}
-        if "deterrence" in result.presence:
-            rows[-1]["deterred"] = int(incident.deterred)
-        if result.preempted is not None:
-            rows[-1]["preempted"] = result.preempted.get(spec.incident_id, 0)
+            row["phase"], row["event"] = spec.phase, spec.event
+    if "detection" in result.presence:
+        for row, incident in pairs:
+            row["t_reported_min"] = incident.t_reported_min
+            row["report_delay_min"] = _minus(incident.t_reported_min, incident.spec.t_created_min)
+            row["detected_by"] = incident.detected_by
+    if "deterrence" in result.presence:
+        for row, incident in pairs:
+            row["deterred"] = int(incident.deterred)
+    if result.preempted is not None:
+        preempted = result.preempted
+        for row, incident in pairs:
+            row["preempted"] = preempted.get(incident.spec.incident_id, 0)
     return rows
 
 

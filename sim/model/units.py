@@ -146,6 +146,9 @@ class Unit:
         self._free_time: Callable[[Unit], Iterable] | None = None  # patrol_with; None: the patrol mode
         self._tables = self.roads.tables
         self._per_min = SECONDS_PER_MIN * self.speed_factor  # seconds of travel per minute of this unit
+        # What a standing unit waits on: never triggered (the wake interrupts the wait, which takes
+        # the unit's process off it), so one event serves every wait.
+        self._never = self.env.event()
         self.process = self.env.process(self._run())
 
     # -- state -------------------------------------------------------------------------------
@@ -277,7 +280,7 @@ class Unit:
         """Stand still here, free, until woken (``wake``, or dispatched, or off duty): the wake
         ends the free-time loop this is part of."""
         self._standing = True
-        yield self.env.event()  # never triggered: the wake interrupts the wait
+        yield self._never
 
     # -- the process -----------------------------------------------------------------------
 
@@ -298,11 +301,16 @@ class Unit:
             else:
                 yield from self._serve()
 
-    def patrol_loop(self) -> Generator:
-        """A free unit's time: back to base first if it is due there, then its patrol mode's loop."""
+    def patrol_loop(self) -> Iterable:
+        """A free unit's time, to ``yield from``: back to base first if it is due there, then its
+        patrol mode's loop (that loop itself when the unit is not due at its base)."""
         if self._back_to_base:
-            yield from self._drive(self.base, "returning")
-            self._back_to_base = self._returning = False
+            return self._home_then_patrol()
+        return self.patrol.drive(self)
+
+    def _home_then_patrol(self) -> Generator:
+        yield from self._drive(self.base, "returning")
+        self._back_to_base = self._returning = False
         yield from self.patrol.drive(self)
 
     def patrol_with(self, free_time: Callable[[Unit], Iterable]) -> None:
@@ -324,7 +332,8 @@ class Unit:
     def stand_at(self, node: int) -> Generator:
         """Drive to ``node`` and stand there until dispatched (or off duty)."""
         yield from self.patrol_to(node)
-        yield from self.stand_by()
+        self._standing = True  # as stand_by, without a generator of its own (every free spell of a post)
+        yield self._never
 
     def dwell(self, minutes: float) -> simpy.Timeout:
         return Timeout(self.env, minutes)
@@ -335,7 +344,9 @@ class Unit:
         incident, env, stats, dispatcher = self._incident, self.env, self.stats, self.dispatcher
         assert incident is not None and dispatcher is not None
         try:
-            yield from self._drive(incident.node, "to_incident")
+            position = self._position
+            if position.node != incident.node or position.head >= 0:  # else there already (as _drive)
+                yield from self._drive_leg(incident.node, "to_incident")
             self._on_scene = True
             dispatcher.arrived(self, incident)
             self._t_arrival_min = t_arrival_min = env.now

@@ -90,7 +90,7 @@ def summary_row(plan: str, incident_rows: Sequence[dict], unit_rows: Sequence[di
     """
     reps = {row["rep"] for row in unit_rows}
     by_rep = _counted_responses(incident_rows, reps)
-    figures = per_rep_figures(incident_rows, target_min, reps)
+    figures = {rep: rep_figures(responses, target_min)[:2] for rep, responses in sorted(by_rep.items())}
     pooled = np.array([r for rep in sorted(by_rep) for r in by_rep[rep]], float)
     response_mean, response_ci = mean_ci95([figures[rep][0] for rep in figures])
     within_mean, within_ci = mean_ci95([figures[rep][1] for rep in figures])
@@ -138,7 +138,7 @@ def comparison_row(
     """
     run = list(reps)
     mine = _per_rep_all(plan_rows, target_min, run)
-    theirs = _per_rep_all(reference_rows, target_min, run)
+    theirs = mine if reference_rows is plan_rows else _per_rep_all(reference_rows, target_min, run)
     both = sorted(set(mine) & set(theirs))
     # Replications with counted incidents in both plans; the mean is NaN only when there are none.
     paired = [r for r in both if not math.isnan(mine[r][1]) and not math.isnan(theirs[r][1])]
