@@ -55,6 +55,11 @@ class IncidentSpec(NamedTuple):
     event: str | None = None  # the event that caused it ("" none); None: no season keys
 
 
+# Named tuples made by the hundred thousand are made from their fields in order with tuple.__new__:
+# the same tuples, without the Python-level __new__ of a named tuple.
+_new_tuple = tuple.__new__
+
+
 class Incident:
     """The live state and record of one incident during a run.
 
@@ -213,7 +218,7 @@ def _stages_many(chain: list[DisturbanceType], rng: np.random.Generator, n: int)
     if len(chain) > 1:
         return [_chain_stages(chain, rng) for _ in range(n)]
     d = chain[0]
-    return [(Stage(d.type, d.priority, d.units_required, float(t), None),)
+    return [(_new_tuple(Stage, (d.type, d.priority, d.units_required, float(t), None)),)
             for t in d.on_scene_min.sample_many(rng, n)]
 
 
@@ -275,8 +280,9 @@ def draw_incidents(scenario: Scenario, horizon_min: float, streams: dict[str, li
             drawn += _event_draws(scenario, event, horizon_min, sequence.entropy, sequence.spawn_key[0], by_type)
     drawn.sort(key=itemgetter(0, 1, 4))
     if scenario.calendar is None and not scenario.events:
-        return [IncidentSpec(i, site, t, stages) for i, (t, _, site, stages, _) in enumerate(drawn, 1)]
+        return [_new_tuple(IncidentSpec, (i, site, t, stages, None, None))
+                for i, (t, _, site, stages, _) in enumerate(drawn, 1)]
     index = phases.index_at(np.array([item[0] for item in drawn], float)).tolist()
     names = [*phases.names, ""]  # index -1: outside every phase
-    return [IncidentSpec(i, site, t, stages, names[k], event)
+    return [_new_tuple(IncidentSpec, (i, site, t, stages, names[k], event))
             for i, ((t, _, site, stages, event), k) in enumerate(zip(drawn, index), 1)]

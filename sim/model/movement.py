@@ -33,6 +33,14 @@ class Position(NamedTuple):
     fraction: float = 0.0
 
 
+_new_tuple = tuple.__new__
+
+
+def at_node(node: int) -> Position:
+    """``Position(node)``, made without the named tuple's Python-level ``__new__`` (once per leg)."""
+    return _new_tuple(Position, (node, -1, 0.0))
+
+
 class Leg:
     """One drive along a route. Times are minutes for this unit (speed factor applied).
 
@@ -60,10 +68,10 @@ class Leg:
         elapsed = min(max(self.elapsed0_min + t_min - self.t_start_min, 0.0), float(self.cum_min[-1]))
         i = int(np.searchsorted(self.cum_min, elapsed, side="right")) - 1
         if i >= len(self.nodes) - 1:
-            return Position(int(self.nodes[-1]))
+            return at_node(int(self.nodes[-1]))
         fraction = (elapsed - self.cum_min[i]) / (self.cum_min[i + 1] - self.cum_min[i])
         if fraction <= 0.0:
-            return Position(int(self.nodes[i]))
+            return at_node(int(self.nodes[i]))
         return Position(int(self.nodes[i]), int(self.nodes[i + 1]), float(fraction))
 
     def distance_m_at(self, t_min: float) -> float:

@@ -30,8 +30,9 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from sim.model.movement import SECONDS_PER_MIN, Leg, Position, Roads
+from sim.model.movement import SECONDS_PER_MIN, Leg, Position, Roads, at_node
 from sim.plugins.patrols import PatrolRoute
+from sim.streams import IndexDraws
 
 if TYPE_CHECKING:
     from sim.model.incidents import Incident
@@ -53,6 +54,11 @@ class Job(NamedTuple):
     t_dispatch_min: float
     t_arrival_min: float
     t_leave_min: float
+
+
+def _job(fields: tuple[int, float, float, float]) -> Job:
+    """A Job from its fields in order, without the named tuple's Python-level ``__new__`` (once per job)."""
+    return tuple.__new__(Job, fields)
 
 
 @dataclass
@@ -83,6 +89,9 @@ class UnitObserver:
 
     def job_done(self, unit: Unit, incident: Incident) -> None:
         """``unit`` has just left the scene of ``incident`` (before the dispatcher offers it more)."""
+
+
+_NEWS = ("leg_started", "leg_ended", "leaving_patrol", "duty_changed", "job_done")  # UnitObserver's methods
 
 
 class Dispatch(Protocol):
@@ -142,13 +151,17 @@ class Unit:
         self._t_arrival_min = 0.0  # on scene of the present job since (a pre-empted job's books)
         self._back_to_base = False
         self._returning = False
-        self._observers: list[UnitObserver] = [] if self.trace is None else [Tracer(self.trace)]
+        # Per kind of news, the observers' methods that do something (overridden), in order of registration.
+        self._told: dict[str, list[Callable]] = {name: [] for name in _NEWS}
+        if self.trace is not None:
+            self.observe(Tracer(self.trace))
         self._free_time: Callable[[Unit], Iterable] | None = None  # patrol_with; None: the patrol mode
         self._tables = self.roads.tables
         self._per_min = SECONDS_PER_MIN * self.speed_factor  # seconds of travel per minute of this unit
         # What a standing unit waits on: never triggered (the wake interrupts the wait, which takes
         # the unit's process off it), so one event serves every wait.
         self._never = self.env.event()
+        self.random_index = IndexDraws(self.rng)
         self.process = self.env.process(self._run())
 
     # -- state -------------------------------------------------------------------------------
@@ -201,7 +214,9 @@ class Unit:
 
     def observe(self, observer: UnitObserver) -> None:
         """Tell ``observer`` from now on what this unit does."""
-        self._observers.append(observer)
+        for name, told in self._told.items():
+            if getattr(type(observer), name) is not getattr(UnitObserver, name):  # the base does nothing
+                told.append(getattr(observer, name))
 
     # -- what the dispatcher does ----------------------------------------------------------
 
@@ -218,8 +233,8 @@ class Unit:
         if self._incident is not None:
             self._divert(incident)
             return
-        for observer in self._observers:
-            observer.leaving_patrol(self, True)
+        for tell in self._told["leaving_patrol"]:
+            tell(self, True)
         self._incident = incident
         self._busy_since_min = self.env.now
         self._stop_patrol()
@@ -230,7 +245,7 @@ class Unit:
         self.stats.busy_min += max(0.0, min(now, end) - max(self._busy_since_min, start))
         if self._on_scene:
             self.stats.incidents_served += int(old.counted)
-            self.stats.jobs.append(Job(old.spec.incident_id, self._busy_since_min, self._t_arrival_min, now))
+            self.stats.jobs.append(_job((old.spec.incident_id, self._busy_since_min, self._t_arrival_min, now)))
         self._on_scene = False
         self._busy_since_min, self._incident = now, incident
         self.process.interrupt()
@@ -239,12 +254,12 @@ class Unit:
 
     def go_off_duty(self) -> None:
         """Off duty: a patrolling unit stops where it is; one on a job finishes it."""
-        for observer in self._observers:
-            observer.leaving_patrol(self, False)
+        for tell in self._told["leaving_patrol"]:
+            tell(self, False)
         self._off_duty = self.env.event()
         self._stop_patrol()
-        for observer in self._observers:
-            observer.duty_changed(self)
+        for tell in self._told["duty_changed"]:
+            tell(self)
         if self.dispatcher is not None:
             self.dispatcher.duty_changed(self)
 
@@ -255,8 +270,8 @@ class Unit:
         if self._incident is None:
             self._position, self.next_stop = Position(self.base), 0
             self._back_to_base = self._returning = False
-        for observer in self._observers:
-            observer.duty_changed(self)
+        for tell in self._told["duty_changed"]:
+            tell(self)
         if gate is not None:
             gate.succeed()
         if self.dispatcher is not None:
@@ -360,10 +375,10 @@ class Unit:
         start, end = self.window_min
         stats.busy_min += max(0.0, min(t_leave_min, end) - max(t_dispatch_min, start))
         stats.incidents_served += int(incident.counted)
-        stats.jobs.append(Job(incident.spec.incident_id, t_dispatch_min, t_arrival_min, t_leave_min))
+        stats.jobs.append(_job((incident.spec.incident_id, t_dispatch_min, t_arrival_min, t_leave_min)))
         self._incident = None
-        for observer in self._observers:
-            observer.job_done(self, incident)
+        for tell in self._told["job_done"]:
+            tell(self, incident)
         dispatcher.left(self, incident)
         if self._incident is None and self.after_service == "return_to_base":
             self._back_to_base = True
@@ -388,16 +403,16 @@ class Unit:
         env = self.env
         self._leg_state = state
         self._leg = leg = self.roads.leg(self._position, dest, env.now, self.speed_factor)
-        for observer in self._observers:
-            observer.leg_started(self, leg)
+        for tell in self._told["leg_started"]:
+            tell(self, leg)
         yield Timeout(env, leg.t_end_min - env.now)
         self.stop_leg(arrived=True)
 
     def ride(self, leg: Leg, state: str) -> None:
         """Ride along on ``leg``, driven by a joint patrol's leader (it ends with ``stop_leg``)."""
         self._leg, self._leg_state = leg, state
-        for observer in self._observers:
-            observer.leg_started(self, leg)
+        for tell in self._told["leg_started"]:
+            tell(self, leg)
 
     def stop_leg(self, arrived: bool = False) -> None:
         """End the current leg now: at its destination node when ``arrived`` (never a rounding
@@ -407,10 +422,10 @@ class Unit:
             return
         now = self.env.now
         self._count_driven(leg, now, arrived)
-        self._position = Position(int(leg.nodes[-1])) if arrived else leg.position_at(now)
+        self._position = at_node(int(leg.nodes[-1])) if arrived else leg.position_at(now)
         self._leg = None
-        for observer in self._observers:
-            observer.leg_ended(self, leg, arrived)
+        for tell in self._told["leg_ended"]:
+            tell(self, leg, arrived)
 
     def _count_driven(self, leg: Leg, t_min: float, arrived: bool = False) -> None:
         """Add the distance driven on ``leg`` until ``t_min`` that falls inside the window."""

@@ -47,6 +47,8 @@ class PatrolUnit(Protocol):
     rng: np.random.Generator
     next_stop: int  # where a circuit goes on after an interruption
 
+    def random_index(self, n: int) -> int: ...  # rng.integers(n), as sim.streams.IndexDraws draws it
+
     def patrol_to(self, node: int) -> Generator: ...
 
     def stand_at(self, node: int) -> Generator: ...
@@ -215,7 +217,7 @@ class Random(PatrolMode):
         if _one_node(stops):
             yield from unit.stand_at(stops[0])
         while True:
-            yield from unit.patrol_to(stops[int(unit.rng.integers(len(stops)))])
+            yield from unit.patrol_to(stops[unit.random_index(len(stops))])
             yield unit.dwell(self.dwell_min)
 
 
