@@ -36,17 +36,18 @@ def incident_rows(result: RepResult) -> list[dict]:
     rows = []
     append = rows.append
     for incident in result.incidents:
-        spec, stage = incident.spec, incident.stage
-        created = spec.t_created_min
+        # Unpacked whole (a field added to IncidentSpec or Stage fails here, loudly): cheaper than by name.
+        incident_id, site, created, stages, _, _ = incident.spec
+        stage_type, priority, units_required, on_scene_min, _ = incident.stage
         dispatch, arrival, full = incident.t_first_dispatch_min, incident.t_first_arrival_min, incident.t_full_arrival_min
         escalated = incident.stage_index > 0
         append({
             "plan": plan,
             "rep": rep,
-            "incident_id": spec.incident_id,
-            "type": spec.stages[0].type,
-            "site": spec.site,
-            "priority": stage.priority,
+            "incident_id": incident_id,
+            "type": stages[0].type,
+            "site": site,
+            "priority": priority,
             "t_created_min": created,
             "t_first_dispatch_min": dispatch,
             "t_first_arrival_min": arrival,
@@ -54,12 +55,12 @@ def incident_rows(result: RepResult) -> list[dict]:
             "travel_min": None if arrival is None or dispatch is None else arrival - dispatch,
             "response_min": None if arrival is None else arrival - created,
             "full_response_min": None if full is None else full - created,
-            "on_scene_min": stage.on_scene_min,
-            "units_required": stage.units_required,
+            "on_scene_min": on_scene_min,
+            "units_required": units_required,
             "units_sent": incident.units_sent,
-            "escalated": int(escalated),
-            "counted": int(incident.counted),
-            "escalated_to": stage.type if escalated else "",
+            "escalated": 1 if escalated else 0,
+            "counted": 1 if incident.counted else 0,
+            "escalated_to": stage_type if escalated else "",
         })
     pairs = list(zip(rows, result.incidents))
     for row, incident in pairs:
