@@ -34,6 +34,12 @@ class Position(NamedTuple):
 
 
 _new_tuple = tuple.__new__
+RouteEnds = tuple[float, int, float, float]  # (total min, last node, distance at the first node m, total m)
+
+
+def route_ends(nodes: np.ndarray, cum_min: np.ndarray, cum_m: np.ndarray) -> RouteEnds:
+    """A route's ends as Python numbers: what a leg reads when it starts and ends."""
+    return float(cum_min[-1]), int(nodes[-1]), float(cum_m[0]), float(cum_m[-1])
 
 
 def at_node(node: int) -> Position:
@@ -47,17 +53,20 @@ class Leg:
     Read-only by convention; a plain class with slots, its end worked out once: a patrolling unit
     starts a leg every few minutes, so a long run makes millions."""
 
-    __slots__ = ("t_start_min", "nodes", "cum_min", "cum_m", "elapsed0_min", "t_end_min")
+    __slots__ = ("t_start_min", "nodes", "cum_min", "cum_m", "elapsed0_min", "t_end_min", "end_node", "start_m",
+                 "total_m")
 
     def __init__(self, t_start_min: float, nodes: np.ndarray, cum_min: np.ndarray, cum_m: np.ndarray,
-                 elapsed0_min: float):
+                 elapsed0_min: float, ends: RouteEnds | None = None):
         self.t_start_min = t_start_min
         self.nodes = nodes  # route nodes; the unit may start partway along the first edge
         self.cum_min = cum_min  # time to reach each node from nodes[0]
         self.cum_m = cum_m  # road distance to each node from nodes[0]
         self.elapsed0_min = elapsed0_min  # how far along cum_min the unit already is at t_start_min
+        # The arrays' ends as Python numbers (``route_ends``; given with a cached route, worked out once)
+        total_min, self.end_node, self.start_m, self.total_m = route_ends(nodes, cum_min, cum_m) if ends is None else ends
         # Remaining time first: (start + total) - elapsed can round to before the start.
-        self.t_end_min = t_start_min + (float(cum_min[-1]) - elapsed0_min)
+        self.t_end_min = t_start_min + (total_min - elapsed0_min)
 
     def __repr__(self) -> str:
         return (f"Leg(t_start_min={self.t_start_min!r}, nodes={self.nodes!r}, t_end_min={self.t_end_min!r}, "
@@ -77,10 +86,10 @@ class Leg:
     def distance_m_at(self, t_min: float) -> float:
         """Road distance from nodes[0] at time ``t_min`` (constant speed within an edge)."""
         if t_min >= self.t_end_min:  # most legs are driven to the end: skip the interpolation
-            return float(self.cum_m[-1])
+            return self.total_m
         elapsed = self.elapsed0_min + t_min - self.t_start_min
         if elapsed == 0.0:  # at nodes[0], where most legs start: what the interpolation gives there
-            return float(self.cum_m[0])
+            return self.start_m
         return float(np.interp(elapsed, self.cum_min, self.cum_m))
 
 
@@ -92,7 +101,8 @@ class Roads:
         self.tables = tables
         self.max_routes = max_routes
         self._edges: EdgeIndex = tables.edges  # shared with the trees: one index per network
-        self._routes: OrderedDict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self._routes: OrderedDict[tuple[int, int, float], tuple[np.ndarray, np.ndarray, np.ndarray, RouteEnds]] = \
+            OrderedDict()
 
     def _edge(self, tail: int, head: int) -> int | None:
         try:
@@ -105,6 +115,10 @@ class Roads:
 
         Cached (the ``max_routes`` most recently used): patrols drive the same few routes over and over.
         """
+        return self._route(origin, dest, speed_factor)[:3]
+
+    def _route(self, origin: int, dest: int, speed_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, RouteEnds]:
+        """``route`` and its ``route_ends``, cached together."""
         key = (origin, dest, speed_factor)
         cached = self._routes.get(key)
         if cached is not None:
@@ -114,7 +128,8 @@ class Roads:
         edges = self._edges.ids(nodes[:-1], nodes[1:])
         cum_m = np.concatenate(([0.0], np.cumsum(self.network.length_m[edges])))
         cum_min = np.asarray(cum_s, float) / (SECONDS_PER_MIN * speed_factor)
-        route = (np.asarray(nodes), cum_min, cum_m)
+        nodes = np.asarray(nodes)
+        route = (nodes, cum_min, cum_m, route_ends(nodes, cum_min, cum_m))
         self._routes[key] = route
         if len(self._routes) > self.max_routes:
             self._routes.popitem(last=False)
@@ -141,8 +156,8 @@ class Roads:
     def leg(self, position: Position, dest: int, t_now_min: float, speed_factor: float) -> Leg:
         """The fastest leg from a position (node or mid-edge) to a destination node."""
         if position.head < 0:
-            nodes, cum_min, cum_m = self.route(position.node, dest, speed_factor)
-            return Leg(t_now_min, nodes, cum_min, cum_m, 0.0)
+            nodes, cum_min, cum_m, ends = self._route(position.node, dest, speed_factor)
+            return Leg(t_now_min, nodes, cum_min, cum_m, 0.0, ends)
         _, first, second = min(self._ways_out(position, dest))
         edge = self._edge(first, second)
         edge_min = self.network.travel_time_s[edge] / (SECONDS_PER_MIN * speed_factor)

@@ -422,7 +422,7 @@ class Unit:
             return
         now = self.env.now
         self._count_driven(leg, now, arrived)
-        self._position = at_node(int(leg.nodes[-1])) if arrived else leg.position_at(now)
+        self._position = at_node(leg.end_node) if arrived else leg.position_at(now)
         self._leg = None
         for tell in self._told["leg_ended"]:
             tell(self, leg, arrived)
@@ -432,7 +432,7 @@ class Unit:
         start, end = self.window_min
         t0, t1 = max(leg.t_start_min, start), min(t_min, end)
         if t1 > t0:
-            to_m = float(leg.cum_m[-1]) if arrived and t1 == t_min else leg.distance_m_at(t1)
+            to_m = leg.total_m if arrived and t1 == t_min else leg.distance_m_at(t1)
             self.stats.driven_m += to_m - leg.distance_m_at(t0)
 
     # -- books ---------------------------------------------------------------------------------
