@@ -161,7 +161,7 @@ class Dispatcher:
         # chooses among all free units directly (what ANYONE.choose does).
         if incident.stage.units_required > incident.units_sent:  # (an escalation may leave it with enough units)
             by_type = self.rules.by_type
-            free = self.free_units()
+            free = self.free_units() if self.n_available else ()
             if free:
                 if by_type is None:
                     picks = self.policy.choose(incident, free, self.env.now)
@@ -256,7 +256,8 @@ class Dispatcher:
         incident.units_left += 1
         if unit.available:
             self.n_available += 1
-            self._offer(unit)
+            if self._queued:
+                self._offer(unit)
 
     def duty_changed(self, unit: Unit) -> None:
         """A unit went off duty, or came back on: free, it is offered the waiting incidents."""
