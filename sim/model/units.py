@@ -7,7 +7,7 @@ A unit's public face:
 - what the dispatcher does with it: ``eta_min``, ``assign`` (also to pre-empt a busy unit);
 - what shifts do with it: ``go_off_duty``, ``go_on_duty``;
 - what a patrol mode's loop may do (``sim.plugins.patrols.PatrolUnit``): ``patrol_to``,
-  ``stand_at``, ``dwell``;
+  ``stand_at``, ``dwell``, ``random_index`` (``rng.integers(n)``'s numbers, ``sim.streams.IndexDraws``);
 - what a joint patrol does with its members: ``patrol_with`` (its own loop for their free time),
   ``stand_by`` and ``wake``, ``ride`` and ``stop_leg``, ``back_on_patrol``.
 
@@ -128,7 +128,7 @@ class Unit:
     base_site: str
     patrol: PatrolRoute
     roads: Roads
-    rng: np.random.Generator
+    rng: np.random.Generator  # its patrol stream (random_index reads it ahead: a mode uses one or the other)
     after_service: str  # resume | return_to_base
     window_min: tuple[float, float]  # statistics count inside [start, end)
     stats: UnitStats = field(default_factory=UnitStats)
