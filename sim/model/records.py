@@ -62,22 +62,23 @@ def incident_rows(result: RepResult) -> list[dict]:
             "counted": 1 if incident.counted else 0,
             "escalated_to": stage_type if escalated else "",
         })
-    pairs = list(zip(rows, result.incidents))
-    for row, incident in pairs:
-        spec = incident.spec
-        if spec.phase is not None:  # a scenario with a calendar or events (SEASON_INCIDENT_COLUMNS)
-            row["phase"], row["event"] = spec.phase, spec.event
+    incidents = result.incidents
+    if any(incident.spec.phase is not None for incident in incidents):
+        for row, incident in zip(rows, incidents):
+            spec = incident.spec
+            if spec.phase is not None:  # a scenario with a calendar or events (SEASON_INCIDENT_COLUMNS)
+                row["phase"], row["event"] = spec.phase, spec.event
     if "detection" in result.presence:
-        for row, incident in pairs:
+        for row, incident in zip(rows, incidents):
             row["t_reported_min"] = incident.t_reported_min
             row["report_delay_min"] = _minus(incident.t_reported_min, incident.spec.t_created_min)
             row["detected_by"] = incident.detected_by
     if "deterrence" in result.presence:
-        for row, incident in pairs:
+        for row, incident in zip(rows, incidents):
             row["deterred"] = int(incident.deterred)
     if result.preempted is not None:
         preempted = result.preempted
-        for row, incident in pairs:
+        for row, incident in zip(rows, incidents):
             row["preempted"] = preempted.get(incident.spec.incident_id, 0)
     return rows
 
