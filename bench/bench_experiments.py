@@ -77,8 +77,9 @@ def main() -> None:
         for repeat in range(args.repeats):
             times["1 worker"].append(timed_run(work / f"one{repeat}", args.reps, workers=1))
             times["2 workers"].append(timed_run(work / f"two{repeat}", args.reps, workers=2))
+            # workers=2 as `run --scheduler` leaves it (the cores): the local processes draw the figures
             times["dask 2 workers"].append(
-                timed_run(work / f"dask{repeat}", args.reps, scheduler=cluster.scheduler_address))
+                timed_run(work / f"dask{repeat}", args.reps, workers=2, scheduler=cluster.scheduler_address))
             # Without the figures, the part that parallelises: how far the fixed costs pull the ratio down.
             times["1 worker, no figures"].append(timed_run(work / f"one-nf{repeat}", args.reps, workers=1, figures=False))
             times["2 workers, no figures"].append(timed_run(work / f"two-nf{repeat}", args.reps, workers=2, figures=False))

@@ -17,7 +17,7 @@ from typing import Hashable, Iterable, Mapping, Sequence
 import numpy as np
 
 from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
-from sim.study.stats import mean_ci95, presence_figures, rep_figures
+from sim.study.stats import mean_ci95, presence_figures, rep_mean_within
 
 FIGURE_COLUMNS = [
     "incidents", "response_mean_min", "response_mean_ci95", "response_p90_min", "within_target_pct",
@@ -36,7 +36,7 @@ def _figures(by_rep: Mapping[int, list[float]], escalated: int, target_min: floa
     shares = share_columns(in_target, len(pooled) - in_target)
     if len(pooled) == 0:
         return {"incidents": 0} | {column: math.nan for column in FIGURE_COLUMNS[1:]} | shares
-    per_rep = [rep_figures(responses, target_min) for responses in by_rep.values()]
+    per_rep = [rep_mean_within(responses, target_min) for responses in by_rep.values()]
     response_mean, response_ci = mean_ci95([figures[0] for figures in per_rep])
     within_mean, within_ci = mean_ci95([figures[1] for figures in per_rep])
     reached = pooled[~np.isnan(pooled)]

@@ -53,14 +53,22 @@ def rep_figures(responses: Sequence[float], target_min: float) -> tuple[float, f
     """(mean response min, % within target, p90 min) of one replication's counted responses; NaN
     for none. A response never reached (NaN) counts as missing the target and stays out of the
     mean and p90."""
+    mean, within, reached = _mean_within(responses, target_min)
+    return mean, within, float(np.percentile(reached, 90)) if len(reached) else math.nan
+
+
+def rep_mean_within(responses: Sequence[float], target_min: float) -> tuple[float, float]:
+    """rep_figures' first two, without the p90 (a percentile costs more than the rest together)."""
+    return _mean_within(responses, target_min)[:2]
+
+
+def _mean_within(responses: Sequence[float], target_min: float) -> tuple[float, float, np.ndarray]:
     array = np.asarray(responses, float)
     if len(array) == 0:
-        return math.nan, math.nan, math.nan
+        return math.nan, math.nan, array
     within = 100.0 * float(np.mean(array <= target_min))
     reached = array[~np.isnan(array)]
-    if len(reached) == 0:
-        return math.nan, within, math.nan
-    return float(reached.mean()), within, float(np.percentile(reached, 90))
+    return (float(reached.mean()) if len(reached) else math.nan), within, reached
 
 
 def _counted_responses(incident_rows: Iterable[dict], reps: Iterable[int] = ()) -> dict[int, list[float]]:
@@ -79,7 +87,8 @@ def per_rep_figures(
 ) -> dict[int, tuple[float, float]]:
     """(mean response min, % within target) of each replication (those in ``reps`` and those the
     rows name); NaN for one without counted incidents."""
-    return {rep: figures[:2] for rep, figures in _per_rep_all(incident_rows, target_min, reps).items()}
+    by_rep = _counted_responses(incident_rows, reps)
+    return {rep: rep_mean_within(responses, target_min) for rep, responses in sorted(by_rep.items())}
 
 
 def summary_row(plan: str, incident_rows: Sequence[dict], unit_rows: Sequence[dict], target_min: float) -> dict:
@@ -90,7 +99,7 @@ def summary_row(plan: str, incident_rows: Sequence[dict], unit_rows: Sequence[di
     """
     reps = {row["rep"] for row in unit_rows}
     by_rep = _counted_responses(incident_rows, reps)
-    figures = {rep: rep_figures(responses, target_min)[:2] for rep, responses in sorted(by_rep.items())}
+    figures = {rep: rep_mean_within(responses, target_min) for rep, responses in sorted(by_rep.items())}
     pooled = np.array([r for rep in sorted(by_rep) for r in by_rep[rep]], float)
     response_mean, response_ci = mean_ci95([figures[rep][0] for rep in figures])
     within_mean, within_ci = mean_ci95([figures[rep][1] for rep in figures])
