@@ -36,6 +36,7 @@ WORKER_WORLDS = 8  # a long-lived worker (Dask) keeps the most recent few
 # The cache of a worker process: set when a local worker starts (the run's own, by fork), made on
 # first need in a Dask or spawned worker. The process that runs a study never sets it.
 _worker_cache: StudyCache | None = None
+_worker_scenario = None  # a local pool worker's: the run's scenario, given once when it starts
 
 
 def _cache_here() -> StudyCache:
@@ -122,10 +123,12 @@ def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], o
     if fork:
         cache = cache if cache is not None else StudyCache()
         cache.remember(key, world)
+    # The scenario goes to each worker once, with its start (inherited by a fork), not with every
+    # task: a regency's scenario takes tens of milliseconds to pickle and more to unpickle.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork" if fork else "spawn"),
-                             initializer=_start_worker, initargs=(os.getpid(), cache if fork else None)) as pool:
-        pending = {pool.submit(run_rep, scenario, world.network.spec, plan, rep, key, event_effects,
-                               None if fork else trees)
+                             initializer=_start_worker,
+                             initargs=(os.getpid(), cache if fork else None, scenario)) as pool:
+        pending = {pool.submit(_worker_rep, world.network.spec, plan, rep, key, event_effects, None if fork else trees)
                    for plan, rep in tasks}
         try:
             while pending:
@@ -139,13 +142,19 @@ def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], o
             raise
 
 
-def _start_worker(parent_pid: int, cache: StudyCache | None) -> None:
-    """Pool worker initializer: the run's cache (forked: not copied, inherited), and an end with
-    the parent."""
-    global _worker_cache
+def _start_worker(parent_pid: int, cache: StudyCache | None, scenario) -> None:
+    """Pool worker initializer: the run's cache (forked: not copied, inherited) and scenario, and an
+    end with the parent."""
+    global _worker_cache, _worker_scenario
     if cache is not None:
         _worker_cache = cache
+    _worker_scenario = scenario
     _end_with_parent(parent_pid)
+
+
+def _worker_rep(network, plan: str, rep: int, key: str, event_effects: bool, trees: list[str | None] | None) -> dict:
+    """run_rep in a pool worker, of the scenario its start was given."""
+    return run_rep(_worker_scenario, network, plan, rep, key, event_effects, trees)
 
 
 def _end_with_parent(parent_pid: int) -> None:
