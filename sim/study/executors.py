@@ -32,6 +32,7 @@ DASK_TIMEOUT_S = 10.0  # to reach a scheduler, for it to have a worker, for a cl
 _DASK_POLL_S = 1.0
 _MAX_HANDSHAKE_BYTES = 1_000_000  # a Dask scheduler's first message is a few hundred bytes
 WORKER_WORLDS = 8  # a long-lived worker (Dask) keeps the most recent few
+DASK_BATCHES_PER_THREAD = 4  # a run's replications go to Dask in this many tasks a worker thread
 
 # The cache of a worker process: set when a local worker starts (the run's own, by fork), made on
 # first need in a Dask or spawned worker. The process that runs a study never sets it.
@@ -73,6 +74,20 @@ def run_rep(scenario, network, plan: str, rep: int, key: str | None = None, even
     if trees is not None:
         world.attach_trees(trees)
     return rep_part(scenario, world, plan, rep, event_effects)
+
+
+def run_reps(scenario, network, batch: Sequence[Task], key: str | None = None, event_effects: bool = False,
+             trees: list[str | None] | None = None) -> list[dict]:
+    """run_rep of each (plan, replication) of ``batch``, in turn: one Dask task."""
+    return [run_rep(scenario, network, plan, rep, key, event_effects, trees) for plan, rep in batch]
+
+
+def batches(tasks: Sequence[Task], count: int) -> list[list[Task]]:
+    """``tasks`` in at most ``count`` batches of consecutive tasks, their sizes differing by one at most."""
+    count = max(1, min(count, len(tasks)))
+    size, extra = divmod(len(tasks), count)
+    bounds = [k * size + min(k, extra) for k in range(count + 1)]
+    return [list(tasks[bounds[k]:bounds[k + 1]]) for k in range(count)]
 
 
 # -- executors ----------------------------------------------------------------------------------------
@@ -262,10 +277,13 @@ def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task]
     client = _connect(address, timeout_s, name)
     with client:
         try:
-            # Ship the network and scenario to every worker once; tasks then refer to them.
+            # Ship the network and scenario to every worker once; tasks then refer to them. The
+            # replications go in a few batches a worker: each Dask task costs the scheduler
+            # milliseconds, as much as a short replication.
             scenario_data, network_data = client.scatter([scenario, network], broadcast=True)
-            pending = {client.submit(run_rep, scenario_data, network_data, plan, rep, key, event_effects, trees,
-                                     pure=False) for plan, rep in tasks}
+            threads = max(1, sum(client.nthreads().values()))
+            pending = {client.submit(run_reps, scenario_data, network_data, batch, key, event_effects, trees,
+                                     pure=False) for batch in batches(tasks, DASK_BATCHES_PER_THREAD * threads)}
         except (OSError, TimeoutError) as error:
             raise RunStopped(f"the Dask cluster at {address} failed ({type(error).__name__}: {str(error)[:200]})") \
                 from None
@@ -288,7 +306,7 @@ def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task]
                     raise RunStopped(f"lost the Dask scheduler at {address} "
                                      f"({type(error).__name__}: {str(error)[:200]})") from None
                 pending -= done
-                for part in finished:
+                for part in (part for batch in finished for part in batch):
                     on_done(part)
                 if workers:
                     without_workers_since = None

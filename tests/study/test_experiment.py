@@ -313,3 +313,15 @@ def test_a_replication_runs_on_a_network_whose_file_is_not_here(cache, tmp_path)
     part = run_rep(load_scenario(path), grid, "post", 0)
     assert (part["plan"], part["rep"]) == ("post", 0)
     assert len(part["units"]) == 1 and len(part["incidents"]) > 5
+
+
+@pytest.mark.parametrize("tasks, count", [(100, 8), (7, 8), (1, 4), (9, 2), (0, 3)])
+def test_dask_batches_keep_every_task_once_in_order_and_even_in_size(tasks, count):
+    from sim.study.executors import batches
+
+    todo = [(f"plan{k % 3}", k) for k in range(tasks)]
+    found = batches(todo, count)
+    assert [task for batch in found for task in batch] == todo, "every task once, in order"
+    assert len(found) == max(1, min(count, tasks)), f"{len(found)} batches for {tasks} tasks and {count} asked"
+    sizes = [len(batch) for batch in found]
+    assert max(sizes, default=0) - min(sizes, default=0) <= 1, f"batch sizes {sizes} differ by more than one"
