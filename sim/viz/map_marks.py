@@ -53,9 +53,9 @@ def _town_of_site(scenario, towns) -> dict[str, str]:
     """Sites that stand at a town's centre and carry its name (``Kota Tanggul`` at Tanggul) -> the town."""
     out = {}
     for site in scenario.sites:
-        for name, lon, lat in towns:
-            if name.casefold() in site.name.casefold() and abs(site.lon - lon) < NEAR_TOWN_DEG \
-                    and abs(site.lat - lat) < NEAR_TOWN_DEG:
+        for name, lon, lat in towns:  # the position first: of thousands of sites few are near a town
+            if abs(site.lon - lon) < NEAR_TOWN_DEG and abs(site.lat - lat) < NEAR_TOWN_DEG \
+                    and name.casefold() in site.name.casefold():
                 out[site.id] = name
     return out
 
@@ -209,8 +209,8 @@ def _label_towns(ax, labels: LabelPlacer, towns, owns, skip: set[str], with_dot:
 
 def label_count(scenario, named: set[str]) -> tuple[int, int]:
     """(sites that could be named, of them left out): on a map of many sites only the listed ones."""
-    nameable = [s for s in scenario.sites if s.id not in set_site_ids(scenario)] if many_sites(scenario) \
-        else scenario.sites
+    in_sets = set_site_ids(scenario) if many_sites(scenario) else set()
+    nameable = [s for s in scenario.sites if s.id not in in_sets]
     return len(nameable), sum(1 for s in nameable if s.id not in named)
 
 
