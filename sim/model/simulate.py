@@ -32,8 +32,10 @@ class CollectorPaused(ContextDecorator):
     on); a context manager and a decorator.
 
     A run keeps every incident's record alive, and the collector's full passes re-scan all of
-    them: at 64,000 incidents that was a third of the run's time. A run makes no cyclic garbage to
-    collect (measured: none), so nothing is left waiting. Nested and concurrent pauses count (Dask
+    them: at 64,000 incidents that was a third of the run's time. While it runs a replication makes
+    no cyclic garbage to collect (measured: none); once it has ended and is dropped, its units, their
+    SimPy processes and their jobs form one reference cycle, which the collector frees on a later
+    pass (about a tenth of a short replication's time). Nested and concurrent pauses count (Dask
     runs replications in threads): the collector is on again when the last one ends, if it was on
     before the first, however the run ends (an exception, Ctrl-C, a generator closed).
     """
