@@ -80,24 +80,32 @@ def finish(started: Forked | Call) -> Any:
 
 
 def run_calls(calls: Sequence[Call], processes: int) -> list[Any]:
-    """The results of ``calls``, in order, made by at most ``processes`` processes at once: the calls
-    dealt in turn to this process and ``processes - 1`` forked children (each runs its share one
-    after another). An error is raised as it is met, the children still running then ended."""
+    """The results of ``calls``, in order, made by at most ``processes`` processes at once: this
+    process and ``processes - 1`` forked children each take the next call not yet taken whenever
+    they are free (so put the costly ones first). An error is raised as it is met, the children
+    still running then ended."""
     share = max(1, min(processes, len(calls))) if can_fork() else 1
     if share == 1:
         return [call() for call in calls]
-    children = [Forked(_in_turn(calls[k::share])) for k in range(1, share)]
+    taken = multiprocessing.get_context("fork").Value("i", 0)  # how many calls have been taken
+    children = [Forked(lambda: _take(calls, taken)) for _ in range(share - 1)]
     try:
-        here = _in_turn(calls[0::share])()
-        theirs = [child.result() for child in children]
+        made = _take(calls, taken)
+        for child in children:
+            made |= child.result()
     finally:
         for child in children:
             child.stop()
-    results: list[Any] = [None] * len(calls)
-    for k, made in enumerate([here, *theirs]):
-        results[k::share] = made
-    return results
+    return [made[k] for k in range(len(calls))]
 
 
-def _in_turn(calls: Sequence[Call]) -> Call:
-    return lambda: [call() for call in calls]
+def _take(calls: Sequence[Call], taken) -> dict[int, Any]:
+    """Make the next call not yet taken, until none is left; {its index: its result}."""
+    made = {}
+    while True:
+        with taken.get_lock():
+            k = taken.value
+            taken.value = k + 1
+        if k >= len(calls):
+            return made
+        made[k] = calls[k]()

@@ -21,10 +21,17 @@ def test_results_come_back_in_the_order_of_the_calls_whatever_the_processes():
 
 
 @linux_only
-def test_with_two_processes_the_calls_are_dealt_to_this_process_and_a_forked_child():
-    pids = run_calls([os.getpid] * 4, 2)
-    assert pids[0::2] == [os.getpid()] * 2, "the first, third, ... calls run here"
-    assert len(set(pids[1::2])) == 1 and pids[1] != os.getpid(), "the others in one child"
+def test_with_two_processes_this_process_and_a_child_make_calls_at_the_same_time():
+    import multiprocessing
+
+    both = multiprocessing.get_context("fork").Barrier(2, timeout=20)  # passed only by two calls at once
+
+    def together() -> int:
+        both.wait()
+        return os.getpid()
+
+    pids = run_calls([together] * 4, 2)
+    assert os.getpid() in pids and len(set(pids)) == 2, f"calls made by {pids}: this process and one child"
     assert run_calls([os.getpid] * 3, 1) == [os.getpid()] * 3, "one process: every call here"
 
 
@@ -72,3 +79,22 @@ def test_a_stopped_child_ends():
     assert child.running
     child.stop()
     assert not child.running, "stop() ends a child still at work"
+
+
+@linux_only
+def test_a_free_process_takes_the_next_calls_while_the_other_is_busy():
+    import multiprocessing
+    from functools import partial
+
+    others_done = multiprocessing.get_context("fork").Semaphore(0)
+
+    def long_call() -> str:
+        for _ in range(3):
+            assert others_done.acquire(timeout=20), "the other calls waited for this one instead of being taken"
+        return "long"
+
+    def short_call(k: int) -> int:
+        others_done.release()
+        return k
+
+    assert run_calls([long_call, *(partial(short_call, k) for k in (1, 2, 3))], 2) == ["long", 1, 2, 3]

@@ -401,17 +401,21 @@ class Results:
 
         def write(folder: Path) -> None:
             tables = self.tables()  # made here, before any fork, so no process makes them twice
-            calls: list = [lambda: [write_text(folder / name, csv_text(*table)) for name, table in tables.items()]]
+            incidents = tables.pop("incidents.csv")
+            # The costliest first, as each process takes the next call when free (run_calls):
+            # incidents.csv, then the figures from the last, the heat table, back.
+            calls: list = [lambda: write_text(folder / "incidents.csv", csv_text(*incidents))]
             if figures:
                 from sim.viz.plots import figure_calls
 
-                calls += figure_calls(folder, self.scenario.name, self.network.synthetic,
-                                      self.scenario.target_response_min, self.incident_rows, self.summary_rows,
-                                      self.comparison_rows, self.site_rows,
-                                      self.area_rows if lists_areas(self.scenario) else None, m)
+                calls += reversed(figure_calls(folder, self.scenario.name, self.network.synthetic,
+                                               self.scenario.target_response_min, self.incident_rows,
+                                               self.summary_rows, self.comparison_rows, self.site_rows,
+                                               self.area_rows if lists_areas(self.scenario) else None, m))
             from sim.study.phases import write_season_files  # summary_by_phase.csv and its figure
 
-            calls.append(lambda: write_season_files(folder, self, figures, m))
+            calls += [lambda: [write_text(folder / name, csv_text(*table)) for name, table in tables.items()],
+                      lambda: write_season_files(folder, self, figures, m)]
             run_calls(calls, processes)
             manifest = self.manifest(command_line, lang)
             if started is not None:
