@@ -148,15 +148,15 @@ def _locked_run(study: Study, plan_names: Sequence[str], options: RunOptions, ou
         # Snaps the sites and builds the travel tables; forked workers inherit the world, the
         # in-process and Dask runs are given it or its network.
         study.world()
-        results, drawn_map = _run(study, plan_names, options, parts, started, out_dir)
+        results, map_drawing = _run(study, plan_names, options, parts, started, out_dir)
     except BaseException:
         if parts is not None and not had_parts and parts.count() == 0:
             shutil.rmtree(parts.folder, ignore_errors=True)  # only the record of a run that saved nothing
         raise
     if not options.keep_parts:
         shutil.rmtree(parts.folder, ignore_errors=True)  # the result files hold every row now
-    if drawn_map is not None:
-        _write_report(out_dir, study, options.lang, drawn_map)
+    if map_drawing is not None:
+        _write_report(out_dir, study, options.lang, map_drawing)
     return results
 
 
@@ -179,15 +179,15 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
         # the report's map while this one writes the tables.
         processes = options.workers
         results.tables()  # made once, before any process forks
-        drawn_map = (start(lambda: results_map(results, study, options.lang), processes)
-                     if options.report and options.figures else None)
+        map_drawing = (start(lambda: results_map(results, study, options.lang), processes)
+                       if options.report and options.figures else None)
         try:
             # force: whose results the folder holds was checked above, under the lock this run still holds
             results.to_dir(out_dir, figures=options.figures, command_line=options.command_line, started=started,
                            force=True, names=names, lang=options.lang, processes=processes)
         except BaseException:
-            if isinstance(drawn_map, Forked):
-                drawn_map.stop()
+            if isinstance(map_drawing, Forked):
+                map_drawing.stop()
             raise
     except KeyboardInterrupt:
         print(f"interrupted: {saved()}; run again with {names.resume} to finish", file=sys.stderr)
@@ -201,7 +201,7 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
                  else f"{out_dir}: cannot write there ({error.strerror or error})")
         raise InputError(f"{where}; any previous result files are unchanged; {saved()}: make room and run "
                          f"again with {names.resume}") from None
-    return results, drawn_map
+    return results, map_drawing
 
 
 def _remove_if_empty(folders: Sequence[Path]) -> None:
@@ -221,11 +221,11 @@ def _identity(study: Study, plans: Sequence[str], options: RunOptions) -> dict:
     return run_identity(scenario.raw, plans, replications, study.network().content_hash())
 
 
-def _write_report(out_dir: Path, study: Study, lang: str, drawn_map: Forked | Callable) -> None:
-    """report.html in ``lang``, after the result files, with the map ``drawn_map`` gives
+def _write_report(out_dir: Path, study: Study, lang: str, map_drawing: Forked | Callable) -> None:
+    """report.html in ``lang``, after the result files, with the map ``map_drawing`` gives
     (sim.forked.finish): a report that fails says so and loses nothing."""
     try:
-        write_report(out_dir, study=study, lang=lang, drawn_map=finish(drawn_map))
+        write_report(out_dir, study=study, lang=lang, drawn_map=finish(map_drawing))
     except Exception as error:  # noqa: BLE001 (the results are written; say what failed, go on)
         print(f"warning: {out_dir / 'report.html'} not written ({type(error).__name__}: {str(error)[:200]}); the "
               f"result files are complete; `python run_sim.py report {out_dir}` tries again", file=sys.stderr)
