@@ -29,3 +29,15 @@ def label_bounds(sizes) -> tuple[float, float]:
     """From a marker's point to its label's box: beside it (the nearest ring, a side spot) and at most."""
     reach = max(sizes.unit_reach_px) + sizes.joint_extra_px
     return reach + 4.0, np.sqrt(2.0) * (reach + 2 * FAR_PX) + 4.0
+
+
+def gif_labels_attached(picture, sizes):
+    """Paint each frame of a GIF picture and check every unit label drawn is attached to its marker
+    (``attached``, with the bounds of ``sizes``); yield (frame, name, box, point) of each label."""
+    near_px, far_px = label_bounds(sizes)
+    for k in range(picture.frames.n_frames):
+        picture.paint(k)
+        leaders = dict(picture.painter.drawn_leaders)
+        for name, box, point in picture.painter.drawn_labels:
+            attached(name, box, point, leaders, sizes.joint_px, near_px, far_px, sizes.unit_font_px, f"frame {k}")
+            yield k, name, box, point

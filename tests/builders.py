@@ -1,6 +1,9 @@
 """Small scenarios written in code, for tests: YAML through the real loader."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Callable
+
 import networkx as nx
 import numpy as np
 import yaml
@@ -22,6 +25,18 @@ def scenario_file(tmp_path, data: dict):
     path = tmp_path / "scenario.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return load_scenario(path)
+
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "jember_pilkada_2024.yaml"
+
+
+def edited_scenario(tmp_path: Path, edit: Callable[[dict], object], source: Path = DEFAULT_SCENARIO) -> Path:
+    """``source``'s data changed in place by ``edit``, written to ``tmp_path/edited.yaml``; its path."""
+    data = yaml.safe_load(source.read_text())
+    edit(data)
+    path = tmp_path / "edited.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
 
 
 def site_at(network, node: int, site_id: str, kind: str = "crowd_point") -> dict:

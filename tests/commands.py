@@ -50,10 +50,15 @@ def as_process(*args: str, cwd: Path = ROOT, timeout: float = 300, **popen) -> s
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
     """The one ``error:`` line of a refused command: exit 2, no traceback (progress lines aside)."""
-    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(lines) == 1, result.stderr[-2000:]
+    return error_line(result.returncode, result.stderr)
+
+
+def error_line(returncode: int, stderr: str) -> str:
+    """one_error_line of a command's exit code and standard error."""
+    assert returncode == 2, (returncode, stderr[-2000:])
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, stderr[-2000:]
     return lines[0]
 
 

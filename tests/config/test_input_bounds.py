@@ -14,6 +14,8 @@ from sim.config import load_scenario
 from sim.config.reading import read_bounded
 from sim.config.yaml_reader import MAX_FILE_BYTES, read_yaml_value
 from sim.errors import InputError
+from tests.builders import edited_scenario
+from tests.commands import error_line
 from tests.plugin_registries import registries_restored
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,29 +44,13 @@ def in_process(capsys, *args: str, within_s: float = 60) -> tuple[int, str, str]
     return done["code"], out, err
 
 
-def one_error(code: int, err: str) -> str:
-    assert code == 2, err
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert len(lines) == 1, err
-    return lines[0]
-
-
-def edited(tmp_path: Path, edit) -> Path:
-    data = yaml.safe_load(SCENARIO.read_text())
-    edit(data)
-    path = tmp_path / "edited.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
 # -- 4. device files, pipes, folders: what is read is bounded ------------------------------------------------
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero and /dev/urandom")
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_a_device_as_scenario_is_refused_without_reading_it(capsys, device):
-    line = one_error(*in_process(capsys, "validate", device, within_s=20)[::2])
+    line = error_line(*in_process(capsys, "validate", device, within_s=20)[::2])
     assert line == f"error: {device}: a device, not a regular file; a scenario is a YAML file"
     from sim import Study
 
@@ -76,12 +62,12 @@ def test_a_device_as_scenario_is_refused_without_reading_it(capsys, device):
 def test_a_pipe_as_scenario_is_refused_without_waiting_for_a_writer(capsys, tmp_path):
     fifo = tmp_path / "scenario.yaml"
     os.mkfifo(fifo)
-    line = one_error(*in_process(capsys, "validate", str(fifo), within_s=20)[::2])
+    line = error_line(*in_process(capsys, "validate", str(fifo), within_s=20)[::2])
     assert "a pipe, not a regular file" in line
 
 
 def test_a_folder_as_scenario_is_one_line(capsys, tmp_path):
-    line = one_error(*in_process(capsys, "validate", str(tmp_path))[::2])
+    line = error_line(*in_process(capsys, "validate", str(tmp_path))[::2])
     assert "a folder, not a regular file" in line
 
 
@@ -117,7 +103,7 @@ WIDE = "{dist: lognormal, mean: 1e-300, sd: 1e5}"
 def test_a_lognormal_too_wide_to_draw_is_refused_before_the_run(capsys, tmp_path, key):
     out = tmp_path / "out"
     args = ["--set", f"{key}={WIDE}"]
-    line = one_error(*in_process(capsys, "run", str(SCENARIO), "--hours", "6", "--reps", "1", "--out", str(out),
+    line = error_line(*in_process(capsys, "run", str(SCENARIO), "--hours", "6", "--reps", "1", "--out", str(out),
                                  *args)[::2])
     assert f"{key.replace('disturbances.provocation', 'disturbances[0]')}.sd: 100000 is 1e+305 times the mean" \
            in line and "at most 100 times" in line, line
@@ -163,7 +149,7 @@ def _duty(windows_by_plan):
 
 
 def test_a_fleet_on_duty_one_hour_a_day_is_warned_about(capsys, tmp_path):
-    path = edited(tmp_path, _duty(lambda plan, group: ["07:00-08:00"]))
+    path = edited_scenario(tmp_path, _duty(lambda plan, group: ["07:00-08:00"]))
     code, out, err = in_process(capsys, "validate", str(path))
     assert code == 0, err
     warned = [line for line in err.splitlines() if "no unit is on duty" in line]
@@ -176,14 +162,14 @@ def test_shifts_that_cover_the_day_between_them_are_not_warned_about(capsys, tmp
     def windows(plan, group):  # two crews of a plan take turns; every plan's fleet is never empty
         return ["07:00-19:00"] if group["type"] in ("polri_car", "satpol_pp_car") else ["19:00-07:00"]
 
-    code, _, err = in_process(capsys, "validate", str(edited(tmp_path, _duty(windows))))
+    code, _, err = in_process(capsys, "validate", str(edited_scenario(tmp_path, _duty(windows))))
     assert code == 0 and "no unit is on duty" not in err, err
 
 
 def test_half_a_day_without_anyone_is_not_yet_most_of_the_clock(tmp_path):
     from sim.config.plausibility import empty_share
 
-    scenario = load_scenario(edited(tmp_path, _duty(lambda plan, group: ["08:00-20:00"])))
+    scenario = load_scenario(edited_scenario(tmp_path, _duty(lambda plan, group: ["08:00-20:00"])))
     share = empty_share(scenario, scenario.plan("mixed"))
     # 166 measured hours from 02:00 on the first day: 12 of every 24 hours without a unit
     assert share == pytest.approx(0.5, abs=0.02)
@@ -203,7 +189,7 @@ def test_a_malformed_bbox_is_refused_not_geocoded_as_a_place(capsys, tmp_path, v
     with pytest.raises(InputError) as caught:
         network_spec_from_arg(value)
     assert caught.value.problems == [f"network {value}: {says}"]   # as Python names the option
-    line = one_error(*in_process(capsys, "map", str(SCENARIO), "--plan", "mixed", "--network", value,
+    line = error_line(*in_process(capsys, "map", str(SCENARIO), "--plan", "mixed", "--network", value,
                                  "--out", str(tmp_path / "m.png"))[::2])
     assert line == f"error: --network {value}: {says}", line   # as the command line does
 
@@ -218,7 +204,7 @@ def test_a_place_name_with_commas_is_still_a_place():
 def test_an_alias_bomb_in_set_names_its_value_once_and_cut(capsys, tmp_path):
     bomb = "{a: &a [x,x,x,x,x,x,x,x,x], " + ", ".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)) + "}"
-    line = one_error(*in_process(capsys, "run", str(SCENARIO), "--set", f"description={bomb}",
+    line = error_line(*in_process(capsys, "run", str(SCENARIO), "--set", f"description={bomb}",
                                  "--out", str(tmp_path / "out"))[::2])
     assert line.count("{a: &a") == 1 and "…: more than 1,000,000 values once aliases are expanded" in line, line
     assert len(line) < 300
@@ -243,7 +229,7 @@ def test_a_phase_fleet_counts_while_its_phase_lasts(tmp_path):
         data["plans"] = [{**data["plans"][0], "by_phase": {"quiet": {"units": [
             {"type": "polri_car", "count": 3, "base": "polres", "patrol": {"mode": "base"}, "on_duty": ["07:00-08:00"]}]}}}]
 
-    scenario = load_scenario(edited(tmp_path, edit))
+    scenario = load_scenario(edited_scenario(tmp_path, edit))
     # 166 measured hours; the phase's 144 have one hour a day on duty: 138 hours without anyone
     assert empty_share(scenario, scenario.plans[0]) == pytest.approx(138 / 166, abs=0.01)
     (warning,) = [w for w in scenario.warnings if "no unit is on duty" in w]

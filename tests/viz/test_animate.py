@@ -35,7 +35,7 @@ from sim.viz.animate_gif import GIF_LABELS, gif_map_aspect, gif_picture, write_g
 from sim.viz.animate_html import write_html
 from sim.viz.animate_map import SiteMark
 from sim.viz.animate_paint import MarkerSizes
-from tests.animation_checks import attached, label_bounds
+from tests.animation_checks import attached, gif_labels_attached, label_bounds
 from tests.browser import chromium_driver, js_errors
 from tests.graphs import random_grid_network
 
@@ -169,15 +169,7 @@ def test_gif_unit_labels_stay_beside_their_markers(request, fixture):
     frames = request.getfixturevalue(fixture)
     frames = frames[0] if isinstance(frames, tuple) else frames
     picture = gif_picture(frames, (640, 480), 20.0)
-    near_px, far_px = label_bounds(GIF_LABELS)
-    seen = 0
-    for k in range(frames.n_frames):
-        picture.paint(k)
-        leaders = dict(picture.painter.drawn_leaders)
-        for name, box, point in picture.painter.drawn_labels:
-            attached(name, box, point, leaders, GIF_LABELS.joint_px, near_px, far_px, GIF_LABELS.unit_font_px,
-                      f"frame {k}")
-        seen += len(picture.painter.drawn_labels)
+    seen = sum(1 for _ in gif_labels_attached(picture, GIF_LABELS))
     assert seen > 0
 
 

@@ -15,7 +15,7 @@ from sim.viz.animate_frames import build_frames, frame_times_min
 from sim.viz.animate_gif import GIF_LABELS, gif_map_aspect, gif_picture
 from sim.viz.animate_html import write_html
 from sim.viz.animate_views import CITY, REGENCY, arrange, city_box
-from tests.animation_checks import attached, label_bounds
+from tests.animation_checks import gif_labels_attached
 from tests.browser import chromium_driver, js_errors
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,18 +92,12 @@ def test_unit_names_stay_beside_their_markers_in_the_panel_that_names_them(demo)
     frames = _frames(demo, REGENCY)
     picture = gif_picture(frames, SIZE_PX, 20.0)
     panels = [labels.panel for labels in picture.labels]
-    near_px, far_px = label_bounds(GIF_LABELS)
     named_in = {REGENCY: 0, CITY: 0}
-    for k in range(frames.n_frames):
-        picture.paint(k)
-        leaders = dict(picture.painter.drawn_leaders)
-        for name, box, point in picture.painter.drawn_labels:
-            attached(name, box, point, leaders, GIF_LABELS.joint_px, near_px, far_px, GIF_LABELS.unit_font_px,
-                     f"frame {k}")
-            home = [p for p in panels if _inside(*point, p.box_px)]
-            assert len(home) == 1 and _inside(*box[:2], home[0].box_px) and _inside(*box[2:], home[0].box_px), \
-                f"frame {k}: {name}'s label leaves its panel"
-            named_in[home[0].panel.role] += 1
+    for k, name, box, point in gif_labels_attached(picture, GIF_LABELS):
+        home = [p for p in panels if _inside(*point, p.box_px)]
+        assert len(home) == 1 and _inside(*box[:2], home[0].box_px) and _inside(*box[2:], home[0].box_px), \
+            f"frame {k}: {name}'s label leaves its panel"
+        named_in[home[0].panel.role] += 1
     # The city's units are named in the city panel; a unit driving out of it, in the regency's.
     assert named_in[CITY] > 0
 
