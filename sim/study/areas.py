@@ -28,14 +28,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from sim.config.kecamatan import Kecamatan, find_kecamatan, load_kecamatan, nearest_kecamatan_many
 from sim.config.expected import site_rates_per_hour
 from sim.config.site_sets import generated_site_ids
+from sim.study.incident_columns import IncidentColumns, run_starts
 from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
+from sim.study.stats import p90
 from sim.viz.coverage import incident_sites, node_times_min
 from sim.viz.map_areas import MAX_SITES_LISTED
 
@@ -60,10 +62,12 @@ def site_areas(scenario) -> dict[str, SiteArea]:
     index, _ = nearest_kecamatan_many(np.array([s.lat for s in sites]), np.array([s.lon for s in sites]))
     table = load_kecamatan()
     generated = generated_site_ids(scenario.site_sets)
-    out = {}
+    out, named = {}, {}
     for site, nearest in zip(sites, index):
         if site.area:
-            out[site.id] = SiteArea(find_kecamatan(site.area), DRAWN if site.id in generated else GIVEN)
+            if site.area not in named:  # thousands of generated sites name a few dozen areas
+                named[site.area] = find_kecamatan(site.area)
+            out[site.id] = SiteArea(named[site.area], DRAWN if site.id in generated else GIVEN)
         else:
             out[site.id] = SiteArea(table[int(nearest)], NEAREST)
     return out
@@ -96,18 +100,22 @@ def _drive(times_min: np.ndarray, sites: Sequence[str], site_node: Mapping[str, 
     return float(np.average(minutes, weights=weight)), float(minutes.max())
 
 
-def area_rows(scenario, plans: Sequence[str], incident_rows: Iterable[dict], network,
+def area_rows(scenario, plans: Sequence[str], columns: Mapping[str, IncidentColumns], network,
               site_node: Mapping[str, int]) -> list[dict]:
-    """One row per plan and area (kecamatan code order), the columns of areas.csv."""
+    """One row per plan and area (kecamatan code order), the columns of areas.csv; ``columns``:
+    each plan's incident rows (sim.study.incident_columns)."""
     target = scenario.target_response_min
     areas = site_areas(scenario)
     weights = expected_incidents(scenario)
-    responses: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for row in incident_rows:
-        if row["counted"]:
-            response = row["response_min"]
-            responses[row["plan"], areas[row["site"]].kecamatan.code].append(
-                math.nan if response is None else response)
+    ids = list(areas)
+    code_of_site = np.array([areas[site].kecamatan.code for site in ids], np.int64)
+    responses: dict[tuple[str, int], np.ndarray] = {}  # counted responses (NaN: never reached), row order
+    for plan, found in columns.items():
+        codes = code_of_site[found.codes("site", ids)[found.counted]]
+        order = np.argsort(codes, kind="stable")
+        codes, pooled = codes[order], found.response_min[found.counted][order]
+        starts = run_starts(codes)
+        responses |= {(plan, int(codes[start])): pooled[start:stop] for start, stop in zip(starts[:-1], starts[1:])}
     listed = {code for _, code in responses} | {areas[s].kecamatan.code for s in weights}
     by_area: dict[int, list[str]] = defaultdict(list)
     for site, where in areas.items():
@@ -119,7 +127,7 @@ def area_rows(scenario, plans: Sequence[str], incident_rows: Iterable[dict], net
             if kec.code not in listed:
                 continue
             struck = [s for s in by_area[kec.code] if s in weights]
-            pooled = np.array(responses.get((plan, kec.code), []), float)
+            pooled = responses.get((plan, kec.code), np.zeros(0))
             in_target = int(np.sum(pooled <= target))  # NaN (never reached) compares False: late
             reached = pooled[~np.isnan(pooled)]
             drive_mean, drive_max = _drive(times_min, struck, site_node, weights)
@@ -128,7 +136,7 @@ def area_rows(scenario, plans: Sequence[str], incident_rows: Iterable[dict], net
                 "sites_by_nearest_centre": sum(areas[s].rule == NEAREST for s in struck),
                 "incidents": len(pooled), **share_columns(in_target, len(pooled) - in_target),
                 "response_mean_min": float(reached.mean()) if len(reached) else math.nan,
-                "response_p90_min": float(np.percentile(reached, 90)) if len(reached) else math.nan,
+                "response_p90_min": p90(reached),
                 "post_drive_mean_min": drive_mean, "post_drive_max_min": drive_max,
             })
     return rows

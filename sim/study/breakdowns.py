@@ -11,13 +11,13 @@ with ``incidents`` 0 and empty figures, so every plan lists every site.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from typing import Hashable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
-from sim.study.stats import mean_ci95, presence_figures, rep_mean_within
+from sim.study.incident_columns import IncidentColumns, first_seen_order, run_starts
+from sim.study.stats import mean_ci95, p90, rep_mean_within
 
 FIGURE_COLUMNS = [
     "incidents", "response_mean_min", "response_mean_ci95", "response_p90_min", "within_target_pct",
@@ -29,65 +29,89 @@ PRIORITY_COLUMNS = ["plan", "priority", *FIGURE_COLUMNS]
 PRIORITY_FILE_COLUMNS = [*PRIORITY_COLUMNS, *SHARE_COLUMNS]
 
 
-def _figures(by_rep: Mapping[int, list[float]], escalated: int, target_min: float) -> dict:
-    """The figure columns from counted responses by replication and how many of them escalated."""
-    pooled = np.array([t for responses in by_rep.values() for t in responses], float)
-    in_target = int(np.count_nonzero(pooled <= target_min))  # never reached (NaN) is late
-    shares = share_columns(in_target, len(pooled) - in_target)
-    if len(pooled) == 0:
-        return {"incidents": 0} | {column: math.nan for column in FIGURE_COLUMNS[1:]} | shares
-    per_rep = [rep_mean_within(responses, target_min) for responses in by_rep.values()]
+def _figures(responses: np.ndarray, reps: np.ndarray, escalated: int, target_min: float) -> dict:
+    """The figure columns of one group from its counted responses (NaN: never reached), sorted by
+    replication in the order each first appears (rows in order within one), and how many of them
+    escalated."""
+    n = len(responses)
+    in_target = int(np.count_nonzero(responses <= target_min))  # never reached (NaN) is late
+    shares = share_columns(in_target, n - in_target)
+    if n == 0:
+        return _EMPTY_FIGURES | shares
+    bounds = run_starts(reps)
+    per_rep = [rep_mean_within(responses[start:stop], target_min) for start, stop in zip(bounds[:-1], bounds[1:])]
     response_mean, response_ci = mean_ci95([figures[0] for figures in per_rep])
     within_mean, within_ci = mean_ci95([figures[1] for figures in per_rep])
-    reached = pooled[~np.isnan(pooled)]
     return {
-        "incidents": len(pooled),
+        "incidents": n,
         "response_mean_min": response_mean,
         "response_mean_ci95": response_ci,
-        "response_p90_min": float(np.percentile(reached, 90)) if len(reached) else math.nan,
+        "response_p90_min": p90(responses[~np.isnan(responses)]),
         "within_target_pct": within_mean,
         "within_target_ci95": within_ci,
-        "escalated_pct": 100.0 * escalated / len(pooled),
+        "escalated_pct": 100.0 * escalated / n,
     } | shares
 
 
-def _grouped(incident_rows: Iterable[dict], key: str) -> tuple[dict, dict]:
-    """Counted responses by (plan, group, rep), and escalated counts by (plan, group)."""
-    responses: dict[tuple[str, Hashable], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
-    escalated: dict[tuple[str, Hashable], int] = defaultdict(int)
-    for row in incident_rows:
-        if not row["counted"]:
+_EMPTY_FIGURES = {"incidents": 0} | {column: math.nan for column in FIGURE_COLUMNS[1:]}
+
+
+def group_figures(columns: IncidentColumns, codes: np.ndarray, n_groups: int, target_min: float) -> list[dict]:
+    """The figure columns of each group 0..n_groups-1 of one plan's counted incidents, ``codes``
+    giving each row's group (a code from n_groups on: in no group)."""
+    counted = columns.counted
+    groups, reps = codes[counted], columns.rep[counted]
+    order = first_seen_order(groups, reps)
+    groups, reps, responses = groups[order], reps[order], columns.response_min[counted][order]
+    escalated = np.bincount(codes[counted & columns.escalated], minlength=n_groups + 1)
+    starts = run_starts(groups)
+    where = {int(groups[start]): (start, stop) for start, stop in zip(starts[:-1], starts[1:])}
+    empty = _EMPTY_FIGURES | share_columns(0, 0)
+    out = []
+    for group in range(n_groups):
+        if group not in where:
+            out.append(empty)
             continue
-        group = (row["plan"], row[key])
-        response = row["response_min"]
-        responses[group][row["rep"]].append(math.nan if response is None else response)
-        escalated[group] += int(row["escalated"])
-    return responses, escalated
+        start, stop = where[group]
+        out.append(_figures(responses[start:stop], reps[start:stop], int(escalated[group]), target_min))
+    return out
 
 
-def site_rows(incident_rows: Iterable[dict], plans: Sequence[str], sites: Sequence, target_min: float) -> list[dict]:
-    """One row per plan and site (scenario order), the columns of sites.csv; ``sites`` are the
-    scenario's (``id``, ``name``, ``kind``)."""
-    responses, escalated = _grouped(incident_rows, "site")
-    return [
-        {"plan": plan, "site": site.id, "site_name": site.name, "kind": site.kind}
-        | _figures(responses.get((plan, site.id), {}), escalated.get((plan, site.id), 0), target_min)
-        for plan in plans for site in sites
-    ]
+def site_rows(columns: Mapping[str, IncidentColumns], plans: Sequence[str], sites: Sequence,
+              target_min: float) -> list[dict]:
+    """One row per plan and site (scenario order), the columns of sites.csv; ``columns``: each plan's
+    incident rows (plan_columns); ``sites`` are the scenario's (``id``, ``name``, ``kind``)."""
+    ids = [site.id for site in sites]
+    rows = []
+    for plan in plans:
+        figures = _plan_groups(columns, plan, lambda found: found.codes("site", ids), len(ids), target_min)
+        rows += [{"plan": plan, "site": site.id, "site_name": site.name, "kind": site.kind} | found
+                 for site, found in zip(sites, figures)]
+    return rows
 
 
-def priority_rows(incident_rows: Iterable[dict], plans: Sequence[str], priorities: Iterable[int],
+def _plan_groups(columns: Mapping[str, IncidentColumns], plan: str, codes, n_groups: int,
+                 target_min: float) -> list[dict]:
+    """group_figures of a plan's incidents (every group empty for a plan without rows)."""
+    found = columns.get(plan)
+    if found is None:
+        return [_EMPTY_FIGURES | share_columns(0, 0)] * n_groups
+    return group_figures(found, codes(found), n_groups, target_min)
+
+
+def priority_rows(columns: Mapping[str, IncidentColumns], plans: Sequence[str], priorities: Iterable[int],
                   target_min: float) -> list[dict]:
     """One row per plan and priority as handled (an escalated incident at the priority it was
     handled at), most urgent first; ``priorities`` are those the scenario can give, and any
-    other the rows hold is added."""
-    responses, escalated = _grouped(incident_rows, "priority")
-    levels = sorted(set(priorities) | {level for _, level in responses})
-    return [
-        {"plan": plan, "priority": level}
-        | _figures(responses.get((plan, level), {}), escalated.get((plan, level), 0), target_min)
-        for plan in plans for level in levels
-    ]
+    other the counted incidents hold is added."""
+    held = {int(level) for found in columns.values() for level in np.unique(found.priority[found.counted])}
+    levels = sorted(set(priorities) | held)
+    rows = []
+    for plan in plans:
+        figures = _plan_groups(columns, plan, lambda found: np.searchsorted(levels, found.priority), len(levels),
+                               target_min)
+        rows += [{"plan": plan, "priority": level} | found for level, found in zip(levels, figures)]
+    return rows
 
 
 def worst_sites(rows: Sequence[dict], plan: str, n: int = 3) -> Worst:
@@ -103,10 +127,20 @@ def site_file_columns(deterrence: bool) -> list[str]:
     return [*SITE_COLUMNS, *SITE_DETERRENCE_COLUMNS * deterrence, *SHARE_COLUMNS]
 
 
-def with_deterred(site_rows: Sequence[dict], incident_rows: Iterable[dict], warmup_min: float) -> list[dict]:
-    """sites.csv's rows with each site's deterred candidates after the warm-up (count, % of its candidates)."""
-    by_site: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in incident_rows:
-        by_site[row["plan"], row["site"]].append(row)
-    return [row | presence_figures(by_site.get((row["plan"], row["site"]), []), warmup_min, SITE_DETERRENCE_COLUMNS)
-            for row in site_rows]
+def with_deterred(site_rows: Sequence[dict], columns: Mapping[str, IncidentColumns], warmup_min: float) -> list[dict]:
+    """sites.csv's rows with each site's deterred candidates after the warm-up (count, % of its
+    candidates: the deterred and the counted incidents); ``columns``: each plan's incident rows."""
+    ids = list(dict.fromkeys(row["site"] for row in site_rows))
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    for plan, found in columns.items():
+        codes = found.codes("site", ids)
+        deterred = np.bincount(codes[found.deterred & (found.t_created_min >= warmup_min)], minlength=len(ids) + 1)
+        counted = np.bincount(codes[found.counted], minlength=len(ids) + 1)
+        counts |= {(plan, site): (int(d), int(c)) for site, d, c in zip(ids, deterred.tolist(), counted.tolist())}
+    out = []
+    for row in site_rows:
+        deterred, counted = counts.get((row["plan"], row["site"]), (0, 0))
+        candidates = deterred + counted
+        out.append(row | {"deterred": deterred,
+                          "deterred_pct": 100.0 * deterred / candidates if candidates else math.nan})
+    return out

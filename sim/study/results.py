@@ -29,12 +29,13 @@ from sim.study.parts import PARTS, resume_key
 from sim.study.saved import FILES, MANIFEST, SavedResults, file_records
 from sim.study.breakdowns import (PRIORITY_FILE_COLUMNS, priority_rows, site_file_columns, site_rows, with_deterred,
                                   worst_sites)
+from sim.study.incident_columns import IncidentColumns
 from sim.study.events import EVENT_COLUMNS, EVENTS_FILE, cost_share, event_lines, event_rows
 from sim.study.result_notes import precision_note, presence_notes, site_notes
 from sim.study.ranking import Measure, best_plan, headline, headline_measure, share_misleads
 from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, LATE_COLUMNS, SUMMARY_COLUMNS,
-                             WEEK_COLUMNS, Counts, Window, comparison_row, comparisons, late_comparison, per_rep_figures,
-                             presence_columns, presence_figures, rep_counts, week_figures)
+                             WEEK_COLUMNS, Counts, Window, comparisons, late_comparison, paired_row, per_rep_figures,
+                             presence_columns, presence_figures, rep_counts, rep_figures_of, week_figures)
 from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format_table
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
@@ -163,8 +164,8 @@ class Results:
         extra = presence_columns(self.scenario)
         rows = []
         for row in self._labelled(self.summary_rows):
-            incidents = self.rows[row["plan"]][0]
-            rows.append(row | presence_figures(incidents, self._warmup_min, extra) | {"units": self.units_of(row["plan"])}
+            found = self._columns[row["plan"]]
+            rows.append(row | presence_figures(found, self._warmup_min, extra) | {"units": self.units_of(row["plan"])}
                         | week_figures(self._counts[row["plan"]], self.window))
         last = [REPORT_CI_COLUMN] if "response_from_report_mean_min" in extra else []
         return [*SUMMARY_COLUMNS, NETWORK_COLUMN, *extra, *SUMMARY_COUNT_COLUMNS, *last], rows
@@ -187,12 +188,12 @@ class Results:
     def pair_rows(self) -> list[dict]:
         """Every ordered pair of plans, plan minus other, paired by replication (comparison_pairs.csv)."""
         target, reps, rows = self.scenario.target_response_min, range(self.reps), []
+        figures = {plan: rep_figures_of(self._columns[plan], target, reps) for plan in self.plans}
         for plan in self.plans:
             for other in self.plans:
                 if plan == other:
                     continue
-                mine, theirs = self.rows[plan][0], self.rows[other][0]
-                row = comparison_row(plan, other, mine, theirs, target, reps)
+                row = paired_row(plan, other, figures[plan], figures[other])
                 rows.append(row | {"units": self.units_of(plan), "other": other, "other_units": self.units_of(other),
                                    "response_verdict": row["verdict"]}
                             | late_comparison(self._counts[plan], self._counts[other], self.window))
@@ -201,7 +202,12 @@ class Results:
     @cached_property
     def _counts(self) -> dict[str, Counts]:
         """Each plan's counts per replication (stats.rep_counts), made once for the tables that use them."""
-        return {plan: rep_counts(self.rows[plan][0], self.window, range(self.reps)) for plan in self.rows}
+        return {plan: rep_counts(self._columns[plan], self.window, range(self.reps)) for plan in self.rows}
+
+    @cached_property
+    def _columns(self) -> dict[str, IncidentColumns]:
+        """Each plan's incident rows as numpy columns, made once for the tables that read every incident."""
+        return {plan: IncidentColumns(self.rows[plan][0]) for plan in self.rows}
 
     @cached_property
     def pairs(self):
@@ -211,10 +217,10 @@ class Results:
     @cached_property
     def site_rows(self) -> list[dict]:
         """One dict per plan and site, every site of the scenario (the rows of sites.csv)."""
-        rows = site_rows(self.incident_rows, self.plans, self.scenario.sites, self.scenario.target_response_min)
+        rows = site_rows(self._columns, self.plans, self.scenario.sites, self.scenario.target_response_min)
         if getattr(self.scenario, "deterrence", None) is None:
             return rows
-        return with_deterred(rows, self.incident_rows, self._warmup_min)
+        return with_deterred(rows, self._columns, self._warmup_min)
 
     @property
     def _site_columns(self) -> list[str]:
@@ -224,7 +230,7 @@ class Results:
     def priority_rows(self) -> list[dict]:
         """One dict per plan and priority as handled (the rows of priorities.csv)."""
         levels = {d.priority for d in self.scenario.disturbances}
-        return priority_rows(self.incident_rows, self.plans, levels, self.scenario.target_response_min)
+        return priority_rows(self._columns, self.plans, levels, self.scenario.target_response_min)
 
     @cached_property
     def event_rows(self) -> list[dict]:
@@ -242,7 +248,7 @@ class Results:
     @cached_property
     def area_rows(self) -> list[dict]:
         """One dict per plan and area (kecamatan), the rows of areas.csv (sim.study.areas)."""
-        return area_rows(self.scenario, self.plans, self.incident_rows, self.network, self.site_node)
+        return area_rows(self.scenario, self.plans, self._columns, self.network, self.site_node)
 
     @cached_property
     def areas(self):

@@ -15,6 +15,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from scipy.special import stdtrit  # what scipy.stats.t.ppf computes, without importing scipy.stats (a second)
 
+from sim.study.incident_columns import IncidentColumns, first_seen_order, run_starts
+
 SUMMARY_COLUMNS = [
     "plan", "reps", "incidents", "response_mean_min", "response_mean_ci95", "response_p50_min",
     "response_p90_min", "within_target_pct", "within_target_ci95", "busy_fraction_mean",
@@ -39,6 +41,8 @@ def _t975(dof: int) -> float:
 
 def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
     """Mean and half-width of its 95% Student-t interval, NaNs dropped (NaN half-width for one value)."""
+    if len(values) == 1:  # without numpy's calls, which cost more than the rest for many small groups
+        return float(values[0]), math.nan
     array = np.asarray(values, float)
     array = array[~np.isnan(array)]
     if len(array) == 0:
@@ -49,12 +53,19 @@ def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
     return float(array.mean()), float(half)
 
 
+def p90(values: np.ndarray) -> float:
+    """The 90th percentile of ``values`` (np.percentile's), NaN for none; one value is its own."""
+    if len(values) <= 1:
+        return float(values[0]) if len(values) else math.nan
+    return float(np.percentile(values, 90))
+
+
 def rep_figures(responses: Sequence[float], target_min: float) -> tuple[float, float, float]:
     """(mean response min, % within target, p90 min) of one replication's counted responses; NaN
     for none. A response never reached (NaN) counts as missing the target and stays out of the
     mean and p90."""
     mean, within, reached = _mean_within(responses, target_min)
-    return mean, within, float(np.percentile(reached, 90)) if len(reached) else math.nan
+    return mean, within, p90(reached)
 
 
 def rep_mean_within(responses: Sequence[float], target_min: float) -> tuple[float, float]:
@@ -146,8 +157,14 @@ def comparison_row(
     ``reps`` but give no paired difference; ``paired_reps`` counts those that do).
     """
     run = list(reps)
-    mine = _per_rep_all(plan_rows, target_min, run)
-    theirs = mine if reference_rows is plan_rows else _per_rep_all(reference_rows, target_min, run)
+    mine = rep_figures_of(IncidentColumns(_listed(plan_rows)), target_min, run)
+    theirs = mine if reference_rows is plan_rows else \
+        rep_figures_of(IncidentColumns(_listed(reference_rows)), target_min, run)
+    return paired_row(plan, reference, mine, theirs)
+
+
+def paired_row(plan: str, reference: str, mine: Mapping[int, tuple], theirs: Mapping[int, tuple]) -> dict:
+    """comparison_row from the two plans' rep_figures by replication (rep_figures_of)."""
     both = sorted(set(mine) & set(theirs))
     # Replications with counted incidents in both plans; the mean is NaN only when there are none.
     paired = [r for r in both if not math.isnan(mine[r][1]) and not math.isnan(theirs[r][1])]
@@ -175,10 +192,21 @@ def comparison_row(
     }
 
 
-def _per_rep_all(incident_rows: Iterable[dict], target_min: float, reps: Iterable[int]) -> dict[int, tuple]:
-    """rep_figures of each replication (those in ``reps`` and those the rows name)."""
-    return {rep: rep_figures(responses, target_min)
-            for rep, responses in sorted(_counted_responses(incident_rows, reps).items())}
+def _listed(rows: Iterable[dict]) -> Sequence[dict]:
+    return rows if isinstance(rows, (list, tuple)) else list(rows)
+
+
+def rep_figures_of(columns: IncidentColumns, target_min: float, reps: Iterable[int]) -> dict[int, tuple]:
+    """rep_figures of each replication (those in ``reps`` and those the rows name, in order), from
+    its counted responses in row order."""
+    counted = columns.counted
+    rep_of = columns.rep[counted]
+    order = np.argsort(rep_of, kind="stable")
+    rep_of, responses = rep_of[order], columns.response_min[counted][order]
+    wanted = sorted(set(reps) | set(np.unique(columns.rep).tolist()))
+    starts = np.searchsorted(rep_of, wanted)
+    stops = np.searchsorted(rep_of, wanted, side="right")
+    return {rep: rep_figures(responses[start:stop], target_min) for rep, start, stop in zip(wanted, starts, stops)}
 
 
 def relative_precision(summary: Sequence[dict]) -> dict[str, float]:
@@ -239,30 +267,25 @@ class Window:
 Counts = dict[int, dict[str, int]]  # replication -> its counts (rep_counts)
 
 
-def rep_counts(incident_rows: Iterable[dict], window: Window, reps: Iterable[int] = ()) -> Counts:
+def rep_counts(incident_rows: Iterable[dict] | IncidentColumns, window: Window, reps: Iterable[int] = ()) -> Counts:
     """Each replication's counts (those in ``reps`` and those the rows name): ``candidates``
     created after the warm-up (as if nothing were deterred), ``prevented`` (deterred) among them,
     counted ``incidents``, ``in_target`` and ``late`` (after the target, or never reached) among
     those, ``unanswered`` (no unit on scene by the end of the clock) among those, and ``warmup``
     (candidates created in the warm-up). candidates = prevented + incidents; incidents = in_target
-    + late; every row is a candidate after the warm-up or in it."""
-    zero = dict.fromkeys([*COUNTS, "warmup"], 0)
-    counts: Counts = {rep: dict(zero) for rep in reps}
-    for row in incident_rows:
-        mine = counts.setdefault(row["rep"], dict(zero))
-        if row["t_created_min"] < window.warmup_min:
-            mine["warmup"] += 1
-            continue
-        mine["candidates"] += 1
-        if row.get("deterred"):
-            mine["prevented"] += 1
-        if not row["counted"]:
-            continue
-        mine["incidents"] += 1
-        response, arrival = row["response_min"], row["t_first_arrival_min"]
-        mine["in_target" if response is not None and response <= window.target_min else "late"] += 1
-        mine["unanswered"] += arrival is None or arrival > window.end_min
-    return dict(sorted(counts.items()))
+    + late; every row is a candidate after the warm-up or in it. The rows may come as their columns."""
+    found = incident_rows if isinstance(incident_rows, IncidentColumns) else IncidentColumns(_listed(incident_rows))
+    wanted = sorted(set(reps) | set(np.unique(found.rep).tolist()))
+    code = np.searchsorted(wanted, found.rep)
+    after = found.t_created_min >= window.warmup_min  # NaN never: every incident has its creation time
+    counted = after & found.counted
+    reached = found.response_min <= window.target_min
+    arrival = found.t_first_arrival_min
+    masks = {"candidates": after, "prevented": after & found.deterred, "incidents": counted,
+             "in_target": counted & reached, "late": counted & ~reached,
+             "unanswered": counted & (np.isnan(arrival) | (arrival > window.end_min)), "warmup": ~after}
+    tallies = {name: np.bincount(code[mask], minlength=len(wanted)).tolist() for name, mask in masks.items()}
+    return {rep: {name: tallies[name][k] for name in masks} for k, rep in enumerate(wanted)}
 
 
 def week_figures(counts: Counts, window: Window) -> dict:
@@ -296,25 +319,29 @@ def presence_columns(scenario) -> list[str]:
             if getattr(scenario, block, None) is not None for column in columns]
 
 
-def presence_figures(incident_rows: Sequence[dict], warmup_min: float, columns: Sequence[str]) -> dict:
-    """Detection and deterrence figures of some incident rows (one plan, or one plan's site):
+def presence_figures(found: IncidentColumns, warmup_min: float, columns: Sequence[str]) -> dict:
+    """Detection and deterrence figures of a plan's incident rows (as columns):
     mean response from the report (min; mean over replications of each one's mean, as
-    response_mean_min, and the half-width of its 95% interval), share of counted incidents detected by patrol (%), deterred candidates
-    created after the warm-up (count, and % of those candidates)."""
-    counted = [row for row in incident_rows if row["counted"]]
+    response_mean_min, and the half-width of its 95% interval), share of counted incidents detected
+    by patrol (%), deterred candidates created after the warm-up (count, and % of those candidates)."""
+    counted = found.counted
+    n_counted = int(np.count_nonzero(counted))
     out: dict = {}
     if "response_from_report_mean_min" in columns:
-        by_rep: dict[int, list[float]] = {}
-        for row in counted:
-            if row["t_first_arrival_min"] is not None:
-                by_rep.setdefault(row["rep"], []).append(row["t_first_arrival_min"] - row["t_reported_min"])
+        arrival = found.t_first_arrival_min
+        reached = counted & ~np.isnan(arrival)
+        from_report = (arrival - found.floats("t_reported_min"))[reached]
+        reps = found.rep[reached]
+        order = first_seen_order(np.zeros(len(reps), np.int64), reps)  # replications as they first appear
+        from_report = from_report[order]
+        starts = run_starts(reps[order])
         out["response_from_report_mean_min"], out["response_from_report_mean_ci95"] = \
-            mean_ci95([float(np.mean(v)) for v in by_rep.values()])
-        out["detected_by_patrol_pct"] = (100.0 * sum(row["detected_by"] == "patrol" for row in counted)
-                                         / len(counted)) if counted else math.nan
+            mean_ci95([float(np.mean(from_report[start:stop].copy())) for start, stop in zip(starts[:-1], starts[1:])])
+        patrol = int(np.count_nonzero(counted & found.equals("detected_by", "patrol")))
+        out["detected_by_patrol_pct"] = (100.0 * patrol / n_counted) if n_counted else math.nan
     if "deterred" in columns:
-        deterred = sum(1 for row in incident_rows if row["deterred"] and row["t_created_min"] >= warmup_min)
-        candidates = deterred + len(counted)
+        deterred = int(np.count_nonzero(found.deterred & (found.t_created_min >= warmup_min)))
+        candidates = deterred + n_counted
         out["deterred"] = deterred
         out["deterred_pct"] = 100.0 * deterred / candidates if candidates else math.nan
     return out

@@ -11,6 +11,7 @@ from matplotlib.image import imread
 
 from sim.config import load_scenario
 from sim.study.breakdowns import site_rows
+from sim.study.incident_columns import plan_columns
 from sim.study.stats import comparison_row, summary_row
 from sim.model.records import incident_rows, unit_rows
 from sim.model import build_world, simulate
@@ -78,7 +79,7 @@ def sites(incidents: list[dict], plans: list[str] = PLANS) -> list[dict]:
     """sites.csv rows (sim.study.breakdowns) of the sites named in the incidents."""
     named = [SimpleNamespace(id=site, name=f"Site {site}", kind="crowd_point") for site in SITES]
     rows = [dict(r, escalated=0) for r in incidents if r["response_min"] is not None]
-    return site_rows(rows, plans, named, TARGET_MIN)
+    return site_rows(plan_columns(rows), plans, named, TARGET_MIN)
 
 
 def figures(path: Path, incidents: list[dict], summary: list[dict] | None = None, synthetic: bool = True):
@@ -330,7 +331,7 @@ def test_figures_of_a_real_run(tmp_path, simulated):
     target = scenario.target_response_min
     comparison = [comparison_row(plan, plans[0], [r for r in incidents if r["plan"] == plan],
                                  [r for r in incidents if r["plan"] == plans[0]], target, range(2)) for plan in plans]
-    site_table = site_rows(incidents, plans, scenario.sites, target)
+    site_table = site_rows(plan_columns(incidents), plans, scenario.sites, target)
     paths = write_figures(tmp_path, scenario.name, network.synthetic, target, incidents, summary, comparison,
                           site_table)
     assert_png(paths[0], FIGSIZE_IN)
