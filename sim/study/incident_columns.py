@@ -7,6 +7,7 @@ instead of walking the rows once per plan, site or priority.
 """
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from operator import itemgetter, methodcaller
 from typing import Hashable, Iterable, Sequence
@@ -26,14 +27,18 @@ class IncidentColumns:
 
     def floats(self, name: str) -> np.ndarray:
         """Column ``name`` as float64, None as NaN."""
-        return np.array(list(map(itemgetter(name), self.rows)), dtype=np.float64).reshape(len(self.rows))
+        return np.fromiter((math.nan if value is None else value for value in map(itemgetter(name), self.rows)),
+                           np.float64, count=len(self.rows))
 
     def _ints(self, name: str) -> np.ndarray:
         return np.fromiter(map(itemgetter(name), self.rows), np.int64, count=len(self.rows))
 
     def _flags(self, name: str) -> np.ndarray:
         """Whether column ``name`` is truthy; False in rows without it (an optional column)."""
-        return np.fromiter(map(bool, map(methodcaller("get", name), self.rows)), bool, count=len(self.rows))
+        try:
+            return np.fromiter(map(itemgetter(name), self.rows), bool, count=len(self.rows))
+        except KeyError:
+            return np.fromiter(map(methodcaller("get", name, 0), self.rows), bool, count=len(self.rows))
 
     @cached_property
     def rep(self) -> np.ndarray:
@@ -76,10 +81,10 @@ class IncidentColumns:
         (made once for the same name and keys)."""
         made = (name, tuple(keys))
         if made not in self._codes:
+            values = list(map(itemgetter(name), self.rows))
             index = {key: k for k, key in enumerate(keys)}
-            other = len(keys)
-            self._codes[made] = np.fromiter((index.get(value, other) for value in map(itemgetter(name), self.rows)),
-                                            np.int64, count=len(self.rows))
+            index |= {value: len(keys) for value in dict.fromkeys(values) if value not in index}
+            self._codes[made] = np.fromiter(map(index.__getitem__, values), np.int64, count=len(values))
         return self._codes[made]
 
 
