@@ -137,10 +137,12 @@ def _rows_text(columns: Sequence[str], values: Mapping[str, list], n: int) -> st
     return buffer.getvalue()
 
 
-def csv_columns_text(columns: Sequence[str], values: Mapping[str, Sequence]) -> str:
-    """CSV text of a table given column by column (``values[column]``, sequences of equal length)."""
+def csv_columns_text(columns: Sequence[str], values: Mapping[str, Sequence], header: bool = True) -> str:
+    """CSV text of a table given column by column (``values[column]``, sequences of equal length);
+    without ``header``, its rows only (a piece of a table written in pieces)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(columns)
+    if header:
+        csv.writer(buffer, lineterminator="\n").writerow(columns)
     n = len(values[columns[0]]) if columns else 0
     # csv.writer quotes a row of one empty cell: a table of one column is written as it does.
     if len(columns) < 2:
@@ -154,7 +156,7 @@ def csv_columns_text(columns: Sequence[str], values: Mapping[str, Sequence]) -> 
     return buffer.getvalue() + "".join(lines)
 
 
-def csv_rows_text(columns: Sequence[str], rows: Iterable[Mapping]) -> str:
-    """CSV text of rows (dicts holding every column), column by column."""
+def csv_rows_text(columns: Sequence[str], rows: Iterable[Mapping], header: bool = True) -> str:
+    """CSV text of rows (dicts holding every column), column by column; without ``header``, the rows only."""
     rows = rows if isinstance(rows, list) else list(rows)
-    return csv_columns_text(columns, {c: [row[c] for row in rows] for c in columns})
+    return csv_columns_text(columns, {c: [row[c] for row in rows] for c in columns}, header)

@@ -100,15 +100,20 @@ def executor_label(workers: int, scheduler: str | None) -> str:
 
 def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: OnDone, *,
               workers: int = 1, scheduler: str | None = None, cache: StudyCache | None = None,
-              scheduler_name: str = "scheduler", event_effects: bool = False) -> None:
+              scheduler_name: str = "scheduler", event_effects: bool = False,
+              meanwhile: Callable[[], object] | None = None) -> None:
     """Run ``tasks`` on Dask (``scheduler``), on ``workers`` local processes or in this process.
 
     ``cache`` is the run's StudyCache (holding ``world`` under ``key``): forked local workers
     start with it. ``scheduler_name`` is how the user gave the scheduler (for messages);
-    ``event_effects``: rep_part's."""
+    ``event_effects``: rep_part's. ``meanwhile``: work for this process, called once while the
+    tasks run elsewhere (after local workers have started, so none is forked in the middle of
+    it), or first when they run here."""
     if not tasks:
         return
     if not scheduler and not (workers > 1 and len(tasks) > 1):
+        if meanwhile is not None:
+            meanwhile()
         _run_in_process(scenario, world, tasks, on_done, event_effects)
         return
     # Trees made on first need are made once for the whole run and read in place by every process.
@@ -116,10 +121,10 @@ def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: 
     try:
         if scheduler:
             _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler, scheduler_name,
-                         event_effects=event_effects, trees=trees)
+                         event_effects=event_effects, trees=trees, meanwhile=meanwhile)
         else:
             _run_on_processes(scenario, world, key, tasks, on_done, min(workers, len(tasks)), cache, event_effects,
-                              trees)
+                              trees, meanwhile)
     finally:
         world.unshare_trees()
 
@@ -130,7 +135,8 @@ def _run_in_process(scenario, world: World, tasks: Sequence[Task], on_done: OnDo
 
 
 def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], on_done: OnDone,
-                      workers: int, cache: StudyCache | None, event_effects: bool, trees: list[str | None]) -> None:
+                      workers: int, cache: StudyCache | None, event_effects: bool, trees: list[str | None],
+                      meanwhile: Callable[[], object] | None) -> None:
     # Forked workers start at once with the run's cache, the world already built in it; where fork
     # is not the custom (macOS, Windows), spawned ones make their own and load the cached network
     # from its spec once each.
@@ -146,6 +152,8 @@ def _run_on_processes(scenario, world: World, key: str, tasks: Sequence[Task], o
         pending = {pool.submit(_worker_rep, world.network.spec, plan, rep, key, event_effects, None if fork else trees)
                    for plan, rep in tasks}
         try:
+            if meanwhile is not None:  # the workers have started: the pool starts them all at its first task
+                meanwhile()
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -270,7 +278,7 @@ def _connect(address: str, timeout_s: float, name: str):
 
 def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task], on_done: OnDone,
                  address: str, name: str, timeout_s: float = DASK_TIMEOUT_S, event_effects: bool = False,
-                 trees: list[str | None] | None = None) -> None:
+                 trees: list[str | None] | None = None, meanwhile: Callable[[], object] | None = None) -> None:
     from distributed import KilledWorker
     from distributed import wait as dask_wait
 
@@ -289,6 +297,8 @@ def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task]
                 from None
         without_workers_since: float | None = None
         try:
+            if meanwhile is not None:
+                meanwhile()
             while pending:
                 try:
                     try:

@@ -32,7 +32,6 @@ from sim.study.command_folders import check_command_folder, claim_command_folder
 from sim.study.folders import auto_replications, check_same_run, differences, run_identity
 from sim.study.options import RunOptions
 from sim.study.parts import PARTS, PartFiles, part_bounds, resume_key
-from sim.study.report import results_map, write_report
 from sim.study.results import Results, check_result_folder
 from sim.study.runner import run_plans
 from sim.study.stats import SUMMARY_COLUMNS
@@ -172,13 +171,17 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
               file=sys.stderr, flush=True)
     saved = (lambda: f"{parts.count()} finished replications are saved in {parts.folder}")
     try:
-        results = run_plans(study, plan_names, options, parts=parts, started=started)
+        drawing = options.figures or options.report
+        results = run_plans(study, plan_names, options, parts=parts, started=started,
+                            meanwhile=_import_drawing if drawing else None)
         if options.reference is not None:
             results = results.with_reference(options.reference)
         # The local processes that ran the replications (with Dask, as many) draw the figures and
         # the report's map while this one writes the tables.
         processes = options.workers
         results.tables()  # made once, before any process forks
+        from sim.study.report import results_map
+
         map_drawing = (start(lambda: results_map(results, study, options.lang), processes)
                        if options.report and options.figures else None)
         try:
@@ -204,6 +207,13 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
     return results, map_drawing
 
 
+def _import_drawing() -> None:
+    """Import what draws the figures, the report and its map (matplotlib: about half a second of
+    CPU), while the replications run on other processes rather than after them."""
+    import sim.study.report  # noqa: F401
+    import sim.viz.maps  # noqa: F401
+
+
 def _remove_if_empty(folders: Sequence[Path]) -> None:
     """Remove ``folders`` (innermost first) while they are empty (a lock another run took since keeps them)."""
     for folder in folders:
@@ -224,6 +234,8 @@ def _identity(study: Study, plans: Sequence[str], options: RunOptions) -> dict:
 def _write_report(out_dir: Path, study: Study, lang: str, map_drawing: Forked | Callable) -> None:
     """report.html in ``lang``, after the result files, with the map ``map_drawing`` gives
     (sim.forked.finish): a report that fails says so and loses nothing."""
+    from sim.study.report import write_report
+
     try:
         write_report(out_dir, study=study, lang=lang, drawn_map=finish(map_drawing))
     except Exception as error:  # noqa: BLE001 (the results are written; say what failed, go on)

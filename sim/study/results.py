@@ -36,7 +36,7 @@ from sim.study.ranking import Measure, best_plan, headline, headline_measure, sh
 from sim.study.stats import (COMPARISON_COLUMNS, COMPARISON_PAIRED_COLUMNS, LATE_COLUMNS, SUMMARY_COLUMNS,
                              WEEK_COLUMNS, Counts, Window, comparisons, late_comparison, paired_row, per_rep_figures,
                              presence_columns, presence_figures, rep_counts, rep_figures_of, week_figures)
-from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_text, data_frame, format_table
+from sim.study.tables import NETWORK_COLUMN, WIDTH, csv_piece_calls, csv_text, data_frame, format_table
 
 PACKAGES = ("patrolsim", "simpy", "numpy", "scipy", "networkx", "osmnx", "pydantic", "pyyaml", "distributed")
 RESULT_FILES = ("incidents.csv", "units.csv", "summary.csv", "comparison.csv", "comparison_pairs.csv", "sites.csv",
@@ -407,10 +407,10 @@ class Results:
 
         def write(folder: Path) -> None:
             tables = self.tables()  # made here, before any fork, so no process makes them twice
-            incidents = tables.pop("incidents.csv")
             # The costliest first, as each process takes the next call when free (run_calls):
-            # incidents.csv, then the figures from the last, the heat table, back.
-            calls: list = [lambda: write_text(folder / "incidents.csv", csv_text(*incidents))]
+            # incidents.csv's pieces, then the figures from the last, the heat table, back.
+            pieces = csv_piece_calls(*tables.pop("incidents.csv"), processes)
+            calls: list = [*pieces]
             if figures:
                 from sim.viz.plots import figure_calls
 
@@ -422,7 +422,8 @@ class Results:
 
             calls += [lambda: [write_text(folder / name, csv_text(*table)) for name, table in tables.items()],
                       lambda: write_season_files(folder, self, figures, m)]
-            run_calls(calls, processes)
+            made = run_calls(calls, processes)
+            write_text(folder / "incidents.csv", "".join(made[:len(pieces)]))
             manifest = self.manifest(command_line, lang)
             if started is not None:
                 manifest["wall_time_s"] = round(time.perf_counter() - started, 3)

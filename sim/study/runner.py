@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sim.config.option_names import API_NAMES, OptionNames
 from sim.study.executors import executor_label, run_tasks
@@ -88,7 +88,7 @@ def replication_counts(start: int, max_reps: int) -> list[int]:
 
 
 def run_plans(study, plans: Sequence[str], options: RunOptions | None = None, parts: MemoryParts | None = None,
-              started: float | None = None) -> Results:
+              started: float | None = None, meanwhile: Callable[[], object] | None = None) -> Results:
     """Run ``plans`` (names, checked; the first is the reference) of ``study`` for every replication
     of its scenario, skipping those ``parts`` already holds, and return the Results.
 
@@ -97,6 +97,7 @@ def run_plans(study, plans: Sequence[str], options: RunOptions | None = None, pa
     than ``precision`` times the mean, or ``max_reps`` is reached; the Results' ``precision`` says
     which, per plan, and a stop at ``max_reps`` short of the aim is warned about on stderr with
     ``progress`` (without it the table says it). Progress goes to stderr with ``progress``.
+    ``meanwhile``: work for this process while the first replications run on others (run_tasks).
     """
     started = time.perf_counter() if started is None else started
     options = RunOptions() if options is None else options
@@ -115,7 +116,9 @@ def run_plans(study, plans: Sequence[str], options: RunOptions | None = None, pa
             progress.extend(len(plans) * n_reps)
             run_tasks(scenario, world, key, todo, lambda part: (parts.save(part), progress.step()),
                       workers=options.workers, scheduler=options.scheduler, cache=getattr(study, "cache", None),
-                      scheduler_name=options.names.scheduler, event_effects=options.event_effects)
+                      scheduler_name=options.names.scheduler, event_effects=options.event_effects,
+                      meanwhile=meanwhile)
+            meanwhile = None  # once
             rows = parts.rows(plans, n_reps)
             summary = summaries(rows, plans, target)
             if options.auto and precision_reached(summary, options.precision):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from functools import partial
 from typing import Callable, Iterable, Mapping, Sequence
 
 from sim.i18n import messages
@@ -11,12 +12,21 @@ from sim.study.csv_writer import csv_rows_text
 from sim.study.shares import Worst
 
 NETWORK_COLUMN = "network"  # closing column of summary and sweep tables (and of comparison's first ones): which roads
+PIECE_ROWS = 50_000  # rows of a long table one call writes when processes share the writing
 
 
-def csv_text(columns: Sequence[str], rows: Iterable[dict]) -> str:
+def csv_text(columns: Sequence[str], rows: Iterable[dict], header: bool = True) -> str:
     """CSV with fixed columns; floats with 4 decimals, missing values empty (written column by
-    column: sim.study.csv_writer)."""
-    return csv_rows_text(columns, rows)
+    column: sim.study.csv_writer); without ``header``, the rows only (a piece of a longer table)."""
+    return csv_rows_text(columns, rows, header)
+
+
+def csv_piece_calls(columns: Sequence[str], rows: Sequence[dict], processes: int) -> list[Callable[[], str]]:
+    """Calls giving ``csv_text(columns, rows)`` in pieces of PIECE_ROWS rows (the header with the
+    first), to be made side by side (sim.forked.run_calls) and joined in order; one call for one process."""
+    size = max(1, len(rows) if processes < 2 else PIECE_ROWS)
+    return [partial(csv_text, columns, rows[start:start + size], start == 0)
+            for start in range(0, max(1, len(rows)), size)]
 
 
 def data_frame(columns: Sequence[str], rows: Sequence[dict]):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sim.study.csv_writer import MAX_FAST, cell, csv_columns_text, csv_rows_text
+from sim.study.tables import PIECE_ROWS, csv_piece_calls, csv_text
 
 
 def old_csv_text(columns, rows) -> str:
@@ -70,3 +71,15 @@ def test_a_table_of_one_column_and_an_empty_table_are_written_as_before():
     rows = [{"a": None}, {"a": 1.5}, {"a": ""}, {"a": "x,y"}]
     assert csv_rows_text(["a"], rows) == old_csv_text(["a"], rows)
     assert csv_rows_text(["a", "b"], []) == old_csv_text(["a", "b"], []) == "a,b\n"
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, PIECE_ROWS - 1, PIECE_ROWS, 2 * PIECE_ROWS + 7])
+def test_a_table_written_in_pieces_joins_to_the_table_written_whole(n_rows):
+    rng = np.random.default_rng(n_rows)
+    rows = [{"plan": "p", "response_min": x} for x in rng.exponential(10.0, n_rows).tolist()]
+    whole = csv_text(["plan", "response_min"], rows)
+    pieces = csv_piece_calls(["plan", "response_min"], rows, processes=2)
+    assert len(pieces) == max(1, math.ceil(n_rows / PIECE_ROWS)), "one piece per PIECE_ROWS rows"
+    assert "".join(piece() for piece in pieces) == whole, "the pieces joined in order are not the whole table"
+    alone = csv_piece_calls(["plan", "response_min"], rows, processes=1)
+    assert len(alone) == 1 and alone[0]() == whole, "one process writes the table in one piece"
