@@ -82,8 +82,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     add_lang_flag(parser, what="the figures and report.html")
     parser.add_argument("--out", type=folder_arg, help="output folder (default results/<scenario name>/)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="local processes: they run the replications, then draw the figures and the report's map "
-                             "(with --scheduler, only the drawing) (default: the number of cores)")
+                        help="local processes: they run the replications, then write the files and draw the figures and "
+                             "the report's map (with --scheduler, only the files) (default: the number of cores)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
     add_force_flag(parser)
 
