@@ -197,14 +197,18 @@ def draw_marks(ax, scenario, world: World, layer: PlanLayer, view: MarksView,
 
 
 def _label_towns(ax, labels: LabelPlacer, towns, owns, skip: set[str], with_dot: bool) -> None:
-    """Name the kecamatan towns this axes owns (not those in ``skip``: named otherwise), in grey italic."""
+    """Name the kecamatan towns this axes owns (not those in ``skip``: named otherwise), in grey italic;
+    ``with_dot``: a dot at each, all in one scatter (Agg stamps a scatter's marker at each point in turn,
+    as it would the towns' own scatters, at a fraction of the cost)."""
+    dots = []
     for name, lon, lat in towns:
         if name in skip or not owns(lon, lat):
             continue
-        if with_dot:
-            ax.scatter([lon], [lat], s=8, color="#555555", zorder=6)
+        dots.append((lon, lat))
         labels.add(lon, lat, name, 9, color="#444444", fontstyle="italic", zorder=8.5,
                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+    if with_dot and dots:
+        ax.scatter([lon for lon, _ in dots], [lat for _, lat in dots], s=8, color="#555555", zorder=6)
 
 
 def label_count(scenario, named: set[str]) -> tuple[int, int]:
