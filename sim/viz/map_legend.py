@@ -53,12 +53,20 @@ def stack(ax, blocks: Sequence[Callable[[float, float], object]], ncols: int, to
         artist = block(col / ncols, y)
         h = artist.get_window_extent(renderer).height / height_px
         if used and y - h < 0 and col + 1 < ncols:
-            artist.remove()
             col, y = col + 1, top
-            artist = block(col / ncols, y)
-            h = artist.get_window_extent(renderer).height / height_px
+            _move(artist, col / ncols, y)   # its size is known: moved, not made and measured again
         y -= h + GAP_PX / height_px
         used = True
+
+
+def _move(artist, x: float, y: float) -> None:
+    """Anchor a block's artist (a legend, or a text in axes fractions) at (x, y) instead."""
+    from matplotlib.legend import Legend
+
+    if isinstance(artist, Legend):
+        artist.set_bbox_to_anchor((x, y))
+    else:
+        artist.set_position((x, y))
 
 
 def _legend_block(ax, title: str, handles: list, size_pt: float, chars: int,

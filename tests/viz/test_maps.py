@@ -12,12 +12,12 @@ import pytest
 
 from sim.config import load_scenario
 from sim.network.routing import build_travel_tables
-from sim.viz.coverage import coverage, incident_sites, plan_spots
+from sim.viz.coverage import coverage, drawn_edges, incident_sites, plan_spots
 from sim.viz.map_html import draw_map_html
 from sim.viz.map_png import COMPARE_SIZE_PX, SIZE_PX, draw_map_png
 from tests.browser import chromium_driver, js_errors
 from tests.commands import in_process
-from tests.graphs import network_from_edges
+from tests.graphs import network_from_edges, random_grid_network
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "jember_pilkada_2024.yaml"
@@ -67,6 +67,16 @@ def test_coverage_divides_by_speed_and_takes_the_fastest_unit():
     # Node 2: 1 min from the fast unit at 3; node 1: 1 min from it too, 2 min from the slow one.
     assert both.time_min.tolist() == pytest.approx([0.0, 1.0, 0.5, 0.0])
     assert both.site_share == 1.0
+
+
+def test_drawn_edges_are_each_road_once_a_two_way_road_in_its_upward_direction():
+    network = random_grid_network(12, 12, seed=3, one_way_share=0.3)
+    tails, heads = network.edge_tails.tolist(), network.indices.tolist()
+    pairs = set(zip(tails, heads))
+    expected = [e for e, (t, h) in enumerate(zip(tails, heads)) if t < h or (h, t) not in pairs]
+    drawn = drawn_edges(network)
+    assert drawn.tolist() == expected, "a two-way road drawn twice or a one-way road left out"
+    assert len(drawn) == len({frozenset(pair) for pair in pairs}) < len(tails), "not one edge per road"
 
 
 # ------------------------------------------------------------------ PNG
