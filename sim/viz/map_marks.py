@@ -50,14 +50,19 @@ def many_sites(scenario) -> bool:
 
 
 def _town_of_site(scenario, towns) -> dict[str, str]:
-    """Sites that stand at a town's centre and carry its name (``Kota Tanggul`` at Tanggul) -> the town."""
-    out = {}
-    for site in scenario.sites:
-        for name, lon, lat in towns:  # the position first: of thousands of sites few are near a town
-            if abs(site.lon - lon) < NEAR_TOWN_DEG and abs(site.lat - lat) < NEAR_TOWN_DEG \
-                    and name.casefold() in site.name.casefold():
-                out[site.id] = name
-    return out
+    """Sites that stand at a town's centre and carry its name (``Kota Tanggul`` at Tanggul) -> the town
+    (the last such town in ``towns``)."""
+    import numpy as np
+
+    sites = scenario.sites
+    lon = np.array([s.lon for s in sites])
+    lat = np.array([s.lat for s in sites])
+    near = []   # (site index, town index): the position first, of thousands of sites few are near a town
+    for t, (name, town_lon, town_lat) in enumerate(towns):
+        for i in np.flatnonzero((np.abs(lon - town_lon) < NEAR_TOWN_DEG) & (np.abs(lat - town_lat) < NEAR_TOWN_DEG)):
+            if name.casefold() in sites[i].name.casefold():
+                near.append((int(i), t))
+    return {sites[i].id: towns[t][0] for i, t in sorted(near)}
 
 
 def _label_order(scenario, layer: PlanLayer, results: Mapping[str, SiteResult] | None) -> list:
