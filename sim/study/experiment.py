@@ -176,8 +176,8 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
                             meanwhile=_import_drawing if drawing else None)
         if options.reference is not None:
             results = results.with_reference(options.reference)
-        # The local processes that ran the replications (with Dask, as many) draw the figures and
-        # the report's map while this one writes the tables.
+        # The local processes that ran the replications (with Dask, as many) share the files with
+        # this one: incidents.csv in pieces, the other tables, the figures and the report's map.
         processes = options.workers
         results.tables()  # made once, before any process forks
         from sim.study.report import results_map
