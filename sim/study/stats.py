@@ -82,15 +82,18 @@ def _mean_within(responses: Sequence[float], target_min: float) -> tuple[float, 
     return (float(reached.mean()) if len(reached) else math.nan), within, reached
 
 
-def _counted_responses(incident_rows: Iterable[dict], reps: Iterable[int] = ()) -> dict[int, list[float]]:
-    """Counted responses (min) by replication, for every replication in ``reps`` (an empty list
-    for one without counted incidents) and every replication the incident rows name."""
-    by_rep: dict[int, list[float]] = {rep: [] for rep in reps}
-    for row in incident_rows:
-        responses = by_rep.setdefault(row["rep"], [])
-        if row["counted"]:
-            responses.append(math.nan if row["response_min"] is None else row["response_min"])
-    return by_rep
+def _counted_by_rep(columns: IncidentColumns, reps: Iterable[int] = ()) -> dict[int, np.ndarray]:
+    """Counted responses (min; never reached: NaN) of each replication in row order, for every
+    replication in ``reps`` and every one the rows name (those without counted incidents: empty),
+    in replication order."""
+    counted = columns.counted
+    rep_of = columns.rep[counted]
+    order = np.argsort(rep_of, kind="stable")
+    rep_of, responses = rep_of[order], columns.response_min[counted][order]
+    wanted = sorted(set(reps) | set(np.unique(columns.rep).tolist()))
+    starts = np.searchsorted(rep_of, wanted)
+    stops = np.searchsorted(rep_of, wanted, side="right")
+    return {rep: responses[start:stop] for rep, start, stop in zip(wanted, starts, stops)}
 
 
 def per_rep_figures(
@@ -98,8 +101,8 @@ def per_rep_figures(
 ) -> dict[int, tuple[float, float]]:
     """(mean response min, % within target) of each replication (those in ``reps`` and those the
     rows name); NaN for one without counted incidents."""
-    by_rep = _counted_responses(incident_rows, reps)
-    return {rep: rep_mean_within(responses, target_min) for rep, responses in sorted(by_rep.items())}
+    by_rep = _counted_by_rep(IncidentColumns(_listed(incident_rows)), reps)
+    return {rep: rep_mean_within(responses, target_min) for rep, responses in by_rep.items()}
 
 
 def summary_row(plan: str, incident_rows: Sequence[dict], unit_rows: Sequence[dict], target_min: float) -> dict:
@@ -109,9 +112,9 @@ def summary_row(plan: str, incident_rows: Sequence[dict], unit_rows: Sequence[di
     counted incidents adds no figure to the means.
     """
     reps = {row["rep"] for row in unit_rows}
-    by_rep = _counted_responses(incident_rows, reps)
-    figures = {rep: rep_mean_within(responses, target_min) for rep, responses in sorted(by_rep.items())}
-    pooled = np.array([r for rep in sorted(by_rep) for r in by_rep[rep]], float)
+    by_rep = _counted_by_rep(IncidentColumns(_listed(incident_rows)), reps)
+    figures = {rep: rep_mean_within(responses, target_min) for rep, responses in by_rep.items()}
+    pooled = np.concatenate([np.zeros(0), *by_rep.values()])
     response_mean, response_ci = mean_ci95([figures[rep][0] for rep in figures])
     within_mean, within_ci = mean_ci95([figures[rep][1] for rep in figures])
     busy = [row["busy_fraction"] for row in unit_rows]
@@ -199,14 +202,7 @@ def _listed(rows: Iterable[dict]) -> Sequence[dict]:
 def rep_figures_of(columns: IncidentColumns, target_min: float, reps: Iterable[int]) -> dict[int, tuple]:
     """rep_figures of each replication (those in ``reps`` and those the rows name, in order), from
     its counted responses in row order."""
-    counted = columns.counted
-    rep_of = columns.rep[counted]
-    order = np.argsort(rep_of, kind="stable")
-    rep_of, responses = rep_of[order], columns.response_min[counted][order]
-    wanted = sorted(set(reps) | set(np.unique(columns.rep).tolist()))
-    starts = np.searchsorted(rep_of, wanted)
-    stops = np.searchsorted(rep_of, wanted, side="right")
-    return {rep: rep_figures(responses[start:stop], target_min) for rep, start, stop in zip(wanted, starts, stops)}
+    return {rep: rep_figures(responses, target_min) for rep, responses in _counted_by_rep(columns, reps).items()}
 
 
 def relative_precision(summary: Sequence[dict]) -> dict[str, float]:
