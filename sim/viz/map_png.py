@@ -15,6 +15,7 @@ import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from sim.viz.map_results import SiteResult
 from sim.viz.palette import band_colours
 from sim.viz.plots import save_png
 from sim.viz.words import synthetic_badge
+
+if TYPE_CHECKING:
+    from matplotlib.text import Text
 from sim.viz.map_style import (
     BEYOND_COLOUR,
     CHANGE_COLOURS,
@@ -57,6 +61,10 @@ from sim.viz.map_style import (
 SIZE_PX = (1600, 1300)           # one plan
 COMPARE_SIZE_PX = (1600, 1560)   # two plans side by side, their difference and one legend below
 DPI = 100
+TITLE_PT = 17.0                  # the map's title, unless it must shrink to end before the synthetic badge
+MIN_TITLE_PT = 11.0
+WRAPPED_TITLE_PT = 9.0           # a title too long for one line at MIN_TITLE_PT: two lines of this
+TITLE_GAP_PX = 12.0              # between the title's end and the badge
 LEGEND_MARGIN_PX = 8.0           # the legend ends at least this far above the picture's bottom
 CITY_RADIUS_M = 2500.0           # the inset frames the listed sites within this of their densest point
 # Metres per degree of latitude in the network's projection (sim.network.geo), for degree arithmetic.
@@ -295,6 +303,26 @@ def _difference_panel(fig, scenario, world: World, layers: Sequence[PlanLayer], 
                       first=layers[0].name))
 
 
+def fit_before(title: Text, badge: Text, gap_px: float = TITLE_GAP_PX) -> None:
+    """Make the left-aligned ``title`` end ``gap_px`` before ``badge`` on its line begins: smaller
+    (down to MIN_TITLE_PT), else in two lines of WRAPPED_TITLE_PT (still above the subtitle); a
+    title that fits keeps its size."""
+    renderer = title.figure.canvas.get_renderer()
+    room = badge.get_window_extent(renderer).x0 - gap_px - title.get_window_extent(renderer).x0
+    for _ in range(3):  # text does not scale exactly with its size (hinting): measure again
+        width = title.get_window_extent(renderer).width
+        if width <= room:
+            return
+        if title.get_fontsize() * room / width < MIN_TITLE_PT:
+            break
+        title.set_fontsize(title.get_fontsize() * room / width * 0.995)
+    text = title.get_text()
+    spaces = [k for k, char in enumerate(text) if char == " "] or [len(text)]
+    middle = min(spaces, key=lambda k: abs(2 * k - len(text)))  # the most even split
+    title.set_text(f"{text[:middle]}\n{text[middle + 1:]}")
+    title.set_fontsize(WRAPPED_TITLE_PT)
+
+
 def _frac(fig_px: tuple[int, int], left_px: float, top_px: float, width_px: float, height_px: float) -> list[float]:
     """A figure rectangle in fractions from pixels measured from the top-left corner."""
     w, h = fig_px
@@ -378,7 +406,7 @@ def _drawn_map(scenario, world: World, layers: Sequence[PlanLayer], plans: Seque
     FigureCanvasAgg(fig)
     title = map_title(scenario, plans, m)
     subtitle = map_subtitle(network, bands_min, m)
-    fig.text(0.01, 1 - 14 / h, title, ha="left", va="top", fontsize=17, fontweight="bold")
+    title_text = fig.text(0.01, 1 - 14 / h, title, ha="left", va="top", fontsize=TITLE_PT, fontweight="bold")
     fig.text(0.01, 1 - 46 / h, subtitle, ha="left", va="top", fontsize=11,
              color="#b2182b" if network.synthetic else "#333333")
     diff_km = None
@@ -431,7 +459,8 @@ def _drawn_map(scenario, world: World, layers: Sequence[PlanLayer], plans: Seque
                       plan_summary, m)
         legend_axes = [legend_ax, missed_ax]
     if network.synthetic:   # top right, clear of the legend's columns
-        fig.text(0.995, 1 - 14 / h, synthetic_badge(m), ha="right", va="top", fontsize=10,
-                 color="#b2182b", fontweight="bold")
+        badge = fig.text(0.995, 1 - 14 / h, synthetic_badge(m), ha="right", va="top", fontsize=10,
+                         color="#b2182b", fontweight="bold")
+        fit_before(title_text, badge)
     return (fig, (layers, title, subtitle, plan_results, plan_areas, plan_summary, diff_km, unlabelled, nameable),
             _below_px(fig, legend_axes))

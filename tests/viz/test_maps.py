@@ -444,3 +444,28 @@ def test_roads_drawn_in_runs_look_as_drawn_one_by_one(width_pt):
     difference = np.abs(one_by_one - in_runs).max(axis=2)
     assert difference.max() <= 255 // 4, f"a pixel differs by {difference.max()} of 255"
     assert (difference > 0).mean() < 0.05
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_long_title_ends_before_the_synthetic_badge_and_above_the_subtitle(demo, lang):
+    from sim.i18n import messages
+    from sim.viz.map_png import MIN_TITLE_PT, TITLE_PT, WRAPPED_TITLE_PT, map_figure
+    from sim.viz.words import synthetic_badge
+
+    scenario, world = demo
+    named = {"short": scenario, "longer": scenario.model_copy(update={"name": "jember-pilkada-2024-kecamatan-standby"}),
+             "longest": scenario.model_copy(update={"name": "jember-pilkada-2024-kecamatan-standby-and-every-"
+                                                            "polling-station-of-the-regency-on-voting-day-2024"})}
+    sizes = {}
+    for case, named_scenario in named.items():
+        fig = map_figure(named_scenario, world, [OTHER_PLAN, PLAN], BANDS_MIN, m=messages(lang))
+        renderer = fig.canvas.get_renderer()
+        title, subtitle = fig.texts[0], fig.texts[1]
+        badge = next(t for t in fig.texts if t.get_text() == synthetic_badge(messages(lang)))
+        box = title.get_window_extent(renderer)
+        assert box.x1 < badge.get_window_extent(renderer).x0, f"the {case} title runs into the synthetic badge"
+        assert box.y0 > subtitle.get_window_extent(renderer).y1, f"the {case} title runs into the subtitle"
+        sizes[case] = (title.get_fontsize(), title.get_text().count("\n") + 1)
+    assert sizes["short"] == (TITLE_PT, 1), "a title that fits beside the badge was changed"
+    assert sizes["longest"] == (WRAPPED_TITLE_PT, 2), "a title too long for one line is not in two"
+    assert MIN_TITLE_PT <= sizes["longer"][0] <= TITLE_PT and sizes["longer"][1] == 1, sizes
