@@ -15,7 +15,8 @@ interleaved in rounds on the same machine:
   while the tables are written.
 
 Times are CPU seconds (user + system; the child's for the command line), medians of ``--rounds``;
-the machine is shared, so the ratios of one run are the figures to quote.
+ratios and shares are taken within each round and their median printed (the machine is shared:
+what runs minutes apart moves together).
 
     python bench/bench_outputs.py [--rounds 3]
 """
@@ -126,16 +127,32 @@ def main() -> None:
     for name in ("bare", "study", "cli"):
         report(f"mm4_{name}_cpu_s", median[name], "s", runs_s=[round(t, 2) for t in times[name]], **common)
     report("mm4_cli_wall_s", median["cli_wall"], "s", runs_s=[round(t, 2) for t in times["cli_wall"]])
-    report("mm4_study_over_bare", median["study"] / median["bare"], "x", 1.5, **common)
-    report("mm4_cli_over_bare", median["cli"] / median["bare"], "x", 2.0, **common)
-    report("mm4_outputs_share_of_cli", (median["cli"] - median["study"]) / median["cli"], "share", 0.15,
+    # Ratios and shares are taken round by round (two things measured minutes apart move together
+    # on a shared machine), then their median.
+    def per_round(value) -> tuple[float, list[float]]:
+        runs = [value(k) for k in range(args.rounds)]
+        return statistics.median(runs), [round(r, 3) for r in runs]
+
+    def of(name: str):
+        return lambda k: times[name][k]
+
+    def ratio(name: str):
+        return lambda k: times[name][k] / times["bare"][k]
+
+    for name, target in (("study", 1.5), ("cli", 2.0)):
+        value, runs = per_round(ratio(name))
+        report(f"mm4_{name}_over_bare", value, "x", target, runs_x=runs, **common)
+    value, runs = per_round(lambda k: (of("cli")(k) - of("study")(k)) / of("cli")(k))
+    report("mm4_outputs_share_of_cli", value, "share", 0.15, runs=runs,
            note="(command line - Study.run) / command line, CPU")
     report("mm4_start_cpu_s", median["start"], "s", runs_s=[round(t, 2) for t in times["start"]],
            note="interpreter start and run's imports")
-    report("mm4_files_share_of_cli", (median["cli"] - median["study"] - median["start"]) / median["cli"], "share",
+    value, runs = per_round(lambda k: (of("cli")(k) - of("study")(k) - of("start")(k)) / of("cli")(k))
+    report("mm4_files_share_of_cli", value, "share", runs=runs,
            note="(command line - Study.run - start and imports) / command line, CPU: what writing the files costs")
     report("mm4_cli_default_workers_wall_s", median["cli2_wall"], "s", runs_s=[round(t, 2) for t in times["cli2_wall"]])
-    report("mm4_cli_default_workers_wall_over_bare_cpu", median["cli2_wall"] / median["bare"], "x", 2.0,
+    value, runs = per_round(ratio("cli2_wall"))
+    report("mm4_cli_default_workers_wall_over_bare_cpu", value, "x", 2.0, runs_x=runs,
            note="end to end as a user types it (wall, default workers) against bare SimPy (CPU, one process)")
     shutil.rmtree(work, ignore_errors=True)
 
