@@ -32,6 +32,11 @@ from sim.viz.words import kind_words, site_words
 GAP_PX = 14.0
 
 
+def _fill(text: str, chars: int, **options) -> str:
+    """``text`` wrapped to ``chars`` characters; a hyphenated name (a plan's, a site's) is kept whole."""
+    return textwrap.fill(text, chars, break_on_hyphens=False, **options)
+
+
 def _px(ax, points: float) -> float:
     return points * ax.figure.dpi / 72.0
 
@@ -72,9 +77,9 @@ def _move(artist, x: float, y: float) -> None:
 def _legend_block(ax, title: str, handles: list, size_pt: float, chars: int,
                   **spacing) -> Callable[[float, float], object]:
     """A legend whose title and labels are wrapped to ``chars`` characters (the column's width)."""
-    title = "\n".join(textwrap.fill(line, chars) for line in title.split("\n"))
+    title = "\n".join(_fill(line, chars) for line in title.split("\n"))
     for handle in handles:  # a label beside its symbol has the column less the symbol's width
-        handle.set_label("\n".join(textwrap.fill(line, chars - 6) for line in handle.get_label().split("\n")))
+        handle.set_label("\n".join(_fill(line, chars - 6) for line in handle.get_label().split("\n")))
 
     def draw(x: float, y: float):
         legend = ax.legend(handles=handles, title=title, loc="upper left", fontsize=size_pt, title_fontsize=size_pt,
@@ -117,8 +122,8 @@ def _bands_title(m: Messages, which: str, target_min: float, plan: str = "") -> 
 def _figures_block(ax, layer: PlanLayer, summary: Mapping | None, target_min: float, chars: int, m: Messages) -> list:
     """The plan's figures: its name and simulated share (bold), then the drive-time figures."""
     simulated, *drive = legend_lines(layer, summary, target_min, m)
-    first = textwrap.fill(m("map.legend.plan", plan=layer.name, simulated=simulated), chars, subsequent_indent="   ")
-    rest = "\n".join(textwrap.fill(line, chars, subsequent_indent="   ") for line in drive)
+    first = _fill(m("map.legend.plan", plan=layer.name, simulated=simulated), chars, subsequent_indent="   ")
+    rest = "\n".join(_fill(line, chars, subsequent_indent="   ") for line in drive)
     return [text_block(ax, first, 12, fontweight="bold", color="#111111"),
             text_block(ax, rest, 11, color="#333333")]
 
@@ -298,12 +303,12 @@ def missed_text(plan: str, results: Mapping[str, SiteResult], scenario, chars: i
     names = {s.id: site_words(s.name, m) for s in scenario.sites}
     worst = missed(results)
     if not worst:
-        return textwrap.fill(m("map.missed.none", miss=miss, target=target, plan=plan), chars)
-    lines = [textwrap.fill(m("map.missed.head", plan=plan, miss=miss, target=target), chars)]
+        return _fill(m("map.missed.none", miss=miss, target=target, plan=plan), chars)
+    lines = [_fill(m("map.missed.head", plan=plan, miss=miss, target=target), chars)]
     for r in worst[:limit]:
         late = (m("map.lateOf", late=m.num(r.late, ","), incidents=m.num(r.incidents, ",")) if r.pooled
                 else m("map.incidents", n=m.num(r.incidents, ",")))
-        lines.append(textwrap.fill(f"{names.get(r.site, r.site)}: {share_text(r)}, {late}", chars,
+        lines.append(_fill(f"{names.get(r.site, r.site)}: {share_text(r)}, {late}", chars,
                                    initial_indent="  ", subsequent_indent="    "))
     if len(worst) > limit:
         lines.append("  " + m("map.missed.more", n=len(worst) - limit, file="sites.csv"))

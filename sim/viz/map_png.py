@@ -258,7 +258,7 @@ def _panel(fig, scenario, world: World, layer: PlanLayer, bands_min: Sequence[fl
 def _plan_title(ax, text: str) -> None:
     """A plan's name and description above its map: up to two lines, never past the map's width."""
     chars = int(ax.bbox.width / (0.6 * 12 * ax.figure.dpi / 72))
-    lines = textwrap.wrap(text, chars)
+    lines = textwrap.wrap(text, chars, break_on_hyphens=False)  # a hyphenated plan name kept whole
     if len(lines) > 2:
         lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), chars, placeholder=" ...")]
     ax.set_title("\n".join(lines), fontsize=12, loc="left")

@@ -469,3 +469,19 @@ def test_a_long_title_ends_before_the_synthetic_badge_and_above_the_subtitle(dem
     assert sizes["short"] == (TITLE_PT, 1), "a title that fits beside the badge was changed"
     assert sizes["longest"] == (WRAPPED_TITLE_PT, 2), "a title too long for one line is not in two"
     assert MIN_TITLE_PT <= sizes["longer"][0] <= TITLE_PT and sizes["longer"][1] == 1, sizes
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_hyphenated_plan_names_are_never_broken_across_lines(demo, lang):
+    from matplotlib.text import Text
+
+    from sim.i18n import messages
+    from sim.viz.map_png import map_figure
+
+    scenario, world = demo
+    plans = [OTHER_PLAN, "fixed-posts"]
+    fig = map_figure(scenario, world, plans, BANDS_MIN, m=messages(lang))
+    texts = [text.get_text() for text in fig.findobj(Text)]
+    broken = [(plan, text) for plan in plans for text in texts for k, char in enumerate(plan)
+              if char == "-" and f"{plan[:k + 1]}\n" in text]
+    assert broken == [], f"a plan's name is broken at a hyphen: {broken[:3]}"
