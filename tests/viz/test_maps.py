@@ -485,3 +485,34 @@ def test_hyphenated_plan_names_are_never_broken_across_lines(demo, lang):
     broken = [(plan, text) for plan in plans for text in texts for k, char in enumerate(plan)
               if char == "-" and f"{plan[:k + 1]}\n" in text]
     assert broken == [], f"a plan's name is broken at a hyphen: {broken[:3]}"
+
+
+@pytest.mark.slow
+def test_html_hover_names_every_site_under_the_pointer(demo, html_map):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    scenario, _ = demo
+    names = {site.id: site.name for site in scenario.sites}
+    with chromium_driver(1280, 900) as driver:
+        driver.get(html_map.path.as_uri())
+        canvas = driver.find_element("id", "map")
+        screen = {site: driver.execute_script("return window.patrolMap.siteScreen(arguments[0]);", site)
+                  for site in names}
+
+        def under(x: float, y: float, px: float) -> list[str]:
+            return [site for site, (sx, sy) in screen.items() if abs(sx - x) < px and abs(sy - y) < px]
+
+        # The spot where most sites sit within the hover box (10 px each way; 9 px: clear of rounding).
+        x, y = screen[max(screen, key=lambda site: len(under(*screen[site], 9)))]
+        shared = under(x, y, 9)
+        assert len(shared) >= 2, f"no two sites share a spot at the first zoom ({len(screen)} sites): nothing to test"
+        width, height = canvas.size["width"], canvas.size["height"]
+        ActionChains(driver).move_to_element_with_offset(canvas, round(x - width / 2), round(y - height / 2)).perform()
+        tooltip = driver.find_element("id", "tooltip").text
+        named = [site for site in names if names[site] in tooltip]
+        assert len(named) <= 5, f"the tooltip names more than 5 sites: {named}"
+        if len(shared) <= 5:
+            assert set(shared) <= set(named), f"sites under the pointer missing from the tooltip: {set(shared) - set(named)}"
+        else:
+            assert "more sites here" in tooltip, "the sites past the fifth are not counted"
+        assert js_errors(driver) == []

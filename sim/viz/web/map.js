@@ -393,16 +393,23 @@
     if (state.plan === DIFF) return t("map.page.fromNearest", {time: plans.map(function (p) { return "'" + p.name + "' " + time(p.time[n]); }).join(", ")});
     var dmin = plans[state.plan].time[n]; return dmin < 0 ? t("map.page.unreachable") : t("map.page.fromNearest", {time: time(dmin)});
   }
+  // Every site under the pointer, nearest first, up to HOVER_SITES (sites that share a spot all show).
+  var HOVER_SITES = 5;
+  function siteText(s) {
+    var text = s.name + (s.approx ? t("map.page.approximate") : "") + "\n" + s.kind + ": " + minutes(s.node);
+    var p = plans[state.plan];
+    if (p && p.results) { var res = p.results.sites[s.id]; text += "\n" + (res ? res.text : t("map.page.simulated", {text: t("map.page.noCounted")})); }
+    return text;
+  }
   function hover(px, py) {
-    var text = "", result = "";
+    var under = [];
     D.sites.forEach(function (s) {
-      var q = toScreen(s.x, s.y);
-      if (!text && Math.abs(q[0] - px) < 10 && Math.abs(q[1] - py) < 10)
-        text = s.name + (s.approx ? t("map.page.approximate") : "") + "\n" + s.kind + ": " + minutes(s.node);
-      var p = plans[state.plan];
-      if (text && p && p.results && !result) { var res = p.results.sites[s.id]; result = res ? res.text : t("map.page.simulated", {text: t("map.page.noCounted")}); }
+      var q = toScreen(s.x, s.y), dx = q[0] - px, dy = q[1] - py;
+      if (Math.abs(dx) < 10 && Math.abs(dy) < 10) under.push({d: dx * dx + dy * dy, k: under.length, site: s});
     });
-    if (result) text += "\n" + result;
+    under.sort(function (a, b) { return a.d - b.d || a.k - b.k; });
+    var text = under.slice(0, HOVER_SITES).map(function (u) { return siteText(u.site); }).join("\n\n");
+    if (under.length > HOVER_SITES) text += "\n\n" + t("map.page.moreSites", {n: num(under.length - HOVER_SITES)});
     if (!text && state.plan !== DIFF) {
       var marks = areaMarks(plans[state.plan]), largest = Math.max.apply(null, marks.map(function (m) { return m[3]; }).concat([1]));
       marks.forEach(function (m) {
@@ -418,7 +425,13 @@
     state.hover = text;
     tooltip.textContent = text;
     tooltip.style.display = text ? "block" : "none";
-    tooltip.style.left = (px + 14) + "px"; tooltip.style.top = (py + 14) + "px";
+    // Below right of the pointer, moved left or up where it would leave the window.
+    var left = px + 14, top = py + 14;
+    if (text) {
+      if (left + tooltip.offsetWidth > canvas.clientWidth - 4) left = Math.max(4, px - 14 - tooltip.offsetWidth);
+      if (top + tooltip.offsetHeight > canvas.clientHeight - 4) top = Math.max(4, canvas.clientHeight - 4 - tooltip.offsetHeight);
+    }
+    tooltip.style.left = left + "px"; tooltip.style.top = top + "px";
   }
 
   PanZoom.attach(canvas, state, {changed: draw, reset: fit, hover: hover, zoomRange: [1e-4, 20]});
