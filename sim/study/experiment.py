@@ -171,9 +171,9 @@ def _run(study: Study, plan_names: Sequence[str], options: RunOptions, parts: Pa
               file=sys.stderr, flush=True)
     saved = (lambda: f"{parts.count()} finished replications are saved in {parts.folder}")
     try:
-        drawing = options.figures or options.report
+        # Nothing is drawn without figures (report.html needs them too).
         results = run_plans(study, plan_names, options, parts=parts, started=started,
-                            meanwhile=_import_drawing if drawing else None)
+                            meanwhile=_import_drawing if options.figures else None)
         if options.reference is not None:
             results = results.with_reference(options.reference)
         # The local processes that ran the replications (with Dask, as many) share the files with

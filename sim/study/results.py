@@ -400,8 +400,8 @@ class Results:
         ``started`` (a ``time.perf_counter()`` value) makes the manifest's wall time run from then
         to now; by default it is the run's own. ``names``: how the caller's user names the options,
         for messages. ``lang`` ("en", "id"): the figures' language, in manifest.json (not the CSVs').
-        ``processes``: how many processes may write at once (the figures drawn in forked children
-        while this one writes the tables; the files are the same).
+        ``processes``: how many processes may write at once (this one and forked children share
+        incidents.csv's pieces, the other tables and the figures; the files are the same).
         """
         m = messages(lang)  # an unknown language refused before anything is written
 

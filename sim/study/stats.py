@@ -229,8 +229,10 @@ def comparisons(rows: Mapping[str, tuple[Sequence[dict], Sequence[dict]]], plans
                 target_min: float, reps: int, reference: str | None = None) -> list[dict]:
     """comparison_row of each plan against ``reference`` (default the first), over replications 0..reps-1."""
     reference = plans[0] if reference is None else reference
-    return [comparison_row(plan, reference, rows[plan][0], rows[reference][0], target_min, range(reps))
-            for plan in plans]
+    # Each plan's figures made once (comparison_row would make the reference's again for every plan).
+    figures = {plan: rep_figures_of(IncidentColumns(_listed(rows[plan][0])), target_min, range(reps))
+               for plan in dict.fromkeys([*plans, reference])}
+    return [paired_row(plan, reference, figures[plan], figures[reference]) for plan in plans]
 
 
 # -- counts per week ----------------------------------------------------------------------------------

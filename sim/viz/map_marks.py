@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.i18n import Messages
 from sim.model.world import World
 from sim.viz.coverage import PlanLayer, incident_sites
@@ -52,8 +54,6 @@ def many_sites(scenario) -> bool:
 def _town_of_site(scenario, towns) -> dict[str, str]:
     """Sites that stand at a town's centre and carry its name (``Kota Tanggul`` at Tanggul) -> the town
     (the last such town in ``towns``)."""
-    import numpy as np
-
     sites = scenario.sites
     lon = np.array([s.lon for s in sites])
     lat = np.array([s.lat for s in sites])
