@@ -1,8 +1,10 @@
 """The machine a benchmark ran on, for its first JSON line (the 1-minute load average when asked)."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
+import time
 
 
 def machine() -> dict:
@@ -24,9 +26,6 @@ def two_process_speedup() -> float:
     """What two processes gain on this machine for work with nothing shared: two units of a
     pure-Python loop done in turn by one process, over the same two done at once by two forked
     processes. The ceiling of any 2-worker speed-up measured beside it (2.0 on two idle cores)."""
-    import multiprocessing
-    import time
-
     started = time.perf_counter()
     _spin(SPIN_N)
     _spin(SPIN_N)

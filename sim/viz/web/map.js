@@ -405,9 +405,9 @@
     var under = [];
     D.sites.forEach(function (s) {
       var q = toScreen(s.x, s.y), dx = q[0] - px, dy = q[1] - py;
-      if (Math.abs(dx) < 10 && Math.abs(dy) < 10) under.push({d: dx * dx + dy * dy, k: under.length, site: s});
+      if (Math.abs(dx) < 10 && Math.abs(dy) < 10) under.push({d: dx * dx + dy * dy, site: s});
     });
-    under.sort(function (a, b) { return a.d - b.d || a.k - b.k; });
+    under.sort(function (a, b) { return a.d - b.d; });  // stable (ES2019): sites at one spot in file order
     var text = under.slice(0, HOVER_SITES).map(function (u) { return siteText(u.site); }).join("\n\n");
     if (under.length > HOVER_SITES) text += "\n\n" + t("map.page.moreSites", {n: num(under.length - HOVER_SITES)});
     if (!text && state.plan !== DIFF) {
