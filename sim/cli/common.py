@@ -65,6 +65,7 @@ def file_arg(text: str) -> Path:
 
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    from sim.config.limits import DEFAULT_SCHEDULER_TIMEOUT_S, SCHEDULER_TIMEOUT_S
     from sim.study.options import DEFAULT_MAX_REPS, DEFAULT_PRECISION
 
     parser.add_argument("--reps", metavar="N|auto",
@@ -85,6 +86,11 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="local processes: they run the replications, then write the files and draw the figures and "
                              "the report's map (with --scheduler, only the files) (default: the number of cores)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
+    low, high = SCHEDULER_TIMEOUT_S
+    parser.add_argument("--scheduler-timeout", type=float, metavar="SECONDS",
+                        help="with --scheduler: how long to wait for the scheduler to answer, for its first worker, "
+                        "and for a cluster that lost its workers to get one back "
+                        f"({low:g} to {high:g}; default {DEFAULT_SCHEDULER_TIMEOUT_S:g})")
     add_force_flag(parser)
 
 
@@ -105,7 +111,8 @@ def cli_names():
 
     return OptionNames(out="--out", replace="--replace", resume="--resume", keep_parts="--keep-parts", reps="--reps",
                        precision="--precision", max_reps="--max-reps", workers="--workers", scheduler="--scheduler",
-                       values="--values", reference="--reference", plans="--plan", sets="--set",
+                       scheduler_timeout="--scheduler-timeout", values="--values", reference="--reference",
+                       plans="--plan", sets="--set",
                        set_where="on the command line", network="--network", force="--force",
                        approximate="--approximate", lang="--lang")
 
@@ -128,7 +135,8 @@ def run_options(args: argparse.Namespace):
     the default of RunOptions."""
     from sim.study.options import RunOptions
 
-    given = {"precision": args.precision, "max_reps": args.max_reps, "out": args.out}
+    given = {"precision": args.precision, "max_reps": args.max_reps, "out": args.out,
+             "scheduler_timeout_s": args.scheduler_timeout}
     return RunOptions(
         plans=args.plan, reps=parse_reps(args.reps), seed=args.seed, hours=args.hours, sets=args.sets,
         network=args.network, workers=args.workers, scheduler=args.scheduler, replace=args.replace,

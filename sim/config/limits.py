@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.config.clock import minute_of_day, minute_of_week
 from sim.config.option_names import API_NAMES
-from sim.errors import InputError
+from sim.errors import InputError, shown
 
 MIN_PER_HOUR = 60.0
 
@@ -59,6 +59,9 @@ MAX_HTML_FRAMES = 100_000     # about 30 MB of page (the whole week at 2 per min
 MAX_GIF_FRAMES = 10_000       # about 3 minutes of drawing (720 frames take 12 s)
 MAX_BANDS = 12                # coverage bands on a map: more cannot be told apart by colour
 MAX_SWEEP_VALUES = 100        # values of one sweep: each is a whole run
+DEFAULT_SCHEDULER_TIMEOUT_S = 10.0  # `--scheduler-timeout`: a scheduler answers in milliseconds, a worker starts in about a second
+SCHEDULER_TIMEOUT_S = (1.0, 600.0)  # under a second a worker still starting (0.5 s on an idle 2-core machine) is
+#                               taken for none; past ten minutes a wrong address or a dead cluster is learnt too late
 
 # -- the planning page (serve) ----------------------------------------------------------------------------
 MAX_SERVE_BODY_BYTES = 256 * 1024  # a request body: a plan of MAX_SERVE_UNITS groups and its new posts is ~60 KB
@@ -177,6 +180,16 @@ def check_workers(workers: object, name: str = API_NAMES.workers) -> int:
         raise InputError(f"{name} {str(workers)[:40]}: must be a whole number from 1 to {max_workers()} "
                          f"({WORKERS_PER_CORE} per core on this machine's {os.cpu_count() or 1})")
     return workers
+
+
+def check_scheduler_timeout(seconds: object, name: str = API_NAMES.scheduler_timeout) -> float:
+    """``seconds`` as a float if it is a number within SCHEDULER_TIMEOUT_S, else InputError naming ``name``."""
+    low, high = SCHEDULER_TIMEOUT_S
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not low <= seconds <= high:
+        shown_value = f"{seconds:.15g}" if isinstance(seconds, float) else shown(seconds, 40)
+        raise InputError(f"{name} {shown_value}: must be a number of seconds from {low:g} to {high:g} (the bound on "
+                         "waiting for a Dask scheduler; see docs/limits.md)")
+    return float(seconds)
 
 
 def check_replications(reps: int, name: str = API_NAMES.reps) -> int:

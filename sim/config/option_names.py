@@ -22,6 +22,7 @@ class OptionNames:
     max_reps: str = "max_reps"
     workers: str = "workers"
     scheduler: str = "scheduler"
+    scheduler_timeout: str = "scheduler_timeout_s"
     values: str = "values"
     reference: str = "reference"
     plans: str = "plans"

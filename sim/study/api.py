@@ -188,17 +188,20 @@ class Study:
 
     def run(self, plans: str | Sequence[str] | None = None, reps: int | str | None = None, *,
             seed: int | None = None, hours: float | None = None, workers: int = 1, scheduler: str | None = None,
-            precision: float = DEFAULT_PRECISION, max_reps: int = DEFAULT_MAX_REPS, progress: bool = False,
-            force: bool = False, event_effects: bool = False) -> Results:
+            scheduler_timeout_s: float | None = None, precision: float = DEFAULT_PRECISION,
+            max_reps: int = DEFAULT_MAX_REPS, progress: bool = False, force: bool = False,
+            event_effects: bool = False) -> Results:
         """Run plans x replications and return the Results; nothing is written to disk.
 
         ``plans``: names (the first is the reference of the comparison), default all.
         ``reps``, ``seed``, ``hours``: the scenario's replications, seed and duration unless given;
         ``reps="auto"`` adds replications until every 95% interval on mean response is narrower
         than ``precision`` times the mean (at most ``max_reps``). ``workers`` > 1 runs on that many
-        local processes, ``scheduler="tcp://host:port"`` on a Dask cluster; the numbers are the
-        same whatever runs them. ``progress`` shows replications done on stderr. A run whose
-        expected work is above the bounds of ``sim.config.limits`` raises InputError unless ``force``.
+        local processes, ``scheduler="tcp://host:port"`` on a Dask cluster, waiting at most
+        ``scheduler_timeout_s`` seconds (default 10, 1 to 600) for it to answer and have a worker,
+        and for a cluster that lost its workers to get one back; the numbers are the same whatever
+        runs them. ``progress`` shows replications done on stderr. A run whose expected work is
+        above the bounds of ``sim.config.limits`` raises InputError unless ``force``.
         ``event_effects``: with calendar events, also run each replication without each event, for
         ``Results.events`` (events.csv, as the command line's ``run`` does; it costs time).
         """
@@ -206,8 +209,8 @@ class Study:
                 not isinstance(plans, Sequence) or not all(isinstance(name, str) for name in plans)):
             raise InputError(f"plans {shown(plans, 40)}: give a plan's name or a list of names")
         options = RunOptions(plans=plans, reps=reps, seed=seed, hours=hours, workers=workers, scheduler=scheduler,
-                             precision=precision, max_reps=max_reps, progress=progress, force=force,
-                             event_effects=event_effects).check()
+                             scheduler_timeout_s=scheduler_timeout_s, precision=precision, max_reps=max_reps,
+                             progress=progress, force=force, event_effects=event_effects).check()
         return self.run_with(options)
 
     def run_with(self, options: RunOptions) -> Results:

@@ -19,6 +19,8 @@ from multiprocessing import get_context
 from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
+from sim.config.limits import DEFAULT_SCHEDULER_TIMEOUT_S
+from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError, RunStopped
 from sim.model import World, incident_rows, simulate, unit_rows, world_key
 from sim.network import RoadNetwork
@@ -28,7 +30,6 @@ from sim.study.events import rep_event_figures
 Task = tuple[str, int]  # (plan name, replication)
 OnDone = Callable[[dict], None]
 
-DASK_TIMEOUT_S = 10.0  # to reach a scheduler, for it to have a worker, for a cluster without workers to get one
 _DASK_POLL_S = 1.0
 _MAX_HANDSHAKE_BYTES = 1_000_000  # a Dask scheduler's first message is a few hundred bytes
 WORKER_WORLDS = 8  # a long-lived worker (Dask) keeps the most recent few
@@ -99,14 +100,16 @@ def executor_label(workers: int, scheduler: str | None) -> str:
 
 
 def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: OnDone, *,
-              workers: int = 1, scheduler: str | None = None, cache: StudyCache | None = None,
-              scheduler_name: str = "scheduler", event_effects: bool = False,
+              workers: int = 1, scheduler: str | None = None,
+              scheduler_timeout_s: float = DEFAULT_SCHEDULER_TIMEOUT_S, cache: StudyCache | None = None,
+              names: OptionNames = API_NAMES, event_effects: bool = False,
               meanwhile: Callable[[], object] | None = None) -> None:
     """Run ``tasks`` on Dask (``scheduler``), on ``workers`` local processes or in this process.
 
-    ``cache`` is the run's StudyCache (holding ``world`` under ``key``): forked local workers
-    start with it. ``scheduler_name`` is how the user gave the scheduler (for messages);
-    ``event_effects``: rep_part's. ``meanwhile``: work for this process, called once while the
+    ``scheduler_timeout_s``: how long to wait for the scheduler to answer and have a worker, and
+    for a cluster that lost its workers to get one back. ``cache`` is the run's StudyCache
+    (holding ``world`` under ``key``): forked local workers start with it. ``names``: how the
+    user gave the options (for messages); ``event_effects``: rep_part's. ``meanwhile``: work for this process, called once while the
     tasks run elsewhere (after local workers have started, so none is forked in the middle of
     it), or first when they run here."""
     if not tasks:
@@ -120,7 +123,7 @@ def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: 
     trees = world.share_trees()
     try:
         if scheduler:
-            _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler, scheduler_name,
+            _run_on_dask(scenario, world.network, key, tasks, on_done, scheduler, scheduler_timeout_s, names,
                          event_effects=event_effects, trees=trees, meanwhile=meanwhile)
         else:
             _run_on_processes(scenario, world, key, tasks, on_done, min(workers, len(tasks)), cache, event_effects,
@@ -222,29 +225,35 @@ def scheduler_host(address: str, name: str = "scheduler") -> tuple[str, int] | N
     return host, port
 
 
-def probe_scheduler(address: str, name: str = "scheduler", timeout_s: float = DASK_TIMEOUT_S) -> None:
+def probe_scheduler(address: str, timeout_s: float = DEFAULT_SCHEDULER_TIMEOUT_S,
+                    names: OptionNames = API_NAMES) -> None:
     """InputError unless ``address`` is well formed and, for ``tcp://``, a Dask scheduler answers
-    there within ``timeout_s``: what can be checked before a run touches its folder.
+    there within ``timeout_s`` (to connect, then to speak): what can be checked before a run
+    touches its folder. ``names``: how the user gave the options.
 
     A Dask scheduler speaks first: on a new connection it sends its handshake, a message whose
     first 8 bytes give its (small) length. Anything else (a web server, a silent listener) is
     refused here, before Dask's client would wait for ever or read an HTTP reply as the length
     of a 3 EiB message."""
+    name, longer = names.scheduler, f"{names.scheduler_timeout} waits longer"
     where = scheduler_host(address, name)
     if where is None:
         return
+    connected, head = False, b""
     try:
         with socket.create_connection(where, timeout=timeout_s) as sock:
-            sock.settimeout(timeout_s)
-            head = b""
+            connected = True
             while len(head) < 8:
                 chunk = sock.recv(8 - len(head))
                 if not chunk:
                     break
                 head += chunk
-    except socket.timeout:
+    except TimeoutError:
+        if not connected:
+            raise InputError(f"{name} {address}: no connection there in {timeout_s:g} s (nothing at that address, "
+                             f"or a firewall drops the connection; {longer})") from None
         raise InputError(f"{name} {address}: something listens there but does not answer as a Dask "
-                         f"scheduler does (nothing in {timeout_s:g} s)") from None
+                         f"scheduler does (nothing in {timeout_s:g} s; {longer})") from None
     except OSError as error:
         raise InputError(f"{name} {address}: cannot reach a Dask scheduler there "
                          f"({error.strerror or error})") from None
@@ -253,15 +262,16 @@ def probe_scheduler(address: str, name: str = "scheduler", timeout_s: float = DA
                          f"{head[:8]!r}, not a Dask handshake)")
 
 
-def _connect(address: str, timeout_s: float, name: str):
+def _connect(address: str, timeout_s: float, names: OptionNames):
     """A Dask client connected to a scheduler that has at least one worker; InputError if not."""
+    name = names.scheduler
     try:
         from distributed import Client
     except ImportError:
         raise InputError(f"{name} needs Dask's distributed package: pip install -e \".[cluster]\" "
                          "(or pip install distributed)") from None
 
-    probe_scheduler(address, name, timeout_s)
+    probe_scheduler(address, timeout_s, names)
     try:
         client = Client(address, timeout=f"{timeout_s:g}s")
     except Exception as error:  # noqa: BLE001 - Dask raises many kinds for an address that is not a scheduler
@@ -272,17 +282,18 @@ def _connect(address: str, timeout_s: float, name: str):
     except (TimeoutError, OSError):
         client.close()
         raise InputError(f"{name} {address}: the scheduler has no workers (waited {timeout_s:g} s); start "
-                         f"some with: dask worker {address}") from None
+                         f"some with: dask worker {address} (or, while they start, {names.scheduler_timeout} "
+                         "waits longer)") from None
     return client
 
 
 def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task], on_done: OnDone,
-                 address: str, name: str, timeout_s: float = DASK_TIMEOUT_S, event_effects: bool = False,
+                 address: str, timeout_s: float, names: OptionNames, event_effects: bool = False,
                  trees: list[str | None] | None = None, meanwhile: Callable[[], object] | None = None) -> None:
     from distributed import KilledWorker
     from distributed import wait as dask_wait
 
-    client = _connect(address, timeout_s, name)
+    client = _connect(address, timeout_s, names)
     with client:
         try:
             # Ship the network and scenario to every worker once; tasks then refer to them. The
@@ -323,7 +334,8 @@ def _run_on_dask(scenario, network: RoadNetwork, key: str, tasks: Sequence[Task]
                 elif without_workers_since is None:
                     without_workers_since = time.monotonic()
                 elif time.monotonic() - without_workers_since > timeout_s:
-                    raise RunStopped(f"the Dask cluster at {address} has had no workers for {timeout_s:g} s")
+                    raise RunStopped(f"the Dask cluster at {address} has had no workers for {timeout_s:g} s "
+                                     f"({names.scheduler_timeout})")
         except BaseException:
             try:
                 client.cancel(list(pending))

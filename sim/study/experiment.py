@@ -116,7 +116,7 @@ def run_and_write(study: Study, options: RunOptions, started: float) -> tuple[Pa
     out_dir = check_result_folder(options.out if options.out is not None else Path("results") / scenario.name,
                                   names.out)
     if options.scheduler:
-        probe_scheduler(options.scheduler, names.scheduler)
+        probe_scheduler(options.scheduler, options.scheduler_wait_s, names)
     made = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]  # innermost first
     try:
         with FolderLock(out_dir, names.out):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from sim.config.limits import check_replications, check_workers
+from sim.config.limits import DEFAULT_SCHEDULER_TIMEOUT_S, check_replications, check_scheduler_timeout, check_workers
 from sim.config.option_names import API_NAMES, OptionNames
 from sim.errors import InputError, shown
 from sim.i18n import DEFAULT_LANGUAGE, check_language
@@ -31,7 +31,9 @@ class RunOptions:
     (add replications until every plan's 95% interval on mean response is narrower than
     ``precision`` times the mean, at most ``max_reps``), or None (the scenario's). ``seed``,
     ``hours`` and ``sets`` (``KEY=VALUE`` texts, as ``--set``) change the scenario. ``workers``
-    local processes or a Dask ``scheduler`` run the replications. ``out`` is the result folder
+    local processes or a Dask ``scheduler`` run the replications; ``scheduler_timeout_s`` is how long
+    to wait for the scheduler to answer, to have a worker, and for a cluster that lost its workers
+    to get one back (None: DEFAULT_SCHEDULER_TIMEOUT_S; only with a scheduler). ``out`` is the result folder
     (None: ``results/<scenario name>``), ``replace`` lets a different run's results there go,
     ``resume`` keeps finished replications found there, ``keep_parts`` keeps them after the files
     are written. ``force`` runs above the work bounds. ``progress`` prints progress (and, on the
@@ -53,6 +55,7 @@ class RunOptions:
     network: str | None = None
     workers: int = 1
     scheduler: str | None = None
+    scheduler_timeout_s: float | None = None
     out: Path | None = None
     replace: bool = False
     resume: bool = False
@@ -83,6 +86,11 @@ class RunOptions:
             tidy("hours", float(self.hours))  # as --hours gives it: the same scenario data, the same hash
 
     @property
+    def scheduler_wait_s(self) -> float:
+        """Seconds to wait for the Dask scheduler (``scheduler_timeout_s`` or the default)."""
+        return DEFAULT_SCHEDULER_TIMEOUT_S if self.scheduler_timeout_s is None else float(self.scheduler_timeout_s)
+
+    @property
     def auto(self) -> bool:
         """Whether replications are added until the interval is narrow (``reps="auto"``)."""
         return self.reps == AUTO
@@ -110,6 +118,11 @@ class RunOptions:
         check_language(self.lang, names.lang)
         if self.scheduler is not None and not isinstance(self.scheduler, str):
             raise InputError(f"{names.scheduler} {shown(self.scheduler, 40)}: expected an address, tcp://HOST:PORT")
+        if self.scheduler_timeout_s is not None:
+            check_scheduler_timeout(self.scheduler_timeout_s, names.scheduler_timeout)
+            if self.scheduler is None:
+                raise InputError(f"{names.scheduler_timeout} {self.scheduler_timeout_s:g}: only with {names.scheduler} "
+                                 "(how long to wait for a Dask scheduler; a local run waits for none)")
         return self
 
     def overrides(self, extra_sets: Sequence[str] = ()) -> dict[str, object]:

@@ -115,8 +115,9 @@ def run_plans(study, plans: Sequence[str], options: RunOptions | None = None, pa
             progress.done = len(plans) * n_reps - len(todo)
             progress.extend(len(plans) * n_reps)
             run_tasks(scenario, world, key, todo, lambda part: (parts.save(part), progress.step()),
-                      workers=options.workers, scheduler=options.scheduler, cache=getattr(study, "cache", None),
-                      scheduler_name=options.names.scheduler, event_effects=options.event_effects,
+                      workers=options.workers, scheduler=options.scheduler,
+                      scheduler_timeout_s=options.scheduler_wait_s, cache=getattr(study, "cache", None),
+                      names=options.names, event_effects=options.event_effects,
                       meanwhile=meanwhile)
             meanwhile = None  # once
             rows = parts.rows(plans, n_reps)

@@ -452,6 +452,9 @@ def test_the_default_scenario_gives_no_warning():
 
 # -- 8. Dask: an address that is not a scheduler, a cluster without workers, killed workers -------------
 
+# The refusals below wait --scheduler-timeout: 2 s, not the default 10 s, keeps them quick.
+WAIT = ["--scheduler-timeout", "2"]
+
 
 class Listener:
     """A TCP listener on 127.0.0.1 that answers each connection with ``reply`` (or nothing),
@@ -487,13 +490,14 @@ class Listener:
 @pytest.mark.slow
 @pytest.mark.parametrize("reply, expected", [
     (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "is not a Dask scheduler (it answered b'HTTP/1.1'"),
-    (None, "something listens there but does not answer as a Dask scheduler does (nothing in 10 s)"),
+    (None, "something listens there but does not answer as a Dask scheduler does (nothing in 2 s; "
+           "--scheduler-timeout waits longer)"),
 ], ids=["answers-http", "never-answers"])
 def test_a_scheduler_address_that_is_not_dask_is_refused_within_the_timeout(cache, tmp_path, reply, expected):
     listener = Listener(reply)
     try:
         started = time.monotonic()
-        line = one_clean_error(cli(*RUN, "--reps", "1", "--hours", "3", "--scheduler", listener.address,
+        line = one_clean_error(cli(*RUN, "--reps", "1", "--hours", "3", "--scheduler", listener.address, *WAIT,
                                    "--out", str(tmp_path / "out"), timeout=120))
         assert expected in line
         assert time.monotonic() - started < 40
@@ -522,8 +526,9 @@ def test_a_web_server_as_scheduler_is_refused(cache, tmp_path):
     thread.start()
     try:
         line = one_clean_error(cli(*RUN, "--reps", "1", "--hours", "3", "--scheduler",
-                                   f"tcp://127.0.0.1:{server.server_port}", "--out", str(tmp_path / "out"), timeout=120))
-        assert "does not answer as a Dask scheduler does" in line
+                                   f"tcp://127.0.0.1:{server.server_port}", *WAIT, "--out", str(tmp_path / "out"),
+                                   timeout=120))
+        assert "does not answer as a Dask scheduler does (nothing in 2 s" in line
     finally:
         stop.set()
         thread.join()
@@ -537,10 +542,83 @@ def test_a_scheduler_without_workers_is_refused_within_the_timeout(cache, tmp_pa
     with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
         started = time.monotonic()
         line = one_clean_error(cli(*RUN, "--reps", "1", "--hours", "3", "--scheduler", cluster.scheduler_address,
-                                   "--out", str(tmp_path / "work" / "out"), timeout=120))
+                                   *WAIT, "--out", str(tmp_path / "work" / "out"), timeout=120))
         assert time.monotonic() - started < 40
-    assert "the scheduler has no workers (waited 10 s); start some with: dask worker" in line
+    assert "the scheduler has no workers (waited 2 s); start some with: dask worker" in line
+    assert "--scheduler-timeout waits longer" in line
     assert not (tmp_path / "work").exists(), "a refused run leaves nothing: no folder, no .lock, no .parts"
+
+
+@pytest.mark.slow
+def test_the_scheduler_timeout_is_how_long_a_silent_listener_is_waited_for(cache, tmp_path):
+    """A listener that accepts and never speaks is refused after --scheduler-timeout, not the default 10 s."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nothing is ever sent
+        started = time.monotonic()
+        line = one_clean_error(here(*RUN, "--reps", "1", "--hours", "3", "--scheduler",
+                                    f"tcp://127.0.0.1:{silent.getsockname()[1]}", *WAIT, "--out", str(tmp_path / "out")))
+        waited_s = time.monotonic() - started
+    assert "does not answer as a Dask scheduler does (nothing in 2 s; --scheduler-timeout waits longer)" in line
+    assert 2.0 <= waited_s < 8.0, f"waited {waited_s:.1f} s for a 2 s timeout (the default is 10 s)"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="relies on Linux dropping a SYN to a full listen queue")
+def test_an_address_that_never_accepts_a_connection_is_refused_after_the_scheduler_timeout(cache, tmp_path):
+    """A connection that is never made (a firewall that drops it): a listener whose queue is full, so
+    the kernel drops each new connection's first packet, as a firewall would."""
+    import socket
+
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        with socket.create_connection(full.getsockname(), timeout=5):  # fills the queue
+            started = time.monotonic()
+            line = one_clean_error(here(*RUN, "--reps", "1", "--hours", "3", "--scheduler",
+                                        f"tcp://127.0.0.1:{full.getsockname()[1]}", *WAIT, "--out", str(tmp_path / "out")))
+            waited_s = time.monotonic() - started
+    assert "no connection there in 2 s (nothing at that address, or a firewall drops the connection; " \
+           "--scheduler-timeout waits longer)" in line
+    assert 2.0 <= waited_s < 8.0, f"waited {waited_s:.1f} s for a 2 s timeout (the default is 10 s)"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command, flags, words", [
+    ("run", ["--scheduler-timeout", "0.5"], "--scheduler-timeout 0.5: must be a number of seconds from 1 to 600"),
+    ("run", ["--scheduler-timeout", "600.5"], "--scheduler-timeout 600.5: must be a number of seconds from 1 to 600"),
+    ("run", ["--scheduler-timeout", "-2"], "--scheduler-timeout -2: must be a number of seconds from 1 to 600"),
+    ("run", ["--scheduler-timeout", "nan"], "--scheduler-timeout nan: must be a number of seconds from 1 to 600"),
+    ("run", ["--scheduler-timeout", "inf"], "--scheduler-timeout inf: must be a number of seconds from 1 to 600"),
+    ("run", ["--scheduler-timeout", "ten"], "argument --scheduler-timeout: invalid float value: 'ten'"),
+    ("run", ["--scheduler-timeout", ""], "argument --scheduler-timeout: invalid float value: ''"),
+    ("run", ["--scheduler-timeout"], "argument --scheduler-timeout: expected one argument"),
+    ("sweep", ["--scheduler-timeout", "1e9"], "--scheduler-timeout 1000000000: must be a number of seconds from 1 to 600"),
+], ids=["under", "over", "negative", "nan", "inf", "words", "empty", "missing", "sweep-over"])
+def test_a_scheduler_timeout_out_of_bounds_or_not_a_number_is_refused_before_any_connection(tmp_path, command, flags,
+                                                                                             words):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as scheduler:
+        scheduler.settimeout(0.2)
+        sweep = ["--param", "seed", "--values", "1,2"] if command == "sweep" else []
+        line = one_clean_error(here(command, str(SCENARIO), *sweep, "--reps", "1", "--hours", "3", "--scheduler",
+                                    f"tcp://127.0.0.1:{scheduler.getsockname()[1]}", *flags, "--out", str(tmp_path / "out")))
+        with pytest.raises(TimeoutError):
+            scheduler.accept()  # nothing tried to reach the scheduler
+    assert words in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_scheduler_timeout_without_a_scheduler_is_refused(tmp_path, command):
+    sweep = ["--param", "seed", "--values", "1,2"] if command == "sweep" else []
+    line = one_clean_error(here(command, str(SCENARIO), *sweep, "--reps", "1", "--hours", "3", *WAIT,
+                                "--out", str(tmp_path / "out")))
+    assert "--scheduler-timeout 2: only with --scheduler (how long to wait for a Dask scheduler; " \
+           "a local run waits for none)" in line
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("address, words", [
@@ -572,15 +650,19 @@ def test_killed_dask_workers_stop_the_run_with_its_replications_saved(cache, tmp
         worker = subprocess.Popen(dask + ["distributed.cli.dask_worker", address, "--no-nanny", "--nthreads", "1",
                                           "--no-dashboard", "--host", "127.0.0.1"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:  # the run's 2 s are for after the kill, not the worker's start
+            client.wait_for_workers(1, timeout=60)
         out = tmp_path / "out"
-        run = start(*RUN, "--reps", "200", "--scheduler", address, "--out", str(out))
+        run = start(*RUN, "--reps", "200", "--scheduler", address, *WAIT, "--out", str(out))
         wait_for_parts(out, 2, run, seconds=180)
         worker.kill()
         worker.wait()
         _, stderr = run.communicate(timeout=120)
         assert run.returncode == 1 and "Traceback" not in stderr, stderr[-2000:]
         (line,) = [line for line in stderr.splitlines() if line.startswith("error: ")]
-        assert any(reason in line for reason in ("has had no workers for 10 s", "a Dask worker died",
+        assert any(reason in line for reason in ("has had no workers for 2 s (--scheduler-timeout)", "a Dask worker died",
                                                  "lost a replication's task (did a worker die?)"))
         saved = len(list((out / ".parts").glob("plan*.json")))
         assert f"{saved} finished replications are saved in {out / '.parts'}; run again with --resume" in line

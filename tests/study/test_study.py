@@ -86,6 +86,18 @@ def test_in_process_local_workers_and_dask_give_the_same_numbers(cache, study, s
     assert not (one_dir / "figures").exists()
 
 
+@pytest.mark.slow
+def test_the_api_waits_scheduler_timeout_s_for_a_scheduler_to_answer(study):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nothing is ever sent
+        with pytest.raises(InputError) as refused:
+            study.run(plans=PLANS, reps=1, hours=3, scheduler=f"tcp://127.0.0.1:{silent.getsockname()[1]}",
+                      scheduler_timeout_s=1)
+    assert "does not answer as a Dask scheduler does (nothing in 1 s; scheduler_timeout_s waits longer)" \
+        in str(refused.value)
+
+
 def test_data_frames_have_the_columns_and_numbers_of_the_csv_files(small, tmp_path):
     out = small.to_dir(tmp_path / "out", figures=False)
     for name, frame in FRAMES.items():
@@ -252,6 +264,11 @@ def test_bad_arguments_to_simulate_and_run_are_input_errors_naming_them(study):
         (lambda: study.run(reps="many"), "reps 'many': expected a whole number >= 1 or 'auto'"),
         (lambda: study.run(reps="auto", precision=2), "precision 2: must be between 0 and 1"),
         (lambda: study.run(scheduler=8786), "scheduler 8786"),
+        (lambda: study.run(scheduler_timeout_s=5), "scheduler_timeout_s 5: only with scheduler"),
+        (lambda: study.run(scheduler="tcp://127.0.0.1:8786", scheduler_timeout_s="10"),
+         "scheduler_timeout_s '10': must be a number of seconds from 1 to 600"),
+        (lambda: study.run(scheduler="tcp://127.0.0.1:8786", scheduler_timeout_s=0.5),
+         "scheduler_timeout_s 0.5: must be a number of seconds from 1 to 600"),
     ]:
         with pytest.raises(InputError, match=re.escape(words)):
             call()
