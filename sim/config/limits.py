@@ -59,9 +59,10 @@ MAX_HTML_FRAMES = 100_000     # about 30 MB of page (the whole week at 2 per min
 MAX_GIF_FRAMES = 10_000       # about 3 minutes of drawing (720 frames take 12 s)
 MAX_BANDS = 12                # coverage bands on a map: more cannot be told apart by colour
 MAX_SWEEP_VALUES = 100        # values of one sweep: each is a whole run
-DEFAULT_SCHEDULER_TIMEOUT_S = 10.0  # `--scheduler-timeout`: a scheduler answers in milliseconds, a worker starts in about a second
-SCHEDULER_TIMEOUT_S = (1.0, 600.0)  # under a second a worker still starting (0.5 s on an idle 2-core machine) is
-#                               taken for none; past ten minutes a wrong address or a dead cluster is learnt too late
+DEFAULT_SCHEDULER_TIMEOUT_S = 10.0  # `--scheduler-timeout`: a scheduler answers in milliseconds, a worker
+#                                     starts in about a second
+SCHEDULER_TIMEOUT_S = (1.0, 600.0)  # under a second a worker still starting (0.5 s on an idle 2-core machine)
+#                                     is taken for none; past ten minutes a wrong address is learnt too late
 
 # -- the planning page (serve) ----------------------------------------------------------------------------
 MAX_SERVE_BODY_BYTES = 256 * 1024  # a request body: a plan of MAX_SERVE_UNITS groups and its new posts is ~60 KB

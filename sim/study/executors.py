@@ -109,9 +109,9 @@ def run_tasks(scenario, world: World, key: str, tasks: Sequence[Task], on_done: 
     ``scheduler_timeout_s``: how long to wait for the scheduler to answer and have a worker, and
     for a cluster that lost its workers to get one back. ``cache`` is the run's StudyCache
     (holding ``world`` under ``key``): forked local workers start with it. ``names``: how the
-    user gave the options (for messages); ``event_effects``: rep_part's. ``meanwhile``: work for this process, called once while the
-    tasks run elsewhere (after local workers have started, so none is forked in the middle of
-    it), or first when they run here."""
+    user gave the options (for messages); ``event_effects``: rep_part's. ``meanwhile``: work for
+    this process, called once while the tasks run elsewhere (after local workers have started, so
+    none is forked in the middle of it), or first when they run here."""
     if not tasks:
         return
     if not scheduler and not (workers > 1 and len(tasks) > 1):
