@@ -326,6 +326,8 @@ def run_sweep(scenario_path: Path, param: str, values: Sequence[str], options: R
                 "runs": [_identity(study, choose_plans(study.scenario, options.plans, names.plans), options)
                          for study in studies]}
     check_command_folder(out_dir, SWEEP, identity, options.replace, names, _sweep_differs)
+    if options.scheduler:  # before the sweep's folder is claimed, as for a run
+        probe_scheduler(options.scheduler, options.scheduler_wait_s, names)
     # A value's folder is one point of the sweep (`report FOLDER` makes its page); only the sweep speaks.
     value_options = options.with_(report=False, progress=False)
     rows, synthetic = [], False

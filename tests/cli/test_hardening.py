@@ -506,6 +506,20 @@ def test_a_scheduler_address_that_is_not_dask_is_refused_within_the_timeout(cach
         listener.close()
 
 
+def test_a_sweep_with_an_unreachable_scheduler_is_refused_before_its_folder_is_made(cache, tmp_path):
+    """The sweep checks the scheduler before it claims its folder (identity.json), as a run does."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]  # nothing listens there once closed: the connection is refused
+    line = one_clean_error(cli("sweep", str(SCENARIO), "--param", "seed", "--values", "1,2", "--reps", "1",
+                               "--hours", "3", "--scheduler", f"tcp://127.0.0.1:{port}", *WAIT,
+                               "--out", str(tmp_path / "sweep"), timeout=120))
+    assert "cannot reach a Dask scheduler there" in line, line
+    assert not (tmp_path / "sweep").exists(), \
+        f"a sweep refused for its scheduler left {sorted(p.name for p in (tmp_path / 'sweep').iterdir())}"
+
+
 @pytest.mark.slow
 def test_a_web_server_as_scheduler_is_refused(cache, tmp_path):
     """A real HTTP server: it waits for a request, so it never speaks first as Dask's scheduler does."""
