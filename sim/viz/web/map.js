@@ -3,7 +3,9 @@
  * and minutes, a plan switch and a difference view (roads gained or lost) on compare maps. On a map
  * of many sites (D.many) the sites of site sets are dots, named only once few are in view, and each
  * kecamatan is a circle sized by its incidents and coloured by its share (D.areas). Site names
- * show without hovering wherever there is room. Needs panzoom.js (PanZoom) first.
+ * show without hovering wherever there is room. A wide window shows the legend as a column beside the
+ * map; a narrow one (a phone) gives the map the full width and puts the legend below it (map.css).
+ * Needs panzoom.js (PanZoom) first.
  * Data: the JSON in #map-data (see sim/viz/map_html.py, map_data); coordinates in metres,
  * node and line arrays as differences (undelta). Words: D.messages, the catalogue's "map.page.*"
  * keys in the page's language (sim/i18n), through t(); numbers through num().
@@ -78,13 +80,35 @@
     return paths;
   }
 
-  // The whole network below the 90 px title and left of the legend panel, with a 4% margin.
-  function panelWidth() { return canvas.clientWidth > 700 ? 350 : 0; }
+  // Two layouts (map.css): wide, the canvas fills the window under the title and beside the legend column;
+  // narrow (a phone), the page scrolls and the canvas is a block of the full width between title and legend.
+  var legendBox = document.getElementById("legend"), head = document.getElementById("head");
+  var COLUMN_PX = 350, TITLE_PX = 90, FOOT_PX = 64, MIN_MAP_PX = 240;   // FOOT_PX: the scale bar and the badge
+  function stacked() { return getComputedStyle(legendBox).position === "static"; }
+  function panelWidth() { return stacked() ? 0 : COLUMN_PX; }
+  // The canvas rows under the title when it lies over the canvas (wide): 90 px, more for a title on many lines.
+  function titleHeight() { return stacked() ? 0 : Math.max(TITLE_PX, Math.ceil(head.getBoundingClientRect().bottom)); }
+  // The whole network clear of the title, the legend column and (narrow) the foot, with a 4% margin.
   function fit() {
-    var w = canvas.clientWidth, h = canvas.clientHeight;
-    state.fit(D.size_m[0], D.size_m[1], [0, 90, w - panelWidth(), h - 90], 1.04);
+    var w = canvas.clientWidth, h = canvas.clientHeight, top = titleHeight(), foot = stacked() ? FOOT_PX : 0;
+    state.fit(D.size_m[0], D.size_m[1], [0, top, w - panelWidth(), h - top - foot], 1.04);
   }
+  // Narrow: the canvas as tall as the network at the full width and its foot, at most the first screen
+  // under the title (but at least MIN_MAP_PX). Set when the width changes: a phone's address bar
+  // coming and going changes the height only.
+  var laidOut = null;
+  function layout() {
+    var narrow = stacked(), key = narrow ? "narrow " + canvas.clientWidth : "wide";
+    if (key === laidOut) return false;
+    var fitted = Math.ceil(canvas.clientWidth * D.size_m[1] / D.size_m[0]) + FOOT_PX;
+    canvas.style.height = narrow ? Math.max(MIN_MAP_PX, Math.min(fitted, window.innerHeight - head.offsetHeight)) + "px" : "";
+    laidOut = key;
+    return true;
+  }
+  // On a new layout (and the first time) the view is fitted again and the legend's circles sized to the map's;
+  // otherwise the view stays where the user left it.
   function resize() {
+    if (layout()) { fit(); if (D.areas) legend(); }
     var r = window.devicePixelRatio || 1;
     canvas.width = Math.round(canvas.clientWidth * r); canvas.height = Math.round(canvas.clientHeight * r);
     draw();
@@ -152,8 +176,11 @@
     });
   }
   // A circle per kecamatan: area in proportion to its incidents, filled with its share's colour.
-  var MARK_PX = 24;   // radius of the largest circle
-  function markRadius(size, largest) { return MARK_PX * Math.sqrt(size / Math.max(largest, 1)); }
+  // MARK_PX: the radius of the largest circle; on a map narrower than NARROW_PX (map.css's narrow layout starts
+  // there) smaller, down to half, so the circles leave the roads in view.
+  var MARK_PX = 24, NARROW_PX = 760;
+  function markPx() { return stacked() ? MARK_PX * Math.max(0.5, Math.min(1, canvas.clientWidth / NARROW_PX)) : MARK_PX; }
+  function markRadius(size, largest) { return markPx() * Math.sqrt(size / Math.max(largest, 1)); }
   function areaMarks(p) { return (D.areas && p && D.areas.marks[p.name]) || []; }
   function markRadii(p) {
     var marks = areaMarks(p), largest = Math.max.apply(null, marks.map(function (m) { return m[3]; }).concat([1])), out = {};
@@ -203,11 +230,11 @@
     function add(b) { keys(b).forEach(function (k) { (cells[k] = cells[k] || []).push(b); }); }
     // ``pad``: the radius of the mark the label names (a kecamatan circle), so the label sits beside it.
     return {add: add, place: function (x, y, w, h, pad) {
-      var W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight, d = Math.max(8, (pad || 0) + 3);
+      var W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight, top = titleHeight(), d = Math.max(8, (pad || 0) + 3);
       var tries = [[d, 4], [-d - w, 4], [d, -h + 2], [-d - w, -h + 2], [-w / 2, d + 6], [-w / 2, -h - d]];
       for (var k = 0; k < tries.length; k++) {
         var b = [x + tries[k][0], y + tries[k][1] - h + 4, x + tries[k][0] + w, y + tries[k][1] + 4];
-        if (b[0] >= 0 && b[2] <= W && b[1] >= 90 && b[3] <= H && free(b)) { add(b); return [b[0], b[3] - 4]; }
+        if (b[0] >= 0 && b[2] <= W && b[1] >= top && b[3] <= H && free(b)) { add(b); return [b[0], b[3] - 4]; }
       }
       return null;
     }};
@@ -215,9 +242,9 @@
 
   var SET_NAMES_IN_VIEW = 150;   // site-set sites are named once no more than this many are in view
   function drawPlaces(p) {
-    var labels = placer(), W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight;
+    var labels = placer(), W = canvas.clientWidth - panelWidth(), H = canvas.clientHeight, top = titleHeight();
     var points = D.sites.map(function (s) { return toScreen(s.x, s.y); });
-    function inView(q) { return q[0] >= 0 && q[0] <= W && q[1] >= 90 && q[1] <= H; }
+    function inView(q) { return q[0] >= 0 && q[0] <= W && q[1] >= top && q[1] <= H; }
     // Sites of site sets: dots (grey; a share resting on one incident says nothing), growing with zoom.
     var dot = Math.max(1.5, Math.min(4, state.scale * 150)), setInView = 0;
     ctx.fillStyle = D.set_colour;
@@ -313,7 +340,7 @@
   }
 
   function legend() {
-    var el = document.getElementById("legend"), html = "", diff = state.plan === DIFF;
+    var el = legendBox, html = "", diff = state.plan === DIFF;
     if (plans.length > 1) {
       plans.forEach(function (p, i) { html += '<button data-plan="' + i + '" class="' + (i === state.plan ? "on" : "") + '">' + esc(p.name) + "</button>"; });
       html += '<button data-plan="' + DIFF + '" class="' + (diff ? "on" : "") + '">' + esc(t("map.page.differenceButton")) + "</button>";
@@ -425,23 +452,31 @@
     state.hover = text;
     tooltip.textContent = text;
     tooltip.style.display = text ? "block" : "none";
-    // Below right of the pointer, moved left or up where it would leave the window.
-    var left = px + 14, top = py + 14;
+    // Below right of the pointer, moved left or up where it would leave the window (the tooltip is fixed
+    // to the window; the canvas may be scrolled or below the title).
+    var at = canvas.getBoundingClientRect(), x = at.left + px, y = at.top + py;
+    var W = document.documentElement.clientWidth, H = window.innerHeight, left = x + 14, top = y + 14;
     if (text) {
-      if (left + tooltip.offsetWidth > canvas.clientWidth - 4) left = Math.max(4, px - 14 - tooltip.offsetWidth);
-      if (top + tooltip.offsetHeight > canvas.clientHeight - 4) top = Math.max(4, canvas.clientHeight - 4 - tooltip.offsetHeight);
+      if (left + tooltip.offsetWidth > W - 4) left = Math.max(4, x - 14 - tooltip.offsetWidth);
+      if (top + tooltip.offsetHeight > H - 4) top = Math.max(4, H - 4 - tooltip.offsetHeight);
     }
     tooltip.style.left = left + "px"; tooltip.style.top = top + "px";
   }
 
   PanZoom.attach(canvas, state, {changed: draw, reset: fit, hover: hover, zoomRange: [1e-4, 20]});
-  canvas.addEventListener("mouseleave", function () { tooltip.style.display = "none"; });
+  // The tooltip is fixed to the window: a scrolled page or a pinched map would leave it beside another place
+  // (a tap shows it again: it arrives after its touchstart as a mouse move).
+  function hideTooltip() { tooltip.style.display = "none"; }
+  canvas.addEventListener("mouseleave", hideTooltip);
+  window.addEventListener("scroll", hideTooltip);
+  canvas.addEventListener("touchstart", hideTooltip, {passive: true});
   window.addEventListener("resize", resize);
 
-  document.getElementById("help").textContent = t("map.page.help");
+  // A touch screen (its main pointer a finger) is told about fingers, not the wheel.
+  document.getElementById("help").textContent = t(window.matchMedia("(pointer: coarse)").matches ? "map.page.helpTouch" : "map.page.help");
   document.getElementById("title").textContent = D.title;
   document.getElementById("subtitle").textContent = D.subtitle;
   // The corner badge's words come with the page (the synthetic-network note); real roads need none.
   if (!D.synthetic) document.getElementById("corner").style.display = "none";
-  legend(); fit(); resize();
+  legend(); resize();
 })();

@@ -4,7 +4,9 @@
  *   screen = (tx + x * scale, ty - y * scale)        (y flips: north is up)
  * PanZoom.view(obj) adds scale, tx, ty, toScreen, toData and fit to obj and returns it, so a page
  * can keep its own state in the same object. PanZoom.attach(canvas, view, on) lets the mouse
- * move the view: wheel zooms about the pointer, dragging pans, double-click resets.
+ * move the view: wheel zooms about the pointer, dragging pans, double-click resets. On a touch
+ * screen two fingers pinch and pan; one finger is left to the page, which it scrolls on a phone
+ * (a tap arrives as a mouse move, so it shows what a hover shows).
  */
 "use strict";
 var PanZoom = (function () {
@@ -42,6 +44,30 @@ var PanZoom = (function () {
       on.changed();
     }, {passive: false});
     canvas.addEventListener("dblclick", function () { on.reset(); on.changed(); });
+
+    // Two fingers: the point first between them stays between them, the view scaled as they spread.
+    var pinch = null;
+    function fingers(e) {
+      var box = canvas.getBoundingClientRect(), a = e.touches[0], b = e.touches[1];
+      return {x: (a.clientX + b.clientX) / 2 - box.left, y: (a.clientY + b.clientY) / 2 - box.top,
+              apart: Math.max(1, Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY))};
+    }
+    canvas.addEventListener("touchstart", function (e) {
+      if (e.touches.length !== 2) { pinch = null; return; }
+      e.preventDefault();   // the map moves, not the page
+      var f = fingers(e);
+      pinch = {apart: f.apart, scale: v.scale, at: v.toData(f.x, f.y)};
+    }, {passive: false});
+    canvas.addEventListener("touchmove", function (e) {
+      if (!pinch || e.touches.length !== 2) return;
+      e.preventDefault();
+      var f = fingers(e);
+      v.scale = Math.max(range[0], Math.min(range[1], pinch.scale * f.apart / pinch.apart));
+      v.tx = f.x - pinch.at[0] * v.scale; v.ty = f.y + pinch.at[1] * v.scale;
+      on.changed();
+    }, {passive: false});
+    canvas.addEventListener("touchend", function (e) { if (e.touches.length < 2) pinch = null; });
+    canvas.addEventListener("touchcancel", function () { pinch = null; });
   }
 
   return {view: view, attach: attach};
