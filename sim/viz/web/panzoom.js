@@ -1,4 +1,4 @@
-/* The view transform and mouse pan/zoom, shared by the map page and the animation page.
+/* The view transform and pan/zoom by mouse and fingers of the map page (map.js).
  *
  * A view maps the plane in metres (x east, y north) to CSS pixels of a canvas:
  *   screen = (tx + x * scale, ty - y * scale)        (y flips: north is up)
