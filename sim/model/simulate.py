@@ -35,9 +35,11 @@ class CollectorPaused(ContextDecorator):
     them: at 64,000 incidents that was a third of the run's time. While it runs a replication makes
     no cyclic garbage to collect (measured: none); once it has ended and is dropped, its units, their
     SimPy processes and their jobs form one reference cycle, which the collector frees on a later
-    pass (about a tenth of a short replication's time). Nested and concurrent pauses count (Dask
-    runs replications in threads): the collector is on again when the last one ends, if it was on
-    before the first, however the run ends (an exception, Ctrl-C, a generator closed).
+    pass (about a tenth of a short replication's time). A caller that makes rows from the result
+    keeps its own pause until it drops it, or the first pass scans the live records. Nested and
+    concurrent pauses count (Dask runs replications in threads): the collector is on again when
+    the last one ends, if it was on before the first, however the run ends (an exception, Ctrl-C,
+    a generator closed).
     """
 
     _lock = threading.Lock()

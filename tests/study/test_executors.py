@@ -1,6 +1,7 @@
 """What the executors do around the replications: the work this process is given to do meanwhile."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sim import Study
-from sim.study.executors import run_tasks
+from sim.study.executors import rep_part, run_tasks
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "jember_pilkada_2024.yaml"
 
@@ -51,3 +52,28 @@ def test_the_experiment_leaves_the_drawing_modules_to_be_imported_while_replicat
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               cwd=Path(__file__).resolve().parents[2]).stdout.strip()
     assert imported == "[]", f"importing the experiment imports the drawing modules too: {imported}"
+
+
+def test_no_collector_pass_scans_a_replication_between_its_simulation_and_its_rows(cache):
+    # Once the simulation has ended, a pass would scan every record of the replication still alive
+    # (about an eighth of Study.run on a long case); they are dropped before the collector is on.
+    passes: list[int] = []
+    watching = False
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start" and watching:
+            passes.append(info["generation"])
+
+    week = Study(DEFAULT_SCENARIO)  # the campaign week: a replication of about fifty incidents
+    world = week.world()
+    gc.collect()
+    gc.callbacks.append(seen)
+    try:
+        watching = True
+        part = rep_part(week.scenario, world, "mixed", 0)
+        watching = False
+    finally:
+        gc.callbacks.remove(seen)
+    assert part["incidents"], "the replication made no incident: nothing was tested"
+    assert passes == [], f"collector passes (generations {passes}) ran inside rep_part, over its live records"
+    assert gc.isenabled(), "rep_part left Python's garbage collector off"
