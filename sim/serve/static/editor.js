@@ -251,6 +251,7 @@ async function optimise() {
     S.proposal = answer;
     showProposal();
     drawPlan();
+    MapView.bringIntoView();
     setStatus("page.status.optimised");
   } catch (error) { showError(error); } finally { button.disabled = false; }
 }

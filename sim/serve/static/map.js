@@ -34,14 +34,24 @@ const MapView = {
       if (ys[i] < y0) y0 = ys[i]; if (ys[i] > y1) y1 = ys[i];
     }
     this.bounds = L.latLngBounds([y0, x0], [y1, x1]);
-    // room for the synthetic-network note at the top and the key at the bottom
-    this.map.fitBounds(this.bounds, {paddingTopLeft: [10, 40], paddingBottomRight: [10, 56]});
+    // room for the synthetic-network note at the top and the key at the bottom (when it lies over the map)
+    const keyOver = getComputedStyle(document.getElementById("map-legend")).position === "absolute";
+    this.map.fitBounds(this.bounds, {paddingTopLeft: [10, 40], paddingBottomRight: [10, keyOver ? 56 : 10]});
     this.map.setMaxBounds(this.bounds.pad(0.5));
     this.map.on("zoomend", () => { this.labelsByZoom(); this.declutter(); });
     this.map.on("resize", () => this.declutter());
     this.drawCells(null);
     this.drawRoads(null);
     this.labelsByZoom();
+  },
+
+  // Scroll the page to the map when it is out of sight (in the one-column layout Play and Optimise
+  // stand below it); the wide layout never scrolls.
+  bringIntoView() {
+    const box = document.getElementById("map-box").getBoundingClientRect();
+    if (document.documentElement.scrollHeight > window.innerHeight && (box.top < 0 || box.bottom > window.innerHeight)) {
+      document.getElementById("map-box").scrollIntoView({behavior: "smooth", block: "start"});
+    }
   },
 
   labelsByZoom() {
@@ -166,8 +176,10 @@ const MapView = {
   // is not shown (its dot and its tooltip are): the map says how many.
   declutter() {
     const size = this.map.getSize();
+    // the key lies over the bottom of the map in the wide layout, below it in the narrow one
     const legend = document.getElementById("map-legend");
-    const bottom = size.y - (legend ? legend.offsetHeight : 0) - 2;
+    const overlaid = legend && getComputedStyle(legend).position === "absolute";
+    const bottom = size.y - (overlaid ? legend.offsetHeight : 0) - 2;
     const seen = p => p.x >= 0 && p.y >= 0 && p.x <= size.x && p.y <= bottom;
     const units = [];
     for (const name of ["units", "ghost", "other"]) {

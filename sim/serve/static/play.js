@@ -48,6 +48,7 @@ const Play = {
     document.getElementById("play").hidden = true;
     document.getElementById("play-stop").hidden = false;
     document.getElementById("play-box").hidden = false;
+    MapView.bringIntoView();
     this.legend();
     this.build();
     this.tick();
