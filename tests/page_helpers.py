@@ -99,3 +99,27 @@ def downloaded(folder: Path, pattern: str, what: str, timeout_s: float = WAIT_S)
             return found[0]
         time.sleep(0.2)
     raise AssertionError(f"{what}: no file {pattern} was downloaded (folder holds {sorted(folder.iterdir())})")
+
+
+def grabbable_post(driver, in_window: bool = False) -> int:
+    """The group of a post marker on the map that nothing else covers (in the city several stand close
+    together), and with ``in_window`` wholly inside the window; -1 if there is none."""
+    return driver.execute_script("""
+        for (const el of document.querySelectorAll('.unit-icon.draggable')) {
+          const r = el.getBoundingClientRect();
+          if (r.width && (!arguments[0] || (r.top >= 0 && r.bottom <= window.innerHeight)) &&
+              document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === el) return +el.dataset.group;
+        }
+        return -1;""", in_window)
+
+
+def drag_post(driver, group: int, steps: int, step_px: tuple[int, int]) -> None:
+    """Drag the map's marker of post ``group`` with the mouse, ``steps`` moves of ``step_px`` each."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    marker = driver.find_element(By.CSS_SELECTOR, f'.unit-icon[data-group="{group}"]')
+    actions = ActionChains(driver).click_and_hold(marker)
+    for _ in range(steps):
+        actions.move_by_offset(*step_px)
+    actions.release().perform()

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from sim.config.settings import cache_dir
+from sim.config.settings import cache_dir  # noqa: F401 (cache.cache_dir(): a parameter shadows the name)
 from sim.files import write_text, write_whole
 
 T = TypeVar("T")

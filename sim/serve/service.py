@@ -22,7 +22,7 @@ from sim.serve.answers import evaluation_answer, paired
 from sim.serve.engine import Engine
 from sim.serve.requests import Evaluation
 from sim.serve.scenario_data import scenario_data
-from sim.serve.workers import Job, JobStopped, WorkerPool
+from sim.serve.workers import Job, WorkerPool
 
 MAX_KEPT_RESULTS = 48      # Results of recent evaluations (about 0.5 MB each for 10 weeks of the demo)
 MAX_KEPT_EVALUATIONS = 512  # evaluations the GETs may name by id

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from sim.config.settings import cache_dir
 from sim.errors import InputError
 from sim.network import (
     NetworkSpec,
@@ -22,7 +23,6 @@ from sim.network import (
     network_spec_from_arg,
     snap_sites,
 )
-from sim.network.cache import cache_dir
 from tests.commands import in_process
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,9 @@ import pytest
 
 from sim.i18n import catalogue
 from tests.browser import chromium_driver, js_errors
-from tests.page_helpers import (HOURS, SCENARIO, SETTLED, SETTLED_EXPR, allow_downloads, choose, downloaded,
-                                page_state, pick_plan, settle_after, shown_within, study_within, wait_for)
+from tests.page_helpers import (HOURS, SETTLED, SETTLED_EXPR, allow_downloads, choose, downloaded,
+                                drag_post, grabbable_post, page_state, pick_plan, settle_after, shown_within,
+                                study_within, wait_for)
 from tests.serving import ROOT, running_server
 
 pytestmark = pytest.mark.slow  # a real server process and a browser
@@ -32,26 +33,15 @@ def page(tmp_path_factory):
 
 
 def test_drag_a_post_and_the_headline_shows_the_number_of_study(page):
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     server, driver, _ = page
     evaluated = pick_plan(driver, "fixed-posts")
-    # a post label nothing else covers (in the city several stand close together at this zoom)
-    group = driver.execute_script("""
-        for (const el of document.querySelectorAll('.unit-icon.draggable')) {
-          const r = el.getBoundingClientRect();
-          if (r.width && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === el) return +el.dataset.group;
-        }
-        return -1;""")
+    group = grabbable_post(driver)
     assert group >= 0, "no post marker of the plan can be grabbed on the map"
     old_post = driver.execute_script(f"return window.__patrolsim.current.plan.units[{group}].patrol.at")
     old_units = driver.execute_script("return window.__patrolsim.current.plan.units.length")
-    marker = driver.find_element(By.CSS_SELECTOR, f'.unit-icon[data-group="{group}"]')
-    actions = ActionChains(driver).click_and_hold(marker)
-    for _ in range(12):
-        actions.move_by_offset(-15, 12)
-    actions.release().perform()
+    drag_post(driver, group, 12, (-15, 12))
     settle_after(driver, evaluated, "the evaluation after the drag")
     state = page_state(driver)
     posts = [unit["patrol"].get("at") for unit in state["plan"]["units"]]

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from tests.browser import chromium_driver, js_errors
-from tests.page_helpers import HOURS, SETTLED, page_state, pick_plan, settle_after, wait_for
+from tests.page_helpers import (HOURS, SETTLED, drag_post, grabbable_post, page_state, pick_plan, settle_after,
+                                wait_for)
 from tests.serving import running_server
 
 pytestmark = pytest.mark.slow  # a real server process and a browser
@@ -94,26 +95,13 @@ def test_a_phone_shows_one_column_with_the_map_at_full_width_and_nothing_sideway
 
 
 def test_on_a_phone_a_post_is_dragged_on_the_map_with_a_mouse(phone_page):
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-
     server, driver = phone_page
     evaluated = pick_plan(driver, "fixed-posts")   # a plan of posts (a unit at its base has none to drag)
     before = page_state(driver)["plan"]
-    group = driver.execute_script("""
-        document.getElementById('map').scrollIntoView({block: 'center', behavior: 'instant'});
-        for (const el of document.querySelectorAll('.unit-icon.draggable')) {
-          const r = el.getBoundingClientRect();
-          if (r.width && r.top >= 0 && r.bottom <= window.innerHeight &&
-              document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === el) return +el.dataset.group;
-        }
-        return -1;""")
+    driver.execute_script("document.getElementById('map').scrollIntoView({block: 'center', behavior: 'instant'})")
+    group = grabbable_post(driver, in_window=True)
     assert group >= 0, "on a phone no post marker of the plan can be grabbed on the map (covered or off the screen)"
-    marker = driver.find_element(By.CSS_SELECTOR, f'.unit-icon[data-group="{group}"]')
-    actions = ActionChains(driver).click_and_hold(marker)
-    for _ in range(8):
-        actions.move_by_offset(-10, 8)
-    actions.release().perform()
+    drag_post(driver, group, 8, (-10, 8))
     settle_after(driver, evaluated, "the evaluation after the drag on a phone")
     after = page_state(driver)
     assert after["plan"] != before, f"the drag on a phone did not change the plan: {json.dumps(after['plan'])}"
