@@ -169,8 +169,3 @@ class PhaseTimes:
         inside = (i >= 0) & (t_min < self.end_min[np.clip(i, 0, None)]) if len(self.names) else i >= 0
         return np.where(inside, i, -1)
 
-    def name_at(self, t_min: float) -> str:
-        """The phase in force at ``t_min`` ("" outside every phase)."""
-        i = int(self.index_at(np.array([t_min]))[0])
-        return self.names[i] if i >= 0 else ""
-
