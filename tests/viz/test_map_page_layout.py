@@ -156,3 +156,44 @@ def test_on_a_phone_hover_stays_in_the_window_and_wheel_and_two_fingers_zoom(pag
             f"the point between the fingers moved from {middle_m} m to {after[1]} m"
         assert after[2] == 1, f"two fingers zoomed the page ({after[2]}x), not the map"
         assert js_errors(driver) == []
+
+
+# The boxes of each name's characters where it stands in the page's text (a word joiner may follow a hyphen);
+# a name whose boxes stand at more than one height is broken across lines.
+BROKEN_NAMES_JS = """
+var names = arguments[0], broken = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  var node = walker.currentNode;
+  if (!node.parentElement || !node.parentElement.offsetParent) continue;   // not shown
+  names.forEach(function (name) {
+    var pattern = new RegExp(name.replace(/[.*+?^${}()|[\\]\\\\]/g, "\\\\$&").replace(/-/g, "-\\u2060?"), "g"), m;
+    while ((m = pattern.exec(node.data))) {
+      var range = document.createRange();
+      range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+      var tops = {};
+      Array.prototype.forEach.call(range.getClientRects(), function (r) { if (r.width) tops[Math.round(r.top)] = 1; });
+      if (Object.keys(tops).length > 1) broken.push(name + " in #" + (node.parentElement.id || node.parentElement.tagName));
+    }
+  });
+}
+return broken;
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_hyphenated_names_are_never_broken_across_lines_at_any_width(demo_world, tmp_path, lang):
+    scenario, world = demo_world
+    plans = ["mixed-plus-one", "joint-circuit"]
+    path = draw_map_html(scenario, world, plans, tmp_path / "map.html", BANDS_MIN, m=messages(lang)).path
+    names = [*plans, scenario.name]
+    found = {}
+    with chromium_driver(*PHONE) as driver:
+        open_page(driver, path)
+        for width in range(320, 1001, 8):
+            driver.set_window_size(width, 800)
+            broken = driver.execute_script(BROKEN_NAMES_JS, names)
+            if broken:
+                found[width] = broken
+        assert js_errors(driver) == []
+    assert found == {}, f"{lang}: names broken at a hyphen, by window width: {dict(list(found.items())[:4])}"

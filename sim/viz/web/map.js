@@ -339,31 +339,37 @@
     ctx.fillText(len >= 1000 ? t("map.page.km", {n: num(len / 1000)}) : t("map.page.metres", {n: num(len)}), x0, y0 - 5);
   }
 
+  // A plan's (or the scenario's) name is never broken at one of its hyphens, as on the PNG map: a word
+  // joiner follows each (a name too long for a line of its own still breaks, map.css overflow-wrap).
+  function whole(name) { return String(name).replace(/-/g, "-\u2060"); }
+  // The same for the names quoted ('tps-posts') or in brackets in a line of text made by Python.
+  function names(text) { return String(text).replace(/'[^']*'|\([^()]*\)/g, whole); }
+
   function legend() {
     var el = legendBox, html = "", diff = state.plan === DIFF;
     if (plans.length > 1) {
-      plans.forEach(function (p, i) { html += '<button data-plan="' + i + '" class="' + (i === state.plan ? "on" : "") + '">' + esc(p.name) + "</button>"; });
+      plans.forEach(function (p, i) { html += '<button data-plan="' + i + '" class="' + (i === state.plan ? "on" : "") + '">' + esc(whole(p.name)) + "</button>"; });
       html += '<button data-plan="' + DIFF + '" class="' + (diff ? "on" : "") + '">' + esc(t("map.page.differenceButton")) + "</button>";
-      html += '<div class="shares">' + D.difference.map(esc).join("<br>") + "</div>";
+      html += '<div class="shares">' + D.difference.map(function (l) { return esc(names(l)); }).join("<br>") + "</div>";
     }
     var lower = 0;
     if (diff) {
       html += "<h3>" + esc(t("map.page.difference", {target: num(D.target_min)})) + "</h3>";
-      [["gained", t("map.page.gained", {plan: plans[1].name})], ["lost", t("map.page.lost", {plan: plans[0].name})],
+      [["gained", t("map.page.gained", {plan: whole(plans[1].name)})], ["lost", t("map.page.lost", {plan: whole(plans[0].name)})],
        ["both", t("map.page.both")], ["neither", t("map.page.neither")]].forEach(function (row) {
         html += '<span class="row"><span class="sw" style="background:' + D.change_colours[row[0]] + '"></span>' + esc(row[1]) + "</span>";
       });
       plans.forEach(function (p) { html += missedHtml(p); });
     } else {
       var p = plans[state.plan];
-      html += "<div><b>" + esc(t("map.page.plan", {plan: p.name})) + "</b>: " + esc(p.description) + "</div>";
-      html += '<div class="shares">' + esc(p.simulated) + "</div>";
+      html += "<div><b>" + esc(t("map.page.plan", {plan: whole(p.name)})) + "</b>: " + esc(p.description) + "</div>";
+      html += '<div class="shares">' + esc(names(p.simulated)) + "</div>";
       html += '<div class="reach">' + p.legend.map(esc).join("<br>") + "</div>";
-      html += "<h3>" + esc(t("map.page.bands", {plan: p.name, target: num(D.target_min)})) + "</h3>";
+      html += "<h3>" + esc(t("map.page.bands", {plan: whole(p.name), target: num(D.target_min)})) + "</h3>";
       D.bands_min.forEach(function (b, i) { html += '<span class="row"><span class="sw" style="background:' + D.band_colours[i] + '"></span>' + esc(t("map.page.band", {low: num(lower), high: num(b)})) + "</span>"; lower = b; });
       html += '<span class="row"><span class="sw" style="background:' + D.band_colours[D.band_colours.length - 1] + '"></span>' + esc(t("map.page.over", {low: num(lower)})) + "</span>";
       if (p.results) {
-        html += "<h3>" + esc(t(D.many ? "map.page.share.circles" : "map.page.share.sites", {target: num(D.target_min), plan: p.name})) + "</h3>";
+        html += "<h3>" + esc(t(D.many ? "map.page.share.circles" : "map.page.share.sites", {target: num(D.target_min), plan: whole(p.name)})) + "</h3>";
         D.share_classes.forEach(function (c) { html += '<span class="row"><span class="dot" style="background:' + c[0] + '"></span> ' + esc(c[1]) + "</span>"; });
       }
       if (D.areas) {
@@ -385,7 +391,7 @@
     if (coloured && D.sites.some(function (s) { return s.approx && !s.set; })) html += '<span class="row">&#9675; ' + esc(t("map.page.hollow")) + "</span>";
     if (!diff) {
       var pl = plans[state.plan], vehicles = pl.standing.reduce(function (a, b) { return a + b[1]; }, 0);
-      html += "<h3>" + esc(t("map.page.units", {plan: pl.name})) + "</h3>";
+      html += "<h3>" + esc(t("map.page.units", {plan: whole(pl.name)})) + "</h3>";
       html += pl.standing.length > D.max_badges
         ? '<span class="row"><span style="color:' + D.unit_colour + '">&#9632;</span> ' + esc(t("map.page.posts.many", {vehicles: num(vehicles), posts: num(pl.standing.length)})) + "</span>"
         : '<span class="row"><span style="color:' + D.unit_colour + '">&#11044;</span> ' + esc(t("map.page.posts")) + "</span>";
@@ -401,7 +407,7 @@
   function missedHtml(p) {
     if (!p.results) return "";
     var lines = p.results.missed;
-    return "<h3>" + esc(lines[0]) + "</h3>" + (lines.length > 1 ? '<ul class="missed">' + lines.slice(1).map(function (l) { return "<li>" + esc(l.trim()) + "</li>"; }).join("") + "</ul>" : "");
+    return "<h3>" + esc(names(lines[0])) + "</h3>" + (lines.length > 1 ? '<ul class="missed">' + lines.slice(1).map(function (l) { return "<li>" + esc(l.trim()) + "</li>"; }).join("") + "</ul>" : "");
   }
   function esc(t) { return String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
 
@@ -474,7 +480,7 @@
 
   // A touch screen (its main pointer a finger) is told about fingers, not the wheel.
   document.getElementById("help").textContent = t(window.matchMedia("(pointer: coarse)").matches ? "map.page.helpTouch" : "map.page.help");
-  document.getElementById("title").textContent = D.title;
+  document.getElementById("title").textContent = names(D.title);
   document.getElementById("subtitle").textContent = D.subtitle;
   // The corner badge's words come with the page (the synthetic-network note); real roads need none.
   if (!D.synthetic) document.getElementById("corner").style.display = "none";
