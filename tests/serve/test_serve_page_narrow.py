@@ -109,6 +109,30 @@ def test_on_a_phone_a_post_is_dragged_on_the_map_with_a_mouse(phone_page):
     assert js_errors(driver) == []
 
 
+def test_on_a_phone_the_optimisers_proposal_stands_below_the_map_and_leaves_its_badge_in_sight(phone_page):
+    server, driver = phone_page
+    evaluated = driver.execute_script(SETTLED)
+    driver.execute_script("document.getElementById('optimise').click()")
+    wait_for(driver, "return window.__patrolsim.proposal && !document.getElementById('proposal').hidden",
+             "the optimiser's proposal", timeout_s=300)
+    driver.execute_script("document.getElementById('map-box').scrollIntoView({block: 'start', behavior: 'instant'})")
+    boxes = driver.execute_script("""
+        const box = id => { const r = document.getElementById(id).getBoundingClientRect();
+          return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+        const badge = box('synthetic'), x = (badge.left + badge.right) / 2, y = (badge.top + badge.bottom) / 2;
+        return {map: box('map-box'), proposal: box('proposal'), badge: badge, width: window.innerWidth,
+                atBadge: document.getElementById('synthetic').contains(document.elementFromPoint(x, y))};""")
+    assert boxes["atBadge"], f"on a phone the proposal covers the synthetic-network note: {boxes}"
+    assert boxes["proposal"]["top"] >= boxes["map"]["bottom"] - 1, \
+        f"on a phone the proposal lies over the map: proposal {boxes['proposal']}, map {boxes['map']}"
+    assert boxes["proposal"]["left"] >= 0 and boxes["proposal"]["right"] <= boxes["width"], \
+        f"on a phone the proposal is outside the {boxes['width']} px window: {boxes['proposal']}"
+    driver.execute_script("document.getElementById('discard').click()")
+    assert driver.execute_script("return document.getElementById('proposal').hidden"), "discard left the proposal box"
+    assert driver.execute_script(SETTLED) == evaluated, "discarding the proposal started an evaluation"
+    assert js_errors(driver) == []
+
+
 def test_back_in_a_wide_window_the_three_columns_stand_side_by_side(phone_page):
     server, driver = phone_page
     driver.set_window_size(*WIDE)
