@@ -84,13 +84,14 @@ def nearest_kecamatan(lat: float, lon: float) -> tuple[Kecamatan, float]:
     return load_kecamatan()[int(index[0])], float(dist_m[0])
 
 
+@functools.lru_cache(maxsize=1)
+def _by_name_or_code() -> dict[str, Kecamatan]:
+    return {key: k for k in load_kecamatan() for key in (k.name.casefold(), str(k.code))}
+
+
 def find_kecamatan(text: str | int) -> Kecamatan | None:
     """The kecamatan named ``text`` (name, any case and spacing, or its code), else None."""
-    key = " ".join(str(text).split()).casefold()
-    for k in load_kecamatan():
-        if key in (k.name.casefold(), str(k.code)):
-            return k
-    return None
+    return _by_name_or_code().get(" ".join(str(text).split()).casefold())
 
 
 def unknown_kecamatan(text: str | int) -> str:

@@ -62,12 +62,10 @@ def site_areas(scenario) -> dict[str, SiteArea]:
     index, _ = nearest_kecamatan_many(np.array([s.lat for s in sites]), np.array([s.lon for s in sites]))
     table = load_kecamatan()
     generated = generated_site_ids(scenario.site_sets)
-    out, named = {}, {}
+    out = {}
     for site, nearest in zip(sites, index):
         if site.area:
-            if site.area not in named:  # thousands of generated sites name a few dozen areas
-                named[site.area] = find_kecamatan(site.area)
-            out[site.id] = SiteArea(named[site.area], DRAWN if site.id in generated else GIVEN)
+            out[site.id] = SiteArea(find_kecamatan(site.area), DRAWN if site.id in generated else GIVEN)
         else:
             out[site.id] = SiteArea(table[int(nearest)], NEAREST)
     return out

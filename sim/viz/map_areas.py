@@ -167,10 +167,9 @@ def site_kecamatan(scenario) -> dict[str, str]:
     sites = scenario.sites
     index, _ = nearest_kecamatan_many(np.array([s.lat for s in sites]), np.array([s.lon for s in sites]))
     table = load_kecamatan()
-    named = {area: find_kecamatan(area) for area in {site.area for site in sites if site.area}}   # a few dozen
     out = {}
     for site, nearest in zip(sites, index):
-        own = named[site.area] if site.area else None
+        own = find_kecamatan(site.area) if site.area else None
         out[site.id] = (own or table[int(nearest)]).name
     return out
 
