@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
 from sim.study.incident_columns import IncidentColumns, first_seen_order, run_starts
-from sim.study.stats import mean_ci95, p90, rep_mean_within
+from sim.study.stats import deterred_figures, mean_ci95, p90, rep_mean_within
 
 FIGURE_COLUMNS = [
     "incidents", "response_mean_min", "response_mean_ci95", "response_p90_min", "within_target_pct",
@@ -137,10 +137,4 @@ def with_deterred(site_rows: Sequence[dict], columns: Mapping[str, IncidentColum
         deterred = np.bincount(codes[found.deterred & (found.t_created_min >= warmup_min)], minlength=len(ids) + 1)
         counted = np.bincount(codes[found.counted], minlength=len(ids) + 1)
         counts |= {(plan, site): (int(d), int(c)) for site, d, c in zip(ids, deterred.tolist(), counted.tolist())}
-    out = []
-    for row in site_rows:
-        deterred, counted = counts.get((row["plan"], row["site"]), (0, 0))
-        candidates = deterred + counted
-        out.append(row | {"deterred": deterred,
-                          "deterred_pct": 100.0 * deterred / candidates if candidates else math.nan})
-    return out
+    return [row | deterred_figures(*counts.get((row["plan"], row["site"]), (0, 0))) for row in site_rows]

@@ -334,12 +334,16 @@ def presence_figures(found: IncidentColumns, warmup_min: float, columns: Sequenc
         from_report = from_report[order]
         starts = run_starts(reps[order])
         out["response_from_report_mean_min"], out["response_from_report_mean_ci95"] = \
-            mean_ci95([float(np.mean(from_report[start:stop].copy())) for start, stop in zip(starts[:-1], starts[1:])])
+            mean_ci95([float(np.mean(from_report[start:stop])) for start, stop in zip(starts[:-1], starts[1:])])
         patrol = int(np.count_nonzero(counted & found.equals("detected_by", "patrol")))
         out["detected_by_patrol_pct"] = (100.0 * patrol / n_counted) if n_counted else math.nan
     if "deterred" in columns:
-        deterred = int(np.count_nonzero(found.deterred & (found.t_created_min >= warmup_min)))
-        candidates = deterred + n_counted
-        out["deterred"] = deterred
-        out["deterred_pct"] = 100.0 * deterred / candidates if candidates else math.nan
+        out |= deterred_figures(int(np.count_nonzero(found.deterred & (found.t_created_min >= warmup_min))), n_counted)
     return out
+
+
+def deterred_figures(deterred: int, counted: int) -> dict:
+    """``deterred`` candidates created after the warm-up, and their % of those candidates (the
+    deterred and the ``counted`` incidents)."""
+    candidates = deterred + counted
+    return {"deterred": deterred, "deterred_pct": 100.0 * deterred / candidates if candidates else math.nan}
