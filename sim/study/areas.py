@@ -35,7 +35,7 @@ import numpy as np
 from sim.config.kecamatan import Kecamatan, find_kecamatan, load_kecamatan, nearest_kecamatan_many
 from sim.config.expected import site_rates_per_hour
 from sim.config.site_sets import generated_site_ids
-from sim.study.incident_columns import IncidentColumns, run_starts
+from sim.study.incident_columns import IncidentColumns, runs
 from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
 from sim.study.stats import p90
 from sim.viz.coverage import incident_sites, node_times_min
@@ -112,8 +112,7 @@ def area_rows(scenario, plans: Sequence[str], columns: Mapping[str, IncidentColu
         codes = code_of_site[found.codes("site", ids)[found.counted]]
         order = np.argsort(codes, kind="stable")
         codes, pooled = codes[order], found.response_min[found.counted][order]
-        starts = run_starts(codes)
-        responses |= {(plan, int(codes[start])): pooled[start:stop] for start, stop in zip(starts[:-1], starts[1:])}
+        responses |= {(plan, int(codes[start])): pooled[start:stop] for start, stop in runs(codes)}
     listed = {code for _, code in responses} | {areas[s].kecamatan.code for s in weights}
     by_area: dict[int, list[str]] = defaultdict(list)
     for site, where in areas.items():

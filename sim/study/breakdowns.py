@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from sim.study.shares import SHARE_COLUMNS, Worst, share_columns, worst_by_late
-from sim.study.incident_columns import IncidentColumns, first_seen_order, run_starts
+from sim.study.incident_columns import IncidentColumns, first_seen_order, runs
 from sim.study.stats import deterred_figures, mean_ci95, p90, rep_mean_within
 
 FIGURE_COLUMNS = [
@@ -38,8 +38,7 @@ def _figures(responses: np.ndarray, reps: np.ndarray, escalated: int, target_min
     shares = share_columns(in_target, n - in_target)
     if n == 0:
         return _EMPTY_FIGURES | shares
-    bounds = run_starts(reps)
-    per_rep = [rep_mean_within(responses[start:stop], target_min) for start, stop in zip(bounds[:-1], bounds[1:])]
+    per_rep = [rep_mean_within(responses[start:stop], target_min) for start, stop in runs(reps)]
     response_mean, response_ci = mean_ci95([figures[0] for figures in per_rep])
     within_mean, within_ci = mean_ci95([figures[1] for figures in per_rep])
     return {
@@ -64,8 +63,7 @@ def group_figures(columns: IncidentColumns, codes: np.ndarray, n_groups: int, ta
     order = first_seen_order(groups, reps)
     groups, reps, responses = groups[order], reps[order], columns.response_min[counted][order]
     escalated = np.bincount(codes[counted & columns.escalated], minlength=n_groups + 1)
-    starts = run_starts(groups)
-    where = {int(groups[start]): (start, stop) for start, stop in zip(starts[:-1], starts[1:])}
+    where = {int(groups[start]): (start, stop) for start, stop in runs(groups)}
     empty = _EMPTY_FIGURES | share_columns(0, 0)
     out = []
     for group in range(n_groups):

@@ -108,9 +108,9 @@ def first_seen_order(groups: np.ndarray, reps: np.ndarray) -> np.ndarray:
     return np.lexsort((first[inverse], groups))
 
 
-def run_starts(sorted_keys: np.ndarray) -> np.ndarray:
-    """Where each run of equal values starts in ``sorted_keys`` (and its length at the end)."""
+def runs(sorted_keys: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of equal values in ``sorted_keys``, in order."""
     if len(sorted_keys) == 0:
-        return np.zeros(1, np.intp)
-    change = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-    return np.concatenate([[0], change, [len(sorted_keys)]])
+        return []
+    bounds = [0, *(np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1).tolist(), len(sorted_keys)]
+    return list(zip(bounds[:-1], bounds[1:]))

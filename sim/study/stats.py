@@ -15,7 +15,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from scipy.special import stdtrit  # what scipy.stats.t.ppf computes, without importing scipy.stats (a second)
 
-from sim.study.incident_columns import IncidentColumns, first_seen_order, run_starts
+from sim.study.incident_columns import IncidentColumns, first_seen_order, runs
 
 SUMMARY_COLUMNS = [
     "plan", "reps", "incidents", "response_mean_min", "response_mean_ci95", "response_p50_min",
@@ -332,9 +332,8 @@ def presence_figures(found: IncidentColumns, warmup_min: float, columns: Sequenc
         reps = found.rep[reached]
         order = first_seen_order(np.zeros(len(reps), np.int64), reps)  # replications as they first appear
         from_report = from_report[order]
-        starts = run_starts(reps[order])
         out["response_from_report_mean_min"], out["response_from_report_mean_ci95"] = \
-            mean_ci95([float(np.mean(from_report[start:stop])) for start, stop in zip(starts[:-1], starts[1:])])
+            mean_ci95([float(np.mean(from_report[start:stop])) for start, stop in runs(reps[order])])
         patrol = int(np.count_nonzero(counted & found.equals("detected_by", "patrol")))
         out["detected_by_patrol_pct"] = (100.0 * patrol / n_counted) if n_counted else math.nan
     if "deterred" in columns:

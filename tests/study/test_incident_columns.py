@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sim.study.breakdowns import priority_rows, site_rows
-from sim.study.incident_columns import IncidentColumns, first_seen_order, plan_columns, run_starts
+from sim.study.incident_columns import IncidentColumns, first_seen_order, plan_columns, runs
 from sim.study.stats import mean_ci95, p90, rep_mean_within
 
 TARGET_MIN = 10.0
@@ -66,7 +66,8 @@ def test_first_seen_order_is_that_of_a_dict_of_lists_filled_row_by_row():
         filled.setdefault(group, {}).setdefault(rep, []).append(k)
     expected = [k for group in sorted(filled) for by_rep in [filled[group]] for rep in by_rep for k in by_rep[rep]]
     assert first_seen_order(groups, reps).tolist() == expected
-    assert run_starts(np.array([4, 4, 7, 9, 9, 9])).tolist() == [0, 2, 3, 6]
+    assert runs(np.array([4, 4, 7, 9, 9, 9])) == [(0, 2), (2, 3), (3, 6)]
+    assert runs(np.array([], np.int64)) == []
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 8, 9, 40, 257])
